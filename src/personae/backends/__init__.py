@@ -1,0 +1,68 @@
+"""LLM backends: one async interface to the embedded offline model, OpenAI-compatible servers and a mock.
+
+Typical use:
+
+    backend = get_backend("mock/echo")
+    output = await backend.generate([Message(role="user", content="Hi")], GenerateConfig(n=2))
+"""
+
+from personae.backends._api import BackendAPI
+from personae.backends._backend import Backend, BackendSettings, EventSubscriber
+from personae.backends._cache import RequestCache, cache_clear, cache_key, cache_prune, cache_size
+from personae.backends._errors import (
+    BackendError,
+    BackendNotFoundError,
+    MissingDependencyError,
+    ModelUnavailableError,
+    RetryableBackendError,
+)
+from personae.backends._events import JsonlEventLog, ModelEvent
+from personae.backends._registry import (
+    Address,
+    get_backend,
+    list_backends,
+    parse_address,
+    register_backend,
+    reset_registry,
+)
+from personae.backends._types import (
+    BackendOutput,
+    Choice,
+    GenerateConfig,
+    Message,
+    ModelCall,
+    StreamChunk,
+    Usage,
+)
+
+__all__ = [
+    "Address",
+    "Backend",
+    "BackendAPI",
+    "BackendError",
+    "BackendNotFoundError",
+    "BackendOutput",
+    "BackendSettings",
+    "Choice",
+    "EventSubscriber",
+    "GenerateConfig",
+    "JsonlEventLog",
+    "Message",
+    "MissingDependencyError",
+    "ModelCall",
+    "ModelEvent",
+    "ModelUnavailableError",
+    "RequestCache",
+    "RetryableBackendError",
+    "StreamChunk",
+    "Usage",
+    "cache_clear",
+    "cache_key",
+    "cache_prune",
+    "cache_size",
+    "get_backend",
+    "list_backends",
+    "parse_address",
+    "register_backend",
+    "reset_registry",
+]

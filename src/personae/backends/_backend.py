@@ -1,0 +1,276 @@
+"""`Backend`: the one wrapper every provider sits behind (retries, concurrency, cache, usage, events)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from personae.backends._api import BackendAPI
+from personae.backends._cache import RequestCache, cache_key
+from personae.backends._errors import BackendError, RetryableBackendError
+from personae.backends._events import ModelEvent
+from personae.backends._types import BackendOutput, Choice, GenerateConfig, Message, StreamChunk, Usage
+
+T = TypeVar("T")
+EventSubscriber = Callable[[ModelEvent], None]
+
+
+class BackendSettings(BaseModel):
+    """Transport settings: how to call, never what to generate (so never part of a cache key)."""
+
+    max_retries: int = Field(default=4, ge=0)
+    """Retries after the first attempt for timeouts, 429 and 5xx."""
+    retry_base_delay: float = Field(default=0.5, ge=0.0)
+    """First backoff delay in seconds; doubles each retry, with jitter."""
+    retry_max_delay: float = Field(default=20.0, ge=0.0)
+    """Upper bound on one backoff delay."""
+    max_concurrency: int = Field(default=8, ge=1)
+    """Requests in flight at once through this backend."""
+
+
+def _as_messages(messages: Sequence[Message | dict[str, str]]) -> list[Message]:
+    return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
+
+
+class Backend:
+    """What callers use: `await backend.generate(messages, config)` or `async for text in backend.stream(...)`.
+
+    Providers (`BackendAPI`) only translate formats; everything that must behave the same for every provider
+    is written once here.
+    """
+
+    def __init__(
+        self,
+        api: BackendAPI,
+        settings: BackendSettings | None = None,
+        cache: RequestCache | Literal["default"] | None = "default",
+    ) -> None:
+        self.api = api
+        self.settings = settings or BackendSettings()
+        self._cache_arg = cache
+        self._cache: RequestCache | None = cache if isinstance(cache, RequestCache) else None
+        self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
+        self._subscribers: list[EventSubscriber] = []
+        self.usage = Usage()
+        """Tokens spent through this backend so far (cache reads cost nothing)."""
+        self.requests = 0
+        """Provider calls made (retries included; cache reads excluded)."""
+
+    @property
+    def address(self) -> str:
+        """`provider/model`, as accepted by `get_backend`."""
+        return f"{self.api.provider}/{self.api.model}"
+
+    @property
+    def cache(self) -> RequestCache | None:
+        """The request cache (opened on first use), or None when caching is off for this backend."""
+        if self._cache is None and self._cache_arg == "default":
+            self._cache = RequestCache()
+        return self._cache
+
+    def subscribe(self, subscriber: EventSubscriber) -> Callable[[], None]:
+        """Call `subscriber` with every `ModelEvent`; returns a function that unsubscribes it."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def _emit(self, event: ModelEvent) -> None:
+        for subscriber in list(self._subscribers):
+            subscriber(event)
+
+    async def _backoff(self, retries: int) -> None:
+        """Sleep before retry number `retries + 1`: exponential, capped, with jitter against thundering herds."""
+        delay = min(self.settings.retry_max_delay, self.settings.retry_base_delay * 2**retries)
+        await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+        retries = 0
+        while True:
+            try:
+                self.requests += 1
+                return await attempt(), retries
+            except RetryableBackendError:
+                if retries >= self.settings.max_retries:
+                    raise
+                await self._backoff(retries)
+                retries += 1
+
+    async def _generate_uncached(self, messages: list[Message], config: GenerateConfig) -> BackendOutput:
+        if config.n == 1 or self.api.supports_n:
+            return await self.api.generate(messages, config)
+        # The provider returns one candidate per call: ask n times, varying the seed so candidates differ.
+        outputs: list[BackendOutput] = []
+        for i in range(config.n):
+            seed = None if config.seed is None else config.seed + i
+            outputs.append(await self.api.generate(messages, config.model_copy(update={"n": 1, "seed": seed})))
+        usage = sum((o.usage for o in outputs), Usage())
+        choices: list[Choice] = [c for o in outputs for c in o.choices[:1]]
+        return BackendOutput(model=outputs[0].model, choices=choices, usage=usage)
+
+    async def generate(
+        self, messages: Sequence[Message | dict[str, str]], config: GenerateConfig | None = None
+    ) -> BackendOutput:
+        """Generate `config.n` candidates, from the cache when allowed, retrying transient failures."""
+        msgs = _as_messages(messages)
+        config = config or GenerateConfig()
+        started = time.time()
+        key = cache_key(self.api.cache_identity(), msgs, config) if config.cache_enabled() else None
+        cache = self.cache if key else None
+        if cache is not None and key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                self._emit(
+                    ModelEvent(
+                        address=self.address,
+                        messages=msgs,
+                        config=config,
+                        outputs=hit.texts,
+                        cache="read",
+                        started_at=started,
+                        seconds=time.time() - started,
+                    )
+                )
+                return hit
+        retries = 0
+        try:
+            async with self._semaphore:
+                output, retries = await self._with_retries(lambda: self._generate_uncached(msgs, config))
+        except BackendError as exc:
+            self._emit(
+                ModelEvent(
+                    address=self.address,
+                    messages=msgs,
+                    config=config,
+                    error=str(exc),
+                    started_at=started,
+                    seconds=time.time() - started,
+                )
+            )
+            raise
+        if len(output.choices) != config.n:
+            raise BackendError(f"{self.address} returned {len(output.choices)} candidates, expected {config.n}")
+        self.usage = self.usage + output.usage
+        written: Literal["write"] | None = None
+        if cache is not None and key is not None:
+            cache.put(key, output)
+            written = "write"
+        self._emit(
+            ModelEvent(
+                address=self.address,
+                messages=msgs,
+                config=config,
+                outputs=output.texts,
+                cache=written,
+                retries=retries,
+                started_at=started,
+                seconds=time.time() - started,
+                usage=output.usage,
+                call=output.call,
+            )
+        )
+        return output
+
+    async def stream(
+        self, messages: Sequence[Message | dict[str, str]], config: GenerateConfig | None = None
+    ) -> AsyncIterator[str]:
+        """Yield the reply's text as it arrives (one candidate).
+
+        A transient failure is retried only before the first chunk; after that it is raised, since
+        the caller has already shown part of the reply.
+        """
+        msgs = _as_messages(messages)
+        config = (config or GenerateConfig()).model_copy(update={"n": 1})
+        started = time.time()
+        key = cache_key(self.api.cache_identity(), msgs, config) if config.cache_enabled() else None
+        cache = self.cache if key else None
+        if cache is not None and key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                self._emit(
+                    ModelEvent(
+                        address=self.address,
+                        messages=msgs,
+                        config=config,
+                        outputs=hit.texts,
+                        cache="read",
+                        started_at=started,
+                        seconds=time.time() - started,
+                        streamed=True,
+                    )
+                )
+                yield hit.text
+                return
+        parts: list[str] = []
+        usage = Usage()
+        finish: str | None = None
+        retries = 0
+        try:
+            async with self._semaphore:
+                while True:
+                    try:
+                        self.requests += 1
+                        async for chunk in self.api.stream(msgs, config):
+                            usage, finish = self._absorb(chunk, usage, finish)
+                            if chunk.text:
+                                parts.append(chunk.text)
+                                yield chunk.text
+                        break
+                    except RetryableBackendError:
+                        if parts or retries >= self.settings.max_retries:
+                            raise
+                        await self._backoff(retries)
+                        retries += 1
+        except BackendError as exc:
+            self._emit(
+                ModelEvent(
+                    address=self.address,
+                    messages=msgs,
+                    config=config,
+                    outputs=["".join(parts)] if parts else [],
+                    error=str(exc),
+                    retries=retries,
+                    started_at=started,
+                    seconds=time.time() - started,
+                    streamed=True,
+                )
+            )
+            raise
+        text = "".join(parts)
+        self.usage = self.usage + usage
+        written: Literal["write"] | None = None
+        if cache is not None and key is not None:
+            out = BackendOutput(model=self.api.model, choices=[Choice(text=text, finish_reason=finish)], usage=usage)
+            cache.put(key, out)
+            written = "write"
+        self._emit(
+            ModelEvent(
+                address=self.address,
+                messages=msgs,
+                config=config,
+                outputs=[text],
+                cache=written,
+                retries=retries,
+                started_at=started,
+                seconds=time.time() - started,
+                usage=usage,
+                streamed=True,
+            )
+        )
+
+    @staticmethod
+    def _absorb(chunk: StreamChunk, usage: Usage, finish: str | None) -> tuple[Usage, str | None]:
+        return (chunk.usage if chunk.usage is not None else usage), (chunk.finish_reason or finish)
+
+    def generate_sync(
+        self, messages: Sequence[Message | dict[str, str]], config: GenerateConfig | None = None
+    ) -> BackendOutput:
+        """Blocking `generate`, for scripts and notebooks without an event loop."""
+        return asyncio.run(self.generate(messages, config))
+
+    async def aclose(self) -> None:
+        """Release the provider's resources."""
+        await self.api.aclose()

@@ -1,0 +1,113 @@
+"""The request cache: SQLite rows of JSON outputs keyed on a hash of the full request.
+
+Contract: the key is `content_hash` of canonical JSON over the backend identity (provider, base URL,
+model), the messages and the generation config minus `cache`. Changing that recipe invalidates every entry.
+Errors are never cached.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from personae._util.hashing import content_hash
+from personae._util.paths import cache_dir
+from personae.backends._types import BackendOutput, GenerateConfig, Message
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    expires REAL,
+    value TEXT NOT NULL
+)
+"""
+
+
+def default_cache_path() -> Path:
+    """The default cache database, under `cache_dir()`."""
+    return cache_dir() / "requests.sqlite"
+
+
+def cache_key(identity: dict[str, Any], messages: Sequence[Message], config: GenerateConfig) -> str:
+    """The cache key of a request (see the module docstring for the contract)."""
+    return content_hash(
+        {
+            "backend": identity,
+            "messages": [m.model_dump(mode="json") for m in messages],
+            "config": config.model_dump(mode="json", exclude={"cache"}),
+        }
+    )
+
+
+class RequestCache:
+    """A small SQLite-backed key/value store for backend outputs; safe to share across threads."""
+
+    def __init__(self, path: Path | str | None = None, ttl_seconds: float | None = 7 * 24 * 3600) -> None:
+        self.path = Path(path) if path is not None else default_cache_path()
+        self.ttl_seconds = ttl_seconds
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        # A connection per operation: cheap for SQLite, and free of cross-thread sharing rules.
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        return conn
+
+    def get(self, key: str) -> BackendOutput | None:
+        """The cached output for `key`, or None if absent or expired."""
+        with self._connect() as conn:
+            row = conn.execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        value, expires = row
+        if expires is not None and expires < time.time():
+            return None
+        return BackendOutput.model_validate_json(value)
+
+    def put(self, key: str, output: BackendOutput) -> None:
+        """Store `output` under `key`, replacing any previous entry."""
+        now = time.time()
+        expires = now + self.ttl_seconds if self.ttl_seconds is not None else None
+        with self._connect() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO entries (key, created, expires, value) VALUES (?, ?, ?, ?)",
+                (key, now, expires, output.model_dump_json()),
+            )
+
+    def size(self) -> int:
+        """Number of entries (expired ones included until pruned)."""
+        with self._connect() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def prune(self) -> int:
+        """Delete expired entries; returns how many were removed."""
+        with self._connect() as conn:
+            cur = conn.execute("DELETE FROM entries WHERE expires IS NOT NULL AND expires < ?", (time.time(),))
+            return cur.rowcount
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many were removed."""
+        with self._connect() as conn:
+            cur = conn.execute("DELETE FROM entries")
+            return cur.rowcount
+
+
+def cache_clear(path: Path | str | None = None) -> int:
+    """Empty the request cache at `path` (default location if None); returns the number of entries removed."""
+    return RequestCache(path).clear()
+
+
+def cache_size(path: Path | str | None = None) -> int:
+    """Number of entries in the request cache at `path`."""
+    return RequestCache(path).size()
+
+
+def cache_prune(path: Path | str | None = None) -> int:
+    """Remove expired entries from the request cache at `path`."""
+    return RequestCache(path).prune()

@@ -1,0 +1,33 @@
+"""Errors raised by backends; each message says how to fix the problem."""
+
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """A backend request failed and retrying will not help."""
+
+
+class RetryableBackendError(BackendError):
+    """A transient failure (timeout, connection reset, HTTP 429 or 5xx) worth retrying with backoff."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class BackendNotFoundError(BackendError):
+    """No provider is registered under the requested name."""
+
+
+class MissingDependencyError(BackendError):
+    """The provider needs an optional dependency that is not installed."""
+
+    def __init__(self, provider: str, package: str, extra: str) -> None:
+        super().__init__(f"the '{provider}' backend needs the '{package}' package: pip install 'personae[{extra}]'")
+        self.provider = provider
+        self.package = package
+        self.extra = extra
+
+
+class ModelUnavailableError(BackendError):
+    """Model weights are missing or do not match their expected hash."""

@@ -1,0 +1,115 @@
+"""Value types exchanged with every backend: messages, generation settings, outputs, usage."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    """Who wrote it."""
+    content: str
+    """The text."""
+
+
+class GenerateConfig(BaseModel):
+    """What to generate. Every field except `cache` is part of the cache key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    """Sampling temperature; 0 is greedy (and cached by default)."""
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    """Nucleus sampling mass (None: the backend default)."""
+    max_tokens: int | None = Field(default=256, ge=1)
+    """Upper bound on generated tokens per candidate."""
+    n: int = Field(default=1, ge=1, le=64)
+    """Number of candidate replies to return."""
+    seed: int | None = None
+    """Random seed, for reproducible sampling where the backend honours it."""
+    stop: tuple[str, ...] = ()
+    """Strings that end generation."""
+    cache: bool | None = None
+    """Use the request cache: None means on for temperature 0 only. Not part of the cache key."""
+
+    def cache_enabled(self) -> bool:
+        """Whether this request may be read from or written to the cache."""
+        return self.cache if self.cache is not None else self.temperature == 0.0
+
+
+class Usage(BaseModel):
+    """Token counts of one request, or a running total."""
+
+    prompt_tokens: int = 0
+    """Tokens in the input."""
+    completion_tokens: int = 0
+    """Tokens generated (all candidates)."""
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class Choice(BaseModel):
+    """One candidate reply."""
+
+    text: str
+    """The generated text."""
+    finish_reason: str | None = None
+    """Why generation stopped (`stop`, `length`, ...), as the backend reports it."""
+
+
+class ModelCall(BaseModel):
+    """The raw request and response of a provider call, for the event log."""
+
+    request: dict[str, Any]
+    """What was sent, in the provider's own format (no secrets)."""
+    response: dict[str, Any] | None = None
+    """What came back, in the provider's own format."""
+
+
+class BackendOutput(BaseModel):
+    """The result of one generate request: one or more candidates plus accounting."""
+
+    model: str
+    """The model that answered, as the provider names it."""
+    choices: list[Choice]
+    """Candidates, `config.n` of them."""
+    usage: Usage = Field(default_factory=Usage)
+    """Tokens spent on this request."""
+    call: ModelCall | None = None
+    """Raw provider exchange, when the provider records it."""
+
+    @property
+    def text(self) -> str:
+        """The first candidate's text."""
+        return self.choices[0].text if self.choices else ""
+
+    @property
+    def texts(self) -> list[str]:
+        """All candidate texts."""
+        return [c.text for c in self.choices]
+
+
+class StreamChunk(BaseModel):
+    """A piece of a streamed reply; the last chunk may carry usage and a finish reason."""
+
+    text: str = ""
+    """New text since the previous chunk."""
+    finish_reason: str | None = None
+    """Set on the final chunk."""
+    usage: Usage | None = None
+    """Set when the provider reports usage (usually on the final chunk)."""

@@ -1,0 +1,42 @@
+"""The `personae` command line: thin commands over the library's public functions."""
+
+from __future__ import annotations
+
+import typer
+
+from personae import __version__
+from personae.cli import _cache
+from personae.cli._chat import chat
+from personae.cli._demo import demo
+
+app = typer.Typer(
+    name="personae",
+    help="Persona-driven role-playing agents that stay in character, measurably.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("chat")(chat)
+app.command("demo")(demo)
+app.add_typer(_cache.app, name="cache")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Persona-driven role-playing agents that stay in character, measurably."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

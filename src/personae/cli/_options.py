@@ -1,0 +1,25 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        "-b",
+        help="Model address: 'embedded' (offline default), 'openai/<model>', 'mock/echo'.",
+        envvar="PERSONAE_BACKEND",
+    ),
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name; overrides the address's model.")]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="Server URL for OpenAI-compatible backends (vLLM, Ollama, ...).")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed for reproducible sampling.")]
+TemperatureOpt = Annotated[float, typer.Option("--temperature", "-t", min=0.0, max=2.0, help="Sampling temperature.")]
+MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Upper bound on tokens per reply.")]
+UserNameOpt = Annotated[str, typer.Option("--user", help="Your name in the conversation ({{user}}).")]

@@ -1,0 +1,120 @@
+"""A real HTTP server on 127.0.0.1 that speaks enough of the OpenAI chat-completions API for tests."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class StubState:
+    """What the stub does and what it saw."""
+
+    fail_statuses: list[int] = field(default_factory=list)
+    """Statuses to answer with, one per request, before answering normally."""
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    """Bodies of every request received (failed ones included)."""
+    headers: list[dict[str, str]] = field(default_factory=list)
+    """Headers of every request received."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _reply_text(body: dict[str, Any], index: int) -> str:
+    last = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+    return f"stub reply {index} to: {last}"
+
+
+def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
+            pass
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            with state.lock:
+                state.requests.append(body)
+                state.headers.append({k.lower(): v for k, v in self.headers.items()})
+                status = state.fail_statuses.pop(0) if state.fail_statuses else 200
+            if self.path != "/v1/chat/completions":
+                self._json(404, {"error": {"message": "not found"}})
+                return
+            if status != 200:
+                self._json(status, {"error": {"message": f"stub failure {status}", "type": "server_error"}})
+                return
+            n = int(body.get("n", 1))
+            texts = [_reply_text(body, i) for i in range(n)]
+            if body.get("stream"):
+                self._stream(body, texts[0])
+                return
+            self._json(
+                200,
+                {
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
+                        for i, t in enumerate(texts)
+                    ],
+                    "usage": {"prompt_tokens": 11, "completion_tokens": 7 * n, "total_tokens": 11 + 7 * n},
+                },
+            )
+
+        def _stream(self, body: dict[str, Any], text: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            words = text.split(" ")
+            for i, word in enumerate(words):
+                chunk = {
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {"index": 0, "delta": {"content": word if i == 0 else " " + word}, "finish_reason": None}
+                    ],
+                }
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+            final = {
+                "id": "chatcmpl-stub",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": body["model"],
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": len(words), "total_tokens": 11 + len(words)},
+            }
+            self.wfile.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+            self.wfile.flush()
+
+    return Handler
+
+
+@contextmanager
+def stub_openai_server(state: StubState | None = None) -> Iterator[tuple[str, StubState]]:
+    """Serve the stub on a free loopback port; yields (base_url, state)."""
+    state = state or StubState()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", state
+    finally:
+        server.shutdown()
+        server.server_close()

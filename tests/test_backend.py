@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from personae.backends import (
+    Backend,
+    BackendAPI,
+    BackendError,
+    BackendOutput,
+    BackendSettings,
+    Choice,
+    GenerateConfig,
+    JsonlEventLog,
+    Message,
+    ModelEvent,
+    RequestCache,
+    RetryableBackendError,
+    Usage,
+    cache_key,
+    get_backend,
+)
+from personae.backends._providers.mock import MockBackendAPI, MockExhaustedError
+
+FAST = BackendSettings(retry_base_delay=0.001, retry_max_delay=0.01)
+HELLO = [Message(role="user", content="Hello")]
+
+
+class Flaky(BackendAPI):
+    """Fails with the given errors first, then answers; counts calls and peak concurrency."""
+
+    provider: ClassVar[str] = "flaky"
+
+    def __init__(self, errors: Sequence[Exception] = (), delay: float = 0.0) -> None:
+        super().__init__(model="m")
+        self.errors = list(errors)
+        self.delay = delay
+        self.calls = 0
+        self.in_flight = 0
+        self.peak = 0
+
+    async def generate(self, messages: Sequence[Message], config: GenerateConfig) -> BackendOutput:
+        self.calls += 1
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if self.errors:
+                raise self.errors.pop(0)
+            return BackendOutput(
+                model="m",
+                choices=[Choice(text=f"reply {self.calls}")],
+                usage=Usage(prompt_tokens=3, completion_tokens=2),
+            )
+        finally:
+            self.in_flight -= 1
+
+
+async def test_transient_errors_are_retried_and_counted() -> None:
+    api = Flaky([RetryableBackendError("503", 503), RetryableBackendError("429", 429)])
+    backend = Backend(api, settings=FAST, cache=None)
+    events: list[ModelEvent] = []
+    backend.subscribe(events.append)
+    out = await backend.generate(HELLO)
+    assert out.text == "reply 3"
+    assert api.calls == 3
+    assert events[-1].retries == 2
+    assert events[-1].error is None
+
+
+async def test_retries_give_up_after_max_and_record_the_error() -> None:
+    api = Flaky([RetryableBackendError("500", 500)] * 10)
+    backend = Backend(api, settings=FAST.model_copy(update={"max_retries": 2}), cache=None)
+    events: list[ModelEvent] = []
+    backend.subscribe(events.append)
+    with pytest.raises(RetryableBackendError):
+        await backend.generate(HELLO)
+    assert api.calls == 3
+    assert events[-1].error == "500"
+
+
+async def test_permanent_errors_are_not_retried() -> None:
+    api = Flaky([BackendError("400 bad request")])
+    backend = Backend(api, settings=FAST, cache=None)
+    with pytest.raises(BackendError, match="400"):
+        await backend.generate(HELLO)
+    assert api.calls == 1
+
+
+async def test_concurrency_is_bounded_per_backend() -> None:
+    api = Flaky(delay=0.02)
+    backend = Backend(api, settings=BackendSettings(max_concurrency=3), cache=None)
+    await asyncio.gather(*(backend.generate(HELLO) for _ in range(12)))
+    assert api.calls == 12
+    assert api.peak == 3
+
+
+async def test_usage_accumulates() -> None:
+    backend = Backend(Flaky(), cache=None)
+    await backend.generate(HELLO)
+    await backend.generate(HELLO)
+    assert backend.usage == Usage(prompt_tokens=6, completion_tokens=4)
+
+
+async def test_cache_is_on_for_temperature_zero_only_by_default(tmp_path: Path) -> None:
+    api = Flaky()
+    backend = Backend(api, cache=RequestCache(tmp_path / "c.sqlite"))
+    events: list[ModelEvent] = []
+    backend.subscribe(events.append)
+    greedy = GenerateConfig(temperature=0.0)
+    first = await backend.generate(HELLO, greedy)
+    second = await backend.generate(HELLO, greedy)
+    assert first == second
+    assert api.calls == 1
+    assert [e.cache for e in events] == ["write", "read"]
+    # Sampling is not cached unless asked for.
+    await backend.generate(HELLO, GenerateConfig(temperature=0.7))
+    await backend.generate(HELLO, GenerateConfig(temperature=0.7))
+    assert api.calls == 3
+    await backend.generate(HELLO, GenerateConfig(temperature=0.7, cache=True, seed=5))
+    await backend.generate(HELLO, GenerateConfig(temperature=0.7, cache=True, seed=5))
+    assert api.calls == 4
+    # Cache reads cost no tokens.
+    assert backend.usage.prompt_tokens == 3 * 4
+
+
+async def test_errors_are_never_cached(tmp_path: Path) -> None:
+    cache = RequestCache(tmp_path / "c.sqlite")
+    backend = Backend(Flaky([BackendError("nope")]), cache=cache)
+    with pytest.raises(BackendError):
+        await backend.generate(HELLO, GenerateConfig(temperature=0))
+    assert cache.size() == 0
+
+
+def test_cache_key_covers_the_request_but_not_the_cache_flag() -> None:
+    ident = {"provider": "p", "model": "m", "base_url": None}
+    base = cache_key(ident, HELLO, GenerateConfig(temperature=0))
+    assert base == cache_key(ident, HELLO, GenerateConfig(temperature=0, cache=True))
+    assert base != cache_key(ident, HELLO, GenerateConfig(temperature=0, seed=1))
+    assert base != cache_key({**ident, "base_url": "http://x"}, HELLO, GenerateConfig(temperature=0))
+    assert base != cache_key(ident, [Message(role="user", content="Hello!")], GenerateConfig(temperature=0))
+    assert base.startswith("sha256:")
+
+
+def test_cache_clear_prune_and_expiry(tmp_path: Path) -> None:
+    cache = RequestCache(tmp_path / "c.sqlite", ttl_seconds=-1)  # already expired on write
+    out = BackendOutput(model="m", choices=[Choice(text="x")])
+    cache.put("k", out)
+    assert cache.get("k") is None
+    assert cache.prune() == 1
+    fresh = RequestCache(tmp_path / "c.sqlite", ttl_seconds=60)
+    fresh.put("k", out)
+    assert fresh.get("k") == out
+    assert fresh.clear() == 1
+    assert fresh.size() == 0
+
+
+async def test_mock_scripted_echo_and_exhaustion() -> None:
+    scripted = Backend(MockBackendAPI(model="scripted", outputs=["one", "two", "three"]), cache=None)
+    out = await scripted.generate(HELLO, GenerateConfig(n=2))
+    assert out.texts == ["one", "two"]
+    assert (await scripted.generate(HELLO)).text == "three"
+    with pytest.raises(MockExhaustedError):
+        await scripted.generate(HELLO)
+    echo = get_backend("mock/echo", cache=None)
+    assert (await echo.generate(HELLO, GenerateConfig(n=2))).texts == [
+        "You said: Hello (candidate 1)",
+        "You said: Hello (candidate 2)",
+    ]
+    assert isinstance(echo.api, MockBackendAPI)
+    assert echo.api.history[0][0] == HELLO
+
+
+async def test_streaming_yields_pieces_and_records_one_event(tmp_path: Path) -> None:
+    backend = Backend(MockBackendAPI(model="echo"), cache=RequestCache(tmp_path / "c.sqlite"))
+    log = JsonlEventLog(tmp_path / "events.jsonl")
+    backend.subscribe(log)
+    pieces = [p async for p in backend.stream(HELLO, GenerateConfig(temperature=0))]
+    assert len(pieces) > 1
+    assert "".join(pieces) == "You said: Hello"
+    again = [p async for p in backend.stream(HELLO, GenerateConfig(temperature=0))]
+    assert again == ["You said: Hello"]
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    events = [ModelEvent.model_validate_json(line) for line in lines]
+    assert [(e.streamed, e.cache) for e in events] == [(True, "write"), (True, "read")]
+    assert events[0].outputs == ["You said: Hello"]
+
+
+async def test_stream_retries_only_before_the_first_chunk() -> None:
+    class StreamFlaky(MockBackendAPI):
+        fails = 1
+
+        async def stream(self, messages, config):  # type: ignore[no-untyped-def]
+            if self.fails:
+                self.fails -= 1
+                raise RetryableBackendError("502", 502)
+            async for chunk in super().stream(messages, config):
+                yield chunk
+
+    backend = Backend(StreamFlaky(), settings=FAST, cache=None)
+    assert "".join([p async for p in backend.stream(HELLO)]) == "You said: Hello"
+
+    class BreaksMidway(MockBackendAPI):
+        async def stream(self, messages, config):  # type: ignore[no-untyped-def]
+            async for chunk in super().stream(messages, config):
+                yield chunk
+                raise RetryableBackendError("reset", None)
+
+    broken = Backend(BreaksMidway(), settings=FAST, cache=None)
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for piece in broken.stream(HELLO):
+            got.append(piece)
+
+    with pytest.raises(RetryableBackendError):
+        await consume()
+    assert got == ["You"]
