@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-# llama-cpp-python builds from source (no Linux wheel on PyPI); skipping its tools saves about a minute.
-export CMAKE_ARGS ?= -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
+# llama-cpp-python builds from source (no Linux wheel on PyPI). Keep the pin in step with pyproject's
+# `embedded` extra (a test checks). GGML_NATIVE=OFF with explicit AVX2: a -march=native build uses AMX
+# tiles on CPUs that have them, and crashes on multi-token prompts where the kernel does not grant AMX.
+# --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and could hand back a native build.
+LLAMA_CPP ?= llama-cpp-python==0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
 DEMO_PERSONAS ?= examples/personas/ada.yaml examples/personas/anselm.yaml
 
 .PHONY: demo test lint clean
@@ -12,11 +17,15 @@ DEMO_PERSONAS ?= examples/personas/ada.yaml examples/personas/anselm.yaml
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.llama-installed: | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --progress-bar off --no-cache-dir --force-reinstall --no-deps '$(LLAMA_CPP)'
+	touch $@
+
+$(VENV)/.demo-installed: pyproject.toml $(VENV)/.llama-installed
 	$(PIP) install --progress-bar off -e '.[embedded]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.llama-installed
 	$(PIP) install --progress-bar off -e '.[dev,embedded]'
 	touch $@ $(VENV)/.demo-installed
 

