@@ -71,7 +71,7 @@ def test_cache_size_and_clear(tmp_path: Path) -> None:
 
 
 def test_demo_runs_a_scripted_conversation_on_the_mock(examples_dir: Path) -> None:
-    result = runner.invoke(app, ["demo", str(examples_dir / "vega.yaml"), "--backend", "mock/echo"])
+    result = runner.invoke(app, ["demo", str(examples_dir / "vega.yaml"), "--backend", "mock/echo", "--no-score"])
     assert result.exit_code == 0, result.output
     assert "You said: What do you do for a living?" in result.stdout
     assert "4 turns" in result.stdout

@@ -82,6 +82,36 @@ class Backend:
         for subscriber in list(self._subscribers):
             subscriber(event)
 
+    def _cache_lookup(
+        self, msgs: list[Message], config: GenerateConfig, started: float, streamed: bool
+    ) -> tuple[str | None, BackendOutput | None]:
+        """The request's cache key (None when caching is off for it) and the cached output, if any."""
+        if not config.cache_enabled() or self.cache is None:
+            return None, None
+        key = cache_key(self.api.cache_identity(), msgs, config)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self._emit(
+                ModelEvent(
+                    address=self.address,
+                    messages=msgs,
+                    config=config,
+                    outputs=hit.texts,
+                    cache="read",
+                    started_at=started,
+                    seconds=time.time() - started,
+                    streamed=streamed,
+                )
+            )
+        return key, hit
+
+    def _cache_store(self, key: str | None, output: BackendOutput) -> Literal["write"] | None:
+        """Store a successful output under `key` (if caching applies); returns the event's cache marker."""
+        if key is None or self.cache is None:
+            return None
+        self.cache.put(key, output)
+        return "write"
+
     async def _backoff(self, retries: int) -> None:
         """Sleep before retry number `retries + 1`: exponential, capped, with jitter against thundering herds."""
         delay = min(self.settings.retry_max_delay, self.settings.retry_base_delay * 2**retries)
@@ -118,23 +148,9 @@ class Backend:
         msgs = _as_messages(messages)
         config = config or GenerateConfig()
         started = time.time()
-        key = cache_key(self.api.cache_identity(), msgs, config) if config.cache_enabled() else None
-        cache = self.cache if key else None
-        if cache is not None and key is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                self._emit(
-                    ModelEvent(
-                        address=self.address,
-                        messages=msgs,
-                        config=config,
-                        outputs=hit.texts,
-                        cache="read",
-                        started_at=started,
-                        seconds=time.time() - started,
-                    )
-                )
-                return hit
+        key, hit = self._cache_lookup(msgs, config, started, streamed=False)
+        if hit is not None:
+            return hit
         retries = 0
         try:
             async with self._semaphore:
@@ -154,10 +170,7 @@ class Backend:
         if len(output.choices) != config.n:
             raise BackendError(f"{self.address} returned {len(output.choices)} candidates, expected {config.n}")
         self.usage = self.usage + output.usage
-        written: Literal["write"] | None = None
-        if cache is not None and key is not None:
-            cache.put(key, output)
-            written = "write"
+        written = self._cache_store(key, output)
         self._emit(
             ModelEvent(
                 address=self.address,
@@ -185,25 +198,10 @@ class Backend:
         msgs = _as_messages(messages)
         config = (config or GenerateConfig()).model_copy(update={"n": 1})
         started = time.time()
-        key = cache_key(self.api.cache_identity(), msgs, config) if config.cache_enabled() else None
-        cache = self.cache if key else None
-        if cache is not None and key is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                self._emit(
-                    ModelEvent(
-                        address=self.address,
-                        messages=msgs,
-                        config=config,
-                        outputs=hit.texts,
-                        cache="read",
-                        started_at=started,
-                        seconds=time.time() - started,
-                        streamed=True,
-                    )
-                )
-                yield hit.text
-                return
+        key, hit = self._cache_lookup(msgs, config, started, streamed=True)
+        if hit is not None:
+            yield hit.text
+            return
         parts: list[str] = []
         usage = Usage()
         finish: str | None = None
@@ -241,11 +239,9 @@ class Backend:
             raise
         text = "".join(parts)
         self.usage = self.usage + usage
-        written: Literal["write"] | None = None
-        if cache is not None and key is not None:
-            out = BackendOutput(model=self.api.model, choices=[Choice(text=text, finish_reason=finish)], usage=usage)
-            cache.put(key, out)
-            written = "write"
+        written = self._cache_store(
+            key, BackendOutput(model=self.api.model, choices=[Choice(text=text, finish_reason=finish)], usage=usage)
+        )
         self._emit(
             ModelEvent(
                 address=self.address,

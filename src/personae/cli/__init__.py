@@ -8,6 +8,8 @@ from personae import __version__
 from personae.cli import _cache
 from personae.cli._chat import chat
 from personae.cli._demo import demo
+from personae.cli._score import nli_command, score
+from personae.cli._train import train_nli
 
 app = typer.Typer(
     name="personae",
@@ -18,6 +20,9 @@ app = typer.Typer(
 )
 app.command("chat")(chat)
 app.command("demo")(demo)
+app.command("score")(score)
+app.command("nli")(nli_command)
+app.command("train-nli")(train_nli)
 app.add_typer(_cache.app, name="cache")
 
 

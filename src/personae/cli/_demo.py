@@ -14,7 +14,9 @@ from rich.rule import Rule
 from personae.backends import GenerateConfig, get_backend
 from personae.cli._errors import user_errors
 from personae.cli._options import BackendOpt, SeedOpt
+from personae.cli._score import render_table
 from personae.persona import load_persona
+from personae.scoring import APCScorer
 from personae.session import Conversation
 
 DEMO_QUESTIONS = (
@@ -26,7 +28,7 @@ DEMO_QUESTIONS = (
 """User lines of the scripted conversation; generic so they suit any persona."""
 
 
-async def _run(conversation: Conversation, console: Console) -> None:
+async def _run(conversation: Conversation, console: Console, scorer: APCScorer | None) -> None:
     name = conversation.persona.name
     if conversation.greeting:
         console.print(f"[bold cyan]{name}:[/bold cyan] {conversation.greeting}\n")
@@ -36,6 +38,9 @@ async def _run(conversation: Conversation, console: Console) -> None:
         async for piece in conversation.stream_reply(question):
             console.print(piece, end="", markup=False, highlight=False)
         console.print("\n")
+        if scorer is not None:
+            render_table(scorer.score(question, conversation.turns[-1].reply), console)
+            console.print()
 
 
 @user_errors
@@ -43,6 +48,9 @@ def demo(
     personas: Annotated[list[Path], typer.Argument(help="Persona files to talk to, one conversation each.")],
     backend: BackendOpt = "embedded",
     seed: SeedOpt = 7,
+    score: Annotated[
+        bool, typer.Option("--score/--no-score", help="Print the faithfulness table of each reply.")
+    ] = True,
 ) -> None:
     """Run a scripted in-character conversation with each persona and print it."""
     console = Console(highlight=False)
@@ -51,8 +59,9 @@ def demo(
         persona = load_persona(path)
         console.print(Rule(f"{persona.name}  ({path.name}, backend {llm.address})"))
         conversation = Conversation(persona, llm, config=GenerateConfig(temperature=0.7, max_tokens=160, seed=seed))
+        scorer = APCScorer(persona) if score and persona.statements else None
         started = time.perf_counter()
-        asyncio.run(_run(conversation, console))
+        asyncio.run(_run(conversation, console, scorer))
         usage = llm.usage
         console.print(
             f"[dim]{len(conversation.turns)} turns in {time.perf_counter() - started:.1f} s; "

@@ -11,6 +11,8 @@ import typer
 
 from personae.backends import BackendError
 from personae.persona import PersonaError
+from personae.scoring import ScoringModelError
+from personae.scoring._training.train import TrainingDataError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,9 +36,9 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except PersonaError as exc:
+        except (PersonaError, TrainingDataError) as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        except BackendError as exc:
+        except (BackendError, ScoringModelError) as exc:
             raise fail(str(exc), EXIT_FAILURE) from None
 
     return wrapper

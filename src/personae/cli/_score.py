@@ -1,0 +1,104 @@
+"""`personae score` and `personae nli`: faithfulness of replies, and raw NLI labels, from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from personae.cli._errors import EXIT_USAGE, fail, user_errors
+from personae.persona import load_persona
+from personae.scoring import LABELS, APCResult, APCScorer, get_nli
+
+NliOpt = Annotated[str, typer.Option("--nli", help="NLI binding: shipped, fake, onnx:DIR, hf:MODEL or llm:BACKEND.")]
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Read JSONL records that must carry string fields `required`; a bad line ends the command (exit 2)."""
+    records: list[dict[str, Any]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise fail(f"{path}: cannot read file: {exc.strerror or exc}", EXIT_USAGE) from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise fail(f"{path}:{number}: not valid JSON ({exc.msg})", EXIT_USAGE) from None
+        if not isinstance(record, dict):
+            raise fail(f"{path}:{number}: expected a JSON object", EXIT_USAGE)
+        for key in required:
+            if not isinstance(record.get(key), str):
+                raise fail(f"{path}:{number}: {key}: expected a string", EXIT_USAGE)
+        records.append(record)
+    return records
+
+
+def render_table(result: APCResult, console: Console) -> None:
+    """The per-statement explanation of one reply as a Rich table."""
+    table = Table(title=f"APC {result.apc:.2f} / {len(result.statements)}  (normalised {result.apc_normalized:.2f})")
+    for column in ("statement", "rel", "entail", "neutral", "contra", "apc", ""):
+        table.add_column(column, justify="left" if column == "statement" else "right")
+    for s in result.statements:
+        mark = "[red]violated[/red]" if s.violation else ("[green]supported[/green]" if s in result.supported else "")
+        table.add_row(
+            s.statement,
+            f"{s.relevance:.2f}",
+            f"{s.entailment:.2f}",
+            f"{s.neutral:.2f}",
+            f"{s.contradiction:.2f}",
+            f"{s.apc:.2f}",
+            mark,
+        )
+    console.print(table)
+
+
+@user_errors
+def score(
+    persona_file: Annotated[Path, typer.Argument(help="Persona file (YAML or JSON).")],
+    query: Annotated[str | None, typer.Option("--query", "-q", help="The user's message.")] = None,
+    response: Annotated[str | None, typer.Option("--response", "-r", help="The character's reply.")] = None,
+    batch: Annotated[
+        Path | None, typer.Option("--batch", help="JSONL of {query, response}; one JSON line out per record.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+    nli: NliOpt = "shipped",
+    threshold: Annotated[float, typer.Option(help="P(contradiction) above which a statement is violated.")] = 0.5,
+) -> None:
+    """Score how faithful replies are to a persona (APC), with a per-statement explanation."""
+    persona = load_persona(persona_file)
+    if batch is None and (query is None or response is None):
+        raise fail("give --query and --response, or --batch FILE", EXIT_USAGE)
+    scorer = APCScorer(persona, nli=get_nli(nli), threshold=threshold)
+    if batch is not None:
+        records = read_jsonl(batch, ("query", "response"))
+        results = scorer.score_batch([(r["query"], r["response"]) for r in records])
+        for result in results:
+            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return
+    result = scorer.score(query or "", response or "")
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        render_table(result, Console())
+
+
+@user_errors
+def nli_command(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="JSONL of {premise, hypothesis}.")],
+    nli: NliOpt = "shipped",
+) -> None:
+    """Label premise/hypothesis pairs: adds entailment, neutral, contradiction probabilities and a label."""
+    records = read_jsonl(jsonl, ("premise", "hypothesis"))
+    probs = get_nli(nli).predict([(r["premise"], r["hypothesis"]) for r in records])
+    for record, row in zip(records, probs, strict=True):
+        out = {**record, **{label: round(float(p), 6) for label, p in zip(LABELS, row, strict=True)}}
+        out["label"] = LABELS[int(row.argmax())]
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")

@@ -1,0 +1,37 @@
+"""Faithfulness scoring: APC with per-statement explanations, NLI and relevance models, history checks.
+
+scorer = APCScorer(persona)              # shipped persona-NLI + MiniLM relevance, offline, no torch
+result = scorer.score(query, reply)
+result.apc_normalized, [v.statement for v in result.violations]
+"""
+
+from personae.scoring._apc import APCScorer
+from personae.scoring._history import HistoryChecker
+from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
+from personae.scoring._onnx import ScoringModelError
+from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic
+from personae.scoring._sentences import split_sentences
+from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
+
+__all__ = [
+    "LABELS",
+    "APCResult",
+    "APCScorer",
+    "Contradiction",
+    "Embedder",
+    "FakeEmbedder",
+    "FakeNLI",
+    "HFCrossEncoderNLI",
+    "HistoryChecker",
+    "LLMJudgeNLI",
+    "NLIModel",
+    "NLIProbs",
+    "OnnxEmbedder",
+    "OnnxNLI",
+    "RelevanceModel",
+    "ScoringModelError",
+    "StatementScore",
+    "fit_logistic",
+    "get_nli",
+    "split_sentences",
+]

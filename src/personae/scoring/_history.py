@@ -1,0 +1,50 @@
+"""Self-contradiction across a session: does a new reply contradict what the character said before?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from personae.scoring._nli import NLIModel, get_nli
+from personae.scoring._relevance import Embedder, OnnxEmbedder
+from personae.scoring._sentences import split_sentences
+from personae.scoring._types import Contradiction
+
+CON = 2
+
+
+class HistoryChecker:
+    """Compares each sentence of a new reply with the k most similar sentences of the character's earlier replies."""
+
+    def __init__(
+        self,
+        nli: NLIModel | None = None,
+        embedder: Embedder | None = None,
+        k: int = 5,
+        threshold: float = 0.5,
+    ) -> None:
+        self.nli = nli or get_nli()
+        self.embedder = embedder or OnnxEmbedder()
+        self.k = k
+        self.threshold = threshold
+
+    def check(self, earlier_replies: Sequence[str], reply: str) -> list[Contradiction]:
+        """Contradictions between `reply` and `earlier_replies`, strongest first."""
+        earlier = list(dict.fromkeys(s for r in earlier_replies for s in split_sentences(r)))
+        new = split_sentences(reply)
+        if not earlier or not new:
+            return []
+        sims = self.embedder.embed(new) @ self.embedder.embed(earlier).T
+        k = min(self.k, len(earlier))
+        pairs: list[tuple[str, str]] = []
+        for row, sentence in enumerate(new):
+            nearest = np.argsort(-sims[row])[:k]
+            pairs.extend((earlier[int(j)], sentence) for j in nearest)
+        probs = self.nli.predict(pairs)
+        found = [
+            Contradiction(earlier=p, new=h, contradiction=float(probs[i, CON]))
+            for i, (p, h) in enumerate(pairs)
+            if probs[i, CON] > self.threshold
+        ]
+        return sorted(found, key=lambda c: -c.contradiction)

