@@ -59,3 +59,15 @@ def test_apc_prefers_a_faithful_reply_on_the_real_models(examples_dir) -> None: 
     assert faithful.apc > unfaithful.apc
     assert "Ada Quint is a vegetarian." in [v.statement for v in unfaithful.violations]
     assert math.isclose(faithful.apc_normalized, faithful.apc / len(faithful.statements), rel_tol=1e-6)
+
+
+def test_naive_reference_matches_the_batched_scorer(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    from personae.persona import load_persona
+
+    scorer = APCScorer(load_persona(examples_dir / "vega.yaml"))
+    items = [("Who is Wren?", "Wren is our ship's AI. She beats me at chess."), ("Hi", "Hello there!")]
+    for (query, response), batched in zip(items, scorer.score_batch(items), strict=True):
+        naive = scorer.score_naive(query, response)
+        for a, b in zip(batched.statements, naive.statements, strict=True):
+            assert abs(a.apc - b.apc) <= 1e-4
+            assert abs(a.contradiction - b.contradiction) <= 1e-4

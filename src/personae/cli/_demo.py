@@ -16,7 +16,7 @@ from personae.cli._errors import user_errors
 from personae.cli._options import BackendOpt, SeedOpt
 from personae.cli._score import render_table
 from personae.persona import load_persona
-from personae.scoring import APCScorer
+from personae.scoring import APCScorer, ScoringModelError
 from personae.session import Conversation
 
 DEMO_QUESTIONS = (
@@ -59,7 +59,12 @@ def demo(
         persona = load_persona(path)
         console.print(Rule(f"{persona.name}  ({path.name}, backend {llm.address})"))
         conversation = Conversation(persona, llm, config=GenerateConfig(temperature=0.7, max_tokens=160, seed=seed))
-        scorer = APCScorer(persona) if score and persona.statements else None
+        scorer = None
+        if score and persona.statements:
+            try:
+                scorer = APCScorer(persona)
+            except ScoringModelError as exc:
+                console.print(f"[yellow]faithfulness scoring unavailable: {exc}[/yellow]")
         started = time.perf_counter()
         asyncio.run(_run(conversation, console, scorer))
         usage = llm.usage

@@ -132,7 +132,10 @@ class APCScorer:
         if not isinstance(self.nli, OnnxNLI):
             raise TypeError("score_naive compares the ONNX model against itself; bind the shipped or an onnx: NLI")
         sents = split_sentences(response)
-        rel = np.asarray([self.relevance.probability([s], [query])[0, 0] for s in self.statements], dtype=np.float32)
+        embedder = self.relevance.embedder
+        embed = getattr(embedder, "embed_uncached", embedder.embed)
+        sims = np.asarray([float(embed([query])[0] @ embed([s])[0]) for s in self.statements], dtype=np.float32)
+        rel = self.relevance.calibrate(sims)
         if not sents:
             return self._result(query, response, rel, None)
         probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
