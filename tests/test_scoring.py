@@ -169,6 +169,11 @@ def test_cli_score_rejects_bad_input_with_exit_2(tmp_path: Path) -> None:
     assert result.stderr.strip() == f"error: {bad}:2: response: expected a string"
     result = runner.invoke(app, ["score", str(persona), "--nli", "fake"])
     assert result.exit_code == 2
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("name: Nobody\n")
+    result = runner.invoke(app, ["score", str(empty), "-q", "a", "-r", "b", "--nli", "fake"])
+    assert result.exit_code == 2
+    assert "statements: the persona has no statements" in result.stderr
 
 
 def test_cli_nli_labels_records_in_order(tmp_path: Path) -> None:
@@ -185,3 +190,21 @@ def test_cli_nli_labels_records_in_order(tmp_path: Path) -> None:
     assert [r["label"] for r in rows] == ["entailment", "contradiction"]
     assert rows[0]["id"] == "a"
     assert all(abs(r["entailment"] + r["neutral"] + r["contradiction"] - 1) < 1e-5 for r in rows)
+
+
+def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
+    from personae.backends import Backend
+    from personae.backends._providers.mock import MockBackendAPI
+    from personae.scoring import LLMJudgeNLI
+
+    answers = {"coffee": ["Contradiction.", "contradiction", "neutral", "entailment"], "cat": ["no idea"] * 4}
+
+    def judge(messages, config, index):  # type: ignore[no-untyped-def]
+        text = messages[-1].content
+        return answers["coffee" if "coffee" in text else "cat"][index]
+
+    nli = LLMJudgeNLI(Backend(MockBackendAPI(fn=judge), cache=None), samples=4)
+    probs = nli.predict([("Sam does not drink coffee.", "I drink coffee."), ("Sam has a cat.", "Hello.")])
+    assert probs[0].tolist() == pytest.approx([0.25, 0.25, 0.5])
+    assert probs[1].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
+    assert nli.failures == 1

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from personae.cli import app
-from personae.scoring import OnnxNLI
+from personae.scoring import HFCrossEncoderNLI, OnnxNLI
 from personae.scoring._training.persona_nli_data import generate_persona_nli
 from personae.scoring._training.train import TrainingDataError, read_pairs
 
@@ -70,6 +70,10 @@ def test_tiny_training_run_exports_a_working_onnx_model(tmp_path: Path) -> None:
     assert card["Training data"] == {str(data): "64 pairs"}
     assert card["Recipe"]["steps"] == 1
     assert (model_dir / "model.onnx").stat().st_size < 40 * 1024 * 1024
-    probs = OnnxNLI(model_dir).predict([("Ada is a nurse.", "I work nights on the ward.")])
-    assert probs.shape == (1, 3)
-    assert np.isclose(probs.sum(), 1.0, atol=1e-5)
+    pairs = [("Ada is a nurse.", "I work nights on the ward."), ("Ada is a nurse.", "I am a lawyer.")]
+    probs = OnnxNLI(model_dir).predict(pairs)
+    assert probs.shape == (2, 3)
+    assert np.allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    # The same weights through the Hugging Face binding agree with the ONNX export (int8 weight rounding aside).
+    hf = HFCrossEncoderNLI(str(tmp_path / "run" / "checkpoint")).predict(pairs)
+    assert np.abs(hf - probs).max() < 0.01

@@ -74,6 +74,8 @@ def score(
 ) -> None:
     """Score how faithful replies are to a persona (APC), with a per-statement explanation."""
     persona = load_persona(persona_file)
+    if not persona.statements:
+        raise fail(f"{persona_file}: statements: the persona has no statements to score against", EXIT_USAGE)
     if batch is None and (query is None or response is None):
         raise fail("give --query and --response, or --batch FILE", EXIT_USAGE)
     scorer = APCScorer(persona, nli=get_nli(nli), threshold=threshold)
