@@ -19,7 +19,7 @@ import numpy as np
 
 from personae.backends import Backend, GenerateConfig, get_backend
 from personae.scoring._onnx import FloatArray, OnnxEncoder, ScoringModelError, shipped_encoder, softmax
-from personae.scoring._types import LABELS
+from personae.scoring._types import LABELS, canonical_label
 
 SHIPPED_NLI = "persona-nli"
 """Folder name of the shipped NLI model under `personae/scoring/models/`."""
@@ -45,9 +45,7 @@ class NLIModel(Protocol):
 
 def _label_permutation(labels: Sequence[str]) -> list[int]:
     """Column indices that reorder a model's own label order into `LABELS` order."""
-    normal = [label.lower().strip() for label in labels]
-    aliases = {"entailed": "entailment", "contradicted": "contradiction", "contradict": "contradiction"}
-    normal = [aliases.get(label, label) for label in normal]
+    normal = [canonical_label(label) for label in labels]
     try:
         return [normal.index(label) for label in LABELS]
     except ValueError:

@@ -12,15 +12,13 @@ import numpy as np
 from personae.scoring._nli import NLIModel
 from personae.scoring._relevance import RelevanceModel
 from personae.scoring._sentences import split_sentences
-from personae.scoring._types import LABELS
-
-_ALIASES = {"entailed": "entailment", "contradicted": "contradiction"}
+from personae.scoring._types import LABELS, canonical_label
 
 
 def nli_accuracy(nli: NLIModel, rows: Sequence[dict[str, str]]) -> dict[str, Any]:
     """3-way accuracy of `nli` on {premise, hypothesis, label} rows, with a confusion matrix (gold → predicted)."""
     probs = nli.predict([(r["premise"], r["hypothesis"]) for r in rows])
-    gold = [LABELS.index(_ALIASES.get(r["label"], r["label"])) for r in rows]
+    gold = [LABELS.index(canonical_label(r["label"])) for r in rows]
     pred = probs.argmax(axis=1)
     confusion = {g: {p: 0 for p in LABELS} for g in LABELS}
     for g, p in zip(gold, pred, strict=True):
@@ -46,7 +44,7 @@ def sentence_max_accuracy(nli: NLIModel, rows: Sequence[dict[str, str]]) -> dict
         block = probs[a:b]
         ent, con, neu = float(block[:, 0].max()), float(block[:, 2].max()), float(block[:, 1].min())
         pred = int(np.argmax([ent, neu, con]))
-        correct += int(LABELS[pred] == _ALIASES.get(r["label"], r["label"]))
+        correct += int(LABELS[pred] == canonical_label(r["label"]))
     return {"accuracy": correct / max(1, len(rows)), "n": len(rows)}
 
 

@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 LABELS: tuple[str, str, str] = ("entailment", "neutral", "contradiction")
 """NLI label order used everywhere in personae (columns of every probability array)."""
 
+LABEL_ALIASES = {"entailed": "entailment", "contradicted": "contradiction", "contradict": "contradiction"}
+"""Other spellings of the labels found in data sets and model configs (e.g. APC's `entailed`)."""
+
+
+def canonical_label(label: str) -> str:
+    """Lowercase, strip and map an alias to its name in `LABELS` (unknown names pass through unchanged)."""
+    text = label.strip().lower()
+    return LABEL_ALIASES.get(text, text)
+
 
 class NLIProbs(NamedTuple):
     """Probabilities of the three NLI labels for one (premise, hypothesis) pair."""

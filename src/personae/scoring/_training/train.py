@@ -14,9 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from personae.scoring._types import LABELS
-
-LABEL_ALIASES = {"entailed": "entailment", "contradicted": "contradiction", "contradict": "contradiction"}
+from personae.scoring._types import LABELS, canonical_label
 
 
 class TrainingDataError(ValueError):
@@ -56,7 +54,7 @@ def normalise_label(label: object, where: str) -> int:
     """Map `entailment`/`entailed`/... to its index in `LABELS`."""
     if not isinstance(label, str):
         raise TrainingDataError(f"{where}: label: expected a string")
-    text = LABEL_ALIASES.get(label.strip().lower(), label.strip().lower())
+    text = canonical_label(label)
     if text not in LABELS:
         raise TrainingDataError(f"{where}: label: '{label}' is not one of {', '.join(LABELS)}")
     return LABELS.index(text)
