@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -82,6 +82,19 @@ class Backend:
         for subscriber in list(self._subscribers):
             subscriber(event)
 
+    def _record(self, msgs: list[Message], config: GenerateConfig, started: float, **fields: Any) -> None:
+        """Emit the `ModelEvent` of one request: the fields every event shares, plus `fields`."""
+        self._emit(
+            ModelEvent(
+                address=self.address,
+                messages=msgs,
+                config=config,
+                started_at=started,
+                seconds=time.time() - started,
+                **fields,
+            )
+        )
+
     def _cache_lookup(
         self, msgs: list[Message], config: GenerateConfig, started: float, streamed: bool
     ) -> tuple[str | None, BackendOutput | None]:
@@ -91,18 +104,7 @@ class Backend:
         key = cache_key(self.api.cache_identity(), msgs, config)
         hit = self.cache.get(key)
         if hit is not None:
-            self._emit(
-                ModelEvent(
-                    address=self.address,
-                    messages=msgs,
-                    config=config,
-                    outputs=hit.texts,
-                    cache="read",
-                    started_at=started,
-                    seconds=time.time() - started,
-                    streamed=streamed,
-                )
-            )
+            self._record(msgs, config, started, outputs=hit.texts, cache="read", streamed=streamed)
         return key, hit
 
     def _cache_store(self, key: str | None, output: BackendOutput) -> Literal["write"] | None:
@@ -156,34 +158,21 @@ class Backend:
             async with self._semaphore:
                 output, retries = await self._with_retries(lambda: self._generate_uncached(msgs, config))
         except BackendError as exc:
-            self._emit(
-                ModelEvent(
-                    address=self.address,
-                    messages=msgs,
-                    config=config,
-                    error=str(exc),
-                    started_at=started,
-                    seconds=time.time() - started,
-                )
-            )
+            self._record(msgs, config, started, error=str(exc))
             raise
         if len(output.choices) != config.n:
             raise BackendError(f"{self.address} returned {len(output.choices)} candidates, expected {config.n}")
         self.usage = self.usage + output.usage
         written = self._cache_store(key, output)
-        self._emit(
-            ModelEvent(
-                address=self.address,
-                messages=msgs,
-                config=config,
-                outputs=output.texts,
-                cache=written,
-                retries=retries,
-                started_at=started,
-                seconds=time.time() - started,
-                usage=output.usage,
-                call=output.call,
-            )
+        self._record(
+            msgs,
+            config,
+            started,
+            outputs=output.texts,
+            cache=written,
+            retries=retries,
+            usage=output.usage,
+            call=output.call,
         )
         return output
 
@@ -223,18 +212,14 @@ class Backend:
                         await self._backoff(retries)
                         retries += 1
         except BackendError as exc:
-            self._emit(
-                ModelEvent(
-                    address=self.address,
-                    messages=msgs,
-                    config=config,
-                    outputs=["".join(parts)] if parts else [],
-                    error=str(exc),
-                    retries=retries,
-                    started_at=started,
-                    seconds=time.time() - started,
-                    streamed=True,
-                )
+            self._record(
+                msgs,
+                config,
+                started,
+                outputs=["".join(parts)] if parts else [],
+                error=str(exc),
+                retries=retries,
+                streamed=True,
             )
             raise
         text = "".join(parts)
@@ -242,20 +227,7 @@ class Backend:
         written = self._cache_store(
             key, BackendOutput(model=self.api.model, choices=[Choice(text=text, finish_reason=finish)], usage=usage)
         )
-        self._emit(
-            ModelEvent(
-                address=self.address,
-                messages=msgs,
-                config=config,
-                outputs=[text],
-                cache=written,
-                retries=retries,
-                started_at=started,
-                seconds=time.time() - started,
-                usage=usage,
-                streamed=True,
-            )
-        )
+        self._record(msgs, config, started, outputs=[text], cache=written, retries=retries, usage=usage, streamed=True)
 
     @staticmethod
     def _absorb(chunk: StreamChunk, usage: Usage, finish: str | None) -> tuple[Usage, str | None]:
