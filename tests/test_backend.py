@@ -221,3 +221,15 @@ async def test_stream_retries_only_before_the_first_chunk() -> None:
     with pytest.raises(RetryableBackendError):
         await consume()
     assert got == ["You"]
+
+
+async def test_a_wrong_number_of_candidates_is_an_error_and_is_recorded() -> None:
+    class Short(Flaky):
+        supports_n = True
+
+    backend = Backend(Short(), cache=None)
+    events: list[ModelEvent] = []
+    backend.subscribe(events.append)
+    with pytest.raises(BackendError, match="returned 1 candidates, expected 2"):
+        await backend.generate(HELLO, GenerateConfig(n=2))
+    assert events[-1].error == "flaky/m returned 1 candidates, expected 2"

@@ -157,11 +157,11 @@ class Backend:
         try:
             async with self._semaphore:
                 output, retries = await self._with_retries(lambda: self._generate_uncached(msgs, config))
+            if len(output.choices) != config.n:
+                raise BackendError(f"{self.address} returned {len(output.choices)} candidates, expected {config.n}")
         except BackendError as exc:
-            self._record(msgs, config, started, error=str(exc))
+            self._record(msgs, config, started, error=str(exc), retries=retries)
             raise
-        if len(output.choices) != config.n:
-            raise BackendError(f"{self.address} returned {len(output.choices)} candidates, expected {config.n}")
         self.usage = self.usage + output.usage
         written = self._cache_store(key, output)
         self._record(
