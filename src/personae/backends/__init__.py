@@ -6,7 +6,7 @@ Typical use:
     output = await backend.generate([Message(role="user", content="Hi")], GenerateConfig(n=2))
 """
 
-from personae.backends._api import BackendAPI
+from personae.backends._api import BackendAPI, approx_tokens
 from personae.backends._backend import Backend, BackendSettings, EventSubscriber
 from personae.backends._cache import RequestCache, cache_clear, cache_key, cache_prune, cache_size
 from personae.backends._errors import (
@@ -56,6 +56,7 @@ __all__ = [
     "RetryableBackendError",
     "StreamChunk",
     "Usage",
+    "approx_tokens",
     "cache_clear",
     "cache_key",
     "cache_prune",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar
 
 from personae.backends._types import BackendOutput, GenerateConfig, Message, StreamChunk
+
+
+def approx_tokens(text: str) -> int:
+    """A conservative token estimate (about 3.5 characters per token) for providers that cannot count."""
+    return math.ceil(len(text) / 3.5) if text else 0
 
 
 class BackendAPI(ABC):
@@ -43,6 +49,10 @@ class BackendAPI(ABC):
         output = await self.generate(messages, config)
         choice = output.choices[0]
         yield StreamChunk(text=choice.text, finish_reason=choice.finish_reason, usage=output.usage)
+
+    def count_tokens(self, text: str) -> int | None:
+        """Tokens of `text` in this model's tokenizer, or None when the provider cannot count locally."""
+        return None
 
     def cache_identity(self) -> dict[str, Any]:
         """What identifies this backend in a cache key (never secrets or transport settings)."""

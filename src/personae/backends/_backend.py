@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from personae.backends._api import BackendAPI
+from personae.backends._api import BackendAPI, approx_tokens
 from personae.backends._cache import RequestCache, cache_key
 from personae.backends._errors import BackendError, RetryableBackendError
 from personae.backends._events import ModelEvent
@@ -65,6 +65,11 @@ class Backend:
     def address(self) -> str:
         """`provider/model`, as accepted by `get_backend`."""
         return f"{self.api.provider}/{self.api.model}"
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text`: the provider's tokenizer when it has one locally, else a conservative estimate."""
+        counted = self.api.count_tokens(text)
+        return approx_tokens(text) if counted is None else counted
 
     @property
     def cache(self) -> RequestCache | None:

@@ -17,7 +17,15 @@ from personae.persona._model import (
     Traits,
     slugify,
 )
-from personae.persona._prompt import expand_macros, render_system_prompt
+from personae.persona._prompt import (
+    example_block,
+    expand_macros,
+    intro_block,
+    profile_block,
+    render_system_prompt,
+    rules_block,
+    statements_block,
+)
 
 __all__ = [
     "DialogueLine",
@@ -29,11 +37,16 @@ __all__ = [
     "Relationship",
     "Traits",
     "dump_persona",
+    "example_block",
     "expand_macros",
     "format_location",
+    "intro_block",
     "load_persona",
     "parse_persona_text",
     "persona_from_data",
+    "profile_block",
     "render_system_prompt",
+    "rules_block",
     "slugify",
+    "statements_block",
 ]

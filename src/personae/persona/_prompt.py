@@ -1,8 +1,14 @@
-"""Turning a persona into the system prompt that keeps a model in character."""
+"""Turning a persona into the system prompt that keeps a model in character.
+
+The prompt is made of blocks (intro, statements, profile, examples, rules) so that the runtime's prompt assembler
+can budget them one by one; `render_system_prompt` joins all of them for callers without a budget.
+"""
 
 from __future__ import annotations
 
-from personae.persona._model import Persona
+from collections.abc import Sequence
+
+from personae.persona._model import DialogueLine, Persona
 
 
 def expand_macros(text: str, char: str, user: str) -> str:
@@ -17,46 +23,73 @@ def expand_macros(text: str, char: str, user: str) -> str:
     return text
 
 
-def render_system_prompt(persona: Persona, user_name: str = "User") -> str:
-    """Build a system prompt that tells the model to speak as the persona, in first person, and why not to leave it.
-
-    Statements are written in the third person; the model is told they are facts about itself.
-    """
+def intro_block(persona: Persona, user_name: str) -> str:
+    """Who the model is playing, to whom, and the summary."""
     name = persona.name
-    lines: list[str] = [
+    text = (
         f"You are {name}. This is a role-play: you speak only as {name}, in the first person, "
-        f"to {user_name}, and never step out of the role.",
-    ]
+        f"to {user_name}, and never step out of the role."
+    )
     if persona.summary:
-        lines.append(f"\nWho you are: {persona.summary}")
-    if persona.statements:
-        lines.append(f"\nFacts about you ({name}) that your replies must stay true to:")
-        lines.extend(f"- {s}" for s in persona.statements)
+        text += f"\n\nWho you are: {persona.summary}"
+    return text
+
+
+def statements_block(persona: Persona, statements: Sequence[str]) -> str:
+    """The persona statements given to the model; written in the third person, framed as facts about itself."""
+    if not statements:
+        return ""
+    return "\n".join(
+        [f"Facts about you ({persona.name}) that your replies must stay true to:"] + [f"- {s}" for s in statements]
+    )
+
+
+def profile_block(persona: Persona) -> str:
+    """Relationships, goals, speaking style and knowledge boundary."""
+    parts: list[str] = []
     if persona.relationships:
-        lines.append("\nPeople you know:")
+        lines = ["People you know:"]
         for rel in persona.relationships:
             desc = f": {rel.description}" if rel.description else ""
             lines.append(f"- {rel.name}, your {rel.relation}{desc}")
+        parts.append("\n".join(lines))
     if persona.goals:
-        lines.append("\nWhat you want: " + "; ".join(persona.goals) + ".")
+        parts.append("What you want: " + "; ".join(persona.goals) + ".")
     if persona.speaking_style:
-        lines.append(f"\nHow you speak: {persona.speaking_style}")
+        parts.append(f"How you speak: {persona.speaking_style}")
     if persona.knowledge_boundary:
-        lines.append(
-            f"\nWhat you do not know: {persona.knowledge_boundary} "
+        parts.append(
+            f"What you do not know: {persona.knowledge_boundary} "
             "If asked about such things, react as the character would, puzzled or curious, without explaining."
         )
-    if persona.example_dialogues:
-        lines.append("\nExamples of how you talk:")
-        for dialogue in persona.example_dialogues[:2]:
-            for line in dialogue:
-                who = user_name if line.role == "user" else name
-                lines.append(f"{who}: {line.content}")
-            lines.append("")
-    lines.append(
-        f"\nRules: answer as {name} would, briefly (one to four sentences), in your own voice. "
+    return "\n\n".join(parts)
+
+
+def example_block(persona: Persona, dialogue: Sequence[DialogueLine], user_name: str) -> str:
+    """One example dialogue, showing how the character talks."""
+    lines = [f"{user_name if line.role == 'user' else persona.name}: {line.content}" for line in dialogue]
+    return "Example of how you talk:\n" + "\n".join(lines)
+
+
+def rules_block(persona: Persona, user_name: str) -> str:
+    """The closing rules: stay in voice, never turn into an assistant."""
+    name = persona.name
+    return (
+        f"Rules: answer as {name} would, briefly (one to four sentences), in your own voice. "
         f"Do not say you are an AI, a language model or an assistant; do not offer help like an assistant; "
         f"do not write {user_name}'s lines; do not refer to yourself as {name} in the third person. "
         "If you do not know something, say so in character."
     )
-    return expand_macros("\n".join(lines).strip(), char=name, user=user_name)
+
+
+def render_system_prompt(persona: Persona, user_name: str = "User") -> str:
+    """The whole system prompt: every statement, the profile, up to two example dialogues and the rules."""
+    blocks = [
+        intro_block(persona, user_name),
+        statements_block(persona, persona.statements),
+        profile_block(persona),
+        *(example_block(persona, d, user_name) for d in persona.example_dialogues[:2]),
+        rules_block(persona, user_name),
+    ]
+    text = "\n\n".join(b for b in blocks if b)
+    return expand_macros(text, char=persona.name, user=user_name)

@@ -69,6 +69,12 @@ class EmbeddedBackendAPI(BackendAPI):
     def _llm(self) -> tuple[Any, threading.Lock]:
         return _load(self._model_path(), self.n_ctx, self.n_threads)
 
+    def count_tokens(self, text: str) -> int | None:
+        """Exact count with the model's own tokenizer (loads the model on first use)."""
+        llm, lock = self._llm()
+        with lock:
+            return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def _kwargs(self, messages: Sequence[Message], config: GenerateConfig, index: int) -> dict[str, Any]:
         seed = config.seed + index if config.seed is not None else random.randrange(2**31)
         kwargs: dict[str, Any] = {

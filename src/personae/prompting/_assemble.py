@@ -1,0 +1,239 @@
+"""Prompt assembly under a token budget: persona core, retrieved statements, lorebook, memory, recent turns.
+
+Fixed parts (persona core, rules, the new user message) always go in. The rest compete for the remaining budget in
+a fixed order of importance: the last two exchanges, the persona statements most relevant to the user's message,
+lorebook entries by descending priority, the latest memory summary, retrieved past events, older recent turns
+(newest first), then example dialogues. Whatever does not fit is kept in the record as dropped, so `/prompt` can
+show what was left out and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from personae.backends import Message, approx_tokens
+from personae.persona import (
+    Persona,
+    example_block,
+    expand_macros,
+    intro_block,
+    profile_block,
+    rules_block,
+    statements_block,
+)
+from personae.prompting._lorebook import triggered_entries
+from personae.scoring import RelevanceModel
+
+Section = Literal["core", "greeting", "statement", "lorebook", "summary", "event", "turn", "example", "rules", "user"]
+
+TokenCounter = Callable[[str], int]
+
+
+class PromptSettings(BaseModel):
+    """How big the prompt may get and how much of each kind of context to retrieve."""
+
+    budget_tokens: int = Field(default=3072, ge=64)
+    """Upper bound on prompt tokens (leave room for the reply within the model's context)."""
+    top_k_statements: int = Field(default=8, ge=0)
+    """Persona statements retrieved for the latest user message."""
+    recent_turns: int = Field(default=8, ge=0)
+    """Exchanges kept verbatim at most."""
+    memory_events: int = Field(default=3, ge=0)
+    """Older exchanges retrieved from memory by similarity to the latest user message."""
+    lorebook_budget_tokens: int | None = Field(default=None, ge=0)
+    """Cap on lorebook tokens; the lorebook's own `token_budget` wins when set."""
+
+
+class PromptPart(BaseModel):
+    """One candidate piece of the prompt, included or dropped."""
+
+    section: Section
+    """What kind of context it is."""
+    text: str
+    """The text as it would appear."""
+    tokens: int
+    """Its estimated cost."""
+    included: bool
+    """Whether it made it into the prompt."""
+    note: str | None = None
+    """Why it was chosen (relevance, trigger key) or dropped."""
+
+
+class AssembledPrompt(BaseModel):
+    """The messages sent to the backend and the record of how they were put together."""
+
+    messages: list[Message]
+    """System prompt, recent turns, the new user message."""
+    parts: list[PromptPart]
+    """Every piece considered, in consideration order."""
+    budget_tokens: int
+    """The budget it was assembled under."""
+
+    @property
+    def tokens(self) -> int:
+        """Estimated tokens of the included parts."""
+        return sum(p.tokens for p in self.parts if p.included)
+
+    def render(self) -> str:
+        """Human-readable view for `/prompt`: the messages, then what was dropped."""
+        lines = [f"# prompt: about {self.tokens} of {self.budget_tokens} tokens"]
+        for message in self.messages:
+            lines.append(f"--- {message.role} ---")
+            lines.append(message.content)
+        dropped = [p for p in self.parts if not p.included]
+        if dropped:
+            lines.append("--- dropped (over budget) ---")
+            lines.extend(f"[{p.section}] {p.text[:100]}" for p in dropped)
+        return "\n".join(lines)
+
+
+class Exchange(BaseModel):
+    """One past exchange as the assembler sees it."""
+
+    index: int
+    """Turn number in the session."""
+    user: str
+    """The user's message."""
+    reply: str
+    """The character's shown reply."""
+
+
+class MemoryContext(BaseModel):
+    """What long-term memory offers for this prompt."""
+
+    summary: str | None = None
+    """The rolling summary of turns that left the verbatim window."""
+    events: list[tuple[Exchange, float]] = Field(default_factory=list)
+    """Older exchanges ranked by similarity to the user's message."""
+
+
+class PromptAssembler:
+    """Builds the messages for the next reply of one persona."""
+
+    def __init__(
+        self,
+        persona: Persona,
+        user_name: str = "User",
+        settings: PromptSettings | None = None,
+        relevance: RelevanceModel | None = None,
+        count_tokens: TokenCounter = approx_tokens,
+    ) -> None:
+        self.persona = persona
+        self.user_name = user_name
+        self.settings = settings or PromptSettings()
+        self.relevance = relevance
+        self.count_tokens = count_tokens
+
+    def _x(self, text: str) -> str:
+        return expand_macros(text, char=self.persona.name, user=self.user_name)
+
+    def ranked_statements(self, user_text: str) -> list[tuple[str, float | None]]:
+        """Persona statements, most relevant to `user_text` first (file order without a relevance model)."""
+        statements = self.persona.statements
+        if self.relevance is None or not statements:
+            return [(s, None) for s in statements]
+        probs = self.relevance.probability(statements, [user_text])[0]
+        order = np.argsort(-probs, kind="stable")
+        return [(statements[int(i)], float(probs[int(i)])) for i in order]
+
+    def assemble(
+        self, history: Sequence[Exchange], user_text: str, memory: MemoryContext | None = None
+    ) -> AssembledPrompt:
+        """Assemble the prompt for replying to `user_text` after `history` (oldest first)."""
+        cfg, persona, user = self.settings, self.persona, self.user_name
+        memory = memory or MemoryContext()
+        parts: list[PromptPart] = []
+        used = 0
+
+        def fixed(section: Section, text: str) -> PromptPart:
+            nonlocal used
+            part = PromptPart(section=section, text=text, tokens=self.count_tokens(text), included=True)
+            used += part.tokens
+            parts.append(part)
+            return part
+
+        def offer(section: Section, text: str, note: str | None = None, cap: list[int] | None = None) -> PromptPart:
+            nonlocal used
+            tokens = self.count_tokens(text)
+            fits = used + tokens <= cfg.budget_tokens and (cap is None or tokens <= cap[0])
+            part = PromptPart(section=section, text=text, tokens=tokens, included=fits, note=note)
+            if fits:
+                used += tokens
+                if cap is not None:
+                    cap[0] -= tokens
+            else:
+                part.note = f"{note}; dropped: over budget" if note else "dropped: over budget"
+            parts.append(part)
+            return part
+
+        core = self._x("\n\n".join(b for b in (intro_block(persona, user), profile_block(persona)) if b))
+        fixed("core", core)
+        fixed("rules", self._x(rules_block(persona, user)))
+        fixed("user", user_text)
+        greeting = None
+        if persona.greetings and len(history) <= cfg.recent_turns:
+            greeting = fixed("greeting", self._x(persona.greetings[0])).text
+
+        recent = list(history[-cfg.recent_turns :]) if cfg.recent_turns else []
+        turn_parts: dict[int, PromptPart] = {}
+        for exchange in reversed(recent[-2:]):
+            turn_parts[exchange.index] = offer("turn", f"{user}: {exchange.user}\n{persona.name}: {exchange.reply}")
+
+        statement_parts = [
+            offer("statement", self._x(s), None if p is None else f"relevance {p:.2f}")
+            for s, p in self.ranked_statements(user_text)[: cfg.top_k_statements]
+        ]
+
+        scan = [m for e in recent for m in (e.user, e.reply)] + [user_text]
+        budget = persona.lorebook.token_budget if persona.lorebook and persona.lorebook.token_budget else None
+        cap = [budget if budget is not None else (cfg.lorebook_budget_tokens or cfg.budget_tokens)]
+        triggers = triggered_entries(persona.lorebook, scan)
+        by_priority = sorted(range(len(triggers)), key=lambda i: (-triggers[i].entry.priority, i))
+        lore_parts: dict[int, PromptPart] = {}
+        for i in by_priority:
+            lore_parts[i] = offer("lorebook", self._x(triggers[i].entry.content), triggers[i].reason, cap)
+
+        summary_part = offer("summary", memory.summary, "rolling summary") if memory.summary else None
+        in_window = {e.index for e in recent}
+        event_parts = [
+            offer("event", f"{user}: {e.user}\n{persona.name}: {e.reply}", f"turn {e.index}, similarity {sim:.2f}")
+            for e, sim in memory.events[: cfg.memory_events]
+            if e.index not in in_window
+        ]
+        for exchange in reversed(recent[:-2]):
+            turn_parts[exchange.index] = offer("turn", f"{user}: {exchange.user}\n{persona.name}: {exchange.reply}")
+        example_parts = [
+            offer("example", self._x(example_block(persona, d, user))) for d in persona.example_dialogues[:2]
+        ]
+
+        system_blocks = [core]
+        kept_statements = [p.text for p in statement_parts if p.included]
+        if kept_statements:
+            system_blocks.append(statements_block(persona, kept_statements))
+        lore = [lore_parts[i].text for i in range(len(triggers)) if lore_parts[i].included]
+        if lore:
+            system_blocks.append("What you know about your world:\n" + "\n".join(f"- {t}" for t in lore))
+        memory_lines = []
+        if summary_part is not None and summary_part.included:
+            memory_lines.append(f"Earlier in this conversation: {summary_part.text}")
+        events = [p.text for p in event_parts if p.included]
+        if events:
+            memory_lines.append("Things said earlier that may matter now:\n" + "\n".join(events))
+        if memory_lines:
+            system_blocks.append("\n\n".join(memory_lines))
+        system_blocks.extend(p.text for p in example_parts if p.included)
+        system_blocks.append(self._x(rules_block(persona, user)))
+
+        messages = [Message(role="system", content="\n\n".join(system_blocks))]
+        if greeting is not None:
+            messages.append(Message(role="assistant", content=greeting))
+        for exchange in recent:
+            if turn_parts[exchange.index].included:
+                messages.append(Message(role="user", content=exchange.user))
+                messages.append(Message(role="assistant", content=exchange.reply))
+        messages.append(Message(role="user", content=user_text))
+        return AssembledPrompt(messages=messages, parts=parts, budget_tokens=cfg.budget_tokens)

@@ -1,0 +1,28 @@
+"""Builders for runtime tests: a persona whose contradictions the fake NLI can see, and offline scoring models."""
+
+from __future__ import annotations
+
+from personae.persona import Lorebook, LorebookEntry, Persona
+from personae.scoring import FakeEmbedder, FakeNLI
+from personae.session import ScoringModels
+
+
+def fake_models() -> ScoringModels:
+    """Rule-based NLI and hashed bag-of-words embeddings: deterministic and instant."""
+    return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder())
+
+
+def sailor(entries: list[LorebookEntry] | None = None, budget: int | None = None) -> Persona:
+    """A small persona; the fake NLI reads "not a vegetarian" as contradicting "is a vegetarian"."""
+    return Persona(
+        name="Ada",
+        summary="A retired ferry captain.",
+        statements=[
+            "Ada is a vegetarian.",
+            "Ada captained the ferry between Uig and Tarbert.",
+            "Ada has a border collie named Skerry.",
+            "Ada cannot swim.",
+        ],
+        greetings=["Come in, {{user}}."],
+        lorebook=Lorebook(entries=entries or [], token_budget=budget) if entries is not None else None,
+    )

@@ -1,0 +1,119 @@
+"""Prompt assembly: statement retrieval, lorebook triggering and budget, memory, macros."""
+
+from __future__ import annotations
+
+from helpers.runtime import sailor
+from personae.persona import Lorebook, LorebookEntry
+from personae.prompting import Exchange, MemoryContext, PromptAssembler, PromptSettings, triggered_entries
+from personae.scoring import FakeEmbedder, RelevanceModel
+
+LORE = [
+    LorebookEntry(keys=["Minch"], content="The Minch is a strait known for sudden gales.", priority=10),
+    LorebookEntry(keys=["ceilidh"], content="The ceilidh is held on Fridays in the village hall.", priority=1),
+    LorebookEntry(constant=True, content="It is autumn in Uig.", priority=5),
+]
+
+
+def test_entry_whose_key_is_in_the_user_message_reaches_the_prompt() -> None:
+    prompt = PromptAssembler(sailor(LORE)).assemble([], "Was the minch rough today?")
+    system = prompt.messages[0].content
+    assert "sudden gales" in system
+    assert "village hall" not in system
+
+
+def test_constant_entry_is_always_in_the_prompt() -> None:
+    prompt = PromptAssembler(sailor(LORE)).assemble([], "Good morning.")
+    assert "It is autumn in Uig." in prompt.messages[0].content
+    assert "sudden gales" not in prompt.messages[0].content
+
+
+def test_over_budget_the_lowest_priority_entry_is_dropped_first() -> None:
+    persona = sailor(LORE)
+    text = "Is the ceilidh on, or is the Minch too rough?"
+    full = PromptAssembler(persona).assemble([], text)
+    lore = [p for p in full.parts if p.section == "lorebook"]
+    assert all(p.included for p in lore)
+    assert len(lore) == 3
+    cheapest_two = sorted(p.tokens for p in lore if "ceilidh" not in p.text)
+    # A lorebook budget with room for the two higher-priority entries only.
+    tight = sailor(LORE, budget=sum(cheapest_two))
+    prompt = PromptAssembler(tight).assemble([], text)
+    dropped = [p.text for p in prompt.parts if p.section == "lorebook" and not p.included]
+    assert dropped == ["The ceilidh is held on Fridays in the village hall."]
+    assert "sudden gales" in prompt.messages[0].content
+    assert "autumn" in prompt.messages[0].content
+
+
+def test_entries_are_placed_in_insertion_order_not_priority_order() -> None:
+    entries = [
+        LorebookEntry(keys=["fiddle"], content="SECOND entry.", insertion_order=20, priority=9),
+        LorebookEntry(keys=["fiddle"], content="FIRST entry.", insertion_order=10, priority=1),
+    ]
+    system = PromptAssembler(sailor(entries)).assemble([], "Play the fiddle!").messages[0].content
+    assert system.index("FIRST entry.") < system.index("SECOND entry.")
+
+
+def test_selective_entry_needs_a_secondary_key_and_keys_match_whole_words() -> None:
+    entry = LorebookEntry(keys=["sea"], secondary_keys=["storm", "gale"], content="Sea storms.")
+    book = Lorebook(entries=[entry])
+    assert triggered_entries(book, ["The sea is calm."]) == []
+    assert [t.entry for t in triggered_entries(book, ["A gale on the sea!"])] == [entry]
+    assert triggered_entries(book, ["Seasonal gale."]) == []  # "sea" is not a word of "Seasonal"
+
+
+def test_case_sensitive_and_regex_keys_and_scan_depth() -> None:
+    exact = LorebookEntry(keys=["Ben"], content="Ben is Ada's neighbour.", case_sensitive=True)
+    regex = LorebookEntry(keys=["/ferr(y|ies)/i"], content="Ferries.")
+    book = Lorebook(entries=[exact, regex], scan_depth=1)
+    assert [t.entry for t in triggered_entries(book, ["ben nevis"])] == []
+    assert [t.entry for t in triggered_entries(book, ["Ben came by"])] == [exact]
+    assert [t.entry for t in triggered_entries(book, ["Old FERRIES"])] == [regex]
+    assert triggered_entries(book, ["Ben came by", "then left"]) == []  # older message is beyond scan depth 1
+
+
+def test_top_k_statements_are_the_most_relevant_to_the_message() -> None:
+    assembler = PromptAssembler(
+        sailor(), settings=PromptSettings(top_k_statements=1), relevance=RelevanceModel(FakeEmbedder())
+    )
+    prompt = assembler.assemble([], "Tell me about Skerry, your border collie.")
+    kept = [p.text for p in prompt.parts if p.section == "statement"]
+    assert kept == ["Ada has a border collie named Skerry."]
+    assert "border collie" in prompt.messages[0].content
+    assert "vegetarian" not in prompt.messages[0].content
+
+
+def test_recent_turns_are_verbatim_and_old_ones_drop_first_over_budget() -> None:
+    history = [Exchange(index=i, user=f"question {i} " + "word " * 40, reply=f"answer {i}") for i in range(6)]
+    roomy = PromptAssembler(sailor()).assemble(history, "And now?")
+    assert [m.role for m in roomy.messages[-3:]] == ["user", "assistant", "user"]
+    assert roomy.messages[-2].content == "answer 5"
+    fixed = sum(p.tokens for p in roomy.parts if p.section in ("core", "rules", "user", "greeting"))
+    turn = max(p.tokens for p in roomy.parts if p.section == "turn")
+    budget = fixed + 3 * turn + 5  # room for three of the six exchanges
+    tight = PromptAssembler(sailor(), settings=PromptSettings(budget_tokens=budget, top_k_statements=0))
+    prompt = tight.assemble(history, "And now?")
+    contents = [m.content for m in prompt.messages]
+    assert [c for c in contents if c.startswith("answer")] == ["answer 3", "answer 4", "answer 5"]
+    assert prompt.tokens <= prompt.budget_tokens
+    assert any(not p.included and p.section == "turn" for p in prompt.parts)
+
+
+def test_memory_summary_and_retrieved_events_enter_the_system_prompt() -> None:
+    memory = MemoryContext(
+        summary="Tom told Ada he is afraid of the sea.",
+        events=[(Exchange(index=0, user="My dog is called Rex.", reply="A fine name."), 0.9)],
+    )
+    history = [Exchange(index=i, user=f"q{i}", reply=f"a{i}") for i in range(12)]
+    prompt = PromptAssembler(sailor(), settings=PromptSettings(recent_turns=4)).assemble(history, "Hi", memory)
+    system = prompt.messages[0].content
+    assert "Tom told Ada he is afraid of the sea." in system
+    assert "My dog is called Rex." in system
+    assert "Come in" not in " ".join(m.content for m in prompt.messages)  # greeting left the window
+
+
+def test_macros_are_expanded_and_render_shows_the_prompt() -> None:
+    prompt = PromptAssembler(sailor(), user_name="Tom").assemble([], "Hello")
+    assert prompt.messages[1].content == "Come in, Tom."
+    text = prompt.render()
+    assert "--- system ---" in text
+    assert "You are Ada." in text
