@@ -24,6 +24,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
         "PERSONAE_OPENAI_API_KEY",
+        "PERSONAE_DATABASE_URL",
     ):
         monkeypatch.delenv(var, raising=False)
     reset_registry()

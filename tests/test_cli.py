@@ -15,7 +15,8 @@ runner = CliRunner()
 
 def test_chat_one_shot_message_prints_the_reply(minimal_persona_file: Path) -> None:
     result = runner.invoke(
-        app, ["chat", str(minimal_persona_file), "--backend", "mock/echo", "--message", "What do you do?"]
+        app,
+        ["chat", str(minimal_persona_file), "--backend", "mock/echo", "--guard", "off", "--message", "What do you do?"],
     )
     assert result.exit_code == 0, result.output
     assert result.stdout == "You said: What do you do?\n"

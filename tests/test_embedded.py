@@ -13,7 +13,9 @@ import pytest
 
 from personae.backends import GenerateConfig, get_backend
 from personae.persona import load_persona
-from personae.session import Conversation
+from personae.prompting import PromptAssembler
+from personae.session import ChatSession, SessionSettings
+from personae.store import SessionStore
 
 pytestmark = [
     pytest.mark.embedded,
@@ -30,12 +32,9 @@ def embedded():  # type: ignore[no-untyped-def]
 
 
 async def test_in_character_reply_and_n_candidates(embedded, minimal_persona_file: Path) -> None:  # type: ignore[no-untyped-def]
-    conversation = Conversation(
-        load_persona(minimal_persona_file),
-        embedded,
-        config=GenerateConfig(temperature=0.8, max_tokens=48, seed=3, n=2),
-    )
-    output = await embedded.generate(conversation.messages("What do you do for a living?"), conversation.config)
+    prompt = PromptAssembler(load_persona(minimal_persona_file)).assemble([], "What do you do for a living?")
+    config = GenerateConfig(temperature=0.8, max_tokens=48, seed=3, n=2)
+    output = await embedded.generate(prompt.messages, config)
     assert len(output.texts) == 2
     assert all(t.strip() for t in output.texts)
     assert output.usage.completion_tokens > 0
@@ -81,3 +80,19 @@ def test_cli_one_shot_reply_on_embedded(minimal_persona_file: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip()
     print(f"embedded one-shot reply in {time.monotonic() - started:.1f} s: {proc.stdout.strip()!r}")
+
+
+async def test_guarded_turn_on_the_real_model_stores_scored_candidates(  # type: ignore[no-untyped-def]
+    embedded, examples_dir: Path, tmp_path: Path
+) -> None:
+    settings = SessionSettings.model_validate(
+        {"guard": "best-of-n", "n": 2, "generate": {"temperature": 0.8, "max_tokens": 48, "seed": 5}}
+    )
+    store = SessionStore(f"sqlite:///{tmp_path / 's.db'}")
+    chat = ChatSession.start(load_persona(examples_dir / "ada.yaml"), embedded, store, settings=settings)
+    turn = await chat.send("Do you fancy a bacon roll?")
+    assert len(turn.candidates) == 2
+    assert all(c.result is not None and c.text for c in turn.candidates)
+    best = min(turn.candidates, key=lambda c: c.rank_key())
+    assert turn.chosen_index == best.index
+    assert store.load(chat.id).turns[0].reply == turn.reply

@@ -13,6 +13,7 @@ from personae.backends import BackendError
 from personae.persona import PersonaError
 from personae.scoring import ScoringModelError
 from personae.scoring._training.train import TrainingDataError
+from personae.store import SessionNotFoundError, StoreError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,9 +37,9 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (PersonaError, TrainingDataError) as exc:
+        except (PersonaError, TrainingDataError, SessionNotFoundError) as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        except (BackendError, ScoringModelError) as exc:
+        except (BackendError, ScoringModelError, StoreError) as exc:
             raise fail(str(exc), EXIT_FAILURE) from None
 
     return wrapper

@@ -1,5 +1,5 @@
-"""Role-play sessions: conversations with a persona through a backend."""
+"""Role-play sessions: persisted conversations with a persona, guarded replies, swipes and explanations."""
 
-from personae.session._conversation import Conversation, Turn
+from personae.session._session import ChatSession, Explanation, ScoringModels, SessionSettings
 
-__all__ = ["Conversation", "Turn"]
+__all__ = ["ChatSession", "Explanation", "ScoringModels", "SessionSettings"]

@@ -1,0 +1,66 @@
+"""Rich views shared by `chat` and `demo`: the candidates of a guarded turn and the `/why` explanation."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from personae.session import Explanation
+from personae.store import TurnRecord
+
+
+def _short(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def render_candidates(turn: TurnRecord, console: Console) -> None:
+    """One row per candidate: normalised APC, violations, self-contradictions, and which one is shown."""
+    if len(turn.candidates) < 2:
+        shown = turn.shown
+        if shown is not None and shown.result is not None:
+            console.print(
+                f"[dim]APC {shown.result.apc_normalized:.2f}, {len(shown.violations)} violation(s), "
+                f"{len(shown.contradictions)} self-contradiction(s)[/dim]"
+            )
+        return
+    table = Table(title=f"{len(turn.candidates)} candidates", title_justify="left", show_edge=False)
+    for column in ("", "#", "round", "APC", "violated", "self-contra", "reply"):
+        table.add_column(column, justify="left" if column in ("", "reply") else "right")
+    for c in turn.candidates:
+        chosen = c.index == turn.chosen_index
+        table.add_row(
+            "[green]▶[/green]" if chosen else "",
+            str(c.index),
+            str(c.round),
+            f"{c.apc_normalized:.2f}" if c.apc_normalized is not None else "-",
+            str(len(c.violations)),
+            str(len(c.contradictions)),
+            _short(c.text),
+            style="bold" if chosen else "dim",
+        )
+    console.print(table)
+
+
+def render_explanation(why: Explanation, console: Console) -> None:
+    """The `/why` view: supported and violated statements of the shown reply, and self-contradictions."""
+    score = f"APC {why.apc_normalized:.2f}" if why.apc_normalized is not None else "not scored"
+    console.print(f"[bold]{score}[/bold]")
+    if why.supported:
+        console.print("[green]Supports:[/green]")
+        for s in why.supported:
+            console.print(
+                f"  + {s.statement}  [dim](entail {s.entailment:.2f}; “{_short(s.evidence or '', 50)}”)[/dim]"
+            )
+    if why.violated:
+        console.print("[red]Contradicts:[/red]")
+        for s in why.violated:
+            console.print(
+                f"  - {s.statement}  [dim](contra {s.contradiction:.2f}; “{_short(s.evidence or '', 50)}”)[/dim]"
+            )
+    for c in why.contradictions:
+        console.print(
+            f"[red]Contradicts what you said earlier:[/red] “{c.earlier}” ↔ “{c.new}” ({c.contradiction:.2f})"
+        )
+    if not (why.supported or why.violated or why.contradictions):
+        console.print("[dim]No statement is clearly supported or contradicted.[/dim]")

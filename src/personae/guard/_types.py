@@ -1,0 +1,73 @@
+"""Value types of the guard: a scored candidate reply and the outcome of one guarded turn."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from personae.scoring import APCResult, Contradiction, StatementScore
+
+GuardPolicy = Literal["off", "best-of-n", "threshold"]
+"""`off`: one reply, scored; `best-of-n`: n candidates, keep the most faithful; `threshold`: best-of-n, then one
+corrective regeneration if the best still contradicts the persona."""
+
+GUARD_POLICIES: tuple[GuardPolicy, ...] = ("off", "best-of-n", "threshold")
+
+
+class Candidate(BaseModel):
+    """One generated reply with its faithfulness scores (a swipe)."""
+
+    index: int
+    """Position within its turn, counting across rounds and regenerations."""
+    round: int = 0
+    """0 for the first sampling; each corrective or user-requested regeneration adds one."""
+    text: str
+    """The reply text."""
+    finish_reason: str | None = None
+    """Why generation stopped (`stop`, `length`, ...), as the backend reported it."""
+    result: APCResult | None = None
+    """APC score and per-statement explanation; None when no scorer was available."""
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    """Sentences contradicting the character's own earlier replies in the session."""
+
+    @property
+    def violations(self) -> list[StatementScore]:
+        """Persona statements this reply contradicts."""
+        return self.result.violations if self.result else []
+
+    @property
+    def apc_normalized(self) -> float | None:
+        """Normalised APC in [0, 1], if scored."""
+        return self.result.apc_normalized if self.result else None
+
+    @property
+    def problems(self) -> int:
+        """Persona violations plus self-contradictions: what the guard minimises first."""
+        return len(self.violations) + len(self.contradictions)
+
+    def rank_key(self) -> tuple[bool, int, float]:
+        """Sort key, best first: non-empty, fewest problems, then highest normalised APC."""
+        return (not self.text.strip(), self.problems, -(self.apc_normalized or 0.0))
+
+
+class Judgement(BaseModel):
+    """Every candidate of one guarded generation, which one was chosen, and what it cost."""
+
+    policy: GuardPolicy
+    """The policy that produced it."""
+    candidates: list[Candidate]
+    """All candidates, in generation order."""
+    chosen: int
+    """Index into `candidates` of the reply shown."""
+    corrective_instruction: str | None = None
+    """The instruction added for the corrective round, if one ran."""
+    seconds_generating: float = 0.0
+    """Wall time spent in the backend."""
+    seconds_scoring: float = 0.0
+    """Wall time spent scoring candidates."""
+
+    @property
+    def best(self) -> Candidate:
+        """The chosen candidate."""
+        return self.candidates[self.chosen]

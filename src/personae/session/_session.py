@@ -1,0 +1,291 @@
+"""The role-play runtime: one persisted session with a persona, guarded replies, swipes and explanations.
+
+Each user message goes through: memory upkeep (rolling summary when due) → prompt assembly (retrieved statements,
+lorebook, memory, recent turns) → the guard (sample, score, choose) → the store (every candidate and its scores).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from personae.backends import Backend, BackendError, GenerateConfig
+from personae.guard import Candidate, Guard, GuardPolicy, Judgement
+from personae.memory import LongTermMemory, MemoryItem, MemorySettings
+from personae.persona import Persona, expand_macros
+from personae.prompting import AssembledPrompt, Exchange, PromptAssembler, PromptSettings
+from personae.scoring import (
+    APCScorer,
+    Contradiction,
+    Embedder,
+    HistoryChecker,
+    NLIModel,
+    RelevanceModel,
+    StatementScore,
+    get_nli,
+)
+from personae.scoring._relevance import OnnxEmbedder
+from personae.store import SessionRecord, SessionStore, TurnRecord
+
+log = logging.getLogger(__name__)
+
+
+class SessionSettings(BaseModel):
+    """Everything that decides how a session generates, stored with it so a resumed session behaves the same."""
+
+    guard: GuardPolicy = "best-of-n"
+    """Guard policy."""
+    n: int = Field(default=4, ge=1, le=16)
+    """Candidates per turn under best-of-n and threshold."""
+    generate: GenerateConfig = Field(default_factory=lambda: GenerateConfig(temperature=0.8, max_tokens=200))
+    """Sampling settings of replies."""
+    prompt: PromptSettings = Field(default_factory=PromptSettings)
+    """Prompt budget and retrieval sizes."""
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    """When to summarise older turns."""
+
+
+class Explanation(BaseModel):
+    """Why a reply is (un)faithful: the `/why` view."""
+
+    reply: str
+    """The reply explained."""
+    apc_normalized: float | None
+    """Its normalised APC, if scored."""
+    supported: list[StatementScore]
+    """Persona statements the reply entails."""
+    violated: list[StatementScore]
+    """Persona statements it contradicts."""
+    contradictions: list[Contradiction]
+    """Earlier replies of the character it contradicts."""
+
+
+class ScoringModels:
+    """The NLI model and embedder a session shares between its scorer, history check, retrieval and memory."""
+
+    def __init__(self, nli: NLIModel | None = None, embedder: Embedder | None = None) -> None:
+        self.nli = nli or get_nli()
+        self.embedder = embedder or OnnxEmbedder()
+        self.relevance = RelevanceModel(self.embedder)
+
+    def scorer(self, persona: Persona) -> APCScorer | None:
+        """An APC scorer for `persona` (None when it has no statements)."""
+        return APCScorer(persona, nli=self.nli, relevance=self.relevance) if persona.statements else None
+
+    def history(self) -> HistoryChecker:
+        """The self-contradiction checker."""
+        return HistoryChecker(nli=self.nli, embedder=self.embedder)
+
+
+class ChatSession:
+    """A persisted conversation with one persona.
+
+    Example:
+        chat = ChatSession.start(persona, get_backend("embedded"))
+        turn = await chat.send("Do you eat meat?")
+        turn.reply, chat.why().violated
+        chat = ChatSession.resume(chat.id, get_backend("embedded"))   # later, in another process
+    """
+
+    def __init__(
+        self, record: SessionRecord, backend: Backend, store: SessionStore, models: ScoringModels | None
+    ) -> None:
+        self.record = record
+        self.backend = backend
+        self.store = store
+        self.settings = SessionSettings.model_validate(record.settings)
+        persona, user = record.persona, record.user_name
+        scorer = models.scorer(persona) if models else None
+        policy = self.settings.guard if scorer is not None else "off"
+        self.guard = Guard(policy, n=self.settings.n, scorer=scorer, history=models.history() if models else None)
+        self.assembler = PromptAssembler(
+            persona,
+            user_name=user,
+            settings=self.settings.prompt,
+            relevance=models.relevance if models else None,
+            count_tokens=backend.count_tokens,
+        )
+        self.memory = LongTermMemory(
+            persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
+        )
+        self.last_judgement: Judgement | None = None
+
+    @classmethod
+    def start(
+        cls,
+        persona: Persona,
+        backend: Backend,
+        store: SessionStore | None = None,
+        user_name: str = "User",
+        settings: SessionSettings | None = None,
+        models: ScoringModels | None = None,
+        scoring: bool = True,
+    ) -> ChatSession:
+        """Start and store a new session. Without `scoring` (or statements) the guard is off."""
+        store = store or SessionStore()
+        settings = settings or SessionSettings()
+        if models is None and scoring:
+            models = ScoringModels()
+        stored = settings.model_dump(mode="json")
+        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored)
+        return cls(record, backend, store, models)
+
+    @classmethod
+    def resume(
+        cls,
+        session_id: str,
+        backend: Backend,
+        store: SessionStore | None = None,
+        models: ScoringModels | None = None,
+        scoring: bool = True,
+        overrides: dict[str, Any] | None = None,
+    ) -> ChatSession:
+        """Load a stored session; `overrides` replace stored settings (e.g. `guard="off"`)."""
+        store = store or SessionStore()
+        record = store.load(session_id)
+        if overrides:
+            record.settings = {**record.settings, **overrides}
+        if models is None and scoring:
+            models = ScoringModels()
+        return cls(record, backend, store, models)
+
+    @property
+    def id(self) -> str:
+        """The session id."""
+        return self.record.id
+
+    @property
+    def persona(self) -> Persona:
+        """The session's persona copy."""
+        return self.record.persona
+
+    @property
+    def user_name(self) -> str:
+        """The user's name."""
+        return self.record.user_name
+
+    @property
+    def turns(self) -> list[TurnRecord]:
+        """Turns so far, oldest first."""
+        return self.record.turns
+
+    @property
+    def greeting(self) -> str | None:
+        """The persona's first greeting with macros expanded, if it has one."""
+        if not self.persona.greetings:
+            return None
+        return expand_macros(self.persona.greetings[0], char=self.persona.name, user=self.user_name)
+
+    def _history(self) -> list[Exchange]:
+        return [t.exchange() for t in self.turns]
+
+    def _summary(self) -> MemoryItem | None:
+        return self.record.memories[-1] if self.record.memories else None
+
+    async def _update_memory(self) -> None:
+        history, window = self._history(), self.settings.prompt.recent_turns
+        pending = self.memory.due(history, window, self._summary())
+        if not pending:
+            return
+        try:
+            item = await self.memory.summarize(self.backend, pending, self._summary())
+        except BackendError as exc:  # a failed summary must not cost the user their reply; retry next turn
+            log.warning("memory summary failed, retrying next turn: %s", exc)
+            return
+        self.store.add_memory(self.id, item)
+        self.record.memories.append(item)
+
+    async def build_prompt(self, user_text: str) -> AssembledPrompt:
+        """Assemble the prompt for `user_text` (updating long-term memory first when due)."""
+        await self._update_memory()
+        history = self._history()
+        context = self.memory.context(history, self.settings.prompt.recent_turns, user_text, self._summary())
+        return self.assembler.assemble(history, user_text, context)
+
+    def _config(self, round_no: int) -> GenerateConfig:
+        config = self.settings.generate
+        if config.seed is not None and round_no:
+            config = config.model_copy(update={"seed": config.seed + 1000 * round_no})
+        return config
+
+    def _record_turn(self, user_text: str, prompt: AssembledPrompt, judgement: Judgement) -> TurnRecord:
+        turn = TurnRecord(
+            index=len(self.turns),
+            user_text=user_text,
+            prompt=prompt,
+            candidates=judgement.candidates,
+            chosen_index=judgement.best.index,
+        )
+        self.store.add_turn(self.id, turn)
+        self.turns.append(turn)
+        self.last_judgement = judgement
+        return turn
+
+    async def send(self, user_text: str) -> TurnRecord:
+        """Reply to `user_text` under the session's guard policy; every candidate is stored."""
+        prompt = await self.build_prompt(user_text)
+        earlier = [t.reply for t in self.turns]
+        judgement = await self.guard.run(self.backend, prompt.messages, self._config(0), user_text, earlier)
+        return self._record_turn(user_text, prompt, judgement)
+
+    async def stream(self, user_text: str) -> AsyncIterator[str]:
+        """Stream one reply (the guard needs whole candidates, so this always samples one); scored and stored."""
+        prompt = await self.build_prompt(user_text)
+        parts: list[str] = []
+        async for piece in self.backend.stream(prompt.messages, self._config(0)):
+            parts.append(piece)
+            yield piece
+        candidates = await self.guard.score(user_text, ["".join(parts).strip()], [t.reply for t in self.turns])
+        self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
+
+    def _last(self) -> TurnRecord:
+        if not self.turns:
+            raise IndexError("no turn yet")
+        return self.turns[-1]
+
+    def swipe(self) -> Candidate:
+        """Show the next candidate of the last turn, in the guard's ranking order (wrapping around)."""
+        turn = self._last()
+        ranked = sorted(turn.candidates, key=Candidate.rank_key)
+        position = next((i for i, c in enumerate(ranked) if c.index == turn.chosen_index), -1)
+        nxt = ranked[(position + 1) % len(ranked)]
+        self.store.set_chosen(self.id, turn.index, nxt.index)
+        turn.chosen_index = nxt.index
+        return nxt
+
+    async def regenerate(self) -> TurnRecord:
+        """Generate a fresh set of candidates for the last user message; they join its swipes."""
+        turn = self._last()
+        round_no = max(c.round for c in turn.candidates) + 1 if turn.candidates else 0
+        earlier = [t.reply for t in self.turns[:-1]]
+        judgement = await self.guard.run(
+            self.backend,
+            turn.prompt.messages,
+            self._config(round_no),
+            turn.user_text,
+            earlier,
+            round_no=round_no,
+            first_index=len(turn.candidates),
+        )
+        self.store.add_candidates(self.id, turn.index, judgement.candidates, judgement.best.index)
+        turn.candidates.extend(judgement.candidates)
+        turn.chosen_index = judgement.best.index
+        self.last_judgement = judgement
+        return turn
+
+    def why(self) -> Explanation:
+        """Supported and violated statements (and self-contradictions) of the shown reply of the last turn."""
+        turn = self._last()
+        shown = turn.shown
+        if shown is None:
+            raise IndexError("the last turn has no reply")
+        return Explanation(
+            reply=shown.text,
+            apc_normalized=shown.apc_normalized,
+            supported=shown.result.supported if shown.result else [],
+            violated=shown.violations,
+            contradictions=shown.contradictions,
+        )

@@ -1,0 +1,31 @@
+"""The session database: sessions, turns, candidate replies with scores, memories; named migrations.
+
+store = SessionStore()                      # SQLite in the personae home, or PERSONAE_DATABASE_URL
+record = store.load(session_id)
+"""
+
+from personae.store._errors import SessionNotFoundError, StoreError
+from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
+from personae.store._store import (
+    DATABASE_ENV,
+    SessionRecord,
+    SessionStore,
+    SessionSummary,
+    TurnRecord,
+    default_database_url,
+)
+
+__all__ = [
+    "DATABASE_ENV",
+    "MIGRATIONS",
+    "Migration",
+    "SessionNotFoundError",
+    "SessionRecord",
+    "SessionStore",
+    "SessionSummary",
+    "StoreError",
+    "TurnRecord",
+    "applied_migrations",
+    "default_database_url",
+    "migrate",
+]

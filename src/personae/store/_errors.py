@@ -1,0 +1,11 @@
+"""Errors of the session store."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """The session database cannot be opened, migrated or does not hold what was asked for."""
+
+
+class SessionNotFoundError(StoreError):
+    """No session with the given id."""

@@ -1,0 +1,142 @@
+"""Named schema migrations, applied in order and recorded in `personae_migrations`.
+
+Each migration is frozen once released: it spells out its own DDL instead of reading the ORM classes, so a later
+change to `_schema.py` needs a new migration here (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    select,
+)
+
+from personae.store._errors import StoreError
+
+MIGRATIONS_TABLE = "personae_migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema change with a stable name."""
+
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _initial(conn: Connection) -> None:
+    """Sessions, turns, candidates (swipes) and memories."""
+    md = MetaData()
+    Table(
+        "sessions",
+        md,
+        Column("id", String(32), primary_key=True),
+        Column("persona_hash", String(80), nullable=False),
+        Column("persona_name", String(200), nullable=False),
+        Column("persona_json", JSON, nullable=False),
+        Column("user_name", String(200), nullable=False),
+        Column("backend", String(200), nullable=False),
+        Column("settings", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        Index("ix_sessions_persona_hash", "persona_hash"),
+    )
+    Table(
+        "turns",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("session_id", String(32), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+        Column("index", Integer, nullable=False),
+        Column("user_text", Text, nullable=False),
+        Column("prompt", JSON, nullable=False),
+        Column("chosen_index", Integer, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_turns_session_id", "session_id"),
+    )
+    Table(
+        "candidates",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("turn_id", Integer, ForeignKey("turns.id", ondelete="CASCADE"), nullable=False),
+        Column("index", Integer, nullable=False),
+        Column("round", Integer, nullable=False),
+        Column("text", Text, nullable=False),
+        Column("finish_reason", String(40), nullable=True),
+        Column("apc", Float, nullable=True),
+        Column("apc_normalized", Float, nullable=True),
+        Column("violations", Integer, nullable=True),
+        Column("history_contradictions", Integer, nullable=True),
+        Column("scores", JSON, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_candidates_turn_id", "turn_id"),
+    )
+    Table(
+        "memories",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("session_id", String(32), ForeignKey("sessions.id", ondelete="CASCADE"), nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("content", Text, nullable=False),
+        Column("first_turn", Integer, nullable=False),
+        Column("last_turn", Integer, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_memories_session_id", "session_id"),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+"""Every migration personae knows, oldest first. Append only."""
+
+_metadata = MetaData()
+_applied = Table(
+    MIGRATIONS_TABLE,
+    _metadata,
+    Column("name", String(100), primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def applied_migrations(conn: Connection) -> list[str]:
+    """Names of the migrations already applied to the database, in the order they were applied."""
+    if not inspect(conn).has_table(MIGRATIONS_TABLE):
+        return []
+    rows = conn.execute(select(_applied.c.name, _applied.c.applied_at).order_by(_applied.c.applied_at)).all()
+    return [row.name for row in rows]
+
+
+def migrate(conn: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[str]:
+    """Apply the pending migrations in order; returns the names applied now.
+
+    Refuses a database that has migrations this version of personae does not know (it was made by a newer one).
+    """
+    _metadata.create_all(conn)
+    done = applied_migrations(conn)
+    known = {m.name for m in migrations}
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise StoreError(f"the database has migrations this personae does not know: {', '.join(unknown)}; upgrade")
+    applied: list[str] = []
+    for migration in migrations:
+        if migration.name in done:
+            continue
+        migration.apply(conn)
+        conn.execute(_applied.insert().values(name=migration.name, applied_at=datetime.now(UTC)))
+        applied.append(migration.name)
+    return applied

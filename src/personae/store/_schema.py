@@ -1,0 +1,101 @@
+"""The session database as SQLAlchemy 2 ORM classes: sessions, turns, candidate replies (swipes) and memories.
+
+The tables themselves are created and changed only by the named migrations in `_migrations.py`; a test checks
+that these classes and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the timestamp of every row."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of personae's tables."""
+
+
+class SessionRow(Base):
+    """One role-play session: a persona copy, the user's name and settings."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    persona_hash: Mapped[str] = mapped_column(String(80), index=True)
+    persona_name: Mapped[str] = mapped_column(String(200))
+    persona_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    user_name: Mapped[str] = mapped_column(String(200))
+    backend: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    turns: Mapped[list[TurnRow]] = relationship(
+        back_populates="session", order_by="TurnRow.index", cascade="all, delete-orphan"
+    )
+    memories: Mapped[list[MemoryRow]] = relationship(
+        back_populates="session", order_by="MemoryRow.id", cascade="all, delete-orphan"
+    )
+
+
+class TurnRow(Base):
+    """One user message, the prompt sent for it, and which candidate is shown."""
+
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    user_text: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    chosen_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[SessionRow] = relationship(back_populates="turns")
+    candidates: Mapped[list[CandidateRow]] = relationship(
+        back_populates="turn", order_by="CandidateRow.index", cascade="all, delete-orphan"
+    )
+
+
+class CandidateRow(Base):
+    """One generated reply for a turn with its faithfulness scores; the turn's swipes."""
+
+    __tablename__ = "candidates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    finish_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    apc: Mapped[float | None] = mapped_column(Float, nullable=True)
+    apc_normalized: Mapped[float | None] = mapped_column(Float, nullable=True)
+    violations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    history_contradictions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    turn: Mapped[TurnRow] = relationship(back_populates="candidates")
+
+
+class MemoryRow(Base):
+    """Long-term memory: a rolling summary of older turns, or one past exchange kept for retrieval."""
+
+    __tablename__ = "memories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    first_turn: Mapped[int] = mapped_column(Integer)
+    last_turn: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    session: Mapped[SessionRow] = relationship(back_populates="memories")

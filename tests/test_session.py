@@ -1,0 +1,192 @@
+"""The runtime: guard policies, stored swipes, resume, memory, explanations, migrations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from helpers.runtime import fake_models, sailor
+from personae.backends import Backend, BackendError, GenerateConfig, Message, get_backend
+from personae.guard import Guard
+from personae.memory import MemorySettings
+from personae.prompting import PromptSettings
+from personae.session import ChatSession, SessionSettings
+from personae.store import Migration, SessionNotFoundError, SessionStore, StoreError, migrate
+from personae.store._migrations import MIGRATIONS
+from personae.store._schema import Base
+
+BAD = "I am not a vegetarian, I love a steak."
+GOOD = "I am a vegetarian and always have been."
+PLAIN = "Hello to you."
+
+
+def scripted(*replies: str) -> Backend:
+    return get_backend("mock/scripted", outputs=list(replies), cache=None)
+
+
+def settings(guard: str = "best-of-n", n: int = 2, **extra: object) -> SessionSettings:
+    return SessionSettings.model_validate({"guard": guard, "n": n, **extra})
+
+
+def store(tmp_path: Path) -> SessionStore:
+    return SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+
+
+async def test_best_of_n_keeps_the_candidate_that_does_not_contradict(tmp_path: Path) -> None:
+    chat = ChatSession.start(sailor(), scripted(BAD, GOOD), store(tmp_path), settings=settings(), models=fake_models())
+    turn = await chat.send("Do you eat meat?")
+    assert turn.reply == GOOD
+    assert [len(c.violations) for c in turn.candidates] == [1, 0]
+    assert turn.candidates[0].violations[0].statement == "Ada is a vegetarian."
+    why = chat.why()
+    assert [s.statement for s in why.supported] == ["Ada is a vegetarian."]
+    assert why.violated == []
+
+
+async def test_guard_off_keeps_the_single_reply_but_still_explains_it(tmp_path: Path) -> None:
+    chat = ChatSession.start(sailor(), scripted(BAD), store(tmp_path), settings=settings("off"), models=fake_models())
+    turn = await chat.send("Do you eat meat?")
+    assert turn.reply == BAD
+    assert len(turn.candidates) == 1
+    assert [s.statement for s in chat.why().violated] == ["Ada is a vegetarian."]
+
+
+async def test_threshold_regenerates_once_naming_the_violated_statement(tmp_path: Path) -> None:
+    llm = scripted(BAD, BAD, GOOD, BAD)
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings("threshold"), models=fake_models())
+    turn = await chat.send("Do you eat meat?")
+    assert turn.reply == GOOD
+    assert [c.round for c in turn.candidates] == [0, 0, 1, 1]
+    history = llm.api.history  # type: ignore[attr-defined]
+    assert len(history) == 2
+    corrective = history[1][0][0].content
+    assert "contradicted who you are" in corrective
+    assert "- Ada is a vegetarian." in corrective
+
+
+async def test_threshold_does_not_regenerate_when_the_best_is_clean(tmp_path: Path) -> None:
+    llm = scripted(BAD, GOOD)
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings("threshold"), models=fake_models())
+    await chat.send("Do you eat meat?")
+    assert len(llm.api.history) == 1  # type: ignore[attr-defined]
+
+
+async def test_history_check_penalises_contradicting_an_earlier_reply(tmp_path: Path) -> None:
+    llm = scripted("My boat is called Marie.", PLAIN, "My boat is not called Marie.", "My boat is called Marie.")
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings(), models=fake_models())
+    await chat.send("What is your boat called?")
+    turn = await chat.send("Tell me again, what is the boat called?")
+    assert turn.reply == "My boat is called Marie."
+    assert len(turn.candidates[0].contradictions) == 1
+    assert turn.candidates[0].contradictions[0].earlier == "My boat is called Marie."
+
+
+async def test_empty_candidate_never_wins(tmp_path: Path) -> None:
+    chat = ChatSession.start(sailor(), scripted("", BAD), store(tmp_path), settings=settings(), models=fake_models())
+    assert (await chat.send("Do you eat meat?")).reply == BAD
+
+
+async def test_session_survives_restart_with_turns_and_swipes(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    chat = ChatSession.start(
+        sailor(), scripted(BAD, GOOD, PLAIN, "Hi."), db, settings=settings(), models=fake_models(), user_name="Tom"
+    )
+    await chat.send("Do you eat meat?")
+    await chat.send("Hello!")
+    swiped = chat.swipe()
+    assert swiped.text == "Hi." or swiped.text == PLAIN
+    db.close()
+
+    reopened = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    again = ChatSession.resume(chat.id, get_backend("mock/echo", cache=None), reopened, models=fake_models())
+    assert again.user_name == "Tom"
+    assert again.persona == sailor()
+    assert [t.user_text for t in again.turns] == ["Do you eat meat?", "Hello!"]
+    assert [[c.text for c in t.candidates] for t in again.turns] == [[BAD, GOOD], [PLAIN, "Hi."]]
+    assert again.turns[1].reply == swiped.text
+    assert again.turns[0].candidates[0].violations[0].statement == "Ada is a vegetarian."
+    assert again.turns[0].prompt == chat.turns[0].prompt
+
+
+async def test_swipe_cycles_in_ranking_order_and_regen_adds_candidates(tmp_path: Path) -> None:
+    llm = scripted(BAD, GOOD, PLAIN, "I am a vegetarian, yes.", BAD, BAD)
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings(n=3), models=fake_models())
+    turn = await chat.send("Do you eat meat?")
+    shown = [turn.reply, chat.swipe().text, chat.swipe().text, chat.swipe().text]
+    assert shown[0] == shown[3]
+    assert sorted(shown[:3]) == sorted([BAD, GOOD, PLAIN])
+    assert shown[2] == BAD  # the violating candidate comes last
+    turn = await chat.regenerate()
+    assert len(turn.candidates) == 6
+    assert [c.round for c in turn.candidates] == [0, 0, 0, 1, 1, 1]
+    assert turn.reply == "I am a vegetarian, yes."
+    assert chat.store.load(chat.id).turns[0].chosen_index == turn.chosen_index
+
+
+async def test_rolling_summary_is_made_by_the_backend_and_stored(tmp_path: Path) -> None:
+    replies = iter([f"reply {i}" for i in range(10)])
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        if "Write an updated summary" in messages[-1].content:
+            return "Tom asked Ada many questions."
+        return next(replies)
+
+    llm = get_backend("mock/fn", fn=fn, cache=None)
+    custom = settings("off", prompt=PromptSettings(recent_turns=2), memory=MemorySettings(summarize_every=2))
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=custom, models=fake_models())
+    for i in range(5):
+        await chat.send(f"question {i}")
+    record = chat.store.load(chat.id)
+    assert [(m.first_turn, m.last_turn) for m in record.memories] == [(0, 1)]
+    assert record.memories[0].content == "Tom asked Ada many questions."
+    assert "Tom asked Ada many questions." in chat.turns[-1].prompt.messages[0].content
+
+
+async def test_a_failing_summary_does_not_cost_the_reply(tmp_path: Path) -> None:
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        if "Write an updated summary" in messages[-1].content:
+            raise BackendError("summariser down")
+        return "fine"
+
+    llm = get_backend("mock/fn", fn=fn, cache=None)
+    custom = settings("off", prompt=PromptSettings(recent_turns=1), memory=MemorySettings(summarize_every=1))
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=custom, models=fake_models())
+    for i in range(3):
+        assert (await chat.send(f"q{i}")).reply == "fine"
+    assert chat.store.load(chat.id).memories == []
+
+
+def test_unknown_session_id_raises_a_typed_error(tmp_path: Path) -> None:
+    with pytest.raises(SessionNotFoundError, match="no session 'nope'"):
+        store(tmp_path).load("nope")
+
+
+def test_migrations_are_recorded_once_and_match_the_orm_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    first = SessionStore(url)
+    assert first.applied == [m.name for m in MIGRATIONS]
+    assert SessionStore(url).applied == []
+    inspector = inspect(create_engine(url))
+    for table in Base.metadata.sorted_tables:
+        migrated = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
+        modelled = {c.name: c.nullable for c in table.columns}
+        assert migrated == modelled, table.name
+
+
+def test_a_database_from_a_newer_personae_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    engine = create_engine(url)
+    newer = (*MIGRATIONS, Migration("9999_future", lambda conn: None))
+    with engine.begin() as conn:
+        migrate(conn, newer)
+    with pytest.raises(StoreError, match="9999_future"):
+        SessionStore(url)
+
+
+def test_guard_needs_a_scorer_unless_off() -> None:
+    with pytest.raises(ValueError, match="needs a scorer"):
+        Guard("best-of-n")
+    assert Guard("off", n=4).n == 1
