@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import tempfile
 import time
 from pathlib import Path
 
 from personae.backends import GenerateConfig, get_backend
 from personae.persona import load_persona
-from personae.session import Conversation
+from personae.session import ChatSession, SessionSettings
+from personae.store import SessionStore
 
 REPLY_BUDGET_S = 60.0
 REFERENCE_DECODE_TPS = 18.0
@@ -22,22 +24,28 @@ REFERENCE_DECODE_TPS = 18.0
 
 async def main(persona_path: Path, runs: int) -> dict[str, float | int | str]:
     backend = get_backend("embedded", cache=None)
+    store = SessionStore(f"sqlite:///{tempfile.mkdtemp(prefix='personae-bench-')}/sessions.db")
+
+    async def reply(config: GenerateConfig) -> str:
+        settings = SessionSettings(guard="off", generate=config)
+        chat = ChatSession.start(persona, backend, store, settings=settings, scoring=False)
+        return (await chat.send(question)).reply
+
     persona = load_persona(persona_path)
     config = GenerateConfig(temperature=0.7, max_tokens=128, seed=11)
     question = "What do you do for a living?"
 
     started = time.perf_counter()
-    cold = await Conversation(persona, backend, config=config).reply(question)
+    cold = await reply(config)
     cold_s = time.perf_counter() - started
 
     warm_times: list[float] = []
     decode_tokens = 0
     decode_s = 0.0
     for i in range(runs):
-        conv = Conversation(persona, backend, config=config.model_copy(update={"seed": 100 + i}))
         before = backend.usage.completion_tokens
         t0 = time.perf_counter()
-        await conv.reply(question)
+        await reply(config.model_copy(update={"seed": 100 + i}))
         elapsed = time.perf_counter() - t0
         warm_times.append(elapsed)
         decode_tokens += backend.usage.completion_tokens - before

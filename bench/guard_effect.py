@@ -1,0 +1,140 @@
+"""Benchmark: does the guard keep characters faithful? Guard off versus best-of-n, same backend, same seeds.
+
+Every query (JSONL of {"persona": name, "query": text}; by default probes that tempt the example personas out of
+character) is answered in a fresh session twice: with the guard off, and with best-of-n. Prints one JSON line:
+contradiction rates (share of replies with any statement P(contradiction) > 0.5), mean normalised APC, and the
+time spent generating and scoring in the best-of-n run. References (issue 4): the contradiction rate falls by at
+least 50 % relative, mean normalised APC rises by at least 0.05, scoring costs at most 10 % of generation time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.progress import Progress
+
+from personae.backends import Backend, BackendError, GenerateConfig, get_backend
+from personae.guard import GuardPolicy, Judgement
+from personae.persona import Persona, load_persona
+from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.store import SessionStore
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent / "examples" / "personas"
+DEFAULT_PERSONAS = [EXAMPLES / f"{name}.yaml" for name in ("ada", "anselm", "vega")]
+DEFAULT_QUERIES = HERE / "data" / "guard_probes.jsonl"
+CONTRADICTION = 0.5
+REFERENCE = {"relative_contradiction_cut": 0.5, "apc_norm_gain": 0.05, "scoring_over_generating": 0.10}
+
+
+def read_queries(path: Path, personas: dict[str, Persona]) -> list[tuple[Persona, str]]:
+    """Queries whose persona is among `personas`; a malformed line or unknown persona stops the run."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        name, query = record.get("persona"), record.get("query")
+        if not isinstance(name, str) or not isinstance(query, str):
+            raise SystemExit(f"{path}:{number}: needs string fields persona and query")
+        if name not in personas:
+            raise SystemExit(f"{path}:{number}: persona {name!r} is not among --persona files ({', '.join(personas)})")
+        out.append((personas[name], query))
+    return out
+
+
+async def answer(
+    persona: Persona,
+    query: str,
+    backend: Backend,
+    store: SessionStore,
+    models: ScoringModels,
+    guard: GuardPolicy,
+    n: int,
+    config: GenerateConfig,
+) -> Judgement:
+    """One fresh single-turn session under `guard`."""
+    settings = SessionSettings(guard=guard, n=n, generate=config)
+    chat = ChatSession.start(persona, backend, store, settings=settings, models=models)
+    await chat.send(query)
+    assert chat.last_judgement is not None
+    return chat.last_judgement
+
+
+def summarize(judgements: list[Judgement]) -> dict[str, float]:
+    """Contradiction rate and mean normalised APC of the chosen replies."""
+    chosen = [j.best for j in judgements]
+    contradicted = [any(s.contradiction > CONTRADICTION for s in c.result.statements) for c in chosen if c.result]
+    apc = [c.apc_normalized for c in chosen if c.apc_normalized is not None]
+    return {
+        "contradiction_rate": sum(contradicted) / max(1, len(contradicted)),
+        "apc_norm": sum(apc) / max(1, len(apc)),
+        "seconds_generating": sum(j.seconds_generating for j in judgements),
+        "seconds_scoring": sum(j.seconds_scoring for j in judgements),
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    personas = {p.name: p for p in (load_persona(path) for path in args.persona)}
+    queries = read_queries(args.queries, personas)[: args.limit or None]
+    backend = get_backend(args.backend, cache=None)
+    store = SessionStore(f"sqlite:///{tempfile.mkdtemp(prefix='personae-guard-')}/sessions.db")
+    models = ScoringModels()
+    runs: dict[str, list[Judgement]] = {"off": [], "on": []}
+    failures: list[dict[str, str]] = []
+    started = time.perf_counter()
+    with Progress(transient=True, console=None) as progress:
+        task = progress.add_task("guard off / best-of-n", total=len(queries) * 2)
+        for i, (persona, query) in enumerate(queries):
+            config = GenerateConfig(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
+            for key, guard, n in (("off", "off", 1), ("on", "best-of-n", args.n)):
+                try:
+                    runs[key].append(await answer(persona, query, backend, store, models, guard, n, config))
+                except BackendError as exc:  # recorded, never fatal
+                    failures.append({"persona": persona.name, "query": query, "guard": guard, "error": str(exc)})
+                progress.advance(task)
+    off, on = summarize(runs["off"]), summarize(runs["on"])
+    cut = 1 - on["contradiction_rate"] / off["contradiction_rate"] if off["contradiction_rate"] else 0.0
+    ratio = on["seconds_scoring"] / on["seconds_generating"] if on["seconds_generating"] else 0.0
+    return {
+        "bench": "guard_effect",
+        "backend": backend.address,
+        "n": args.n,
+        "queries": len(queries),
+        "contradiction_rate_off": round(off["contradiction_rate"], 4),
+        "contradiction_rate_on": round(on["contradiction_rate"], 4),
+        "relative_contradiction_cut": round(cut, 4),
+        "apc_norm_off": round(off["apc_norm"], 4),
+        "apc_norm_on": round(on["apc_norm"], 4),
+        "apc_norm_gain": round(on["apc_norm"] - off["apc_norm"], 4),
+        "seconds_generating": round(on["seconds_generating"], 2),
+        "seconds_scoring": round(on["seconds_scoring"], 2),
+        "scoring_over_generating": round(ratio, 4),
+        "seconds_generating_off": round(off["seconds_generating"], 2),
+        "seconds_total": round(time.perf_counter() - started, 1),
+        "reference": REFERENCE,
+        "meets_reference": cut >= 0.5 and on["apc_norm"] - off["apc_norm"] >= 0.05 and ratio <= 0.10,
+        "failures": failures,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persona", type=Path, nargs="+", default=DEFAULT_PERSONAS)
+    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
+    parser.add_argument("--n", type=int, default=4)
+    parser.add_argument("--backend", default="embedded")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--max-tokens", type=int, default=120)
+    parser.add_argument("--limit", type=int, default=0, help="Only the first N queries (0: all).")
+    parser.add_argument("--json", action="store_true", help="Print the JSON line only (the default output).")
+    result = asyncio.run(run(parser.parse_args()))
+    print(json.dumps(result), file=sys.stdout)
