@@ -34,7 +34,10 @@ from personae.interop._limits import (
     MAX_ZIP_MEMBERS,
     MAX_ZIP_RATIO,
     MAX_ZIP_TOTAL_BYTES,
+    read_limited,
 )
+from personae.interop._lint import LintIssue, contradictions, lint_persona
+from personae.interop._llm import LLMExtractor, dedupe_by_embedding, extract_statements_llm, parse_statement_lines
 from personae.interop._png import blank_png, read_chunks, read_text_chunks, write_text_chunks
 from personae.interop._text import extract_statements, strip_wiki
 from personae.interop._tinytroupe import deep_merge, is_tinytroupe, persona_from_tinytroupe, persona_to_tinytroupe
@@ -48,6 +51,8 @@ __all__ = [
     "MAX_ZIP_RATIO",
     "MAX_ZIP_TOTAL_BYTES",
     "Imported",
+    "LLMExtractor",
+    "LintIssue",
     "blank_png",
     "card_charx",
     "card_from_png",
@@ -56,13 +61,18 @@ __all__ = [
     "card_png",
     "card_v2",
     "card_v3",
+    "contradictions",
+    "dedupe_by_embedding",
     "deep_merge",
     "extract_statements",
+    "extract_statements_llm",
     "is_tinytroupe",
+    "lint_persona",
     "lorebook_from_card",
     "lorebook_from_world_info",
     "lorebook_v3",
     "parse_mes_example",
+    "parse_statement_lines",
     "persona_from_card",
     "persona_from_tinytroupe",
     "persona_to_tinytroupe",
@@ -70,6 +80,7 @@ __all__ = [
     "read_charx",
     "read_chunks",
     "read_file",
+    "read_limited",
     "read_text_chunks",
     "render_mes_example",
     "safe_member_name",

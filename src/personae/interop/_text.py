@@ -33,6 +33,9 @@ _MACRO = re.compile(r"\{\{\s*char\s*\}\}|<bot>|<char>", re.IGNORECASE)
 _USER_MACRO = re.compile(r"\{\{\s*user\s*\}\}|<user>", re.IGNORECASE)
 _PLIST = re.compile(r"\[\s*([^\[\]=:]{1,80}?)\s*[=:]\s*([^\[\]]*)\]")
 _DIALOGUE_LINE = re.compile(r"^\s*(?:<start>|\{\{\s*(?:user|char)\s*\}\}\s*:|<user>\s*:|<bot>\s*:)", re.IGNORECASE)
+_YOU = re.compile(r"\byou(?:'re| are)\b", re.IGNORECASE)
+_YOUR = re.compile(r"\byour\b", re.IGNORECASE)
+_YOURSELF = re.compile(r"\b(?:you|yourself)\b", re.IGNORECASE)
 _WIKI_LINK = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 _WIKI_TEMPLATE = re.compile(r"\{\{(?!\s*(?:char|user)\s*\}\})[^{}]*\}\}")
 _WIKI_HEADING = re.compile(r"^\s*(=+)[^=]+\1\s*$|^\s*#+\s.*$", re.MULTILINE)
@@ -48,7 +51,7 @@ def _third_person(sentence: str, name: str) -> str:
         rest = sentence[match.end() :]
         if repl == "{n}+s":
             verb = _BARE_VERB.match(rest)
-            if verb and verb.group("verb") not in _NO_S and not verb.group("verb").endswith("ed"):
+            if verb and verb.group("verb") not in _NO_S and not verb.group("verb").endswith(("ed", "ly")):
                 word = verb.group("verb")
                 if word.endswith("y") and word[-2:-1] not in "aeiou":
                     word = word[:-1] + "ies"
@@ -80,11 +83,12 @@ def strip_wiki(text: str) -> str:
     return re.sub(r"<ref[^>]*>.*?</ref>|<[^>]+>", "", text, flags=re.DOTALL)
 
 
-def extract_statements(text: str, name: str) -> list[str]:
+def extract_statements(text: str, name: str, second_person: bool = False) -> list[str]:
     """Split `text` into statements about `name`: one sentence each, pronoun subjects replaced by the name.
 
     Example-dialogue lines (`{{user}}: ...`, `<START>`) are left out: they are dialogue, not facts. Exact
-    duplicates are dropped; the order of first appearance is kept.
+    duplicates are dropped; the order of first appearance is kept. With `second_person` (text addressed to
+    the character, as in TinyTroupe specs) every "you"/"your" is the character too, not only the subject.
     """
     lines = [line for line in text.replace("\r\n", "\n").split("\n") if not _DIALOGUE_LINE.match(line)]
     text = _PLIST.sub(_plist, "\n".join(lines))
@@ -96,6 +100,8 @@ def extract_statements(text: str, name: str) -> list[str]:
         if len(sentence) < 3 or not any(c.isalpha() for c in sentence):
             continue
         sentence = _third_person(sentence, name)
+        if second_person:
+            sentence = _YOURSELF.sub(name, _YOUR.sub(f"{name}'s", _YOU.sub(f"{name} is", sentence)))
         if sentence[-1] not in ".!?…\"'”)":
             sentence += "."
         key = sentence.lower()

@@ -63,19 +63,37 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+_PREDICATE = re.compile(r"^(?P<verb>[A-Z][a-z]+s)\b(?! (?:is|are|was|were)\b)")
+_ADJECTIVE = re.compile(r"^(?:Proficient|Familiar|Skilled|Experienced|Fluent|Good|Able|Expert|Adept)\b")
+
+
+def _subject(item: str, name: str) -> str:
+    """Give a subject-less list item the character as subject ("Wakes at 6." → "Ada wakes at 6.")."""
+    item = item.strip()
+    if _PREDICATE.match(item) or _ADJECTIVE.match(item):
+        verb = "is " if _ADJECTIVE.match(item) else ""
+        return f"{name} {verb}{item[0].lower()}{item[1:]}"
+    return item
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() else text
+
+
 def _statements(p: dict[str, Any], name: str) -> list[str]:
     out: list[str] = []
 
     def add(texts: list[str], template: str = "{}") -> None:
         for text in texts:
-            for statement in extract_statements(template.format(text.rstrip(".")), name):
+            filled = _subject(text, name) if template == "{}" else template.format(_lower_first(text.rstrip(".")))
+            for statement in extract_statements(filled, name, second_person=True):
                 if statement not in out:
                     out.append(statement)
 
     facts = [
         ("age", "{n} is {v} years old."),
         ("gender", "{n}'s gender is {v}."),
-        ("nationality", "{n} is {v}."),
+        ("nationality", "{n}'s nationality is {v}."),
         ("residence", "{n} lives in {v}."),
         ("education", "{n}'s education: {v}"),
     ]
@@ -98,7 +116,11 @@ def _statements(p: dict[str, Any], name: str) -> list[str]:
     add(_strings(prefs.get("likes")), f"{name} likes {{}}.")
     add(_strings(prefs.get("dislikes")), f"{name} dislikes {{}}.")
     add(_strings(p.get("skills")))
-    add(_strings(p.get("beliefs")))
+    add([b for b in _strings(p.get("beliefs")) if name in b or b.lower().startswith(("you ", "i "))])
+    add(
+        [b for b in _strings(p.get("beliefs")) if not (name in b or b.lower().startswith(("you ", "i ")))],
+        f"{name} believes that {{}}.",
+    )
     add(_strings(p.get("behaviors")))
     add(_strings(p.get("health")), f"{name}'s health: {{}}.")
     projects: list[Any] = p["projects"] if isinstance(p.get("projects"), list) else []
