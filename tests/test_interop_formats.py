@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from helpers.cards import tinytroupe_agent as agent
+from helpers.cards import tinytroupe_fragment as fragment
 from personae.backends import get_backend
 from personae.interop import (
     LLMExtractor,
@@ -24,41 +25,6 @@ from personae.scoring import FakeEmbedder, FakeNLI
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TINYTROUPE = SHARED / "tinytroupe"
 PERSONAGYM = SHARED / "personagym" / "benchmark_v1.jsonl"
-
-
-def agent() -> dict[str, Any]:
-    return {
-        "type": "TinyPerson",
-        "persona": {
-            "name": "Nora Holt",
-            "age": 41,
-            "occupation": {"title": "Baker", "organization": "Holt & Sons", "description": "You run the ovens."},
-            "style": "Warm and brisk.",
-            "personality": {
-                "traits": ["You are patient with apprentices."],
-                "big_five": {"openness": "High. Curious.", "neuroticism": "Low. Calm.", "extraversion": "Medium."},
-            },
-            "preferences": {"interests": ["Sourdough"], "likes": ["Early mornings"], "dislikes": ["Waste"]},
-            "skills": ["Proficient in laminated doughs."],
-            "beliefs": ["Bread should be affordable."],
-            "behaviors": {"general": ["Hums while kneading."], "routines": {"morning": ["Wakes at 3 AM."]}},
-            "long_term_goals": ["Open a second shop."],
-            "relationships": [{"name": "Sam", "description": "Your apprentice, eager but clumsy."}],
-            "other_facts": ["You grew up above the bakery."],
-        },
-    }
-
-
-def fragment() -> dict[str, Any]:
-    return {
-        "type": "Fragment",
-        "persona": {
-            "preferences": {"likes": ["Early mornings", "Debates"]},
-            "beliefs": ["Winning a debate is a matter of honour."],
-            "behaviors": {"debate": ["Interrupts to make a point."]},
-            "age": 42,
-        },
-    }
 
 
 def test_tinytroupe_agent_maps_to_statements_traits_goals_and_relationships() -> None:

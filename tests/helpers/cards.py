@@ -155,3 +155,38 @@ def ztxt_bomb(inflated: int = 1 << 30) -> bytes:
     parts = [compressor.compress(block) for _ in range(inflated // len(block))]
     parts.append(compressor.flush())
     return png_with([_chunk(b"zTXt", b"chara\0\0" + b"".join(parts))])
+
+
+def tinytroupe_agent() -> dict[str, Any]:
+    return {
+        "type": "TinyPerson",
+        "persona": {
+            "name": "Nora Holt",
+            "age": 41,
+            "occupation": {"title": "Baker", "organization": "Holt & Sons", "description": "You run the ovens."},
+            "style": "Warm and brisk.",
+            "personality": {
+                "traits": ["You are patient with apprentices."],
+                "big_five": {"openness": "High. Curious.", "neuroticism": "Low. Calm.", "extraversion": "Medium."},
+            },
+            "preferences": {"interests": ["Sourdough"], "likes": ["Early mornings"], "dislikes": ["Waste"]},
+            "skills": ["Proficient in laminated doughs."],
+            "beliefs": ["Bread should be affordable."],
+            "behaviors": {"general": ["Hums while kneading."], "routines": {"morning": ["Wakes at 3 AM."]}},
+            "long_term_goals": ["Open a second shop."],
+            "relationships": [{"name": "Sam", "description": "Your apprentice, eager but clumsy."}],
+            "other_facts": ["You grew up above the bakery."],
+        },
+    }
+
+
+def tinytroupe_fragment() -> dict[str, Any]:
+    return {
+        "type": "Fragment",
+        "persona": {
+            "preferences": {"likes": ["Early mornings", "Debates"]},
+            "beliefs": ["Winning a debate is a matter of honour."],
+            "behaviors": {"debate": ["Interrupts to make a point."]},
+            "age": 42,
+        },
+    }
