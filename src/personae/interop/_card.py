@@ -11,6 +11,7 @@ read from V2 or V3 gives the same persona.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def _int(obj: dict[str, Any], key: str, source: Source, where: str) -> int | Non
     value = obj.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value != int(value):
         raise _err(source, f"{where}{key}", "expected an integer")
     return int(value)
 

@@ -32,6 +32,10 @@ def _depth(text: str) -> int:
     return deepest
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json(data: bytes | str, source: Path | str | None, what: str = "JSON") -> Any:
     """Decode UTF-8 (with or without BOM) and parse JSON, refusing oversized or absurdly nested input."""
     if len(data) > MAX_TEXT_BYTES:
@@ -46,7 +50,11 @@ def parse_json(data: bytes | str, source: Path | str | None, what: str = "JSON")
     if _depth(text) > MAX_JSON_DEPTH:
         raise PersonaFormatError(source, f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise PersonaFormatError(source, f"{what} holds a lone surrogate escape (not valid Unicode)") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise PersonaFormatError(source, f"not valid {what}: {exc.msg} at {where}") from None
