@@ -181,3 +181,15 @@ def test_seraphina_acceptance(tmp_path: Path) -> None:
     assert load_persona(out / "seraphina-2.yaml") == persona
     original_image = read_file(SERAPHINA).assets["card.png"]
     assert read_file(png).assets["card.png"] == original_image  # the picture survives byte for byte
+
+
+def test_png_export_of_a_charx_import_uses_its_png_icon(tmp_path: Path) -> None:
+    icon = png_with([text_chunk("Comment", b"icon")])
+    charx = tmp_path / "mira.charx"
+    charx.write_bytes(charx_with(v3_card(), {"assets/icon/images/main.png": icon}))
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["import", str(charx), "--to", str(out)]).exit_code == 0
+    png = tmp_path / "mira.png"
+    result = runner.invoke(app, ["export", str(out / "mira-vale.yaml"), "-f", "card-v2-png", "-o", str(png)])
+    assert result.exit_code == 0, result.output
+    assert read_text_chunks(png.read_bytes())["comment"] == b"icon"

@@ -21,12 +21,14 @@ from personae.interop import (
     card_png,
     extract_statements,
     persona_to_tinytroupe,
+    read_chunks,
     read_file,
     read_limited,
     safe_member_name,
 )
 from personae.interop._card import Extractor
 from personae.interop._lint import lint_persona, lint_summary
+from personae.interop._png import PNG_SIGNATURE
 from personae.persona import Lorebook, Persona, PersonaFormatError, dump_persona, load_persona, slugify
 from personae.scoring import Embedder, FakeEmbedder, OnnxEmbedder, get_nli
 
@@ -89,6 +91,20 @@ def _read_assets(folder: Path) -> dict[str, bytes]:
             raise PersonaFormatError(folder, f"assets exceed {MAX_ZIP_TOTAL_BYTES} bytes")
         assets[path.relative_to(folder).as_posix()] = content
     return assets
+
+
+def _default_picture(assets: dict[str, bytes]) -> bytes | None:
+    """The imported card's own picture, else a PNG icon from a CHARX, else None (a blank image is used)."""
+    if CARD_IMAGE in assets:
+        return assets[CARD_IMAGE]
+    for name, content in sorted(assets.items()):
+        if name.startswith("assets/icon/") and content.startswith(PNG_SIGNATURE):
+            try:
+                read_chunks(content, name)
+            except PersonaFormatError:
+                continue
+            return content
+    return None
 
 
 @user_errors
@@ -165,7 +181,7 @@ def export_command(
     assets = _read_assets(assets_dir(persona_file))
     content: bytes
     if fmt is ExportFormat.card_v2_png:
-        picture = read_limited(image, MAX_FILE_BYTES) if image is not None else assets.get(CARD_IMAGE)
+        picture = read_limited(image, MAX_FILE_BYTES) if image is not None else _default_picture(assets)
         content = card_png(persona, picture)
     elif fmt is ExportFormat.card_v3_json:
         content = card_json(persona).encode("utf-8")
