@@ -274,3 +274,19 @@ def test_real_world_info_file_imports() -> None:
     assert book.name == "Eldoria"
     assert len(book.entries) == 4
     assert book.entries[0].keys[0] == "eldoria"
+
+
+def test_real_seraphina_round_trips_v2_png_to_v3_json_to_charx_to_v2_png() -> None:
+    path = SHARED_CARDS / "default_Seraphina.png"
+    if not path.exists():
+        pytest.skip(SHARED_CARDS_REASON)
+    result = read_file(path)
+    step1 = result.personas[0]
+    step2 = _only(card_json(step1).encode(), "b.json")
+    step3 = _only(card_charx(step2), "c.charx")
+    final = card_png(step3, result.assets[CARD_IMAGE])
+    assert _only(final, "d.png") == step1
+    original = json.loads(base64.b64decode(read_text_chunks(path.read_bytes())["chara"]))
+    written = _chunk_card(final, "chara")
+    assert written["data"]["character_book"].pop("extensions") == {}  # spec-required, absent from the original
+    assert written == original
