@@ -193,3 +193,44 @@ def test_png_export_of_a_charx_import_uses_its_png_icon(tmp_path: Path) -> None:
     result = runner.invoke(app, ["export", str(out / "mira-vale.yaml"), "-f", "card-v2-png", "-o", str(png)])
     assert result.exit_code == 0, result.output
     assert read_text_chunks(png.read_bytes())["comment"] == b"icon"
+
+
+def test_unwritable_target_and_bad_image_are_one_line_errors(tmp_path: Path) -> None:
+    card = tmp_path / "mira.json"
+    card.write_text(json.dumps(v2_card()))
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    result = runner.invoke(app, ["import", str(card), "--to", str(blocker)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {blocker}: cannot write: ")
+    assert runner.invoke(app, ["import", str(card), "--to", str(tmp_path / "out")]).exit_code == 0
+    not_png = tmp_path / "photo.png"
+    not_png.write_bytes(b"GIF89a...")
+    out = tmp_path / "x.png"
+    bad = runner.invoke(
+        app,
+        [
+            "export",
+            str(tmp_path / "out" / "mira-vale.yaml"),
+            "-f",
+            "card-v2-png",
+            "-o",
+            str(out),
+            "--image",
+            str(not_png),
+        ],
+    )
+    assert bad.exit_code == 2
+    assert bad.stderr == f"error: {not_png}: not a PNG file (bad signature)\n"
+    assert not out.exists()
+
+
+def test_import_with_an_llm_backend_takes_statements_from_the_model(tmp_path: Path) -> None:
+    card = tmp_path / "mira.json"
+    card.write_text(json.dumps(v2_card()))
+    result = runner.invoke(app, ["import", str(card), "--to", str(tmp_path / "out"), "--backend", "mock/echo"])
+    assert result.exit_code == 0, result.output
+    statements = load_persona(tmp_path / "out" / "mira-vale.yaml").statements
+    # mock/echo answers "You said: <prompt>", so each statement is a line of the prompt sent for extraction.
+    assert statements[0] == "You said: Character: Mira Vale"
+    assert "Statements about Mira Vale:" in statements

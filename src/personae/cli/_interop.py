@@ -138,6 +138,15 @@ def import_command(
     finally:
         if closer is not None:
             closer()
+    try:
+        _write_plan(results, to, on_clash)
+    except OSError as exc:
+        where = exc.filename or to
+        raise fail(f"{where}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
+
+
+def _write_plan(results: list[Imported], to: Path, on_clash: OnClash) -> None:
+    """Choose a free file for every persona and lorebook first, then write them all."""
     to.mkdir(parents=True, exist_ok=True)
     taken: set[Path] = set()
     plan: list[tuple[Imported, Persona | None, Lorebook | None, Path]] = []
@@ -181,15 +190,20 @@ def export_command(
     assets = _read_assets(assets_dir(persona_file))
     content: bytes
     if fmt is ExportFormat.card_v2_png:
-        picture = read_limited(image, MAX_FILE_BYTES) if image is not None else _default_picture(assets)
-        content = card_png(persona, picture)
+        if image is not None:
+            content = card_png(persona, read_limited(image, MAX_FILE_BYTES), image)
+        else:
+            content = card_png(persona, _default_picture(assets), assets_dir(persona_file) / CARD_IMAGE)
     elif fmt is ExportFormat.card_v3_json:
         content = card_json(persona).encode("utf-8")
     elif fmt is ExportFormat.charx:
         content = card_charx(persona, assets)
     else:
         content = (json.dumps(persona_to_tinytroupe(persona), ensure_ascii=False, indent=4) + "\n").encode("utf-8")
-    out.write_bytes(content)
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        raise fail(f"{out}: cannot write: {exc.strerror or exc}", EXIT_FAILURE) from None
     typer.echo(f"{persona_file} -> {out} ({fmt.value}, {len(content)} bytes)")
 
 

@@ -126,13 +126,16 @@ def read_file(
     return read_bytes(read_limited(path), path, extract=extract, fragments=fragment_objs, name=name)
 
 
-def card_png(persona: Persona, image: bytes | None = None) -> bytes:
-    """A PNG with the persona as both a V2 (`chara`) and a V3 (`ccv3`) card; `image` is kept byte for byte."""
+def card_png(persona: Persona, image: bytes | None = None, image_source: Path | str = "image") -> bytes:
+    """A PNG with the persona as both a V2 (`chara`) and a V3 (`ccv3`) card; `image` is kept byte for byte.
+
+    A malformed `image` raises `PersonaFormatError` naming `image_source`.
+    """
     texts = {
         "chara": _b64(card_v2(persona)),
         "ccv3": _b64(card_v3(persona)),
     }
-    return write_text_chunks(image if image is not None else blank_png(), texts, "image")
+    return write_text_chunks(image if image is not None else blank_png(), texts, image_source)
 
 
 def card_json(persona: Persona) -> str:
