@@ -84,6 +84,8 @@ def read_bytes(
         result.personas.append(persona_from_card(card, source, extract))
         result.assets[CARD_IMAGE] = write_text_chunks(data, {}, source, drop=_CARD_KEYWORDS)
         return result
+    if suffix in (".png", ".apng"):
+        raise PersonaFormatError(source, "not a PNG file (bad signature)")
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06") or suffix == ".charx":
         card, assets = read_charx(data, source)
         result.personas.append(persona_from_card(card, source, extract))
