@@ -290,3 +290,25 @@ def test_real_seraphina_round_trips_v2_png_to_v3_json_to_charx_to_v2_png() -> No
     written = _chunk_card(final, "chara")
     assert written["data"]["character_book"].pop("extensions") == {}  # spec-required, absent from the original
     assert written == original
+
+
+def test_persona_fields_in_card_extensions_are_restored_or_kept_or_reported() -> None:
+    card = v2_card()
+    card["data"]["extensions"]["personae"] = {"goals": ["Keep the light."], "extensions": [1], "future": True}
+    persona = _only(json.dumps(card).encode(), "mira.json")
+    assert persona.goals == ["Keep the light."]
+    kept = persona.extensions["chara_card"]["data"]["extensions"]["personae"]
+    assert kept == {"extensions": [1], "future": True}
+    assert card_v2(persona)["data"]["extensions"]["personae"] == card["data"]["extensions"]["personae"]
+    card["data"]["extensions"]["personae"] = {"traits": {"openness": 7}}
+    with pytest.raises(PersonaFormatError, match=r"^bad.json: traits.openness: "):
+        read_bytes(json.dumps(card).encode(), "bad.json")
+
+
+def test_non_mapping_in_the_personae_namespace_does_not_break_export() -> None:
+    card = v2_card()
+    card["data"]["extensions"]["personae"] = [1, 2]
+    persona = _only(json.dumps(card).encode(), "mira.json")
+    assert card_v2(persona)["data"]["extensions"]["personae"] == [1, 2]
+    edited = persona.model_copy(update={"goals": ["Rest."]})
+    assert card_v2(edited)["data"]["extensions"]["personae"] == {"goals": ["Rest."]}

@@ -22,7 +22,7 @@ import pytest
 
 from helpers.cards import b64, charx_with, png_with, text_chunk, tinytroupe_agent, v1_card, v2_card, v3_card
 from personae.interop import card_charx, card_png, card_v2, card_v3, persona_to_tinytroupe, read_bytes
-from personae.persona import PersonaFormatError, dump_persona, load_persona
+from personae.persona import Persona, PersonaFormatError, dump_persona, load_persona
 
 _ODD_VALUES: list[Any] = [
     None,
@@ -159,6 +159,19 @@ def _export_all(result: Any, tmp: Path) -> None:
     for persona in result.personas:
         dump_persona(persona, tmp)  # what `personae import` writes must load back unchanged
         assert load_persona(tmp) == persona
+        edited = Persona.model_validate(
+            {
+                **persona.model_dump(),
+                "statements": [*persona.statements, "Fuzz keeps bees."],
+                "greetings": persona.greetings[1:],
+                "goals": ["Rest."],
+                "traits": {"openness": 0.3},
+                "example_dialogues": [[line.model_dump() for line in d] for d in persona.example_dialogues[:1]],
+            }
+        )
+        card_v2(edited)
+        card_v3(edited)
+        persona_to_tinytroupe(edited)
         card_v2(persona)
         card_v3(persona)
         card_png(persona)

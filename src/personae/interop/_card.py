@@ -393,7 +393,7 @@ def persona_from_card(obj: Any, source: Source = None, extract: Extractor = extr
         kept["wrapper"] = wrapper
     fields: dict[str, Any] = {}
     if isinstance(native, dict):
-        fields = {k: v for k, v in native.items() if k in (*_PERSONA_ONLY, "extensions")}
+        fields = {k: v for k, v in native.items() if k in _PERSONA_ONLY or (k == "extensions" and isinstance(v, dict))}
         unknown = {k: v for k, v in native.items() if k not in fields}
         if unknown:
             kept["data"].setdefault("extensions", {})[PERSONA_EXT] = unknown
@@ -450,7 +450,9 @@ def _card_data(persona: Persona, v3: bool) -> tuple[dict[str, Any], dict[str, An
     if other_ext:
         native["extensions"] = other_ext
     if native:
-        extensions[PERSONA_EXT] = {**(extensions.get(PERSONA_EXT) or {}), **native}
+        earlier = extensions.get(PERSONA_EXT)
+        # The key is personae's own namespace: a non-mapping found there is replaced, not merged.
+        extensions[PERSONA_EXT] = {**earlier, **native} if isinstance(earlier, dict) else native
     data["extensions"] = extensions
     return data, wrapper
 

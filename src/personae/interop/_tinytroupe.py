@@ -199,8 +199,13 @@ def persona_to_tinytroupe(persona: Persona) -> dict[str, Any]:
     if persona.goals:
         p["long_term_goals"] = list(persona.goals)
     if persona.traits is not None:
-        personality = p.setdefault("personality", {})
-        big_five = personality.setdefault("big_five", {})
+        # A kept value of the wrong shape cannot hold the traits; TinyTroupe could not have read it either.
+        if not isinstance(p.get("personality"), dict):
+            p["personality"] = {}
+        personality = p["personality"]
+        if not isinstance(personality.get("big_five"), dict):
+            personality["big_five"] = {}
+        big_five = personality["big_five"]
         for trait in _TRAITS:
             value = getattr(persona.traits, trait)
             if value is not None and _level(big_five.get(trait)) != value:
@@ -216,5 +221,6 @@ def persona_to_tinytroupe(persona: Persona) -> dict[str, Any]:
         known = set(_statements(original["persona"], persona.name))
         extra = [s for s in persona.statements if s not in known]
         if extra:
-            p["other_facts"] = [*p.get("other_facts", []), *extra]
+            earlier = p.get("other_facts")
+            p["other_facts"] = [*(earlier if isinstance(earlier, list) else _strings(earlier)), *extra]
     return agent
