@@ -46,6 +46,7 @@ def test_v2_json_maps_every_card_field_to_the_persona() -> None:
     assert "Mira Vale is a lighthouse keeper on the island of Rook." in persona.statements
     assert "Mira Vale lives alone with a cat." in persona.statements  # "She" → the name
     assert "Mira Vale's father built the lighthouse." in persona.statements
+    assert "Mira Vale's personality: stubborn, kind, dry humour." in persona.statements
     assert persona.greetings == [v2_card()["data"]["first_mes"], *v2_card()["data"]["alternate_greetings"]]
     assert [[line.role for line in d] for d in persona.example_dialogues] == [["user", "char"], ["user", "char"]]
     assert persona.example_dialogues[1][1].content == "The cat disagrees.\nShe smiles."

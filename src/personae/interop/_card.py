@@ -359,6 +359,9 @@ def persona_from_card(obj: Any, source: Source = None, extract: Extractor = extr
     native = extensions.pop(PERSONA_EXT, None)
 
     texts = [data.get(k, "") for k in _TEXT_FIELDS]
+    personality = texts[1].strip()
+    if personality and name.lower() not in personality.lower() and not personality.rstrip().endswith((".", "!", "?")):
+        texts[1] = f"{name}'s personality: {personality}."  # a bare list of adjectives, as editors usually hold
     statements: list[str] = []
     for text in texts:
         for statement in extract(text, name) if text.strip() else []:
