@@ -313,3 +313,11 @@ def test_non_mapping_in_the_personae_namespace_does_not_break_export() -> None:
     assert card_v2(persona)["data"]["extensions"]["personae"] == [1, 2]
     edited = persona.model_copy(update={"goals": ["Rest."]})
     assert card_v2(edited)["data"]["extensions"]["personae"] == {"goals": ["Rest."]}
+
+
+def test_a_newer_spec_version_is_written_back_unchanged() -> None:
+    card = v3_card()
+    card["spec_version"] = "3.1"
+    persona = _only(json.dumps(card).encode(), "mira.json")
+    assert card_v3(persona)["spec_version"] == "3.1"
+    assert card_v2(persona)["spec_version"] == "2.0"

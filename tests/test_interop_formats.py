@@ -237,3 +237,21 @@ def test_lint_of_a_clean_example_has_no_errors(examples_dir: Path) -> None:
 
     issues = lint_persona(load_persona(examples_dir / "ada.yaml"), FakeNLI(), embedder=FakeEmbedder())
     assert [i for i in issues if i.level == "error"] == []
+
+
+def test_lint_flags_remote_asset_uris_and_empty_lore() -> None:
+    from helpers.cards import v3_card
+
+    card = v3_card()
+    card["data"]["assets"] = [
+        {"type": "icon", "uri": "https://example.invalid/a.png", "name": "main", "ext": "png"},
+        {"type": "icon", "uri": "embeded://assets/icon/images/b.png", "name": "b", "ext": "png"},
+    ]
+    card["data"]["character_book"]["entries"][0]["content"] = " "
+    persona = read_bytes(json.dumps(card).encode(), "mira.json").personas[0]
+    issues = [str(i) for i in lint_persona(persona)]
+    assert "info extensions.chara_card.data.assets[0]: remote URI 'https://example.invalid/a.png' is never fetched" in (
+        issues
+    )
+    assert not any("assets[1]" in i for i in issues)
+    assert "warning lorebook.entries[0].content: empty" in issues

@@ -44,6 +44,7 @@ _V3_LISTS = ("group_only_greetings",)
 _TEXT_FIELDS = ("description", "personality", "scenario")
 _PERSONA_ONLY = ("id", "summary", "traits", "speaking_style", "knowledge_boundary", "relationships", "goals")
 
+_SPEC_VERSION = {"chara_card_v2": "2.0", "chara_card_v3": "3.0"}
 Extractor = Callable[[str, str], list[str]]
 """(text, character name) → statements."""
 
@@ -394,6 +395,9 @@ def persona_from_card(obj: Any, source: Source = None, extract: Extractor = extr
     }
     if wrapper:
         kept["wrapper"] = wrapper
+    version = obj.get("spec_version")
+    if kind != "chara_card_v1" and version is not None and version != _SPEC_VERSION[kind]:
+        kept["spec_version"] = {kind: version}  # e.g. a newer 3.x card: written back with its own version
     fields: dict[str, Any] = {}
     if isinstance(native, dict):
         fields = {k: v for k, v in native.items() if k in _PERSONA_ONLY or (k == "extensions" and isinstance(v, dict))}
@@ -416,6 +420,13 @@ def persona_from_card(obj: Any, source: Source = None, extract: Extractor = extr
         },
         source,
     )
+
+
+def _spec_version(persona: Persona, spec: str) -> Any:
+    """The version to write for `spec`: the one the card was read with, if it was not the default."""
+    kept = persona.extensions.get(KEEP)
+    versions = kept.get("spec_version") if isinstance(kept, dict) else None
+    return versions.get(spec, _SPEC_VERSION[spec]) if isinstance(versions, dict) else _SPEC_VERSION[spec]
 
 
 def _card_data(persona: Persona, v3: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -464,13 +475,15 @@ def card_v2(persona: Persona) -> dict[str, Any]:
     """A `chara_card_v2` object for `persona`, with the V1 fields mirrored at the top level for V1 readers."""
     data, wrapper = _card_data(persona, v3=False)
     mirror = {k: data[k] for k in V1_FIELDS}
-    return {**wrapper, **mirror, "spec": "chara_card_v2", "spec_version": "2.0", "data": data}
+    version = _spec_version(persona, "chara_card_v2")
+    return {**wrapper, **mirror, "spec": "chara_card_v2", "spec_version": version, "data": data}
 
 
 def card_v3(persona: Persona) -> dict[str, Any]:
     """A `chara_card_v3` object for `persona`."""
     data, wrapper = _card_data(persona, v3=True)
-    return {**wrapper, "spec": "chara_card_v3", "spec_version": "3.0", "data": data}
+    version = _spec_version(persona, "chara_card_v3")
+    return {**wrapper, "spec": "chara_card_v3", "spec_version": version, "data": data}
 
 
 def lorebook_v3(book: Lorebook) -> dict[str, Any]:
