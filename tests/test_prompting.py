@@ -117,3 +117,14 @@ def test_macros_are_expanded_and_render_shows_the_prompt() -> None:
     text = prompt.render()
     assert "--- system ---" in text
     assert "You are Ada." in text
+
+
+def test_options_kept_by_a_card_import_are_honoured() -> None:
+    not_selective = LorebookEntry(
+        keys=["sea"], secondary_keys=["storm"], content="Sea.", extensions={"chara_card": {"selective": False}}
+    )
+    regex = LorebookEntry(keys=["ferr(y|ies)"], content="Ferries.", extensions={"chara_card": {"use_regex": True}})
+    partial = LorebookEntry(keys=["sea"], content="Partial.", extensions={"world_info": {"matchWholeWords": False}})
+    book = Lorebook(entries=[not_selective, regex, partial])
+    assert [t.entry for t in triggered_entries(book, ["The sea is calm."])] == [not_selective, partial]
+    assert [t.entry for t in triggered_entries(book, ["Two ferries; seasonal."])] == [regex, partial]

@@ -2,15 +2,16 @@
 
 An enabled entry fires when it is `constant`, or when one of its `keys` occurs in the scanned recent messages; a
 selective entry (V2 `selective`, the default when it has `secondary_keys`) also needs one secondary key. Keys match
-case-insensitively unless `case_sensitive`, on word boundaries unless the entry's extensions set
-`match_whole_words: false`; a key written `/pattern/flags` is a regular expression.
+case-insensitively unless `case_sensitive`, on word boundaries unless `match_whole_words` is false; a key written
+`/pattern/flags` is a regular expression, and with V3 `use_regex` every key is one. These options are read from the
+entry's extensions, or from the card / World Info fields an import kept there.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from personae.persona import Lorebook, LorebookEntry
 
@@ -27,7 +28,26 @@ class Trigger(NamedTuple):
     reason: str
 
 
+_KEPT_BY_IMPORT = ("chara_card", "world_info")
+"""Where `personae import` keeps card (V2/V3) and SillyTavern World Info fields that have no persona field."""
+
+
+def _option(entry: LorebookEntry, *names: str) -> Any:
+    scopes = [entry.extensions] + [entry.extensions.get(k) for k in _KEPT_BY_IMPORT]
+    for scope in scopes:
+        if isinstance(scope, dict):
+            for name in names:
+                if scope.get(name) is not None:
+                    return scope[name]
+    return None
+
+
 def _key_pattern(key: str, entry: LorebookEntry) -> re.Pattern[str] | None:
+    if _option(entry, "use_regex") is True:
+        try:
+            return re.compile(key, 0 if entry.case_sensitive else re.IGNORECASE)
+        except re.error:
+            return None
     regex = _REGEX_KEY.match(key)
     if regex:
         flags = 0 if entry.case_sensitive else re.IGNORECASE
@@ -41,7 +61,7 @@ def _key_pattern(key: str, entry: LorebookEntry) -> re.Pattern[str] | None:
     if not key:
         return None
     escaped = re.escape(key)
-    if entry.extensions.get("match_whole_words", True):
+    if _option(entry, "match_whole_words", "matchWholeWords") is not False:
         escaped = rf"(?<!\w){escaped}(?!\w)"
     return re.compile(escaped, 0 if entry.case_sensitive else re.IGNORECASE)
 
@@ -70,7 +90,8 @@ def triggered_entries(lorebook: Lorebook | None, recent_messages: Sequence[str])
         key = _first_match(entry.keys, entry, text)
         if key is None:
             continue
-        selective = bool(entry.extensions.get("selective", bool(entry.secondary_keys)))
+        option = _option(entry, "selective")
+        selective = bool(entry.secondary_keys) if option is None else bool(option)
         if selective and entry.secondary_keys:
             secondary = _first_match(entry.secondary_keys, entry, text)
             if secondary is None:
