@@ -2,9 +2,10 @@
 
 Every query (JSONL of {"persona": name, "query": text}; by default probes that tempt the example personas out of
 character) is answered in a fresh session twice: with the guard off, and with best-of-n. Prints one JSON line:
-contradiction rates (share of replies with any statement P(contradiction) > 0.5), mean normalised APC, and the
-time spent generating and scoring in the best-of-n run. References (issue 4): the contradiction rate falls by at
-least 50 % relative, mean normalised APC rises by at least 0.05, scoring costs at most 10 % of generation time.
+contradiction rates (share of replies with any statement P(contradiction) > 0.5), out-of-character rates (the OOC
+detector's verdict), mean normalised APC, and the time spent generating and scoring in the best-of-n run.
+References (issues 4 and 8): the contradiction rate and the OOC rate each fall by at least 50 % relative, mean
+normalised APC rises by at least 0.05, scoring costs at most 10 % of generation time.
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ EXAMPLES = HERE.parent / "examples" / "personas"
 DEFAULT_PERSONAS = [EXAMPLES / f"{name}.yaml" for name in ("ada", "anselm", "vega")]
 DEFAULT_QUERIES = HERE / "data" / "guard_probes.jsonl"
 CONTRADICTION = 0.5
-REFERENCE = {"relative_contradiction_cut": 0.5, "apc_norm_gain": 0.05, "scoring_over_generating": 0.10}
+REFERENCE = {
+    "relative_contradiction_cut": 0.5,
+    "relative_ooc_cut": 0.5,
+    "apc_norm_gain": 0.05,
+    "scoring_over_generating": 0.10,
+}
 
 
 def read_queries(path: Path, personas: dict[str, Persona]) -> list[tuple[Persona, str]]:
@@ -69,12 +75,14 @@ async def answer(
 
 
 def summarize(judgements: list[Judgement]) -> dict[str, float]:
-    """Contradiction rate and mean normalised APC of the chosen replies."""
+    """Contradiction rate, out-of-character rate and mean normalised APC of the chosen replies."""
     chosen = [j.best for j in judgements]
     contradicted = [any(s.contradiction > CONTRADICTION for s in c.result.statements) for c in chosen if c.result]
     apc = [c.apc_normalized for c in chosen if c.apc_normalized is not None]
+    ooc = [c.out_of_character for c in chosen if c.ooc is not None]
     return {
         "contradiction_rate": sum(contradicted) / max(1, len(contradicted)),
+        "ooc_rate": sum(ooc) / max(1, len(ooc)),
         "apc_norm": sum(apc) / max(1, len(apc)),
         "seconds_generating": sum(j.seconds_generating for j in judgements),
         "seconds_scoring": sum(j.seconds_scoring for j in judgements),
@@ -102,6 +110,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 progress.advance(task)
     off, on = summarize(runs["off"]), summarize(runs["on"])
     cut = 1 - on["contradiction_rate"] / off["contradiction_rate"] if off["contradiction_rate"] else 0.0
+    ooc_cut = 1 - on["ooc_rate"] / off["ooc_rate"] if off["ooc_rate"] else 0.0
     ratio = on["seconds_scoring"] / on["seconds_generating"] if on["seconds_generating"] else 0.0
     return {
         "bench": "guard_effect",
@@ -111,6 +120,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "contradiction_rate_off": round(off["contradiction_rate"], 4),
         "contradiction_rate_on": round(on["contradiction_rate"], 4),
         "relative_contradiction_cut": round(cut, 4),
+        "ooc_rate_off": round(off["ooc_rate"], 4),
+        "ooc_rate_on": round(on["ooc_rate"], 4),
+        "relative_ooc_cut": round(ooc_cut, 4),
         "apc_norm_off": round(off["apc_norm"], 4),
         "apc_norm_on": round(on["apc_norm"], 4),
         "apc_norm_gain": round(on["apc_norm"] - off["apc_norm"], 4),
@@ -120,7 +132,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_generating_off": round(off["seconds_generating"], 2),
         "seconds_total": round(time.perf_counter() - started, 1),
         "reference": REFERENCE,
-        "meets_reference": cut >= 0.5 and on["apc_norm"] - off["apc_norm"] >= 0.05 and ratio <= 0.10,
+        "meets_reference": cut >= 0.5 and ooc_cut >= 0.5 and on["apc_norm"] - off["apc_norm"] >= 0.05 and ratio <= 0.10,
         "failures": failures,
     }
 

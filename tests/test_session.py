@@ -63,7 +63,7 @@ async def test_threshold_regenerates_once_naming_the_violated_statement(tmp_path
     history = llm.api.history  # type: ignore[attr-defined]
     assert len(history) == 2
     corrective = history[1][0][0].content
-    assert "contradicted who you are" in corrective
+    assert "was not true to who you are" in corrective
     assert "- Ada is a vegetarian." in corrective
 
 

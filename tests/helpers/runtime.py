@@ -8,8 +8,8 @@ from personae.session import ScoringModels
 
 
 def fake_models() -> ScoringModels:
-    """Rule-based NLI and hashed bag-of-words embeddings: deterministic and instant."""
-    return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder())
+    """Rule-based NLI, hashed bag-of-words embeddings, OOC patterns only: deterministic and instant."""
+    return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder(), ooc_classifier=False)
 
 
 def sailor(entries: list[LorebookEntry] | None = None, budget: int | None = None) -> Persona:

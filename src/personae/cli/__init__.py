@@ -10,8 +10,8 @@ from personae.cli._chat import chat
 from personae.cli._demo import demo
 from personae.cli._interop import export_command, import_command, lint_command
 from personae.cli._pairs import export_pairs
-from personae.cli._score import nli_command, score
-from personae.cli._train import train_nli
+from personae.cli._score import nli_command, ooc_command, score
+from personae.cli._train import train_nli, train_ooc
 
 app = typer.Typer(
     name="personae",
@@ -24,7 +24,9 @@ app.command("chat")(chat)
 app.command("demo")(demo)
 app.command("score")(score)
 app.command("nli")(nli_command)
+app.command("ooc")(ooc_command)
 app.command("train-nli")(train_nli)
+app.command("train-ooc")(train_ooc)
 app.command("export-pairs")(export_pairs)
 app.command("import")(import_command)
 app.command("export")(export_command)

@@ -21,11 +21,12 @@ def render_candidates(turn: TurnRecord, console: Console) -> None:
         if shown is not None and shown.result is not None:
             console.print(
                 f"[dim]APC {shown.result.apc_normalized:.2f}, {len(shown.violations)} violation(s), "
-                f"{len(shown.contradictions)} self-contradiction(s)[/dim]"
+                f"{len(shown.contradictions)} self-contradiction(s)"
+                f"{', out of character: ' + ', '.join(shown.ooc.reasons) if shown.ooc and shown.ooc.ooc else ''}[/dim]"
             )
         return
     table = Table(title=f"{len(turn.candidates)} candidates", title_justify="left", show_edge=False)
-    for column in ("", "#", "round", "APC", "violated", "self-contra", "reply"):
+    for column in ("", "#", "round", "APC", "violated", "self-contra", "OOC", "reply"):
         table.add_column(column, justify="left" if column in ("", "reply") else "right")
     for c in turn.candidates:
         chosen = c.index == turn.chosen_index
@@ -36,6 +37,7 @@ def render_candidates(turn: TurnRecord, console: Console) -> None:
             f"{c.apc_normalized:.2f}" if c.apc_normalized is not None else "-",
             str(len(c.violations)),
             str(len(c.contradictions)),
+            ",".join(c.ooc.reasons) if c.ooc and c.ooc.ooc else "",
             _short(c.text),
             style="bold" if chosen else "dim",
         )
@@ -62,5 +64,8 @@ def render_explanation(why: Explanation, console: Console) -> None:
         console.print(
             f"[red]Contradicts what you said earlier:[/red] “{c.earlier}” ↔ “{c.new}” ({c.contradiction:.2f})"
         )
-    if not (why.supported or why.violated or why.contradictions):
+    if why.ooc is not None and why.ooc.ooc:
+        for signal in why.ooc.signals:
+            console.print(f"[red]Out of character ({signal.reason}):[/red] “{_short(signal.evidence, 70)}”")
+    if not (why.supported or why.violated or why.contradictions or (why.ooc and why.ooc.ooc)):
         console.print("[dim]No statement is clearly supported or contradicted.[/dim]")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.persona import load_persona
-from personae.scoring import LABELS, APCResult, APCScorer, get_nli
+from personae.scoring import LABELS, APCResult, APCScorer, OOCDetector, OOCResult, get_nli
 
 NliOpt = Annotated[str, typer.Option("--nli", help="NLI binding: shipped, fake, onnx:DIR, hf:MODEL or llm:BACKEND.")]
 
@@ -79,17 +79,55 @@ def score(
     if batch is None and (query is None or response is None):
         raise fail("give --query and --response, or --batch FILE", EXIT_USAGE)
     scorer = APCScorer(persona, nli=get_nli(nli), threshold=threshold)
+    detector = OOCDetector(persona)
     if batch is not None:
         records = read_jsonl(batch, ("query", "response"))
-        results = scorer.score_batch([(r["query"], r["response"]) for r in records])
-        for result in results:
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        items = [(r["query"], r["response"]) for r in records]
+        for result, verdict in zip(scorer.score_batch(items), detector.detect_batch(items), strict=True):
+            sys.stdout.write(json.dumps(_with_ooc(result, verdict), ensure_ascii=False) + "\n")
         return
     result = scorer.score(query or "", response or "")
+    verdict = detector.detect(query or "", response or "")
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(_with_ooc(result, verdict), ensure_ascii=False) + "\n")
     else:
-        render_table(result, Console())
+        console = Console()
+        render_table(result, console)
+        render_ooc(verdict, console)
+
+
+def _with_ooc(result: APCResult, verdict: OOCResult) -> dict[str, Any]:
+    return {**result.to_json(), "ooc": ooc_json(verdict)}
+
+
+def ooc_json(verdict: OOCResult) -> dict[str, Any]:
+    """The CLI's JSON shape of an OOC verdict: `ooc`, `ooc_probability`, `reasons`, `signals`."""
+    return verdict.model_dump(mode="json")
+
+
+def render_ooc(verdict: OOCResult, console: Console) -> None:
+    """One line: in character, or out of character with its reasons and evidence."""
+    if not verdict.ooc:
+        console.print(f"[green]in character[/green] [dim](P(out of character) {verdict.ooc_probability:.2f})[/dim]")
+        return
+    evidence = "; ".join(f"{s.reason}: “{s.evidence[:60]}”" for s in verdict.signals[:3])
+    console.print(f"[red]out of character[/red] ({verdict.ooc_probability:.2f}) {evidence}")
+
+
+@user_errors
+def ooc_command(
+    persona_file: Annotated[Path, typer.Argument(help="Persona file (YAML or JSON).")],
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="JSONL of {query, response}.")],
+    user: Annotated[str, typer.Option("--user", help="The user's name in the conversation.")] = "User",
+) -> None:
+    """Flag out-of-character replies: adds `ooc`, `ooc_probability` and `reasons` to each {query, response} record."""
+    persona = load_persona(persona_file)
+    records = read_jsonl(jsonl, ("query", "response"))
+    verdicts = OOCDetector(persona, user).detect_batch([(r["query"], r["response"]) for r in records])
+    for record, verdict in zip(records, verdicts, strict=True):
+        out = {**record, "ooc": verdict.ooc, "ooc_probability": round(verdict.ooc_probability, 6)}
+        out["reasons"] = verdict.reasons
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
 
 
 @user_errors

@@ -122,3 +122,27 @@ def train_nli(
         },
     )
     typer.echo(f"model written to {model_dir}")
+
+
+@user_errors
+def train_ooc(
+    out: Annotated[Path, typer.Option("--out", help="Folder for classifier.npz, config.json and MODEL_CARD.md.")],
+    shared: Annotated[
+        Path | None,
+        typer.Option(
+            "--shared", help="Data folder with CharacterBox scenes and APC replies (real in-character lines)."
+        ),
+    ] = None,
+    n_train: Annotated[int, typer.Option("--train", min=100, help="Generated training examples.")] = 6000,
+    n_dev: Annotated[int, typer.Option("--dev", min=100, help="Generated dev examples (held-out names).")] = 1500,
+    seed: Annotated[int, typer.Option("--seed", help="Generation seed.")] = 0,
+) -> None:
+    """Train the out-of-character classifier (numpy, minutes on a CPU) and write it with its model card."""
+    from personae.scoring._training.ooc_train import train_ooc as train
+    from personae.scoring._training.ooc_train import write_ooc_card
+
+    if shared is not None and not shared.is_dir():
+        raise fail(f"{shared}: not a folder", EXIT_USAGE)
+    metrics = train(out, n_train=n_train, n_dev=n_dev, seed=seed, shared=shared)
+    write_ooc_card(out)
+    typer.echo(json.dumps(metrics))

@@ -1,7 +1,8 @@
 """The consistency guard: over-sample replies, score each for faithfulness, keep the best (SimOAP-style).
 
-Scores are APC against the persona plus the history check against the character's earlier replies; a candidate
-with fewer contradictions always wins, then the one with the higher normalised APC.
+Scores are APC against the persona, the history check against the character's earlier replies, and the
+out-of-character detector: an in-character candidate always beats an OOC one, then fewer contradictions win, then
+the higher normalised APC.
 """
 
 from __future__ import annotations
@@ -12,19 +13,36 @@ from collections.abc import Sequence
 
 from personae.backends import Backend, GenerateConfig, Message
 from personae.guard._types import Candidate, GuardPolicy, Judgement
-from personae.scoring import APCScorer, HistoryChecker
+from personae.scoring import APCScorer, HistoryChecker, OOCDetector
+
+OOC_ADVICE = {
+    "ai_disclaimer": "it said you are an AI or a language model; you are not, you are the character",
+    "assistant_voice": "it spoke like a helpful assistant; speak as the character would, not as a helper",
+    "third_person_self": "it talked about you in the third person; say I, not your name",
+    "role_confusion": "it called the user by your own name or spoke the user's part",
+    "meta_fourth_wall": "it talked about the role-play itself; stay inside the story",
+    "script_leak": "it wrote a transcript with speaker labels; write only your own words",
+    "era_break": "it mentioned things your time cannot know, or a knowledge cutoff",
+}
+"""How the corrective instruction names each out-of-character reason."""
 
 
 def corrective_instruction(candidate: Candidate) -> str:
-    """The instruction for a regeneration: name the statements the best draft contradicted and ask to honour them."""
+    """The instruction for a regeneration: name the statements the best draft contradicted and how it left the role."""
     facts = [v.statement for v in candidate.violations]
     earlier = [c.earlier for c in candidate.contradictions]
-    lines = ["Important: a draft of your next reply contradicted who you are. Stay consistent with these facts:"]
-    lines.extend(f"- {fact}" for fact in facts)
+    reasons = candidate.ooc.reasons if candidate.ooc and candidate.ooc.ooc else []
+    lines = ["Important: a draft of your next reply was not true to who you are."]
+    if facts:
+        lines.append("Stay consistent with these facts:")
+        lines.extend(f"- {fact}" for fact in facts)
     if earlier:
-        lines.append("and with what you said earlier in this conversation:")
+        lines.append("Stay consistent with what you said earlier in this conversation:")
         lines.extend(f"- {sentence}" for sentence in earlier)
-    lines.append("Write a new reply that is true to all of them.")
+    if reasons:
+        lines.append("It also stepped out of character:")
+        lines.extend(f"- {OOC_ADVICE.get(reason, reason)}" for reason in reasons)
+    lines.append("Write a new reply, in character, that is true to all of this.")
     return "\n".join(lines)
 
 
@@ -53,6 +71,7 @@ class Guard:
         n: int = 4,
         scorer: APCScorer | None = None,
         history: HistoryChecker | None = None,
+        ooc: OOCDetector | None = None,
     ) -> None:
         if policy != "off" and scorer is None:
             raise ValueError(f"guard policy {policy!r} needs a scorer")
@@ -62,17 +81,19 @@ class Guard:
         self.n = 1 if policy == "off" else n
         self.scorer = scorer
         self.history = history
+        self.ooc = ooc
 
     async def score(self, query: str, texts: Sequence[str], earlier_replies: Sequence[str]) -> list[Candidate]:
-        """Score replies to `query` (APC and history); runs the models in a worker thread."""
-        scorer, history = self.scorer, self.history
+        """Score replies to `query` (APC, history, out-of-character); runs the models in a worker thread."""
+        scorer, history, detector = self.scorer, self.history, self.ooc
 
         def work() -> list[Candidate]:
             results = scorer.score_batch([(query, t) for t in texts]) if scorer else [None] * len(texts)
+            verdicts = detector.detect_batch([(query, t) for t in texts]) if detector else [None] * len(texts)
             out = []
-            for i, (text, result) in enumerate(zip(texts, results, strict=True)):
+            for i, (text, result, verdict) in enumerate(zip(texts, results, verdicts, strict=True)):
                 contradictions = history.check(earlier_replies, text) if history and earlier_replies else []
-                out.append(Candidate(index=i, text=text, result=result, contradictions=contradictions))
+                out.append(Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict))
             return out
 
         return await asyncio.to_thread(work)
@@ -115,7 +136,7 @@ class Guard:
         candidates = await self._round(backend, messages, config, query, earlier_replies, round_no, first_index, timing)
         best = min(candidates, key=Candidate.rank_key)
         instruction = None
-        if self.policy == "threshold" and best.problems:
+        if self.policy == "threshold" and (best.problems or best.out_of_character):
             instruction = corrective_instruction(best)
             candidates += await self._round(
                 backend,

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from personae.scoring import APCResult, Contradiction, StatementScore
+from personae.scoring import APCResult, Contradiction, OOCResult, StatementScore
 
 GuardPolicy = Literal["off", "best-of-n", "threshold"]
 """`off`: one reply, scored; `best-of-n`: n candidates, keep the most faithful; `threshold`: best-of-n, then one
@@ -30,6 +30,8 @@ class Candidate(BaseModel):
     """APC score and per-statement explanation; None when no scorer was available."""
     contradictions: list[Contradiction] = Field(default_factory=list)
     """Sentences contradicting the character's own earlier replies in the session."""
+    ooc: OOCResult | None = None
+    """Out-of-character verdict; None when no detector was available."""
 
     @property
     def violations(self) -> list[StatementScore]:
@@ -46,9 +48,14 @@ class Candidate(BaseModel):
         """Persona violations plus self-contradictions: what the guard minimises first."""
         return len(self.violations) + len(self.contradictions)
 
-    def rank_key(self) -> tuple[bool, int, float]:
-        """Sort key, best first: non-empty, fewest problems, then highest normalised APC."""
-        return (not self.text.strip(), self.problems, -(self.apc_normalized or 0.0))
+    @property
+    def out_of_character(self) -> bool:
+        """Whether the OOC detector judged the reply out of character."""
+        return bool(self.ooc and self.ooc.ooc)
+
+    def rank_key(self) -> tuple[bool, bool, int, float]:
+        """Sort key, best first: non-empty, in character, fewest contradictions, then highest normalised APC."""
+        return (not self.text.strip(), self.out_of_character, self.problems, -(self.apc_normalized or 0.0))
 
 
 class Judgement(BaseModel):

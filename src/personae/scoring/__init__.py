@@ -9,12 +9,15 @@ from personae.scoring._apc import APCScorer
 from personae.scoring._history import HistoryChecker
 from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import ScoringModelError
+from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSignal
+from personae.scoring._ooc_rules import OOC_REASONS
 from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic
 from personae.scoring._sentences import split_sentences
 from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
 
 __all__ = [
     "LABELS",
+    "OOC_REASONS",
     "APCResult",
     "APCScorer",
     "Contradiction",
@@ -26,6 +29,10 @@ __all__ = [
     "LLMJudgeNLI",
     "NLIModel",
     "NLIProbs",
+    "OOCClassifier",
+    "OOCDetector",
+    "OOCResult",
+    "OOCSignal",
     "OnnxEmbedder",
     "OnnxNLI",
     "RelevanceModel",

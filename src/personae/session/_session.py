@@ -23,6 +23,9 @@ from personae.scoring import (
     Embedder,
     HistoryChecker,
     NLIModel,
+    OOCClassifier,
+    OOCDetector,
+    OOCResult,
     RelevanceModel,
     StatementScore,
     get_nli,
@@ -61,15 +64,23 @@ class Explanation(BaseModel):
     """Persona statements it contradicts."""
     contradictions: list[Contradiction]
     """Earlier replies of the character it contradicts."""
+    ooc: OOCResult | None = None
+    """Whether it leaves the character, and why."""
 
 
 class ScoringModels:
     """The NLI model and embedder a session shares between its scorer, history check, retrieval and memory."""
 
-    def __init__(self, nli: NLIModel | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, nli: NLIModel | None = None, embedder: Embedder | None = None, ooc_classifier: OOCClassifier | bool = True
+    ) -> None:
         self.nli = nli or get_nli()
         self.embedder = embedder or OnnxEmbedder()
         self.relevance = RelevanceModel(self.embedder)
+        if ooc_classifier is True:
+            ooc_classifier = OOCClassifier.load(embedder=self.embedder)
+        self.ooc_classifier: OOCClassifier | None = ooc_classifier or None
+        """The learned part of the OOC detector; None: patterns only."""
 
     def scorer(self, persona: Persona) -> APCScorer | None:
         """An APC scorer for `persona` (None when it has no statements)."""
@@ -78,6 +89,10 @@ class ScoringModels:
     def history(self) -> HistoryChecker:
         """The self-contradiction checker."""
         return HistoryChecker(nli=self.nli, embedder=self.embedder)
+
+    def ooc(self, persona: Persona, user_name: str) -> OOCDetector:
+        """The out-of-character detector for `persona` talking to `user_name`."""
+        return OOCDetector(persona, user_name, classifier=self.ooc_classifier or False)
 
 
 class ChatSession:
@@ -100,7 +115,13 @@ class ChatSession:
         persona, user = record.persona, record.user_name
         scorer = models.scorer(persona) if models else None
         policy = self.settings.guard if scorer is not None else "off"
-        self.guard = Guard(policy, n=self.settings.n, scorer=scorer, history=models.history() if models else None)
+        self.guard = Guard(
+            policy,
+            n=self.settings.n,
+            scorer=scorer,
+            history=models.history() if models else None,
+            ooc=models.ooc(persona, user) if models else None,
+        )
         self.assembler = PromptAssembler(
             persona,
             user_name=user,
@@ -288,4 +309,5 @@ class ChatSession:
             supported=shown.result.supported if shown.result else [],
             violated=shown.violations,
             contradictions=shown.contradictions,
+            ooc=shown.ooc,
         )

@@ -17,7 +17,7 @@ from personae.guard import Candidate
 from personae.memory import MemoryItem
 from personae.persona import Persona
 from personae.prompting import AssembledPrompt, Exchange
-from personae.scoring import APCResult, Contradiction
+from personae.scoring import APCResult, Contradiction, OOCResult
 from personae.store._errors import SessionNotFoundError, StoreError
 from personae.store._migrations import migrate
 from personae.store._schema import CandidateRow, MemoryRow, SessionRow, TurnRow, utcnow
@@ -109,6 +109,7 @@ def _candidate_row(c: Candidate) -> CandidateRow:
         scores={
             "result": c.result.model_dump(mode="json") if c.result else None,
             "contradictions": [x.model_dump(mode="json") for x in c.contradictions],
+            "ooc": c.ooc.model_dump(mode="json") if c.ooc else None,
         },
     )
 
@@ -123,6 +124,7 @@ def _candidate(row: CandidateRow) -> Candidate:
         finish_reason=row.finish_reason,
         result=APCResult.model_validate(result) if result else None,
         contradictions=[Contradiction.model_validate(x) for x in scores.get("contradictions", [])],
+        ooc=OOCResult.model_validate(scores["ooc"]) if scores.get("ooc") else None,
     )
 
 

@@ -1,0 +1,372 @@
+"""Fast out-of-character signals: patterns over a reply, read against who the character is.
+
+Each detector returns (reason, evidence) pairs. Narration between asterisks or underscores (`*she smiles*`) is
+ordinary role-play style and is removed before the third-person and vocative checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from personae.persona import Persona
+
+OOC_REASONS: tuple[str, ...] = (
+    "ai_disclaimer",
+    "assistant_voice",
+    "third_person_self",
+    "role_confusion",
+    "meta_fourth_wall",
+    "script_leak",
+    "era_break",
+)
+"""The fixed vocabulary of out-of-character reasons."""
+
+TITLES = frozenset(
+    {
+        "captain",
+        "brother",
+        "sister",
+        "father",
+        "mother",
+        "dr",
+        "doctor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "lady",
+        "lord",
+        "sir",
+        "professor",
+        "prof",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "saint",
+        "st",
+        "lieutenant",
+        "commander",
+        "admiral",
+        "general",
+        "sergeant",
+        "detective",
+        "agent",
+        "master",
+        "madam",
+        "uncle",
+        "aunt",
+        "grandma",
+        "grandpa",
+        "reverend",
+        "dame",
+    }
+)
+
+_ARTIFICIAL = re.compile(
+    r"\b(an? )?(ai|a\.i\.|artificial intelligence|robot|android|synthetic being|machine intelligence|"
+    r"computer program|chatbot|language model|hologram|cyborg)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(1[0-9]{3}|2[0-9]{3}|[5-9][0-9]{2})\b")
+
+ANACHRONISMS: dict[str, int] = {
+    "smartphone": 2007,
+    "iphone": 2007,
+    "social media": 2004,
+    "facebook": 2004,
+    "youtube": 2005,
+    "wi-fi": 1999,
+    "wifi": 1999,
+    "google": 1998,
+    "website": 1991,
+    "internet": 1983,
+    "email": 1971,
+    "e-mail": 1971,
+    "laptop": 1981,
+    "computer": 1940,
+    "television": 1927,
+    "tv": 1927,
+    "radio": 1895,
+    "telephone": 1876,
+    "phone": 1876,
+    "airplane": 1903,
+    "aeroplane": 1903,
+    "aircraft": 1903,
+    "automobile": 1886,
+    "photograph": 1826,
+    "camera": 1816,
+    "electricity": 1800,
+    "steam engine": 1712,
+    "newspaper": 1605,
+    "telescope": 1608,
+    "potato": 1570,
+    "tobacco": 1560,
+    "coffee": 1600,
+    "printing press": 1440,
+    "america": 1492,
+    "nuclear": 1938,
+    "antibiotics": 1928,
+    "penicillin": 1928,
+    "vaccine": 1796,
+    "bacteria": 1676,
+    "dinosaur": 1842,
+    "movie": 1895,
+    "film": 1895,
+    "plastic": 1907,
+    "rocket": 1926,
+    "satellite": 1957,
+    "app": 2008,
+    "apps": 2008,
+    "online": 1983,
+}
+"""Things a character living before the given year cannot know about (approximate dates of first appearance)."""
+
+
+@dataclass
+class Cues:
+    """What the detectors need to know about the character and the user."""
+
+    names: list[str]
+    """Ways the character is named: full name, then distinctive parts (titles alone excluded)."""
+    user: str = "User"
+    """The user's name."""
+    artificial: bool = False
+    """Whether the character is itself an AI, robot or similar (then saying so is in character)."""
+    era: int | None = None
+    """The latest year the persona mentions, if any: the character's present."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, persona: Persona, user: str = "User") -> Cues:
+        """Read the cues off a persona."""
+        words = re.findall(r"[A-Za-z][\w'.-]*", persona.name)
+        titles = [w for w in words if w.lower().rstrip(".") in TITLES]
+        parts = [w for w in words if w not in titles]
+        titled = [f"{t} {p}" for t in titles for p in parts]
+        names = [persona.name, " ".join(parts), *titled] + [p for p in parts if len(p) >= 3]
+        names = list(dict.fromkeys(n for n in names if n))
+        self_text = " ".join([persona.summary or "", *persona.statements[:40]])
+        artificial = any(
+            _ARTIFICIAL.search(s) and re.search(rf"\b({'|'.join(map(re.escape, names))})\b (is|was) ", s)
+            for s in re.split(r"(?<=[.!?])\s+", self_text)
+        )
+        era_text = " ".join([persona.summary or "", persona.knowledge_boundary or "", *persona.statements])
+        years = [int(y) for y in _YEAR.findall(era_text)]
+        return cls(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
+
+
+Signal = tuple[str, str]
+"""(reason, evidence)."""
+
+_NARRATION = re.compile(r"\*[^*\n]{1,300}\*|(?<!\w)_[^_\n]{1,300}_(?!\w)")
+_QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|(?<!\w)'[^'\n]{1,300}'(?!\w)")
+_SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def strip_narration(text: str) -> str:
+    """The reply without `*action*` / `_action_` narration (normal role-play style, often in the third person)."""
+    return _NARRATION.sub(" ", text)
+
+
+def own_voice(text: str) -> str:
+    """The reply without narration and without quoted speech (others may call the character by name)."""
+    return _QUOTED.sub(" ", strip_narration(text))
+
+
+def _any(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+_AI_SELF = _any(
+    [
+        r"\bas an? (ai|a\.i\.|artificial intelligence|language model|virtual assistant|chatbot|assistant)\b",
+        r"\bi(?:'m| am) (?:just |only |merely )?(?:an? )?(ai|a\.i\.|artificial intelligence|language model|"
+        r"chatbot|bot|computer program|virtual assistant|machine learning model)\b",
+        r"\bi(?:'m| am) not (?:a )?(human|real person|real|a person|alive)\b",
+        r"\bas i(?:'m| am) not (?:a )?human\b",
+    ]
+)
+_AI_MODEL = _any(
+    [
+        r"\b(large )?language model\b",
+        r"\bi (?:do not|don't|cannot|can't) (?:have|experience|possess) (?:personal |real |any )?"
+        r"(experiences|feelings|emotions|a body|physical form|a family|family|preferences|opinions|memories)\b",
+        r"\bi (?:do not|don't) have the (?:ability|capacity) to (?:feel|experience|eat|taste)\b",
+        r"\bi (?:do not|don't|cannot|can't) (?:experience|feel) (?:feelings|emotions)\b",
+        r"\bi (?:do not|don't) have (?:a )?(?:physical (?:existence|form|body)|personal (?:life|preferences))\b",
+        r"\bmy (?:training|programming|creators|developers)\b",
+        r"\bi (?:was|have been) (?:trained|programmed|created|developed|designed) (?:by|to)\b",
+        r"\b(openai|chatgpt|alibaba cloud|qwen|anthropic|claude|gemini)\b",
+        r"\bi (?:do not|don't) have (?:a )?(?:real-?time|internet) access\b",
+    ]
+)
+_ASSISTANT = _any(
+    [
+        r"\bhow (?:can|may) i (?:help|assist) you\b",
+        r"\bis there anything else (?:i can|you'd like|you would like)\b",
+        r"\b(?:feel free to|don't hesitate to) (?:ask|reach out|let me know)\b",
+        r"\bi(?:'d| would) be (?:happy|glad) to (?:help|assist)\b",
+        r"\bcan you provide (?:me with )?(?:more|any|some)? ?(?:specific )?(?:details|information|context)\b",
+        r"\bplease provide (?:me with )?(?:more|the|some|any)\b",
+        r"\bi hope (?:this|that) helps\b",
+        r"\blet me know if you (?:have|need)\b",
+        r"\bhere(?:'s| is| are) (?:a|an|some|the) (?:example|code|script|list|steps|tips|summary)\b",
+        r"\bhow can i assist\b",
+        r"\bi(?:'m| am) sorry,? but i (?:can't|cannot) (?:assist|help) with\b",
+        r"\b(?:sure|certainly|of course)[,!] i can help you (?:write|with|create|draft|plan)\b",
+        r"\bi can help you with\b",
+        r"\bcertainly! here\b",
+        r"```",
+    ]
+)
+_META = _any(
+    [
+        r"\brole-?play(?:ing)?\b",
+        r"\bin this (?:scenario|story|role|fictional|simulation|conversation i am playing)\b",
+        r"\b(?:my|this|the) character(?:'s)? (?:would|is|has|does)\b",
+        r"\bstay(?:ing)? in character\b",
+        r"\b(?:out of|break(?:ing)?) character\b",
+        r"\bi(?:'m| am) (?:playing|pretending to be|portraying|acting as)\b",
+        r"\bas (?:the|a) character\b",
+        r"\b(?:the|this|my) (?:persona|system prompt|prompt)\b",
+        r"\bfictional character\b",
+        r"\bin (?:the|this) (?:game|story),? i\b",
+        r"[(\[]\s*ooc\b|\booc\s*:",
+    ]
+)
+_KNOWLEDGE_CUTOFF = _any(
+    [
+        r"\bknowledge cut-?off\b",
+        r"\bas of my (?:last )?(?:update|training|knowledge)\b",
+        r"\bmy training data\b",
+        r"\bmy knowledge (?:is limited to|only goes up to|ends)\b",
+    ]
+)
+_ROLE_LINE = re.compile(r"^\s*\**\s*(user|human|assistant|ai|system|narrator)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-•])\s+\S", re.MULTILINE)
+_VERBISH = (  # case-sensitive inside, so a capitalised surname never passes for a verb
+    r"(?-i:is|was|has|had|does|did|can|cannot|can't|could|couldn't|will|won't|would|wouldn't|should|must|"
+    r"doesn't|didn't|isn't|wasn't|hasn't|never|always|also|really|loves?|likes?|hates?|lives?|works?|thinks?|"
+    r"feels?|knows?|wants?|says?|believes?|remembers?|enjoys?|prefers?|spends?|used to|might|may|shall|"
+    r"[a-z]+s|[a-z]+ed)\b"
+)
+_SOFT_START = (
+    r"(?:^|,\s+|(?:sorry|well|yes|no|oh|ah|honestly|but|and|so|however|unfortunately|alas|indeed),?\s+(?:but\s+)?)"
+)
+
+
+def _names_pattern(cues: Cues) -> str:
+    return "|".join(re.escape(n) for n in sorted(cues.names, key=len, reverse=True))
+
+
+def ai_disclaimer(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """The character says it is an AI or a language model, or lacks experiences because it is one."""
+    out: list[Signal] = []
+    for pattern in (_AI_MODEL,) if cues.artificial else (_AI_SELF, _AI_MODEL):
+        m = pattern.search(reply)
+        if m:
+            out.append(("ai_disclaimer", m.group(0)))
+    return out[:1]
+
+
+def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """Helpful-assistant phrasing, code blocks, or answers formatted as lists of steps."""
+    m = _ASSISTANT.search(reply)
+    if m:
+        return [("assistant_voice", m.group(0))]
+    if len(_LIST_LINE.findall(reply)) >= 3:
+        return [("assistant_voice", "a list of three or more items")]
+    return []
+
+
+def third_person_self(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """The character's own name as the subject of a sentence outside narration ("Sam cannot swim.")."""
+    names = _names_pattern(cues)
+    pattern = re.compile(rf"{_SOFT_START}\b({names})(?:'s\b| {_VERBISH})", re.IGNORECASE)
+    for sentence in _SENTENCES.split(own_voice(reply)):
+        sentence = sentence.strip()
+        m = pattern.search(sentence)
+        if m and not re.search(rf"\b(?:i am|i'm|my name is|call me|named|me,)\s+(?:{names})", sentence, re.I):
+            return [("third_person_self", sentence[:120])]
+    return []
+
+
+def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """The character addresses the user by the character's own name, or speaks the user's part."""
+    names = _names_pattern(cues)
+    text = own_voice(reply)
+    vocative = re.compile(
+        r"(?:^|[.!?]\s+|\b(?:hi|hello|hey|thanks|thank you|dear|yes|no|absolutely|sure|well|oh|ah|okay|ok|"
+        r"of course|certainly|listen|look|good morning|good evening|welcome)\s*,?\s+|,\s*)"
+        rf"({names})\s*(?:[,!?]|\.(?:\s|$)|$)",
+        re.IGNORECASE,
+    )
+    for sentence in _SENTENCES.split(text):
+        sentence = sentence.strip()
+        m = vocative.search(sentence)
+        if not m:
+            continue
+        rest = sentence[m.end(1) :].lstrip()
+        follows = rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my friend|please|i|we|what|how|do|are|can)"
+        if re.match(follows, rest, re.I):
+            before = sentence[: m.start(1)]
+            if not re.search(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", before, re.I):
+                return [("role_confusion", sentence[:120])]
+    user = re.escape(cues.user)
+    if re.search(rf"^\s*\**\s*{user}\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE) and cues.user.lower() != "user":
+        return [("role_confusion", f"writes {cues.user}'s lines")]
+    return []
+
+
+def meta_fourth_wall(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """Talk about the role-play itself: characters, scenarios, prompts, pretending."""
+    m = _META.search(reply)
+    if m and not _META.search(query):
+        return [("meta_fourth_wall", m.group(0))]
+    return []
+
+
+def script_leak(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """A transcript with both parts: role labels (`User:`, `Assistant:`) or the two speakers' names as labels."""
+    names = _names_pattern(cues)
+    user = re.escape(cues.user)
+    role_lines = _ROLE_LINE.findall(reply)
+    char_lines = re.findall(rf"^\s*\**\s*(?:{names})\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE)
+    user_lines = re.findall(rf"^\s*\**\s*{user}\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE)
+    if role_lines or (char_lines and user_lines) or len(char_lines) >= 2:
+        return [("script_leak", "speaker labels in the reply")]
+    return []
+
+
+def era_break(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """Knowledge the character's time cannot have, or an AI's knowledge cutoff cited as the character's own."""
+    m = _KNOWLEDGE_CUTOFF.search(reply)
+    if m:
+        return [("era_break", m.group(0))]
+    if cues.era is None:
+        return []
+    text, asked = strip_narration(reply).lower(), query.lower()
+    for term, year in ANACHRONISMS.items():
+        mentioned = re.search(rf"(?<!['\"“‘])\b{re.escape(term)}\b(?!['\"”’])", text)
+        if year > cues.era and mentioned and not re.search(rf"\b{re.escape(term)}", asked):
+            return [("era_break", f"{term} (from {year}; the character lives in {cues.era})")]
+    return []
+
+
+DETECTORS: tuple[Callable[[str, str, Cues], list[Signal]], ...] = (
+    ai_disclaimer,
+    assistant_voice,
+    third_person_self,
+    role_confusion,
+    meta_fourth_wall,
+    script_leak,
+    era_break,
+)
+
+
+def rule_signals(reply: str, query: str, cues: Cues) -> list[Signal]:
+    """Every pattern signal the reply raises."""
+    return [signal for detect in DETECTORS for signal in detect(reply, query, cues)]

@@ -1,0 +1,160 @@
+"""Out-of-character detection: each reason with positive and negative examples, and its wiring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from helpers.runtime import fake_models, sailor
+from personae.backends import get_backend
+from personae.cli import app
+from personae.guard import corrective_instruction
+from personae.persona import Persona
+from personae.scoring import OOC_REASONS, OOCDetector
+from personae.session import ChatSession, SessionSettings
+from personae.store import SessionStore
+
+SAM = Persona(name="Sam Rivers", statements=["Sam Rivers is a lighthouse keeper.", "Sam Rivers cannot swim."])
+MONK = Persona(name="Brother Anselm", statements=["Brother Anselm is a monk in the year 1347."])
+CAPTAIN = Persona(name="Captain Iris Vega", statements=["Captain Iris Vega commands a starship in 2291."])
+ANDROID = Persona(name="KES-7", statements=["KES-7 is a maintenance android aboard a station."])
+
+
+def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself.", user: str = "Tom") -> list[str]:
+    result = OOCDetector(persona, user, classifier=False).detect(query, reply)
+    assert result.ooc == bool(result.reasons)
+    return result.reasons
+
+
+@pytest.mark.parametrize(
+    ("persona", "reply", "reason"),
+    [
+        (SAM, "As I am not a human, I don't have a family.", "ai_disclaimer"),
+        (SAM, "I don't have personal experiences, but lighthouses are interesting.", "ai_disclaimer"),
+        (SAM, "Sorry, but as an AI language model, I don't have a phone number.", "ai_disclaimer"),
+        (ANDROID, "I was developed by OpenAI as a large language model.", "ai_disclaimer"),
+        (SAM, "Can you provide me with any specific details?", "assistant_voice"),
+        (SAM, "Sure! Here are some tips:\n1. Rest.\n2. Eat.\n3. Sleep.", "assistant_voice"),
+        (SAM, "Is there anything else I can help you with?", "assistant_voice"),
+        (SAM, "Sorry, but Sam cannot swim.", "third_person_self"),
+        (CAPTAIN, "As a starship captain, Iris Vega is always calm.", "third_person_self"),
+        (SAM, "Absolutely, Sam. Your number is 555-0100.", "role_confusion"),
+        (CAPTAIN, "Of course, Captain Vega! Course laid in.", "role_confusion"),
+        (SAM, "In this role-play, I am a lighthouse keeper.", "meta_fourth_wall"),
+        (SAM, "(OOC: brb, dinner.) The lamp needs oil.", "meta_fourth_wall"),
+        (SAM, "Sam: Hello!\nTom: Hi.\nSam: Welcome.", "script_leak"),
+        (SAM, "User: Who are you?\nAssistant: A keeper.", "script_leak"),
+        (CAPTAIN, "As of my last update in 2023, I can't say.", "era_break"),
+        (MONK, "I looked it up on the internet this morning.", "era_break"),
+    ],
+)
+def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> None:
+    assert reason in verdict(persona, reply)
+    assert set(OOC_REASONS) >= set(verdict(persona, reply))
+
+
+@pytest.mark.parametrize(
+    ("persona", "reply"),
+    [
+        (SAM, "*Sam wipes the salt off the lamp glass* Another storm tonight, Tom."),
+        (SAM, "_sighs_ Sam Rivers, since you ask. Keeper of this light for thirty years."),
+        (SAM, "I'm Sam Rivers, and no, I never learned to swim."),
+        (SAM, 'My father used to say, "Sam, never turn your back on the sea."'),
+        (SAM, "Thank you, Tom. Sit by the fire."),
+        (SAM, "My nephew builds robots, and he says the AI in his phone is cleverer than me. Ha!"),
+        (CAPTAIN, "Wren is our ship's AI, and she beats me at chess every night."),
+        (ANDROID, "I am an android, Captain Tom. My hands do not shake."),
+        (MONK, "What is this 'internet' you speak of, brother?"),
+        (
+            MONK,
+            "The internet? I know no such thing.",
+        ),
+        (SAM, "We keepers have a saying: a lamp that's lit is a role well played."),
+        (CAPTAIN, "I have no idea what a knowledge-sharing guild is. Ask the purser."),
+    ],
+)
+def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:
+    query = "What is the internet?" if "internet" in reply.lower() else "Tell me about yourself."
+    assert verdict(persona, reply, query=query) == []
+
+
+def test_shipped_detector_reports_the_classifier_probability_but_patterns_decide() -> None:
+    detector = OOCDetector(SAM, "Tom")
+    ooc, fine = detector.detect_batch(
+        [("Family?", "As an AI, I do not have a family."), ("Swim?", "No, and I never will, Tom.")]
+    )
+    assert ooc.ooc
+    assert ooc.reasons == ["ai_disclaimer"]
+    assert not fine.ooc
+    assert fine.ooc_probability == 0.0
+    assert fine.classifier_probability is not None
+    assert 0.0 <= fine.classifier_probability <= 1.0
+
+
+async def test_guard_prefers_an_in_character_candidate_and_the_corrective_names_the_reason(tmp_path: Path) -> None:
+    ooc_reply = "As an AI, I don't have a family, but I am a vegetarian."
+    plain = "Morag is in Oban, and Skerry is asleep."
+    llm = get_backend("mock/scripted", outputs=[ooc_reply, plain], cache=None)
+    settings = SessionSettings.model_validate({"guard": "best-of-n", "n": 2})
+    store = SessionStore(f"sqlite:///{tmp_path / 's.db'}")
+    chat = ChatSession.start(sailor(), llm, store, settings=settings, models=fake_models())
+    turn = await chat.send("Do you have a family?")
+    assert turn.reply == plain  # despite the OOC candidate supporting a persona statement
+    assert turn.candidates[0].out_of_character
+    assert store.load(chat.id).turns[0].candidates[0].ooc.reasons == ["ai_disclaimer"]  # type: ignore[union-attr]
+    assert "you are not, you are the character" in corrective_instruction(turn.candidates[0])
+    assert chat.why().ooc is not None
+
+
+def test_ooc_command_and_score_json(tmp_path: Path, examples_dir: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text(
+        json.dumps({"query": "Family?", "response": "As an AI language model, I have no family."})
+        + "\n"
+        + json.dumps({"query": "Job?", "response": "I ran the Uig ferry for forty years."})
+        + "\n"
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["ooc", str(examples_dir / "ada.yaml"), "--jsonl", str(data)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["ooc"] for r in rows] == [True, False]
+    assert rows[0]["reasons"] == ["ai_disclaimer"]
+    assert rows[1]["response"] == "I ran the Uig ferry for forty years."
+    scored = runner.invoke(
+        app, ["score", str(examples_dir / "ada.yaml"), "-q", "Who are you?", "-r", "Ada is a captain.", "--json"]
+    )
+    assert scored.exit_code == 0, scored.output
+    ooc = json.loads(scored.stdout)["ooc"]
+    assert ooc["ooc"] is True
+    assert ooc["reasons"] == ["third_person_self"]
+
+
+def test_train_ooc_writes_a_classifier_that_loads_and_separates_obvious_cases(tmp_path: Path) -> None:
+    out = tmp_path / "ooc"
+    result = CliRunner().invoke(app, ["train-ooc", "--out", str(out), "--train", "600", "--dev", "200"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert metrics["train_examples"] == 600
+    assert metrics["dev_accuracy_classifier"] > 0.6  # far above chance even on a tiny run
+    assert "## Limits" in (out / "MODEL_CARD.md").read_text()
+    from personae.scoring import OOCClassifier
+
+    detector = OOCDetector(SAM, "Tom", classifier=OOCClassifier.load(out))
+    ai, fine = detector.detect_batch([("?", "As an AI language model, I cannot help."), ("?", "The lamp is lit.")])
+    assert ai.classifier_probability is not None
+    assert fine.classifier_probability is not None
+    assert ai.classifier_probability > fine.classifier_probability
+
+
+def test_shipped_ooc_classifier_has_its_card() -> None:
+    from personae.scoring._onnx import MODELS_DIR
+
+    folder = MODELS_DIR / "ooc-classifier"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["labels"][0] == "in_character"
+    assert set(config["labels"][1:]) == set(OOC_REASONS)
+    assert "How personae uses it" in (folder / "MODEL_CARD.md").read_text()
