@@ -300,3 +300,16 @@ def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:
     assert len(stored) == 1
     assert len(stored[0]) == 64
     store.close()
+
+
+def test_web_ui_is_served_without_a_cdn(server: Server) -> None:
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200
+    assert "<html" in page.text
+    for asset in ("/static/app.js", "/static/app.css"):
+        body = httpx.get(f"{server.url}{asset}")
+        assert body.status_code == 200
+        assert len(body.text) > 200
+        assert "http://" not in body.text
+        assert "https://" not in body.text
+    assert "https://" not in page.text
