@@ -130,6 +130,25 @@ def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe
     assert seeded["turns"][0]["candidates"][0]["text"] == "A reply from elsewhere."
 
 
+def test_a_resent_first_message_is_a_swipe_and_the_user_field_separates_conversations(server: Server) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.keys[0])
+    opening = [{"role": "user", "content": "Good morning"}]
+    first = client.chat.completions.create(model="ada-quint", messages=opening)  # type: ignore[arg-type]
+    resent = client.chat.completions.create(model="ada-quint", messages=opening)  # type: ignore[arg-type]
+    ext1, ext2 = (first.model_extra or {})["personae"], (resent.model_extra or {})["personae"]
+    assert ext2["session_id"] == ext1["session_id"]
+    assert ext2["swipe"]
+    assert ext2["turn"] == 0
+    other_user = client.chat.completions.create(
+        model="ada-quint",
+        messages=opening,  # type: ignore[arg-type]
+        user="someone-else",
+    )
+    ext3 = (other_user.model_extra or {})["personae"]
+    assert ext3["session_id"] != ext1["session_id"]
+    assert not ext3["swipe"]
+
+
 def test_no_key_is_401_and_another_keys_sessions_are_404(server: Server) -> None:
     anonymous = httpx.Client(base_url=server.url)
     for method, path in [("GET", "/v1/models"), ("GET", "/v1/sessions"), ("POST", "/v1/chat/completions")]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from helpers.runtime import fake_models, sailor
 from helpers.server import running
 from personae.backends import get_backend
-from personae.server import ServerConfig, conversation_hash, create_app
+from personae.server import ServerConfig, conversation_hash, conversation_hashes, create_app
 from personae.session import ChatSession, SessionSettings
 from personae.store import AccessStore, SessionStore
 from personae.store._migrations import MIGRATIONS
@@ -97,13 +97,17 @@ def test_keys_ownership_and_uploaded_personas_on_postgres(pg_url: str) -> None:
     assert access.find_key("pk-wrong") is None
     chat = ChatSession.start(sailor(), get_backend("mock/echo", cache=None), store, scoring=False)
     access.claim(chat.id, alice.key.id, "ada")
-    head = conversation_hash("ada", [("Hi", "Hello")])
-    access.set_hashes(chat.id, head, conversation_hash("ada", []))
-    match = access.find_conversation(alice.key.id, "ada", head)
+    head, swipe = conversation_hashes("ada", "User", [("Hi", "Hello")])
+    assert swipe == conversation_hash("ada", "User", [("Hi", None)])
+    access.set_hashes(chat.id, head, swipe)
+    match = access.find_conversation(alice.key.id, "ada", head, "no-such-hash")
     assert match is not None
     assert match[0].session_id == chat.id
     assert not match[1]
-    assert access.find_conversation(bob.key.id, "ada", head) is None
+    resent = access.find_conversation(alice.key.id, "ada", None, swipe)
+    assert resent is not None
+    assert resent[1]
+    assert access.find_conversation(bob.key.id, "ada", head, swipe) is None
     assert [s.id for s in access.list_sessions(alice.key.id)] == [chat.id]
     assert access.list_sessions(bob.key.id) == []
     access.add_persona(alice.key.id, sailor(), "ada")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,19 @@ from personae.cli._options import DatabaseOpt, GuardOpt, NOpt
 from personae.store import AccessStore, SessionStore
 
 keys_app = typer.Typer(help="API keys for `personae serve`.", no_args_is_help=True)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise fail(f"--backend-option: {pair!r} is not KEY=VALUE", EXIT_USAGE)
+        try:
+            options[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[name] = raw
+    return options
 
 
 @user_errors
@@ -30,6 +43,17 @@ def serve(
             help="Upstream model address: 'embedded', 'openai/<model>', 'mock/echo'.",
         ),
     ] = "embedded",
+    backend_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backend-option",
+            help="KEY=VALUE passed to the backend provider (repeatable; VALUE parsed as JSON when it can be), "
+            "e.g. delay=0.5 for mock/echo.",
+        ),
+    ] = None,
+    backend_concurrency: Annotated[
+        int, typer.Option("--backend-concurrency", min=1, max=1024, help="Upstream requests in flight at once.")
+    ] = 8,
     personas: Annotated[
         Path | None,
         typer.Option("--personas", help="Directory of persona files and cards every key can chat with."),
@@ -65,6 +89,8 @@ def serve(
     config = ServerConfig.model_validate(
         {
             "backend": backend,
+            "backend_options": _options(backend_option or []),
+            "backend_concurrency": backend_concurrency,
             "database_url": db,
             "personas_dir": str(personas.resolve()) if personas else None,
             "guard": guard.value if guard else "best-of-n",

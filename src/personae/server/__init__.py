@@ -15,6 +15,7 @@ from personae.server._service import (
     SessionView,
     TurnView,
     conversation_hash,
+    conversation_hashes,
     parse_messages,
     parse_upload,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "TurnView",
     "app_from_env",
     "conversation_hash",
+    "conversation_hashes",
     "create_app",
     "parse_messages",
     "parse_upload",

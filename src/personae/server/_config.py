@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,10 @@ class ServerConfig(BaseModel):
 
     backend: str = "embedded"
     """Upstream model address, as `get_backend` accepts it."""
+    backend_options: dict[str, Any] = Field(default_factory=dict)
+    """Provider options passed to `get_backend` (e.g. the mock's `delay` in seconds)."""
+    backend_concurrency: int = Field(default=8, ge=1, le=1024)
+    """Upstream requests in flight at once; further ones wait (and count as backend time)."""
     database_url: str | None = None
     """SQLAlchemy URL of the session database (None: PERSONAE_DATABASE_URL or the SQLite default)."""
     personas_dir: Path | None = None

@@ -120,7 +120,7 @@ async def _run(
     service: Service, key: ApiKey, body: ChatCompletionRequest, parsed: ParsedChat, session_id: str | None
 ) -> AsyncIterator[str | TurnOutcome]:
     """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn."""
-    async with service.conversation_lock(key, body.model, parsed.pairs):
+    async with service.conversation_lock(key, body.model, _user_name(body), parsed):
         chat, swipe = await _resolve(service, key, body, parsed, session_id)
         async with service.lock(chat.id):
             async for item in service.turn_stream(chat, parsed.user_text, swipe, _generate_overrides(body)):

@@ -115,7 +115,7 @@ def _event(name: str, data: Any) -> str:
 async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> StreamingResponse:
     """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
     chat = service.session(key, session_id)
-    owner = service.access.owner(session_id)
+    owner = service.owner(session_id)
     persona_id = owner.persona_id if owner else chat.persona.slug
 
     async def events() -> AsyncIterator[str]:
@@ -140,7 +140,7 @@ async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
     chat = service.session(key, session_id)
     if not chat.turns:
         raise HTTPException(409, "session has no turn to swipe yet")
-    owner = service.access.owner(session_id)
+    owner = service.owner(session_id)
     async with service.lock(chat.id):
         chat.swipe()
         service.record_conversation(chat, owner.persona_id if owner else chat.persona.slug)
@@ -153,7 +153,7 @@ async def regenerate(session_id: str, service: ServiceDep, key: KeyDep) -> TurnV
     chat = service.session(key, session_id)
     if not chat.turns:
         raise HTTPException(409, "session has no turn to regenerate yet")
-    owner = service.access.owner(session_id)
+    owner = service.owner(session_id)
     async with service.lock(chat.id):
         async for item in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
             if isinstance(item, TurnOutcome):

@@ -12,14 +12,14 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
-from personae.backends import Backend, GenerateConfig, ModelEvent, get_backend
+from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
 from personae.guard import Candidate
 from personae.interop import read_bytes
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
@@ -27,7 +27,7 @@ from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.server._config import ServerConfig
 from personae.session import ChatSession, ScoringModels, SessionSettings
-from personae.store import AccessStore, ApiKey, SessionStore, TurnRecord
+from personae.store import AccessStore, ApiKey, Ownership, SessionStore, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +148,30 @@ def _normal(text: str) -> str:
     return " ".join(text.split())
 
 
-def conversation_hash(persona_id: str, pairs: Sequence[tuple[str, str]]) -> str:
-    """Hash of a conversation as (user, reply) pairs, whitespace-normalised; changing this orphans stored chats."""
-    canonical = json.dumps([persona_id, [[_normal(u), _normal(r)] for u, r in pairs]], separators=(",", ":"))
+def conversation_hash(persona_id: str, user_name: str, pairs: Sequence[tuple[str, str | None]]) -> str:
+    """Hash of a conversation as (user, reply) pairs, whitespace-normalised; a None reply is a message not yet answered.
+
+    Changing this format orphans every stored conversation: clients would start new sessions.
+    """
+    turns = [[_normal(u), None if r is None else _normal(r)] for u, r in pairs]
+    canonical = json.dumps([persona_id, _normal(user_name), turns], separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ConversationHashes(NamedTuple):
+    """What a session's conversation is matched by: its turns (head) and its last turn unanswered (swipe)."""
+
+    head: str
+    swipe: str | None
+
+
+def conversation_hashes(persona_id: str, user_name: str, turns: Sequence[tuple[str, str]]) -> ConversationHashes:
+    """The hashes stored for a session whose shown turns are `turns`."""
+    head = conversation_hash(persona_id, user_name, turns)
+    if not turns:
+        return ConversationHashes(head, None)
+    last_user = turns[-1][0]
+    return ConversationHashes(head, conversation_hash(persona_id, user_name, [*turns[:-1], (last_user, None)]))
 
 
 class ParsedChat(NamedTuple):
@@ -174,12 +194,6 @@ def parse_messages(messages: Sequence[tuple[str, str]]) -> ParsedChat:
     if not pending:
         raise ValueError("messages: the last message must be from the user")
     return ParsedChat(pairs, "\n".join(pending))
-
-
-def _chunks(text: str) -> Iterator[str]:
-    words = text.split(" ")
-    for i, word in enumerate(words):
-        yield word if i == 0 else " " + word
 
 
 def load_library(directory: Path) -> dict[str, Persona]:
@@ -273,13 +287,20 @@ class Service:
         self.config = config
         self.store = store or SessionStore(config.database_url)
         self.access = AccessStore(self.store)
-        self.backend = backend or get_backend(config.backend, cache=None)
+        self.backend = backend or get_backend(
+            config.backend,
+            cache=None,
+            settings=BackendSettings(max_concurrency=config.backend_concurrency),
+            **config.backend_options,
+        )
         self.backend.subscribe(_count_backend_time)
         self.models = models if models is not None else make_models(config)
         self.library = load_library(config.personas_dir) if config.personas_dir else {}
         self._live: OrderedDict[str, ChatSession] = OrderedDict()
         self._locks = _Locks()
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
+        self._owners: dict[str, Ownership] = {}
+        self._uploads: dict[str, dict[str, Persona]] = {}
 
     # keys ---------------------------------------------------------------------------------------------------------
 
@@ -302,13 +323,19 @@ class Service:
         found: dict[str, tuple[Persona, Literal["library", "uploaded"]]] = {
             pid: (p, "library") for pid, p in self.library.items()
         }
-        found.update({pid: (p, "uploaded") for pid, p in self.access.personas(key.id).items()})
+        found.update({pid: (p, "uploaded") for pid, p in self._uploaded(key).items()})
         return found
+
+    def _uploaded(self, key: ApiKey) -> dict[str, Persona]:
+        """The key's uploads, cached: this process is the only writer, and it drops the cache on each change."""
+        uploads = self._uploads.get(key.id)
+        if uploads is None:
+            uploads = self._uploads[key.id] = self.access.personas(key.id)
+        return uploads
 
     def persona(self, key: ApiKey, persona_id: str) -> Persona:
         """One persona by id, or NotFoundError."""
-        uploaded = self.access.personas(key.id)
-        persona = uploaded.get(persona_id) or self.library.get(persona_id)
+        persona = self._uploaded(key).get(persona_id) or self.library.get(persona_id)
         if persona is None:
             raise NotFoundError(f"no persona {persona_id!r}")
         return persona
@@ -323,6 +350,7 @@ class Service:
     def upload(self, key: ApiKey, data: bytes, filename: str) -> list[PersonaInfo]:
         """Import an uploaded card or persona file for this key."""
         infos = []
+        self._uploads.pop(key.id, None)
         for persona in parse_upload(data, filename):
             self.access.add_persona(key.id, persona, persona.slug)
             infos.append(
@@ -338,6 +366,7 @@ class Service:
 
     def delete_persona(self, key: ApiKey, persona_id: str) -> None:
         """Delete one of this key's uploads; library personas are files and stay."""
+        self._uploads.pop(key.id, None)
         if self.access.delete_persona(key.id, persona_id):
             return
         if persona_id in self.library:
@@ -357,7 +386,8 @@ class Service:
         self._live[chat.id] = chat
         self._live.move_to_end(chat.id)
         while len(self._live) > self.config.max_cached_sessions:
-            self._live.popitem(last=False)
+            dropped, _ = self._live.popitem(last=False)
+            self._owners.pop(dropped, None)
         return chat
 
     def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
@@ -373,11 +403,21 @@ class Service:
             scoring=self.models is not None,
         )
         self.access.claim(chat.id, key.id, persona_id)
+        self._owners[chat.id] = Ownership(
+            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=None, prev_hash=None
+        )
         return self._remember(chat)
+
+    def owner(self, session_id: str) -> Ownership | None:
+        """Who owns a session (kept in memory while the session is: owner and persona never change)."""
+        owner = self._owners.get(session_id)
+        if owner is None:
+            owner = self.access.owner(session_id)
+        return owner
 
     def session(self, key: ApiKey, session_id: str) -> ChatSession:
         """An owned session (from memory, else resumed from the database), or NotFoundError."""
-        owner = self.access.owner(session_id)
+        owner = self.owner(session_id)
         if owner is None or owner.key_id != key.id:
             raise NotFoundError(f"no session {session_id!r}")
         chat = self._live.get(session_id)
@@ -385,12 +425,13 @@ class Service:
             chat = ChatSession.resume(
                 session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
             )
+        self._owners[session_id] = owner
         return self._remember(chat)
 
     def view(self, key: ApiKey, session_id: str) -> SessionView:
         """A session with turns, swipes and scores."""
         chat = self.session(key, session_id)
-        owner = self.access.owner(session_id)
+        owner = self.owner(session_id)
         return SessionView(
             id=chat.id,
             persona_id=owner.persona_id if owner else chat.persona.slug,
@@ -405,6 +446,7 @@ class Service:
         """Delete an owned session."""
         self.session(key, session_id)
         self._live.pop(session_id, None)
+        self._owners.pop(session_id, None)
         self.access.delete_session(session_id)
 
     def lock(self, session_id: str) -> Any:
@@ -422,7 +464,7 @@ class Service:
     ) -> AsyncIterator[str | TurnOutcome]:
         """Run one turn (or a regeneration of the last), yielding reply text pieces, then the `TurnOutcome`.
 
-        With the guard on, the reply is known only once every candidate is scored, so its text comes after the
+        With the guard on, the reply is known only once every candidate is scored, so it comes whole, after the
         guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
         """
         spent: list[float] = []
@@ -433,16 +475,14 @@ class Service:
                 chat.settings.generate = original.model_copy(update=generate)
             if regenerate:
                 turn = await chat.regenerate()
-                for piece in _chunks(turn.reply):
-                    yield piece
+                yield turn.reply
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
                     yield piece
                 turn = chat.turns[-1]
             else:
                 turn = await chat.send(text)
-                for piece in _chunks(turn.reply):
-                    yield piece
+                yield turn.reply
         finally:
             chat.settings.generate = original
             _backend_seconds.reset(token)
@@ -450,34 +490,29 @@ class Service:
 
     # the OpenAI-compatible mapping ----------------------------------------------------------------------------------
 
-    def conversation_lock(self, key: ApiKey, persona_id: str, pairs: Sequence[tuple[str, str]]) -> Any:
-        """The lock serialising requests that continue the same conversation."""
-        return self._locks.hold(f"conversation:{key.id}:{conversation_hash(persona_id, pairs)}")
+    def conversation_lock(self, key: ApiKey, persona_id: str, user_name: str, parsed: ParsedChat) -> Any:
+        """The lock serialising identical requests (a client's retry or swipe), never different conversations."""
+        request = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        return self._locks.hold(f"conversation:{key.id}:{request}")
 
     def match_conversation(
         self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str
     ) -> tuple[ChatSession, bool]:
-        """The session a stateless request continues, and whether the request is a swipe (its last turn resent).
+        """The session a stateless request continues, and whether the request is a swipe (its last message resent).
 
-        A history that matches no stored conversation starts a new session, seeded with that history as unscored
-        turns so the character remembers it.
+        Conversations are matched per key, persona and user name. A history that matches no stored conversation
+        starts a new session, seeded with that history as unscored turns so the character remembers it.
         """
-        found = self.access.find_conversation(key.id, persona_id, conversation_hash(persona_id, parsed.pairs))
+        head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
+        swipe = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        found = self.access.find_conversation(key.id, persona_id, head, swipe)
         if found is not None:
-            ownership, is_prev = found
-            chat = self.session(key, ownership.session_id)
-            if not is_prev:
-                return chat, False
-            if chat.turns and _normal(chat.turns[-1].user_text) == _normal(parsed.user_text):
-                return chat, True
+            ownership, is_swipe = found
+            return self.session(key, ownership.session_id), is_swipe
         chat = self.start(key, persona_id, user_name)
         for user, reply in parsed.pairs:
             self._seed(chat, user, reply)
-        self.access.set_hashes(
-            chat.id,
-            conversation_hash(persona_id, parsed.pairs),
-            conversation_hash(persona_id, parsed.pairs[:-1]) if parsed.pairs else None,
-        )
+        self.record_conversation(chat, persona_id)
         return chat, False
 
     def _seed(self, chat: ChatSession, user: str, reply: str) -> None:
@@ -488,11 +523,9 @@ class Service:
         chat.turns.append(turn)
 
     def record_conversation(self, chat: ChatSession, persona_id: str) -> None:
-        """Move the session's conversation hashes to its current turns (after a turn, swipe or regeneration)."""
-        pairs = [(t.user_text, t.reply) for t in chat.turns]
-        self.access.set_hashes(
-            chat.id, conversation_hash(persona_id, pairs), conversation_hash(persona_id, pairs[:-1]) if pairs else None
-        )
+        """Move the session's conversation hashes to its shown turns (after a turn, swipe or regeneration)."""
+        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
+        self.access.set_hashes(chat.id, hashes.head, hashes.swipe)
 
     def close(self) -> None:
         """Release the database."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from personae.persona import Persona
@@ -55,7 +55,7 @@ class Ownership(BaseModel):
     head_hash: str | None
     """Hash of the conversation including its last turn."""
     prev_hash: str | None
-    """Hash of the conversation before its last turn (a resent last message is a swipe)."""
+    """Hash of the conversation before its last turn plus that turn's user message (a resent message is a swipe)."""
 
 
 class AccessStore:
@@ -96,33 +96,42 @@ class AccessStore:
             row = db.get(SessionOwnerRow, session_id)
             return _ownership(row) if row else None
 
-    def find_conversation(self, key_id: str, persona_id: str, history_hash: str) -> tuple[Ownership, bool] | None:
-        """A session of this key and persona whose conversation hashes to `history_hash`.
+    def find_conversation(
+        self, key_id: str, persona_id: str, head_hash: str | None, swipe_hash: str
+    ) -> tuple[Ownership, bool] | None:
+        """A session of this key and persona that a request continues, and whether the request is a swipe.
 
-        Returns the ownership and whether the match is the state before its last turn (a resent message: a swipe).
+        `head_hash` matches a conversation whose turns are the request's history (the request adds a turn);
+        `swipe_hash` matches one whose last turn is the request's history plus its new message (a resend: a swipe).
         """
+        lookups = [(SessionOwnerRow.prev_hash, swipe_hash, True)]
+        if head_hash is not None:
+            lookups.insert(0, (SessionOwnerRow.head_hash, head_hash, False))
         with self._sessions() as db:
-            for column, is_prev in ((SessionOwnerRow.head_hash, False), (SessionOwnerRow.prev_hash, True)):
+            for column, value, is_swipe in lookups:
                 row = db.scalar(
                     select(SessionOwnerRow)
                     .where(
                         SessionOwnerRow.key_id == key_id,
                         SessionOwnerRow.persona_id == persona_id,
-                        column == history_hash,
+                        column == value,
                     )
                     .limit(1)
                 )
                 if row is not None:
-                    return _ownership(row), is_prev
+                    return _ownership(row), is_swipe
         return None
 
     def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
         """Move a session's conversation hashes after a turn."""
         with self._sessions.begin() as db:
-            row = db.get(SessionOwnerRow, session_id)
-            if row is None:
+            result = db.execute(
+                update(SessionOwnerRow)
+                .where(SessionOwnerRow.session_id == session_id)
+                .values(head_hash=head_hash, prev_hash=prev_hash)
+            )
+            if not getattr(result, "rowcount", 0):
                 raise StoreError(f"session {session_id!r} has no owner")
-            row.head_hash, row.prev_hash = head_hash, prev_hash
 
     def list_sessions(self, key_id: str) -> list[SessionSummary]:
         """The key's sessions, most recently updated first."""

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -158,6 +158,12 @@ class SessionStore:
             raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
         return row
 
+    def _touch(self, db: Session, session_id: str) -> None:
+        """Set `updated_at` without loading the session (its persona JSON is large), or raise if it is missing."""
+        result = db.execute(update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utcnow()))
+        if not getattr(result, "rowcount", 0):
+            raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
+
     def create(self, persona: Persona, user_name: str, backend: str, settings: dict[str, Any]) -> SessionRecord:
         """Start a session with a copy of `persona`."""
         row = SessionRow(
@@ -231,7 +237,7 @@ class SessionStore:
     def add_turn(self, session_id: str, turn: TurnRecord) -> None:
         """Store a new turn with its candidates."""
         with self._sessions.begin() as db:
-            session = self._get(db, session_id)
+            self._touch(db, session_id)
             db.add(
                 TurnRow(
                     session_id=session_id,
@@ -242,7 +248,6 @@ class SessionStore:
                     candidates=[_candidate_row(c) for c in turn.candidates],
                 )
             )
-            session.updated_at = utcnow()
 
     def _turn(self, db: Session, session_id: str, index: int) -> TurnRow:
         turn = db.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.index == index))
