@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
-from helpers.server import running
+from helpers.server import free_port, running
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
 from personae.store import AccessStore, SessionStore
@@ -332,3 +335,40 @@ def test_web_ui_is_served_without_a_cdn(server: Server) -> None:
         assert "http://" not in body.text
         assert "https://" not in body.text
     assert "https://" not in page.text
+
+
+def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    secret = runner.invoke(cli_app, ["keys", "create", "--db", url]).stdout.strip()
+    port = free_port()
+    command = [sys.executable, "-m", "personae", "serve", "--port", str(port), "--db", url]
+    command += ["--backend", "mock/echo", "--scoring", "off", "--personas", str(EXAMPLES), "--log-level", "warning"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "personae serve did not come up"
+            time.sleep(0.1)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {secret}"})
+        assert sorted(m["id"] for m in models.json()["data"]) == ["ada-quint", "brother-anselm", "captain-iris-vega"]
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {secret}"},
+            json={"model": "ada-quint", "messages": [{"role": "user", "content": "Hi"}]},
+        ).json()
+        assert reply["choices"][0]["message"]["content"] == "You said: Hi"
+        assert reply["personae"]["guard"] == "off"
+        assert reply["personae"]["apc_normalized"] is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    bad = runner.invoke(cli_app, ["serve", "--scoring", "maybe", "--db", url])
+    assert bad.exit_code == 2
+    assert "--scoring" in bad.stderr

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
-from personae.cli._options import DatabaseOpt, GuardOpt, NOpt
+from personae.cli._options import BaseUrlOpt, DatabaseOpt, GuardOpt, NOpt
 from personae.store import AccessStore, SessionStore
 
 keys_app = typer.Typer(help="API keys for `personae serve`.", no_args_is_help=True)
@@ -43,6 +43,7 @@ def serve(
             help="Upstream model address: 'embedded', 'openai/<model>', 'mock/echo'.",
         ),
     ] = "embedded",
+    base_url: BaseUrlOpt = None,
     backend_option: Annotated[
         list[str] | None,
         typer.Option(
@@ -89,6 +90,7 @@ def serve(
     config = ServerConfig.model_validate(
         {
             "backend": backend,
+            "base_url": base_url,
             "backend_options": _options(backend_option or []),
             "backend_concurrency": backend_concurrency,
             "database_url": db,

@@ -18,6 +18,8 @@ class ServerConfig(BaseModel):
 
     backend: str = "embedded"
     """Upstream model address, as `get_backend` accepts it."""
+    base_url: str | None = None
+    """Upstream server URL for OpenAI-compatible backends (vLLM, Ollama, ...)."""
     backend_options: dict[str, Any] = Field(default_factory=dict)
     """Provider options passed to `get_backend` (e.g. the mock's `delay` in seconds)."""
     backend_concurrency: int = Field(default=8, ge=1, le=1024)

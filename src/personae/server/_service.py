@@ -289,6 +289,7 @@ class Service:
         self.access = AccessStore(self.store)
         self.backend = backend or get_backend(
             config.backend,
+            base_url=config.base_url,
             cache=None,
             settings=BackendSettings(max_concurrency=config.backend_concurrency),
             **config.backend_options,
@@ -301,6 +302,11 @@ class Service:
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
         self._owners: dict[str, Ownership] = {}
         self._uploads: dict[str, dict[str, Persona]] = {}
+        # Conversation hashes of sessions this process has touched; this process is the only writer of them, so a
+        # hit is authoritative and a miss falls back to the database (e.g. after a restart).
+        self._heads: dict[tuple[str, str, str], str] = {}
+        self._swipes: dict[tuple[str, str, str], str] = {}
+        self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
 
     # keys ---------------------------------------------------------------------------------------------------------
 
@@ -388,6 +394,7 @@ class Service:
         while len(self._live) > self.config.max_cached_sessions:
             dropped, _ = self._live.popitem(last=False)
             self._owners.pop(dropped, None)
+            self._forget_hashes(dropped)
         return chat
 
     def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
@@ -447,6 +454,7 @@ class Service:
         self.session(key, session_id)
         self._live.pop(session_id, None)
         self._owners.pop(session_id, None)
+        self._forget_hashes(session_id)
         self.access.delete_session(session_id)
 
     def lock(self, session_id: str) -> Any:
@@ -505,6 +513,10 @@ class Service:
         """
         head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
         swipe = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        if head is not None and (key.id, persona_id, head) in self._heads:
+            return self.session(key, self._heads[(key.id, persona_id, head)]), False
+        if (key.id, persona_id, swipe) in self._swipes:
+            return self.session(key, self._swipes[(key.id, persona_id, swipe)]), True
         found = self.access.find_conversation(key.id, persona_id, head, swipe)
         if found is not None:
             ownership, is_swipe = found
@@ -526,6 +538,23 @@ class Service:
         """Move the session's conversation hashes to its shown turns (after a turn, swipe or regeneration)."""
         hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
         self.access.set_hashes(chat.id, hashes.head, hashes.swipe)
+        self._forget_hashes(chat.id)
+        owner = self.owner(chat.id)
+        if owner is None:
+            return
+        head = (owner.key_id, persona_id, hashes.head)
+        swipe = (owner.key_id, persona_id, hashes.swipe) if hashes.swipe else None
+        self._heads[head] = chat.id
+        if swipe is not None:
+            self._swipes[swipe] = chat.id
+        self._hashes_of[chat.id] = (head, swipe)
+
+    def _forget_hashes(self, session_id: str) -> None:
+        old = self._hashes_of.pop(session_id, None)
+        if old is not None:
+            self._heads.pop(old[0], None)
+            if old[1] is not None:
+                self._swipes.pop(old[1], None)
 
     def close(self) -> None:
         """Release the database."""
