@@ -372,3 +372,24 @@ def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
     bad = runner.invoke(cli_app, ["serve", "--scoring", "maybe", "--db", url])
     assert bad.exit_code == 2
     assert "--scoring" in bad.stderr
+
+
+def test_sessions_evicted_from_memory_resume_from_the_database(tmp_path: Path) -> None:
+    cfg = config(tmp_path, max_cached_sessions=1)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        histories: dict[str, list[dict[str, str]]] = {"ada-quint": [], "brother-anselm": []}
+        sessions: dict[str, set[str]] = {"ada-quint": set(), "brother-anselm": set()}
+        for turn in range(3):
+            for persona, history in histories.items():  # alternate, so each turn evicts the other session
+                history.append({"role": "user", "content": f"{persona} turn {turn}"})
+                reply = client.chat.completions.create(model=persona, messages=history)  # type: ignore[arg-type]
+                history.append({"role": "assistant", "content": reply.choices[0].message.content or ""})
+                sessions[persona].add((reply.model_extra or {})["personae"]["session_id"])
+        headers = {"Authorization": f"Bearer {key}"}
+        for persona, ids in sessions.items():
+            assert len(ids) == 1
+            stored = httpx.get(f"{url}/v1/sessions/{ids.pop()}", headers=headers).json()["turns"]
+            assert [t["user_text"] for t in stored] == [f"{persona} turn {i}" for i in range(3)]

@@ -259,6 +259,10 @@ class _Locks:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
+    def busy(self, name: str) -> bool:
+        """Whether anyone holds or waits for the lock `name`."""
+        return name in self._locks
+
     @asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[None]:
         lock, users = self._locks.get(name, (asyncio.Lock(), 0))
@@ -299,7 +303,7 @@ class Service:
         self.library = load_library(config.personas_dir) if config.personas_dir else {}
         self._live: OrderedDict[str, ChatSession] = OrderedDict()
         self._locks = _Locks()
-        self._keys: dict[str, tuple[ApiKey | None, float]] = {}
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._owners: dict[str, Ownership] = {}
         self._uploads: dict[str, dict[str, Persona]] = {}
         # Conversation hashes of sessions this process has touched; this process is the only writer of them, so a
@@ -317,6 +321,8 @@ class Service:
         if cached is not None and now - cached[1] < 30.0:
             return cached[0]
         key = self.access.find_key(secret)
+        if key is None:  # never cache a miss: a key created a moment later must work at once
+            return None
         if len(self._keys) > 10_000:
             self._keys.clear()
         self._keys[secret] = (key, now)
@@ -391,8 +397,13 @@ class Service:
     def _remember(self, chat: ChatSession) -> ChatSession:
         self._live[chat.id] = chat
         self._live.move_to_end(chat.id)
-        while len(self._live) > self.config.max_cached_sessions:
-            dropped, _ = self._live.popitem(last=False)
+        excess = len(self._live) - self.config.max_cached_sessions
+        if excess <= 0:
+            return chat
+        # A session in the middle of a turn stays: a second copy resumed from the database would miss that turn.
+        idle = [sid for sid in self._live if not self._locks.busy(f"session:{sid}")]
+        for dropped in idle[:excess]:
+            del self._live[dropped]
             self._owners.pop(dropped, None)
             self._forget_hashes(dropped)
         return chat
@@ -476,7 +487,9 @@ class Service:
         guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
         """
         spent: list[float] = []
-        token = _backend_seconds.set(spent)
+        # Each request runs in its own task context, so this is never seen by another request; it is not reset
+        # because a client that disconnects closes this generator from wherever the server notices it.
+        _backend_seconds.set(spent)
         original = chat.settings.generate
         try:
             if generate:
@@ -493,7 +506,6 @@ class Service:
                 yield turn.reply
         finally:
             chat.settings.generate = original
-            _backend_seconds.reset(token)
         yield TurnOutcome(chat, turn, sum(spent))
 
     # the OpenAI-compatible mapping ----------------------------------------------------------------------------------
