@@ -232,11 +232,13 @@ async def run(
             restarted.set()
 
         started = time.perf_counter()
+        cpu_started = time.process_time()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
             restarter = asyncio.create_task(restart_midway())
             await asyncio.gather(*(drive(c) for c in clients))
             await restarter
             wall = time.perf_counter() - started
+            client_cpu = time.process_time() - cpu_started
             lost = duplicated = 0
             intact = restarted.is_set() or not restart
             for c in clients:
@@ -272,6 +274,7 @@ async def run(
         "duplicated": duplicated,
         "restart_intact": intact,
         "server_cpu_ms_per_turn": round(server.cpu_used * 1000.0 / total, 2),
+        "client_cpu_ms_per_turn": round(client_cpu * 1000.0 / total, 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "restarted": restart,
         "timed_turns": len(added),
