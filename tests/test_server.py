@@ -176,6 +176,18 @@ def test_no_key_is_401_and_another_keys_sessions_are_404(server: Server) -> None
         json={"model": "captain-iris-vega", "messages": [{"role": "user", "content": "hi"}]},
     )
     assert hijack.status_code == 404
+    explicit = a.post(
+        "/v1/chat/completions",
+        headers={"X-Personae-Session": sid},
+        json={"model": "captain-iris-vega", "messages": [{"role": "user", "content": "by id"}]},
+    )
+    assert explicit.json()["personae"]["session_id"] == sid
+    wrong_model = a.post(
+        "/v1/chat/completions",
+        headers={"X-Personae-Session": sid},
+        json={"model": "ada-quint", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert wrong_model.status_code == 400
     assert [s["id"] for s in a.get("/v1/sessions").json()] == [sid]
     assert b.get("/v1/sessions").json() == []
     assert a.delete(f"/v1/sessions/{sid}").status_code == 204

@@ -107,12 +107,11 @@ def _user_name(body: ChatCompletionRequest) -> str:
     return named or body.user or "User"
 
 
-async def _resolve(
+def _resolve(
     service: Service, key: ApiKey, body: ChatCompletionRequest, parsed: ParsedChat, session_id: str | None
 ) -> tuple[ChatSession, bool]:
-    if session_id:
-        chat = service.session(key, session_id)
-        return chat, False
+    if session_id:  # an explicit session: its stored turns are the history, the last user message is the turn
+        return service.session(key, session_id), False
     return service.match_conversation(key, body.model, parsed, _user_name(body))
 
 
@@ -121,7 +120,7 @@ async def _run(
 ) -> AsyncIterator[str | TurnOutcome]:
     """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn."""
     async with service.conversation_lock(key, body.model, _user_name(body), parsed):
-        chat, swipe = await _resolve(service, key, body, parsed, session_id)
+        chat, swipe = _resolve(service, key, body, parsed, session_id)
         async with service.lock(chat.id):
             async for item in service.turn_stream(chat, parsed.user_text, swipe, _generate_overrides(body)):
                 if isinstance(item, TurnOutcome):
@@ -165,20 +164,20 @@ async def chat_completions(
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     created = int(time.time())
-    if x_personae_session:
-        service.session(key, x_personae_session)  # 404 before streaming starts
+    if x_personae_session:  # 404 or 400 before streaming starts
+        service.session(key, x_personae_session)
+        owner = service.owner(x_personae_session)
+        if owner is not None and owner.persona_id != body.model:
+            raise HTTPException(400, f"model: session {x_personae_session} is with {owner.persona_id!r}")
 
     if not body.stream:
-        text: list[str] = []
         outcome: TurnOutcome | None = None
         kind = "turn"
         async for item in _run(service, key, body, parsed, x_personae_session):
             if isinstance(item, TurnOutcome):
                 outcome = item
-            elif outcome is None:
-                text.append(item)
-            else:
-                kind = item
+            elif outcome is not None:
+                kind = item  # after the outcome comes whether it was a turn or a swipe
         assert outcome is not None
         reply = outcome.turn.reply
         return {
