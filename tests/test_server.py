@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -405,3 +407,21 @@ def test_sessions_evicted_from_memory_resume_from_the_database(tmp_path: Path) -
             assert len(ids) == 1
             stored = httpx.get(f"{url}/v1/sessions/{ids.pop()}", headers=headers).json()["turns"]
             assert [t["user_text"] for t in stored] == [f"{persona} turn {i}" for i in range(3)]
+
+
+def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        reply = client.chat.completions.create(model="ada-quint", messages=[{"role": "user", "content": "Hi"}])
+        sid = (reply.model_extra or {})["personae"]["session_id"]
+        assert (tmp_path / "server.db-wal").exists()  # WAL mode is on
+        time.sleep(2.5)
+        # The main file alone (without its WAL) already holds the turn: a checkpoint ran, no request paid for it.
+        copy = tmp_path / "main-only.db"
+        shutil.copy(tmp_path / "server.db", copy)
+        with sqlite3.connect(copy) as conn:
+            rows = conn.execute("SELECT user_text FROM turns WHERE session_id = ?", (sid,)).fetchall()
+    assert rows == [("Hi",)]
