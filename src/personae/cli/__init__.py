@@ -11,6 +11,7 @@ from personae.cli._demo import demo
 from personae.cli._interop import export_command, import_command, lint_command
 from personae.cli._pairs import export_pairs
 from personae.cli._score import nli_command, ooc_command, score
+from personae.cli._serve import keys_app, serve
 from personae.cli._train import train_nli, train_ooc
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ app.command("import")(import_command)
 app.command("export")(export_command)
 app.command("lint")(lint_command)
 app.add_typer(_cache.app, name="cache")
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:

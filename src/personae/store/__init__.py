@@ -4,6 +4,7 @@ store = SessionStore()                      # SQLite in the personae home, or PE
 record = store.load(session_id)
 """
 
+from personae.store._access import KEY_PREFIX, AccessStore, ApiKey, NewKey, Ownership, hash_key
 from personae.store._errors import SessionNotFoundError, StoreError
 from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from personae.store._store import (
@@ -17,8 +18,13 @@ from personae.store._store import (
 
 __all__ = [
     "DATABASE_ENV",
+    "KEY_PREFIX",
     "MIGRATIONS",
+    "AccessStore",
+    "ApiKey",
     "Migration",
+    "NewKey",
+    "Ownership",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionStore",
@@ -27,5 +33,6 @@ __all__ = [
     "TurnRecord",
     "applied_migrations",
     "default_database_url",
+    "hash_key",
     "migrate",
 ]

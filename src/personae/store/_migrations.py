@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     inspect,
     select,
 )
@@ -101,7 +102,50 @@ def _initial(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+def _server_access(conn: Connection) -> None:
+    """API keys (hashed), which key owns which session and conversation, and personas uploaded to the server."""
+    md = MetaData()
+    Table("sessions", md, Column("id", String(32), primary_key=True))
+    Table(
+        "api_keys",
+        md,
+        Column("id", String(16), primary_key=True),
+        Column("name", String(200), nullable=False),
+        Column("key_hash", String(64), nullable=False, unique=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "session_owners",
+        md,
+        Column("session_id", String(32), ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True),
+        Column("key_id", String(16), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+        Column("persona_id", String(200), nullable=False),
+        Column("head_hash", String(64), nullable=True),
+        Column("prev_hash", String(64), nullable=True),
+        Index("ix_session_owners_key_id", "key_id"),
+        Index("ix_session_owners_head_hash", "head_hash"),
+        Index("ix_session_owners_prev_hash", "prev_hash"),
+    )
+    Table(
+        "server_personas",
+        md,
+        Column("row_id", Integer, primary_key=True, autoincrement=True),
+        Column("key_id", String(16), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+        Column("persona_id", String(200), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("persona_json", JSON, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("key_id", "persona_id", name="uq_server_personas_key_persona"),
+    )
+    for table in md.sorted_tables:
+        if table.name != "sessions":
+            table.create(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _initial),
+    Migration("0002_server_access", _server_access),
+)
 """Every migration personae knows, oldest first. Append only."""
 
 _metadata = MetaData()

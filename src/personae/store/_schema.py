@@ -1,4 +1,4 @@
-"""The session database as SQLAlchemy 2 ORM classes: sessions, turns, candidate replies (swipes) and memories.
+"""The session database as SQLAlchemy 2 ORM classes: sessions, turns, swipes, memories, and the server's access rows.
 
 The tables themselves are created and changed only by the named migrations in `_migrations.py`; a test checks
 that these classes and the migrated schema agree.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -99,3 +99,40 @@ class MemoryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     session: Mapped[SessionRow] = relationship(back_populates="memories")
+
+
+class ApiKeyRow(Base):
+    """A server API key; only its SHA-256 is stored, the key itself is shown once when created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SessionOwnerRow(Base):
+    """Which key owns a session, for which persona, and the hashes that map a stateless chat history onto it."""
+
+    __tablename__ = "session_owners"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    persona_id: Mapped[str] = mapped_column(String(200))
+    head_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+
+
+class ServerPersonaRow(Base):
+    """A persona uploaded to the server by a key (visible to that key only)."""
+
+    __tablename__ = "server_personas"
+    __table_args__ = (UniqueConstraint("key_id", "persona_id", name="uq_server_personas_key_persona"),)
+
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    persona_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    persona_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -96,22 +96,27 @@ class SessionSummary(BaseModel):
     updated_at: datetime
 
 
-def _candidate_row(c: Candidate) -> CandidateRow:
-    return CandidateRow(
-        index=c.index,
-        round=c.round,
-        text=c.text,
-        finish_reason=c.finish_reason,
-        apc=c.result.apc if c.result else None,
-        apc_normalized=c.result.apc_normalized if c.result else None,
-        violations=len(c.violations) if c.result else None,
-        history_contradictions=len(c.contradictions),
-        scores={
+def _candidate_values(c: Candidate) -> dict[str, Any]:
+    """A candidate's column values (without `turn_id`)."""
+    return {
+        "index": c.index,
+        "round": c.round,
+        "text": c.text,
+        "finish_reason": c.finish_reason,
+        "apc": c.result.apc if c.result else None,
+        "apc_normalized": c.result.apc_normalized if c.result else None,
+        "violations": len(c.violations) if c.result else None,
+        "history_contradictions": len(c.contradictions),
+        "scores": {
             "result": c.result.model_dump(mode="json") if c.result else None,
             "contradictions": [x.model_dump(mode="json") for x in c.contradictions],
             "ooc": c.ooc.model_dump(mode="json") if c.ooc else None,
         },
-    )
+    }
+
+
+def _candidate_row(c: Candidate) -> CandidateRow:
+    return CandidateRow(**_candidate_values(c))
 
 
 def _candidate(row: CandidateRow) -> Candidate:
@@ -159,6 +164,12 @@ class SessionStore:
         if row is None:
             raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
         return row
+
+    def _touch(self, db: Session, session_id: str) -> None:
+        """Set `updated_at` without loading the session (its persona JSON is large), or raise if it is missing."""
+        result = db.execute(update(SessionRow).where(SessionRow.id == session_id).values(updated_at=utcnow()))
+        if not getattr(result, "rowcount", 0):
+            raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
 
     def create(self, persona: Persona, user_name: str, backend: str, settings: dict[str, Any]) -> SessionRecord:
         """Start a session with a copy of `persona`."""
@@ -231,20 +242,25 @@ class SessionStore:
             ]
 
     def add_turn(self, session_id: str, turn: TurnRecord) -> None:
-        """Store a new turn with its candidates."""
+        """Store a new turn with its candidates (bulk inserts: this runs on every turn a server answers)."""
+        now = utcnow()
         with self._sessions.begin() as db:
-            session = self._get(db, session_id)
-            db.add(
-                TurnRow(
+            self._touch(db, session_id)
+            turn_id = db.execute(
+                insert(TurnRow)
+                .values(
                     session_id=session_id,
                     index=turn.index,
                     user_text=turn.user_text,
                     prompt=turn.prompt.model_dump(mode="json"),
                     chosen_index=turn.chosen_index,
-                    candidates=[_candidate_row(c) for c in turn.candidates],
+                    created_at=now,
                 )
-            )
-            session.updated_at = utcnow()
+                .returning(TurnRow.id)
+            ).scalar_one()
+            if turn.candidates:
+                rows = [{**_candidate_values(c), "turn_id": turn_id, "created_at": now} for c in turn.candidates]
+                db.execute(insert(CandidateRow), rows)
 
     def _turn(self, db: Session, session_id: str, index: int) -> TurnRow:
         turn = db.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.index == index))

@@ -1,0 +1,317 @@
+"""Benchmark: `personae serve` under N concurrent streaming chat sessions, restarted mid-run.
+
+Starts a real server process (uvicorn, loopback only) on the mock backend (answering after `--backend-ms`, like an
+upstream LLM) with rule-based scoring, then drives N OpenAI-style clients at once, pausing `--think-ms` on average
+between turns like people do, each sending `--turns` streamed chat completions with its whole history as stateless
+clients do. When half the turns are done the server is stopped (SIGTERM, graceful) and started again on the same
+port and database; clients retry a refused request unchanged. At the end every session is read back through the
+REST API and compared with what its client saw. Prints one JSON line:
+
+- requests_per_s: completed turns per second of the whole run (the restart included);
+- p50_added_ms / p99_added_ms: client-measured time of a turn (request sent → `[DONE]`) minus the time the server
+  spent waiting on the backend (`personae.backend_ms`), over turns not interrupted by the restart;
+- lost: turns a client received that the server did not store; duplicated: stored turns no client asked for
+  (or asked for twice); restart_intact: every session read back exactly as its client saw it.
+
+Reference (issue 7): at 200 sessions p99 added < 50 ms, 0 lost, 0 duplicated, restart intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from personae.store import AccessStore, SessionStore
+
+HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent / "examples" / "personas"
+PERSONAS = ["ada-quint", "brother-anselm", "captain-iris-vega"]
+REFERENCE = {"p99_added_ms": 50.0, "lost": 0, "duplicated": 0}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Client:
+    """One simulated chat front end: its persona, history, what it received, and timings."""
+
+    number: int
+    persona: str
+    messages: list[dict[str, str]] = field(default_factory=list)
+    session_ids: set[str] = field(default_factory=set)
+    sent: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    added_ms: list[tuple[float, float, float]] = field(default_factory=list)
+    """(start, end, added ms) of each turn answered on its first try."""
+    retries: int = 0
+
+
+class ServerProcess:
+    """`personae serve` as a child process on a fixed port."""
+
+    def __init__(self, port: int, db_url: str, n: int, guard: str, backend_s: float, log: Path) -> None:
+        self.port, self.db_url, self.n, self.guard, self.log = port, db_url, n, guard, log
+        self.backend_s = backend_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.cpu_used = 0.0
+        self.cpu_base = 0.0
+
+    def start(self) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "personae",
+            "serve",
+            "--port",
+            str(self.port),
+            "--backend",
+            "mock/echo",
+            "--backend-option",
+            f"delay={self.backend_s}",
+            "--backend-concurrency",
+            "1024",
+            "--db",
+            self.db_url,
+            "--personas",
+            str(EXAMPLES),
+            "--scoring",
+            "fake",
+            "--guard",
+            self.guard,
+            "-n",
+            str(self.n),
+            "--log-level",
+            "warning",
+        ]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"server exited with {self.proc.returncode}; see {self.log}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    self.cpu_base = self.cpu_seconds()  # start-up (imports, migrations) is not per-turn work
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"server did not start within 60 s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (Linux /proc)."""
+        if self.proc is None:
+            return 0.0
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.cpu_used += self.cpu_seconds() - self.cpu_base
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+async def one_turn(http: httpx.AsyncClient, key: str, client: Client, text: str, deadline: float) -> None:
+    client.messages.append({"role": "user", "content": text})
+    client.sent.append(text)
+    body = {"model": client.persona, "messages": client.messages, "stream": True}
+    first_try = True
+    while True:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"client {client.number} ran out of time")
+        started = time.perf_counter()
+        try:
+            pieces: list[str] = []
+            extension: dict[str, Any] | None = None
+            headers = {"Authorization": f"Bearer {key}"}
+            async with http.stream("POST", "/v1/chat/completions", json=body, headers=headers) as response:
+                if response.status_code != 200:
+                    raise httpx.TransportError(f"status {response.status_code}")
+                done = False
+                async for line in response.aiter_lines():
+                    if not line.startswith("data: "):
+                        continue
+                    if line == "data: [DONE]":
+                        done = True
+                        break
+                    chunk = json.loads(line[6:])
+                    if "error" in chunk:
+                        raise httpx.TransportError(chunk["error"]["message"])
+                    for choice in chunk.get("choices", []):
+                        pieces.append(choice.get("delta", {}).get("content") or "")
+                    extension = chunk.get("personae") or extension
+                if not done or extension is None:
+                    raise httpx.TransportError("stream ended early")
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+        except (httpx.TransportError, httpx.StreamError):
+            first_try = False
+            client.retries += 1
+            await asyncio.sleep(0.2)
+            continue
+        reply = "".join(pieces)
+        client.session_ids.add(extension["session_id"])
+        client.replies.append(reply)
+        client.messages.append({"role": "assistant", "content": reply})
+        if first_try:
+            client.added_ms.append((started, time.perf_counter(), elapsed_ms - float(extension["backend_ms"])))
+        return
+
+
+async def run(
+    sessions: int,
+    turns: int,
+    n: int,
+    guard: str,
+    backend_ms: float,
+    think_ms: float,
+    time_limit: float,
+    restart: bool = True,
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="personae-load-") as tmp:
+        db_url = f"sqlite:///{Path(tmp) / 'load.db'}"
+        store = SessionStore(db_url)
+        key = AccessStore(store).create_key("bench").secret
+        store.close()
+        port = free_port()
+        server = ServerProcess(port, db_url, n, guard, backend_ms / 1000.0, Path(tmp) / "server.log")
+        server.start()
+        clients = [Client(i, PERSONAS[i % len(PERSONAS)]) for i in range(sessions)]
+        total = sessions * turns
+        done = 0
+        restarted = asyncio.Event()
+        limits = httpx.Limits(max_connections=sessions + 8, max_keepalive_connections=sessions + 8)
+        deadline = time.monotonic() + time_limit
+        restart_seconds = 0.0
+        window = (float("inf"), float("inf"))
+
+        async def drive(client: Client) -> None:
+            nonlocal done
+            pause = random.Random(client.number)
+            for t in range(turns):
+                await asyncio.sleep(think_ms / 1000.0 * pause.uniform(0.5, 1.5))  # a person reading and typing
+                await one_turn(http, key, client, f"Client {client.number}, turn {t}: what happened next?", deadline)
+                done += 1
+
+        async def restart_midway() -> None:
+            nonlocal restart_seconds, window
+            if not restart:
+                return
+            while done < total // 2:
+                await asyncio.sleep(0.01)
+            began = time.perf_counter()
+            await asyncio.to_thread(server.stop)
+            await asyncio.to_thread(server.start)
+            window = (began, time.perf_counter())
+            restart_seconds = window[1] - began
+            restarted.set()
+
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
+            restarter = asyncio.create_task(restart_midway())
+            await asyncio.gather(*(drive(c) for c in clients))
+            await restarter
+            wall = time.perf_counter() - started
+            client_cpu = time.process_time() - cpu_started
+            lost = duplicated = 0
+            intact = restarted.is_set() or not restart
+            for c in clients:
+                if len(c.session_ids) != 1:
+                    intact = False
+                    continue
+                [sid] = c.session_ids
+                got = await http.get(f"/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key}"})
+                stored = got.json()["turns"]
+                texts = [t["user_text"] for t in stored]
+                shown = [next(x["text"] for x in t["candidates"] if x["index"] == t["chosen_index"]) for t in stored]
+                lost += sum(1 for text in c.sent if text not in texts)
+                duplicated += len(texts) - len(set(texts)) + sum(1 for text in set(texts) if text not in c.sent)
+                if texts != c.sent or shown != c.replies:
+                    intact = False
+        server.stop()
+    # Turns overlapping the restart wait for it; the restart is judged by lost/duplicated/intact/restart_s instead.
+    added = sorted(x for c in clients for begin, end, x in c.added_ms if end < window[0] or begin > window[1])
+    p99_index = max(0, round(0.99 * (len(added) - 1)))
+    p99 = added[p99_index]
+    return {
+        "sessions": sessions,
+        "turns_per_session": turns,
+        "guard": guard,
+        "n": n,
+        "scoring": "fake",
+        "backend_ms": backend_ms,
+        "think_ms": think_ms,
+        "requests_per_s": round(total / wall, 1),
+        "p50_added_ms": round(statistics.median(added), 2),
+        "p99_added_ms": round(p99, 2),
+        "lost": lost,
+        "duplicated": duplicated,
+        "restart_intact": intact,
+        "server_cpu_ms_per_turn": round(server.cpu_used * 1000.0 / total, 2),
+        "client_cpu_ms_per_turn": round(client_cpu * 1000.0 / total, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "restarted": restart,
+        "timed_turns": len(added),
+        "retried_requests": sum(c.retries for c in clients),
+        "restart_s": round(restart_seconds, 2),
+        "wall_s": round(wall, 2),
+        "p99_ratio_to_reference": round(p99 / REFERENCE["p99_added_ms"], 3),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200, help="Concurrent chat sessions (max 1000).")
+    parser.add_argument("--turns", type=int, default=4, help="Turns per session.")
+    parser.add_argument("-n", type=int, default=2, help="Candidates per turn (best-of-n).")
+    parser.add_argument("--guard", default="best-of-n", choices=["off", "best-of-n", "threshold"])
+    parser.add_argument("--backend-ms", type=float, default=500.0, help="Mock upstream latency per request.")
+    parser.add_argument("--think-ms", type=float, default=1000.0, help="Mean pause of a user between turns.")
+    parser.add_argument("--no-restart", action="store_true", help="Skip the mid-run restart (steady state only).")
+    parser.add_argument("--time-limit", type=float, default=600.0, help="Give up after this many seconds.")
+    args = parser.parse_args()
+    if not 1 <= args.sessions <= 1000:
+        raise SystemExit("--sessions: between 1 and 1000")
+    os.environ.pop("PERSONAE_DATABASE_URL", None)
+    print(
+        json.dumps(
+            asyncio.run(
+                run(
+                    args.sessions,
+                    args.turns,
+                    args.n,
+                    args.guard,
+                    args.backend_ms,
+                    args.think_ms,
+                    args.time_limit,
+                    not args.no_restart,
+                )
+            )
+        )
+    )

@@ -1,0 +1,130 @@
+"""`personae serve` (the HTTP server and web UI) and `personae keys create` (API keys for it)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from personae.cli._errors import EXIT_USAGE, fail, user_errors
+from personae.cli._options import BaseUrlOpt, DatabaseOpt, GuardOpt, NOpt
+from personae.store import AccessStore, SessionStore
+
+keys_app = typer.Typer(help="API keys for `personae serve`.", no_args_is_help=True)
+
+
+def _options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise fail(f"--backend-option: {pair!r} is not KEY=VALUE", EXIT_USAGE)
+        try:
+            options[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[name] = raw
+    return options
+
+
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    db: DatabaseOpt = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            "-b",
+            envvar="PERSONAE_BACKEND",
+            help="Upstream model address: 'embedded', 'openai/<model>', 'mock/echo'.",
+        ),
+    ] = "embedded",
+    base_url: BaseUrlOpt = None,
+    backend_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--backend-option",
+            help="KEY=VALUE passed to the backend provider (repeatable; VALUE parsed as JSON when it can be), "
+            "e.g. delay=0.5 for mock/echo.",
+        ),
+    ] = None,
+    backend_concurrency: Annotated[
+        int, typer.Option("--backend-concurrency", min=1, max=1024, help="Upstream requests in flight at once.")
+    ] = 8,
+    personas: Annotated[
+        Path | None,
+        typer.Option("--personas", help="Directory of persona files and cards every key can chat with."),
+    ] = None,
+    guard: GuardOpt = None,
+    n: NOpt = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Default cap on tokens per reply.")] = 200,
+    scoring: Annotated[
+        str,
+        typer.Option(
+            "--scoring", help="onnx: the shipped scoring models; fake: rule-based (tests, load benchmarks); off."
+        ),
+    ] = "onnx",
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Allow this browser origin (repeatable); CORS is off without it."),
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn log level.")] = "info",
+) -> None:
+    """Serve personas as OpenAI-compatible models, the REST API and the web UI."""
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError:
+        raise fail("the server needs its extra: pip install 'personae[server]'", EXIT_USAGE) from None
+
+    from personae.server import CONFIG_ENV, ServerConfig
+
+    if personas is not None and not personas.is_dir():
+        raise fail(f"--personas: {personas} is not a directory", EXIT_USAGE)
+    if scoring not in ("onnx", "fake", "off"):
+        raise fail(f"--scoring: {scoring!r} is not one of onnx, fake, off", EXIT_USAGE)
+    config = ServerConfig.model_validate(
+        {
+            "backend": backend,
+            "base_url": base_url,
+            "backend_options": _options(backend_option or []),
+            "backend_concurrency": backend_concurrency,
+            "database_url": db,
+            "personas_dir": str(personas.resolve()) if personas else None,
+            "guard": guard.value if guard else "best-of-n",
+            "n": n or 4,
+            "max_tokens": max_tokens,
+            "scoring": scoring,
+            "cors_origins": cors_origin or [],
+        }
+    )
+    os.environ[CONFIG_ENV] = json.dumps(config.model_dump(mode="json"))
+    typer.echo(f"personae serving on http://{host}:{port}/ (backend {backend}, scoring {scoring})", err=True)
+    uvicorn.run(
+        "personae.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@keys_app.command("create")
+@user_errors
+def create_key(
+    name: Annotated[str, typer.Option("--name", help="A label for the key.")] = "default",
+    db: DatabaseOpt = None,
+) -> None:
+    """Create an API key and print it on stdout (only its hash is stored: keep it)."""
+    store = SessionStore(db)
+    try:
+        new = AccessStore(store).create_key(name)
+    finally:
+        store.close()
+    typer.echo(new.secret)
+    typer.echo(f"key {new.key.id} ({name}) created in {store.url}; it is shown only once", err=True)

@@ -1,0 +1,128 @@
+"""The FastAPI app: OpenAI-compatible and REST routes under /v1, the web UI at /, size limits, optional CORS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+
+from personae import __version__
+from personae.server import _openai, _rest
+from personae.server._config import ServerConfig
+from personae.server._limits import BodyLimit
+from personae.server._service import ConflictError, NotFoundError, Service
+from personae.store import SessionNotFoundError
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+CONFIG_ENV = "PERSONAE_SERVER_CONFIG"
+"""Environment variable through which `personae serve` hands its config to `app_from_env` in uvicorn workers."""
+
+
+def _tune_sqlite(service: Service) -> bool:
+    """WAL, NORMAL sync and no automatic checkpoints on SQLite; returns whether the database is SQLite.
+
+    WAL lets readers run while a turn commits and NORMAL saves an fsync per commit. Automatic checkpoints would
+    copy the WAL into the database inside whichever request crossed the threshold (tens of ms with the event loop
+    blocked), so the app checkpoints from a worker thread instead (`_checkpoints`).
+    """
+    engine = service.store.engine
+    if engine.dialect.name != "sqlite":
+        return False
+
+    def pragmas(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+
+    event.listen(engine, "connect", pragmas)
+    engine.dispose()  # connections opened before the listener reconnect with the pragmas
+    return True
+
+
+async def _checkpoints(service: Service, every: float = 1.0) -> None:
+    """Copy the SQLite WAL into the database once a second, off the event loop (sqlite3 releases the GIL)."""
+
+    def checkpoint() -> None:
+        with service.store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(checkpoint)
+        except SQLAlchemyError as exc:  # a busy database is checkpointed next time
+            log.warning("WAL checkpoint failed: %s", exc)
+
+
+def create_app(config: ServerConfig | None = None, service: Service | None = None) -> FastAPI:
+    """Build the app around one `Service` (made from `config` unless given)."""
+    config = config or (service.config if service else ServerConfig())
+    service = service or Service(config)
+    sqlite = _tune_sqlite(service)
+    app = FastAPI(title="personae", version=__version__, docs_url="/docs", redoc_url=None)
+    app.state.service = service
+    app.include_router(_openai.router)
+    app.include_router(_rest.router)
+
+    @app.exception_handler(NotFoundError)
+    @app.exception_handler(SessionNotFoundError)
+    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(ConflictError)
+    async def conflict(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "backend": service.backend.address}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, default=config.max_request_bytes, upload=config.max_upload_bytes)
+    if config.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Personae-Session"],
+        )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_checkpoints() -> None:
+        if sqlite:
+            tasks.append(asyncio.create_task(_checkpoints(service)))
+
+    async def shutdown() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        service.close()
+
+    app.router.add_event_handler("startup", start_checkpoints)
+    app.router.add_event_handler("shutdown", shutdown)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Uvicorn factory: the config comes as JSON in `PERSONAE_SERVER_CONFIG`."""
+    raw = os.environ.get(CONFIG_ENV)
+    config = ServerConfig.model_validate(json.loads(raw)) if raw else ServerConfig()
+    return create_app(config)

@@ -1,0 +1,35 @@
+"""API-key authentication: `Authorization: Bearer <key>` (what OpenAI clients send) or `X-API-Key: <key>`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from personae.server._service import Service
+from personae.store import ApiKey
+
+
+def get_service(request: Request) -> Service:
+    """The process's service, stored on the app."""
+    service: Service = request.app.state.service
+    return service
+
+
+def current_key(request: Request, service: Annotated[Service, Depends(get_service)]) -> ApiKey:
+    """The request's key, or 401 naming how to get one."""
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
+    key = service.authenticate(secret) if secret else None
+    if key is None:
+        raise HTTPException(
+            status_code=401,
+            detail="missing or unknown API key: send 'Authorization: Bearer <key>'; "
+            "create one with `personae keys create`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+KeyDep = Annotated[ApiKey, Depends(current_key)]

@@ -1,0 +1,181 @@
+"""REST routes: the persona library, owned sessions (with swipes and scores), a streamed turn, and scoring."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from personae.persona import PersonaFormatError
+from personae.server._auth import KeyDep, ServiceDep
+from personae.server._service import PersonaInfo, SessionView, TurnOutcome, TurnView, turn_view
+from personae.session import Explanation
+
+router = APIRouter(prefix="/v1", tags=["rest"])
+
+
+class StartSession(BaseModel):
+    """Body of `POST /v1/sessions`."""
+
+    persona: str = Field(min_length=1)
+    """Persona id."""
+    user_name: str = Field(default="User", min_length=1, max_length=200)
+    """The user's name ({{user}})."""
+
+
+class UserMessage(BaseModel):
+    """Body of `POST /v1/sessions/{id}/messages`."""
+
+    content: str = Field(min_length=1)
+    """What the user says."""
+
+
+class ScoreRequest(BaseModel):
+    """Body of `POST /v1/score`."""
+
+    persona: str = Field(min_length=1)
+    """Persona id."""
+    query: str
+    """The user's message the reply answers."""
+    reply: str = Field(min_length=1)
+    """The reply to score."""
+
+
+@router.get("/personas")
+def list_personas(service: ServiceDep, key: KeyDep) -> list[PersonaInfo]:
+    """The persona library this key sees."""
+    return service.persona_infos(key)
+
+
+@router.get("/personas/{persona_id}")
+def get_persona(persona_id: str, service: ServiceDep, key: KeyDep) -> dict[str, Any]:
+    """One persona in full."""
+    return service.persona(key, persona_id).model_dump(mode="json", exclude_none=True)
+
+
+@router.post("/personas", status_code=201)
+async def upload_persona(
+    request: Request,
+    service: ServiceDep,
+    key: KeyDep,
+    filename: str = Query(min_length=1, max_length=255, description="Upload's file name; its suffix picks YAML."),
+) -> list[PersonaInfo]:
+    """Import a character card (PNG, JSON, CHARX) or a persona file (YAML/JSON) sent as the raw request body."""
+    data = await request.body()
+    if not data:
+        raise HTTPException(400, "body: empty upload; send the file's bytes as the request body")
+    try:
+        return service.upload(key, data, filename)
+    except PersonaFormatError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.delete("/personas/{persona_id}", status_code=204)
+def delete_persona(persona_id: str, service: ServiceDep, key: KeyDep) -> Response:
+    """Delete one of this key's uploaded personas."""
+    service.delete_persona(key, persona_id)
+    return Response(status_code=204)
+
+
+@router.get("/sessions")
+def list_sessions(service: ServiceDep, key: KeyDep) -> list[dict[str, Any]]:
+    """This key's sessions, most recent first."""
+    return [s.model_dump(mode="json") for s in service.access.list_sessions(key.id)]
+
+
+@router.post("/sessions", status_code=201)
+def start_session(body: StartSession, service: ServiceDep, key: KeyDep) -> SessionView:
+    """Start a session with a persona."""
+    chat = service.start(key, body.persona, body.user_name)
+    return service.view(key, chat.id)
+
+
+@router.get("/sessions/{session_id}")
+def get_session(session_id: str, service: ServiceDep, key: KeyDep) -> SessionView:
+    """A session with every turn, its swipes and their scores."""
+    return service.view(key, session_id)
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+def delete_session(session_id: str, service: ServiceDep, key: KeyDep) -> Response:
+    """Delete a session."""
+    service.delete_session(key, session_id)
+    return Response(status_code=204)
+
+
+def _event(name: str, data: Any) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post("/sessions/{session_id}/messages")
+async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> StreamingResponse:
+    """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
+    chat = service.session(key, session_id)
+    owner = service.owner(session_id)
+    persona_id = owner.persona_id if owner else chat.persona.slug
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async with service.lock(chat.id):
+                async for item in service.turn_stream(chat, body.content):
+                    if isinstance(item, TurnOutcome):
+                        service.record_conversation(chat, persona_id)
+                        data = turn_view(item.turn).model_dump(mode="json")
+                        yield _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
+                    else:
+                        yield _event("delta", {"text": item})
+        except Exception as exc:  # headers are sent: report in the stream
+            yield _event("error", {"message": f"{exc.__class__.__name__}: {exc}"})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+@router.post("/sessions/{session_id}/swipe")
+async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
+    """Show the next candidate of the last turn (in the guard's ranking order, wrapping around)."""
+    chat = service.session(key, session_id)
+    if not chat.turns:
+        raise HTTPException(409, "session has no turn to swipe yet")
+    owner = service.owner(session_id)
+    async with service.lock(chat.id):
+        chat.swipe()
+        service.record_conversation(chat, owner.persona_id if owner else chat.persona.slug)
+    return turn_view(chat.turns[-1])
+
+
+@router.post("/sessions/{session_id}/regenerate")
+async def regenerate(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
+    """Generate fresh candidates for the last message; they join its swipes."""
+    chat = service.session(key, session_id)
+    if not chat.turns:
+        raise HTTPException(409, "session has no turn to regenerate yet")
+    owner = service.owner(session_id)
+    async with service.lock(chat.id):
+        async for item in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
+            if isinstance(item, TurnOutcome):
+                service.record_conversation(chat, owner.persona_id if owner else chat.persona.slug)
+    return turn_view(chat.turns[-1])
+
+
+@router.get("/sessions/{session_id}/why")
+def why(session_id: str, service: ServiceDep, key: KeyDep) -> Explanation:
+    """Supported and violated statements of the shown reply of the last turn."""
+    chat = service.session(key, session_id)
+    if not chat.turns:
+        raise HTTPException(409, "session has no reply to explain yet")
+    return chat.why()
+
+
+@router.post("/score")
+def score(body: ScoreRequest, service: ServiceDep, key: KeyDep) -> dict[str, object]:
+    """APC of a reply against a persona, with per-statement probabilities."""
+    if service.models is None:
+        raise HTTPException(503, "scoring is off on this server (started with --scoring off)")
+    scorer = service.models.scorer(service.persona(key, body.persona))
+    if scorer is None:
+        raise HTTPException(422, f"persona: {body.persona!r} has no statements to score against")
+    return scorer.score(body.query, body.reply).to_json()

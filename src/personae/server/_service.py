@@ -1,0 +1,573 @@
+"""What the routes call: personas per key, owned sessions, and turns run through the role-play runtime.
+
+The routes translate HTTP to and from these calls; role-play logic stays in `personae.session`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from pydantic import BaseModel, Field
+
+from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
+from personae.guard import Candidate
+from personae.interop import read_bytes
+from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
+from personae.prompting import AssembledPrompt
+from personae.scoring import FakeEmbedder, FakeNLI
+from personae.server._config import ServerConfig
+from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.store import AccessStore, ApiKey, Ownership, SessionStore, TurnRecord
+
+log = logging.getLogger(__name__)
+
+PERSONA_SUFFIXES = (".yaml", ".yml", ".json", ".png", ".charx")
+"""Files in `--personas DIR` that are loaded."""
+
+_backend_seconds: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("backend_seconds", default=None)
+
+
+class NotFoundError(Exception):
+    """A persona or session that does not exist for this key (404, never 403: existence is not leaked)."""
+
+
+class ConflictError(Exception):
+    """A request that cannot apply to the resource's state (409)."""
+
+
+class PersonaInfo(BaseModel):
+    """One persona as the library lists it."""
+
+    id: str
+    """Persona (model) id."""
+    name: str
+    """Character name."""
+    summary: str | None
+    """One-line summary."""
+    statements: int
+    """How many statements it has (scoring needs at least one)."""
+    source: Literal["library", "uploaded"]
+    """From `--personas DIR` (shared) or uploaded by this key."""
+
+
+class CandidateView(BaseModel):
+    """A candidate reply (swipe) with its scores, as the API returns it."""
+
+    index: int
+    """Candidate index within the turn."""
+    text: str
+    """Reply text."""
+    apc_normalized: float | None
+    """Normalised APC in [0, 1], None when unscored."""
+    supported: list[str]
+    """Persona statements the reply entails."""
+    violated: list[str]
+    """Persona statements it contradicts."""
+    contradictions: list[str]
+    """Earlier replies it contradicts."""
+
+
+class TurnView(BaseModel):
+    """A turn with every candidate and the one shown."""
+
+    index: int
+    """Turn index, from 0."""
+    user_text: str
+    """The user's message."""
+    chosen_index: int | None
+    """Index of the shown candidate."""
+    position: int
+    """1-based position of the shown candidate in the guard's ranking (for "2/4" swipe labels)."""
+    candidates: list[CandidateView]
+    """Candidates in the guard's ranking order."""
+
+
+class SessionView(BaseModel):
+    """A session with its turns, swipes and scores."""
+
+    id: str
+    """Session id."""
+    persona_id: str
+    """Persona (model) id it was started for."""
+    persona_name: str
+    """Character name."""
+    user_name: str
+    """The user's name."""
+    guard: str
+    """Guard policy in force."""
+    greeting: str | None
+    """The character's greeting, if any."""
+    turns: list[TurnView] = Field(default_factory=list)
+    """Turns, oldest first."""
+
+
+class TurnOutcome(NamedTuple):
+    """A finished turn: the session, the turn, and the seconds spent waiting on the upstream backend."""
+
+    chat: ChatSession
+    turn: TurnRecord
+    backend_seconds: float
+
+
+def candidate_view(c: Candidate) -> CandidateView:
+    """The API view of a candidate."""
+    return CandidateView(
+        index=c.index,
+        text=c.text,
+        apc_normalized=c.apc_normalized,
+        supported=[s.statement for s in c.result.supported] if c.result else [],
+        violated=[s.statement for s in c.violations],
+        contradictions=[x.earlier for x in c.contradictions],
+    )
+
+
+def turn_view(turn: TurnRecord) -> TurnView:
+    """The API view of a turn, candidates in ranking order."""
+    ranked = sorted(turn.candidates, key=Candidate.rank_key)
+    position = next((i + 1 for i, c in enumerate(ranked) if c.index == turn.chosen_index), 0)
+    return TurnView(
+        index=turn.index,
+        user_text=turn.user_text,
+        chosen_index=turn.chosen_index,
+        position=position,
+        candidates=[candidate_view(c) for c in ranked],
+    )
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def conversation_hash(persona_id: str, user_name: str, pairs: Sequence[tuple[str, str | None]]) -> str:
+    """Hash of a conversation as (user, reply) pairs, whitespace-normalised; a None reply is a message not yet answered.
+
+    Changing this format orphans every stored conversation: clients would start new sessions.
+    """
+    turns = [[_normal(u), None if r is None else _normal(r)] for u, r in pairs]
+    canonical = json.dumps([persona_id, _normal(user_name), turns], separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ConversationHashes(NamedTuple):
+    """What a session's conversation is matched by: its turns (head) and its last turn unanswered (swipe)."""
+
+    head: str
+    swipe: str | None
+
+
+def conversation_hashes(persona_id: str, user_name: str, turns: Sequence[tuple[str, str]]) -> ConversationHashes:
+    """The hashes stored for a session whose shown turns are `turns`."""
+    head = conversation_hash(persona_id, user_name, turns)
+    if not turns:
+        return ConversationHashes(head, None)
+    last_user = turns[-1][0]
+    return ConversationHashes(head, conversation_hash(persona_id, user_name, [*turns[:-1], (last_user, None)]))
+
+
+class ParsedChat(NamedTuple):
+    """An OpenAI message list split into earlier (user, reply) pairs and the new user text."""
+
+    pairs: list[tuple[str, str]]
+    user_text: str
+
+
+def parse_messages(messages: Sequence[tuple[str, str]]) -> ParsedChat:
+    """Split (role, content) messages: system messages and a leading greeting are dropped (the persona owns them)."""
+    pairs: list[tuple[str, str]] = []
+    pending: list[str] = []
+    for role, content in messages:
+        if role == "user":
+            pending.append(content)
+        elif role == "assistant" and pending:
+            pairs.append(("\n".join(pending), content))
+            pending = []
+    if not pending:
+        raise ValueError("messages: the last message must be from the user")
+    return ParsedChat(pairs, "\n".join(pending))
+
+
+def load_library(directory: Path) -> dict[str, Persona]:
+    """Personas in a directory (YAML/JSON persona files, cards), by id; a bad file is logged and skipped."""
+    found: dict[str, Persona] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() not in PERSONA_SUFFIXES or not path.is_file():
+            continue
+        try:
+            if path.suffix.lower() in (".yaml", ".yml"):
+                personas = [load_persona(path)]
+            elif path.suffix.lower() == ".json":
+                try:
+                    personas = [load_persona(path)]
+                except PersonaFormatError:
+                    personas = read_bytes(path.read_bytes(), path).personas
+            else:
+                personas = read_bytes(path.read_bytes(), path).personas
+        except PersonaFormatError as exc:
+            log.warning("skipping %s: %s", path, exc)
+            continue
+        for persona in personas:
+            found[persona.slug] = persona
+    return found
+
+
+def parse_upload(data: bytes, filename: str) -> list[Persona]:
+    """Personas in an uploaded file: a YAML/JSON persona, or any card format `personae.interop` reads."""
+    if filename.lower().endswith((".yaml", ".yml")):
+        try:
+            return [parse_persona_text(data.decode("utf-8"), filename)]
+        except UnicodeDecodeError:
+            raise PersonaFormatError(filename, "not UTF-8 text") from None
+    if filename.lower().endswith(".json"):
+        try:
+            return [parse_persona_text(data.decode("utf-8"), filename, "json")]
+        except (PersonaFormatError, UnicodeDecodeError):
+            pass  # not a persona file: try it as a character card below
+    personas = read_bytes(data, filename).personas
+    if not personas:
+        raise PersonaFormatError(filename, "holds no persona (a lorebook alone cannot be chatted with)")
+    return personas
+
+
+def make_models(config: ServerConfig) -> ScoringModels | None:
+    """The scoring models the whole process shares."""
+    if config.scoring == "off":
+        return None
+    if config.scoring == "fake":
+        return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder())
+    return ScoringModels()
+
+
+def _count_backend_time(event: ModelEvent) -> None:
+    holder = _backend_seconds.get()
+    if holder is not None:
+        holder.append(event.seconds)
+
+
+class _Locks:
+    """Named asyncio locks, dropped when nobody holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def busy(self, name: str) -> bool:
+        """Whether anyone holds or waits for the lock `name`."""
+        return name in self._locks
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users <= 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+
+class Service:
+    """One per server process: the store, the upstream backend, shared scoring models, and live sessions."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        store: SessionStore | None = None,
+        backend: Backend | None = None,
+        models: ScoringModels | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store or SessionStore(config.database_url)
+        self.access = AccessStore(self.store)
+        self.backend = backend or get_backend(
+            config.backend,
+            base_url=config.base_url,
+            cache=None,
+            settings=BackendSettings(max_concurrency=config.backend_concurrency),
+            **config.backend_options,
+        )
+        self.backend.subscribe(_count_backend_time)
+        self.models = models if models is not None else make_models(config)
+        self.library = load_library(config.personas_dir) if config.personas_dir else {}
+        self._live: OrderedDict[str, ChatSession] = OrderedDict()
+        self._locks = _Locks()
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+        self._owners: dict[str, Ownership] = {}
+        self._uploads: dict[str, dict[str, Persona]] = {}
+        # Conversation hashes of sessions this process has touched; this process is the only writer of them, so a
+        # hit is authoritative and a miss falls back to the database (e.g. after a restart).
+        self._heads: dict[tuple[str, str, str], str] = {}
+        self._swipes: dict[tuple[str, str, str], str] = {}
+        self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
+
+    # keys ---------------------------------------------------------------------------------------------------------
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The key for `secret` (lookups cached for 30 s, so a busy client does not hit the database each call)."""
+        cached = self._keys.get(secret)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < 30.0:
+            return cached[0]
+        key = self.access.find_key(secret)
+        if key is None:  # never cache a miss: a key created a moment later must work at once
+            return None
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[secret] = (key, now)
+        return key
+
+    # personas -----------------------------------------------------------------------------------------------------
+
+    def personas(self, key: ApiKey) -> dict[str, tuple[Persona, Literal["library", "uploaded"]]]:
+        """Personas this key can chat with: the shared library, then its uploads (an upload shadows a library id)."""
+        found: dict[str, tuple[Persona, Literal["library", "uploaded"]]] = {
+            pid: (p, "library") for pid, p in self.library.items()
+        }
+        found.update({pid: (p, "uploaded") for pid, p in self._uploaded(key).items()})
+        return found
+
+    def _uploaded(self, key: ApiKey) -> dict[str, Persona]:
+        """The key's uploads, cached: this process is the only writer, and it drops the cache on each change."""
+        uploads = self._uploads.get(key.id)
+        if uploads is None:
+            uploads = self._uploads[key.id] = self.access.personas(key.id)
+        return uploads
+
+    def persona(self, key: ApiKey, persona_id: str) -> Persona:
+        """One persona by id, or NotFoundError."""
+        persona = self._uploaded(key).get(persona_id) or self.library.get(persona_id)
+        if persona is None:
+            raise NotFoundError(f"no persona {persona_id!r}")
+        return persona
+
+    def persona_infos(self, key: ApiKey) -> list[PersonaInfo]:
+        """The library listing for this key."""
+        return [
+            PersonaInfo(id=pid, name=p.name, summary=p.summary, statements=len(p.statements), source=source)
+            for pid, (p, source) in self.personas(key).items()
+        ]
+
+    def upload(self, key: ApiKey, data: bytes, filename: str) -> list[PersonaInfo]:
+        """Import an uploaded card or persona file for this key."""
+        infos = []
+        self._uploads.pop(key.id, None)
+        for persona in parse_upload(data, filename):
+            self.access.add_persona(key.id, persona, persona.slug)
+            infos.append(
+                PersonaInfo(
+                    id=persona.slug,
+                    name=persona.name,
+                    summary=persona.summary,
+                    statements=len(persona.statements),
+                    source="uploaded",
+                )
+            )
+        return infos
+
+    def delete_persona(self, key: ApiKey, persona_id: str) -> None:
+        """Delete one of this key's uploads; library personas are files and stay."""
+        self._uploads.pop(key.id, None)
+        if self.access.delete_persona(key.id, persona_id):
+            return
+        if persona_id in self.library:
+            raise ConflictError(f"persona {persona_id!r} comes from the server's --personas directory")
+        raise NotFoundError(f"no persona {persona_id!r}")
+
+    # sessions -----------------------------------------------------------------------------------------------------
+
+    def _settings(self) -> SessionSettings:
+        return SessionSettings(
+            guard=self.config.guard if self.models else "off",
+            n=self.config.n,
+            generate=GenerateConfig(temperature=0.8, max_tokens=self.config.max_tokens),
+        )
+
+    def _remember(self, chat: ChatSession) -> ChatSession:
+        self._live[chat.id] = chat
+        self._live.move_to_end(chat.id)
+        excess = len(self._live) - self.config.max_cached_sessions
+        if excess <= 0:
+            return chat
+        # A session in the middle of a turn stays: a second copy resumed from the database would miss that turn.
+        idle = [sid for sid in self._live if not self._locks.busy(f"session:{sid}")]
+        for dropped in idle[:excess]:
+            del self._live[dropped]
+            self._owners.pop(dropped, None)
+            self._forget_hashes(dropped)
+        return chat
+
+    def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
+        """Start a session owned by `key`."""
+        persona = self.persona(key, persona_id)
+        chat = ChatSession.start(
+            persona,
+            self.backend,
+            self.store,
+            user_name=user_name,
+            settings=self._settings(),
+            models=self.models,
+            scoring=self.models is not None,
+        )
+        self.access.claim(chat.id, key.id, persona_id)
+        self._owners[chat.id] = Ownership(
+            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=None, prev_hash=None
+        )
+        return self._remember(chat)
+
+    def owner(self, session_id: str) -> Ownership | None:
+        """Who owns a session (kept in memory while the session is: owner and persona never change)."""
+        owner = self._owners.get(session_id)
+        if owner is None:
+            owner = self.access.owner(session_id)
+        return owner
+
+    def session(self, key: ApiKey, session_id: str) -> ChatSession:
+        """An owned session (from memory, else resumed from the database), or NotFoundError."""
+        owner = self.owner(session_id)
+        if owner is None or owner.key_id != key.id:
+            raise NotFoundError(f"no session {session_id!r}")
+        chat = self._live.get(session_id)
+        if chat is None:
+            chat = ChatSession.resume(
+                session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
+            )
+        self._owners[session_id] = owner
+        return self._remember(chat)
+
+    def view(self, key: ApiKey, session_id: str) -> SessionView:
+        """A session with turns, swipes and scores."""
+        chat = self.session(key, session_id)
+        owner = self.owner(session_id)
+        return SessionView(
+            id=chat.id,
+            persona_id=owner.persona_id if owner else chat.persona.slug,
+            persona_name=chat.persona.name,
+            user_name=chat.user_name,
+            guard=chat.guard.policy,
+            greeting=chat.greeting,
+            turns=[turn_view(t) for t in chat.turns],
+        )
+
+    def delete_session(self, key: ApiKey, session_id: str) -> None:
+        """Delete an owned session."""
+        self.session(key, session_id)
+        self._live.pop(session_id, None)
+        self._owners.pop(session_id, None)
+        self._forget_hashes(session_id)
+        self.access.delete_session(session_id)
+
+    def lock(self, session_id: str) -> Any:
+        """The lock serialising turns of one session."""
+        return self._locks.hold(f"session:{session_id}")
+
+    # turns --------------------------------------------------------------------------------------------------------
+
+    async def turn_stream(
+        self,
+        chat: ChatSession,
+        text: str,
+        regenerate: bool = False,
+        generate: dict[str, Any] | None = None,
+    ) -> AsyncIterator[str | TurnOutcome]:
+        """Run one turn (or a regeneration of the last), yielding reply text pieces, then the `TurnOutcome`.
+
+        With the guard on, the reply is known only once every candidate is scored, so it comes whole, after the
+        guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
+        """
+        spent: list[float] = []
+        # Each request runs in its own task context, so this is never seen by another request; it is not reset
+        # because a client that disconnects closes this generator from wherever the server notices it.
+        _backend_seconds.set(spent)
+        original = chat.settings.generate
+        try:
+            if generate:
+                chat.settings.generate = original.model_copy(update=generate)
+            if regenerate:
+                turn = await chat.regenerate()
+                yield turn.reply
+            elif chat.guard.policy == "off":
+                async for piece in chat.stream(text):
+                    yield piece
+                turn = chat.turns[-1]
+            else:
+                turn = await chat.send(text)
+                yield turn.reply
+        finally:
+            chat.settings.generate = original
+        yield TurnOutcome(chat, turn, sum(spent))
+
+    # the OpenAI-compatible mapping ----------------------------------------------------------------------------------
+
+    def conversation_lock(self, key: ApiKey, persona_id: str, user_name: str, parsed: ParsedChat) -> Any:
+        """The lock serialising identical requests (a client's retry or swipe), never different conversations."""
+        request = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        return self._locks.hold(f"conversation:{key.id}:{request}")
+
+    def match_conversation(
+        self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str
+    ) -> tuple[ChatSession, bool]:
+        """The session a stateless request continues, and whether the request is a swipe (its last message resent).
+
+        Conversations are matched per key, persona and user name. A history that matches no stored conversation
+        starts a new session, seeded with that history as unscored turns so the character remembers it.
+        """
+        head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
+        swipe = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        if head is not None and (key.id, persona_id, head) in self._heads:
+            return self.session(key, self._heads[(key.id, persona_id, head)]), False
+        if (key.id, persona_id, swipe) in self._swipes:
+            return self.session(key, self._swipes[(key.id, persona_id, swipe)]), True
+        found = self.access.find_conversation(key.id, persona_id, head, swipe)
+        if found is not None:
+            ownership, is_swipe = found
+            return self.session(key, ownership.session_id), is_swipe
+        chat = self.start(key, persona_id, user_name)
+        for user, reply in parsed.pairs:
+            self._seed(chat, user, reply)
+        self.record_conversation(chat, persona_id)
+        return chat, False
+
+    def _seed(self, chat: ChatSession, user: str, reply: str) -> None:
+        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+        candidate = Candidate(index=0, text=reply, finish_reason="imported")
+        turn = TurnRecord(index=len(chat.turns), user_text=user, prompt=prompt, candidates=[candidate], chosen_index=0)
+        chat.store.add_turn(chat.id, turn)
+        chat.turns.append(turn)
+
+    def record_conversation(self, chat: ChatSession, persona_id: str) -> None:
+        """Move the session's conversation hashes to its shown turns (after a turn, swipe or regeneration)."""
+        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
+        self.access.set_hashes(chat.id, hashes.head, hashes.swipe)
+        self._forget_hashes(chat.id)
+        owner = self.owner(chat.id)
+        if owner is None:
+            return
+        head = (owner.key_id, persona_id, hashes.head)
+        swipe = (owner.key_id, persona_id, hashes.swipe) if hashes.swipe else None
+        self._heads[head] = chat.id
+        if swipe is not None:
+            self._swipes[swipe] = chat.id
+        self._hashes_of[chat.id] = (head, swipe)
+
+    def _forget_hashes(self, session_id: str) -> None:
+        old = self._hashes_of.pop(session_id, None)
+        if old is not None:
+            self._heads.pop(old[0], None)
+            if old[1] is not None:
+                self._swipes.pop(old[1], None)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()

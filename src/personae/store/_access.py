@@ -1,0 +1,203 @@
+"""The server's access rows: hashed API keys, session ownership, conversation hashes and uploaded personas."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import NamedTuple
+
+from pydantic import BaseModel
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from personae.persona import Persona
+from personae.store._errors import StoreError
+from personae.store._schema import ApiKeyRow, ServerPersonaRow, SessionOwnerRow, SessionRow, TurnRow
+from personae.store._store import SessionStore, SessionSummary
+
+KEY_PREFIX = "pk-"
+"""Every personae API key starts with this, so a leaked key is recognisable."""
+
+
+def hash_key(secret: str) -> str:
+    """SHA-256 hex of a key: keys are 256 random bits, so a fast unsalted hash is enough to make the table useless."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class ApiKey(BaseModel):
+    """A stored key, without its secret."""
+
+    id: str
+    """Public key id (safe to log)."""
+    name: str
+    """Label given when it was created."""
+    created_at: datetime
+    """When it was created."""
+
+
+class NewKey(NamedTuple):
+    """A freshly created key: the stored record and the secret, shown once."""
+
+    key: ApiKey
+    secret: str
+
+
+class Ownership(BaseModel):
+    """Who owns a session and where its conversation stands, for mapping stateless chat histories onto it."""
+
+    session_id: str
+    """The session."""
+    key_id: str
+    """The owning key."""
+    persona_id: str
+    """The persona (model) id it was started for."""
+    head_hash: str | None
+    """Hash of the conversation including its last turn."""
+    prev_hash: str | None
+    """Hash of the conversation before its last turn plus that turn's user message (a resent message is a swipe)."""
+
+
+class AccessStore:
+    """API keys, ownership and uploaded personas, in the same database as the sessions.
+
+    Example:
+        access = AccessStore(SessionStore(url))
+        new = access.create_key("alice")          # new.secret goes to the user once
+        key = access.find_key(new.secret)
+    """
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self._sessions = store._sessions
+
+    def create_key(self, name: str = "default") -> NewKey:
+        """Create a key; only its hash is stored."""
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        row = ApiKeyRow(id=secrets.token_hex(6), name=name, key_hash=hash_key(secret))
+        with self._sessions.begin() as db:
+            db.add(row)
+        return NewKey(ApiKey(id=row.id, name=row.name, created_at=row.created_at), secret)
+
+    def find_key(self, secret: str) -> ApiKey | None:
+        """The key whose secret this is, or None."""
+        with self._sessions() as db:
+            row = db.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(secret)))
+            return ApiKey(id=row.id, name=row.name, created_at=row.created_at) if row else None
+
+    def claim(self, session_id: str, key_id: str, persona_id: str) -> None:
+        """Record that `key_id` owns a new session for `persona_id`."""
+        with self._sessions.begin() as db:
+            db.add(SessionOwnerRow(session_id=session_id, key_id=key_id, persona_id=persona_id))
+
+    def owner(self, session_id: str) -> Ownership | None:
+        """Ownership of a session, or None when no key owns it."""
+        with self._sessions() as db:
+            row = db.get(SessionOwnerRow, session_id)
+            return _ownership(row) if row else None
+
+    def find_conversation(
+        self, key_id: str, persona_id: str, head_hash: str | None, swipe_hash: str
+    ) -> tuple[Ownership, bool] | None:
+        """A session of this key and persona that a request continues, and whether the request is a swipe.
+
+        `head_hash` matches a conversation whose turns are the request's history (the request adds a turn);
+        `swipe_hash` matches one whose last turn is the request's history plus its new message (a resend: a swipe).
+        """
+        lookups = [(SessionOwnerRow.prev_hash, swipe_hash, True)]
+        if head_hash is not None:
+            lookups.insert(0, (SessionOwnerRow.head_hash, head_hash, False))
+        with self._sessions() as db:
+            for column, value, is_swipe in lookups:
+                row = db.scalar(
+                    select(SessionOwnerRow)
+                    .where(
+                        SessionOwnerRow.key_id == key_id,
+                        SessionOwnerRow.persona_id == persona_id,
+                        column == value,
+                    )
+                    .limit(1)
+                )
+                if row is not None:
+                    return _ownership(row), is_swipe
+        return None
+
+    def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
+        """Move a session's conversation hashes after a turn."""
+        with self._sessions.begin() as db:
+            result = db.execute(
+                update(SessionOwnerRow)
+                .where(SessionOwnerRow.session_id == session_id)
+                .values(head_hash=head_hash, prev_hash=prev_hash)
+            )
+            if not getattr(result, "rowcount", 0):
+                raise StoreError(f"session {session_id!r} has no owner")
+
+    def list_sessions(self, key_id: str) -> list[SessionSummary]:
+        """The key's sessions, most recently updated first."""
+        with self._sessions() as db:
+            counts = select(TurnRow.session_id, func.count(TurnRow.id).label("n")).group_by(TurnRow.session_id)
+            sub = counts.subquery()
+            rows = db.execute(
+                select(SessionRow, sub.c.n)
+                .join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id)
+                .outerjoin(sub, sub.c.session_id == SessionRow.id)
+                .where(SessionOwnerRow.key_id == key_id)
+                .order_by(SessionRow.updated_at.desc())
+            ).all()
+            return [
+                SessionSummary(
+                    id=s.id, persona_name=s.persona_name, user_name=s.user_name, turns=n or 0, updated_at=s.updated_at
+                )
+                for s, n in rows
+            ]
+
+    def delete_session(self, session_id: str) -> None:
+        """Delete a session with its turns, swipes, memories and ownership."""
+        with self._sessions.begin() as db:
+            db.execute(delete(SessionOwnerRow).where(SessionOwnerRow.session_id == session_id))
+            row = db.get(SessionRow, session_id)
+            if row is not None:
+                db.delete(row)
+
+    def add_persona(self, key_id: str, persona: Persona, persona_id: str) -> None:
+        """Store an uploaded persona under `persona_id` for `key_id`; an existing one with that id is replaced."""
+        data = persona.model_dump(mode="json", exclude_none=True)
+        try:
+            with self._sessions.begin() as db:
+                db.execute(
+                    delete(ServerPersonaRow).where(
+                        ServerPersonaRow.key_id == key_id, ServerPersonaRow.persona_id == persona_id
+                    )
+                )
+                db.add(ServerPersonaRow(key_id=key_id, persona_id=persona_id, name=persona.name, persona_json=data))
+        except IntegrityError as exc:
+            raise StoreError(f"cannot store persona {persona_id!r}: {exc.orig}") from exc
+
+    def personas(self, key_id: str) -> dict[str, Persona]:
+        """The key's uploaded personas by id, oldest first."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(ServerPersonaRow).where(ServerPersonaRow.key_id == key_id).order_by(ServerPersonaRow.row_id)
+            )
+            return {r.persona_id: Persona.model_validate(r.persona_json) for r in rows}
+
+    def delete_persona(self, key_id: str, persona_id: str) -> bool:
+        """Delete the key's uploaded persona; False when it has none with that id."""
+        with self._sessions.begin() as db:
+            result = db.execute(
+                delete(ServerPersonaRow).where(
+                    ServerPersonaRow.key_id == key_id, ServerPersonaRow.persona_id == persona_id
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+
+def _ownership(row: SessionOwnerRow) -> Ownership:
+    return Ownership(
+        session_id=row.session_id,
+        key_id=row.key_id,
+        persona_id=row.persona_id,
+        head_hash=row.head_hash,
+        prev_hash=row.prev_hash,
+    )

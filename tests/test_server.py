@@ -1,0 +1,427 @@
+"""The server over real HTTP (uvicorn on loopback) with the mock backend: OpenAI client, REST, auth, limits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from typer.testing import CliRunner
+
+from helpers.cards import b64, png_with, text_chunk, v2_card
+from helpers.server import free_port, running
+from personae.cli import app as cli_app
+from personae.server import ServerConfig, create_app
+from personae.store import AccessStore, SessionStore
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
+
+
+def config(tmp_path: Path, **extra: Any) -> ServerConfig:
+    return ServerConfig.model_validate(
+        {
+            "backend": "mock/echo",
+            "database_url": f"sqlite:///{tmp_path / 'server.db'}",
+            "personas_dir": str(EXAMPLES),
+            "scoring": "fake",
+            "n": 2,
+            **extra,
+        }
+    )
+
+
+class Server:
+    def __init__(self, url: str, keys: list[str]) -> None:
+        self.url = url
+        self.keys = keys
+
+    def client(self, key: int = 0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.keys[key]}"}, timeout=30)
+
+
+def make_keys(url: str, n: int = 2) -> list[str]:
+    store = SessionStore(url)
+    try:
+        return [AccessStore(store).create_key(f"k{i}").secret for i in range(n)]
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    keys = make_keys(cfg.database_url)
+    with running(create_app(cfg)) as url:
+        yield Server(url, keys)
+
+
+def test_openai_client_lists_personas_and_streams_an_in_character_reply(server: Server) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.keys[0])
+    models = sorted(m.id for m in client.models.list())
+    assert models == ["ada-quint", "brother-anselm", "captain-iris-vega"]
+    model = "ada-quint"
+    stream = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Hello there"}], stream=True
+    )
+    pieces: list[str] = []
+    extension: dict[str, Any] | None = None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+        extra = (chunk.model_extra or {}).get("personae")
+        if extra:
+            extension = extra
+    reply = "".join(pieces)
+    assert reply.startswith("You said: Hello there"), reply
+    assert extension is not None
+    assert extension["turn"] == 0
+    assert extension["candidates"] == 2
+    assert extension["guard"] == "best-of-n"
+    assert 0.0 <= extension["apc_normalized"] <= 1.0
+    session = server.client().get(f"/v1/sessions/{extension['session_id']}").json()
+    assert [t["user_text"] for t in session["turns"]] == ["Hello there"]
+    shown = next(c for c in session["turns"][0]["candidates"] if c["index"] == session["turns"][0]["chosen_index"])
+    assert shown["text"] == reply
+
+
+def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.keys[0])
+    first = client.chat.completions.create(model="captain-iris-vega", messages=[{"role": "user", "content": "Hi"}])
+    ext1 = (first.model_extra or {})["personae"]
+    reply1 = first.choices[0].message.content
+    assert reply1
+    history = [
+        {"role": "system", "content": "SillyTavern's own system prompt, ignored"},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": reply1},
+        {"role": "user", "content": "Where are you from?"},
+    ]
+    second = client.chat.completions.create(model="captain-iris-vega", messages=history)  # type: ignore[arg-type]
+    ext2 = (second.model_extra or {})["personae"]
+    assert ext2["session_id"] == ext1["session_id"]
+    assert ext2["turn"] == 1
+    assert not ext2["swipe"]
+    again = client.chat.completions.create(model="captain-iris-vega", messages=history)  # type: ignore[arg-type]
+    ext3 = (again.model_extra or {})["personae"]
+    assert ext3["session_id"] == ext1["session_id"]
+    assert ext3["turn"] == 1
+    assert ext3["swipe"]
+    assert ext3["candidates"] == 4  # two more candidates joined the turn's swipes
+    session = server.client().get(f"/v1/sessions/{ext1['session_id']}").json()
+    assert [t["user_text"] for t in session["turns"]] == ["Hi", "Where are you from?"]
+    # A history this server never produced starts a new session, seeded with that history.
+    other = client.chat.completions.create(
+        model="captain-iris-vega",
+        messages=[
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "A reply from elsewhere."},
+            {"role": "user", "content": "And then?"},
+        ],
+    )
+    ext4 = (other.model_extra or {})["personae"]
+    assert ext4["session_id"] != ext1["session_id"]
+    assert ext4["turn"] == 1
+    seeded = server.client().get(f"/v1/sessions/{ext4['session_id']}").json()
+    assert seeded["turns"][0]["candidates"][0]["text"] == "A reply from elsewhere."
+
+
+def test_a_resent_first_message_is_a_swipe_and_the_user_field_separates_conversations(server: Server) -> None:
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key=server.keys[0])
+    opening = [{"role": "user", "content": "Good morning"}]
+    first = client.chat.completions.create(model="ada-quint", messages=opening)  # type: ignore[arg-type]
+    resent = client.chat.completions.create(model="ada-quint", messages=opening)  # type: ignore[arg-type]
+    ext1, ext2 = (first.model_extra or {})["personae"], (resent.model_extra or {})["personae"]
+    assert ext2["session_id"] == ext1["session_id"]
+    assert ext2["swipe"]
+    assert ext2["turn"] == 0
+    other_user = client.chat.completions.create(
+        model="ada-quint",
+        messages=opening,  # type: ignore[arg-type]
+        user="someone-else",
+    )
+    ext3 = (other_user.model_extra or {})["personae"]
+    assert ext3["session_id"] != ext1["session_id"]
+    assert not ext3["swipe"]
+
+
+def test_no_key_is_401_and_another_keys_sessions_are_404(server: Server) -> None:
+    anonymous = httpx.Client(base_url=server.url)
+    for method, path in [("GET", "/v1/models"), ("GET", "/v1/sessions"), ("POST", "/v1/chat/completions")]:
+        response = anonymous.request(method, path, json={"model": "captain-iris-vega", "messages": []})
+        assert response.status_code == 401, path
+        assert "personae keys create" in response.json()["detail"]
+    wrong = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk-not-a-key"})
+    assert wrong.get("/v1/models").status_code == 401
+    a, b = server.client(0), server.client(1)
+    started = a.post("/v1/sessions", json={"persona": "captain-iris-vega"})
+    assert started.status_code == 201
+    sid = started.json()["id"]
+    assert a.get(f"/v1/sessions/{sid}").status_code == 200
+    assert b.get(f"/v1/sessions/{sid}").status_code == 404
+    assert b.get(f"/v1/sessions/{sid}/why").status_code == 404
+    assert b.post(f"/v1/sessions/{sid}/messages", json={"content": "hi"}).status_code == 404
+    assert b.post(f"/v1/sessions/{sid}/swipe").status_code == 404
+    assert b.delete(f"/v1/sessions/{sid}").status_code == 404
+    hijack = b.post(
+        "/v1/chat/completions",
+        headers={"X-Personae-Session": sid},
+        json={"model": "captain-iris-vega", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert hijack.status_code == 404
+    explicit = a.post(
+        "/v1/chat/completions",
+        headers={"X-Personae-Session": sid},
+        json={"model": "captain-iris-vega", "messages": [{"role": "user", "content": "by id"}]},
+    )
+    assert explicit.json()["personae"]["session_id"] == sid
+    wrong_model = a.post(
+        "/v1/chat/completions",
+        headers={"X-Personae-Session": sid},
+        json={"model": "ada-quint", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert wrong_model.status_code == 400
+    assert [s["id"] for s in a.get("/v1/sessions").json()] == [sid]
+    assert b.get("/v1/sessions").json() == []
+    assert a.delete(f"/v1/sessions/{sid}").status_code == 204
+    assert a.get(f"/v1/sessions/{sid}").status_code == 404
+
+
+def _sse_events(response: httpx.Response) -> list[tuple[str, Any]]:
+    events: list[tuple[str, Any]] = []
+    name = "message"
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            events.append((name, json.loads(line[6:])))
+    return events
+
+
+def test_rest_turn_streams_then_swipes_and_explains(server: Server) -> None:
+    a = server.client()
+    sid = a.post("/v1/sessions", json={"persona": "captain-iris-vega", "user_name": "Ro"}).json()["id"]
+    with a.stream("POST", f"/v1/sessions/{sid}/messages", json={"content": "Tell me about your ship"}) as response:
+        assert response.status_code == 200
+        events = _sse_events(response)
+    deltas = "".join(d["text"] for name, d in events if name == "delta")
+    turns = [d for name, d in events if name == "turn"]
+    assert len(turns) == 1
+    assert deltas
+    turn = turns[0]
+    shown = next(c for c in turn["candidates"] if c["index"] == turn["chosen_index"])
+    assert shown["text"] == deltas
+    assert turn["position"] == 1
+    swiped = a.post(f"/v1/sessions/{sid}/swipe").json()
+    assert swiped["chosen_index"] != turn["chosen_index"]
+    assert swiped["position"] == 2
+    why = a.get(f"/v1/sessions/{sid}/why").json()
+    other = next(c for c in swiped["candidates"] if c["index"] == swiped["chosen_index"])
+    assert why["reply"] == other["text"]
+    assert set(why) >= {"supported", "violated", "apc_normalized"}
+    regen = a.post(f"/v1/sessions/{sid}/regenerate").json()
+    assert len(regen["candidates"]) == 4
+
+
+def test_upload_a_card_png_list_it_for_its_key_only_and_delete_it(server: Server) -> None:
+    a, b = server.client(0), server.client(1)
+    png = png_with([text_chunk("chara", b64(v2_card()))])
+    uploaded = a.post("/v1/personas", params={"filename": "mira.png"}, content=png)
+    assert uploaded.status_code == 201, uploaded.text
+    [info] = uploaded.json()
+    assert info["name"] == "Mira Vale"
+    assert info["source"] == "uploaded"
+    assert info["statements"] > 0
+    assert info["id"] in [m["id"] for m in a.get("/v1/models").json()["data"]]
+    assert info["id"] not in [m["id"] for m in b.get("/v1/models").json()["data"]]
+    assert b.get(f"/v1/personas/{info['id']}").status_code == 404
+    assert a.get(f"/v1/personas/{info['id']}").json()["name"] == "Mira Vale"
+    yaml_upload = a.post(
+        "/v1/personas", params={"filename": "sam.yaml"}, content=b"name: Sam\nstatements: [Sam keeps bees.]\n"
+    )
+    assert yaml_upload.json()[0]["id"] == "sam"
+    bad = a.post("/v1/personas", params={"filename": "broken.yaml"}, content=b"name: [unclosed")
+    assert bad.status_code == 422
+    assert "broken.yaml" in bad.json()["detail"]
+    assert b.delete(f"/v1/personas/{info['id']}").status_code == 404
+    assert a.delete("/v1/personas/captain-iris-vega").status_code == 409
+    assert a.delete(f"/v1/personas/{info['id']}").status_code == 204
+    assert a.get(f"/v1/personas/{info['id']}").status_code == 404
+
+
+def test_score_endpoint_explains_statements(server: Server) -> None:
+    result = server.client().post(
+        "/v1/score", json={"persona": "captain-iris-vega", "query": "Who are you?", "reply": "I am a captain."}
+    )
+    assert result.status_code == 200
+    body = result.json()
+    assert 0.0 <= body["apc_normalized"] <= 1.0
+    assert body["statements"]
+    assert server.client().post("/v1/score", json={"persona": "nobody", "query": "", "reply": "x"}).status_code == 404
+
+
+def test_request_and_upload_size_limits(tmp_path: Path) -> None:
+    cfg = config(tmp_path, max_request_bytes=4096, max_upload_bytes=8192)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    with running(create_app(cfg)) as url:
+        client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"})
+        big = {"model": "captain-iris-vega", "messages": [{"role": "user", "content": "x" * 5000}]}
+        assert client.post("/v1/chat/completions", json=big).status_code == 413
+
+        def chunked() -> Iterator[bytes]:  # no Content-Length: the limit must still hold
+            for _ in range(20):
+                yield b"x" * 1000
+
+        assert client.post("/v1/personas", params={"filename": "a.png"}, content=chunked()).status_code == 413
+        assert client.post("/v1/personas", params={"filename": "a.yaml"}, content=b"x" * 6000).status_code == 422
+
+
+def test_cors_is_off_unless_configured(tmp_path: Path) -> None:
+    origin = {"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"}
+    with running(create_app(config(tmp_path))) as url:
+        response = httpx.options(f"{url}/v1/chat/completions", headers=origin)
+        assert "access-control-allow-origin" not in response.headers
+    with running(create_app(config(tmp_path, cors_origins=["http://elsewhere.example"]))) as url:
+        response = httpx.options(f"{url}/v1/chat/completions", headers=origin)
+        assert response.headers["access-control-allow-origin"] == "http://elsewhere.example"
+
+
+def test_sessions_survive_a_server_restart(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    messages: list[dict[str, str]] = [{"role": "user", "content": "First"}]
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        first = client.chat.completions.create(model="captain-iris-vega", messages=messages)  # type: ignore[arg-type]
+    sid = (first.model_extra or {})["personae"]["session_id"]
+    messages += [
+        {"role": "assistant", "content": first.choices[0].message.content or ""},
+        {"role": "user", "content": "Second"},
+    ]
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        second = client.chat.completions.create(model="captain-iris-vega", messages=messages)  # type: ignore[arg-type]
+        ext = (second.model_extra or {})["personae"]
+        assert ext["session_id"] == sid
+        assert ext["turn"] == 1
+        turns = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key}"}).json()["turns"]
+        assert [t["user_text"] for t in turns] == ["First", "Second"]
+
+
+def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    result = CliRunner().invoke(cli_app, ["keys", "create", "--db", url, "--name", "laptop"])
+    assert result.exit_code == 0, result.output
+    secret = result.stdout.strip()
+    assert secret.startswith("pk-")
+    assert len(secret) > 40
+    store = SessionStore(url)
+    key = AccessStore(store).find_key(secret)
+    assert key is not None
+    assert key.name == "laptop"
+    with store.engine.connect() as conn:
+        stored = [row[0] for row in conn.exec_driver_sql("SELECT key_hash FROM api_keys")]
+    assert secret not in stored
+    assert len(stored) == 1
+    assert len(stored[0]) == 64
+    store.close()
+
+
+def test_web_ui_is_served_without_a_cdn(server: Server) -> None:
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200
+    assert "<html" in page.text
+    for asset in ("/static/app.js", "/static/app.css"):
+        body = httpx.get(f"{server.url}{asset}")
+        assert body.status_code == 200
+        assert len(body.text) > 200
+        assert "http://" not in body.text
+        assert "https://" not in body.text
+    assert "https://" not in page.text
+
+
+def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    secret = runner.invoke(cli_app, ["keys", "create", "--db", url]).stdout.strip()
+    port = free_port()
+    command = [sys.executable, "-m", "personae", "serve", "--port", str(port), "--db", url]
+    command += ["--backend", "mock/echo", "--scoring", "off", "--personas", str(EXAMPLES), "--log-level", "warning"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "personae serve did not come up"
+            time.sleep(0.1)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {secret}"})
+        assert sorted(m["id"] for m in models.json()["data"]) == ["ada-quint", "brother-anselm", "captain-iris-vega"]
+        reply = httpx.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            headers={"Authorization": f"Bearer {secret}"},
+            json={"model": "ada-quint", "messages": [{"role": "user", "content": "Hi"}]},
+        ).json()
+        assert reply["choices"][0]["message"]["content"] == "You said: Hi"
+        assert reply["personae"]["guard"] == "off"
+        assert reply["personae"]["apc_normalized"] is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    bad = runner.invoke(cli_app, ["serve", "--scoring", "maybe", "--db", url])
+    assert bad.exit_code == 2
+    assert "--scoring" in bad.stderr
+
+
+def test_sessions_evicted_from_memory_resume_from_the_database(tmp_path: Path) -> None:
+    cfg = config(tmp_path, max_cached_sessions=1)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        histories: dict[str, list[dict[str, str]]] = {"ada-quint": [], "brother-anselm": []}
+        sessions: dict[str, set[str]] = {"ada-quint": set(), "brother-anselm": set()}
+        for turn in range(3):
+            for persona, history in histories.items():  # alternate, so each turn evicts the other session
+                history.append({"role": "user", "content": f"{persona} turn {turn}"})
+                reply = client.chat.completions.create(model=persona, messages=history)  # type: ignore[arg-type]
+                history.append({"role": "assistant", "content": reply.choices[0].message.content or ""})
+                sessions[persona].add((reply.model_extra or {})["personae"]["session_id"])
+        headers = {"Authorization": f"Bearer {key}"}
+        for persona, ids in sessions.items():
+            assert len(ids) == 1
+            stored = httpx.get(f"{url}/v1/sessions/{ids.pop()}", headers=headers).json()["turns"]
+            assert [t["user_text"] for t in stored] == [f"{persona} turn {i}" for i in range(3)]
+
+
+def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    with running(create_app(cfg)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        reply = client.chat.completions.create(model="ada-quint", messages=[{"role": "user", "content": "Hi"}])
+        sid = (reply.model_extra or {})["personae"]["session_id"]
+        assert (tmp_path / "server.db-wal").exists()  # WAL mode is on
+        time.sleep(2.5)
+        # The main file alone (without its WAL) already holds the turn: a checkpoint ran, no request paid for it.
+        copy = tmp_path / "main-only.db"
+        shutil.copy(tmp_path / "server.db", copy)
+        with sqlite3.connect(copy) as conn:
+            rows = conn.execute("SELECT user_text FROM turns WHERE session_id = ?", (sid,)).fetchall()
+    assert rows == [("Hi",)]

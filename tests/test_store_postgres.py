@@ -1,0 +1,144 @@
+"""Storage on a real PostgreSQL: migrations, sessions with swipes and scores, keys and ownership, the server.
+
+Runs when PERSONAE_TEST_POSTGRES_URL names a server whose user may create databases (`.ci/run` starts one on
+loopback); each test gets a fresh database that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
+
+from helpers.runtime import fake_models, sailor
+from helpers.server import running
+from personae.backends import get_backend
+from personae.server import ServerConfig, conversation_hash, conversation_hashes, create_app
+from personae.session import ChatSession, SessionSettings
+from personae.store import AccessStore, SessionStore
+from personae.store._migrations import MIGRATIONS
+from personae.store._schema import Base
+
+POSTGRES_ENV = "PERSONAE_TEST_POSTGRES_URL"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get(POSTGRES_ENV),
+    reason=f"{POSTGRES_ENV} is not set (.ci/run starts a PostgreSQL on loopback and sets it)",
+)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    admin_url = make_url(os.environ[POSTGRES_ENV])
+    name = f"personae_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def test_migrations_apply_once_and_match_the_orm_on_postgres(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    assert store.engine.dialect.name == "postgresql"
+    assert store.applied == [m.name for m in MIGRATIONS]
+    store.close()
+    again = SessionStore(pg_url)
+    assert again.applied == []
+    inspector = inspect(again.engine)
+    for table in Base.metadata.sorted_tables:
+        migrated = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
+        modelled = {c.name: c.nullable for c in table.columns}
+        assert migrated == modelled, table.name
+    again.close()
+
+
+async def test_session_with_swipes_and_scores_round_trips_on_postgres(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    backend = get_backend("mock/scripted", outputs=["I love a steak, I am not a vegetarian.", "I am a vegetarian."])
+    settings = SessionSettings(guard="best-of-n", n=2)
+    chat = ChatSession.start(sailor(), backend, store, settings=settings, models=fake_models())
+    turn = await chat.send("Do you eat meat?")
+    assert turn.reply == "I am a vegetarian."
+    chat.swipe()
+    store.close()
+    reopened = SessionStore(pg_url)
+    resumed = ChatSession.resume(chat.id, get_backend("mock/echo", cache=None), reopened, models=fake_models())
+    [stored] = resumed.turns
+    assert stored.reply == "I love a steak, I am not a vegetarian."
+    assert len(stored.candidates) == 2
+    shown = stored.shown
+    assert shown is not None
+    assert shown.result is not None
+    assert "Ada is a vegetarian." in [s.statement for s in shown.violations]
+    assert resumed.why().violated
+    reopened.close()
+
+
+def test_keys_ownership_and_uploaded_personas_on_postgres(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    access = AccessStore(store)
+    alice, bob = access.create_key("alice"), access.create_key("bob")
+    found = access.find_key(alice.secret)
+    assert found is not None
+    assert found.id == alice.key.id
+    assert access.find_key("pk-wrong") is None
+    chat = ChatSession.start(sailor(), get_backend("mock/echo", cache=None), store, scoring=False)
+    access.claim(chat.id, alice.key.id, "ada")
+    head, swipe = conversation_hashes("ada", "User", [("Hi", "Hello")])
+    assert swipe == conversation_hash("ada", "User", [("Hi", None)])
+    access.set_hashes(chat.id, head, swipe)
+    match = access.find_conversation(alice.key.id, "ada", head, "no-such-hash")
+    assert match is not None
+    assert match[0].session_id == chat.id
+    assert not match[1]
+    resent = access.find_conversation(alice.key.id, "ada", None, swipe)
+    assert resent is not None
+    assert resent[1]
+    assert access.find_conversation(bob.key.id, "ada", head, swipe) is None
+    assert [s.id for s in access.list_sessions(alice.key.id)] == [chat.id]
+    assert access.list_sessions(bob.key.id) == []
+    access.add_persona(alice.key.id, sailor(), "ada")
+    access.add_persona(alice.key.id, sailor(), "ada")  # replacing keeps one row
+    assert list(access.personas(alice.key.id)) == ["ada"]
+    assert access.personas(bob.key.id) == {}
+    assert not access.delete_persona(bob.key.id, "ada")
+    assert access.delete_persona(alice.key.id, "ada")
+    access.delete_session(chat.id)
+    assert access.owner(chat.id) is None
+    assert access.list_sessions(alice.key.id) == []
+    store.close()
+
+
+def test_server_on_postgres_streams_a_reply_and_isolates_keys(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    access = AccessStore(store)
+    key_a, key_b = access.create_key("a").secret, access.create_key("b").secret
+    store.close()
+    config = ServerConfig(backend="mock/echo", database_url=pg_url, personas_dir=EXAMPLES, scoring="fake", n=2)
+    with running(create_app(config)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key_a)
+        stream = client.chat.completions.create(
+            model="ada-quint", messages=[{"role": "user", "content": "Good evening"}], stream=True
+        )
+        chunks = list(stream)
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert text.startswith("You said: Good evening")
+        sid = next(c.model_extra["personae"]["session_id"] for c in chunks if (c.model_extra or {}).get("personae"))
+        mine = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key_a}"})
+        assert mine.status_code == 200
+        assert mine.json()["turns"][0]["user_text"] == "Good evening"
+        theirs = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key_b}"})
+        assert theirs.status_code == 404
