@@ -158,3 +158,15 @@ def test_shipped_ooc_classifier_has_its_card() -> None:
     assert config["labels"][0] == "in_character"
     assert set(config["labels"][1:]) == set(OOC_REASONS)
     assert "How personae uses it" in (folder / "MODEL_CARD.md").read_text()
+
+
+def test_server_views_carry_the_ooc_verdict() -> None:
+    pytest.importorskip("fastapi", reason="the server extra is not installed")
+    from personae.guard import Candidate
+    from personae.server._service import candidate_view
+
+    result = OOCDetector(SAM, "Tom", classifier=False).detect("?", "As an AI, I have no lamp.")
+    view = candidate_view(Candidate(index=0, text="As an AI, I have no lamp.", ooc=result))
+    assert view.ooc is True
+    assert view.ooc_reasons == ["ai_disclaimer"]
+    assert candidate_view(Candidate(index=1, text="The lamp is lit.")).ooc is False

@@ -143,7 +143,7 @@ def test_cli_score_json_and_batch(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"apc", "apc_normalized", "violations", "statements"}
+    assert set(data) == {"apc", "apc_normalized", "violations", "statements", "ooc"}
     assert data["violations"] == ["Sam Rivers does not drink coffee."]
     batch = tmp_path / "in.jsonl"
     batch.write_text(

@@ -75,6 +75,10 @@ class CandidateView(BaseModel):
     """Persona statements it contradicts."""
     contradictions: list[str]
     """Earlier replies it contradicts."""
+    ooc: bool = False
+    """Whether the reply leaves the character."""
+    ooc_reasons: list[str] = Field(default_factory=list)
+    """How it leaves the character (`ai_disclaimer`, `assistant_voice`, ...)."""
 
 
 class TurnView(BaseModel):
@@ -128,6 +132,8 @@ def candidate_view(c: Candidate) -> CandidateView:
         supported=[s.statement for s in c.result.supported] if c.result else [],
         violated=[s.statement for s in c.violations],
         contradictions=[x.earlier for x in c.contradictions],
+        ooc=c.out_of_character,
+        ooc_reasons=c.ooc.reasons if c.ooc and c.ooc.ooc else [],
     )
 
 
@@ -243,7 +249,7 @@ def make_models(config: ServerConfig) -> ScoringModels | None:
     if config.scoring == "off":
         return None
     if config.scoring == "fake":
-        return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder())
+        return ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder(), ooc_classifier=False)
     return ScoringModels()
 
 

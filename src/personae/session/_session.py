@@ -77,8 +77,9 @@ class ScoringModels:
         self.nli = nli or get_nli()
         self.embedder = embedder or OnnxEmbedder()
         self.relevance = RelevanceModel(self.embedder)
-        if ooc_classifier is True:
-            ooc_classifier = OOCClassifier.load(embedder=self.embedder)
+        if ooc_classifier is True:  # the classifier was trained on the shipped embedder's vectors
+            shipped = self.embedder if isinstance(self.embedder, OnnxEmbedder) else None
+            ooc_classifier = OOCClassifier.load(embedder=shipped)
         self.ooc_classifier: OOCClassifier | None = ooc_classifier or None
         """The learned part of the OOC detector; None: patterns only."""
 

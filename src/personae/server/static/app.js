@@ -134,6 +134,9 @@ function whyPanel(candidate) {
   if (candidate.contradictions.length) {
     panel.append(el("h4", {}, "Contradicts earlier replies"), items(candidate.contradictions, "violated"));
   }
+  if (candidate.ooc) {
+    panel.append(el("h4", {}, "Out of character"), items(candidate.ooc_reasons.map((r) => r.replaceAll("_", " ")), "violated"));
+  }
   return panel;
 }
 
@@ -144,6 +147,9 @@ function renderTurn(node, turn, isLast) {
   node.querySelector(".why-panel")?.remove();
   if (!shown) return;
   const tools = el("div", { class: "tools" }, meter(shown.apc_normalized));
+  if (shown.ooc) {
+    tools.append(el("span", { class: "ooc-badge", title: shown.ooc_reasons.join(", ") }, "out of character"));
+  }
   const why = el("button", { class: "why-button", type: "button" }, "why");
   why.addEventListener("click", () => {
     const open = node.querySelector(".why-panel");
