@@ -57,8 +57,9 @@ def _judge_reply(job: str | None, user: str) -> str:
         return f"Tell me about your family and your work, part {turns}."
     if job == "role-id":
         names = re.findall(r"^Candidate: (.*)$", user, re.MULTILINE)
-        dialogue = user.split("Candidates:")[0]
-        hits = [n for n in names if n.split()[0] in dialogue]
+        dialogue = user.split("Candidates:")[0].strip().splitlines()
+        last = dialogue[-1] if dialogue else ""
+        hits = [n for n in names if n.split()[0] in last]
         probs = {n: (0.8 / len(hits) if n in hits else 0.2 / max(1, len(names) - len(hits))) for n in names}
         if not hits:
             probs = {n: 1 / len(names) for n in names}

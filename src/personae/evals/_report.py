@@ -14,6 +14,8 @@ from personae.evals._log import EvalResults, EvalSample, TaskResult, read_sample
 from personae.evals._stats import Stat
 from personae.evals._svg import Bar, bar_chart, line_chart, radar_chart
 
+_UNCHARTED = frozenset({"apc", "rating"})
+"""Metrics left out of charts: on another scale than the task's other metrics (they stay in the tables)."""
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222;padding:0 16px}
@@ -53,7 +55,7 @@ def _bar(stat: Stat | None) -> Bar | None:
 
 
 def _task_section(name: str, task: TaskResult, names: dict[str, str]) -> str:
-    metrics = [m for m in task.metrics if m != "apc"]
+    metrics = [m for m in task.metrics if m not in _UNCHARTED] or list(task.metrics)
     rows = "".join(
         f"<tr><td>{escape(m)}</td><td>{_fmt(task.metrics.get(m))}</td>"
         + "".join(f"<td>{_fmt(task.personas.get(p, {}).get(m))}</td>" for p in task.personas)
@@ -225,7 +227,7 @@ def render_comparison(runs: Sequence[tuple[str, EvalResults]]) -> str:
     tasks = list(dict.fromkeys(t for _, r in runs for t in r.tasks))
     for task in tasks:
         metrics = list(dict.fromkeys(m for _, r in runs if task in r.tasks for m in r.tasks[task].metrics))
-        shown = [m for m in metrics if m != "apc"]
+        shown = [m for m in metrics if m not in _UNCHARTED] or metrics
         series = [
             (label, [_bar(r.tasks[task].metrics.get(m)) if task in r.tasks else None for m in shown])
             for label, r in runs

@@ -32,7 +32,8 @@ def bar_chart(
     groups: Sequence[str], series: Sequence[tuple[str, Sequence[Bar | None]]], ymax: float, ymin: float = 0.0
 ) -> str:
     """Grouped vertical bars (one group per label, one bar per series) with 95 % interval whiskers."""
-    width, height, left, bottom, top = max(360, 90 * len(groups) + 200), 240, 40, 50, 12
+    per_group = 55 + 30 * max(1, len(series))
+    width, height, left, bottom, top = max(360, per_group * len(groups) + 210), 240, 40, 50, 12
     plot_w, plot_h = width - left - 170, height - bottom - top
     n = max(1, len(series))
     group_w = plot_w / max(1, len(groups))
