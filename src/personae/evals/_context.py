@@ -68,6 +68,7 @@ class EvalContext:
         models: ScoringModels | None = None,
     ) -> None:
         given = dict(backends or {})
+        self._given = given
         self.spec = spec
         self.personas = dict(personas)
         self.agent = given.get("agent") or build_backend(spec.agent)
@@ -77,9 +78,22 @@ class EvalContext:
         )
         self.user = given.get("user") or (build_backend(spec.roles.user) if spec.roles.user else self.judges[0])
         self.models = models or scoring_models(spec)
-        self.store = scratch_store(out_dir / "sessions.db")
+        self._store_path = out_dir / "sessions.db"
+        self._store: SessionStore | None = None
         self._scorers: dict[str, APCScorer | None] = {}
-        self._store_lock = asyncio.Lock()
+
+    @property
+    def store(self) -> SessionStore:
+        """The run's session database, opened when the first session starts."""
+        if self._store is None:
+            self._store = scratch_store(self._store_path)
+        return self._store
+
+    async def aclose(self) -> None:
+        """Close the backends this context built (backends passed in belong to the caller)."""
+        built = {id(b): b for b in self.roles().values() if all(b is not g for g in self._given.values())}
+        for backend in built.values():
+            await backend.aclose()
 
     def roles(self) -> dict[str, Backend]:
         """Role name → backend (shared backends appear under each role that uses them)."""

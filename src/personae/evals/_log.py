@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -69,9 +70,18 @@ class SampleWriter:
 
     def write(self, sample: EvalSample) -> None:
         """Append one sample durably."""
+        self.append(sample)
+        os.fsync(self._file.fileno())
+
+    def append(self, sample: EvalSample) -> None:
+        """Append one sample and hand it to the OS (it survives a killed process); `sync` makes it durable."""
         self._file.write(sample.model_dump_json() + "\n")
         self._file.flush()
-        os.fsync(self._file.fileno())
+
+    async def write_async(self, sample: EvalSample) -> None:
+        """`write` for the event loop: the line is appended at once, the fsync waits in a worker thread."""
+        self.append(sample)
+        await asyncio.to_thread(os.fsync, self._file.fileno())
 
     def close(self) -> None:
         """Close the file."""

@@ -192,7 +192,7 @@ class EvalRun:
         async def one(item: Item) -> None:
             async with gate:
                 sample = await _run_item(by_name[item.task], item, ctx)
-            writer.write(sample)
+            await writer.write_async(sample)
             progress.advance(bars[item.task])
 
         try:
@@ -200,6 +200,7 @@ class EvalRun:
                 await asyncio.gather(*(one(i) for i in pending))
         finally:
             writer.close()
+            await ctx.aclose()
         results = self.results(started_at, time.perf_counter() - t0, ctx)
         (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         if self.write_report:
