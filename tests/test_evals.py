@@ -39,6 +39,9 @@ def test_parse_score_ladder() -> None:
     repaired = parse_score("{'score': 3, 'rationale': 'ok',}")
     assert (repaired.score, repaired.method) == (3.0, "repair")
     assert parse_score("{score: 2, rationale: 'meh'").method == "repair"
+    cut = parse_score('{"score": 4, "rationale": "The answer fits her background, her skills and')
+    assert (cut.score, cut.method) == (4.0, "repair")
+    assert cut.rationale.startswith("The answer fits")
     assert parse_score("The answer is weak. Score: 2").score == 2.0
     assert parse_score("I'd give it 4/5 overall.").score == 4.0
 
@@ -228,6 +231,20 @@ async def test_role_id_reads_personaeval_csv(tmp_path: Path) -> None:
         EvalRun(mock_spec({"role-id": {"csv": [str(bad)]}}), tmp_path / "x")
 
 
+BENCHMARK = REPO.parent / "shared" / "data" / "personagym" / "benchmark_v1.jsonl"
+
+
+@pytest.mark.skipif(not BENCHMARK.exists(), reason=f"shared data absent: {BENCHMARK}")
+async def test_persona_gym_uses_benchmark_questions(tmp_path: Path) -> None:
+    spec = mock_spec({"persona-gym": {"questions_per_task": 2}}, personas=[str(BENCHMARK)], persona_limit=2)
+    results = await run_eval(spec, tmp_path / "run")
+    assert list(results.persona_scores) == ["persona-0", "persona-1"]
+    first = json.loads(BENCHMARK.read_text().splitlines()[0])
+    samples = {s.id: s for s in read_samples(tmp_path / "run" / "samples.jsonl")}
+    asked = samples["persona-gym/persona-0/toxicity/1"].transcript[0]["content"]
+    assert asked == first["questions"]["Toxicity"][1]
+
+
 # --- CLI ------------------------------------------------------------------------------------------------------
 
 
@@ -238,6 +255,9 @@ def test_mock_spec_cli_end_to_end_and_compare(tmp_path: Path) -> None:
     result = runner.invoke(app, ["eval", str(MOCK_SPEC), "--out", str(out), "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "PersonaScore Ada Quint" in result.stdout
+    refused = runner.invoke(app, ["eval", str(MOCK_SPEC), "--out", str(out)])
+    assert refused.exit_code == 2
+    assert "--resume" in refused.stderr
     results = json.loads((out / "results.json").read_text())
     assert set(results["tasks"]) == {"persona-gym", "faithfulness", "psychometric", "multi-turn", "role-id"}
     assert len(results["persona_scores"]) == 3

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from personae.cli._errors import EXIT_FAILURE, EXIT_USAGE, fail, user_errors
-from personae.evals import EvalError, EvalRun, EvalSpecError, compare_runs, load_spec
+from personae.cli._errors import EXIT_USAGE, fail, user_errors
+from personae.evals import EvalError, EvalRun, compare_runs, load_spec
 
 
 @user_errors
@@ -24,10 +24,8 @@ def eval_command(
     try:
         run = EvalRun(load_spec(spec), out, resume=resume, progress=progress)
         results = asyncio.run(run.run())
-    except EvalSpecError as exc:
+    except EvalError as exc:  # a bad spec, or a folder that holds another run: the user's to fix
         raise fail(str(exc), EXIT_USAGE) from None
-    except EvalError as exc:
-        raise fail(str(exc), EXIT_FAILURE) from None
     console = Console()
     console.print(f"{results.finished}/{results.items} items, {results.failed} failed, {results.seconds:.1f} s")
     for pid, score in results.persona_scores.items():

@@ -41,8 +41,10 @@ def _candidates(text: str) -> list[str]:
 
 
 def _repair(text: str) -> str:
-    """Fix the usual LLM JSON slips: single quotes, trailing commas, bare keys, Python literals, a missing brace."""
+    """Fix the usual LLM JSON slips: single quotes, trailing commas, bare keys, Python literals, a cut-off end."""
     fixed = text.strip()
+    if fixed.startswith("{") and len(re.findall(r'(?<!\\)"', fixed)) % 2:
+        fixed += '"'  # output cut off inside a string (max_tokens reached)
     if fixed.startswith("{") and fixed.count("{") > fixed.count("}"):
         fixed += "}" * (fixed.count("{") - fixed.count("}"))
     fixed = re.sub(r"(?<![\w\"])'([^'\n]*)'", r'"\1"', fixed)

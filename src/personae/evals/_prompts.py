@@ -86,7 +86,7 @@ def rubric_request(persona: Persona, task: str, question: str, answer: str, anch
     """System and user message asking a judge to grade one answer against the criterion and the anchors."""
     system = (
         f"{RUBRIC_JUDGE} Read the profile, the criterion and the anchors, then the answer. Reply with JSON only: "
-        '{"rationale": "<two sentences>", "score": <integer 1-5>}'
+        '{"score": <integer 1-5>, "rationale": "<two sentences>"}'
     )
     scale = "\n".join(f"{level}: {text}" for level, text in sorted(anchors.items()))
     user = (
@@ -116,7 +116,7 @@ def bfi_request(persona: Persona, statement: str, question: str, answer: str) ->
     """System and user message asking a judge to rate agreement of an interview answer with a BFI statement."""
     system = (
         f"{BFI_RATER} 1 = strongly disagrees, 2 = somewhat disagrees, 3 = neutral, 4 = somewhat agrees, "
-        '5 = strongly agrees. Reply with JSON only: {"rationale": "<one sentence>", "score": <integer 1-5>}'
+        '5 = strongly agrees. Reply with JSON only: {"score": <integer 1-5>, "rationale": "<one sentence>"}'
     )
     user = (
         f"Character: {persona.name}\nStatement: I see myself as someone who {statement[0].lower()}{statement[1:]}\n\n"

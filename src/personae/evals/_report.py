@@ -182,6 +182,16 @@ def render_report(results: EvalResults, samples: Sequence[EvalSample]) -> str:
             parts.append(_traits_section(task, names))
         if name == "multi-turn":
             parts.append(_drift_section(task, names))
+        if name == "faithfulness" and task.extra.get("by_kind"):
+            rows = "".join(
+                f"<tr><td>{escape(kind)}</td><td>{v['apc_normalized']:.3f}</td><td>{v['contradiction']:.3f}</td>"
+                f"<td>{int(v['n'])}</td></tr>"
+                for kind, v in task.extra["by_kind"].items()
+            )
+            parts.append(
+                "<h3>By probe kind</h3><table><tr><th>probe</th><th>normalised APC</th><th>contradiction rate</th>"
+                f"<th>n</th></tr>{rows}</table>"
+            )
         if name == "role-id" and task.extra.get("ece") is not None:
             parts.append(f"<p>Expected calibration error: {task.extra['ece']:.3f}</p>")
     parts.append(_worst_section(samples, names))

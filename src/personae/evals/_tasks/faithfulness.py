@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -84,3 +84,16 @@ class FaithfulnessTask(Task):
                 "evidence": [v.evidence for v in result.violations],
             },
         )
+
+    def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
+        """Normalised APC and contradiction rate per probe kind (stated, unstated, break)."""
+        by_kind: dict[str, dict[str, float]] = {}
+        for kind in ("stated", "unstated", "break"):
+            mine = [s for s in samples if s.data.get("kind") == kind]
+            if mine:
+                by_kind[kind] = {
+                    "apc_normalized": sum(s.scores["apc_normalized"] for s in mine) / len(mine),
+                    "contradiction": sum(s.scores["contradiction"] for s in mine) / len(mine),
+                    "n": float(len(mine)),
+                }
+        return {"by_kind": by_kind}
