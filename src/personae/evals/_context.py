@@ -33,7 +33,8 @@ def build_backend(role: RoleSpec) -> Backend:
 
 def role_config(role: RoleSpec, seed: int) -> GenerateConfig:
     """Generation settings of a role's requests."""
-    return GenerateConfig(temperature=role.temperature, max_tokens=role.max_tokens, seed=seed, cache=role.cache)
+    cache = None if role.cache else False  # None: cached at temperature 0 only
+    return GenerateConfig(temperature=role.temperature, max_tokens=role.max_tokens, seed=seed, cache=cache)
 
 
 def _fast_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -117,7 +118,7 @@ class EvalContext:
         settings = SessionSettings(
             guard=agent.guard,
             n=agent.n,
-            generate=GenerateConfig(temperature=agent.temperature, max_tokens=agent.max_tokens, seed=seed),
+            generate=role_config(agent, seed),
         )
         return ChatSession.start(
             self.personas[persona_id], self.agent, self.store, settings=settings, models=self.models
