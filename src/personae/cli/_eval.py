@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,16 +14,29 @@ from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.evals import EvalError, EvalRun, compare_runs, load_spec
 
 
+class Executor(StrEnum):
+    """Where items run."""
+
+    asyncio = "asyncio"
+    ray = "ray"
+
+
 @user_errors
 def eval_command(
     spec: Annotated[Path, typer.Argument(help="Eval spec (YAML).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder: samples.jsonl, results.json, report.html.")],
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show progress bars.")] = True,
+    executor: Annotated[
+        Executor | None, typer.Option("--executor", help="Run items in this process (asyncio) or as Ray tasks.")
+    ] = None,
 ) -> None:
     """Run an evaluation: every task of SPEC on its personas, crash-safe and resumable."""
     try:
-        run = EvalRun(load_spec(spec), out, resume=resume, progress=progress)
+        loaded = load_spec(spec)
+        if executor is not None:
+            loaded = loaded.model_copy(update={"executor": executor.value})
+        run = EvalRun(loaded, out, resume=resume, progress=progress)
         results = asyncio.run(run.run())
     except EvalError as exc:  # a bad spec, or a folder that holds another run: the user's to fix
         raise fail(str(exc), EXIT_USAGE) from None

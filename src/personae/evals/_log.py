@@ -58,6 +58,8 @@ class EvalSample(BaseModel):
     """Why the item failed."""
     seconds: float = 0.0
     """Wall time spent on the item."""
+    worker: str | None = None
+    """Where the item ran when not in the driver's process (e.g. `ray:<host>:<pid>`)."""
 
 
 class SampleWriter:

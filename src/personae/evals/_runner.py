@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -120,6 +121,24 @@ async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
     return sample
 
 
+def usage_by_backend(ctx: EvalContext) -> dict[str, RoleUsage]:
+    """Tokens and requests per backend, keyed by the roles sharing it (e.g. `generator+user+judge0`)."""
+    shared: dict[int, list[str]] = {}
+    backends: dict[int, Backend] = {}
+    for role, backend in ctx.roles().items():
+        shared.setdefault(id(backend), []).append(role)
+        backends[id(backend)] = backend
+    return {
+        "+".join(roles): RoleUsage(
+            address=backends[key].address,
+            requests=backends[key].requests,
+            prompt_tokens=backends[key].usage.prompt_tokens,
+            completion_tokens=backends[key].usage.completion_tokens,
+        )
+        for key, roles in shared.items()
+    }
+
+
 class EvalRun:
     """One eval in one output folder: `await EvalRun(spec, out).run()` (or `resume=True` to continue)."""
 
@@ -143,12 +162,16 @@ class EvalRun:
         self.tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
         self.personas = load_personas(spec)
         self.items = plan_items(self.tasks, self.personas)
+        self._remote_usage: dict[str, RoleUsage] = {}
+        if spec.executor == "ray" and backends:
+            raise EvalError("ready-made backends cannot be sent to Ray workers; use executor 'asyncio'")
 
     def _prepare(self) -> float:
         """Create or check the folder; returns when the eval first started."""
         self.out.mkdir(parents=True, exist_ok=True)
         run_file, samples = self.out / RUN, self.out / SAMPLES
-        identity = self.spec.model_dump(mode="json")
+        # How items are run (executor, concurrency) may change between invocations; what they are may not.
+        identity = self.spec.model_dump(mode="json", exclude={"executor", "ray_address", "concurrency"})
         if run_file.exists() or samples.exists():
             if not self.resume:
                 raise EvalError(f"{self.out} already holds an eval; pass --resume to continue it or use a new folder")
@@ -189,9 +212,19 @@ class EvalRun:
             for t in self.tasks
         }
 
+        executor = None
+        if self.spec.executor == "ray":
+            from personae.evals._ray import RayExecutor
+
+            executor = RayExecutor(self.spec)
+
         async def one(item: Item) -> None:
             async with gate:
-                sample = await _run_item(by_name[item.task], item, ctx)
+                if executor is None:
+                    sample = await _run_item(by_name[item.task], item, ctx)
+                else:
+                    sample, usage = await executor.run(item)
+                    self._add_remote_usage(usage)
             await writer.write_async(sample)
             progress.advance(bars[item.task])
 
@@ -209,6 +242,13 @@ class EvalRun:
             write_report(self.out)
         return results
 
+    def _add_remote_usage(self, usage: Mapping[str, Mapping[str, Any]]) -> None:
+        for key, u in usage.items():
+            total = self._remote_usage.setdefault(key, RoleUsage(address=str(u["address"])))
+            total.requests += int(u["requests"])
+            total.prompt_tokens += int(u["prompt_tokens"])
+            total.completion_tokens += int(u["completion_tokens"])
+
     def results(self, started_at: float, seconds: float, ctx: EvalContext | None = None) -> EvalResults:
         """Aggregate samples.jsonl into results (failures counted, never averaged)."""
         samples = read_samples(self.out / SAMPLES)
@@ -216,21 +256,9 @@ class EvalRun:
         samples = [s for s in samples if s.id in planned]
         tasks = {t.name: t.summarize([s for s in samples if s.task == t.name], self.personas) for t in self.tasks}
         pg = tasks.get("persona-gym")
-        usage: dict[str, RoleUsage] = {}
-        if ctx is not None:
-            shared: dict[int, list[str]] = {}
-            backends: dict[int, Backend] = {}
-            for role, backend in ctx.roles().items():
-                shared.setdefault(id(backend), []).append(role)
-                backends[id(backend)] = backend
-            for key, roles in shared.items():
-                backend = backends[key]
-                usage["+".join(roles)] = RoleUsage(
-                    address=backend.address,
-                    requests=backend.requests,
-                    prompt_tokens=backend.usage.prompt_tokens,
-                    completion_tokens=backend.usage.completion_tokens,
-                )
+        usage = usage_by_backend(ctx) if ctx is not None else {}
+        for key, remote in self._remote_usage.items():
+            usage[key] = remote
         return EvalResults(
             name=self.spec.name,
             spec=self.spec.model_dump(mode="json"),

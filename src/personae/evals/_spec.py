@@ -92,8 +92,10 @@ class EvalSpec(_Strict):
     """Items in progress at once."""
     seed: int = 0
     """Seed of sampling, environment choice and bootstrap resampling."""
-    executor: Literal["asyncio"] = "asyncio"
-    """How items run: in this process's event loop."""
+    executor: Literal["asyncio", "ray"] = "asyncio"
+    """How items run: in this process's event loop, or as Ray tasks (`pip install 'personae[ray]'`)."""
+    ray_address: str | None = None
+    """Ray cluster to join (None: `RAY_ADDRESS`, a running local instance, or a new local one)."""
     base_dir: str = Field(default=".", exclude=True)
     """Folder that relative paths are resolved against (the spec's folder); not part of the spec's identity."""
 
