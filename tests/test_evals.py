@@ -151,6 +151,16 @@ async def test_resume_completes_after_partial_line_and_never_duplicates(tmp_path
     assert sum(u.requests for k, u in resumed.usage.items() if k.startswith("agent")) <= 6 * 1
 
 
+def test_a_second_writer_on_the_same_log_is_refused(tmp_path: Path) -> None:
+    from personae.evals import SampleWriter
+
+    first = SampleWriter(tmp_path / "samples.jsonl")
+    with pytest.raises(EvalError, match="another process is running this eval"):
+        SampleWriter(tmp_path / "samples.jsonl")
+    first.close()
+    SampleWriter(tmp_path / "samples.jsonl").close()
+
+
 @needs_environments
 async def test_garbage_judge_items_are_failures_not_scores(tmp_path: Path) -> None:
     spec = mock_spec(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from personae.evals._errors import EvalError
 from personae.evals._stats import Stat
 
 LOG_VERSION = 1
@@ -67,8 +69,13 @@ class SampleWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        _drop_partial_line(path)
         self._file = path.open("a", encoding="utf-8")
+        try:  # two writers on one log would run items twice; the lock dies with its process, even on SIGKILL
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise EvalError(f"{path}: another process is running this eval") from None
+        _drop_partial_line(path)
 
     def write(self, sample: EvalSample) -> None:
         """Append one sample durably."""
