@@ -129,7 +129,11 @@ async def test_run_writes_every_item_once_and_refuses_to_overwrite(tmp_path: Pat
     drift = results.tasks["multi-turn"].extra["drift"]["ada-quint"]["apc_normalized"]
     assert len(drift) == 3
     assert all(v is not None for v in drift)
-    assert results.tasks["role-id"].extra["ece"] is not None
+    role_id = results.tasks["role-id"]
+    # Names are masked, so the mock judge spreads probability evenly: a three-way tie, expected accuracy 1/3.
+    assert role_id.metrics["accuracy"].mean == pytest.approx(1 / 3)
+    assert role_id.metrics["confidence"].mean == pytest.approx(1 / 3)
+    assert role_id.extra["ece"] == pytest.approx(0.0)
     with pytest.raises(EvalError, match="--resume"):
         await run_eval(spec, tmp_path / "run")
     with pytest.raises(EvalError, match="different spec"):
@@ -235,6 +239,7 @@ async def test_role_id_reads_personaeval_csv(tmp_path: Path) -> None:
     assert task.items == 2
     assert task.failed == 0
     assert task.metrics["accuracy"].mean == 1.0  # the mock judge picks the name found in the dialogue
+    assert task.extra["ece"] == pytest.approx(0.2)  # confidence 0.8, always right
     bad = tmp_path / "bad.csv"
     bad.write_text("prompt,gt,option1,option2\nhello,Zed,Harry,Ron\n", encoding="utf-8")
     with pytest.raises(EvalSpecError, match=r"bad.csv: row 2: gt: gt 'Zed' is not among the options"):

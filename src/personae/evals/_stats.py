@@ -40,8 +40,10 @@ def brier(probs: Sequence[float], truth_index: int) -> float:
     return float(sum((p - (1.0 if i == truth_index else 0.0)) ** 2 for i, p in enumerate(probs)))
 
 
-def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float | None:
-    """ECE over equal-width confidence bins: Σ_b |acc_b − conf_b| · n_b / n."""
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool] | Sequence[float], bins: int = 10
+) -> float | None:
+    """ECE over equal-width confidence bins: Σ_b |acc_b − conf_b| · n_b / n (`correct` may be expected accuracy)."""
     if not confidences:
         return None
     conf = np.asarray(confidences, dtype=float)

@@ -152,12 +152,14 @@ class RoleIdTask(Task):
             return sample
         mean = [sum(p[n] for p in probs_list) / len(probs_list) for n in option_names]
         truth = option_names.index(gt)
-        best = max(range(len(mean)), key=lambda i: mean[i])
+        top = max(mean)
+        tied = [i for i, p in enumerate(mean) if p >= top - 1e-9]
         sample.data["probabilities"] = dict(zip(option_names, mean, strict=True))
         sample.scores = {
-            "accuracy": 1.0 if best == truth else 0.0,
+            # A tie at the top is a guess among the tied: expected accuracy 1/k if the speaker is among them.
+            "accuracy": 1.0 / len(tied) if truth in tied else 0.0,
             "brier": brier(mean, truth),
-            "confidence": mean[best],
+            "confidence": top,
         }
         return sample
 
@@ -166,7 +168,7 @@ class RoleIdTask(Task):
 
         def ece(subset: Sequence[EvalSample]) -> float | None:
             return expected_calibration_error(
-                [s.scores["confidence"] for s in subset], [s.scores["accuracy"] == 1.0 for s in subset]
+                [s.scores["confidence"] for s in subset], [s.scores["accuracy"] for s in subset]
             )
 
         groups = sorted({s.persona for s in samples})
