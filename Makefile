@@ -26,7 +26,7 @@ $(VENV)/.demo-installed: pyproject.toml $(VENV)/.llama-installed
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.llama-installed
-	$(PIP) install --progress-bar off -e '.[dev,embedded,train]'
+	$(PIP) install --progress-bar off -e '.[dev,embedded,train,ray]'
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed

@@ -8,6 +8,7 @@ from personae import __version__
 from personae.cli import _cache
 from personae.cli._chat import chat
 from personae.cli._demo import demo
+from personae.cli._eval import eval_command, report_command
 from personae.cli._interop import export_command, import_command, lint_command
 from personae.cli._pairs import export_pairs
 from personae.cli._score import nli_command, ooc_command, score
@@ -32,6 +33,8 @@ app.command("export-pairs")(export_pairs)
 app.command("import")(import_command)
 app.command("export")(export_command)
 app.command("lint")(lint_command)
+app.command("eval")(eval_command)
+app.command("report")(report_command)
 app.add_typer(_cache.app, name="cache")
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")

@@ -1,0 +1,72 @@
+"""Evaluation harness: PersonaGym-style tasks, faithfulness probes, psychometrics, multi-turn drift, role-id.
+
+Typical use:
+
+    spec = load_spec("examples/evals/mock.yaml")
+    results = asyncio.run(run_eval(spec, "out/mock"))
+    results.persona_scores
+"""
+
+from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError
+from personae.evals._judge import (
+    ParsedObject,
+    ParsedScore,
+    parse_anchors,
+    parse_object,
+    parse_probabilities,
+    parse_score,
+)
+from personae.evals._log import EvalResults, EvalSample, JudgeRecord, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
+from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
+from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
+from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
+from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
+from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
+
+__all__ = [
+    "AgentSpec",
+    "EvalError",
+    "EvalResults",
+    "EvalRun",
+    "EvalSample",
+    "EvalSpec",
+    "EvalSpecError",
+    "Item",
+    "JudgeParseError",
+    "JudgeRecord",
+    "ParsedObject",
+    "ParsedScore",
+    "RoleSpec",
+    "RoleUsage",
+    "Roles",
+    "SampleWriter",
+    "Stat",
+    "Task",
+    "TaskParams",
+    "TaskResult",
+    "bootstrap_mean",
+    "brier",
+    "build_task",
+    "compare_runs",
+    "expected_calibration_error",
+    "list_tasks",
+    "load_personas",
+    "load_results",
+    "load_spec",
+    "mock_agent",
+    "mock_garbage_judge",
+    "mock_judge",
+    "parse_anchors",
+    "parse_object",
+    "parse_probabilities",
+    "parse_score",
+    "plan_items",
+    "read_samples",
+    "register_task",
+    "render_comparison",
+    "render_report",
+    "run_eval",
+    "spec_from_data",
+    "write_report",
+]

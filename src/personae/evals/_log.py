@@ -1,0 +1,197 @@
+"""The eval log: one `EvalSample` per finished item in samples.jsonl (append-only, fsynced), and results.json."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from personae.evals._errors import EvalError
+from personae.evals._stats import Stat
+
+LOG_VERSION = 1
+"""Format version of samples.jsonl lines and results.json."""
+
+
+class JudgeRecord(BaseModel):
+    """What one judge said about one item: its score and rationale, or why its output could not be read."""
+
+    judge: str
+    """The judge's backend address (with its index when two judges share one)."""
+    score: float | None = None
+    """The parsed score; None when parsing failed."""
+    rationale: str = ""
+    """The judge's reason for the score."""
+    method: str | None = None
+    """How the output was read: json, repair or pattern."""
+    error: str | None = None
+    """Why the output was not usable, when it was not."""
+    raw: str = ""
+    """The judge's raw output."""
+
+
+class EvalSample(BaseModel):
+    """One finished item: what was asked, what the agent said, how it scored (or why it failed)."""
+
+    version: int = LOG_VERSION
+    """Log format version."""
+    id: str
+    """Item id, unique within a run: `task/persona/...`."""
+    task: str
+    """Task name."""
+    persona: str
+    """Persona id."""
+    status: Literal["ok", "failed"]
+    """`failed` items carry `failure` and never count as scores."""
+    scores: dict[str, float] = Field(default_factory=dict)
+    """Metric name → value for this item."""
+    judgements: list[JudgeRecord] = Field(default_factory=list)
+    """Every judge output read for this item, failures included."""
+    transcript: list[dict[str, str]] = Field(default_factory=list)
+    """The conversation: role and content of each message."""
+    data: dict[str, Any] = Field(default_factory=dict)
+    """Task-specific details (question, sub-task, per-turn scores, probabilities, ...)."""
+    failure: str | None = None
+    """Why the item failed."""
+    seconds: float = 0.0
+    """Wall time spent on the item."""
+    worker: str | None = None
+    """Where the item ran when not in the driver's process (e.g. `ray:<host>:<pid>`)."""
+
+
+class SampleWriter:
+    """Appends samples to samples.jsonl, one line each, flushed and fsynced at once so a crash loses at most one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("a", encoding="utf-8")
+        try:  # two writers on one log would run items twice; the lock dies with its process, even on SIGKILL
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise EvalError(f"{path}: another process is running this eval") from None
+        _drop_partial_line(path)
+
+    def write(self, sample: EvalSample) -> None:
+        """Append one sample durably."""
+        self.append(sample)
+        os.fsync(self._file.fileno())
+
+    def append(self, sample: EvalSample) -> None:
+        """Append one sample and hand it to the OS (it survives a killed process); `sync` makes it durable."""
+        self._file.write(sample.model_dump_json() + "\n")
+        self._file.flush()
+
+    async def write_async(self, sample: EvalSample) -> None:
+        """`write` for the event loop: the line is appended at once, the fsync waits in a worker thread."""
+        self.append(sample)
+        await asyncio.to_thread(os.fsync, self._file.fileno())
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+
+def _drop_partial_line(path: Path) -> None:
+    """Cut a line left half-written by a crash, so the next append starts on a line of its own."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as f:
+            f.truncate(data.rfind(b"\n") + 1)
+
+
+def read_samples(path: Path) -> list[EvalSample]:
+    """Samples of samples.jsonl in file order, first occurrence of an id only; unreadable lines are skipped."""
+    if not path.exists():
+        return []
+    seen: set[str] = set()
+    out: list[EvalSample] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            sample = EvalSample.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError):
+            continue
+        if sample.id not in seen:
+            seen.add(sample.id)
+            out.append(sample)
+    return out
+
+
+class TaskResult(BaseModel):
+    """Aggregates of one task: metric means with intervals, overall and per persona, plus task-specific extras."""
+
+    metrics: dict[str, Stat] = Field(default_factory=dict)
+    """Metric → mean and 95 % interval over all personas."""
+    personas: dict[str, dict[str, Stat]] = Field(default_factory=dict)
+    """Persona id → metric → mean and interval."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Task-specific results (trait profiles, drift curves, calibration)."""
+    primary: str | None = None
+    """The metric shown in summary charts."""
+    higher_is_better: bool = True
+    """Direction of the primary metric."""
+    items: int = 0
+    """Items finished."""
+    failed: int = 0
+    """Items recorded as failed (excluded from every mean)."""
+    judge_failures: int = 0
+    """Judge outputs that could not be read (an item with two judges may survive one)."""
+    failure_reasons: dict[str, int] = Field(default_factory=dict)
+    """Failure reason → count."""
+
+
+class RoleUsage(BaseModel):
+    """Token and request accounting of one role's backend in this run (cache reads cost nothing)."""
+
+    address: str
+    """Backend address."""
+    requests: int = 0
+    """Provider calls made, retries included."""
+    prompt_tokens: int = 0
+    """Input tokens."""
+    completion_tokens: int = 0
+    """Generated tokens."""
+
+
+class EvalResults(BaseModel):
+    """results.json: the spec, the environment, and every aggregate of a run."""
+
+    version: int = LOG_VERSION
+    """Log format version."""
+    name: str
+    """The spec's name."""
+    spec: dict[str, Any]
+    """The spec as run."""
+    versions: dict[str, str]
+    """personae, Python and key package versions."""
+    git_revision: str | None = None
+    """Commit of the personae checkout, when run from one."""
+    started_at: float
+    """Unix time the first run of this eval began."""
+    finished_at: float
+    """Unix time results were written."""
+    seconds: float
+    """Wall time of the last invocation."""
+    items: int
+    """Items planned."""
+    finished: int
+    """Items in samples.jsonl."""
+    failed: int
+    """Items recorded as failed."""
+    tasks: dict[str, TaskResult]
+    """Task name → aggregates."""
+    persona_scores: dict[str, float | None] = Field(default_factory=dict)
+    """Persona id → PersonaScore (mean of PersonaGym task means), when persona-gym ran."""
+    persona_names: dict[str, str] = Field(default_factory=dict)
+    """Persona id → display name."""
+    usage: dict[str, RoleUsage] = Field(default_factory=dict)
+    """Role → tokens and requests of the last invocation."""

@@ -1,0 +1,292 @@
+"""Running an eval: plan items, run the unfinished ones concurrently, log each at once, aggregate, report."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import platform
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from personae import __version__
+from personae.backends import Backend, BackendError
+from personae.evals._context import EvalContext
+from personae.evals._errors import EvalError, EvalSpecError
+from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, read_samples
+from personae.evals._spec import EvalSpec
+from personae.evals._task import Item, Task, build_task
+from personae.interop import read_file
+from personae.persona import Persona, load_persona
+from personae.session import ScoringModels
+
+log = logging.getLogger(__name__)
+
+SAMPLES = "samples.jsonl"
+RESULTS = "results.json"
+REPORT = "report.html"
+RUN = "run.json"
+_PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def load_personas(spec: EvalSpec) -> dict[str, Persona]:
+    """Personas named by the spec (files, folders, benchmark JSONL), keyed by a unique id."""
+    found: list[Persona] = []
+    for i, entry in enumerate(spec.personas):
+        path = spec.resolve(entry)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in _PERSONA_SUFFIXES)
+            if not files:
+                raise EvalSpecError(path, "folder holds no persona files (.yaml, .yml, .json)", field=f"personas[{i}]")
+            found += [load_persona(p) for p in files]
+        elif path.suffix.lower() == ".jsonl":
+            found += read_file(path).personas[: spec.persona_limit]
+        elif path.exists():
+            found.append(load_persona(path))
+        else:
+            raise EvalSpecError(path, "no such file or folder", field=f"personas[{i}]")
+    personas: dict[str, Persona] = {}
+    for persona in found:
+        pid, n = persona.slug, 2
+        while pid in personas:
+            pid, n = f"{persona.slug}-{n}", n + 1
+        personas[pid] = persona
+    return personas
+
+
+def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona]) -> list[Item]:
+    """Every item of every task, ids checked for uniqueness."""
+    items = [item for task in tasks for item in task.plan(personas)]
+    ids = [i.id for i in items]
+    if len(set(ids)) != len(ids):
+        raise EvalError("two items share an id; task plans must give unique ids")
+    return items
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    out = {"personae": __version__, "python": platform.python_version()}
+    for pkg in ("pydantic", "numpy", "onnxruntime", "openai", "llama-cpp-python"):
+        with contextlib.suppress(PackageNotFoundError):
+            out[pkg] = version(pkg)
+    return out
+
+
+def _failed(item: Item, reason: str, started: float) -> EvalSample:
+    return EvalSample(
+        id=item.id,
+        task=item.task,
+        persona=item.persona,
+        status="failed",
+        failure=reason,
+        data=item.data,
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
+    """Run one item; any error becomes a failed sample with its reason, never an aborted run."""
+    started = time.perf_counter()
+    try:
+        sample = await task.run(item, ctx)
+    except BackendError as exc:
+        return _failed(item, f"backend: {exc}", started)
+    except Exception as exc:
+        log.warning(
+            "item %s failed: %s: %s", item.id, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG)
+        )
+        return _failed(item, f"error: {type(exc).__name__}: {exc}", started)
+    sample.seconds = time.perf_counter() - started
+    return sample
+
+
+def usage_by_backend(ctx: EvalContext) -> dict[str, RoleUsage]:
+    """Tokens and requests per backend, keyed by the roles sharing it (e.g. `generator+user+judge0`)."""
+    shared: dict[int, list[str]] = {}
+    backends: dict[int, Backend] = {}
+    for role, backend in ctx.roles().items():
+        shared.setdefault(id(backend), []).append(role)
+        backends[id(backend)] = backend
+    return {
+        "+".join(roles): RoleUsage(
+            address=backends[key].address,
+            requests=backends[key].requests,
+            prompt_tokens=backends[key].usage.prompt_tokens,
+            completion_tokens=backends[key].usage.completion_tokens,
+        )
+        for key, roles in shared.items()
+    }
+
+
+class EvalRun:
+    """One eval in one output folder: `await EvalRun(spec, out).run()` (or `resume=True` to continue)."""
+
+    def __init__(
+        self,
+        spec: EvalSpec,
+        out_dir: Path | str,
+        resume: bool = False,
+        backends: Mapping[str, Backend] | None = None,
+        models: ScoringModels | None = None,
+        progress: bool = True,
+        report: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.out = Path(out_dir)
+        self.resume = resume
+        self.backends = backends
+        self.models = models
+        self.progress = progress
+        self.write_report = report
+        self.tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
+        self.personas = load_personas(spec)
+        self.items = plan_items(self.tasks, self.personas)
+        self._remote_usage: dict[str, RoleUsage] = {}
+        if spec.executor == "ray" and backends:
+            raise EvalError("ready-made backends cannot be sent to Ray workers; use executor 'asyncio'")
+
+    def _prepare(self) -> float:
+        """Create or check the folder; returns when the eval first started."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        run_file, samples = self.out / RUN, self.out / SAMPLES
+        # How items are run (executor, concurrency) may change between invocations; what they are may not.
+        identity = self.spec.model_dump(mode="json", exclude={"executor", "ray_address", "concurrency"})
+        if run_file.exists() or samples.exists():
+            if not self.resume:
+                raise EvalError(f"{self.out} already holds an eval; pass --resume to continue it or use a new folder")
+            try:
+                previous = json.loads(run_file.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError):
+                previous = {}
+            if previous.get("spec") not in (None, identity):
+                raise EvalError(f"{self.out} holds an eval of a different spec; resume it with the same spec")
+            return float(previous.get("started_at", time.time()))
+        started = time.time()
+        run_file.write_text(json.dumps({"spec": identity, "started_at": started}, indent=2), encoding="utf-8")
+        return started
+
+    async def run(self) -> EvalResults:
+        """Run unfinished items, then write results.json and report.html."""
+        started_at = self._prepare()
+        t0 = time.perf_counter()
+        done = {s.id for s in read_samples(self.out / SAMPLES)}
+        pending = [i for i in self.items if i.id not in done]
+        ctx = EvalContext(self.spec, self.personas, self.out, backends=self.backends, models=self.models)
+        by_name = {t.name: t for t in self.tasks}
+        writer = SampleWriter(self.out / SAMPLES)
+        gate = asyncio.Semaphore(self.spec.concurrency)
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not self.progress,
+        )
+        bars = {
+            t.name: progress.add_task(
+                t.name,
+                total=sum(1 for i in self.items if i.task == t.name),
+                completed=sum(1 for i in self.items if i.task == t.name and i.id in done),
+            )
+            for t in self.tasks
+        }
+
+        executor = None
+        if self.spec.executor == "ray":
+            from personae.evals._ray import RayExecutor
+
+            executor = RayExecutor(self.spec)
+
+        async def one(item: Item) -> None:
+            async with gate:
+                if executor is None:
+                    sample = await _run_item(by_name[item.task], item, ctx)
+                else:
+                    sample, usage = await executor.run(item)
+                    self._add_remote_usage(usage)
+            await writer.write_async(sample)
+            progress.advance(bars[item.task])
+
+        try:
+            with progress:
+                await asyncio.gather(*(one(i) for i in pending))
+        finally:
+            writer.close()
+            await ctx.aclose()
+        results = self.results(started_at, time.perf_counter() - t0, ctx)
+        (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
+        if self.write_report:
+            from personae.evals._report import write_report
+
+            write_report(self.out)
+        return results
+
+    def _add_remote_usage(self, usage: Mapping[str, Mapping[str, Any]]) -> None:
+        for key, u in usage.items():
+            total = self._remote_usage.setdefault(key, RoleUsage(address=str(u["address"])))
+            total.requests += int(u["requests"])
+            total.prompt_tokens += int(u["prompt_tokens"])
+            total.completion_tokens += int(u["completion_tokens"])
+
+    def results(self, started_at: float, seconds: float, ctx: EvalContext | None = None) -> EvalResults:
+        """Aggregate samples.jsonl into results (failures counted, never averaged)."""
+        samples = read_samples(self.out / SAMPLES)
+        planned = {i.id for i in self.items}
+        samples = [s for s in samples if s.id in planned]
+        tasks = {t.name: t.summarize([s for s in samples if s.task == t.name], self.personas) for t in self.tasks}
+        pg = tasks.get("persona-gym")
+        usage = usage_by_backend(ctx) if ctx is not None else {}
+        for key, remote in self._remote_usage.items():
+            usage[key] = remote
+        return EvalResults(
+            name=self.spec.name,
+            spec=self.spec.model_dump(mode="json"),
+            versions=_versions(),
+            git_revision=_git_revision(),
+            started_at=started_at,
+            finished_at=time.time(),
+            seconds=seconds,
+            items=len(self.items),
+            finished=len(samples),
+            failed=sum(1 for s in samples if s.status == "failed"),
+            tasks=tasks,
+            persona_scores=dict(pg.extra.get("persona_scores", {})) if pg else {},
+            persona_names={pid: p.name for pid, p in self.personas.items()},
+            usage=usage,
+        )
+
+
+async def run_eval(
+    spec: EvalSpec,
+    out_dir: Path | str,
+    resume: bool = False,
+    backends: Mapping[str, Backend] | None = None,
+    models: ScoringModels | None = None,
+    progress: bool = False,
+) -> EvalResults:
+    """Run (or resume) an eval into `out_dir`: samples.jsonl, results.json and report.html.
+
+    `backends` binds roles to ready-made backends (`agent`, `judge0`, `judge1`, `user`, `generator`), e.g. in tests.
+    """
+    return await EvalRun(spec, out_dir, resume=resume, backends=backends, models=models, progress=progress).run()
