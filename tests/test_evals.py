@@ -126,6 +126,9 @@ async def test_run_writes_every_item_once_and_refuses_to_overwrite(tmp_path: Pat
     assert results.items == 3 * (5 + 3 + 1 + 2)
     assert set(results.persona_scores) == {"ada-quint", "brother-anselm", "captain-iris-vega"}
     assert all(v is not None and 1 <= v <= 5 for v in results.persona_scores.values())
+    for task in ("persona-gym", "faithfulness", "multi-turn"):  # the OOC rate of the agent's replies, per persona too
+        assert 0.0 <= results.tasks[task].metrics["ooc"].mean <= 1.0
+        assert set(results.tasks[task].personas["ada-quint"]) >= {"ooc"}
     drift = results.tasks["multi-turn"].extra["drift"]["ada-quint"]["apc_normalized"]
     assert len(drift) == 3
     assert all(v is not None for v in drift)

@@ -53,8 +53,9 @@ def scratch_store(path: Path) -> SessionStore:
 
 def scoring_models(spec: EvalSpec) -> ScoringModels:
     """The NLI model and embedder bound by the spec's roles."""
-    embedder = FakeEmbedder() if spec.roles.embedder == "fake" else None
-    return ScoringModels(nli=get_nli(spec.roles.nli), embedder=embedder)
+    if spec.roles.embedder == "fake":  # the OOC classifier needs the real embedder; patterns alone then
+        return ScoringModels(nli=get_nli(spec.roles.nli), embedder=FakeEmbedder(), ooc_classifier=False)
+    return ScoringModels(nli=get_nli(spec.roles.nli))
 
 
 class EvalContext:

@@ -14,7 +14,7 @@ from personae.evals._log import EvalResults, EvalSample, TaskResult, read_sample
 from personae.evals._stats import Stat
 from personae.evals._svg import Bar, bar_chart, line_chart, radar_chart
 
-_UNCHARTED = frozenset({"apc", "rating"})
+_UNCHARTED = frozenset({"apc", "rating", "ooc"})
 """Metrics left out of charts: on another scale than the task's other metrics (they stay in the tables)."""
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 _CSS = """

@@ -67,9 +67,10 @@ class Task(ABC):
         """Run one item; raise `BackendError` or `JudgeParseError` to have it recorded as failed."""
 
     def metric_names(self, samples: Sequence[EvalSample]) -> list[str]:
-        """Metrics to aggregate: the declared ones, else every score key seen."""
+        """Metrics to aggregate: the declared ones (plus the OOC rate where the detector ran), else every score key."""
         if self.metrics:
-            return list(self.metrics)
+            ooc = ["ooc"] if "ooc" not in self.metrics and any("ooc" in s.scores for s in samples) else []
+            return [*self.metrics, *ooc]
         return sorted({k for s in samples for k in s.scores})
 
     def summarize(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> TaskResult:

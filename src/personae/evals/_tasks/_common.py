@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 
 from personae.guard import Candidate
 from personae.store import TurnRecord
@@ -25,3 +26,9 @@ def shown(turn: TurnRecord) -> Candidate:
     if candidate is None:
         raise RuntimeError("the runtime returned a turn without a reply")
     return candidate
+
+
+def ooc_scores(candidates: Sequence[Candidate]) -> dict[str, float]:
+    """`ooc`: the share of the agent's shown replies that the OOC detector judged out of character (if it ran)."""
+    judged = [c.out_of_character for c in candidates if c.ooc is not None]
+    return {"ooc": sum(judged) / len(judged)} if judged else {}

@@ -11,7 +11,7 @@ from personae.evals._context import EvalContext
 from personae.evals._log import EvalSample
 from personae.evals._prompts import probe_request
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, shown
+from personae.evals._tasks._common import item_seed, ooc_scores, shown
 from personae.persona import Persona
 
 
@@ -76,6 +76,7 @@ class FaithfulnessTask(Task):
                 "apc_normalized": result.apc_normalized,
                 "apc": result.apc,
                 "contradiction": 1.0 if result.violations else 0.0,
+                **ooc_scores([candidate]),
             },
             transcript=[{"role": "user", "content": probe}, {"role": "assistant", "content": candidate.text}],
             data={

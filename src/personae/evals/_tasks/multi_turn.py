@@ -11,7 +11,7 @@ from personae.evals._context import EvalContext
 from personae.evals._log import EvalSample
 from personae.evals._prompts import USER_GOALS, user_request
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, shown
+from personae.evals._tasks._common import item_seed, ooc_scores, shown
 from personae.persona import Persona
 
 
@@ -69,10 +69,12 @@ class MultiTurnTask(Task):
         said: list[tuple[str, str]] = []
         transcript: list[dict[str, str]] = []
         per_turn: list[dict[str, Any]] = []
+        replies = []
         for t in range(params.turns):
             system, prompt = user_request(persona, item.data["goal"], said)
             message = (await ctx.ask(ctx.user, ctx.spec.user, system, prompt, seed + t)).strip() or "Go on."
             candidate = shown(await chat.send(message))
+            replies.append(candidate)
             result = candidate.result or (scorer.score(message, candidate.text) if scorer else None)
             said += [("User", message), (persona.name, candidate.text)]
             transcript += [{"role": "user", "content": message}, {"role": "assistant", "content": candidate.text}]
@@ -88,6 +90,7 @@ class MultiTurnTask(Task):
         scores = {
             "contradiction": _mean([1.0 if p["violations"] else 0.0 for p in per_turn]),
             "self_contradiction": _mean([1.0 if p["contradictions"] else 0.0 for p in per_turn]),
+            **ooc_scores(replies),
         }
         if apcs:
             scores["apc_normalized"] = _mean(apcs)

@@ -16,7 +16,7 @@ from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, shown, slug
+from personae.evals._tasks._common import item_seed, ooc_scores, shown, slug
 from personae.persona import Persona
 
 PG_TASKS: tuple[str, ...] = tuple(PG_CRITERIA)
@@ -156,6 +156,7 @@ class PersonaGymTask(Task):
             sample.status, sample.failure = "failed", judge_failure(sample.judgements)
         else:
             sample.scores[slug(task)] = score
+            sample.scores.update(ooc_scores([shown(turn)]))
         return sample
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
 from personae.evals._stats import bootstrap_mean
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, shown
+from personae.evals._tasks._common import item_seed, ooc_scores, shown
 from personae.persona import Persona
 
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
@@ -92,7 +92,8 @@ class PsychometricTask(Task):
         persona = ctx.personas[item.persona]
         seed = item_seed(self.seed, item.id)
         question = item.data["question"]
-        answer = shown(await ctx.chat(item.persona, seed).send(question)).text
+        reply = shown(await ctx.chat(item.persona, seed).send(question))
+        answer = reply.text
         records = await ctx.judge(
             *bfi_request(persona, item.data["statement"], question, answer), seed=seed, read=parse_score
         )
@@ -110,6 +111,7 @@ class PsychometricTask(Task):
             sample.status, sample.failure = "failed", judge_failure(records)
         else:
             sample.scores["rating"] = 6.0 - rating if item.data["reverse"] else rating
+            sample.scores.update(ooc_scores([reply]))
         return sample
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
