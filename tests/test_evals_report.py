@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-import pytest
-
+from helpers.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from helpers.evals import BFI, mock_spec, needs_bfi
 from personae.evals import compare_runs, run_eval
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install -y chromium)"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None, reason="playwright is not installed (pip install playwright)"
-    ),
-]
+pytestmark = needs_chromium
 
 
 @needs_bfi

@@ -10,26 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from helpers.browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.server import running
 from personae.backends import GenerateConfig, Message, get_backend
 from personae.server import ServerConfig, Service, create_app
 from personae.store import AccessStore, SessionStore
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium; .ci/run does)"
-)
+pytestmark = needs_chromium
 
 DROP_FILE = """([b64, name]) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

@@ -263,15 +263,7 @@ def generate_ooc(
             continue
         first = rng.choice(firsts)
         char = rng.choice([f"{first} {rng.choice(lasts)}", f"{rng.choice(TITLES)} {first}", first])
-        slots = {
-            "first": first if not char.startswith(TITLES) else char,
-            "char": char,
-            "user": rng.choice(USERS),
-            "thing": rng.choice(THINGS),
-            "topic": rng.choice(TOPICS),
-            "task": rng.choice(TASKS),
-            "job": rng.choice(JOBS),
-        }
+        slots = _slots(rng, first if not char.startswith(TITLES) else char, char)
         base = replies[i % len(replies)]
         parts = [s for s in base["hypothesis"].split(". ") if s][: rng.randint(1, 3)]
         sentences = [p if p.endswith((".", "!", "?")) else p + "." for p in parts]
@@ -299,11 +291,10 @@ def generate_ooc(
     return out
 
 
-def _real_record(rng: random.Random, real: Sequence[tuple[str, str]], i: int, ooc_share: float) -> dict[str, str]:
-    char, text = real[rng.randrange(len(real))]
-    parts = char.split()
-    slots = {
-        "first": parts[0],
+def _slots(rng: random.Random, first: str, char: str) -> dict[str, str]:
+    """Template slots: the names, then random fillers (drawn in a fixed order, so generation is reproducible)."""
+    return {
+        "first": first,
         "char": char,
         "user": rng.choice(USERS),
         "thing": rng.choice(THINGS),
@@ -311,6 +302,11 @@ def _real_record(rng: random.Random, real: Sequence[tuple[str, str]], i: int, oo
         "task": rng.choice(TASKS),
         "job": rng.choice(JOBS),
     }
+
+
+def _real_record(rng: random.Random, real: Sequence[tuple[str, str]], i: int, ooc_share: float) -> dict[str, str]:
+    char, text = real[rng.randrange(len(real))]
+    slots = _slots(rng, char.split()[0], char)
     label = IN_CHARACTER
     if rng.random() < ooc_share:
         label = REASONS[i % len(REASONS)]
