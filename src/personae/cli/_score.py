@@ -97,12 +97,7 @@ def score(
 
 
 def _with_ooc(result: APCResult, verdict: OOCResult) -> dict[str, Any]:
-    return {**result.to_json(), "ooc": ooc_json(verdict)}
-
-
-def ooc_json(verdict: OOCResult) -> dict[str, Any]:
-    """The CLI's JSON shape of an OOC verdict: `ooc`, `ooc_probability`, `reasons`, `signals`."""
-    return verdict.model_dump(mode="json")
+    return {**result.to_json(), "ooc": verdict.model_dump(mode="json")}
 
 
 def render_ooc(verdict: OOCResult, console: Console) -> None:

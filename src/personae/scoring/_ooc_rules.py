@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from personae.persona import Persona
 
@@ -137,7 +137,6 @@ class Cues:
     """Whether the character is itself an AI, robot or similar (then saying so is in character)."""
     era: int | None = None
     """The latest year the persona mentions, if any: the character's present."""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, persona: Persona, user: str = "User") -> Cues:

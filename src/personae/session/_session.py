@@ -23,6 +23,7 @@ from personae.scoring import (
     Embedder,
     HistoryChecker,
     NLIModel,
+    OnnxEmbedder,
     OOCClassifier,
     OOCDetector,
     OOCResult,
@@ -30,7 +31,6 @@ from personae.scoring import (
     StatementScore,
     get_nli,
 )
-from personae.scoring._relevance import OnnxEmbedder
 from personae.store import SessionRecord, SessionStore, TurnRecord
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from ._core import held_out
@@ -331,5 +331,3 @@ QUERIES = (
     "What do you think of computers?",
     "Got any plans tonight?",
 )
-
-Normaliser = Callable[[str, str, str], str]
