@@ -26,16 +26,14 @@ def main(path: Path) -> dict[str, object]:
     classifier = OOCClassifier.load()
     verdicts: dict[str, list[bool]] = {"detector": [], "with_classifier": [], "classifier": []}
     for r in records:
-        persona = Persona.model_validate(r["persona"])
-        full = OOCDetector(persona, r["user"], classifier=classifier).detect(r["query"], r["reply"])
-        both = OOCDetector(persona, r["user"], classifier=classifier, classifier_decides=True)
+        detector = OOCDetector(Persona.model_validate(r["persona"]), r["user"], classifier=classifier)
+        full = detector.detect(r["query"], r["reply"])
+        # With `classifier_decides`, the classifier's probability joins the patterns' at the same threshold.
+        classifier_says = (full.classifier_probability or 0.0) > detector.threshold
         verdicts["detector"].append(full.ooc)
-        verdicts["with_classifier"].append(both.detect(r["query"], r["reply"]).ooc)
-        verdicts["classifier"].append((full.classifier_probability or 0.0) > 0.5)
+        verdicts["with_classifier"].append(full.ooc or classifier_says)
+        verdicts["classifier"].append(classifier_says)
     gold = [bool(r["ooc"]) for r in records]
-
-    def accuracy(pred: list[bool]) -> float:
-        return sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold)
 
     recall: Counter[str] = Counter()
     total: Counter[str] = Counter()
@@ -45,7 +43,7 @@ def main(path: Path) -> dict[str, object]:
             recall[r["reason"]] += pred
     by_source = {
         source: round(
-            accuracy_sub(
+            accuracy(
                 [p for p, r in zip(verdicts["detector"], records, strict=True) if r["source"] == source],
                 [bool(r["ooc"]) for r in records if r["source"] == source],
             ),
@@ -53,14 +51,14 @@ def main(path: Path) -> dict[str, object]:
         )
         for source in sorted({r["source"] for r in records})
     }
-    detector_acc = accuracy(verdicts["detector"])
+    detector_acc = accuracy(verdicts["detector"], gold)
     return {
         "bench": "ooc_quality",
         "examples": len(records),
         "ooc_share": round(sum(gold) / len(gold), 3),
         "accuracy": round(detector_acc, 4),
-        "accuracy_patterns_plus_classifier": round(accuracy(verdicts["with_classifier"]), 4),
-        "accuracy_classifier_only": round(accuracy(verdicts["classifier"]), 4),
+        "accuracy_patterns_plus_classifier": round(accuracy(verdicts["with_classifier"], gold), 4),
+        "accuracy_classifier_only": round(accuracy(verdicts["classifier"], gold), 4),
         "accuracy_by_source": by_source,
         "false_positives": sum(p and not g for p, g in zip(verdicts["detector"], gold, strict=True)),
         "false_negatives": sum(g and not p for p, g in zip(verdicts["detector"], gold, strict=True)),
@@ -70,7 +68,7 @@ def main(path: Path) -> dict[str, object]:
     }
 
 
-def accuracy_sub(pred: list[bool], gold: list[bool]) -> float:
+def accuracy(pred: list[bool], gold: list[bool]) -> float:
     """Share of agreeing labels."""
     return sum(p == g for p, g in zip(pred, gold, strict=True)) / max(1, len(gold))
 

@@ -73,14 +73,12 @@ def train_ooc(
     probs = classifier.predict(_texts(dev))
     clf_ooc = [bool(1 - p[0] > 0.5) for p in probs]
     reason_acc = float(np.mean([probs[i].argmax() == y_dev[i] for i in range(len(dev))]))
-    combined = []
+    combined, rules_only = [], []
     for r in dev:
         detector = OOCDetector(Persona(name=r["char"]), r["user"], classifier=classifier, classifier_decides=True)
-        combined.append(detector.detect(r["query"], r["reply"]).ooc)
-    rules_only = []
-    for r in dev:
-        detector = OOCDetector(Persona(name=r["char"]), r["user"], classifier=False)
-        rules_only.append(detector.detect(r["query"], r["reply"]).ooc)
+        result = detector.detect(r["query"], r["reply"])
+        combined.append(result.ooc)
+        rules_only.append(any(s.source == "rule" for s in result.signals))
     metrics: dict[str, object] = {
         "dev_accuracy_classifier": round(_binary_accuracy(clf_ooc, dev), 4),
         "dev_accuracy_rules": round(_binary_accuracy(rules_only, dev), 4),
