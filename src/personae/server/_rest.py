@@ -115,8 +115,7 @@ def _event(name: str, data: Any) -> str:
 async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> StreamingResponse:
     """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
     chat = service.session(key, session_id)
-    owner = service.owner(session_id)
-    persona_id = owner.persona_id if owner else chat.persona.slug
+    persona_id = service.persona_id(chat)
 
     async def events() -> AsyncIterator[str]:
         try:
@@ -140,10 +139,9 @@ async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
     chat = service.session(key, session_id)
     if not chat.turns:
         raise HTTPException(409, "session has no turn to swipe yet")
-    owner = service.owner(session_id)
     async with service.lock(chat.id):
         chat.swipe()
-        service.record_conversation(chat, owner.persona_id if owner else chat.persona.slug)
+        service.record_conversation(chat, service.persona_id(chat))
     return turn_view(chat.turns[-1])
 
 
@@ -153,11 +151,10 @@ async def regenerate(session_id: str, service: ServiceDep, key: KeyDep) -> TurnV
     chat = service.session(key, session_id)
     if not chat.turns:
         raise HTTPException(409, "session has no turn to regenerate yet")
-    owner = service.owner(session_id)
     async with service.lock(chat.id):
         async for item in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
             if isinstance(item, TurnOutcome):
-                service.record_conversation(chat, owner.persona_id if owner else chat.persona.slug)
+                service.record_conversation(chat, service.persona_id(chat))
     return turn_view(chat.turns[-1])
 
 

@@ -439,6 +439,11 @@ class Service:
             owner = self.access.owner(session_id)
         return owner
 
+    def persona_id(self, chat: ChatSession) -> str:
+        """The persona (model) id a session was started for; its persona's slug when it has no owner row."""
+        owner = self.owner(chat.id)
+        return owner.persona_id if owner else chat.persona.slug
+
     def session(self, key: ApiKey, session_id: str) -> ChatSession:
         """An owned session (from memory, else resumed from the database), or NotFoundError."""
         owner = self.owner(session_id)
@@ -455,10 +460,9 @@ class Service:
     def view(self, key: ApiKey, session_id: str) -> SessionView:
         """A session with turns, swipes and scores."""
         chat = self.session(key, session_id)
-        owner = self.owner(session_id)
         return SessionView(
             id=chat.id,
-            persona_id=owner.persona_id if owner else chat.persona.slug,
+            persona_id=self.persona_id(chat),
             persona_name=chat.persona.name,
             user_name=chat.user_name,
             guard=chat.guard.policy,

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
-from personae.store._schema import ApiKeyRow, ServerPersonaRow, SessionOwnerRow, SessionRow, TurnRow
+from personae.store._schema import ApiKeyRow, ServerPersonaRow, SessionOwnerRow, SessionRow
 from personae.store._store import SessionStore, SessionSummary
 
 KEY_PREFIX = "pk-"
@@ -135,22 +135,11 @@ class AccessStore:
 
     def list_sessions(self, key_id: str) -> list[SessionSummary]:
         """The key's sessions, most recently updated first."""
-        with self._sessions() as db:
-            counts = select(TurnRow.session_id, func.count(TurnRow.id).label("n")).group_by(TurnRow.session_id)
-            sub = counts.subquery()
-            rows = db.execute(
-                select(SessionRow, sub.c.n)
-                .join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id)
-                .outerjoin(sub, sub.c.session_id == SessionRow.id)
-                .where(SessionOwnerRow.key_id == key_id)
-                .order_by(SessionRow.updated_at.desc())
-            ).all()
-            return [
-                SessionSummary(
-                    id=s.id, persona_name=s.persona_name, user_name=s.user_name, turns=n or 0, updated_at=s.updated_at
-                )
-                for s, n in rows
-            ]
+        return self.store.list_sessions(
+            lambda query: query.join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id).where(
+                SessionOwnerRow.key_id == key_id
+            )
+        )
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session with its turns, swipes, memories and ownership."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, Select, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -224,16 +225,15 @@ class SessionStore:
                 ],
             )
 
-    def list_sessions(self) -> list[SessionSummary]:
-        """All sessions, most recently updated first."""
+    def list_sessions(self, narrow: Callable[[Select[Any]], Select[Any]] | None = None) -> list[SessionSummary]:
+        """All sessions, most recently updated first; `narrow` may add joins and filters (e.g. one key's sessions)."""
         with self._sessions() as db:
             counts = select(TurnRow.session_id, func.count(TurnRow.id).label("n")).group_by(TurnRow.session_id)
             sub = counts.subquery()
-            rows = db.execute(
-                select(SessionRow, sub.c.n)
-                .outerjoin(sub, sub.c.session_id == SessionRow.id)
-                .order_by(SessionRow.updated_at.desc())
-            ).all()
+            query = select(SessionRow, sub.c.n).outerjoin(sub, sub.c.session_id == SessionRow.id)
+            if narrow is not None:
+                query = narrow(query)
+            rows = db.execute(query.order_by(SessionRow.updated_at.desc())).all()
             return [
                 SessionSummary(
                     id=s.id, persona_name=s.persona_name, user_name=s.user_name, turns=n or 0, updated_at=s.updated_at
