@@ -1,1 +1,1 @@
-"""Internal helpers shared by several capabilities (paths, hashing)."""
+"""Internal helpers shared by several capabilities (paths, hashing, located input errors)."""

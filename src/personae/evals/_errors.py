@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from personae._util.errors import LocatedError
 
 
 class EvalError(Exception):
     """Base class for evaluation problems reported to users."""
 
 
-class EvalSpecError(EvalError):
+class EvalSpecError(LocatedError, EvalError):
     """An eval spec (or a file it names) is malformed: the message names the file and the field."""
-
-    def __init__(self, path: Path | str | None, reason: str, field: str | None = None) -> None:
-        self.path = str(path) if path is not None else None
-        self.field = field
-        self.reason = reason
-        where = f"{self.path}: " if self.path else ""
-        at = f"{field}: " if field else ""
-        super().__init__(f"{where}{at}{reason}")
 
 
 class JudgeParseError(EvalError):
