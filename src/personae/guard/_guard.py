@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from personae.backends import Backend, GenerateConfig, Message
 from personae.guard._types import Candidate, GuardPolicy, Judgement
@@ -25,6 +26,14 @@ OOC_ADVICE = {
     "era_break": "it mentioned things your time cannot know, or a knowledge cutoff",
 }
 """How the corrective instruction names each out-of-character reason."""
+
+
+class _Round(NamedTuple):
+    """One sampling round: its scored candidates and where the time went."""
+
+    candidates: list[Candidate]
+    seconds_generating: float
+    seconds_scoring: float
 
 
 def corrective_instruction(candidate: Candidate) -> str:
@@ -107,19 +116,16 @@ class Guard:
         earlier_replies: Sequence[str],
         round_no: int,
         first_index: int,
-        timing: list[float],
-    ) -> list[Candidate]:
+    ) -> _Round:
         started = time.perf_counter()
         output = await backend.generate(list(messages), config.model_copy(update={"n": self.n}))
-        timing[0] += time.perf_counter() - started
-        texts = [c.text.strip() for c in output.choices]
-        started = time.perf_counter()
-        scored = await self.score(query, texts, earlier_replies)
-        timing[1] += time.perf_counter() - started
-        return [
+        generated = time.perf_counter()
+        scored = await self.score(query, [c.text.strip() for c in output.choices], earlier_replies)
+        candidates = [
             c.model_copy(update={"index": first_index + i, "round": round_no, "finish_reason": choice.finish_reason})
             for i, (c, choice) in enumerate(zip(scored, output.choices, strict=True))
         ]
+        return _Round(candidates, generated - started, time.perf_counter() - generated)
 
     async def run(
         self,
@@ -132,28 +138,20 @@ class Guard:
         first_index: int = 0,
     ) -> Judgement:
         """Generate under the policy and return every candidate with the chosen one."""
-        timing = [0.0, 0.0]
-        candidates = await self._round(backend, messages, config, query, earlier_replies, round_no, first_index, timing)
-        best = min(candidates, key=Candidate.rank_key)
+        rounds = [await self._round(backend, messages, config, query, earlier_replies, round_no, first_index)]
+        best = min(rounds[0].candidates, key=Candidate.rank_key)
         instruction = None
         if self.policy == "threshold" and (best.problems or best.out_of_character):
             instruction = corrective_instruction(best)
-            candidates += await self._round(
-                backend,
-                _with_instruction(messages, instruction),
-                config,
-                query,
-                earlier_replies,
-                round_no + 1,
-                first_index + len(candidates),
-                timing,
-            )
-        chosen = min(range(len(candidates)), key=lambda i: candidates[i].rank_key())
+            corrective = _with_instruction(messages, instruction)
+            first = first_index + len(rounds[0].candidates)
+            rounds.append(await self._round(backend, corrective, config, query, earlier_replies, round_no + 1, first))
+        candidates = [c for r in rounds for c in r.candidates]
         return Judgement(
             policy=self.policy,
             candidates=candidates,
-            chosen=chosen,
+            chosen=min(range(len(candidates)), key=lambda i: candidates[i].rank_key()),
             corrective_instruction=instruction,
-            seconds_generating=timing[0],
-            seconds_scoring=timing[1],
+            seconds_generating=sum(r.seconds_generating for r in rounds),
+            seconds_scoring=sum(r.seconds_scoring for r in rounds),
         )
