@@ -39,10 +39,6 @@ class MemorySettings(BaseModel):
     """Length bound of a summary."""
 
 
-def _format(exchanges: Sequence[Exchange], char: str, user: str) -> str:
-    return "\n".join(f"{user}: {e.user}\n{char}: {e.reply}" for e in exchanges)
-
-
 class LongTermMemory:
     """Builds the memory context of a prompt and keeps the rolling summary up to date."""
 
@@ -76,9 +72,9 @@ class LongTermMemory:
     async def summarize(self, backend: Backend, pending: Sequence[Exchange], summary: MemoryItem | None) -> MemoryItem:
         """Ask the backend for a new rolling summary covering the old one plus `pending`."""
         previous = f"Summary so far:\n{summary.content}\n\n" if summary else ""
+        new_part = "\n".join(e.transcript(self.char, self.user) for e in pending)
         prompt = (
-            f"{previous}New part of the conversation between {self.user} and {self.char}:\n"
-            f"{_format(pending, self.char, self.user)}\n\n"
+            f"{previous}New part of the conversation between {self.user} and {self.char}:\n{new_part}\n\n"
             f"Write an updated summary in at most four sentences, in the third person, keeping names, facts, "
             f"promises and feelings that {self.char} should remember. Reply with the summary only."
         )

@@ -101,6 +101,10 @@ class Exchange(BaseModel):
     reply: str
     """The character's shown reply."""
 
+    def transcript(self, char: str, user: str) -> str:
+        """The exchange as two speaker-labelled lines."""
+        return f"{user}: {self.user}\n{char}: {self.reply}"
+
 
 class MemoryContext(BaseModel):
     """What long-term memory offers for this prompt."""
@@ -181,7 +185,7 @@ class PromptAssembler:
         recent = list(history[-cfg.recent_turns :]) if cfg.recent_turns else []
         turn_parts: dict[int, PromptPart] = {}
         for exchange in reversed(recent[-2:]):
-            turn_parts[exchange.index] = offer("turn", f"{user}: {exchange.user}\n{persona.name}: {exchange.reply}")
+            turn_parts[exchange.index] = offer("turn", exchange.transcript(persona.name, user))
 
         statement_parts = [
             offer("statement", self._x(s), None if p is None else f"relevance {p:.2f}")
@@ -200,12 +204,12 @@ class PromptAssembler:
         summary_part = offer("summary", memory.summary, "rolling summary") if memory.summary else None
         in_window = {e.index for e in recent}
         event_parts = [
-            offer("event", f"{user}: {e.user}\n{persona.name}: {e.reply}", f"turn {e.index}, similarity {sim:.2f}")
+            offer("event", e.transcript(persona.name, user), f"turn {e.index}, similarity {sim:.2f}")
             for e, sim in memory.events[: cfg.memory_events]
             if e.index not in in_window
         ]
         for exchange in reversed(recent[:-2]):
-            turn_parts[exchange.index] = offer("turn", f"{user}: {exchange.user}\n{persona.name}: {exchange.reply}")
+            turn_parts[exchange.index] = offer("turn", exchange.transcript(persona.name, user))
         example_parts = [
             offer("example", self._x(example_block(persona, d, user))) for d in persona.example_dialogues[:2]
         ]
