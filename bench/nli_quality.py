@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -23,6 +24,15 @@ from personae.scoring._training.snli import load_snli
 GOALS = {"snli_heldout": 0.80, "alice_nli": 0.65, "alice_relevance": 0.80, "clear_cut_persona": 0.80}
 CLEAR_CUT = Path(__file__).parent / "data" / "persona_clear_cut.jsonl"
 """60 hand-written clear-cut persona pairs (never trained on), a stand-in for the reviewer's own set."""
+
+
+def character_names(path: Path) -> dict[str, list[str]]:
+    """Each character's full name from the `Name:` line of its profile passage, as an import would set it."""
+    names: dict[str, list[str]] = {}
+    for record in json.loads(path.read_text()):
+        match = re.search(r"^Name:\s*(.+?)\.?$", record.get("passage", ""), re.MULTILINE)
+        names[record["character"]] = [match.group(1) if match else record["character"]]
+    return names
 
 
 def main(shared: Path, model: Path | None, dev_size: int) -> dict[str, object]:
@@ -48,7 +58,11 @@ def main(shared: Path, model: Path | None, dev_size: int) -> dict[str, object]:
         figures["persona_dev"] = None
     clear_cut = [json.loads(line) for line in CLEAR_CUT.read_text().splitlines() if line.strip()]
     figures["clear_cut_persona"] = round(nli_accuracy(nli, clear_cut)["accuracy"], 4)
-    relevance = relevance_accuracy(RelevanceModel(), json.loads((shared / "apc" / "Alice.relevance.json").read_text()))
+    relevance = relevance_accuracy(
+        RelevanceModel(),
+        json.loads((shared / "apc" / "Alice.relevance.json").read_text()),
+        names=character_names(shared / "apc" / "Alice.statements.json"),
+    )
     figures["alice_relevance"] = round(relevance["accuracy"], 4)
     figures["ratios_to_goal"] = {k: round(float(figures[k]) / v, 3) for k, v in GOALS.items()}  # type: ignore[arg-type]
     figures["seconds"] = round(time.time() - started, 1)

@@ -21,6 +21,7 @@ from personae.scoring import (
     RelevanceModel,
     fit_logistic,
     get_nli,
+    mask_names,
     split_sentences,
 )
 
@@ -115,6 +116,31 @@ def test_relevance_calibration_and_logistic_fit() -> None:
     probs = model.probability(["Sam keeps a lighthouse."], ["Tell me about the lighthouse you keep", "Nice hat"])
     assert probs.shape == (2, 1)
     assert probs[0, 0] > probs[1, 0]
+
+
+def test_relevance_masks_the_character_name() -> None:
+    assert mask_names("Hey Sam Reed, is Sam's lamp lit?", ["Sam Reed"]) == "Hey, is lamp lit?"
+    assert mask_names("Samuel sails.", ["Sam"]) == "Samuel sails."  # whole words only
+    assert mask_names("Anything at all.", []) == "Anything at all."
+    model = RelevanceModel(FakeEmbedder())
+    statements = ["Sam Reed keeps a lighthouse.", "Sam Reed hates cheese."]
+    # Unmasked, the name alone makes an off-topic question look related to every statement.
+    assert model.similarity(statements, ["Sam Reed, what time is it?"]).min() > 0.3
+    masked = model.similarity(statements, ["Sam Reed, what time is it?"], ["Sam Reed"])
+    assert masked.max() == pytest.approx(0.0)
+    on_topic = model.similarity(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])[0]
+    assert on_topic[0] > on_topic[1]
+
+
+def test_apc_scorer_masks_the_persona_name_for_relevance() -> None:
+    scorer = APCScorer(SAM, nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()))
+    assert scorer.names == (SAM.name,)
+    plain = APCScorer(list(SAM.statements), nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()))
+    assert plain.names == ()
+    query = f"{SAM.name}, what time is it?"
+    masked = scorer.score(query, "It is noon.").statements
+    unmasked = plain.score(query, "It is noon.").statements
+    assert max(s.relevance for s in masked) < min(s.relevance for s in unmasked)
 
 
 def test_nli_probs_label_and_bindings() -> None:

@@ -140,7 +140,7 @@ class PromptAssembler:
         statements = self.persona.statements
         if self.relevance is None or not statements:
             return [(s, None) for s in statements]
-        probs = self.relevance.probability(statements, [user_text])[0]
+        probs = self.relevance.probability(statements, [user_text], [self.persona.name])[0]
         order = np.argsort(-probs, kind="stable")
         return [(statements[int(i)], float(probs[int(i)])) for i in order]
 

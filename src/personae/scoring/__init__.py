@@ -11,7 +11,7 @@ from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIMo
 from personae.scoring._onnx import ScoringModelError
 from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSignal
 from personae.scoring._ooc_rules import OOC_REASONS
-from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic
+from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic, mask_names
 from personae.scoring._sentences import split_sentences
 from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
 
@@ -40,5 +40,6 @@ __all__ = [
     "StatementScore",
     "fit_logistic",
     "get_nli",
+    "mask_names",
     "split_sentences",
 ]

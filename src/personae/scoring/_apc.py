@@ -15,7 +15,7 @@ import numpy as np
 from personae.persona import Persona
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
-from personae.scoring._relevance import RelevanceModel
+from personae.scoring._relevance import RelevanceModel, mask_names
 from personae.scoring._sentences import split_sentences
 from personae.scoring._types import APCResult, StatementScore
 
@@ -46,6 +46,10 @@ def _reduce(probs: FloatArray, sentences: Sequence[str], n_statements: int) -> _
     return _Reduced(entail, neutral, contra, evidence)
 
 
+def _persona_names(persona: Persona | Sequence[str]) -> tuple[str, ...]:
+    return (persona.name,) if isinstance(persona, Persona) else ()
+
+
 class APCScorer:
     """Scores replies against one persona's statements.
 
@@ -61,8 +65,11 @@ class APCScorer:
         nli: NLIModel | str | None = None,
         relevance: RelevanceModel | None = None,
         threshold: float = 0.5,
+        names: Sequence[str] | None = None,
     ) -> None:
         self.statements: list[str] = list(persona.statements if isinstance(persona, Persona) else persona)
+        self.names: tuple[str, ...] = tuple(names if names is not None else _persona_names(persona))
+        """The character's names, masked out of statements and queries for relevance."""
         if not self.statements:
             raise ValueError("APC needs at least one persona statement")
         self.nli: NLIModel = get_nli(nli) if isinstance(nli, str) else (nli or get_nli())
@@ -110,7 +117,7 @@ class APCScorer:
         chunk_size = 64
         for start in range(0, len(items), chunk_size):
             chunk = items[start : start + chunk_size]
-            relevance = self.relevance.probability(self.statements, [q for q, _ in chunk])
+            relevance = self.relevance.probability(self.statements, [q for q, _ in chunk], self.names)
             sentence_lists = [split_sentences(r) for _, r in chunk]
             pairs = [(s, sent) for sents in sentence_lists for s in self.statements for sent in sents]
             probs = self.nli.predict(pairs)
@@ -134,7 +141,11 @@ class APCScorer:
         sents = split_sentences(response)
         embedder = self.relevance.embedder
         embed = getattr(embedder, "embed_uncached", embedder.embed)
-        sims = np.asarray([float(embed([query])[0] @ embed([s])[0]) for s in self.statements], dtype=np.float32)
+        masked_query = mask_names(query, self.names)
+        sims = np.asarray(
+            [float(embed([masked_query])[0] @ embed([mask_names(s, self.names)])[0]) for s in self.statements],
+            dtype=np.float32,
+        )
         rel = self.relevance.calibrate(sims)
         if not sents:
             return self._result(query, response, rel, None)

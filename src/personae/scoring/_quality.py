@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,21 @@ def sentence_max_accuracy(nli: NLIModel, rows: Sequence[dict[str, str]]) -> dict
     return {"accuracy": correct / max(1, len(rows)), "n": len(rows)}
 
 
-def relevance_accuracy(model: RelevanceModel, rows: Sequence[dict[str, str]], threshold: float = 0.5) -> dict[str, Any]:
-    """Accuracy of P(relevant) > threshold on {statement, query, relevant: yes/no} rows."""
+def relevance_accuracy(
+    model: RelevanceModel,
+    rows: Sequence[dict[str, str]],
+    threshold: float = 0.5,
+    names: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """Accuracy of P(relevant) > threshold on {statement, query, relevant: yes/no[, character]} rows.
+
+    `names` maps a row's `character` to the names masked for it (default: the `character` value itself).
+    """
     correct = 0
     for r in rows:
-        p = float(model.probability([r["statement"]], [r["query"]])[0, 0])
+        character = r.get("character", "")
+        masked = (names or {}).get(character, [character] if character else [])
+        p = float(model.probability([r["statement"]], [r["query"]], masked)[0, 0])
         correct += int((p > threshold) == (r["relevant"] in ("yes", True, 1, "1")))
     return {"accuracy": correct / max(1, len(rows)), "n": len(rows)}
 

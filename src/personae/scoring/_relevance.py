@@ -2,6 +2,8 @@
 
 Relevance is the cosine similarity of all-MiniLM-L6-v2 embeddings mapped to a probability by a logistic
 calibration fitted on personae's own generated data (never on the Alice test set); see the model card.
+The character's name is masked out of statements and messages first: every statement names the character
+and users address it by name, so the name raises all similarities alike and says nothing about the topic.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import math
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -91,8 +94,26 @@ class FakeEmbedder:
         return out
 
 
+@lru_cache(maxsize=256)
+def _name_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = sorted({w for name in names for w in re.findall(r"[^\W\d_][\w'’-]*", name) if len(w) > 1}, key=len)
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in reversed(words))
+    return re.compile(rf"\b(?:{alternatives})(?:'s|’s)?\b")
+
+
+def mask_names(text: str, names: Sequence[str]) -> str:
+    """`text` without the words of `names` (and their possessives), so that similarity reflects the topic only."""
+    pattern = _name_pattern(tuple(names))
+    if pattern is None:
+        return text
+    spaced = re.sub(r"\s+", " ", pattern.sub(" ", text))
+    return re.sub(r" ([,.!?;:])", r"\1", spaced).strip(" ,")
+
+
 class RelevanceModel:
-    """P(relevant) = sigmoid(a · cos(statement, query) + b)."""
+    """P(relevant) = sigmoid(a · cos(statement, query) + b), names of the character masked out."""
 
     def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
         self.embedder: Embedder = embedder or OnnxEmbedder()
@@ -100,15 +121,15 @@ class RelevanceModel:
         self.a = default_a if a is None else a
         self.b = default_b if b is None else b
 
-    def similarity(self, statements: Sequence[str], queries: Sequence[str]) -> FloatArray:
-        """Cosine similarities, shape (len(queries), len(statements))."""
-        s = self.embedder.embed(statements)
-        q = self.embedder.embed(queries)
+    def similarity(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
+        """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
+        s = self.embedder.embed([mask_names(t, names) for t in statements])
+        q = self.embedder.embed([mask_names(t, names) for t in queries])
         return (q @ s.T).astype(np.float32)
 
-    def probability(self, statements: Sequence[str], queries: Sequence[str]) -> FloatArray:
-        """Relevance probabilities, shape (len(queries), len(statements))."""
-        return self.calibrate(self.similarity(statements, queries))
+    def probability(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
+        """Relevance probabilities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
+        return self.calibrate(self.similarity(statements, queries, names))
 
     def calibrate(self, sims: FloatArray) -> FloatArray:
         """Map cosine similarities to probabilities."""

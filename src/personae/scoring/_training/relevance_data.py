@@ -38,7 +38,7 @@ def _ask(rng: random.Random, fact: Fact, char: Character) -> str:
 
 
 def generate_relevance_pairs(n: int, seed: int = 0, split: str = "train") -> list[dict[str, str]]:
-    """`n` records {statement, query, relevant: yes/no}, about half relevant, deterministic for `seed`."""
+    """`n` records {statement, query, relevant: yes/no, character}, about half relevant, deterministic for `seed`."""
     rng = random.Random(f"persona-relevance:{split}:{seed}")
     pool = Pool(split)
     out: list[dict[str, str]] = []
@@ -56,14 +56,21 @@ def generate_relevance_pairs(n: int, seed: int = 0, split: str = "train") -> lis
             query = _ask(rng, target, char)
             if query in GENERIC_QUESTIONS:
                 continue
-            out.append({"statement": statement, "query": query, "relevant": "yes"})
+            out.append({"statement": statement, "query": query, "relevant": "yes", "character": char.full})
         elif rng.random() < 0.8:
             query = _ask(rng, other, char)
             if query in GENERIC_QUESTIONS:
                 continue
-            out.append({"statement": statement, "query": query, "relevant": "no"})
+            out.append({"statement": statement, "query": query, "relevant": "no", "character": char.full})
         else:
-            out.append({"statement": statement, "query": rng.choice(GENERIC_QUESTIONS), "relevant": "no"})
+            out.append(
+                {
+                    "statement": statement,
+                    "query": rng.choice(GENERIC_QUESTIONS),
+                    "relevant": "no",
+                    "character": char.full,
+                }
+            )
     return out
 
 
@@ -72,29 +79,27 @@ def calibrate_shipped_embedder(n: int = 4000, seed: int = 0) -> dict[str, float]
     import json
 
     from personae.scoring._onnx import MODELS_DIR
+    from personae.scoring._quality import relevance_accuracy
     from personae.scoring._relevance import SHIPPED_EMBEDDER, RelevanceModel, fit_logistic
 
     model = RelevanceModel()
     train = generate_relevance_pairs(n, seed, "train")
-    sims = [float(model.similarity([r["statement"]], [r["query"]])[0, 0]) for r in train]
+    sims = [float(model.similarity([r["statement"]], [r["query"]], [r["character"]])[0, 0]) for r in train]
     a, b = fit_logistic(sims, [int(r["relevant"] == "yes") for r in train])
     model.a, model.b = a, b
     dev = generate_relevance_pairs(n // 4, seed, "dev")
-    correct = sum(
-        int((float(model.probability([r["statement"]], [r["query"]])[0, 0]) > 0.5) == (r["relevant"] == "yes"))
-        for r in dev
-    )
+    dev_accuracy = relevance_accuracy(model, dev)["accuracy"]
     path = MODELS_DIR / SHIPPED_EMBEDDER / "config.json"
     config = json.loads(path.read_text())
     config["relevance_calibration"] = {
         "a": round(a, 4),
         "b": round(b, 4),
-        "fitted_on": f"{n} generated train pairs (seed {seed})",
-        "dev_accuracy": round(correct / len(dev), 4),
+        "fitted_on": f"{n} generated train pairs (seed {seed}), character names masked",
+        "dev_accuracy": round(dev_accuracy, 4),
         "dev_pairs": len(dev),
     }
     path.write_text(json.dumps(config, indent=2) + "\n")
-    return {"a": a, "b": b, "dev_accuracy": correct / len(dev)}
+    return {"a": a, "b": b, "dev_accuracy": dev_accuracy}
 
 
 if __name__ == "__main__":
