@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from personae.persona import Persona
@@ -58,6 +58,20 @@ class Ownership(BaseModel):
     """Hash of the conversation before its last turn plus that turn's user message (a resent message is a swipe)."""
 
 
+_OWNERSHIP = (
+    SessionOwnerRow.session_id,
+    SessionOwnerRow.key_id,
+    SessionOwnerRow.persona_id,
+    SessionOwnerRow.head_hash,
+    SessionOwnerRow.prev_hash,
+)
+_SET_HASHES = (
+    update(SessionOwnerRow)
+    .where(SessionOwnerRow.session_id == bindparam("sid"))
+    .values(head_hash=bindparam("head"), prev_hash=bindparam("prev"))
+)
+
+
 class AccessStore:
     """API keys, ownership and uploaded personas, in the same database as the sessions.
 
@@ -87,8 +101,10 @@ class AccessStore:
 
     def claim(self, session_id: str, key_id: str, persona_id: str) -> None:
         """Record that `key_id` owns a new session for `persona_id`."""
-        with self._sessions.begin() as db:
-            db.add(SessionOwnerRow(session_id=session_id, key_id=key_id, persona_id=persona_id))
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                insert(SessionOwnerRow), {"session_id": session_id, "key_id": key_id, "persona_id": persona_id}
+            )
 
     def owner(self, session_id: str) -> Ownership | None:
         """Ownership of a session, or None when no key owns it."""
@@ -107,29 +123,25 @@ class AccessStore:
         lookups = [(SessionOwnerRow.prev_hash, swipe_hash, True)]
         if head_hash is not None:
             lookups.insert(0, (SessionOwnerRow.head_hash, head_hash, False))
-        with self._sessions() as db:
+        with self.store.engine.connect() as conn:  # Core: a server runs this for every conversation it has not seen
             for column, value, is_swipe in lookups:
-                row = db.scalar(
-                    select(SessionOwnerRow)
+                row = conn.execute(
+                    select(*_OWNERSHIP)
                     .where(
                         SessionOwnerRow.key_id == key_id,
                         SessionOwnerRow.persona_id == persona_id,
                         column == value,
                     )
                     .limit(1)
-                )
+                ).first()
                 if row is not None:
-                    return _ownership(row), is_swipe
+                    return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
     def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
         """Move a session's conversation hashes after a turn."""
-        with self._sessions.begin() as db:
-            result = db.execute(
-                update(SessionOwnerRow)
-                .where(SessionOwnerRow.session_id == session_id)
-                .values(head_hash=head_hash, prev_hash=prev_hash)
-            )
+        with self.store.engine.begin() as conn:  # Core, not the ORM: this runs after every turn
+            result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
             if not getattr(result, "rowcount", 0):
                 raise StoreError(f"session {session_id!r} has no owner")
 
