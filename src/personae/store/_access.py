@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
-from personae.store._schema import ApiKeyRow, ServerPersonaRow, SessionOwnerRow, SessionRow
+from personae.store._schema import ApiKeyRow, EvalRunRow, ServerPersonaRow, SessionOwnerRow, SessionRow, utcnow
 from personae.store._store import SessionStore, SessionSummary
 
 KEY_PREFIX = "pk-"
@@ -34,6 +34,33 @@ class ApiKey(BaseModel):
     """Label given when it was created."""
     created_at: datetime
     """When it was created."""
+
+
+EvalStatus = Literal["running", "finished", "failed", "interrupted"]
+"""Where a server eval run stands; `interrupted` is a run the server stopped before it finished."""
+
+
+class EvalRunInfo(BaseModel):
+    """An eval run started through the server, as stored (progress is read from its folder)."""
+
+    id: str
+    """Run id."""
+    key_id: str
+    """The owning key."""
+    name: str
+    """The spec's name."""
+    out_dir: str
+    """Folder holding samples.jsonl, results.json and report.html."""
+    items: int
+    """Items planned."""
+    status: EvalStatus
+    """running, finished, failed or interrupted."""
+    error: str | None = None
+    """Why it failed."""
+    created_at: datetime
+    """When it started."""
+    finished_at: datetime | None = None
+    """When it ended."""
 
 
 class NewKey(NamedTuple):
@@ -192,6 +219,46 @@ class AccessStore:
                 )
             )
             return bool(getattr(result, "rowcount", 0))
+
+    def add_eval(self, run_id: str, key_id: str, name: str, out_dir: str, items: int) -> EvalRunInfo:
+        """Record a run `key_id` has just started."""
+        row = EvalRunRow(id=run_id, key_id=key_id, name=name, out_dir=out_dir, items=items, status="running")
+        with self._sessions.begin() as db:
+            db.add(row)
+        return _eval_info(row)
+
+    def eval_run(self, run_id: str) -> EvalRunInfo | None:
+        """One run, or None."""
+        with self._sessions() as db:
+            row = db.get(EvalRunRow, run_id)
+            return _eval_info(row) if row else None
+
+    def eval_runs(self, key_id: str) -> list[EvalRunInfo]:
+        """The key's runs, newest first."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(EvalRunRow).where(EvalRunRow.key_id == key_id).order_by(EvalRunRow.created_at.desc())
+            )
+            return [_eval_info(r) for r in rows]
+
+    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None) -> None:
+        """Record how a run ended."""
+        with self._sessions.begin() as db:
+            db.execute(
+                update(EvalRunRow)
+                .where(EvalRunRow.id == run_id)
+                .values(status=status, error=error, finished_at=utcnow())
+            )
+
+    def interrupt_running_evals(self) -> int:
+        """Mark runs left `running` by a stopped server as interrupted; returns how many (called at start-up)."""
+        with self._sessions.begin() as db:
+            result = db.execute(update(EvalRunRow).where(EvalRunRow.status == "running").values(status="interrupted"))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _eval_info(row: EvalRunRow) -> EvalRunInfo:
+    return EvalRunInfo.model_validate(row, from_attributes=True)
 
 
 def _ownership(row: SessionOwnerRow) -> Ownership:
