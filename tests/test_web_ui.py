@@ -90,3 +90,55 @@ def test_import_a_card_chat_a_turn_and_open_why(tmp_path: Path) -> None:
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1200, 800)
     assert len(data) > 20_000  # a blank page compresses to a few kB
+
+
+EVAL_SPEC = """name: ui-eval
+personas: [examples/personas]
+agent: {backend: mock/evals-agent}
+roles: {judge: {backend: mock/evals-judge}, nli: fake, embedder: fake}
+tasks:
+  faithfulness: {stated: 1, unstated: 1, break_character: 0}
+"""
+
+
+def test_start_an_eval_from_the_ui_and_open_its_report(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    url = f"sqlite:///{tmp_path / 'ui.db'}"
+    store = SessionStore(url)
+    key = AccessStore(store).create_key("ui").secret
+    store.close()
+    root = Path(__file__).resolve().parents[1]
+    config = ServerConfig(
+        backend="mock/echo", database_url=url, scoring="fake", evals_dir=tmp_path / "evals", eval_base_dir=root
+    )
+    shot = tmp_path / "eval.png"
+    with running(create_app(config)) as base, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.goto(base + "/")
+            page.fill("#key", key)
+            page.click("#save-key")
+            page.wait_for_selector("#status:has-text('0 personas')")
+            page.fill("#eval-spec", "name: broken\npersonas: []\n")
+            page.click("#run-eval")
+            page.wait_for_selector("#status:has-text('eval not started: 400')")
+            assert "personas" in page.inner_text("#status")
+            page.fill("#eval-spec", EVAL_SPEC)
+            page.click("#run-eval")
+            page.wait_for_selector("#status:has-text('6 items')")  # 3 personas x 2 faithfulness probes
+            run = page.wait_for_selector(".eval.finished:has-text('ui-eval')", timeout=60_000)
+            assert "6/6 items" in run.inner_text()
+            run.click()
+            page.wait_for_selector("#eval-title:has-text('Eval: ui-eval')")
+            report = page.frame_locator("#report")
+            assert "ui-eval" in report.locator("body").inner_text()
+            assert "faithfulness" in report.locator("body").inner_text()
+            page.screenshot(path=str(shot), full_page=True)
+            if os.environ.get("PERSONAE_UI_EVAL_SCREENSHOT"):  # a copy outside tmp for a reviewer to look at
+                shutil.copy(shot, os.environ["PERSONAE_UI_EVAL_SCREENSHOT"])
+        finally:
+            browser.close()
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(data) > 20_000  # a blank page compresses to a few kB

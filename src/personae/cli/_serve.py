@@ -72,6 +72,16 @@ def serve(
         list[str] | None,
         typer.Option("--cors-origin", help="Allow this browser origin (repeatable); CORS is off without it."),
     ] = None,
+    evals_dir: Annotated[
+        Path | None,
+        typer.Option("--evals-dir", help="Folder for eval runs started through the API (default: the personae home)."),
+    ] = None,
+    eval_base_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval-base-dir", help="Folder that paths in posted eval specs resolve against and must stay inside."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn log level.")] = "info",
 ) -> None:
     """Serve personas as OpenAI-compatible models, the REST API and the web UI."""
@@ -100,6 +110,8 @@ def serve(
             "max_tokens": max_tokens,
             "scoring": scoring,
             "cors_origins": cors_origin or [],
+            "evals_dir": str(evals_dir.resolve()) if evals_dir else None,
+            "eval_base_dir": str(eval_base_dir.resolve()) if eval_base_dir else None,
         }
     )
     os.environ[CONFIG_ENV] = json.dumps(config.model_dump(mode="json"))

@@ -6,6 +6,7 @@ uvicorn.run(app)                      # or `personae serve --backend mock/echo -
 
 from personae.server._app import CONFIG_ENV, app_from_env, create_app
 from personae.server._config import ScoringChoice, ServerConfig
+from personae.server._evals import EvalRunView, ServerEvals, parse_spec
 from personae.server._service import (
     CandidateView,
     ConflictError,
@@ -24,10 +25,12 @@ __all__ = [
     "CONFIG_ENV",
     "CandidateView",
     "ConflictError",
+    "EvalRunView",
     "NotFoundError",
     "PersonaInfo",
     "ScoringChoice",
     "ServerConfig",
+    "ServerEvals",
     "Service",
     "SessionView",
     "TurnView",
@@ -36,5 +39,6 @@ __all__ = [
     "conversation_hashes",
     "create_app",
     "parse_messages",
+    "parse_spec",
     "parse_upload",
 ]

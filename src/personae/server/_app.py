@@ -16,8 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from personae import __version__
-from personae.server import _openai, _rest
+from personae._util.paths import home_dir
+from personae.server import _evals, _openai, _rest
 from personae.server._config import ServerConfig
+from personae.server._evals import ServerEvals
 from personae.server._limits import BodyLimit
 from personae.server._service import ConflictError, NotFoundError, Service
 from personae.store import SessionNotFoundError
@@ -75,8 +77,12 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     sqlite = _tune_sqlite(service)
     app = FastAPI(title="personae", version=__version__, docs_url="/docs", redoc_url=None)
     app.state.service = service
+    app.state.evals = ServerEvals(
+        service.access, config.evals_dir or home_dir() / "server-evals", config.eval_base_dir or Path.cwd()
+    )
     app.include_router(_openai.router)
     app.include_router(_rest.router)
+    app.include_router(_evals.router)
 
     @app.exception_handler(NotFoundError)
     @app.exception_handler(SessionNotFoundError)
@@ -114,6 +120,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await app.state.evals.aclose()
         service.close()
 
     app.router.add_event_handler("startup", start_checkpoints)

@@ -10,14 +10,18 @@ from personae.server._service import Service
 from personae.store import ApiKey
 
 
-def get_service(request: Request) -> Service:
-    """The process's service, stored on the app."""
+async def get_service(request: Request) -> Service:
+    """The process's service, stored on the app (async, like `current_key`: FastAPI runs sync ones in threads)."""
     service: Service = request.app.state.service
     return service
 
 
-def current_key(request: Request, service: Annotated[Service, Depends(get_service)]) -> ApiKey:
-    """The request's key, or 401 naming how to get one."""
+async def current_key(request: Request, service: Annotated[Service, Depends(get_service)]) -> ApiKey:
+    """The request's key, or 401 naming how to get one.
+
+    Async so that FastAPI calls it on the event loop: a sync dependency costs a thread-pool round trip per request,
+    while this is a dict lookup except on a cache miss (one indexed query per key every 30 s).
+    """
     header = request.headers.get("authorization", "")
     secret = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
     key = service.authenticate(secret) if secret else None

@@ -44,3 +44,7 @@ class ServerConfig(BaseModel):
     """Largest persona or card upload."""
     max_cached_sessions: int = Field(default=1024, ge=1)
     """Sessions kept in memory between requests (others are resumed from the database)."""
+    evals_dir: Path | None = None
+    """Folder eval runs started through the API are written to (None: `server-evals` in the personae home)."""
+    eval_base_dir: Path | None = None
+    """Folder that paths in posted eval specs resolve against and must stay inside (None: the working directory)."""

@@ -4,7 +4,16 @@ store = SessionStore()                      # SQLite in the personae home, or PE
 record = store.load(session_id)
 """
 
-from personae.store._access import KEY_PREFIX, AccessStore, ApiKey, NewKey, Ownership, hash_key
+from personae.store._access import (
+    KEY_PREFIX,
+    AccessStore,
+    ApiKey,
+    EvalRunInfo,
+    EvalStatus,
+    NewKey,
+    Ownership,
+    hash_key,
+)
 from personae.store._errors import SessionNotFoundError, StoreError
 from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from personae.store._store import (
@@ -22,6 +31,8 @@ __all__ = [
     "MIGRATIONS",
     "AccessStore",
     "ApiKey",
+    "EvalRunInfo",
+    "EvalStatus",
     "Migration",
     "NewKey",
     "Ownership",

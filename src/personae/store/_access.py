@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
-from personae.store._schema import ApiKeyRow, ServerPersonaRow, SessionOwnerRow, SessionRow
+from personae.store._schema import ApiKeyRow, EvalRunRow, ServerPersonaRow, SessionOwnerRow, SessionRow, utcnow
 from personae.store._store import SessionStore, SessionSummary
 
 KEY_PREFIX = "pk-"
@@ -36,6 +36,33 @@ class ApiKey(BaseModel):
     """When it was created."""
 
 
+EvalStatus = Literal["running", "finished", "failed", "interrupted"]
+"""Where a server eval run stands; `interrupted` is a run the server stopped before it finished."""
+
+
+class EvalRunInfo(BaseModel):
+    """An eval run started through the server, as stored (progress is read from its folder)."""
+
+    id: str
+    """Run id."""
+    key_id: str
+    """The owning key."""
+    name: str
+    """The spec's name."""
+    out_dir: str
+    """Folder holding samples.jsonl, results.json and report.html."""
+    items: int
+    """Items planned."""
+    status: EvalStatus
+    """running, finished, failed or interrupted."""
+    error: str | None = None
+    """Why it failed."""
+    created_at: datetime
+    """When it started."""
+    finished_at: datetime | None = None
+    """When it ended."""
+
+
 class NewKey(NamedTuple):
     """A freshly created key: the stored record and the secret, shown once."""
 
@@ -56,6 +83,20 @@ class Ownership(BaseModel):
     """Hash of the conversation including its last turn."""
     prev_hash: str | None
     """Hash of the conversation before its last turn plus that turn's user message (a resent message is a swipe)."""
+
+
+_OWNERSHIP = (
+    SessionOwnerRow.session_id,
+    SessionOwnerRow.key_id,
+    SessionOwnerRow.persona_id,
+    SessionOwnerRow.head_hash,
+    SessionOwnerRow.prev_hash,
+)
+_SET_HASHES = (
+    update(SessionOwnerRow)
+    .where(SessionOwnerRow.session_id == bindparam("sid"))
+    .values(head_hash=bindparam("head"), prev_hash=bindparam("prev"))
+)
 
 
 class AccessStore:
@@ -87,8 +128,10 @@ class AccessStore:
 
     def claim(self, session_id: str, key_id: str, persona_id: str) -> None:
         """Record that `key_id` owns a new session for `persona_id`."""
-        with self._sessions.begin() as db:
-            db.add(SessionOwnerRow(session_id=session_id, key_id=key_id, persona_id=persona_id))
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                insert(SessionOwnerRow), {"session_id": session_id, "key_id": key_id, "persona_id": persona_id}
+            )
 
     def owner(self, session_id: str) -> Ownership | None:
         """Ownership of a session, or None when no key owns it."""
@@ -107,29 +150,25 @@ class AccessStore:
         lookups = [(SessionOwnerRow.prev_hash, swipe_hash, True)]
         if head_hash is not None:
             lookups.insert(0, (SessionOwnerRow.head_hash, head_hash, False))
-        with self._sessions() as db:
+        with self.store.engine.connect() as conn:  # Core: a server runs this for every conversation it has not seen
             for column, value, is_swipe in lookups:
-                row = db.scalar(
-                    select(SessionOwnerRow)
+                row = conn.execute(
+                    select(*_OWNERSHIP)
                     .where(
                         SessionOwnerRow.key_id == key_id,
                         SessionOwnerRow.persona_id == persona_id,
                         column == value,
                     )
                     .limit(1)
-                )
+                ).first()
                 if row is not None:
-                    return _ownership(row), is_swipe
+                    return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
     def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
         """Move a session's conversation hashes after a turn."""
-        with self._sessions.begin() as db:
-            result = db.execute(
-                update(SessionOwnerRow)
-                .where(SessionOwnerRow.session_id == session_id)
-                .values(head_hash=head_hash, prev_hash=prev_hash)
-            )
+        with self.store.engine.begin() as conn:  # Core, not the ORM: this runs after every turn
+            result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
             if not getattr(result, "rowcount", 0):
                 raise StoreError(f"session {session_id!r} has no owner")
 
@@ -180,6 +219,46 @@ class AccessStore:
                 )
             )
             return bool(getattr(result, "rowcount", 0))
+
+    def add_eval(self, run_id: str, key_id: str, name: str, out_dir: str, items: int) -> EvalRunInfo:
+        """Record a run `key_id` has just started."""
+        row = EvalRunRow(id=run_id, key_id=key_id, name=name, out_dir=out_dir, items=items, status="running")
+        with self._sessions.begin() as db:
+            db.add(row)
+        return _eval_info(row)
+
+    def eval_run(self, run_id: str) -> EvalRunInfo | None:
+        """One run, or None."""
+        with self._sessions() as db:
+            row = db.get(EvalRunRow, run_id)
+            return _eval_info(row) if row else None
+
+    def eval_runs(self, key_id: str) -> list[EvalRunInfo]:
+        """The key's runs, newest first."""
+        with self._sessions() as db:
+            rows = db.scalars(
+                select(EvalRunRow).where(EvalRunRow.key_id == key_id).order_by(EvalRunRow.created_at.desc())
+            )
+            return [_eval_info(r) for r in rows]
+
+    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None) -> None:
+        """Record how a run ended."""
+        with self._sessions.begin() as db:
+            db.execute(
+                update(EvalRunRow)
+                .where(EvalRunRow.id == run_id)
+                .values(status=status, error=error, finished_at=utcnow())
+            )
+
+    def interrupt_running_evals(self) -> int:
+        """Mark runs left `running` by a stopped server as interrupted; returns how many (called at start-up)."""
+        with self._sessions.begin() as db:
+            result = db.execute(update(EvalRunRow).where(EvalRunRow.status == "running").values(status="interrupted"))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _eval_info(row: EvalRunRow) -> EvalRunInfo:
+    return EvalRunInfo.model_validate(row, from_attributes=True)
 
 
 def _ownership(row: SessionOwnerRow) -> Ownership:

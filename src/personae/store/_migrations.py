@@ -142,9 +142,31 @@ def _server_access(conn: Connection) -> None:
             table.create(conn)
 
 
+def _server_evals(conn: Connection) -> None:
+    """Eval runs started through the server: which key owns each, where its folder is, and how it ended."""
+    md = MetaData()
+    Table("api_keys", md, Column("id", String(16), primary_key=True))
+    Table(
+        "server_evals",
+        md,
+        Column("id", String(16), primary_key=True),
+        Column("key_id", String(16), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("out_dir", Text, nullable=False),
+        Column("items", Integer, nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("error", Text, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("finished_at", DateTime(timezone=True), nullable=True),
+        Index("ix_server_evals_key_id", "key_id"),
+    )
+    md.tables["server_evals"].create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
+    Migration("0003_server_evals", _server_evals),
 )
 """Every migration personae knows, oldest first. Append only."""
 

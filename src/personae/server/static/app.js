@@ -1,8 +1,9 @@
-// personae web UI: persona library with card drag-and-drop, streamed chat, swipes, faithfulness meter and "why".
+// personae web UI: persona library with card drag-and-drop, streamed chat, swipes, faithfulness meter and "why",
+// eval runs with their progress and a viewer for their reports.
 // Plain JavaScript with no dependencies, served by the app itself (works offline).
 "use strict";
 
-const state = { key: localStorage.getItem("personae-key") || "", session: null, busy: false };
+const state = { key: localStorage.getItem("personae-key") || "", session: null, busy: false, evalTimer: null };
 const $ = (sel) => document.querySelector(sel);
 
 function el(tag, attrs = {}, ...children) {
@@ -51,6 +52,7 @@ async function loadLibrary() {
     }
     status(`${personas.length} personas`);
     await loadSessions();
+    await loadEvals();
   } catch (err) { status(err.message); }
 }
 
@@ -82,10 +84,13 @@ async function deletePersona(id) {
 
 // ---- chat ----------------------------------------------------------------------------------------------------
 
+function showSection(id) {
+  for (const section of ["#chat", "#eval-view", "#empty"]) $(section).hidden = section !== id;
+}
+
 function showChat(session) {
   state.session = session;
-  $("#empty").hidden = true;
-  $("#chat").hidden = false;
+  showSection("#chat");
   $("#chat-title").textContent = session.persona_name;
   $("#chat-guard").textContent = `guard: ${session.guard} · session ${session.id}`;
   const list = $("#messages");
@@ -206,6 +211,45 @@ async function send(text) {
   list.scrollTop = list.scrollHeight;
 }
 
+// ---- evals ---------------------------------------------------------------------------------------------------
+
+async function loadEvals() {
+  const runs = await (await api("GET", "/v1/evals")).json();
+  const list = $("#evals");
+  list.replaceChildren();
+  for (const run of runs.slice(0, 30)) {
+    const open = run.status === "finished" ? () => openReport(run) : () => status(`eval ${run.id} is ${run.status}`);
+    list.append(el("li", { class: `eval ${run.status}`, "data-id": run.id, onclick: open },
+      el("div", {}, run.name, " ", el("span", { class: "eval-status" }, run.status)),
+      el("div", { class: "meta" }, `${run.finished}/${run.items} items · ${run.id}${run.error ? ` · ${run.error}` : ""}`)));
+  }
+  clearTimeout(state.evalTimer);
+  if (runs.some((run) => run.status === "running")) state.evalTimer = setTimeout(() => loadEvals().catch(() => {}), 1000);
+}
+
+async function startEval(text) {
+  const yaml = !text.trimStart().startsWith("{");
+  const response = await fetch("/v1/evals", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${state.key}`, "Content-Type": yaml ? "application/yaml" : "application/json" },
+    body: text,
+  });
+  const body = await response.json();
+  if (!response.ok) throw new Error(`${response.status}: ${body.detail}`);
+  status(`eval ${body.id} started: ${body.items} items`);
+  await loadEvals();
+}
+
+async function openReport(run) {
+  try {
+    const html = await (await api("GET", `/v1/evals/${run.id}/report`)).text();
+    showSection("#eval-view");
+    $("#eval-title").textContent = `Eval: ${run.name}`;
+    $("#eval-meta").textContent = `${run.finished}/${run.items} items · ${run.id}`;
+    $("#report").srcdoc = html;  // sandboxed: the report is static HTML and SVG, it runs no script
+  } catch (err) { status(err.message); }
+}
+
 // ---- wiring --------------------------------------------------------------------------------------------------
 
 function wire() {
@@ -235,6 +279,12 @@ function wire() {
     state.busy = true;
     try { await send(text); await loadSessions(); } catch (err) { status(err.message); }
     state.busy = false;
+  });
+  $("#eval-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("#eval-spec").value.trim();
+    if (!text) return;
+    try { await startEval(text); } catch (err) { status(`eval not started: ${err.message}`); }
   });
   loadLibrary();
 }
