@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -299,3 +300,29 @@ def test_mock_spec_cli_end_to_end_and_compare(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["report", str(tmp_path / "nothing"), "--out", str(compare)])
     assert missing.exit_code == 2
     assert "run `personae eval` first" in missing.stderr
+
+
+async def test_concurrent_sample_writes_share_fsyncs_and_each_returns_after_one_covering_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from personae.evals import EvalSample, SampleWriter, _log, read_samples
+
+    path = tmp_path / "samples.jsonl"
+    synced_lines: list[int] = []  # lines in the file when each fsync ran
+
+    def counting_fsync(fd: int) -> None:
+        synced_lines.append(path.read_text(encoding="utf-8").count("\n"))
+
+    monkeypatch.setattr(_log.os, "fsync", counting_fsync)
+    writer = SampleWriter(path)
+
+    async def write(k: int) -> None:
+        await writer.write_async(EvalSample(id=f"t/p/{k}", task="t", persona="p", status="ok"))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        position = next(i for i, line in enumerate(lines, 1) if f'"t/p/{k}"' in line)
+        assert any(n >= position for n in synced_lines), f"item {k} returned before an fsync covered it"
+
+    await asyncio.gather(*(write(k) for k in range(50)))
+    writer.close()
+    assert [s.id for s in read_samples(path)] == [f"t/p/{k}" for k in range(50)]
+    assert 1 <= len(synced_lines) < 50

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from helpers.stub_openai import StubState, stub_openai_server
@@ -11,9 +13,15 @@ FAST = BackendSettings(retry_base_delay=0.01, retry_max_delay=0.05)
 HELLO = [Message(role="system", content="You are Ada."), Message(role="user", content="Hello")]
 
 
-async def test_generate_with_n_candidates_and_usage() -> None:
+@pytest.fixture(params=["aiohttp", "sdk"])
+def transport(request: pytest.FixtureRequest) -> str:
+    """Every test runs over both transports: the pooled aiohttp session (default) and the official SDK."""
+    return str(request.param)
+
+
+async def test_generate_with_n_candidates_and_usage(transport: str) -> None:
     with stub_openai_server() as (url, state):
-        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None)
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
         out = await backend.generate(HELLO, GenerateConfig(n=3, seed=4, max_tokens=20, stop=("\n",)))
         assert out.texts == [f"stub reply {i} to: Hello" for i in range(3)]
         assert out.usage.prompt_tokens == 11
@@ -28,9 +36,9 @@ async def test_generate_with_n_candidates_and_usage() -> None:
         await backend.aclose()
 
 
-async def test_a_500_is_retried_and_the_retry_succeeds() -> None:
+async def test_a_500_is_retried_and_the_retry_succeeds(transport: str) -> None:
     with stub_openai_server(StubState(fail_statuses=[500])) as (url, state):
-        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None)
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
         events: list[ModelEvent] = []
         backend.subscribe(events.append)
         out = await backend.generate(HELLO)
@@ -40,21 +48,21 @@ async def test_a_500_is_retried_and_the_retry_succeeds() -> None:
         await backend.aclose()
 
 
-async def test_429_then_503_then_success_and_a_400_is_final() -> None:
+async def test_429_then_503_then_success_and_a_400_is_final(transport: str) -> None:
     with stub_openai_server(StubState(fail_statuses=[429, 503])) as (url, state):
-        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None)
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
         assert (await backend.generate(HELLO)).text.startswith("stub reply")
         assert len(state.requests) == 3
         state.fail_statuses.append(400)
-        with pytest.raises(BackendError, match="HTTP 400"):
+        with pytest.raises(BackendError, match=r"HTTP 400.*stub failure 400"):
             await backend.generate(HELLO)
         assert len(state.requests) == 4
         await backend.aclose()
 
 
-async def test_streaming_over_sse() -> None:
+async def test_streaming_over_sse(transport: str) -> None:
     with stub_openai_server(StubState(fail_statuses=[502])) as (url, state):
-        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None)
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
         pieces = [p async for p in backend.stream(HELLO)]
         assert "".join(pieces) == "stub reply 0 to: Hello"
         assert len(pieces) == 5
@@ -63,20 +71,51 @@ async def test_streaming_over_sse() -> None:
         await backend.aclose()
 
 
-async def test_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_key_and_organisation_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, transport: str) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-42")
     with stub_openai_server() as (url, state):
-        backend = get_backend("openai/stub-model", base_url=url, cache=None)
+        backend = get_backend("openai/stub-model", base_url=url, cache=None, transport=transport)
         await backend.generate(HELLO)
         assert state.headers[0]["authorization"] == "Bearer sk-test-123"
+        assert state.headers[0]["openai-organization"] == "org-42"
         await backend.aclose()
 
 
-async def test_unreachable_server_is_retried_then_reported() -> None:
+async def test_unreachable_server_is_retried_then_reported(transport: str) -> None:
     backend = get_backend(
-        "openai/x", base_url="http://127.0.0.1:9/v1", settings=FAST.model_copy(update={"max_retries": 1}), cache=None
+        "openai/x",
+        base_url="http://127.0.0.1:9/v1",
+        settings=FAST.model_copy(update={"max_retries": 1}),
+        cache=None,
+        transport=transport,
     )
     with pytest.raises(BackendError, match="APIConnectionError"):
         await backend.generate(HELLO)
     assert backend.requests == 2
     await backend.aclose()
+
+
+def test_one_backend_across_several_event_loops(transport: str) -> None:
+    """`asyncio.run` per call (chat turns, `generate_sync`): each loop gets a working pool, closed with the loop."""
+    with stub_openai_server() as (url, state):
+        backend = get_backend("openai/stub-model", base_url=url, cache=None, transport=transport)
+        for turn in range(3):
+            assert backend.generate_sync([Message(role="user", content=f"turn {turn}")]).text.endswith(f"turn {turn}")
+            session = backend.api._session  # type: ignore[attr-defined]
+            assert session is None or session.closed
+        assert len(state.requests) == 3
+        asyncio.run(backend.aclose())
+
+
+async def test_a_200_that_is_not_a_chat_completion_is_an_error_not_a_crash(transport: str) -> None:
+    with stub_openai_server(StubState(garbage_bodies=1)) as (url, _state):
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
+        with pytest.raises(BackendError, match="openai"):
+            await backend.generate(HELLO)
+        await backend.aclose()
+
+
+def test_an_unknown_transport_is_refused() -> None:
+    with pytest.raises(BackendError, match="unknown transport"):
+        get_backend("openai/x", base_url="http://127.0.0.1:9/v1", transport="carrier-pigeon")

@@ -17,6 +17,8 @@ class StubState:
 
     fail_statuses: list[int] = field(default_factory=list)
     """Statuses to answer with, one per request, before answering normally."""
+    garbage_bodies: int = 0
+    """Requests to answer with status 200 and a body that is not JSON, before answering normally."""
     requests: list[dict[str, Any]] = field(default_factory=list)
     """Bodies of every request received (failed ones included)."""
     headers: list[dict[str, str]] = field(default_factory=list)
@@ -49,11 +51,21 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 state.requests.append(body)
                 state.headers.append({k.lower(): v for k, v in self.headers.items()})
                 status = state.fail_statuses.pop(0) if state.fail_statuses else 200
+                garbage = status == 200 and state.garbage_bodies > 0
+                state.garbage_bodies -= garbage
             if self.path != "/v1/chat/completions":
                 self._json(404, {"error": {"message": "not found"}})
                 return
             if status != 200:
                 self._json(status, {"error": {"message": f"stub failure {status}", "type": "server_error"}})
+                return
+            if garbage:
+                data = b"<html>upstream proxy says hello</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
                 return
             n = int(body.get("n", 1))
             texts = [_reply_text(body, i) for i in range(n)]

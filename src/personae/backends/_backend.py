@@ -89,6 +89,8 @@ class Backend:
 
     def _record(self, msgs: list[Message], config: GenerateConfig, started: float, **fields: Any) -> None:
         """Emit the `ModelEvent` of one request: the fields every event shares, plus `fields`."""
+        if not self._subscribers:  # building the event costs a validation of every message; nobody would see it
+            return
         self._emit(
             ModelEvent(
                 address=self.address,
