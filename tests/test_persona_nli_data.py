@@ -14,6 +14,7 @@ from personae.scoring._training._vocab import FILLERS, OPENERS_COMMA, OPENERS_SE
 from personae.scoring._training.persona_nli_data import (
     FAMILIES,
     LABELS,
+    elide_subject,
     generate_persona_dev,
     generate_persona_nli,
     main,
@@ -271,3 +272,22 @@ def test_main_writes_jsonl(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert rows == generate_persona_nli(50, seed=2)
     assert len(dev_out.read_text(encoding="utf-8").splitlines()) == 20
+
+
+def test_subject_elision_keeps_the_meaning_and_reaches_every_label(records: list[dict[str, str]]) -> None:
+    assert elide_subject("I grew up in Leeds.") == "Grew up in Leeds."
+    assert elide_subject("I've never lived in Oslo.") == "Never lived in Oslo."
+    assert elide_subject("I'm not a nurse.") == "Not a nurse."
+    assert elide_subject("I'm a nurse.") == "I'm a nurse."  # no subjectless form without the question
+    assert elide_subject("I Love Lucy is my show.") == "I Love Lucy is my show."
+    subjectless = re.compile(r"(^|[.!?] )(Grew|Never|Have|Live|Love) ")
+    elided = Counter(r["label"] for r in records if subjectless.search(r["hypothesis"]))
+    assert set(elided) == set(LABELS), elided
+
+
+def test_cross_attribute_neutrals_state_specific_facts(records: list[dict[str, str]]) -> None:
+    """Replies stating a fact about another attribute are the neutrals a general NLI model gets wrong most."""
+    neutral = [r for r in records if r["label"] == "neutral"]
+    other = [r for r in neutral if r["kind"].startswith("neu_other")]
+    assert len(other) / len(neutral) > 0.3
+    assert any(r["kind"].startswith("neu_other2") for r in other)
