@@ -8,6 +8,7 @@ import pytest
 
 from helpers.stub_openai import StubState, stub_openai_server
 from personae.backends import BackendError, BackendSettings, GenerateConfig, Message, ModelEvent, get_backend
+from personae.backends._providers.openai import env_proxy
 
 FAST = BackendSettings(retry_base_delay=0.01, retry_max_delay=0.05)
 HELLO = [Message(role="system", content="You are Ada."), Message(role="user", content="Hello")]
@@ -119,3 +120,35 @@ async def test_a_200_that_is_not_a_chat_completion_is_an_error_not_a_crash(trans
 def test_an_unknown_transport_is_refused() -> None:
     with pytest.raises(BackendError, match="unknown transport"):
         get_backend("openai/x", base_url="http://127.0.0.1:9/v1", transport="carrier-pigeon")
+
+
+async def test_requests_go_through_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    """HTTP_PROXY is honoured like the SDK does, though it is read once and not looked up per request."""
+    with stub_openai_server() as (url, state):
+        proxy = url.removesuffix("/v1")
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        upstream = "http://personae-upstream.invalid/v1"
+        backend = get_backend("openai/stub-model", base_url=upstream, settings=FAST, cache=None, transport=transport)
+        out = await backend.generate(HELLO)
+        assert out.texts == ["stub reply 0 to: Hello"]
+        assert state.targets == [f"{upstream}/chat/completions"]
+        await backend.aclose()
+
+
+def test_env_proxy_reads_the_scheme_all_proxy_and_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert env_proxy("https://api.openai.com/v1/chat/completions") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert env_proxy("https://api.openai.com/v1/chat/completions") == "http://proxy.example:3128"
+    assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") is None
+    monkeypatch.setenv("ALL_PROXY", "http://all.example:8080")
+    assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") == "http://all.example:8080"
+    monkeypatch.setenv("NO_PROXY", "api.openai.com,localhost")
+    assert env_proxy("https://api.openai.com/v1/chat/completions") is None
+    assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") == "http://all.example:8080"

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -23,6 +24,8 @@ class StubState:
     """Bodies of every request received (failed ones included)."""
     headers: list[dict[str, str]] = field(default_factory=list)
     """Headers of every request received."""
+    targets: list[str] = field(default_factory=list)
+    """The request target of every request: a path, or an absolute URL when the stub is used as a proxy."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -50,10 +53,11 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 state.requests.append(body)
                 state.headers.append({k.lower(): v for k, v in self.headers.items()})
+                state.targets.append(self.path)
                 status = state.fail_statuses.pop(0) if state.fail_statuses else 200
                 garbage = status == 200 and state.garbage_bodies > 0
                 state.garbage_bodies -= garbage
-            if self.path != "/v1/chat/completions":
+            if urlsplit(self.path).path != "/v1/chat/completions":  # absolute-form when acting as a proxy
                 self._json(404, {"error": {"message": "not found"}})
                 return
             if status != 200:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -105,6 +107,16 @@ async def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[No
         await session.close()
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTP(S)_PROXY, ALL_PROXY, minus NO_PROXY), as the SDK does."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or (parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname, proxies)):
+        return None
+    return proxy
+
+
 class OpenAIBackendAPI(BackendAPI):
     """Chat completions over HTTP. Address: `openai/<model>`; `base_url` picks the server."""
 
@@ -142,6 +154,7 @@ class OpenAIBackendAPI(BackendAPI):
         for header, variable in (("OpenAI-Organization", "OPENAI_ORG_ID"), ("OpenAI-Project", "OPENAI_PROJECT_ID")):
             if os.environ.get(variable):
                 self._headers[header] = os.environ[variable]
+        self._proxy = env_proxy(self._url)
         self._sdk_client: openai.AsyncOpenAI | None = None
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
@@ -167,7 +180,9 @@ class OpenAIBackendAPI(BackendAPI):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
-                trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as the SDK honours them
+                # The proxy is resolved once (`env_proxy`): aiohttp's trust_env would look up the environment and
+                # ~/.netrc in a worker thread on every request, two thread hops that cost a tenth of the throughput.
+                trust_env=False,
             )
             self._session_loop = loop
             self._session_closer = _closed_with_loop(self._session)
@@ -205,7 +220,9 @@ class OpenAIBackendAPI(BackendAPI):
             return _output(self.model, request, response.model_dump(mode="json"))
         session = await self._http()
         try:
-            async with session.post(self._url, data=json.dumps(request), headers=self._headers) as reply:
+            async with session.post(
+                self._url, data=json.dumps(request), headers=self._headers, proxy=self._proxy
+            ) as reply:
                 body = await reply.read()
                 status = reply.status
         except TimeoutError as exc:
