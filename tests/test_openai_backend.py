@@ -149,6 +149,7 @@ def test_env_proxy_reads_the_scheme_all_proxy_and_no_proxy(monkeypatch: pytest.M
     assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") is None
     monkeypatch.setenv("ALL_PROXY", "http://all.example:8080")
     assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") == "http://all.example:8080"
-    monkeypatch.setenv("NO_PROXY", "api.openai.com,localhost")
+    monkeypatch.setenv("NO_PROXY", "localhost, .openai.com")
     assert env_proxy("https://api.openai.com/v1/chat/completions") is None
+    assert env_proxy("https://openai.com.evil.example/v1/chat/completions") == "http://proxy.example:3128"
     assert env_proxy("http://10.0.0.5:8000/v1/chat/completions") == "http://all.example:8080"

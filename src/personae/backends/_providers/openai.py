@@ -112,9 +112,12 @@ def env_proxy(url: str) -> str | None:
     parts = urllib.parse.urlsplit(url)
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if not proxy or (parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname, proxies)):
-        return None
-    return proxy
+    host = (parts.hostname or "").lower()
+    for entry in proxies.get("no", "").lower().replace(" ", "").split(","):
+        entry = entry.lstrip(".")
+        if entry and (entry == "*" or host == entry or host.endswith("." + entry)):
+            return None
+    return proxy or None
 
 
 class OpenAIBackendAPI(BackendAPI):
