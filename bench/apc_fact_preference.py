@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from personae.persona import load_persona
-from personae.scoring import APCScorer
+from personae.scoring import APCScorer, OnnxNLI
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "data" / "apc_fact_pairs.jsonl"
@@ -22,7 +22,8 @@ PERSONAS = HERE.parent / "examples" / "personas"
 GOAL = 0.95
 
 
-def main(cases_path: Path) -> dict[str, object]:
+def main(cases_path: Path, model: Path | None = None) -> dict[str, object]:
+    nli = OnnxNLI(model)
     cases = [json.loads(line) for line in cases_path.read_text().splitlines() if line.strip()]
     started = time.time()
     scorers: dict[str, APCScorer] = {}
@@ -31,7 +32,7 @@ def main(cases_path: Path) -> dict[str, object]:
     for case in cases:
         name = case["persona"]
         if name not in scorers:
-            scorers[name] = APCScorer(load_persona(PERSONAS / f"{name}.yaml"))
+            scorers[name] = APCScorer(load_persona(PERSONAS / f"{name}.yaml"), nli=nli)
         query = case["query"]
         fact, contra = scorers[name].score_batch([(query, case["fact"]), (query, case["contradiction"])])
         margin = fact.apc_normalized - contra.apc_normalized
@@ -44,6 +45,7 @@ def main(cases_path: Path) -> dict[str, object]:
     preferred = wins / len(cases)
     return {
         "bench": "apc_fact_preference",
+        "model": nli.name,
         "cases": len(cases),
         "preferred": round(preferred, 4),
         "preferred_ratio_to_goal": round(preferred / GOAL, 3),
@@ -58,5 +60,6 @@ def main(cases_path: Path) -> dict[str, object]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=Path, default=CASES)
+    parser.add_argument("--model", type=Path, default=None, help="ONNX NLI model folder (default: the shipped one)")
     args = parser.parse_args()
-    print(json.dumps(main(args.cases)))
+    print(json.dumps(main(args.cases, args.model)))
