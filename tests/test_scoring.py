@@ -132,6 +132,38 @@ def test_relevance_masks_the_character_name() -> None:
     assert on_topic[0] > on_topic[1]
 
 
+class CountingEmbedder(FakeEmbedder):
+    """FakeEmbedder that records every text it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed(self, texts):
+        self.seen.extend(texts)
+        return super().embed(texts)
+
+
+def test_relevance_embeds_a_statement_set_once_per_names() -> None:
+    embedder = CountingEmbedder()
+    model = RelevanceModel(embedder, max_cached_statement_sets=2)
+    statements = ["Sam Reed keeps a lighthouse.", "Sam Reed hates cheese."]
+    first = model.probability(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])
+    again = model.probability(statements, ["Any cheese, Sam?"], ["Sam Reed"])
+    assert embedder.seen.count("keeps a lighthouse.") == 1  # masked once, then reused
+    assert embedder.seen.count("Sam, tell me about the lighthouse") == 0  # queries are masked too
+    fresh = RelevanceModel(FakeEmbedder()).probability(statements, ["Any cheese, Sam?"], ["Sam Reed"])
+    np.testing.assert_allclose(again, fresh)
+    assert first[0, 0] > first[0, 1]
+    model.probability(statements, ["Hello"], [])  # other names: another entry, embedded unmasked
+    assert embedder.seen.count("Sam Reed keeps a lighthouse.") == 1
+    model.probability(["Sam Reed sails."], ["Hello"], ["Sam Reed"])  # a third set evicts the oldest
+    model.probability(statements, ["Hello"], ["Sam Reed"])
+    assert embedder.seen.count("keeps a lighthouse.") == 2
+    with pytest.raises(ValueError, match="read-only"):
+        model.statement_vectors(statements, ["Sam Reed"])[0, 0] = 1.0
+
+
 def test_apc_scorer_masks_the_persona_name_for_relevance() -> None:
     scorer = APCScorer(SAM, nli=FakeNLI(), relevance=RelevanceModel(FakeEmbedder()))
     assert scorer.names == (SAM.name,)

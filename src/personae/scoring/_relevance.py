@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
@@ -113,17 +114,41 @@ def mask_names(text: str, names: Sequence[str]) -> str:
 
 
 class RelevanceModel:
-    """P(relevant) = sigmoid(a · cos(statement, query) + b), names of the character masked out."""
+    """P(relevant) = sigmoid(a · cos(statement, query) + b), names of the character masked out.
 
-    def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
+    The masked embeddings of a statement list are kept per (statements, names): a persona's statements are
+    compared with every message of every session, so masking and embedding them once per process is enough.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        a: float | None = None,
+        b: float | None = None,
+        max_cached_statement_sets: int = 256,
+    ) -> None:
         self.embedder: Embedder = embedder or OnnxEmbedder()
         default_a, default_b = getattr(self.embedder, "calibration", (10.0, -4.4))
         self.a = default_a if a is None else a
         self.b = default_b if b is None else b
+        self._statement_vectors: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], FloatArray] = OrderedDict()
+        self._max_cached = max_cached_statement_sets
+
+    def statement_vectors(self, statements: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
+        """Embeddings of `statements` with `names` masked, shape (len(statements), dim); cached, oldest set evicted."""
+        key = (tuple(statements), tuple(names))
+        vectors = self._statement_vectors.get(key)
+        if vectors is None:
+            vectors = np.array(self.embedder.embed([mask_names(t, names) for t in statements]), dtype=np.float32)
+            vectors.setflags(write=False)  # shared by every later caller
+            self._statement_vectors[key] = vectors
+            while len(self._statement_vectors) > self._max_cached:
+                self._statement_vectors.popitem(last=False)
+        return vectors
 
     def similarity(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
         """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
-        s = self.embedder.embed([mask_names(t, names) for t in statements])
+        s = self.statement_vectors(statements, names)
         q = self.embedder.embed([mask_names(t, names) for t in queries])
         return (q @ s.T).astype(np.float32)
 
