@@ -164,6 +164,18 @@ def test_unknown_session_id_raises_a_typed_error(tmp_path: Path) -> None:
         store(tmp_path).load("nope")
 
 
+async def test_swipes_and_regenerations_of_missing_sessions_or_turns_raise_typed_errors(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), scoring=False)
+    with pytest.raises(StoreError, match="has no turn 0"):
+        db.set_chosen(chat.id, 0, 1)
+    with pytest.raises(SessionNotFoundError, match="no session 'nope'"):
+        db.add_candidates("nope", 0, [], 0)
+    await chat.send("Hello!")
+    db.set_chosen(chat.id, 0, 5)
+    assert db.load(chat.id).turns[0].chosen_index == 5
+
+
 def test_migrations_are_recorded_once_and_match_the_orm_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     first = SessionStore(url)

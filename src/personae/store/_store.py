@@ -9,9 +9,23 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from personae._util.paths import home_dir
 from personae.guard import Candidate
@@ -97,9 +111,33 @@ class SessionSummary(BaseModel):
     updated_at: datetime
 
 
-def _candidate_values(c: Candidate) -> dict[str, Any]:
-    """A candidate's column values (without `turn_id`)."""
+class _JSONText(TypeDecorator[Any]):
+    """A JSON column's value handed over as JSON text already serialised (by pydantic), written without re-encoding.
+
+    Each turn stores its prompt record and every candidate's scores; dumping those models to dicts for the column
+    type to encode again cost more CPU than the insert itself.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        """No processing: the value is already JSON text (PostgreSQL still casts the parameter to json)."""
+        return None
+
+
+def _scores_json(c: Candidate) -> str:
+    """The `scores` column of a candidate as JSON text: its APC result, self-contradictions and OOC verdict."""
+    result = c.result.model_dump_json() if c.result else "null"
+    contradictions = ",".join(x.model_dump_json() for x in c.contradictions)
+    ooc = c.ooc.model_dump_json() if c.ooc else "null"
+    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}}}'
+
+
+def _candidate_values(c: Candidate, turn_id: int, now: datetime) -> dict[str, Any]:
+    """A candidate's column values for `_INSERT_CANDIDATES`."""
     return {
+        "turn_id": turn_id,
         "index": c.index,
         "round": c.round,
         "text": c.text,
@@ -108,16 +146,9 @@ def _candidate_values(c: Candidate) -> dict[str, Any]:
         "apc_normalized": c.result.apc_normalized if c.result else None,
         "violations": len(c.violations) if c.result else None,
         "history_contradictions": len(c.contradictions),
-        "scores": {
-            "result": c.result.model_dump(mode="json") if c.result else None,
-            "contradictions": [x.model_dump(mode="json") for x in c.contradictions],
-            "ooc": c.ooc.model_dump(mode="json") if c.ooc else None,
-        },
+        "scores": _scores_json(c),
+        "created_at": now,
     }
-
-
-def _candidate_row(c: Candidate) -> CandidateRow:
-    return CandidateRow(**_candidate_values(c))
 
 
 def _candidate(row: CandidateRow) -> Candidate:
@@ -135,8 +166,10 @@ def _candidate(row: CandidateRow) -> Candidate:
 
 
 _TOUCH = update(SessionRow).where(SessionRow.id == bindparam("sid")).values(updated_at=bindparam("now"))
-_INSERT_TURN = insert(TurnRow).returning(TurnRow.id)
-_INSERT_CANDIDATES = insert(CandidateRow)
+_INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
+_INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type_=_JSONText()))
+_TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
+_SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chosen_index=bindparam("chosen"))
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -267,7 +300,7 @@ class SessionStore:
             "session_id": session_id,
             "index": turn.index,
             "user_text": turn.user_text,
-            "prompt": turn.prompt.model_dump(mode="json"),
+            "prompt": turn.prompt.model_dump_json(),
             "chosen_index": turn.chosen_index,
             "created_at": now,
         }
@@ -275,30 +308,30 @@ class SessionStore:
             self._touch(conn, session_id, now)
             turn_id = conn.execute(_INSERT_TURN, values).scalar_one()
             if turn.candidates:
-                rows = [{**_candidate_values(c), "turn_id": turn_id, "created_at": now} for c in turn.candidates]
-                conn.execute(_INSERT_CANDIDATES, rows)
+                conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
 
-    def _turn(self, db: Session, session_id: str, index: int) -> TurnRow:
-        turn = db.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.index == index))
-        if turn is None:
-            self._get(db, session_id)
+    def _turn_id(self, conn: Connection, session_id: str, index: int, now: datetime) -> int:
+        """The row id of turn `index`, touching its session; raises if either is missing."""
+        self._touch(conn, session_id, now)
+        turn_id = conn.execute(_TURN_ID, {"sid": session_id, "index": index}).scalar()
+        if turn_id is None:
             raise StoreError(f"session {session_id!r} has no turn {index}")
-        return turn
+        return int(turn_id)
 
     def add_candidates(self, session_id: str, index: int, candidates: list[Candidate], chosen_index: int) -> None:
         """Append regenerated candidates to turn `index` and show `chosen_index`."""
-        with self._sessions.begin() as db:
-            turn = self._turn(db, session_id, index)
-            turn.candidates.extend(_candidate_row(c) for c in candidates)
-            turn.chosen_index = chosen_index
-            turn.session.updated_at = utcnow()
+        now = utcnow()
+        with self.engine.begin() as conn:
+            turn_id = self._turn_id(conn, session_id, index, now)
+            if candidates:
+                conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in candidates])
+            conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
 
     def set_chosen(self, session_id: str, index: int, chosen_index: int) -> None:
         """Show another candidate of turn `index` (a swipe)."""
-        with self._sessions.begin() as db:
-            turn = self._turn(db, session_id, index)
-            turn.chosen_index = chosen_index
-            turn.session.updated_at = utcnow()
+        with self.engine.begin() as conn:
+            turn_id = self._turn_id(conn, session_id, index, utcnow())
+            conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
 
     def add_memory(self, session_id: str, item: MemoryItem) -> None:
         """Store a memory (a new rolling summary)."""
