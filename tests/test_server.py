@@ -15,12 +15,14 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
+from personae.server._service import Service
 from personae.store import AccessStore, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -317,6 +319,20 @@ def test_sessions_survive_a_server_restart(tmp_path: Path) -> None:
         assert ext["turn"] == 1
         turns = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key}"}).json()["turns"]
         assert [t["user_text"] for t in turns] == ["First", "Second"]
+
+
+def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [secret] = make_keys(cfg.database_url, 1)
+    service = Service(cfg)
+    key = service.authenticate(secret)
+    assert key is not None
+    ghost = key.model_copy(update={"id": "no-such-key"})  # the ownership row's foreign key fails
+    with pytest.raises(IntegrityError):
+        service.start(ghost, "ada-quint")
+    assert service.store.list_sessions() == []
+    service.close()
 
 
 def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:

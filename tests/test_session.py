@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import Backend, BackendError, GenerateConfig, Message, get_backend
@@ -202,3 +202,25 @@ def test_guard_needs_a_scorer_unless_off() -> None:
     with pytest.raises(ValueError, match="needs a scorer"):
         Guard("best-of-n")
     assert Guard("off", n=4).n == 1
+
+
+class Boom(Exception):
+    pass
+
+
+def test_what_start_also_writes_commits_with_the_session_and_its_failure_undoes_it(tmp_path: Path) -> None:
+    db = store(tmp_path)
+
+    def refuse(conn: Connection, session_id: str) -> None:
+        conn.execute(text("UPDATE sessions SET user_name = 'changed' WHERE id = :sid"), {"sid": session_id})
+        raise Boom
+
+    with pytest.raises(Boom):
+        ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=refuse, scoring=False)
+    assert db.list_sessions() == []
+
+    def rename(conn: Connection, session_id: str) -> None:
+        conn.execute(text("UPDATE sessions SET user_name = 'Tom' WHERE id = :sid"), {"sid": session_id})
+
+    chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=rename, scoring=False)
+    assert db.load(chat.id).user_name == "Tom"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
 from personae.guard import Candidate
@@ -415,8 +416,13 @@ class Service:
         return chat
 
     def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
-        """Start a session owned by `key`."""
+        """Start a session owned by `key`: the session and its ownership row are written in one transaction."""
         persona = self.persona(key, persona_id)
+        empty = conversation_hashes(persona_id, user_name, [])
+
+        def claim(conn: Connection, session_id: str) -> None:
+            self.access.claim(session_id, key.id, persona_id, empty.head, empty.swipe, conn)
+
         chat = ChatSession.start(
             persona,
             self.backend,
@@ -425,10 +431,10 @@ class Service:
             settings=self._settings(),
             models=self.models,
             scoring=self.models is not None,
+            also=claim,
         )
-        self.access.claim(chat.id, key.id, persona_id)
         self._owners[chat.id] = Ownership(
-            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=None, prev_hash=None
+            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=empty.head, prev_hash=empty.swipe
         )
         return self._remember(chat)
 

@@ -7,10 +7,11 @@ lorebook, memory, recent turns) → the guard (sample, score, choose) → the st
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendError, GenerateConfig
 from personae.guard import Candidate, Guard, GuardPolicy, Judgement
@@ -145,14 +146,18 @@ class ChatSession:
         settings: SessionSettings | None = None,
         models: ScoringModels | None = None,
         scoring: bool = True,
+        also: Callable[[Connection, str], None] | None = None,
     ) -> ChatSession:
-        """Start and store a new session. Without `scoring` (or statements) the guard is off."""
+        """Start and store a new session. Without `scoring` (or statements) the guard is off.
+
+        `also(conn, session_id)` writes more in the transaction that creates the session (e.g. who owns it).
+        """
         store = store or SessionStore()
         settings = settings or SessionSettings()
         if models is None and scoring:
             models = ScoringModels()
         stored = settings.model_dump(mode="json")
-        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored)
+        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored, also=also)
         return cls(record, backend, store, models)
 
     @classmethod

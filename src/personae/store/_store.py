@@ -166,6 +166,7 @@ def _candidate(row: CandidateRow) -> Candidate:
 
 
 _TOUCH = update(SessionRow).where(SessionRow.id == bindparam("sid")).values(updated_at=bindparam("now"))
+_INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
 _INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
 _INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type_=_JSONText()))
 _TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
@@ -210,29 +211,46 @@ class SessionStore:
         if not getattr(result, "rowcount", 0):
             raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
 
-    def create(self, persona: Persona, user_name: str, backend: str, settings: dict[str, Any]) -> SessionRecord:
-        """Start a session with a copy of `persona`."""
-        row = SessionRow(
-            id=uuid.uuid4().hex[:12],
-            persona_hash=persona.content_hash(),
-            persona_name=persona.name,
-            persona_json=persona.model_dump(mode="json", exclude_none=True),
-            user_name=user_name,
-            backend=backend,
-            settings=settings,
-        )
-        with self._sessions.begin() as db:
-            db.add(row)
-        # Built from what was just written rather than read back: a server starts many sessions at once.
+    def create(
+        self,
+        persona: Persona,
+        user_name: str,
+        backend: str,
+        settings: dict[str, Any],
+        also: Callable[[Connection, str], None] | None = None,
+    ) -> SessionRecord:
+        """Start a session with a copy of `persona`; `also(conn, session_id)` writes more in the same transaction.
+
+        A Core insert, and the record is built from what was written rather than read back: a server starts many
+        sessions at once (and, through `also`, records who owns each in the same commit).
+        """
+        now = utcnow()
+        session_id = uuid.uuid4().hex[:12]
+        persona_hash = persona.content_hash()
+        values = {
+            "id": session_id,
+            "persona_hash": persona_hash,
+            "persona_name": persona.name,
+            "persona_json": persona.model_dump_json(exclude_none=True),
+            "user_name": user_name,
+            "backend": backend,
+            "settings": settings,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(_INSERT_SESSION, values)
+            if also is not None:
+                also(conn, session_id)
         return SessionRecord(
-            id=row.id,
+            id=session_id,
             persona=persona,
-            persona_hash=row.persona_hash,
+            persona_hash=persona_hash,
             user_name=user_name,
             backend=backend,
             settings=settings,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            created_at=now,
+            updated_at=now,
         )
 
     def load(self, session_id: str) -> SessionRecord:
