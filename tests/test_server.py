@@ -22,7 +22,7 @@ from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
-from personae.server._service import Service
+from personae.server._service import Service, parse_messages
 from personae.store import AccessStore, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -319,6 +319,38 @@ def test_sessions_survive_a_server_restart(tmp_path: Path) -> None:
         assert ext["turn"] == 1
         turns = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key}"}).json()["turns"]
         assert [t["user_text"] for t in turns] == ["First", "Second"]
+
+
+async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_early(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [secret] = make_keys(cfg.database_url, 1)
+    service = Service(cfg)
+    key = service.authenticate(secret)
+    assert key is not None
+    opening = parse_messages([("user", "Hello there")])
+    chat, swipe = service.match_conversation(key, "ada-quint", opening, "User")
+    assert not swipe
+    stream = service.turn_stream(chat, opening.user_text)
+    reply = await anext(stream)
+    assert isinstance(reply, str)
+    await stream.aclose()  # the client went away after the reply; the request never reached its outcome
+    service.close()
+
+    restarted = Service(cfg)  # nothing in memory: only the database can match the resend
+    again, swipe = restarted.match_conversation(key, "ada-quint", opening, "User")
+    assert (again.id, swipe) == (chat.id, True)
+    assert [t.user_text for t in again.turns] == ["Hello there"]
+    async with restarted.lock(again.id):
+        shown = restarted.swipe(again)
+    assert shown.text != reply
+    restarted.close()
+
+    later = Service(cfg)
+    follow_up = parse_messages([("user", "Hello there"), ("assistant", shown.text), ("user", "And then?")])
+    cont, swipe = later.match_conversation(key, "ada-quint", follow_up, "User")
+    assert (cont.id, swipe) == (chat.id, False)  # the swipe moved the stored hashes with it
+    later.close()
 
 
 def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from personae.backends import Backend, BackendError, GenerateConfig, Message, ge
 from personae.guard import Guard
 from personae.memory import MemorySettings
 from personae.prompting import PromptSettings
-from personae.session import ChatSession, SessionSettings
+from personae.session import ChatSession, SessionSettings, ShownTurns
 from personae.store import Migration, SessionNotFoundError, SessionStore, StoreError, migrate
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
@@ -224,3 +224,29 @@ def test_what_start_also_writes_commits_with_the_session_and_its_failure_undoes_
 
     chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=rename, scoring=False)
     assert db.load(chat.id).user_name == "Tom"
+
+
+async def test_turn_hooks_write_in_the_turns_transaction_and_a_failing_hook_undoes_the_turn(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    seen: list[tuple[str, ShownTurns]] = []
+    chat = ChatSession.start(sailor(), scripted(PLAIN, GOOD, BAD, "Hi."), db, settings=settings(), models=fake_models())
+    chat.on_turn_stored = lambda conn, c, shown: seen.append((c.id, shown))
+    await chat.send("Hello!")
+    assert seen == [(chat.id, [("Hello!", chat.turns[0].reply)])]
+    swiped = chat.swipe()
+    assert seen[-1] == (chat.id, [("Hello!", swiped.text)])
+    regenerated = await chat.regenerate()
+    assert seen[-1] == (chat.id, [("Hello!", regenerated.reply)])
+
+    def fail(conn: Connection, c: ChatSession, shown: ShownTurns) -> None:
+        raise Boom
+
+    chat.on_turn_stored = fail
+    with pytest.raises(Boom):
+        chat.import_turn("Still there?", "Aye.")
+    assert [t.user_text for t in chat.turns] == ["Hello!"]
+    assert [t.user_text for t in db.load(chat.id).turns] == ["Hello!"]  # rolled back with the hook
+    chat.on_turn_stored = lambda conn, c, shown: seen.append((c.id, shown))
+    chat.import_turn("Remember me?", "Of course.")
+    assert seen[-1] == (chat.id, [("Hello!", regenerated.reply), ("Remember me?", "Of course.")])
+    assert db.load(chat.id).turns[1].candidates[0].finish_reason == "imported"

@@ -126,7 +126,6 @@ async def _run(
         async with service.lock(chat.id):
             async for item in service.turn_stream(chat, parsed.user_text, swipe, _generate_overrides(body)):
                 if isinstance(item, TurnOutcome):
-                    service.record_conversation(chat, body.model)
                     yield item
                     yield "swipe" if swipe else "turn"
                     return

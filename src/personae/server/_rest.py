@@ -115,14 +115,12 @@ def _event(name: str, data: Any) -> str:
 async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> StreamingResponse:
     """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
     chat = service.session(key, session_id)
-    persona_id = service.persona_id(chat)
 
     async def events() -> AsyncIterator[str]:
         try:
             async with service.lock(chat.id):
                 async for item in service.turn_stream(chat, body.content):
                     if isinstance(item, TurnOutcome):
-                        service.record_conversation(chat, persona_id)
                         data = turn_view(item.turn).model_dump(mode="json")
                         yield _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
                     else:
@@ -140,8 +138,7 @@ async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
     if not chat.turns:
         raise HTTPException(409, "session has no turn to swipe yet")
     async with service.lock(chat.id):
-        chat.swipe()
-        service.record_conversation(chat, service.persona_id(chat))
+        service.swipe(chat)
     return turn_view(chat.turns[-1])
 
 
@@ -152,9 +149,8 @@ async def regenerate(session_id: str, service: ServiceDep, key: KeyDep) -> TurnV
     if not chat.turns:
         raise HTTPException(409, "session has no turn to regenerate yet")
     async with service.lock(chat.id):
-        async for item in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
-            if isinstance(item, TurnOutcome):
-                service.record_conversation(chat, service.persona_id(chat))
+        async for _ in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
+            pass
     return turn_view(chat.turns[-1])
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -24,10 +24,9 @@ from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEve
 from personae.guard import Candidate
 from personae.interop import read_bytes
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
-from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.server._config import ServerConfig
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
 from personae.store import AccessStore, ApiKey, Ownership, SessionStore, TurnRecord
 
 log = logging.getLogger(__name__)
@@ -433,10 +432,24 @@ class Service:
             scoring=self.models is not None,
             also=claim,
         )
+        chat.on_turn_stored = self._hash_writer(persona_id)
         self._owners[chat.id] = Ownership(
             session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=empty.head, prev_hash=empty.swipe
         )
         return self._remember(chat)
+
+    def _hash_writer(self, persona_id: str) -> Callable[[Connection, ChatSession, ShownTurns], None]:
+        """A session's `on_turn_stored`: its conversation hashes are written in the transaction of each turn.
+
+        Written afterwards, a turn stored by a request whose client went away before the hashes were would not be
+        matched by the client's resend, which would then store the same message again.
+        """
+
+        def write(conn: Connection, chat: ChatSession, shown: ShownTurns) -> None:
+            hashes = conversation_hashes(persona_id, chat.user_name, shown)
+            self.access.set_hashes(chat.id, hashes.head, hashes.swipe, conn)
+
+        return write
 
     def owner(self, session_id: str) -> Ownership | None:
         """Who owns a session (kept in memory while the session is: owner and persona never change)."""
@@ -460,6 +473,7 @@ class Service:
             chat = ChatSession.resume(
                 session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
             )
+            chat.on_turn_stored = self._hash_writer(owner.persona_id)
         self._owners[session_id] = owner
         return self._remember(chat)
 
@@ -488,6 +502,12 @@ class Service:
         """The lock serialising turns of one session."""
         return self._locks.hold(f"session:{session_id}")
 
+    def swipe(self, chat: ChatSession) -> Candidate:
+        """Show the next candidate of the last turn (the caller holds `lock(chat.id)`)."""
+        shown = chat.swipe()
+        self.remember_conversation(chat)
+        return shown
+
     # turns --------------------------------------------------------------------------------------------------------
 
     async def turn_stream(
@@ -501,6 +521,7 @@ class Service:
 
         With the guard on, the reply is known only once every candidate is scored, so it comes whole, after the
         guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
+        The turn and its conversation hashes are stored together before anything after them is yielded.
         """
         spent: list[float] = []
         # Each request runs in its own task context, so this is never seen by another request; it is not reset
@@ -512,13 +533,16 @@ class Service:
                 chat.settings.generate = original.model_copy(update=generate)
             if regenerate:
                 turn = await chat.regenerate()
+                self.remember_conversation(chat)
                 yield turn.reply
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
                     yield piece
                 turn = chat.turns[-1]
+                self.remember_conversation(chat)
             else:
                 turn = await chat.send(text)
+                self.remember_conversation(chat)
                 yield turn.reply
         finally:
             chat.settings.generate = original
@@ -551,25 +575,18 @@ class Service:
             return self.session(key, ownership.session_id), is_swipe
         chat = self.start(key, persona_id, user_name)
         for user, reply in parsed.pairs:
-            self._seed(chat, user, reply)
-        self.record_conversation(chat, persona_id)
+            chat.import_turn(user, reply)
+        self.remember_conversation(chat)
         return chat, False
 
-    def _seed(self, chat: ChatSession, user: str, reply: str) -> None:
-        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
-        candidate = Candidate(index=0, text=reply, finish_reason="imported")
-        turn = TurnRecord(index=len(chat.turns), user_text=user, prompt=prompt, candidates=[candidate], chosen_index=0)
-        chat.store.add_turn(chat.id, turn)
-        chat.turns.append(turn)
-
-    def record_conversation(self, chat: ChatSession, persona_id: str) -> None:
-        """Move the session's conversation hashes to its shown turns (after a turn, swipe or regeneration)."""
-        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
-        self.access.set_hashes(chat.id, hashes.head, hashes.swipe)
+    def remember_conversation(self, chat: ChatSession) -> None:
+        """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""
         self._forget_hashes(chat.id)
         owner = self.owner(chat.id)
         if owner is None:
             return
+        persona_id = owner.persona_id
+        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
         head = (owner.key_id, persona_id, hashes.head)
         swipe = (owner.key_id, persona_id, hashes.swipe) if hashes.swipe else None
         self._heads[head] = chat.id

@@ -7,7 +7,7 @@ lorebook, memory, recent turns) → the guard (sample, score, choose) → the st
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -32,9 +32,12 @@ from personae.scoring import (
     StatementScore,
     get_nli,
 )
-from personae.store import SessionRecord, SessionStore, TurnRecord
+from personae.store import SessionRecord, SessionStore, StoreHook, TurnRecord
 
 log = logging.getLogger(__name__)
+
+ShownTurns = list[tuple[str, str]]
+"""A conversation as the user sees it: (user message, shown reply) per turn, oldest first."""
 
 
 class SessionSettings(BaseModel):
@@ -135,6 +138,9 @@ class ChatSession:
             persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
         )
         self.last_judgement: Judgement | None = None
+        self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
+        """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
+        shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
 
     @classmethod
     def start(
@@ -238,6 +244,16 @@ class ChatSession:
             config = config.model_copy(update={"seed": config.seed + 1000 * round_no})
         return config
 
+    def _stored_hook(self, turns: Sequence[TurnRecord], last_reply: str | None = None) -> StoreHook | None:
+        """`on_turn_stored` for a store call after which `turns` are shown (the last with `last_reply`, if given)."""
+        hook = self.on_turn_stored
+        if hook is None:
+            return None
+        shown = [(t.user_text, t.reply) for t in turns]
+        if last_reply is not None:
+            shown[-1] = (shown[-1][0], last_reply)
+        return lambda conn: hook(conn, self, shown)
+
     def _record_turn(self, user_text: str, prompt: AssembledPrompt, judgement: Judgement) -> TurnRecord:
         turn = TurnRecord(
             index=len(self.turns),
@@ -246,9 +262,20 @@ class ChatSession:
             candidates=judgement.candidates,
             chosen_index=judgement.best.index,
         )
-        self.store.add_turn(self.id, turn)
+        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
         self.turns.append(turn)
         self.last_judgement = judgement
+        return turn
+
+    def import_turn(self, user_text: str, reply: str) -> TurnRecord:
+        """Store an exchange that happened elsewhere (e.g. a client's earlier history) as an unscored turn."""
+        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+        candidate = Candidate(index=0, text=reply, finish_reason="imported")
+        turn = TurnRecord(
+            index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
+        )
+        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
+        self.turns.append(turn)
         return turn
 
     async def send(self, user_text: str) -> TurnRecord:
@@ -279,7 +306,7 @@ class ChatSession:
         ranked = sorted(turn.candidates, key=Candidate.rank_key)
         position = next((i for i, c in enumerate(ranked) if c.index == turn.chosen_index), -1)
         nxt = ranked[(position + 1) % len(ranked)]
-        self.store.set_chosen(self.id, turn.index, nxt.index)
+        self.store.set_chosen(self.id, turn.index, nxt.index, also=self._stored_hook(self.turns, nxt.text))
         turn.chosen_index = nxt.index
         return nxt
 
@@ -297,7 +324,13 @@ class ChatSession:
             round_no=round_no,
             first_index=len(turn.candidates),
         )
-        self.store.add_candidates(self.id, turn.index, judgement.candidates, judgement.best.index)
+        self.store.add_candidates(
+            self.id,
+            turn.index,
+            judgement.candidates,
+            judgement.best.index,
+            also=self._stored_hook(self.turns, judgement.best.text),
+        )
         turn.candidates.extend(judgement.candidates)
         turn.chosen_index = judgement.best.index
         self.last_judgement = judgement

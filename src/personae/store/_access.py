@@ -194,12 +194,17 @@ class AccessStore:
                     return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
-    def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
-        """Move a session's conversation hashes after a turn."""
-        with self.store.engine.begin() as conn:  # Core, not the ORM: this runs after every turn
-            result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
-            if not getattr(result, "rowcount", 0):
-                raise StoreError(f"session {session_id!r} has no owner")
+    def set_hashes(
+        self, session_id: str, head_hash: str, prev_hash: str | None, conn: Connection | None = None
+    ) -> None:
+        """Move a session's conversation hashes after a turn (on `conn`: inside the transaction storing the turn)."""
+        if conn is None:
+            with self.store.engine.begin() as own:
+                self.set_hashes(session_id, head_hash, prev_hash, own)
+            return
+        result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
+        if not getattr(result, "rowcount", 0):
+            raise StoreError(f"session {session_id!r} has no owner")
 
     def list_sessions(self, key_id: str) -> list[SessionSummary]:
         """The key's sessions, most recently updated first."""

@@ -172,6 +172,9 @@ _INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type
 _TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
 _SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chosen_index=bindparam("chosen"))
 
+StoreHook = Callable[[Connection], None]
+"""More writes run inside the transaction of a store call, so they commit or roll back together with it."""
+
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
@@ -307,8 +310,8 @@ class SessionStore:
                 for s, n in rows
             ]
 
-    def add_turn(self, session_id: str, turn: TurnRecord) -> None:
-        """Store a new turn with its candidates.
+    def add_turn(self, session_id: str, turn: TurnRecord, also: StoreHook | None = None) -> None:
+        """Store a new turn with its candidates (and whatever `also` writes, in the same transaction).
 
         This runs on every turn a server answers, so it uses Core statements built once on a plain connection:
         the ORM unit of work cost several times more CPU per turn than the database itself.
@@ -327,6 +330,8 @@ class SessionStore:
             turn_id = conn.execute(_INSERT_TURN, values).scalar_one()
             if turn.candidates:
                 conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
+            if also is not None:
+                also(conn)
 
     def _turn_id(self, conn: Connection, session_id: str, index: int, now: datetime) -> int:
         """The row id of turn `index`, touching its session; raises if either is missing."""
@@ -336,20 +341,31 @@ class SessionStore:
             raise StoreError(f"session {session_id!r} has no turn {index}")
         return int(turn_id)
 
-    def add_candidates(self, session_id: str, index: int, candidates: list[Candidate], chosen_index: int) -> None:
-        """Append regenerated candidates to turn `index` and show `chosen_index`."""
+    def add_candidates(
+        self,
+        session_id: str,
+        index: int,
+        candidates: list[Candidate],
+        chosen_index: int,
+        also: StoreHook | None = None,
+    ) -> None:
+        """Append regenerated candidates to turn `index` and show `chosen_index` (`also`: as in `add_turn`)."""
         now = utcnow()
         with self.engine.begin() as conn:
             turn_id = self._turn_id(conn, session_id, index, now)
             if candidates:
                 conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in candidates])
             conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
+            if also is not None:
+                also(conn)
 
-    def set_chosen(self, session_id: str, index: int, chosen_index: int) -> None:
-        """Show another candidate of turn `index` (a swipe)."""
+    def set_chosen(self, session_id: str, index: int, chosen_index: int, also: StoreHook | None = None) -> None:
+        """Show another candidate of turn `index` (a swipe; `also`: as in `add_turn`)."""
         with self.engine.begin() as conn:
             turn_id = self._turn_id(conn, session_id, index, utcnow())
             conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
+            if also is not None:
+                also(conn)
 
     def add_memory(self, session_id: str, item: MemoryItem) -> None:
         """Store a memory (a new rolling summary)."""
