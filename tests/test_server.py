@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
-from personae.server._service import Service, parse_messages
+from personae.server._service import Service, TurnOutcome, parse_messages
 from personae.store import AccessStore, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -94,6 +95,56 @@ def test_openai_client_lists_personas_and_streams_an_in_character_reply(server: 
     assert [t["user_text"] for t in session["turns"]] == ["Hello there"]
     shown = next(c for c in session["turns"][0]["candidates"] if c["index"] == session["turns"][0]["chosen_index"])
     assert shown["text"] == reply
+
+
+def http_chunks(url: str, key: str, body: dict[str, Any]) -> list[bytes]:
+    """POST a streamed chat completion over a raw socket and return the response body's HTTP chunks (one per write)."""
+    host, port = url.removeprefix("http://").split(":")
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode() + payload)
+        raw = b""
+        while data := sock.recv(65536):
+            raw += data
+    headers, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in headers.lower()
+    chunks = []
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return chunks
+        chunks.append(rest[:size])
+        rest = rest[size + 2 :]
+
+
+def test_a_guarded_reply_is_sent_whole_with_its_final_chunk_and_done_in_one_write(tmp_path: Path) -> None:
+    for guard in ("best-of-n", "off"):
+        cfg = config(tmp_path / guard, guard=guard)
+        assert cfg.database_url is not None
+        (tmp_path / guard).mkdir()
+        [key] = make_keys(cfg.database_url, 1)
+        with running(create_app(cfg)) as url:
+            body = {"model": "ada-quint", "messages": [{"role": "user", "content": "Hello there"}], "stream": True}
+            chunks = http_chunks(url, key, body)
+        events = [
+            [json.loads(line[6:]) if line != "data: [DONE]" else "[DONE]" for line in c.decode().split("\n\n") if line]
+            for c in chunks
+        ]
+        assert events[0][0]["choices"][0]["delta"] == {"role": "assistant"}
+        pieces = [e["choices"][0]["delta"].get("content", "") for c in events for e in c if e != "[DONE]"]
+        assert "".join(pieces).startswith("You said: Hello there")
+        assert events[-1][-1] == "[DONE]"
+        assert events[-1][-2]["personae"]["guard"] == guard
+        if guard == "best-of-n":  # the role chunk early, then the reply, the final chunk and [DONE] together
+            assert len(chunks) == 2
+            assert [len(c) for c in events] == [1, 3]
+        else:  # streamed word by word as the backend produces them
+            assert len(chunks) > 4
 
 
 def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:
@@ -332,9 +383,10 @@ async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_
     chat, swipe = service.match_conversation(key, "ada-quint", opening, "User")
     assert not swipe
     stream = service.turn_stream(chat, opening.user_text)
-    reply = await anext(stream)
-    assert isinstance(reply, str)
-    await stream.aclose()  # the client went away after the reply; the request never reached its outcome
+    outcome = await anext(stream)
+    assert isinstance(outcome, TurnOutcome)
+    reply = outcome.turn.reply
+    await stream.aclose()  # the request went no further (a client gone, a stop) than the turn's outcome
     service.close()
 
     restarted = Service(cfg)  # nothing in memory: only the database can match the resend

@@ -194,19 +194,27 @@ async def chat_completions(
     async def events() -> AsyncIterator[str]:
         cid = f"chatcmpl-{created}"
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
+
+        def content(text: str) -> str:
+            return _sse({**head, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
         yield _sse({**head, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
         outcome: TurnOutcome | None = None
+        streamed = False
+        tail = ""  # what ends the response, sent in one write
         try:
             async for item in _run(service, key, body, parsed, x_personae_session):
                 if isinstance(item, TurnOutcome):
                     outcome = item
                 elif outcome is None:
-                    yield _sse({**head, "choices": [{"index": 0, "delta": {"content": item}, "finish_reason": None}]})
-                else:
+                    streamed = True
+                    yield content(item)
+                else:  # a guarded reply arrives whole with the outcome: it goes out with the final chunk
                     final = {"index": 0, "delta": {}, "finish_reason": "stop"}
-                    yield _sse({**head, "choices": [final], "personae": extension(outcome, item == "swipe")})
+                    tail = "" if streamed else content(outcome.turn.reply)
+                    tail += _sse({**head, "choices": [final], "personae": extension(outcome, item == "swipe")})
         except Exception as exc:  # the status line is already sent: report the error in the stream
-            yield _sse({"error": {"message": f"{exc.__class__.__name__}: {exc}", "type": "server_error"}})
-        yield "data: [DONE]\n\n"
+            tail += _sse({"error": {"message": f"{exc.__class__.__name__}: {exc}", "type": "server_error"}})
+        yield tail + "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

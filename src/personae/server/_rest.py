@@ -117,13 +117,16 @@ async def send_message(session_id: str, body: UserMessage, service: ServiceDep, 
     chat = service.session(key, session_id)
 
     async def events() -> AsyncIterator[str]:
+        streamed = False
         try:
             async with service.lock(chat.id):
                 async for item in service.turn_stream(chat, body.content):
-                    if isinstance(item, TurnOutcome):
+                    if isinstance(item, TurnOutcome):  # a guarded reply comes whole, with its turn, in one write
+                        delta = "" if streamed else _event("delta", {"text": item.turn.reply})
                         data = turn_view(item.turn).model_dump(mode="json")
-                        yield _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
+                        yield delta + _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
                     else:
+                        streamed = True
                         yield _event("delta", {"text": item})
         except Exception as exc:  # headers are sent: report in the stream
             yield _event("error", {"message": f"{exc.__class__.__name__}: {exc}"})

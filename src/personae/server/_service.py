@@ -519,9 +519,10 @@ class Service:
     ) -> AsyncIterator[str | TurnOutcome]:
         """Run one turn (or a regeneration of the last), yielding reply text pieces, then the `TurnOutcome`.
 
-        With the guard on, the reply is known only once every candidate is scored, so it comes whole, after the
-        guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
-        The turn and its conversation hashes are stored together before anything after them is yielded.
+        With the guard off, pieces stream as the backend produces them. With the guard on the reply is known only
+        once every candidate is scored, so no piece comes: the outcome's turn holds the whole reply, and the caller
+        sends it together with what follows it. The caller holds `lock(chat.id)`. The turn and its conversation
+        hashes are stored together before the outcome is yielded.
         """
         spent: list[float] = []
         # Each request runs in its own task context, so this is never seen by another request; it is not reset
@@ -534,7 +535,6 @@ class Service:
             if regenerate:
                 turn = await chat.regenerate()
                 self.remember_conversation(chat)
-                yield turn.reply
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
                     yield piece
@@ -543,7 +543,6 @@ class Service:
             else:
                 turn = await chat.send(text)
                 self.remember_conversation(chat)
-                yield turn.reply
         finally:
             chat.settings.generate = original
         yield TurnOutcome(chat, turn, sum(spent))
