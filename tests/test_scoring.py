@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from helpers.runtime import CountingEmbedder
 from personae.cli import app
 from personae.persona import Persona
 from personae.scoring import (
@@ -130,18 +131,6 @@ def test_relevance_masks_the_character_name() -> None:
     assert masked.max() == pytest.approx(0.0)
     on_topic = model.similarity(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])[0]
     assert on_topic[0] > on_topic[1]
-
-
-class CountingEmbedder(FakeEmbedder):
-    """FakeEmbedder that records every text it is asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def embed(self, texts):
-        self.seen.extend(texts)
-        return super().embed(texts)
 
 
 def test_relevance_embeds_a_statement_set_once_per_names() -> None:

@@ -20,10 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
+from helpers.runtime import CountingEmbedder
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
+from personae.scoring import FakeNLI, mask_names
 from personae.server import ServerConfig, create_app
 from personae.server._service import Service, TurnOutcome, parse_messages
+from personae.session import ScoringModels
 from personae.store import AccessStore, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -417,6 +420,24 @@ def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path
         service.start(ghost, "ada-quint")
     assert service.store.list_sessions() == []
     service.close()
+
+
+def test_library_personas_are_warmed_at_start_up_not_on_their_first_turn(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    embedder = CountingEmbedder()
+    service = Service(cfg, models=ScoringModels(nli=FakeNLI(), embedder=embedder, ooc_classifier=False))
+    masked = {mask_names(s, [p.name]) for p in service.library.values() for s in p.statements}
+    assert not masked & set(embedder.seen)
+    with running(create_app(cfg, service)) as url:
+        warmed = len(embedder.seen)
+        assert masked <= set(embedder.seen)
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        for persona in service.library:
+            client.chat.completions.create(model=persona, messages=[{"role": "user", "content": "Hello there"}])
+    assert len(embedder.seen) > warmed  # the turns embedded their messages and replies ...
+    assert not masked & set(embedder.seen[warmed:])  # ... but no statement again
 
 
 def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:

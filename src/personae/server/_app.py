@@ -112,7 +112,8 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         )
     tasks: list[asyncio.Task[None]] = []
 
-    async def start_checkpoints() -> None:
+    async def start_up() -> None:
+        service.warm()
         if sqlite:
             tasks.append(asyncio.create_task(_checkpoints(service)))
 
@@ -123,7 +124,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         await app.state.evals.aclose()
         service.close()
 
-    app.router.add_event_handler("startup", start_checkpoints)
+    app.router.add_event_handler("startup", start_up)
     app.router.add_event_handler("shutdown", shutdown)
     return app
 

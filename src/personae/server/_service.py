@@ -318,6 +318,12 @@ class Service:
         self._swipes: dict[tuple[str, str, str], str] = {}
         self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
 
+    def warm(self) -> None:
+        """Prepare the scoring of every library persona, so that no request pays for it (called at start-up)."""
+        if self.models is not None:
+            for persona in self.library.values():
+                self.models.warm(persona)
+
     # keys ---------------------------------------------------------------------------------------------------------
 
     def authenticate(self, secret: str) -> ApiKey | None:

@@ -99,6 +99,12 @@ class ScoringModels:
         """The out-of-character detector for `persona` talking to `user_name`."""
         return OOCDetector(persona, user_name, classifier=self.ooc_classifier or False)
 
+    def warm(self, persona: Persona, user_name: str = "User") -> None:
+        """Prepare what every turn with `persona` reuses (masked statement embeddings, OOC patterns) ahead of time."""
+        if persona.statements:  # the key the scorer and the prompt's statement retrieval look them up by
+            self.relevance.statement_vectors(persona.statements, [persona.name])
+        self.ooc(persona, user_name).detect("Hello.", "Hello.")
+
 
 class ChatSession:
     """A persisted conversation with one persona.
