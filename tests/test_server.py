@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import socket
@@ -24,7 +25,8 @@ from helpers.runtime import CountingEmbedder
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
 from personae.scoring import FakeNLI, mask_names
-from personae.server import ServerConfig, create_app
+from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
+from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
 from personae.session import ScoringModels
 from personae.store import AccessStore, SessionStore
@@ -438,6 +440,23 @@ def test_library_personas_are_warmed_at_start_up_not_on_their_first_turn(tmp_pat
             client.chat.completions.create(model=persona, messages=[{"role": "user", "content": "Hello there"}])
     assert len(embedder.seen) > warmed  # the turns embedded their messages and replies ...
     assert not masked & set(embedder.seen[warmed:])  # ... but no statement again
+
+
+def test_personae_serve_tunes_the_garbage_collector_after_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONFIG_ENV, config(tmp_path).model_dump_json())
+    app = app_from_env()
+    assert app.router.on_startup[-1] is tune_gc  # after the app's own start-up work (warming the personas)
+    thresholds = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert create_app(config(tmp_path)).router.on_startup[-1] is not tune_gc  # embedding apps keep their own
 
 
 def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:
