@@ -109,6 +109,23 @@ def test_history_check_finds_self_contradictions() -> None:
     assert checker.check([], "Anything.") == []
 
 
+def test_history_check_of_several_replies_matches_one_by_one_and_embeds_the_past_once() -> None:
+    embedder = CountingEmbedder()
+    checker = HistoryChecker(nli=FakeNLI(), embedder=embedder, k=2)
+    earlier = ["I have a cat named Biscuit. The lamp is bright tonight.", "I do not drink coffee."]
+    replies = [
+        "I never had a cat named Biscuit.",
+        "The weather is calm.",
+        "",
+        "I drink coffee. I have no cat named Biscuit.",
+    ]
+    batch = checker.check_batch(earlier, replies)
+    assert embedder.seen.count("The lamp is bright tonight.") == 1
+    assert batch == [checker.check(earlier, r) for r in replies]
+    assert [len(found) for found in batch] == [1, 0, 0, 2]
+    assert checker.check_batch([], replies) == [[], [], [], []]
+
+
 def test_relevance_calibration_and_logistic_fit() -> None:
     a, b = fit_logistic([0.1, 0.2, 0.3, 0.6, 0.7, 0.8], [0, 0, 0, 1, 1, 1])
     assert a > 0
@@ -151,6 +168,11 @@ def test_relevance_embeds_a_statement_set_once_per_names() -> None:
     assert embedder.seen.count("keeps a lighthouse.") == 2
     with pytest.raises(ValueError, match="read-only"):
         model.statement_vectors(statements, ["Sam Reed"])[0, 0] = 1.0
+    queries = ["Any cheese, Sam?", "Hello", "Any cheese, Sam?"]
+    repeated = model.probability(statements, queries, ["Sam Reed"])
+    assert embedder.seen.count(mask_names("Any cheese, Sam?", ["Sam Reed"])) == 2  # once above, once for both here
+    np.testing.assert_allclose(repeated[0], repeated[2])
+    np.testing.assert_allclose(repeated[0], fresh[0])
 
 
 def test_apc_scorer_masks_the_persona_name_for_relevance() -> None:

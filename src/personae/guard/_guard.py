@@ -99,11 +99,13 @@ class Guard:
         def work() -> list[Candidate]:
             results = scorer.score_batch([(query, t) for t in texts]) if scorer else [None] * len(texts)
             verdicts = detector.detect_batch([(query, t) for t in texts]) if detector else [None] * len(texts)
-            out = []
-            for i, (text, result, verdict) in enumerate(zip(texts, results, verdicts, strict=True)):
-                contradictions = history.check(earlier_replies, text) if history and earlier_replies else []
-                out.append(Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict))
-            return out
+            found = history.check_batch(earlier_replies, texts) if history and earlier_replies else [[] for _ in texts]
+            return [
+                Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict)
+                for i, (text, result, verdict, contradictions) in enumerate(
+                    zip(texts, results, verdicts, found, strict=True)
+                )
+            ]
 
         return await asyncio.to_thread(work)
 

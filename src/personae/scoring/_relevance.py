@@ -147,9 +147,15 @@ class RelevanceModel:
         return vectors
 
     def similarity(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
-        """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
+        """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked.
+
+        A query repeated in `queries` (the same message scored with each of n candidates) is embedded once.
+        """
         s = self.statement_vectors(statements, names)
-        q = self.embedder.embed([mask_names(t, names) for t in queries])
+        unique = {query: row for row, query in enumerate(dict.fromkeys(queries))}
+        q = self.embedder.embed([mask_names(t, names) for t in unique])
+        if len(unique) < len(queries):
+            q = q[[unique[query] for query in queries]]
         return (q @ s.T).astype(np.float32)
 
     def probability(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
