@@ -14,8 +14,11 @@ from sqlalchemy import (
     Connection,
     Dialect,
     Engine,
+    Row,
     Select,
+    Text,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -24,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from personae._util.paths import home_dir
@@ -151,20 +154,67 @@ def _candidate_values(c: Candidate, turn_id: int, now: datetime) -> dict[str, An
     }
 
 
-def _candidate(row: CandidateRow) -> Candidate:
-    scores = row.scores or {}
-    result = scores.get("result")
+class _Scores(BaseModel):
+    """The `scores` column of a candidate, read back."""
+
+    result: APCResult | None = None
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    ooc: OOCResult | None = None
+
+
+def _candidate(row: Row[Any]) -> Candidate:
+    scores = _Scores.model_validate_json(row.scores) if row.scores else _Scores()
     return Candidate(
-        index=row.index,
+        index=row.number,
         round=row.round,
         text=row.text,
         finish_reason=row.finish_reason,
-        result=APCResult.model_validate(result) if result else None,
-        contradictions=[Contradiction.model_validate(x) for x in scores.get("contradictions", [])],
-        ooc=OOCResult.model_validate(scores["ooc"]) if scores.get("ooc") else None,
+        result=scores.result,
+        contradictions=scores.contradictions,
+        ooc=scores.ooc,
     )
 
 
+def _as_text(column: Any) -> Any:
+    """A JSON column read as its text, for pydantic to parse in one step (both SQLite and PostgreSQL keep it as is)."""
+    return cast(column, Text).label(column.key)
+
+
+# A session is read with four indexed queries, not the ORM's eager loads: after a restart every session is resumed
+# by its next request, and expanding the ORM's IN lists cost more than the queries.
+_LOAD_SESSION = select(
+    SessionRow.id,
+    SessionRow.persona_hash,
+    SessionRow.user_name,
+    SessionRow.backend,
+    SessionRow.settings,
+    SessionRow.created_at,
+    SessionRow.updated_at,
+    _as_text(SessionRow.persona_json),
+).where(SessionRow.id == bindparam("sid"))
+_LOAD_TURNS = (
+    select(TurnRow.id, TurnRow.index.label("number"), TurnRow.user_text, TurnRow.chosen_index, _as_text(TurnRow.prompt))
+    .where(TurnRow.session_id == bindparam("sid"))
+    .order_by(TurnRow.index)
+)
+_LOAD_CANDIDATES = (
+    select(
+        CandidateRow.turn_id,
+        CandidateRow.index.label("number"),  # a Row's `index` is the tuple method
+        CandidateRow.round,
+        CandidateRow.text,
+        CandidateRow.finish_reason,
+        _as_text(CandidateRow.scores),
+    )
+    .join(TurnRow, TurnRow.id == CandidateRow.turn_id)
+    .where(TurnRow.session_id == bindparam("sid"))
+    .order_by(CandidateRow.turn_id, CandidateRow.index)
+)
+_LOAD_MEMORIES = (
+    select(MemoryRow.content, MemoryRow.first_turn, MemoryRow.last_turn)
+    .where(MemoryRow.session_id == bindparam("sid"))
+    .order_by(MemoryRow.id)
+)
 _TOUCH = update(SessionRow).where(SessionRow.id == bindparam("sid")).values(updated_at=bindparam("now"))
 _INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
 _INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
@@ -258,41 +308,40 @@ class SessionStore:
 
     def load(self, session_id: str) -> SessionRecord:
         """The session with its turns, candidates and memories."""
-        with self._sessions() as db:
-            row = db.scalar(
-                select(SessionRow)
-                .where(SessionRow.id == session_id)
-                .options(
-                    selectinload(SessionRow.turns).selectinload(TurnRow.candidates),
-                    selectinload(SessionRow.memories),
-                )
-            )
+        params = {"sid": session_id}
+        with self.engine.connect() as conn:
+            row = conn.execute(_LOAD_SESSION, params).first()
             if row is None:
                 raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
-            return SessionRecord(
-                id=row.id,
-                persona=Persona.model_validate(row.persona_json),
-                persona_hash=row.persona_hash,
-                user_name=row.user_name,
-                backend=row.backend,
-                settings=row.settings,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                turns=[
-                    TurnRecord(
-                        index=t.index,
-                        user_text=t.user_text,
-                        prompt=AssembledPrompt.model_validate(t.prompt),
-                        candidates=[_candidate(c) for c in t.candidates],
-                        chosen_index=t.chosen_index,
-                    )
-                    for t in row.turns
-                ],
-                memories=[
-                    MemoryItem(kind="summary", content=m.content, first_turn=m.first_turn, last_turn=m.last_turn)
-                    for m in row.memories
-                ],
-            )
+            turns = conn.execute(_LOAD_TURNS, params).all()
+            candidates: dict[int, list[Candidate]] = {}
+            for c in conn.execute(_LOAD_CANDIDATES, params):
+                candidates.setdefault(c.turn_id, []).append(_candidate(c))
+            memories = conn.execute(_LOAD_MEMORIES, params).all()
+        return SessionRecord(
+            id=row.id,
+            persona=Persona.model_validate_json(row.persona_json),
+            persona_hash=row.persona_hash,
+            user_name=row.user_name,
+            backend=row.backend,
+            settings=row.settings,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            turns=[
+                TurnRecord(
+                    index=t.number,
+                    user_text=t.user_text,
+                    prompt=AssembledPrompt.model_validate_json(t.prompt),
+                    candidates=candidates.get(t.id, []),
+                    chosen_index=t.chosen_index,
+                )
+                for t in turns
+            ],
+            memories=[
+                MemoryItem(kind="summary", content=m.content, first_turn=m.first_turn, last_turn=m.last_turn)
+                for m in memories
+            ],
+        )
 
     def list_sessions(self, narrow: Callable[[Select[Any]], Select[Any]] | None = None) -> list[SessionSummary]:
         """All sessions, most recently updated first; `narrow` may add joins and filters (e.g. one key's sessions)."""
