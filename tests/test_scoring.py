@@ -152,7 +152,8 @@ def test_relevance_masks_the_character_name() -> None:
 
 def test_relevance_embeds_a_statement_set_once_per_names() -> None:
     embedder = CountingEmbedder()
-    model = RelevanceModel(embedder, max_cached_statement_sets=2)
+    model = RelevanceModel(embedder)
+    model.max_cached_statement_sets = 2
     statements = ["Sam Reed keeps a lighthouse.", "Sam Reed hates cheese."]
     first = model.probability(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])
     again = model.probability(statements, ["Any cheese, Sam?"], ["Sam Reed"])

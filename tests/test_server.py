@@ -29,7 +29,7 @@ from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
 from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
 from personae.session import ScoringModels
-from personae.store import AccessStore, SessionStore
+from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
 
@@ -377,13 +377,19 @@ def test_sessions_survive_a_server_restart(tmp_path: Path) -> None:
         assert [t["user_text"] for t in turns] == ["First", "Second"]
 
 
-async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_early(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
+def in_process(cfg: ServerConfig) -> tuple[Service, ApiKey]:
+    """A service on `cfg` without HTTP, and a key of its database."""
     assert cfg.database_url is not None
     [secret] = make_keys(cfg.database_url, 1)
     service = Service(cfg)
     key = service.authenticate(secret)
     assert key is not None
+    return service, key
+
+
+async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_early(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    service, key = in_process(cfg)
     opening = parse_messages([("user", "Hello there")])
     chat, swipe = service.match_conversation(key, "ada-quint", opening, "User")
     assert not swipe
@@ -411,12 +417,7 @@ async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_
 
 
 def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    assert cfg.database_url is not None
-    [secret] = make_keys(cfg.database_url, 1)
-    service = Service(cfg)
-    key = service.authenticate(secret)
-    assert key is not None
+    service, key = in_process(config(tmp_path))
     ghost = key.model_copy(update={"id": "no-such-key"})  # the ownership row's foreign key fails
     with pytest.raises(IntegrityError):
         service.start(ghost, "ada-quint")

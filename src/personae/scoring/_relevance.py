@@ -120,29 +120,25 @@ class RelevanceModel:
     compared with every message of every session, so masking and embedding them once per process is enough.
     """
 
-    def __init__(
-        self,
-        embedder: Embedder | None = None,
-        a: float | None = None,
-        b: float | None = None,
-        max_cached_statement_sets: int = 256,
-    ) -> None:
+    max_cached_statement_sets = 256
+    """Statement lists (with their names) whose embeddings are kept; the oldest goes first."""
+
+    def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
         self.embedder: Embedder = embedder or OnnxEmbedder()
         default_a, default_b = getattr(self.embedder, "calibration", (10.0, -4.4))
         self.a = default_a if a is None else a
         self.b = default_b if b is None else b
         self._statement_vectors: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], FloatArray] = OrderedDict()
-        self._max_cached = max_cached_statement_sets
 
     def statement_vectors(self, statements: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
-        """Embeddings of `statements` with `names` masked, shape (len(statements), dim); cached, oldest set evicted."""
+        """Embeddings of `statements` with `names` masked, shape (len(statements), dim); cached, read-only."""
         key = (tuple(statements), tuple(names))
         vectors = self._statement_vectors.get(key)
         if vectors is None:
             vectors = np.array(self.embedder.embed([mask_names(t, names) for t in statements]), dtype=np.float32)
             vectors.setflags(write=False)  # shared by every later caller
             self._statement_vectors[key] = vectors
-            while len(self._statement_vectors) > self._max_cached:
+            while len(self._statement_vectors) > self.max_cached_statement_sets:
                 self._statement_vectors.popitem(last=False)
         return vectors
 

@@ -164,15 +164,7 @@ class _Scores(BaseModel):
 
 def _candidate(row: Row[Any]) -> Candidate:
     scores = _Scores.model_validate_json(row.scores) if row.scores else _Scores()
-    return Candidate(
-        index=row.number,
-        round=row.round,
-        text=row.text,
-        finish_reason=row.finish_reason,
-        result=scores.result,
-        contradictions=scores.contradictions,
-        ooc=scores.ooc,
-    )
+    return Candidate(index=row.number, round=row.round, text=row.text, finish_reason=row.finish_reason, **dict(scores))
 
 
 def _as_text(column: Any) -> Any:
