@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -413,8 +414,9 @@ class Service:
         if excess <= 0:
             return chat
         # A session in the middle of a turn stays: a second copy resumed from the database would miss that turn.
-        idle = [sid for sid in self._live if not self._locks.busy(f"session:{sid}")]
-        for dropped in idle[:excess]:
+        # Oldest first, and only as far as needed: a full server evicts on every new session.
+        idle = (sid for sid in self._live if not self._locks.busy(f"session:{sid}"))
+        for dropped in list(itertools.islice(idle, excess)):
             del self._live[dropped]
             self._owners.pop(dropped, None)
             self._forget_hashes(dropped)
