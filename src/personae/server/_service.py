@@ -579,6 +579,7 @@ class Service:
         found = self.access.find_conversation(key.id, persona_id, head, swipe)
         if found is not None:
             ownership, is_swipe = found
+            self._owners.setdefault(ownership.session_id, ownership)  # read just now: no second lookup to resume
             return self.session(key, ownership.session_id), is_swipe
         chat = self.start(key, persona_id, user_name)
         for user, reply in parsed.pairs:
