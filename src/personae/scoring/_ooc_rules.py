@@ -127,7 +127,7 @@ ANACHRONISMS: dict[str, int] = {
 """Things a character living before the given year cannot know about (approximate dates of first appearance)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cues:
     """What the detectors need to know about the character and the user."""
 
@@ -142,21 +142,27 @@ class Cues:
 
     @classmethod
     def of(cls, persona: Persona, user: str = "User") -> Cues:
-        """Read the cues off a persona."""
-        words = re.findall(r"[A-Za-z][\w'.-]*", persona.name)
-        titles = [w for w in words if w.lower().rstrip(".") in TITLES]
-        parts = [w for w in words if w not in titles]
-        titled = [f"{t} {p}" for t in titles for p in parts]
-        names = [persona.name, " ".join(parts), *titled] + [p for p in parts if len(p) >= 3]
-        names = list(dict.fromkeys(n for n in names if n))
-        self_text = " ".join([persona.summary or "", *persona.statements[:40]])
-        artificial = any(
-            _ARTIFICIAL.search(s) and re.search(rf"\b({'|'.join(map(re.escape, names))})\b (is|was) ", s)
-            for s in re.split(r"(?<=[.!?])\s+", self_text)
-        )
-        era_text = " ".join([persona.summary or "", persona.knowledge_boundary or "", *persona.statements])
-        years = [int(y) for y in _YEAR.findall(era_text)]
-        return cls(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
+        """Read the cues off a persona (once per persona and user: a server starts many sessions with the same)."""
+        return _cues(persona.name, persona.summary or "", tuple(persona.statements), persona.knowledge_boundary, user)
+
+
+@lru_cache(maxsize=1024)
+def _cues(name: str, summary: str, statements: tuple[str, ...], knowledge_boundary: str | None, user: str) -> Cues:
+    """`Cues.of` from the persona fields it reads."""
+    words = re.findall(r"[A-Za-z][\w'.-]*", name)
+    titles = [w for w in words if w.lower().rstrip(".") in TITLES]
+    parts = [w for w in words if w not in titles]
+    titled = [f"{t} {p}" for t in titles for p in parts]
+    names = [name, " ".join(parts), *titled] + [p for p in parts if len(p) >= 3]
+    names = list(dict.fromkeys(n for n in names if n))
+    self_text = " ".join([summary, *statements[:40]])
+    artificial = any(
+        _ARTIFICIAL.search(s) and re.search(rf"\b({'|'.join(map(re.escape, names))})\b (is|was) ", s)
+        for s in re.split(r"(?<=[.!?])\s+", self_text)
+    )
+    era_text = " ".join([summary, knowledge_boundary or "", *statements])
+    years = [int(y) for y in _YEAR.findall(era_text)]
+    return Cues(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
 
 
 Signal = tuple[str, str]
