@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 
@@ -13,7 +15,8 @@ from personae.backends import Backend, BackendError, GenerateConfig, Message, ge
 from personae.guard import Guard
 from personae.memory import MemorySettings
 from personae.prompting import PromptSettings
-from personae.session import ChatSession, SessionSettings, ShownTurns
+from personae.scoring import FakeEmbedder, FakeNLI
+from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
 from personae.store import Migration, SessionNotFoundError, SessionStore, StoreError, migrate
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
@@ -250,3 +253,26 @@ async def test_turn_hooks_write_in_the_turns_transaction_and_a_failing_hook_undo
     chat.import_turn("Remember me?", "Of course.")
     assert seen[-1] == (chat.id, [("Hello!", regenerated.reply), ("Remember me?", "Of course.")])
     assert db.load(chat.id).turns[1].candidates[0].finish_reason == "imported"
+
+
+class ThreadNoting(FakeNLI):
+    """The fake NLI, noting which thread predicts; `light` as given."""
+
+    def __init__(self, light: bool) -> None:
+        self.light = light
+        self.threads: set[int] = set()
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.threads.add(threading.get_ident())
+        return super().predict(pairs)
+
+
+@pytest.mark.parametrize("light", [True, False])
+async def test_light_models_are_scored_on_the_callers_thread_others_in_a_worker(tmp_path: Path, light: bool) -> None:
+    nli = ThreadNoting(light)
+    models = ScoringModels(nli=nli, embedder=FakeEmbedder(), ooc_classifier=False)
+    assert models.light is light
+    chat = ChatSession.start(sailor(), scripted(BAD, GOOD), store(tmp_path), settings=settings(), models=models)
+    assert chat.guard.offload is not light
+    assert (await chat.send("Do you eat meat?")).reply == GOOD
+    assert (nli.threads == {threading.get_ident()}) is light

@@ -78,6 +78,8 @@ class FakeEmbedder:
     __test__ = False
     name = "fake"
     calibration = (8.0, -2.0)
+    light = True
+    """Pure Python in microseconds: callers may run it where they are instead of in a worker thread."""
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
