@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from personae.scoring import FakeNLI, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
 from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
+from personae.server._sse import EventStream, LastEvents
 from personae.session import ScoringModels
 from personae.store import AccessStore, ApiKey, SessionStore
 
@@ -127,7 +128,7 @@ def http_chunks(url: str, key: str, body: dict[str, Any]) -> list[bytes]:
         rest = rest[size + 2 :]
 
 
-def test_a_guarded_reply_is_sent_whole_with_its_final_chunk_and_done_in_one_write(tmp_path: Path) -> None:
+def test_a_guarded_reply_is_sent_whole_with_its_role_final_chunk_and_done_in_one_write(tmp_path: Path) -> None:
     for guard in ("best-of-n", "off"):
         cfg = config(tmp_path / guard, guard=guard)
         assert cfg.database_url is not None
@@ -145,11 +146,37 @@ def test_a_guarded_reply_is_sent_whole_with_its_final_chunk_and_done_in_one_writ
         assert "".join(pieces).startswith("You said: Hello there")
         assert events[-1][-1] == "[DONE]"
         assert events[-1][-2]["personae"]["guard"] == guard
-        if guard == "best-of-n":  # the role chunk early, then the reply, the final chunk and [DONE] together
-            assert len(chunks) == 2
-            assert [len(c) for c in events] == [1, 3]
-        else:  # streamed word by word as the backend produces them
+        if guard == "best-of-n":  # the role chunk, the reply, the final chunk and [DONE] together
+            assert [len(c) for c in events] == [4]
+        else:  # streamed word by word as the backend produces them, the role chunk with the first word
             assert len(chunks) > 4
+            assert len(events[0]) == 2
+
+
+async def test_an_event_stream_ends_its_body_with_its_last_events() -> None:
+    async def pieces(*items: str) -> AsyncIterator[str]:
+        for item in items:
+            yield item
+
+    async def sent(response: EventStream) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+
+        async def send(message: Any) -> None:
+            messages.append(message)
+
+        await response.stream_response(send)
+        return messages
+
+    closed = await sent(EventStream(pieces("a", LastEvents("b"))))
+    assert [(m["type"], m.get("body"), m.get("more_body")) for m in closed] == [
+        ("http.response.start", None, None),
+        ("http.response.body", b"a", True),
+        ("http.response.body", b"b", False),  # the last piece ends the body: no empty message after it
+    ]
+    open_ended = await sent(EventStream(pieces("a")))
+    assert open_ended[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    with pytest.raises(RuntimeError, match="after its LastEvents"):
+        await sent(EventStream(pieces(LastEvents("b"), "c")))
 
 
 def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:
