@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import shutil
@@ -33,6 +34,7 @@ from personae.session import ScoringModels
 from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
+SCOPE: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}}
 
 
 def config(tmp_path: Path, **extra: Any) -> ServerConfig:
@@ -177,6 +179,45 @@ async def test_an_event_stream_ends_its_body_with_its_last_events() -> None:
     assert open_ended[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     with pytest.raises(RuntimeError, match="after its LastEvents"):
         await sent(EventStream(pieces(LastEvents("b"), "c")))
+
+
+async def test_an_event_stream_stops_its_producer_when_the_client_leaves() -> None:
+    produced: list[str] = []
+
+    async def slow() -> AsyncIterator[str]:
+        try:
+            yield "first"
+            await asyncio.sleep(30)  # a turn still running when the client goes away
+            yield LastEvents("never")
+        finally:
+            produced.append("closed")
+
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+        if message.get("body") == b"first":
+            left.set()
+
+    await asyncio.wait_for(EventStream(slow())(SCOPE, receive, send), timeout=5)  # returns, does not raise
+    assert produced == ["closed"]
+    assert [m.get("body") for m in messages] == [None, b"first"]
+
+    async def never_leaves() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    stream = asyncio.ensure_future(EventStream(slow())(SCOPE, never_leaves, send))
+    await asyncio.sleep(0.05)
+    stream.cancel()  # the server stopping, say: not the stream's to swallow
+    with pytest.raises(asyncio.CancelledError):
+        await stream
 
 
 def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:
