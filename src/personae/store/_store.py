@@ -158,8 +158,11 @@ class _Scores(BaseModel):
     """The `scores` column of a candidate, read back."""
 
     result: APCResult | None = None
+    """The APC score, None when the candidate was not scored."""
     contradictions: list[Contradiction] = Field(default_factory=list)
+    """Its contradictions of the character's earlier replies."""
     ooc: OOCResult | None = None
+    """The out-of-character verdict, if one was made."""
 
 
 def _candidate(row: Row[Any]) -> Candidate:
