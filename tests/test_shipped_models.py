@@ -38,6 +38,14 @@ def test_nli_outputs_are_probabilities_and_batch_invariant() -> None:
     assert np.abs(batched - nli.predict_unbatched(pairs)).max() < 1e-4
     # Three unmistakable cases, one per label (world-knowledge cases are measured in bench/nli_quality.py).
     assert [int(i) for i in batched.argmax(axis=1)] == [2, 0, 1]
+    # Plain negations of the statement: a candidate model once learned "negation + vegetarian = entailment".
+    negations = [
+        ("Ada Quint is a vegetarian.", "I'm not a vegetarian."),
+        ("Ada Quint is a vegetarian.", "I am no vegetarian."),
+        ("Ada Quint is a sailor.", "I'm not a sailor."),
+        ("Ada Quint is married.", "I am not married."),
+    ]
+    assert [int(i) for i in nli.predict(negations).argmax(axis=1)] == [2, 2, 2, 2]
 
 
 def test_embedder_is_normalised_and_cached() -> None:

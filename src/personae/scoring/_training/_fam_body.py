@@ -164,6 +164,8 @@ DIETS: tuple[tuple[str, tuple[str, ...], str, tuple[str, ...], tuple[str, ...], 
             "world|Meat with every meal, that's how I was raised.",
             "world|I'm a proper meat eater, always have been.",
             "neg|Vegetarian? Me? I'd never give up meat.",
+            "neg|I'm not a vegetarian.",
+            "neg|I am no vegetarian, never have been.",
         ),
         (
             "I love a good lentil curry.",
