@@ -233,3 +233,29 @@ async def test_a_wrong_number_of_candidates_is_an_error_and_is_recorded() -> Non
     with pytest.raises(BackendError, match="returned 1 candidates, expected 2"):
         await backend.generate(HELLO, GenerateConfig(n=2))
     assert events[-1].error == "flaky/m returned 1 candidates, expected 2"
+
+
+def _open_and_write(path: str, worker: int) -> None:
+    from personae.backends._cache import RequestCache
+    from personae.backends._types import BackendOutput
+
+    cache = RequestCache(path)
+    cache.put(f"k{worker}", BackendOutput.model_validate({"model": "m", "choices": []}))
+
+
+def test_request_cache_created_by_several_processes_at_once(tmp_path: Path) -> None:
+    """Ray workers open one new cache file together; none may fail with 'database is locked'."""
+    import multiprocessing
+
+    from personae.backends._cache import RequestCache
+
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        path = str(tmp_path / f"cache{round_}.db")
+        procs = [ctx.Process(target=_open_and_write, args=(path, w)) for w in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+        assert RequestCache(path).size() == 4

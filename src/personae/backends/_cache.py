@@ -50,14 +50,23 @@ class RequestCache:
         self.path = Path(path) if path is not None else default_cache_path()
         self.ttl_seconds = ttl_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute(_SCHEMA)
+        # WAL is a property of the file, set once here. Switching a new file to WAL while another process opens
+        # it (Ray workers sharing one cache) can fail at once with "database is locked", without SQLite's busy
+        # wait: retry for a few seconds instead.
+        for attempt in range(100):
+            try:
+                with self._connect() as conn:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute(_SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
 
     def _connect(self) -> sqlite3.Connection:
         # A connection per operation: cheap for SQLite, and free of cross-thread sharing rules.
-        conn = sqlite3.connect(self.path, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
+        return sqlite3.connect(self.path, timeout=30)
 
     def get(self, key: str) -> BackendOutput | None:
         """The cached output for `key`, or None if absent or expired."""
