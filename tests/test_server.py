@@ -634,14 +634,3 @@ def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
         with sqlite3.connect(copy) as conn:
             rows = conn.execute("SELECT user_text FROM turns WHERE session_id = ?", (sid,)).fetchall()
     assert rows == [("Hi",)]
-
-
-def test_warming_up_runs_a_turns_statements_and_leaves_the_database_as_it_was(tmp_path: Path) -> None:
-    service, key = in_process(config(tmp_path))
-    service.warm()  # also what the app's start-up does
-    assert service.store.list_sessions() == []  # the warm-up turn was rolled back
-    with service.store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM turns").scalar() == 0
-    chat = service.start(key, "ada-quint")  # and the store works as before
-    assert [s.id for s in service.store.list_sessions()] == [chat.id]
-    service.close()

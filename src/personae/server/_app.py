@@ -9,7 +9,6 @@ import logging
 import os
 from pathlib import Path
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
@@ -116,8 +115,6 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
 
     async def start_up() -> None:
         service.warm()
-        async with anyio.create_task_group():  # loads anyio's asyncio backend, which every streamed response uses
-            pass
         if sqlite:
             tasks.append(asyncio.create_task(_checkpoints(service)))
 

@@ -6,7 +6,6 @@ The routes translate HTTP to and from these calls; role-play logic stays in `per
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import hashlib
 import itertools
@@ -26,11 +25,10 @@ from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEve
 from personae.guard import Candidate
 from personae.interop import read_bytes
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
-from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.server._config import ServerConfig
 from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
-from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnRecord
+from personae.store import AccessStore, ApiKey, Ownership, SessionStore, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -322,31 +320,10 @@ class Service:
         self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
 
     def warm(self) -> None:
-        """Prepare what the first requests would pay for (called at start-up): library personas' scoring, the SQL."""
+        """Prepare the scoring of every library persona, so that no request pays for it (called at start-up)."""
         if self.models is not None:
             for persona in self.library.values():
                 self.models.warm(persona)
-        self._warm_statements()
-
-    def _warm_statements(self) -> None:
-        """Run a first turn's statements once, in a transaction rolled back: SQLAlchemy compiles each on first use."""
-        persona = next(iter(self.library.values()), None) or Persona(name="Warm", statements=["Warm is a stand-in."])
-        hashes = conversation_hashes(persona.slug, "User", [("Hello", "Hello.")])
-        self.access.find_conversation("", persona.slug, hashes.head, hashes.swipe or "")
-        self.access.owner("")
-        settings = self._settings().model_dump(mode="json")
-        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
-        turn = TurnRecord(index=0, user_text="Hello", prompt=prompt, candidates=[Candidate(index=0, text="Hello.")])
-        with self.store.engine.connect() as conn:
-            transaction = conn.begin()
-            try:
-                record = self.store.create(persona, "User", self.backend.address, settings, conn=conn)
-                self.store.add_turn(record.id, turn, conn=conn)
-                self.store.load(record.id, conn=conn)
-                with contextlib.suppress(StoreError):  # no owner row: the update runs (and compiles), then raises
-                    self.access.set_hashes(record.id, hashes.head, hashes.swipe, conn)
-            finally:
-                transaction.rollback()
 
     # keys ---------------------------------------------------------------------------------------------------------
 

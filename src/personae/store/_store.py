@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -218,17 +217,6 @@ _INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type
 _TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
 _SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chosen_index=bindparam("chosen"))
 
-
-@contextmanager
-def _within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
-    """`conn` (the caller's transaction) if given, else a transaction of our own, committed at the end."""
-    if conn is not None:
-        yield conn
-        return
-    with engine.begin() as own:
-        yield own
-
-
 StoreHook = Callable[[Connection], None]
 """More writes run inside the transaction of a store call, so they commit or roll back together with it."""
 
@@ -278,7 +266,6 @@ class SessionStore:
         backend: str,
         settings: dict[str, Any],
         also: Callable[[Connection, str], None] | None = None,
-        conn: Connection | None = None,
     ) -> SessionRecord:
         """Start a session with a copy of `persona`; `also(conn, session_id)` writes more in the same transaction.
 
@@ -299,10 +286,10 @@ class SessionStore:
             "created_at": now,
             "updated_at": now,
         }
-        with _within(self.engine, conn) as db:
-            db.execute(_INSERT_SESSION, values)
+        with self.engine.begin() as conn:
+            conn.execute(_INSERT_SESSION, values)
             if also is not None:
-                also(db, session_id)
+                also(conn, session_id)
         return SessionRecord(
             id=session_id,
             persona=persona,
@@ -314,18 +301,18 @@ class SessionStore:
             updated_at=now,
         )
 
-    def load(self, session_id: str, conn: Connection | None = None) -> SessionRecord:
+    def load(self, session_id: str) -> SessionRecord:
         """The session with its turns, candidates and memories."""
         params = {"sid": session_id}
-        with _within(self.engine, conn) as db:
-            row = db.execute(_LOAD_SESSION, params).first()
+        with self.engine.connect() as conn:
+            row = conn.execute(_LOAD_SESSION, params).first()
             if row is None:
                 raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
-            turns = db.execute(_LOAD_TURNS, params).all()
+            turns = conn.execute(_LOAD_TURNS, params).all()
             candidates: dict[int, list[Candidate]] = {}
-            for c in db.execute(_LOAD_CANDIDATES, params):
+            for c in conn.execute(_LOAD_CANDIDATES, params):
                 candidates.setdefault(c.turn_id, []).append(_candidate(c))
-            memories = db.execute(_LOAD_MEMORIES, params).all()
+            memories = conn.execute(_LOAD_MEMORIES, params).all()
         return SessionRecord(
             id=row.id,
             persona=Persona.model_validate_json(row.persona_json),
@@ -367,9 +354,7 @@ class SessionStore:
                 for s, n in rows
             ]
 
-    def add_turn(
-        self, session_id: str, turn: TurnRecord, also: StoreHook | None = None, conn: Connection | None = None
-    ) -> None:
+    def add_turn(self, session_id: str, turn: TurnRecord, also: StoreHook | None = None) -> None:
         """Store a new turn with its candidates (and whatever `also` writes, in the same transaction).
 
         This runs on every turn a server answers, so it uses Core statements built once on a plain connection:
@@ -384,13 +369,13 @@ class SessionStore:
             "chosen_index": turn.chosen_index,
             "created_at": now,
         }
-        with _within(self.engine, conn) as db:
-            self._touch(db, session_id, now)
-            turn_id = db.execute(_INSERT_TURN, values).scalar_one()
+        with self.engine.begin() as conn:
+            self._touch(conn, session_id, now)
+            turn_id = conn.execute(_INSERT_TURN, values).scalar_one()
             if turn.candidates:
-                db.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
+                conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
             if also is not None:
-                also(db)
+                also(conn)
 
     def _turn_id(self, conn: Connection, session_id: str, index: int, now: datetime) -> int:
         """The row id of turn `index`, touching its session; raises if either is missing."""
