@@ -21,7 +21,6 @@ from personae.store._store import (
     SessionRecord,
     SessionStore,
     SessionSummary,
-    StoreHook,
     TurnRecord,
     default_database_url,
 )
@@ -42,7 +41,6 @@ __all__ = [
     "SessionStore",
     "SessionSummary",
     "StoreError",
-    "StoreHook",
     "TurnRecord",
     "applied_migrations",
     "default_database_url",
