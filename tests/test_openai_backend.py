@@ -140,9 +140,9 @@ async def test_requests_go_through_the_proxy_the_environment_names(
 
 
 def test_env_proxy_reads_the_scheme_all_proxy_and_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    for scheme in ("http", "https", "all", "no"):
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
     assert env_proxy("https://api.openai.com/v1/chat/completions") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     assert env_proxy("https://api.openai.com/v1/chat/completions") == "http://proxy.example:3128"

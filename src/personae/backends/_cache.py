@@ -50,9 +50,9 @@ class RequestCache:
         self.path = Path(path) if path is not None else default_cache_path()
         self.ttl_seconds = ttl_seconds
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # WAL is a property of the file, set once here. Switching a new file to WAL while another process opens
-        # it (Ray workers sharing one cache) can fail at once with "database is locked", without SQLite's busy
-        # wait: retry for a few seconds instead.
+        # WAL is a property of the file, so it is set once here, not on every connection. Several processes may
+        # create one new cache together (Ray workers); should the switch report "database is locked" without
+        # SQLite's busy wait, it is retried for up to 5 s (a suspected, not reproduced, cause of a flaky test).
         for attempt in range(100):
             try:
                 with self._connect() as conn:
