@@ -137,6 +137,34 @@ async def test_errors_are_never_cached(tmp_path: Path) -> None:
     assert cache.size() == 0
 
 
+async def test_a_locked_cache_is_a_miss_and_a_skipped_write_not_a_failed_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import sqlite3
+
+    cache = RequestCache(tmp_path / "c.sqlite", busy_timeout=0.05)
+    api = Flaky()
+    backend = Backend(api, cache=cache)
+    greedy = GenerateConfig(temperature=0.0)
+    await backend.generate(HELLO, greedy)  # cached while the file is free
+    other = sqlite3.connect(tmp_path / "c.sqlite", isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")  # holds the file against readers too, even in WAL mode
+    other.execute("BEGIN EXCLUSIVE")  # another process holding the file past the busy wait
+    try:
+        out = await backend.generate(HELLO, greedy)
+        fresh = await backend.generate([Message(role="user", content="Other")], greedy)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert out.texts
+    assert fresh.texts
+    assert api.calls == 3  # the locked read was a miss: the provider answered
+    assert cache.size() == 1  # the locked write was skipped
+    warnings = [r.getMessage() for r in caplog.records if r.name == "personae.backends._cache"]
+    assert any("read failed" in w for w in warnings)
+    assert any("write skipped" in w for w in warnings)
+
+
 def test_cache_key_covers_the_request_but_not_the_cache_flag() -> None:
     ident = {"provider": "p", "model": "m", "base_url": None}
     base = cache_key(ident, HELLO, GenerateConfig(temperature=0))

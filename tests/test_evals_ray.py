@@ -35,7 +35,7 @@ async def test_items_run_as_ray_tasks_and_are_logged_once(tmp_path: Path, local_
     samples = read_samples(tmp_path / "run" / "samples.jsonl")
     lines = (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
     assert len(lines) == len(samples) == results.items == 3 * (5 + 3)
-    assert results.failed == 0
+    assert results.failed == 0, [(s.id, s.failure) for s in samples if s.status == "failed"]
     workers = {s.worker for s in samples}
     assert all(w is not None and w.startswith("ray:") for w in workers)
     assert all(not w.endswith(f":{os.getpid()}") for w in workers if w)  # not the driver's process

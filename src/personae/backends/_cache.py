@@ -2,20 +2,25 @@
 
 Contract: the key is `content_hash` of canonical JSON over the backend identity (provider, base URL,
 model), the messages and the generation config minus `cache`. Changing that recipe invalidates every entry.
-Errors are never cached.
+Errors are never cached. The cache never fails a request: a read or write SQLite refuses (a database locked by
+another process past the busy wait, a full disk) is logged and treated as a miss or a skipped write.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from personae._util.hashing import content_hash
 from personae._util.paths import cache_dir
 from personae.backends._types import BackendOutput, GenerateConfig, Message
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -46,13 +51,17 @@ def cache_key(identity: dict[str, Any], messages: Sequence[Message], config: Gen
 class RequestCache:
     """A small SQLite-backed key/value store for backend outputs; safe to share across threads."""
 
-    def __init__(self, path: Path | str | None = None, ttl_seconds: float | None = 7 * 24 * 3600) -> None:
+    def __init__(
+        self, path: Path | str | None = None, ttl_seconds: float | None = 7 * 24 * 3600, busy_timeout: float = 30.0
+    ) -> None:
         self.path = Path(path) if path is not None else default_cache_path()
         self.ttl_seconds = ttl_seconds
+        self.busy_timeout = busy_timeout
+        """Seconds an operation waits for another writer's lock before SQLite gives up."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # WAL is a property of the file, so it is set once here, not on every connection. Several processes may
         # create one new cache together (Ray workers); should the switch report "database is locked" without
-        # SQLite's busy wait, it is retried for up to 5 s (a suspected, not reproduced, cause of a flaky test).
+        # SQLite's busy wait, it is retried for up to 5 s (a suspected cause of a flaky Ray test).
         for attempt in range(100):
             try:
                 with self._connect() as conn:
@@ -64,14 +73,28 @@ class RequestCache:
                     raise
                 time.sleep(0.05)
 
-    def _connect(self) -> sqlite3.Connection:
-        # A connection per operation: cheap for SQLite, and free of cross-thread sharing rules.
-        return sqlite3.connect(self.path, timeout=30)
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one operation, committed (or rolled back) and closed at the end of the block.
+
+        Closed explicitly: a `sqlite3.Connection` sits in a reference cycle with its statement cache, so a dropped
+        one stays open, with its file handles and shared-memory mapping, until the next GC pass.
+        """
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
 
     def get(self, key: str) -> BackendOutput | None:
-        """The cached output for `key`, or None if absent or expired."""
-        with self._connect() as conn:
-            row = conn.execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()
+        """The cached output for `key`, or None if absent, expired or unreadable (a warning says why)."""
+        try:
+            with self._connect() as conn:
+                row = conn.execute("SELECT value, expires FROM entries WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("request cache %s: read failed, treated as a miss: %s", self.path, exc)
+            return None
         if row is None:
             return None
         value, expires = row
@@ -80,14 +103,17 @@ class RequestCache:
         return BackendOutput.model_validate_json(value)
 
     def put(self, key: str, output: BackendOutput) -> None:
-        """Store `output` under `key`, replacing any previous entry."""
+        """Store `output` under `key`, replacing any previous entry (skipped, with a warning, if SQLite refuses)."""
         now = time.time()
         expires = now + self.ttl_seconds if self.ttl_seconds is not None else None
-        with self._connect() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO entries (key, created, expires, value) VALUES (?, ?, ?, ?)",
-                (key, now, expires, output.model_dump_json()),
-            )
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO entries (key, created, expires, value) VALUES (?, ?, ?, ?)",
+                    (key, now, expires, output.model_dump_json()),
+                )
+        except sqlite3.Error as exc:
+            log.warning("request cache %s: write skipped: %s", self.path, exc)
 
     def size(self) -> int:
         """Number of entries (expired ones included until pruned)."""
