@@ -170,3 +170,14 @@ def test_server_views_carry_the_ooc_verdict() -> None:
     assert view.ooc is True
     assert view.ooc_reasons == ["ai_disclaimer"]
     assert candidate_view(Candidate(index=1, text="The lamp is lit.")).ooc is False
+
+
+def test_cues_are_read_once_per_persona_content_and_user() -> None:
+    first = OOCDetector(sailor(), "Tom", classifier=False).cues
+    assert OOCDetector(sailor(), "Tom", classifier=False).cues is first  # an equal persona: the same cues
+    assert OOCDetector(sailor(), "Mira", classifier=False).cues.user == "Mira"
+    changed = sailor().model_copy(update={"statements": [*sailor().statements, "Ada was born in 1951."]})
+    assert OOCDetector(changed, "Tom", classifier=False).cues.era == 1951
+    assert first.era is None
+    with pytest.raises(AttributeError):
+        first.era = 2000  # type: ignore[misc]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from helpers.runtime import CountingEmbedder
 from personae.cli import app
 from personae.persona import Persona
 from personae.scoring import (
@@ -108,6 +109,23 @@ def test_history_check_finds_self_contradictions() -> None:
     assert checker.check([], "Anything.") == []
 
 
+def test_history_check_of_several_replies_matches_one_by_one_and_embeds_the_past_once() -> None:
+    embedder = CountingEmbedder()
+    checker = HistoryChecker(nli=FakeNLI(), embedder=embedder, k=2)
+    earlier = ["I have a cat named Biscuit. The lamp is bright tonight.", "I do not drink coffee."]
+    replies = [
+        "I never had a cat named Biscuit.",
+        "The weather is calm.",
+        "",
+        "I drink coffee. I have no cat named Biscuit.",
+    ]
+    batch = checker.check_batch(earlier, replies)
+    assert embedder.seen.count("The lamp is bright tonight.") == 1
+    assert batch == [checker.check(earlier, r) for r in replies]
+    assert [len(found) for found in batch] == [1, 0, 0, 2]
+    assert checker.check_batch([], replies) == [[], [], [], []]
+
+
 def test_relevance_calibration_and_logistic_fit() -> None:
     a, b = fit_logistic([0.1, 0.2, 0.3, 0.6, 0.7, 0.8], [0, 0, 0, 1, 1, 1])
     assert a > 0
@@ -130,6 +148,32 @@ def test_relevance_masks_the_character_name() -> None:
     assert masked.max() == pytest.approx(0.0)
     on_topic = model.similarity(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])[0]
     assert on_topic[0] > on_topic[1]
+
+
+def test_relevance_embeds_a_statement_set_once_per_names() -> None:
+    embedder = CountingEmbedder()
+    model = RelevanceModel(embedder)
+    model.max_cached_statement_sets = 2
+    statements = ["Sam Reed keeps a lighthouse.", "Sam Reed hates cheese."]
+    first = model.probability(statements, ["Sam, tell me about the lighthouse"], ["Sam Reed"])
+    again = model.probability(statements, ["Any cheese, Sam?"], ["Sam Reed"])
+    assert embedder.seen.count("keeps a lighthouse.") == 1  # masked once, then reused
+    assert embedder.seen.count("Sam, tell me about the lighthouse") == 0  # queries are masked too
+    fresh = RelevanceModel(FakeEmbedder()).probability(statements, ["Any cheese, Sam?"], ["Sam Reed"])
+    np.testing.assert_allclose(again, fresh)
+    assert first[0, 0] > first[0, 1]
+    model.probability(statements, ["Hello"], [])  # other names: another entry, embedded unmasked
+    assert embedder.seen.count("Sam Reed keeps a lighthouse.") == 1
+    model.probability(["Sam Reed sails."], ["Hello"], ["Sam Reed"])  # a third set evicts the oldest
+    model.probability(statements, ["Hello"], ["Sam Reed"])
+    assert embedder.seen.count("keeps a lighthouse.") == 2
+    with pytest.raises(ValueError, match="read-only"):
+        model.statement_vectors(statements, ["Sam Reed"])[0, 0] = 1.0
+    queries = ["Any cheese, Sam?", "Hello", "Any cheese, Sam?"]
+    repeated = model.probability(statements, queries, ["Sam Reed"])
+    assert embedder.seen.count(mask_names("Any cheese, Sam?", ["Sam Reed"])) == 2  # once above, once for both here
+    np.testing.assert_allclose(repeated[0], repeated[2])
+    np.testing.assert_allclose(repeated[0], fresh[0])
 
 
 def test_apc_scorer_masks_the_persona_name_for_relevance() -> None:

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
+from helpers.runtime import CountingEmbedder
 from helpers.server import free_port, running
 from personae.cli import app as cli_app
-from personae.server import ServerConfig, create_app
-from personae.store import AccessStore, SessionStore
+from personae.scoring import FakeNLI, mask_names
+from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
+from personae.server._app import GC_THRESHOLDS, tune_gc
+from personae.server._service import Service, TurnOutcome, parse_messages
+from personae.server._sse import EventStream, LastEvents
+from personae.session import ScoringModels
+from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
+SCOPE: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}}
 
 
 def config(tmp_path: Path, **extra: Any) -> ServerConfig:
@@ -92,6 +103,121 @@ def test_openai_client_lists_personas_and_streams_an_in_character_reply(server: 
     assert [t["user_text"] for t in session["turns"]] == ["Hello there"]
     shown = next(c for c in session["turns"][0]["candidates"] if c["index"] == session["turns"][0]["chosen_index"])
     assert shown["text"] == reply
+
+
+def http_chunks(url: str, key: str, body: dict[str, Any]) -> list[bytes]:
+    """POST a streamed chat completion over a raw socket and return the response body's HTTP chunks (one per write)."""
+    host, port = url.removeprefix("http://").split(":")
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head.encode() + payload)
+        raw = b""
+        while data := sock.recv(65536):
+            raw += data
+    headers, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in headers.lower()
+    chunks = []
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            return chunks
+        chunks.append(rest[:size])
+        rest = rest[size + 2 :]
+
+
+def test_a_guarded_reply_is_sent_whole_with_its_role_final_chunk_and_done_in_one_write(tmp_path: Path) -> None:
+    for guard in ("best-of-n", "off"):
+        cfg = config(tmp_path / guard, guard=guard)
+        assert cfg.database_url is not None
+        (tmp_path / guard).mkdir()
+        [key] = make_keys(cfg.database_url, 1)
+        with running(create_app(cfg)) as url:
+            body = {"model": "ada-quint", "messages": [{"role": "user", "content": "Hello there"}], "stream": True}
+            chunks = http_chunks(url, key, body)
+        events = [
+            [json.loads(line[6:]) if line != "data: [DONE]" else "[DONE]" for line in c.decode().split("\n\n") if line]
+            for c in chunks
+        ]
+        assert events[0][0]["choices"][0]["delta"] == {"role": "assistant"}
+        pieces = [e["choices"][0]["delta"].get("content", "") for c in events for e in c if e != "[DONE]"]
+        assert "".join(pieces).startswith("You said: Hello there")
+        assert events[-1][-1] == "[DONE]"
+        assert events[-1][-2]["personae"]["guard"] == guard
+        if guard == "best-of-n":  # the role chunk, the reply, the final chunk and [DONE] together
+            assert [len(c) for c in events] == [4]
+        else:  # streamed word by word as the backend produces them, the role chunk with the first word
+            assert len(chunks) > 4
+            assert len(events[0]) == 2
+
+
+async def test_an_event_stream_ends_its_body_with_its_last_events() -> None:
+    async def pieces(*items: str) -> AsyncIterator[str]:
+        for item in items:
+            yield item
+
+    async def sent(response: EventStream) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+
+        async def send(message: Any) -> None:
+            messages.append(message)
+
+        await response.stream_response(send)
+        return messages
+
+    closed = await sent(EventStream(pieces("a", LastEvents("b"))))
+    assert [(m["type"], m.get("body"), m.get("more_body")) for m in closed] == [
+        ("http.response.start", None, None),
+        ("http.response.body", b"a", True),
+        ("http.response.body", b"b", False),  # the last piece ends the body: no empty message after it
+    ]
+    open_ended = await sent(EventStream(pieces("a")))
+    assert open_ended[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    with pytest.raises(RuntimeError, match="after its LastEvents"):
+        await sent(EventStream(pieces(LastEvents("b"), "c")))
+
+
+async def test_an_event_stream_stops_its_producer_when_the_client_leaves() -> None:
+    produced: list[str] = []
+
+    async def slow() -> AsyncIterator[str]:
+        try:
+            yield "first"
+            await asyncio.sleep(30)  # a turn still running when the client goes away
+            yield LastEvents("never")
+        finally:
+            produced.append("closed")
+
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+        if message.get("body") == b"first":
+            left.set()
+
+    await asyncio.wait_for(EventStream(slow())(SCOPE, receive, send), timeout=5)  # returns, does not raise
+    assert produced == ["closed"]
+    assert [m.get("body") for m in messages] == [None, b"first"]
+
+    async def never_leaves() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    stream = asyncio.ensure_future(EventStream(slow())(SCOPE, never_leaves, send))
+    await asyncio.sleep(0.05)
+    stream.cancel()  # the server stopping, say: not the stream's to swallow
+    with pytest.raises(asyncio.CancelledError):
+        await stream
 
 
 def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:
@@ -319,6 +445,89 @@ def test_sessions_survive_a_server_restart(tmp_path: Path) -> None:
         assert [t["user_text"] for t in turns] == ["First", "Second"]
 
 
+def in_process(cfg: ServerConfig) -> tuple[Service, ApiKey]:
+    """A service on `cfg` without HTTP, and a key of its database."""
+    assert cfg.database_url is not None
+    [secret] = make_keys(cfg.database_url, 1)
+    service = Service(cfg)
+    key = service.authenticate(secret)
+    assert key is not None
+    return service, key
+
+
+async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_early(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    service, key = in_process(cfg)
+    opening = parse_messages([("user", "Hello there")])
+    chat, swipe = service.match_conversation(key, "ada-quint", opening, "User")
+    assert not swipe
+    stream = service.turn_stream(chat, opening.user_text)
+    outcome = await anext(stream)
+    assert isinstance(outcome, TurnOutcome)
+    reply = outcome.turn.reply
+    await stream.aclose()  # the request went no further (a client gone, a stop) than the turn's outcome
+    service.close()
+
+    restarted = Service(cfg)  # nothing in memory: only the database can match the resend
+    again, swipe = restarted.match_conversation(key, "ada-quint", opening, "User")
+    assert (again.id, swipe) == (chat.id, True)
+    assert [t.user_text for t in again.turns] == ["Hello there"]
+    async with restarted.lock(again.id):
+        shown = restarted.swipe(again)
+    assert shown.text != reply
+    restarted.close()
+
+    later = Service(cfg)
+    follow_up = parse_messages([("user", "Hello there"), ("assistant", shown.text), ("user", "And then?")])
+    cont, swipe = later.match_conversation(key, "ada-quint", follow_up, "User")
+    assert (cont.id, swipe) == (chat.id, False)  # the swipe moved the stored hashes with it
+    later.close()
+
+
+def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:
+    service, key = in_process(config(tmp_path))
+    ghost = key.model_copy(update={"id": "no-such-key"})  # the ownership row's foreign key fails
+    with pytest.raises(IntegrityError):
+        service.start(ghost, "ada-quint")
+    assert service.store.list_sessions() == []
+    service.close()
+
+
+def test_library_personas_are_warmed_at_start_up_not_on_their_first_turn(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    assert cfg.database_url is not None
+    [key] = make_keys(cfg.database_url, 1)
+    embedder = CountingEmbedder()
+    service = Service(cfg, models=ScoringModels(nli=FakeNLI(), embedder=embedder, ooc_classifier=False))
+    masked = {mask_names(s, [p.name]) for p in service.library.values() for s in p.statements}
+    assert not masked & set(embedder.seen)
+    with running(create_app(cfg, service)) as url:
+        warmed = len(embedder.seen)
+        assert masked <= set(embedder.seen)
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key)
+        for persona in service.library:
+            client.chat.completions.create(model=persona, messages=[{"role": "user", "content": "Hello there"}])
+    assert len(embedder.seen) > warmed  # the turns embedded their messages and replies ...
+    assert not masked & set(embedder.seen[warmed:])  # ... but no statement again
+
+
+def test_personae_serve_tunes_the_garbage_collector_after_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CONFIG_ENV, config(tmp_path).model_dump_json())
+    app = app_from_env()
+    assert app.router.on_startup[-1] is tune_gc  # after the app's own start-up work (warming the personas)
+    thresholds = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+    assert create_app(config(tmp_path)).router.on_startup[-1] is not tune_gc  # embedding apps keep their own
+
+
 def test_keys_create_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'keys.db'}"
     result = CliRunner().invoke(cli_app, ["keys", "create", "--db", url, "--name", "laptop"])
@@ -425,3 +634,14 @@ def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
         with sqlite3.connect(copy) as conn:
             rows = conn.execute("SELECT user_text FROM turns WHERE session_id = ?", (sid,)).fetchall()
     assert rows == [("Hi",)]
+
+
+def test_warming_up_runs_a_turns_statements_and_leaves_the_database_as_it_was(tmp_path: Path) -> None:
+    service, key = in_process(config(tmp_path))
+    service.warm()  # also what the app's start-up does
+    assert service.store.list_sessions() == []  # the warm-up turn was rolled back
+    with service.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM turns").scalar() == 0
+    chat = service.start(key, "ada-quint")  # and the store works as before
+    assert [s.id for s in service.store.list_sessions()] == [chat.id]
+    service.close()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import Backend, BackendError, GenerateConfig, Message, get_backend
 from personae.guard import Guard
 from personae.memory import MemorySettings
 from personae.prompting import PromptSettings
-from personae.session import ChatSession, SessionSettings
+from personae.scoring import FakeEmbedder, FakeNLI
+from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
 from personae.store import Migration, SessionNotFoundError, SessionStore, StoreError, migrate
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
@@ -164,6 +167,18 @@ def test_unknown_session_id_raises_a_typed_error(tmp_path: Path) -> None:
         store(tmp_path).load("nope")
 
 
+async def test_swipes_and_regenerations_of_missing_sessions_or_turns_raise_typed_errors(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), scoring=False)
+    with pytest.raises(StoreError, match="has no turn 0"):
+        db.set_chosen(chat.id, 0, 1)
+    with pytest.raises(SessionNotFoundError, match="no session 'nope'"):
+        db.add_candidates("nope", 0, [], 0)
+    await chat.send("Hello!")
+    db.set_chosen(chat.id, 0, 5)
+    assert db.load(chat.id).turns[0].chosen_index == 5
+
+
 def test_migrations_are_recorded_once_and_match_the_orm_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     first = SessionStore(url)
@@ -190,3 +205,74 @@ def test_guard_needs_a_scorer_unless_off() -> None:
     with pytest.raises(ValueError, match="needs a scorer"):
         Guard("best-of-n")
     assert Guard("off", n=4).n == 1
+
+
+class Boom(Exception):
+    pass
+
+
+def test_what_start_also_writes_commits_with_the_session_and_its_failure_undoes_it(tmp_path: Path) -> None:
+    db = store(tmp_path)
+
+    def refuse(conn: Connection, session_id: str) -> None:
+        conn.execute(text("UPDATE sessions SET user_name = 'changed' WHERE id = :sid"), {"sid": session_id})
+        raise Boom
+
+    with pytest.raises(Boom):
+        ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=refuse, scoring=False)
+    assert db.list_sessions() == []
+
+    def rename(conn: Connection, session_id: str) -> None:
+        conn.execute(text("UPDATE sessions SET user_name = 'Tom' WHERE id = :sid"), {"sid": session_id})
+
+    chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=rename, scoring=False)
+    assert db.load(chat.id).user_name == "Tom"
+
+
+async def test_turn_hooks_write_in_the_turns_transaction_and_a_failing_hook_undoes_the_turn(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    seen: list[tuple[str, ShownTurns]] = []
+    chat = ChatSession.start(sailor(), scripted(PLAIN, GOOD, BAD, "Hi."), db, settings=settings(), models=fake_models())
+    chat.on_turn_stored = lambda conn, c, shown: seen.append((c.id, shown))
+    await chat.send("Hello!")
+    assert seen == [(chat.id, [("Hello!", chat.turns[0].reply)])]
+    swiped = chat.swipe()
+    assert seen[-1] == (chat.id, [("Hello!", swiped.text)])
+    regenerated = await chat.regenerate()
+    assert seen[-1] == (chat.id, [("Hello!", regenerated.reply)])
+
+    def fail(conn: Connection, c: ChatSession, shown: ShownTurns) -> None:
+        raise Boom
+
+    chat.on_turn_stored = fail
+    with pytest.raises(Boom):
+        chat.import_turn("Still there?", "Aye.")
+    assert [t.user_text for t in chat.turns] == ["Hello!"]
+    assert [t.user_text for t in db.load(chat.id).turns] == ["Hello!"]  # rolled back with the hook
+    chat.on_turn_stored = lambda conn, c, shown: seen.append((c.id, shown))
+    chat.import_turn("Remember me?", "Of course.")
+    assert seen[-1] == (chat.id, [("Hello!", regenerated.reply), ("Remember me?", "Of course.")])
+    assert db.load(chat.id).turns[1].candidates[0].finish_reason == "imported"
+
+
+class ThreadNoting(FakeNLI):
+    """The fake NLI, noting which thread predicts; `light` as given."""
+
+    def __init__(self, light: bool) -> None:
+        self.light = light
+        self.threads: set[int] = set()
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.threads.add(threading.get_ident())
+        return super().predict(pairs)
+
+
+@pytest.mark.parametrize("light", [True, False])
+async def test_light_models_are_scored_on_the_callers_thread_others_in_a_worker(tmp_path: Path, light: bool) -> None:
+    nli = ThreadNoting(light)
+    models = ScoringModels(nli=nli, embedder=FakeEmbedder(), ooc_classifier=False)
+    assert models.light is light
+    chat = ChatSession.start(sailor(), scripted(BAD, GOOD), store(tmp_path), settings=settings(), models=models)
+    assert chat.guard.offload is not light
+    assert (await chat.send("Do you eat meat?")).reply == GOOD
+    assert (nli.threads == {threading.get_ident()}) is light

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+
 from personae.persona import Lorebook, LorebookEntry, Persona
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.session import ScoringModels
+
+
+class CountingEmbedder(FakeEmbedder):
+    """FakeEmbedder that records every text it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().embed(texts)
 
 
 def fake_models() -> ScoringModels:

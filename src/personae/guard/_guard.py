@@ -81,6 +81,7 @@ class Guard:
         scorer: APCScorer | None = None,
         history: HistoryChecker | None = None,
         ooc: OOCDetector | None = None,
+        offload: bool = True,
     ) -> None:
         if policy != "off" and scorer is None:
             raise ValueError(f"guard policy {policy!r} needs a scorer")
@@ -91,21 +92,26 @@ class Guard:
         self.scorer = scorer
         self.history = history
         self.ooc = ooc
+        self.offload = offload
+        """Score in a worker thread (models whose native code releases the GIL run beside the event loop);
+        False for light, pure-Python models, which a thread would only slow down with GIL hand-offs."""
 
     async def score(self, query: str, texts: Sequence[str], earlier_replies: Sequence[str]) -> list[Candidate]:
-        """Score replies to `query` (APC, history, out-of-character); runs the models in a worker thread."""
+        """Score replies to `query` (APC, history, out-of-character), in a worker thread unless `offload` is off."""
         scorer, history, detector = self.scorer, self.history, self.ooc
 
         def work() -> list[Candidate]:
             results = scorer.score_batch([(query, t) for t in texts]) if scorer else [None] * len(texts)
             verdicts = detector.detect_batch([(query, t) for t in texts]) if detector else [None] * len(texts)
-            out = []
-            for i, (text, result, verdict) in enumerate(zip(texts, results, verdicts, strict=True)):
-                contradictions = history.check(earlier_replies, text) if history and earlier_replies else []
-                out.append(Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict))
-            return out
+            found = history.check_batch(earlier_replies, texts) if history and earlier_replies else [[] for _ in texts]
+            return [
+                Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict)
+                for i, (text, result, verdict, contradictions) in enumerate(
+                    zip(texts, results, verdicts, found, strict=True)
+                )
+            ]
 
-        return await asyncio.to_thread(work)
+        return await asyncio.to_thread(work) if self.offload else work()
 
     async def _round(
         self,

@@ -31,20 +31,29 @@ class HistoryChecker:
 
     def check(self, earlier_replies: Sequence[str], reply: str) -> list[Contradiction]:
         """Contradictions between `reply` and `earlier_replies`, strongest first."""
+        return self.check_batch(earlier_replies, [reply])[0]
+
+    def check_batch(self, earlier_replies: Sequence[str], replies: Sequence[str]) -> list[list[Contradiction]]:
+        """`check` for several candidate replies: the earlier sentences are split and embedded once, one NLI call."""
         earlier = list(dict.fromkeys(s for r in earlier_replies for s in split_sentences(r)))
-        new = split_sentences(reply)
-        if not earlier or not new:
-            return []
-        sims = self.embedder.embed(new) @ self.embedder.embed(earlier).T
+        news = [split_sentences(reply) for reply in replies]
+        if not earlier or not any(news):
+            return [[] for _ in replies]
+        earlier_vectors = self.embedder.embed(earlier)
         k = min(self.k, len(earlier))
         pairs: list[tuple[str, str]] = []
-        for row, sentence in enumerate(new):
-            nearest = np.argsort(-sims[row])[:k]
-            pairs.extend((earlier[int(j)], sentence) for j in nearest)
+        owner: list[int] = []
+        for number, new in enumerate(news):
+            if not new:
+                continue
+            sims = self.embedder.embed(new) @ earlier_vectors.T
+            for row, sentence in enumerate(new):
+                nearest = np.argsort(-sims[row])[:k]
+                pairs.extend((earlier[int(j)], sentence) for j in nearest)
+                owner.extend([number] * len(nearest))
         probs = self.nli.predict(pairs)
-        found = [
-            Contradiction(earlier=p, new=h, contradiction=float(probs[i, CON]))
-            for i, (p, h) in enumerate(pairs)
-            if probs[i, CON] > self.threshold
-        ]
-        return sorted(found, key=lambda c: -c.contradiction)
+        found: list[list[Contradiction]] = [[] for _ in replies]
+        for i, (p, h) in enumerate(pairs):
+            if probs[i, CON] > self.threshold:
+                found[owner[i]].append(Contradiction(earlier=p, new=h, contradiction=float(probs[i, CON])))
+        return [sorted(f, key=lambda c: -c.contradiction) for f in found]

@@ -232,6 +232,8 @@ class FakeNLI:
 
     __test__ = False
     name = "fake"
+    light = True
+    """Pure Python in microseconds: callers may run it where they are instead of in a worker thread."""
 
     @staticmethod
     def _words(text: str) -> set[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import NamedTuple
 
 from personae.persona import Persona
 
@@ -125,7 +127,7 @@ ANACHRONISMS: dict[str, int] = {
 """Things a character living before the given year cannot know about (approximate dates of first appearance)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cues:
     """What the detectors need to know about the character and the user."""
 
@@ -140,21 +142,27 @@ class Cues:
 
     @classmethod
     def of(cls, persona: Persona, user: str = "User") -> Cues:
-        """Read the cues off a persona."""
-        words = re.findall(r"[A-Za-z][\w'.-]*", persona.name)
-        titles = [w for w in words if w.lower().rstrip(".") in TITLES]
-        parts = [w for w in words if w not in titles]
-        titled = [f"{t} {p}" for t in titles for p in parts]
-        names = [persona.name, " ".join(parts), *titled] + [p for p in parts if len(p) >= 3]
-        names = list(dict.fromkeys(n for n in names if n))
-        self_text = " ".join([persona.summary or "", *persona.statements[:40]])
-        artificial = any(
-            _ARTIFICIAL.search(s) and re.search(rf"\b({'|'.join(map(re.escape, names))})\b (is|was) ", s)
-            for s in re.split(r"(?<=[.!?])\s+", self_text)
-        )
-        era_text = " ".join([persona.summary or "", persona.knowledge_boundary or "", *persona.statements])
-        years = [int(y) for y in _YEAR.findall(era_text)]
-        return cls(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
+        """Read the cues off a persona (once per persona and user: a server starts many sessions with the same)."""
+        return _cues(persona.name, persona.summary or "", tuple(persona.statements), persona.knowledge_boundary, user)
+
+
+@lru_cache(maxsize=1024)
+def _cues(name: str, summary: str, statements: tuple[str, ...], knowledge_boundary: str | None, user: str) -> Cues:
+    """`Cues.of` from the persona fields it reads."""
+    words = re.findall(r"[A-Za-z][\w'.-]*", name)
+    titles = [w for w in words if w.lower().rstrip(".") in TITLES]
+    parts = [w for w in words if w not in titles]
+    titled = [f"{t} {p}" for t in titles for p in parts]
+    names = [name, " ".join(parts), *titled] + [p for p in parts if len(p) >= 3]
+    names = list(dict.fromkeys(n for n in names if n))
+    self_text = " ".join([summary, *statements[:40]])
+    artificial = any(
+        _ARTIFICIAL.search(s) and re.search(rf"\b({'|'.join(map(re.escape, names))})\b (is|was) ", s)
+        for s in re.split(r"(?<=[.!?])\s+", self_text)
+    )
+    era_text = " ".join([summary, knowledge_boundary or "", *statements])
+    years = [int(y) for y in _YEAR.findall(era_text)]
+    return Cues(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
 
 
 Signal = tuple[str, str]
@@ -257,8 +265,50 @@ _SOFT_START = (
 )
 
 
-def _names_pattern(cues: Cues) -> str:
-    return "|".join(re.escape(n) for n in sorted(cues.names, key=len, reverse=True))
+_VOCATIVE_LEAD = (
+    r"(?:^|[.!?]\s+|\b(?:hi|hello|hey|thanks|thank you|dear|yes|no|absolutely|sure|well|oh|ah|okay|ok|"
+    r"of course|certainly|listen|look|good morning|good evening|welcome)\s*,?\s+|,\s*)"
+)
+_VOCATIVE_FOLLOWS = re.compile(
+    rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my friend|please|i|we|what|how|do|are|can)", re.IGNORECASE
+)
+_SELF_INTRODUCTION_BEFORE = re.compile(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", re.IGNORECASE)
+
+
+class _CuePatterns(NamedTuple):
+    """The patterns that depend on the character's and the user's names, compiled once per pair."""
+
+    third_person: re.Pattern[str]
+    self_introduction: re.Pattern[str]
+    vocative: re.Pattern[str]
+    char_label: re.Pattern[str]
+    user_label: re.Pattern[str]
+
+
+@lru_cache(maxsize=256)
+def _cue_patterns(names: tuple[str, ...], user: str) -> _CuePatterns:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    label = r"^\s*\**\s*(?:{})\s*\**\s*:"
+    return _CuePatterns(
+        third_person=re.compile(rf"{_SOFT_START}\b({alternatives})(?:'s\b| {_VERBISH})", re.IGNORECASE),
+        self_introduction=re.compile(
+            rf"\b(?:i am|i'm|my name is|call me|named|me,)\s+(?:{alternatives})", re.IGNORECASE
+        ),
+        vocative=re.compile(rf"{_VOCATIVE_LEAD}({alternatives})\s*(?:[,!?]|\.(?:\s|$)|$)", re.IGNORECASE),
+        char_label=re.compile(label.format(alternatives), re.IGNORECASE | re.MULTILINE),
+        user_label=re.compile(label.format(re.escape(user)), re.IGNORECASE | re.MULTILINE),
+    )
+
+
+def _patterns(cues: Cues) -> _CuePatterns:
+    return _cue_patterns(tuple(cues.names), cues.user)
+
+
+@cache
+def _term_patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(mentioned outside quotes in a reply, mentioned in the user's message) for one anachronism term."""
+    escaped = re.escape(term)
+    return re.compile(rf"(?<!['\"“‘])\b{escaped}\b(?!['\"”’])"), re.compile(rf"\b{escaped}")
 
 
 def ai_disclaimer(reply: str, query: str, cues: Cues) -> list[Signal]:
@@ -283,39 +333,26 @@ def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
 
 def third_person_self(reply: str, query: str, cues: Cues) -> list[Signal]:
     """The character's own name as the subject of a sentence outside narration ("Sam cannot swim.")."""
-    names = _names_pattern(cues)
-    pattern = re.compile(rf"{_SOFT_START}\b({names})(?:'s\b| {_VERBISH})", re.IGNORECASE)
+    patterns = _patterns(cues)
     for sentence in _SENTENCES.split(own_voice(reply)):
         sentence = sentence.strip()
-        m = pattern.search(sentence)
-        if m and not re.search(rf"\b(?:i am|i'm|my name is|call me|named|me,)\s+(?:{names})", sentence, re.I):
+        if patterns.third_person.search(sentence) and not patterns.self_introduction.search(sentence):
             return [("third_person_self", sentence[:120])]
     return []
 
 
 def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
     """The character addresses the user by the character's own name, or speaks the user's part."""
-    names = _names_pattern(cues)
-    text = own_voice(reply)
-    vocative = re.compile(
-        r"(?:^|[.!?]\s+|\b(?:hi|hello|hey|thanks|thank you|dear|yes|no|absolutely|sure|well|oh|ah|okay|ok|"
-        r"of course|certainly|listen|look|good morning|good evening|welcome)\s*,?\s+|,\s*)"
-        rf"({names})\s*(?:[,!?]|\.(?:\s|$)|$)",
-        re.IGNORECASE,
-    )
-    for sentence in _SENTENCES.split(text):
+    patterns = _patterns(cues)
+    for sentence in _SENTENCES.split(own_voice(reply)):
         sentence = sentence.strip()
-        m = vocative.search(sentence)
+        m = patterns.vocative.search(sentence)
         if not m:
             continue
         rest = sentence[m.end(1) :].lstrip()
-        follows = rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my friend|please|i|we|what|how|do|are|can)"
-        if re.match(follows, rest, re.I):
-            before = sentence[: m.start(1)]
-            if not re.search(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", before, re.I):
-                return [("role_confusion", sentence[:120])]
-    user = re.escape(cues.user)
-    if re.search(rf"^\s*\**\s*{user}\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE) and cues.user.lower() != "user":
+        if _VOCATIVE_FOLLOWS.match(rest) and not _SELF_INTRODUCTION_BEFORE.search(sentence[: m.start(1)]):
+            return [("role_confusion", sentence[:120])]
+    if cues.user.lower() != "user" and patterns.user_label.search(reply):
         return [("role_confusion", f"writes {cues.user}'s lines")]
     return []
 
@@ -330,11 +367,10 @@ def meta_fourth_wall(reply: str, query: str, cues: Cues) -> list[Signal]:
 
 def script_leak(reply: str, query: str, cues: Cues) -> list[Signal]:
     """A transcript with both parts: role labels (`User:`, `Assistant:`) or the two speakers' names as labels."""
-    names = _names_pattern(cues)
-    user = re.escape(cues.user)
+    patterns = _patterns(cues)
     role_lines = _ROLE_LINE.findall(reply)
-    char_lines = re.findall(rf"^\s*\**\s*(?:{names})\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE)
-    user_lines = re.findall(rf"^\s*\**\s*{user}\s*\**\s*:", reply, re.IGNORECASE | re.MULTILINE)
+    char_lines = patterns.char_label.findall(reply)
+    user_lines = patterns.user_label.findall(reply)
     if role_lines or (char_lines and user_lines) or len(char_lines) >= 2:
         return [("script_leak", "speaker labels in the reply")]
     return []
@@ -349,8 +385,10 @@ def era_break(reply: str, query: str, cues: Cues) -> list[Signal]:
         return []
     text, asked = strip_narration(reply).lower(), query.lower()
     for term, year in ANACHRONISMS.items():
-        mentioned = re.search(rf"(?<!['\"“‘])\b{re.escape(term)}\b(?!['\"”’])", text)
-        if year > cues.era and mentioned and not re.search(rf"\b{re.escape(term)}", asked):
+        if year <= cues.era or term not in text:  # a plain substring test first: most replies name no such term
+            continue
+        mentioned, in_question = _term_patterns(term)
+        if mentioned.search(text) and not in_question.search(asked):
             return [("era_break", f"{term} (from {year}; the character lives in {cues.era})")]
     return []
 

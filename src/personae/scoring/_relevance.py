@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
@@ -77,6 +78,8 @@ class FakeEmbedder:
     __test__ = False
     name = "fake"
     calibration = (8.0, -2.0)
+    light = True
+    """Pure Python in microseconds: callers may run it where they are instead of in a worker thread."""
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim
@@ -113,18 +116,44 @@ def mask_names(text: str, names: Sequence[str]) -> str:
 
 
 class RelevanceModel:
-    """P(relevant) = sigmoid(a · cos(statement, query) + b), names of the character masked out."""
+    """P(relevant) = sigmoid(a · cos(statement, query) + b), names of the character masked out.
+
+    The masked embeddings of a statement list are kept per (statements, names): a persona's statements are
+    compared with every message of every session, so masking and embedding them once per process is enough.
+    """
+
+    max_cached_statement_sets = 256
+    """Statement lists (with their names) whose embeddings are kept; the oldest goes first."""
 
     def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
         self.embedder: Embedder = embedder or OnnxEmbedder()
         default_a, default_b = getattr(self.embedder, "calibration", (10.0, -4.4))
         self.a = default_a if a is None else a
         self.b = default_b if b is None else b
+        self._statement_vectors: OrderedDict[tuple[tuple[str, ...], tuple[str, ...]], FloatArray] = OrderedDict()
+
+    def statement_vectors(self, statements: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
+        """Embeddings of `statements` with `names` masked, shape (len(statements), dim); cached, read-only."""
+        key = (tuple(statements), tuple(names))
+        vectors = self._statement_vectors.get(key)
+        if vectors is None:
+            vectors = np.array(self.embedder.embed([mask_names(t, names) for t in statements]), dtype=np.float32)
+            vectors.setflags(write=False)  # shared by every later caller
+            self._statement_vectors[key] = vectors
+            while len(self._statement_vectors) > self.max_cached_statement_sets:
+                self._statement_vectors.popitem(last=False)
+        return vectors
 
     def similarity(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
-        """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
-        s = self.embedder.embed([mask_names(t, names) for t in statements])
-        q = self.embedder.embed([mask_names(t, names) for t in queries])
+        """Cosine similarities, shape (len(queries), len(statements)); `names` (the character's) are masked.
+
+        A query repeated in `queries` (the same message scored with each of n candidates) is embedded once.
+        """
+        s = self.statement_vectors(statements, names)
+        unique = {query: row for row, query in enumerate(dict.fromkeys(queries))}
+        q = self.embedder.embed([mask_names(t, names) for t in unique])
+        if len(unique) < len(queries):
+            q = q[[unique[query] for query in queries]]
         return (q @ s.T).astype(np.float32)
 
     def probability(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from personae.server._auth import KeyDep, ServiceDep
@@ -24,6 +23,7 @@ from personae.server._service import (
     candidate_view,
     parse_messages,
 )
+from personae.server._sse import EventStream, LastEvents
 from personae.session import ChatSession
 from personae.store import ApiKey
 
@@ -126,7 +126,6 @@ async def _run(
         async with service.lock(chat.id):
             async for item in service.turn_stream(chat, parsed.user_text, swipe, _generate_overrides(body)):
                 if isinstance(item, TurnOutcome):
-                    service.record_conversation(chat, body.model)
                     yield item
                     yield "swipe" if swipe else "turn"
                     return
@@ -156,7 +155,7 @@ async def chat_completions(
     service: ServiceDep,
     key: KeyDep,
     x_personae_session: str | None = Header(default=None),
-) -> dict[str, Any] | StreamingResponse:
+) -> dict[str, Any] | EventStream:
     """Reply in character; the message history selects the stored session (see the README)."""
     try:
         service.persona(key, body.model)
@@ -195,19 +194,28 @@ async def chat_completions(
     async def events() -> AsyncIterator[str]:
         cid = f"chatcmpl-{created}"
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
-        yield _sse({**head, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
+        role = _sse({**head, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
+
+        def content(text: str) -> str:
+            return _sse({**head, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
         outcome: TurnOutcome | None = None
+        streamed = False  # reply pieces already sent (the guard is off), the role chunk first among them
+        tail = ""
         try:
             async for item in _run(service, key, body, parsed, x_personae_session):
                 if isinstance(item, TurnOutcome):
                     outcome = item
                 elif outcome is None:
-                    yield _sse({**head, "choices": [{"index": 0, "delta": {"content": item}, "finish_reason": None}]})
-                else:
+                    yield content(item) if streamed else role + content(item)
+                    streamed = True
+                else:  # a guarded reply arrives whole with the outcome: it goes out with the final chunk
                     final = {"index": 0, "delta": {}, "finish_reason": "stop"}
-                    yield _sse({**head, "choices": [final], "personae": extension(outcome, item == "swipe")})
+                    tail = "" if streamed else content(outcome.turn.reply)
+                    tail += _sse({**head, "choices": [final], "personae": extension(outcome, item == "swipe")})
         except Exception as exc:  # the status line is already sent: report the error in the stream
-            yield _sse({"error": {"message": f"{exc.__class__.__name__}: {exc}", "type": "server_error"}})
-        yield "data: [DONE]\n\n"
+            tail += _sse({"error": {"message": f"{exc.__class__.__name__}: {exc}", "type": "server_error"}})
+        # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
+        yield LastEvents(("" if streamed else role) + tail + "data: [DONE]\n\n")
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return EventStream(events())

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from personae.persona import PersonaFormatError
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._service import PersonaInfo, SessionView, TurnOutcome, TurnView, turn_view
+from personae.server._sse import EventStream, LastEvents
 from personae.session import Explanation
 
 router = APIRouter(prefix="/v1", tags=["rest"])
@@ -112,25 +112,28 @@ def _event(name: str, data: Any) -> str:
 
 
 @router.post("/sessions/{session_id}/messages")
-async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> StreamingResponse:
+async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> EventStream:
     """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
     chat = service.session(key, session_id)
-    persona_id = service.persona_id(chat)
 
     async def events() -> AsyncIterator[str]:
+        streamed = False
+        tail = ""
         try:
             async with service.lock(chat.id):
                 async for item in service.turn_stream(chat, body.content):
-                    if isinstance(item, TurnOutcome):
-                        service.record_conversation(chat, persona_id)
+                    if isinstance(item, TurnOutcome):  # a guarded reply comes whole, with its turn
+                        tail = "" if streamed else _event("delta", {"text": item.turn.reply})
                         data = turn_view(item.turn).model_dump(mode="json")
-                        yield _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
+                        tail += _event("turn", {**data, "backend_ms": round(item.backend_seconds * 1000.0, 3)})
                     else:
+                        streamed = True
                         yield _event("delta", {"text": item})
         except Exception as exc:  # headers are sent: report in the stream
-            yield _event("error", {"message": f"{exc.__class__.__name__}: {exc}"})
+            tail += _event("error", {"message": f"{exc.__class__.__name__}: {exc}"})
+        yield LastEvents(tail)
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return EventStream(events())
 
 
 @router.post("/sessions/{session_id}/swipe")
@@ -140,8 +143,7 @@ async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
     if not chat.turns:
         raise HTTPException(409, "session has no turn to swipe yet")
     async with service.lock(chat.id):
-        chat.swipe()
-        service.record_conversation(chat, service.persona_id(chat))
+        service.swipe(chat)
     return turn_view(chat.turns[-1])
 
 
@@ -152,9 +154,8 @@ async def regenerate(session_id: str, service: ServiceDep, key: KeyDep) -> TurnV
     if not chat.turns:
         raise HTTPException(409, "session has no turn to regenerate yet")
     async with service.lock(chat.id):
-        async for item in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
-            if isinstance(item, TurnOutcome):
-                service.record_conversation(chat, service.persona_id(chat))
+        async for _ in service.turn_stream(chat, chat.turns[-1].user_text, regenerate=True):
+            pass
     return turn_view(chat.turns[-1])
 
 

@@ -6,18 +6,21 @@ The routes translate HTTP to and from these calls; role-play logic stays in `per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import hashlib
+import itertools
 import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
 from personae.guard import Candidate
@@ -26,8 +29,8 @@ from personae.persona import Persona, PersonaFormatError, load_persona, parse_pe
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.server._config import ServerConfig
-from personae.session import ChatSession, ScoringModels, SessionSettings
-from personae.store import AccessStore, ApiKey, Ownership, SessionStore, TurnRecord
+from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
+from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +321,33 @@ class Service:
         self._swipes: dict[tuple[str, str, str], str] = {}
         self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
 
+    def warm(self) -> None:
+        """Prepare what the first requests would pay for (called at start-up): library personas' scoring, the SQL."""
+        if self.models is not None:
+            for persona in self.library.values():
+                self.models.warm(persona)
+        self._warm_statements()
+
+    def _warm_statements(self) -> None:
+        """Run a first turn's statements once, in a transaction rolled back: SQLAlchemy compiles each on first use."""
+        persona = next(iter(self.library.values()), None) or Persona(name="Warm", statements=["Warm is a stand-in."])
+        hashes = conversation_hashes(persona.slug, "User", [("Hello", "Hello.")])
+        self.access.find_conversation("", persona.slug, hashes.head, hashes.swipe or "")
+        self.access.owner("")
+        settings = self._settings().model_dump(mode="json")
+        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+        turn = TurnRecord(index=0, user_text="Hello", prompt=prompt, candidates=[Candidate(index=0, text="Hello.")])
+        with self.store.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                record = self.store.create(persona, "User", self.backend.address, settings, conn=conn)
+                self.store.add_turn(record.id, turn, conn=conn)
+                self.store.load(record.id, conn=conn)
+                with contextlib.suppress(StoreError):  # no owner row: the update runs (and compiles), then raises
+                    self.access.set_hashes(record.id, hashes.head, hashes.swipe, conn)
+            finally:
+                transaction.rollback()
+
     # keys ---------------------------------------------------------------------------------------------------------
 
     def authenticate(self, secret: str) -> ApiKey | None:
@@ -407,16 +437,22 @@ class Service:
         if excess <= 0:
             return chat
         # A session in the middle of a turn stays: a second copy resumed from the database would miss that turn.
-        idle = [sid for sid in self._live if not self._locks.busy(f"session:{sid}")]
-        for dropped in idle[:excess]:
+        # Oldest first, and only as far as needed: a full server evicts on every new session.
+        idle = (sid for sid in self._live if not self._locks.busy(f"session:{sid}"))
+        for dropped in list(itertools.islice(idle, excess)):
             del self._live[dropped]
             self._owners.pop(dropped, None)
             self._forget_hashes(dropped)
         return chat
 
     def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
-        """Start a session owned by `key`."""
+        """Start a session owned by `key`: the session and its ownership row are written in one transaction."""
         persona = self.persona(key, persona_id)
+        empty = conversation_hashes(persona_id, user_name, [])
+
+        def claim(conn: Connection, session_id: str) -> None:
+            self.access.claim(session_id, key.id, persona_id, empty.head, empty.swipe, conn)
+
         chat = ChatSession.start(
             persona,
             self.backend,
@@ -425,12 +461,26 @@ class Service:
             settings=self._settings(),
             models=self.models,
             scoring=self.models is not None,
+            also=claim,
         )
-        self.access.claim(chat.id, key.id, persona_id)
+        chat.on_turn_stored = self._hash_writer(persona_id)
         self._owners[chat.id] = Ownership(
-            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=None, prev_hash=None
+            session_id=chat.id, key_id=key.id, persona_id=persona_id, head_hash=empty.head, prev_hash=empty.swipe
         )
         return self._remember(chat)
+
+    def _hash_writer(self, persona_id: str) -> Callable[[Connection, ChatSession, ShownTurns], None]:
+        """A session's `on_turn_stored`: its conversation hashes are written in the transaction of each turn.
+
+        Written afterwards, a turn stored by a request whose client went away before the hashes were would not be
+        matched by the client's resend, which would then store the same message again.
+        """
+
+        def write(conn: Connection, chat: ChatSession, shown: ShownTurns) -> None:
+            hashes = conversation_hashes(persona_id, chat.user_name, shown)
+            self.access.set_hashes(chat.id, hashes.head, hashes.swipe, conn)
+
+        return write
 
     def owner(self, session_id: str) -> Ownership | None:
         """Who owns a session (kept in memory while the session is: owner and persona never change)."""
@@ -454,6 +504,7 @@ class Service:
             chat = ChatSession.resume(
                 session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
             )
+            chat.on_turn_stored = self._hash_writer(owner.persona_id)
         self._owners[session_id] = owner
         return self._remember(chat)
 
@@ -482,6 +533,12 @@ class Service:
         """The lock serialising turns of one session."""
         return self._locks.hold(f"session:{session_id}")
 
+    def swipe(self, chat: ChatSession) -> Candidate:
+        """Show the next candidate of the last turn (the caller holds `lock(chat.id)`)."""
+        shown = chat.swipe()
+        self.remember_conversation(chat)
+        return shown
+
     # turns --------------------------------------------------------------------------------------------------------
 
     async def turn_stream(
@@ -493,8 +550,10 @@ class Service:
     ) -> AsyncIterator[str | TurnOutcome]:
         """Run one turn (or a regeneration of the last), yielding reply text pieces, then the `TurnOutcome`.
 
-        With the guard on, the reply is known only once every candidate is scored, so it comes whole, after the
-        guard; with the guard off, pieces stream as the backend produces them. The caller holds `lock(chat.id)`.
+        With the guard off, pieces stream as the backend produces them. With the guard on the reply is known only
+        once every candidate is scored, so no piece comes: the outcome's turn holds the whole reply, and the caller
+        sends it together with what follows it. The caller holds `lock(chat.id)`. The turn and its conversation
+        hashes are stored together before the outcome is yielded.
         """
         spent: list[float] = []
         # Each request runs in its own task context, so this is never seen by another request; it is not reset
@@ -506,14 +565,15 @@ class Service:
                 chat.settings.generate = original.model_copy(update=generate)
             if regenerate:
                 turn = await chat.regenerate()
-                yield turn.reply
+                self.remember_conversation(chat)
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
                     yield piece
                 turn = chat.turns[-1]
+                self.remember_conversation(chat)
             else:
                 turn = await chat.send(text)
-                yield turn.reply
+                self.remember_conversation(chat)
         finally:
             chat.settings.generate = original
         yield TurnOutcome(chat, turn, sum(spent))
@@ -542,28 +602,22 @@ class Service:
         found = self.access.find_conversation(key.id, persona_id, head, swipe)
         if found is not None:
             ownership, is_swipe = found
+            self._owners.setdefault(ownership.session_id, ownership)  # read just now: no second lookup to resume
             return self.session(key, ownership.session_id), is_swipe
         chat = self.start(key, persona_id, user_name)
         for user, reply in parsed.pairs:
-            self._seed(chat, user, reply)
-        self.record_conversation(chat, persona_id)
+            chat.import_turn(user, reply)
+        self.remember_conversation(chat)
         return chat, False
 
-    def _seed(self, chat: ChatSession, user: str, reply: str) -> None:
-        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
-        candidate = Candidate(index=0, text=reply, finish_reason="imported")
-        turn = TurnRecord(index=len(chat.turns), user_text=user, prompt=prompt, candidates=[candidate], chosen_index=0)
-        chat.store.add_turn(chat.id, turn)
-        chat.turns.append(turn)
-
-    def record_conversation(self, chat: ChatSession, persona_id: str) -> None:
-        """Move the session's conversation hashes to its shown turns (after a turn, swipe or regeneration)."""
-        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
-        self.access.set_hashes(chat.id, hashes.head, hashes.swipe)
+    def remember_conversation(self, chat: ChatSession) -> None:
+        """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""
         self._forget_hashes(chat.id)
         owner = self.owner(chat.id)
         if owner is None:
             return
+        persona_id = owner.persona_id
+        hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])
         head = (owner.key_id, persona_id, hashes.head)
         swipe = (owner.key_id, persona_id, hashes.swipe) if hashes.swipe else None
         self._heads[head] = chat.id

@@ -1,5 +1,5 @@
 """Role-play sessions: persisted conversations with a persona, guarded replies, swipes and explanations."""
 
-from personae.session._session import ChatSession, Explanation, ScoringModels, SessionSettings
+from personae.session._session import ChatSession, Explanation, ScoringModels, SessionSettings, ShownTurns
 
-__all__ = ["ChatSession", "Explanation", "ScoringModels", "SessionSettings"]
+__all__ = ["ChatSession", "Explanation", "ScoringModels", "SessionSettings", "ShownTurns"]

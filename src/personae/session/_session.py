@@ -7,10 +7,11 @@ lorebook, memory, recent turns) → the guard (sample, score, choose) → the st
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendError, GenerateConfig
 from personae.guard import Candidate, Guard, GuardPolicy, Judgement
@@ -31,9 +32,12 @@ from personae.scoring import (
     StatementScore,
     get_nli,
 )
-from personae.store import SessionRecord, SessionStore, TurnRecord
+from personae.store import SessionRecord, SessionStore, StoreHook, TurnRecord
 
 log = logging.getLogger(__name__)
+
+ShownTurns = list[tuple[str, str]]
+"""A conversation as the user sees it: (user message, shown reply) per turn, oldest first."""
 
 
 class SessionSettings(BaseModel):
@@ -82,6 +86,10 @@ class ScoringModels:
             ooc_classifier = OOCClassifier.load(embedder=shipped)
         self.ooc_classifier: OOCClassifier | None = ooc_classifier or None
         """The learned part of the OOC detector; None: patterns only."""
+        self.light = all(getattr(m, "light", False) for m in (self.nli, self.embedder)) and not self.ooc_classifier
+        """Whether every model is light (pure Python in microseconds, like the rule-based fakes): the guard then
+        scores on the caller's thread. On a server's event loop a worker thread bought nothing for these and cost
+        GIL hand-offs: about 1 ms of CPU per turn at 200 concurrent sessions."""
 
     def scorer(self, persona: Persona) -> APCScorer | None:
         """An APC scorer for `persona` (None when it has no statements)."""
@@ -94,6 +102,12 @@ class ScoringModels:
     def ooc(self, persona: Persona, user_name: str) -> OOCDetector:
         """The out-of-character detector for `persona` talking to `user_name`."""
         return OOCDetector(persona, user_name, classifier=self.ooc_classifier or False)
+
+    def warm(self, persona: Persona, user_name: str = "User") -> None:
+        """Prepare what every turn with `persona` reuses (masked statement embeddings, OOC patterns) ahead of time."""
+        if persona.statements:  # the key the scorer and the prompt's statement retrieval look them up by
+            self.relevance.statement_vectors(persona.statements, [persona.name])
+        self.ooc(persona, user_name).detect("Hello.", "Hello.")
 
 
 class ChatSession:
@@ -122,6 +136,7 @@ class ChatSession:
             scorer=scorer,
             history=models.history() if models else None,
             ooc=models.ooc(persona, user) if models else None,
+            offload=not (models and models.light),
         )
         self.assembler = PromptAssembler(
             persona,
@@ -134,6 +149,9 @@ class ChatSession:
             persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
         )
         self.last_judgement: Judgement | None = None
+        self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
+        """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
+        shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
 
     @classmethod
     def start(
@@ -145,14 +163,18 @@ class ChatSession:
         settings: SessionSettings | None = None,
         models: ScoringModels | None = None,
         scoring: bool = True,
+        also: Callable[[Connection, str], None] | None = None,
     ) -> ChatSession:
-        """Start and store a new session. Without `scoring` (or statements) the guard is off."""
+        """Start and store a new session. Without `scoring` (or statements) the guard is off.
+
+        `also(conn, session_id)` writes more in the transaction that creates the session (e.g. who owns it).
+        """
         store = store or SessionStore()
         settings = settings or SessionSettings()
         if models is None and scoring:
             models = ScoringModels()
         stored = settings.model_dump(mode="json")
-        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored)
+        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored, also=also)
         return cls(record, backend, store, models)
 
     @classmethod
@@ -233,6 +255,16 @@ class ChatSession:
             config = config.model_copy(update={"seed": config.seed + 1000 * round_no})
         return config
 
+    def _stored_hook(self, turns: Sequence[TurnRecord], last_reply: str | None = None) -> StoreHook | None:
+        """`on_turn_stored` for a store call after which `turns` are shown (the last with `last_reply`, if given)."""
+        hook = self.on_turn_stored
+        if hook is None:
+            return None
+        shown = [(t.user_text, t.reply) for t in turns]
+        if last_reply is not None:
+            shown[-1] = (shown[-1][0], last_reply)
+        return lambda conn: hook(conn, self, shown)
+
     def _record_turn(self, user_text: str, prompt: AssembledPrompt, judgement: Judgement) -> TurnRecord:
         turn = TurnRecord(
             index=len(self.turns),
@@ -241,9 +273,20 @@ class ChatSession:
             candidates=judgement.candidates,
             chosen_index=judgement.best.index,
         )
-        self.store.add_turn(self.id, turn)
+        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
         self.turns.append(turn)
         self.last_judgement = judgement
+        return turn
+
+    def import_turn(self, user_text: str, reply: str) -> TurnRecord:
+        """Store an exchange that happened elsewhere (e.g. a client's earlier history) as an unscored turn."""
+        prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+        candidate = Candidate(index=0, text=reply, finish_reason="imported")
+        turn = TurnRecord(
+            index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
+        )
+        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
+        self.turns.append(turn)
         return turn
 
     async def send(self, user_text: str) -> TurnRecord:
@@ -274,7 +317,7 @@ class ChatSession:
         ranked = sorted(turn.candidates, key=Candidate.rank_key)
         position = next((i for i, c in enumerate(ranked) if c.index == turn.chosen_index), -1)
         nxt = ranked[(position + 1) % len(ranked)]
-        self.store.set_chosen(self.id, turn.index, nxt.index)
+        self.store.set_chosen(self.id, turn.index, nxt.index, also=self._stored_hook(self.turns, nxt.text))
         turn.chosen_index = nxt.index
         return nxt
 
@@ -292,7 +335,13 @@ class ChatSession:
             round_no=round_no,
             first_index=len(turn.candidates),
         )
-        self.store.add_candidates(self.id, turn.index, judgement.candidates, judgement.best.index)
+        self.store.add_candidates(
+            self.id,
+            turn.index,
+            judgement.candidates,
+            judgement.best.index,
+            also=self._stored_hook(self.turns, judgement.best.text),
+        )
         turn.candidates.extend(judgement.candidates)
         turn.chosen_index = judgement.best.index
         self.last_judgement = judgement

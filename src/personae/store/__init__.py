@@ -21,6 +21,7 @@ from personae.store._store import (
     SessionRecord,
     SessionStore,
     SessionSummary,
+    StoreHook,
     TurnRecord,
     default_database_url,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "SessionStore",
     "SessionSummary",
     "StoreError",
+    "StoreHook",
     "TurnRecord",
     "applied_migrations",
     "default_database_url",

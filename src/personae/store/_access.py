@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
@@ -97,6 +98,25 @@ _SET_HASHES = (
     .where(SessionOwnerRow.session_id == bindparam("sid"))
     .values(head_hash=bindparam("head"), prev_hash=bindparam("prev"))
 )
+_CLAIM = insert(SessionOwnerRow)
+_OWNER = select(*_OWNERSHIP).where(SessionOwnerRow.session_id == bindparam("sid"))
+
+
+def _find_by(column: InstrumentedAttribute[str | None]) -> Executable:
+    """The first ownership row of a key and persona whose `column` holds a conversation hash."""
+    return (
+        select(*_OWNERSHIP)
+        .where(
+            SessionOwnerRow.key_id == bindparam("key_id"),
+            SessionOwnerRow.persona_id == bindparam("persona_id"),
+            column == bindparam("hash"),
+        )
+        .limit(1)
+    )
+
+
+_FIND_BY_HEAD = _find_by(SessionOwnerRow.head_hash)
+_FIND_BY_PREV = _find_by(SessionOwnerRow.prev_hash)
 
 
 class AccessStore:
@@ -126,18 +146,34 @@ class AccessStore:
             row = db.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == hash_key(secret)))
             return ApiKey(id=row.id, name=row.name, created_at=row.created_at) if row else None
 
-    def claim(self, session_id: str, key_id: str, persona_id: str) -> None:
-        """Record that `key_id` owns a new session for `persona_id`."""
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                insert(SessionOwnerRow), {"session_id": session_id, "key_id": key_id, "persona_id": persona_id}
-            )
+    def claim(
+        self,
+        session_id: str,
+        key_id: str,
+        persona_id: str,
+        head_hash: str | None = None,
+        prev_hash: str | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Record that `key_id` owns a new session for `persona_id` (on `conn`: inside the caller's transaction)."""
+        values = {
+            "session_id": session_id,
+            "key_id": key_id,
+            "persona_id": persona_id,
+            "head_hash": head_hash,
+            "prev_hash": prev_hash,
+        }
+        if conn is not None:
+            conn.execute(_CLAIM, values)
+            return
+        with self.store.engine.begin() as own:
+            own.execute(_CLAIM, values)
 
     def owner(self, session_id: str) -> Ownership | None:
         """Ownership of a session, or None when no key owns it."""
-        with self._sessions() as db:
-            row = db.get(SessionOwnerRow, session_id)
-            return _ownership(row) if row else None
+        with self.store.engine.connect() as conn:
+            row = conn.execute(_OWNER, {"sid": session_id}).first()
+        return Ownership.model_validate(row._asdict()) if row is not None else None
 
     def find_conversation(
         self, key_id: str, persona_id: str, head_hash: str | None, swipe_hash: str
@@ -147,30 +183,28 @@ class AccessStore:
         `head_hash` matches a conversation whose turns are the request's history (the request adds a turn);
         `swipe_hash` matches one whose last turn is the request's history plus its new message (a resend: a swipe).
         """
-        lookups = [(SessionOwnerRow.prev_hash, swipe_hash, True)]
+        lookups = [(_FIND_BY_PREV, swipe_hash, True)]
         if head_hash is not None:
-            lookups.insert(0, (SessionOwnerRow.head_hash, head_hash, False))
-        with self.store.engine.connect() as conn:  # Core: a server runs this for every conversation it has not seen
-            for column, value, is_swipe in lookups:
-                row = conn.execute(
-                    select(*_OWNERSHIP)
-                    .where(
-                        SessionOwnerRow.key_id == key_id,
-                        SessionOwnerRow.persona_id == persona_id,
-                        column == value,
-                    )
-                    .limit(1)
-                ).first()
+            lookups.insert(0, (_FIND_BY_HEAD, head_hash, False))
+        # Core statements built once: a server runs this for every conversation it has not seen, e.g. each first turn
+        with self.store.engine.connect() as conn:
+            for statement, value, is_swipe in lookups:
+                row = conn.execute(statement, {"key_id": key_id, "persona_id": persona_id, "hash": value}).first()
                 if row is not None:
                     return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
-    def set_hashes(self, session_id: str, head_hash: str, prev_hash: str | None) -> None:
-        """Move a session's conversation hashes after a turn."""
-        with self.store.engine.begin() as conn:  # Core, not the ORM: this runs after every turn
-            result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
-            if not getattr(result, "rowcount", 0):
-                raise StoreError(f"session {session_id!r} has no owner")
+    def set_hashes(
+        self, session_id: str, head_hash: str, prev_hash: str | None, conn: Connection | None = None
+    ) -> None:
+        """Move a session's conversation hashes after a turn (on `conn`: inside the transaction storing the turn)."""
+        if conn is None:
+            with self.store.engine.begin() as own:
+                self.set_hashes(session_id, head_hash, prev_hash, own)
+            return
+        result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
+        if not getattr(result, "rowcount", 0):
+            raise StoreError(f"session {session_id!r} has no owner")
 
     def list_sessions(self, key_id: str) -> list[SessionSummary]:
         """The key's sessions, most recently updated first."""
@@ -259,13 +293,3 @@ class AccessStore:
 
 def _eval_info(row: EvalRunRow) -> EvalRunInfo:
     return EvalRunInfo.model_validate(row, from_attributes=True)
-
-
-def _ownership(row: SessionOwnerRow) -> Ownership:
-    return Ownership(
-        session_id=row.session_id,
-        key_id=row.key_id,
-        persona_id=row.persona_id,
-        head_hash=row.head_hash,
-        prev_hash=row.prev_hash,
-    )

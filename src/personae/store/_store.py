@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Dialect,
+    Engine,
+    Row,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from personae._util.paths import home_dir
 from personae.guard import Candidate
@@ -97,9 +115,33 @@ class SessionSummary(BaseModel):
     updated_at: datetime
 
 
-def _candidate_values(c: Candidate) -> dict[str, Any]:
-    """A candidate's column values (without `turn_id`)."""
+class _JSONText(TypeDecorator[Any]):
+    """A JSON column's value handed over as JSON text already serialised (by pydantic), written without re-encoding.
+
+    Each turn stores its prompt record and every candidate's scores; dumping those models to dicts for the column
+    type to encode again cost more CPU than the insert itself.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        """No processing: the value is already JSON text (PostgreSQL still casts the parameter to json)."""
+        return None
+
+
+def _scores_json(c: Candidate) -> str:
+    """The `scores` column of a candidate as JSON text: its APC result, self-contradictions and OOC verdict."""
+    result = c.result.model_dump_json() if c.result else "null"
+    contradictions = ",".join(x.model_dump_json() for x in c.contradictions)
+    ooc = c.ooc.model_dump_json() if c.ooc else "null"
+    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}}}'
+
+
+def _candidate_values(c: Candidate, turn_id: int, now: datetime) -> dict[str, Any]:
+    """A candidate's column values for `_INSERT_CANDIDATES`."""
     return {
+        "turn_id": turn_id,
         "index": c.index,
         "round": c.round,
         "text": c.text,
@@ -108,35 +150,87 @@ def _candidate_values(c: Candidate) -> dict[str, Any]:
         "apc_normalized": c.result.apc_normalized if c.result else None,
         "violations": len(c.violations) if c.result else None,
         "history_contradictions": len(c.contradictions),
-        "scores": {
-            "result": c.result.model_dump(mode="json") if c.result else None,
-            "contradictions": [x.model_dump(mode="json") for x in c.contradictions],
-            "ooc": c.ooc.model_dump(mode="json") if c.ooc else None,
-        },
+        "scores": _scores_json(c),
+        "created_at": now,
     }
 
 
-def _candidate_row(c: Candidate) -> CandidateRow:
-    return CandidateRow(**_candidate_values(c))
+class _Scores(BaseModel):
+    """The `scores` column of a candidate, read back."""
+
+    result: APCResult | None = None
+    """The APC score, None when the candidate was not scored."""
+    contradictions: list[Contradiction] = Field(default_factory=list)
+    """Its contradictions of the character's earlier replies."""
+    ooc: OOCResult | None = None
+    """The out-of-character verdict, if one was made."""
 
 
-def _candidate(row: CandidateRow) -> Candidate:
-    scores = row.scores or {}
-    result = scores.get("result")
-    return Candidate(
-        index=row.index,
-        round=row.round,
-        text=row.text,
-        finish_reason=row.finish_reason,
-        result=APCResult.model_validate(result) if result else None,
-        contradictions=[Contradiction.model_validate(x) for x in scores.get("contradictions", [])],
-        ooc=OOCResult.model_validate(scores["ooc"]) if scores.get("ooc") else None,
+def _candidate(row: Row[Any]) -> Candidate:
+    scores = _Scores.model_validate_json(row.scores) if row.scores else _Scores()
+    return Candidate(index=row.number, round=row.round, text=row.text, finish_reason=row.finish_reason, **dict(scores))
+
+
+def _as_text(column: Any) -> Any:
+    """A JSON column read as its text, for pydantic to parse in one step (both SQLite and PostgreSQL keep it as is)."""
+    return cast(column, Text).label(column.key)
+
+
+# A session is read with four indexed queries, not the ORM's eager loads: after a restart every session is resumed
+# by its next request, and expanding the ORM's IN lists cost more than the queries.
+_LOAD_SESSION = select(
+    SessionRow.id,
+    SessionRow.persona_hash,
+    SessionRow.user_name,
+    SessionRow.backend,
+    SessionRow.settings,
+    SessionRow.created_at,
+    SessionRow.updated_at,
+    _as_text(SessionRow.persona_json),
+).where(SessionRow.id == bindparam("sid"))
+_LOAD_TURNS = (
+    select(TurnRow.id, TurnRow.index.label("number"), TurnRow.user_text, TurnRow.chosen_index, _as_text(TurnRow.prompt))
+    .where(TurnRow.session_id == bindparam("sid"))
+    .order_by(TurnRow.index)
+)
+_LOAD_CANDIDATES = (
+    select(
+        CandidateRow.turn_id,
+        CandidateRow.index.label("number"),  # a Row's `index` is the tuple method
+        CandidateRow.round,
+        CandidateRow.text,
+        CandidateRow.finish_reason,
+        _as_text(CandidateRow.scores),
     )
-
-
+    .join(TurnRow, TurnRow.id == CandidateRow.turn_id)
+    .where(TurnRow.session_id == bindparam("sid"))
+    .order_by(CandidateRow.turn_id, CandidateRow.index)
+)
+_LOAD_MEMORIES = (
+    select(MemoryRow.content, MemoryRow.first_turn, MemoryRow.last_turn)
+    .where(MemoryRow.session_id == bindparam("sid"))
+    .order_by(MemoryRow.id)
+)
 _TOUCH = update(SessionRow).where(SessionRow.id == bindparam("sid")).values(updated_at=bindparam("now"))
-_INSERT_TURN = insert(TurnRow).returning(TurnRow.id)
-_INSERT_CANDIDATES = insert(CandidateRow)
+_INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
+_INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
+_INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type_=_JSONText()))
+_TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
+_SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chosen_index=bindparam("chosen"))
+
+
+@contextmanager
+def _within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """`conn` (the caller's transaction) if given, else a transaction of our own, committed at the end."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
+
+
+StoreHook = Callable[[Connection], None]
+"""More writes run inside the transaction of a store call, so they commit or roll back together with it."""
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
@@ -177,68 +271,85 @@ class SessionStore:
         if not getattr(result, "rowcount", 0):
             raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
 
-    def create(self, persona: Persona, user_name: str, backend: str, settings: dict[str, Any]) -> SessionRecord:
-        """Start a session with a copy of `persona`."""
-        row = SessionRow(
-            id=uuid.uuid4().hex[:12],
-            persona_hash=persona.content_hash(),
-            persona_name=persona.name,
-            persona_json=persona.model_dump(mode="json", exclude_none=True),
-            user_name=user_name,
-            backend=backend,
-            settings=settings,
-        )
-        with self._sessions.begin() as db:
-            db.add(row)
-        # Built from what was just written rather than read back: a server starts many sessions at once.
+    def create(
+        self,
+        persona: Persona,
+        user_name: str,
+        backend: str,
+        settings: dict[str, Any],
+        also: Callable[[Connection, str], None] | None = None,
+        conn: Connection | None = None,
+    ) -> SessionRecord:
+        """Start a session with a copy of `persona`; `also(conn, session_id)` writes more in the same transaction.
+
+        A Core insert, and the record is built from what was written rather than read back: a server starts many
+        sessions at once (and, through `also`, records who owns each in the same commit).
+        """
+        now = utcnow()
+        session_id = uuid.uuid4().hex[:12]
+        persona_hash = persona.content_hash()
+        values = {
+            "id": session_id,
+            "persona_hash": persona_hash,
+            "persona_name": persona.name,
+            "persona_json": persona.model_dump_json(exclude_none=True),
+            "user_name": user_name,
+            "backend": backend,
+            "settings": settings,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with _within(self.engine, conn) as db:
+            db.execute(_INSERT_SESSION, values)
+            if also is not None:
+                also(db, session_id)
         return SessionRecord(
-            id=row.id,
+            id=session_id,
             persona=persona,
-            persona_hash=row.persona_hash,
+            persona_hash=persona_hash,
             user_name=user_name,
             backend=backend,
             settings=settings,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            created_at=now,
+            updated_at=now,
         )
 
-    def load(self, session_id: str) -> SessionRecord:
+    def load(self, session_id: str, conn: Connection | None = None) -> SessionRecord:
         """The session with its turns, candidates and memories."""
-        with self._sessions() as db:
-            row = db.scalar(
-                select(SessionRow)
-                .where(SessionRow.id == session_id)
-                .options(
-                    selectinload(SessionRow.turns).selectinload(TurnRow.candidates),
-                    selectinload(SessionRow.memories),
-                )
-            )
+        params = {"sid": session_id}
+        with _within(self.engine, conn) as db:
+            row = db.execute(_LOAD_SESSION, params).first()
             if row is None:
                 raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
-            return SessionRecord(
-                id=row.id,
-                persona=Persona.model_validate(row.persona_json),
-                persona_hash=row.persona_hash,
-                user_name=row.user_name,
-                backend=row.backend,
-                settings=row.settings,
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-                turns=[
-                    TurnRecord(
-                        index=t.index,
-                        user_text=t.user_text,
-                        prompt=AssembledPrompt.model_validate(t.prompt),
-                        candidates=[_candidate(c) for c in t.candidates],
-                        chosen_index=t.chosen_index,
-                    )
-                    for t in row.turns
-                ],
-                memories=[
-                    MemoryItem(kind="summary", content=m.content, first_turn=m.first_turn, last_turn=m.last_turn)
-                    for m in row.memories
-                ],
-            )
+            turns = db.execute(_LOAD_TURNS, params).all()
+            candidates: dict[int, list[Candidate]] = {}
+            for c in db.execute(_LOAD_CANDIDATES, params):
+                candidates.setdefault(c.turn_id, []).append(_candidate(c))
+            memories = db.execute(_LOAD_MEMORIES, params).all()
+        return SessionRecord(
+            id=row.id,
+            persona=Persona.model_validate_json(row.persona_json),
+            persona_hash=row.persona_hash,
+            user_name=row.user_name,
+            backend=row.backend,
+            settings=row.settings,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            turns=[
+                TurnRecord(
+                    index=t.number,
+                    user_text=t.user_text,
+                    prompt=AssembledPrompt.model_validate_json(t.prompt),
+                    candidates=candidates.get(t.id, []),
+                    chosen_index=t.chosen_index,
+                )
+                for t in turns
+            ],
+            memories=[
+                MemoryItem(kind="summary", content=m.content, first_turn=m.first_turn, last_turn=m.last_turn)
+                for m in memories
+            ],
+        )
 
     def list_sessions(self, narrow: Callable[[Select[Any]], Select[Any]] | None = None) -> list[SessionSummary]:
         """All sessions, most recently updated first; `narrow` may add joins and filters (e.g. one key's sessions)."""
@@ -256,8 +367,10 @@ class SessionStore:
                 for s, n in rows
             ]
 
-    def add_turn(self, session_id: str, turn: TurnRecord) -> None:
-        """Store a new turn with its candidates.
+    def add_turn(
+        self, session_id: str, turn: TurnRecord, also: StoreHook | None = None, conn: Connection | None = None
+    ) -> None:
+        """Store a new turn with its candidates (and whatever `also` writes, in the same transaction).
 
         This runs on every turn a server answers, so it uses Core statements built once on a plain connection:
         the ORM unit of work cost several times more CPU per turn than the database itself.
@@ -267,38 +380,51 @@ class SessionStore:
             "session_id": session_id,
             "index": turn.index,
             "user_text": turn.user_text,
-            "prompt": turn.prompt.model_dump(mode="json"),
+            "prompt": turn.prompt.model_dump_json(),
             "chosen_index": turn.chosen_index,
             "created_at": now,
         }
-        with self.engine.begin() as conn:
-            self._touch(conn, session_id, now)
-            turn_id = conn.execute(_INSERT_TURN, values).scalar_one()
+        with _within(self.engine, conn) as db:
+            self._touch(db, session_id, now)
+            turn_id = db.execute(_INSERT_TURN, values).scalar_one()
             if turn.candidates:
-                rows = [{**_candidate_values(c), "turn_id": turn_id, "created_at": now} for c in turn.candidates]
-                conn.execute(_INSERT_CANDIDATES, rows)
+                db.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
+            if also is not None:
+                also(db)
 
-    def _turn(self, db: Session, session_id: str, index: int) -> TurnRow:
-        turn = db.scalar(select(TurnRow).where(TurnRow.session_id == session_id, TurnRow.index == index))
-        if turn is None:
-            self._get(db, session_id)
+    def _turn_id(self, conn: Connection, session_id: str, index: int, now: datetime) -> int:
+        """The row id of turn `index`, touching its session; raises if either is missing."""
+        self._touch(conn, session_id, now)
+        turn_id = conn.execute(_TURN_ID, {"sid": session_id, "index": index}).scalar()
+        if turn_id is None:
             raise StoreError(f"session {session_id!r} has no turn {index}")
-        return turn
+        return int(turn_id)
 
-    def add_candidates(self, session_id: str, index: int, candidates: list[Candidate], chosen_index: int) -> None:
-        """Append regenerated candidates to turn `index` and show `chosen_index`."""
-        with self._sessions.begin() as db:
-            turn = self._turn(db, session_id, index)
-            turn.candidates.extend(_candidate_row(c) for c in candidates)
-            turn.chosen_index = chosen_index
-            turn.session.updated_at = utcnow()
+    def add_candidates(
+        self,
+        session_id: str,
+        index: int,
+        candidates: list[Candidate],
+        chosen_index: int,
+        also: StoreHook | None = None,
+    ) -> None:
+        """Append regenerated candidates to turn `index` and show `chosen_index` (`also`: as in `add_turn`)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            turn_id = self._turn_id(conn, session_id, index, now)
+            if candidates:
+                conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in candidates])
+            conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
+            if also is not None:
+                also(conn)
 
-    def set_chosen(self, session_id: str, index: int, chosen_index: int) -> None:
-        """Show another candidate of turn `index` (a swipe)."""
-        with self._sessions.begin() as db:
-            turn = self._turn(db, session_id, index)
-            turn.chosen_index = chosen_index
-            turn.session.updated_at = utcnow()
+    def set_chosen(self, session_id: str, index: int, chosen_index: int, also: StoreHook | None = None) -> None:
+        """Show another candidate of turn `index` (a swipe; `also`: as in `add_turn`)."""
+        with self.engine.begin() as conn:
+            turn_id = self._turn_id(conn, session_id, index, utcnow())
+            conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
+            if also is not None:
+                also(conn)
 
     def add_memory(self, session_id: str, item: MemoryItem) -> None:
         """Store a memory (a new rolling summary)."""
