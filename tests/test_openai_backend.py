@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
 from helpers.stub_openai import StubState, stub_openai_server
 from personae.backends import BackendError, BackendSettings, GenerateConfig, Message, ModelEvent, get_backend
+from personae.backends._providers import openai as openai_provider
 from personae.backends._providers.openai import env_proxy
 
 FAST = BackendSettings(retry_base_delay=0.01, retry_max_delay=0.05)
@@ -103,10 +105,30 @@ def test_one_backend_across_several_event_loops(transport: str) -> None:
         backend = get_backend("openai/stub-model", base_url=url, cache=None, transport=transport)
         for turn in range(3):
             assert backend.generate_sync([Message(role="user", content=f"turn {turn}")]).text.endswith(f"turn {turn}")
-            session = backend.api._session  # type: ignore[attr-defined]
-            assert session is None or session.closed
+            assert not openai_provider._POOLS  # the finished loop's pool was closed and dropped with it
         assert len(state.requests) == 3
         asyncio.run(backend.aclose())
+
+
+def test_backends_on_one_loop_share_one_connection_pool() -> None:
+    """An eval's agent and judge (two backends, one server) reuse each other's connections; the loop closes it."""
+    seen: list[aiohttp.ClientSession] = []
+
+    async def main() -> None:
+        with stub_openai_server() as (url, state):
+            agent = get_backend("openai/stub-model", base_url=url, cache=None)
+            judge = get_backend("openai/judge-model", base_url=url, cache=None, timeout=5.0)
+            for backend in (agent, judge, agent):
+                await backend.generate(HELLO)
+                seen.append(await openai_provider.shared_pool())
+            await agent.aclose()  # a backend closing does not close the pool under the other one
+            assert (await judge.generate(HELLO)).text
+            assert len(state.requests) == 4
+
+    asyncio.run(main())
+    assert len({id(s) for s in seen}) == 1
+    assert seen[0].closed
+    assert not openai_provider._POOLS
 
 
 async def test_a_200_that_is_not_a_chat_completion_is_an_error_not_a_crash(transport: str) -> None:

@@ -245,17 +245,20 @@ class EvalRun:
 
         # Everything allocated before the items run (imports, personas, models) lives as long as the run. Frozen,
         # it is skipped by full garbage collections, which otherwise walk it all and stall every request in
-        # flight (100-140 ms here: a whole wave of C requests). Process-wide, so undone when the run ends.
+        # flight (100-140 ms here: a whole wave of C requests), or the aggregation after the last item.
+        # Process-wide, so undone once results.json is written.
         gc.freeze()
         try:
-            with progress:
-                await asyncio.gather(*(one(i) for i in pending))
+            try:
+                with progress:
+                    await asyncio.gather(*(one(i) for i in pending))
+            finally:
+                writer.close()
+                await ctx.aclose()
+            results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
+            (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
             gc.unfreeze()
-            writer.close()
-            await ctx.aclose()
-        results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
-        (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         if self.write_report:
             from personae.evals._report import write_report
 

@@ -1,11 +1,12 @@
 """Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp server).
 
-Two transports. `aiohttp` (the default) posts non-streamed chat completions over one pooled aiohttp session per
-event loop: the official SDK spends about 1 ms of CPU per request building typed requests and responses, which
-at 32 requests in flight costs a tenth of the throughput (bench/harness_throughput.py). Streaming always goes
-through the official SDK (its SSE reader), and `transport="sdk"` sends everything through it. Both read the same
-settings (key, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`) and map errors the same way. The SDK's own
-retries are switched off: `Backend` retries once for every provider.
+Two transports. `aiohttp` (the default) posts non-streamed chat completions over one aiohttp connection pool per
+event loop, shared by every backend (an eval's agent and judge reuse each other's connections to one server
+instead of opening a set each): the official SDK spends about 1 ms of CPU per request building typed requests and
+responses, which at 32 requests in flight costs a tenth of the throughput (bench/harness_throughput.py).
+Streaming always goes through the official SDK (its SSE reader), and `transport="sdk"` sends everything through
+it. Both read the same settings (key, `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`) and map errors the
+same way. The SDK's own retries are switched off: `Backend` retries once for every provider.
 """
 
 from __future__ import annotations
@@ -95,16 +96,42 @@ def _output(model: str, request: dict[str, Any], response: dict[str, Any]) -> Ba
     )
 
 
-async def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    """Suspended once started; closes `session` when its event loop finalises async generators.
+_POOLS: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]] = {}
+"""Each running loop's shared connection pool, with the suspended generator that closes it (and drops the entry)
+when the loop finalises its async generators."""
 
-    asyncio.run, asyncio.Runner and uvicorn finalise them before closing the loop, so a backend used across
-    several `asyncio.run` calls (one per chat turn, `generate_sync`) leaves no session open on a dead loop.
+
+async def _pool_of(loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Suspended once started; closes `session` when `loop` finalises async generators.
+
+    asyncio.run, asyncio.Runner and uvicorn finalise them before closing the loop, so backends used across several
+    `asyncio.run` calls (one per chat turn, `generate_sync`) leave no pool open on a dead loop.
     """
     try:
         yield
     finally:
+        if loop in _POOLS and _POOLS[loop][0] is session:
+            del _POOLS[loop]
         await session.close()
+
+
+async def shared_pool() -> aiohttp.ClientSession:
+    """The running event loop's HTTP connection pool, shared by every OpenAI backend (a pool cannot change loops).
+
+    No connection limit: each `Backend` already bounds its requests in flight, and a pool smaller than their sum
+    would queue requests behind it. Per-backend settings (timeout, headers, proxy) go with each request.
+    """
+    loop = asyncio.get_running_loop()
+    entry = _POOLS.get(loop)
+    if entry is not None and not entry[0].closed:
+        return entry[0]
+    # The proxy is resolved once per backend (`env_proxy`): aiohttp's trust_env would look up the environment and
+    # ~/.netrc in a worker thread on every request, two thread hops that cost a tenth of the throughput.
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), trust_env=False)
+    closer = _pool_of(loop, session)
+    await anext(closer)
+    _POOLS[loop] = (session, closer)
+    return session
 
 
 def env_proxy(url: str) -> str | None:
@@ -158,10 +185,8 @@ class OpenAIBackendAPI(BackendAPI):
             if os.environ.get(variable):
                 self._headers[header] = os.environ[variable]
         self._proxy = env_proxy(self._url)
+        self._http_timeout = aiohttp.ClientTimeout(total=timeout)
         self._sdk_client: openai.AsyncOpenAI | None = None
-        self._session: aiohttp.ClientSession | None = None
-        self._session_loop: asyncio.AbstractEventLoop | None = None
-        self._session_closer: AsyncGenerator[None, None] | None = None
 
     @property
     def _client(self) -> openai.AsyncOpenAI:
@@ -171,26 +196,6 @@ class OpenAIBackendAPI(BackendAPI):
                 api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self._timeout
             )
         return self._sdk_client
-
-    async def _http(self) -> aiohttp.ClientSession:
-        """The pooled session of the running event loop (an aiohttp session cannot change loops).
-
-        No connection limit: `Backend` already bounds the requests in flight, and a pool smaller than that
-        bound would queue requests behind it.
-        """
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session_loop is not loop or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                # The proxy is resolved once (`env_proxy`): aiohttp's trust_env would look up the environment and
-                # ~/.netrc in a worker thread on every request, two thread hops that cost a tenth of the throughput.
-                trust_env=False,
-            )
-            self._session_loop = loop
-            self._session_closer = _closed_with_loop(self._session)
-            await anext(self._session_closer)
-        return self._session
 
     def _request(self, messages: Sequence[Message], config: GenerateConfig) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -221,10 +226,14 @@ class OpenAIBackendAPI(BackendAPI):
             except ValueError as exc:  # the SDK lets a 200 whose body is not JSON through as a JSONDecodeError
                 raise BackendError(f"openai: not a chat completion: {type(exc).__name__}: {exc}") from exc
             return _output(self.model, request, response.model_dump(mode="json"))
-        session = await self._http()
+        session = await shared_pool()
         try:
             async with session.post(
-                self._url, data=json.dumps(request), headers=self._headers, proxy=self._proxy
+                self._url,
+                data=json.dumps(request),
+                headers=self._headers,
+                proxy=self._proxy,
+                timeout=self._http_timeout,
             ) as reply:
                 body = await reply.read()
                 status = reply.status
@@ -264,10 +273,6 @@ class OpenAIBackendAPI(BackendAPI):
             raise _translate_error(exc) from exc
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pools."""
-        # A session of another (finished) loop was closed by that loop's finalisation of `_closed_with_loop`.
-        if self._session_closer is not None and self._session_loop is asyncio.get_running_loop():
-            await self._session_closer.aclose()
-        self._session = self._session_loop = self._session_closer = None
+        """Close the SDK client; the shared aiohttp pool belongs to the event loop and closes with it."""
         if self._sdk_client is not None:
             await self._sdk_client.close()
