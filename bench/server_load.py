@@ -11,7 +11,9 @@ REST API and compared with what its client saw. Prints one JSON line:
 - p50_added_ms / p99_added_ms: client-measured time of a turn (request sent → `[DONE]`) minus the time the server
   spent waiting on the backend (`personae.backend_ms`), over turns not interrupted by the restart;
 - lost: turns a client received that the server did not store; duplicated: stored turns no client asked for
-  (or asked for twice); restart_intact: every session read back exactly as its client saw it.
+  (or asked for twice); restart_intact: every session read back exactly as its client saw it;
+- p99_first_turns_added_ms / p99_later_turns_added_ms: the same p99 over each session's first turn (which creates
+  the session) and over its later turns.
 
 Reference (issue 7): at 200 sessions p99 added < 50 ms, 0 lost, 0 duplicated, restart intact.
 """
@@ -61,8 +63,8 @@ class Client:
     session_ids: set[str] = field(default_factory=set)
     sent: list[str] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
-    added_ms: list[tuple[float, float, float]] = field(default_factory=list)
-    """(start, end, added ms) of each turn answered on its first try."""
+    added_ms: list[tuple[int, float, float, float]] = field(default_factory=list)
+    """(turn number, start, end, added ms) of each turn answered on its first try."""
     retries: int = 0
 
 
@@ -136,6 +138,13 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The `q` quantile of an ascending list (nearest rank), NaN for none."""
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, round(q * (len(ordered) - 1)))]
 
 
 class Dropped(Exception):
@@ -234,7 +243,8 @@ async def one_turn(conn: Connection, client: Client, text: str, deadline: float)
         client.replies.append(reply)
         client.messages.append({"role": "assistant", "content": reply})
         if first_try:
-            client.added_ms.append((started, time.perf_counter(), elapsed_ms - float(extension["backend_ms"])))
+            turn = len(client.sent) - 1
+            client.added_ms.append((turn, started, time.perf_counter(), elapsed_ms - float(extension["backend_ms"])))
         return
 
 
@@ -314,9 +324,9 @@ async def run(
                     intact = False
         server.stop()
     # Turns overlapping the restart wait for it; the restart is judged by lost/duplicated/intact/restart_s instead.
-    added = sorted(x for c in clients for begin, end, x in c.added_ms if end < window[0] or begin > window[1])
-    p99_index = max(0, round(0.99 * (len(added) - 1)))
-    p99 = added[p99_index]
+    outside = [(k, x) for c in clients for k, begin, end, x in c.added_ms if end < window[0] or begin > window[1]]
+    added = sorted(x for _k, x in outside)
+    p99 = percentile(added, 0.99)
     return {
         "sessions": sessions,
         "turns_per_session": turns,
@@ -328,6 +338,9 @@ async def run(
         "requests_per_s": round(total / wall, 1),
         "p50_added_ms": round(statistics.median(added), 2),
         "p99_added_ms": round(p99, 2),
+        # First turns (they create the session) apart from the rest: where the tail comes from.
+        "p99_first_turns_added_ms": round(percentile(sorted(x for k, x in outside if k == 0), 0.99), 2),
+        "p99_later_turns_added_ms": round(percentile(sorted(x for k, x in outside if k > 0), 0.99), 2),
         "lost": lost,
         "duplicated": duplicated,
         "restart_intact": intact,
