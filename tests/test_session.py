@@ -17,7 +17,15 @@ from personae.memory import MemorySettings
 from personae.prompting import PromptSettings
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
-from personae.store import Migration, SessionNotFoundError, SessionStore, StoreError, migrate
+from personae.store import (
+    Migration,
+    SessionNotFoundError,
+    SessionStore,
+    StoreError,
+    TurnConflictError,
+    applied_migrations,
+    migrate,
+)
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
 
@@ -189,6 +197,67 @@ def test_migrations_are_recorded_once_and_match_the_orm_schema(tmp_path: Path) -
         migrated = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
         modelled = {c.name: c.nullable for c in table.columns}
         assert migrated == modelled, table.name
+        unique = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name) if i["unique"]}
+        for index in (i for i in table.indexes if i.unique):  # the ORM's unique indexes, made by a migration
+            assert unique.get(index.name) == [c.name for c in index.columns], (table.name, index.name)
+
+
+async def test_a_turn_another_process_stored_first_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = ChatSession.start(sailor(), scripted(PLAIN), SessionStore(url), settings=settings("off"), scoring=False)
+    # A second process (its own store and engine) resumes the same session before either sends.
+    second = ChatSession.resume(first.id, scripted("Good day."), SessionStore(url), scoring=False)
+    await first.send("Hello!")
+    with pytest.raises(TurnConflictError, match=rf"session '{first.id}' .* already has a turn 0"):
+        await second.send("Good morning!")
+    assert second.turns == []  # its in-memory session is unchanged; a reload shows the first process's turn
+    stored = SessionStore(url).load(first.id).turns
+    assert [(t.index, t.user_text, t.reply) for t in stored] == [(0, "Hello!", PLAIN)]
+    reloaded = ChatSession.resume(first.id, scripted("Good day."), SessionStore(url), scoring=False)
+    assert (await reloaded.send("Good morning!")).index == 1
+
+
+def _database_before_0004(url: str, turn_indexes: Sequence[int]) -> None:
+    """A database as personae left it before migration 0004, with one session holding turns at `turn_indexes`."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        migrate(conn, MIGRATIONS[:3])
+        conn.execute(
+            text(
+                "INSERT INTO sessions (id, persona_hash, persona_name, persona_json, user_name, backend, settings, "
+                "created_at, updated_at) VALUES ('s1', 'h', 'Ada', '{}', 'User', 'mock', '{}', "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        for i in turn_indexes:
+            conn.execute(
+                text(
+                    'INSERT INTO turns (session_id, "index", user_text, prompt, created_at) '
+                    "VALUES ('s1', :i, 'hi', '{}', '2026-01-01 00:00:00')"
+                ),
+                {"i": i},
+            )
+    engine.dispose()
+
+
+def test_migration_0004_adds_the_unique_turn_index_to_an_older_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_before_0004(url, [0, 1])
+    assert SessionStore(url).applied == ["0004_unique_turn_index"]
+    unique = [i for i in inspect(create_engine(url)).get_indexes("turns") if i["unique"]]
+    assert [(i["name"], i["column_names"]) for i in unique] == [("uq_turns_session_index", ["session_id", "index"])]
+
+
+def test_an_older_database_with_a_doubled_turn_is_named_and_left_unchanged(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _database_before_0004(url, [0, 1, 1])
+    with pytest.raises(StoreError, match=r"old\.db: migration 0004_unique_turn_index: .*session s1 turn 1 \(2 rows\)"):
+        SessionStore(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM turns")).scalar() == 3
+    with engine.begin() as conn:
+        assert "0004_unique_turn_index" not in applied_migrations(conn)
 
 
 def test_a_database_from_a_newer_personae_is_refused(tmp_path: Path) -> None:

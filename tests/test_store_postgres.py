@@ -22,7 +22,7 @@ from helpers.server import running
 from personae.backends import get_backend
 from personae.server import ServerConfig, conversation_hash, conversation_hashes, create_app
 from personae.session import ChatSession, SessionSettings
-from personae.store import AccessStore, SessionStore
+from personae.store import AccessStore, SessionStore, TurnConflictError
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
 
@@ -62,7 +62,22 @@ def test_migrations_apply_once_and_match_the_orm_on_postgres(pg_url: str) -> Non
         migrated = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
         modelled = {c.name: c.nullable for c in table.columns}
         assert migrated == modelled, table.name
+        unique = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name) if i["unique"]}
+        for index in (i for i in table.indexes if i.unique):  # the ORM's unique indexes, made by a migration
+            assert unique.get(index.name) == [c.name for c in index.columns], (table.name, index.name)
     again.close()
+
+
+async def test_a_turn_another_process_stored_first_is_refused_on_postgres(pg_url: str) -> None:
+    settings = SessionSettings(guard="off")
+    first = ChatSession.start(
+        sailor(), get_backend("mock/echo", cache=None), SessionStore(pg_url), settings=settings, scoring=False
+    )
+    second = ChatSession.resume(first.id, get_backend("mock/echo", cache=None), SessionStore(pg_url), scoring=False)
+    await first.send("Hello!")
+    with pytest.raises(TurnConflictError, match="already has a turn 0"):
+        await second.send("Good morning!")
+    assert [t.user_text for t in SessionStore(pg_url).load(first.id).turns] == ["Hello!"]
 
 
 async def test_session_with_swipes_and_scores_round_trips_on_postgres(pg_url: str) -> None:

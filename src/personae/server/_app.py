@@ -24,7 +24,7 @@ from personae.server._config import ServerConfig
 from personae.server._evals import ServerEvals
 from personae.server._limits import BodyLimit
 from personae.server._service import ConflictError, NotFoundError, Service
-from personae.store import SessionNotFoundError
+from personae.store import SessionNotFoundError, TurnConflictError
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     @app.exception_handler(ConflictError)
+    @app.exception_handler(TurnConflictError)
     async def conflict(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 

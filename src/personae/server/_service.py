@@ -30,7 +30,7 @@ from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI
 from personae.server._config import ServerConfig
 from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
-from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnRecord
+from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnConflictError, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -521,12 +521,16 @@ class Service:
             turns=[turn_view(t) for t in chat.turns],
         )
 
-    def delete_session(self, key: ApiKey, session_id: str) -> None:
-        """Delete an owned session."""
-        self.session(key, session_id)
+    def _drop(self, session_id: str) -> None:
+        """Forget what this process holds of a session (it is read from the database when next used)."""
         self._live.pop(session_id, None)
         self._owners.pop(session_id, None)
         self._forget_hashes(session_id)
+
+    def delete_session(self, key: ApiKey, session_id: str) -> None:
+        """Delete an owned session."""
+        self.session(key, session_id)
+        self._drop(session_id)
         self.access.delete_session(session_id)
 
     def lock(self, session_id: str) -> Any:
@@ -574,6 +578,11 @@ class Service:
             else:
                 turn = await chat.send(text)
                 self.remember_conversation(chat)
+        except TurnConflictError:
+            # Another process sharing the database stored this turn first: what this one holds in memory is stale,
+            # so the next request resumes the session from the database.
+            self._drop(chat.id)
+            raise
         finally:
             chat.settings.generate = original
         yield TurnOutcome(chat, turn, sum(spent))

@@ -14,7 +14,7 @@ from personae.store._access import (
     Ownership,
     hash_key,
 )
-from personae.store._errors import SessionNotFoundError, StoreError
+from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
 from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from personae.store._store import (
     DATABASE_ENV,
@@ -43,6 +43,7 @@ __all__ = [
     "SessionSummary",
     "StoreError",
     "StoreHook",
+    "TurnConflictError",
     "TurnRecord",
     "applied_migrations",
     "default_database_url",

@@ -9,3 +9,7 @@ class StoreError(Exception):
 
 class SessionNotFoundError(StoreError):
     """No session with the given id."""
+
+
+class TurnConflictError(StoreError):
+    """Another writer (a second process on the same database) stored this turn of the session first."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     inspect,
     select,
 )
@@ -163,10 +164,33 @@ def _server_evals(conn: Connection) -> None:
     md.tables["server_evals"].create(conn)
 
 
+def _unique_turn_index(conn: Connection) -> None:
+    """One row per (session, turn index): a second process storing the same turn is refused by the database.
+
+    A database that already holds such duplicates is not changed; the error names them, for the user to resolve.
+    """
+    turns = Table("turns", MetaData(), autoload_with=conn)
+    doubled = conn.execute(
+        select(turns.c.session_id, turns.c["index"], func.count())
+        .group_by(turns.c.session_id, turns.c["index"])
+        .having(func.count() > 1)
+        .order_by(turns.c.session_id, turns.c["index"])
+    ).all()
+    if doubled:
+        shown = ", ".join(f"session {sid} turn {index} ({n} rows)" for sid, index, n in doubled[:5])
+        more = f" and {len(doubled) - 5} more" if len(doubled) > 5 else ""
+        raise StoreError(
+            f"migration 0004_unique_turn_index: turns stored more than once: {shown}{more}; "
+            "delete the extra rows of table turns, then start personae again"
+        )
+    Index("uq_turns_session_index", turns.c.session_id, turns.c["index"], unique=True).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
     Migration("0003_server_evals", _server_evals),
+    Migration("0004_unique_turn_index", _unique_turn_index),
 )
 """Every migration personae knows, oldest first. Append only."""
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -37,7 +37,7 @@ from personae.memory import MemoryItem
 from personae.persona import Persona
 from personae.prompting import AssembledPrompt, Exchange
 from personae.scoring import APCResult, Contradiction, OOCResult
-from personae.store._errors import SessionNotFoundError, StoreError
+from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
 from personae.store._migrations import migrate
 from personae.store._schema import CandidateRow, MemoryRow, SessionRow, TurnRow, utcnow
 
@@ -257,6 +257,8 @@ class SessionStore:
                 self.applied = migrate(conn)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the session database {self.url}: {exc.__class__.__name__}: {exc}") from exc
+        except StoreError as exc:
+            raise StoreError(f"session database {self.url}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _get(self, db: Session, session_id: str) -> SessionRow:
@@ -386,7 +388,13 @@ class SessionStore:
         }
         with _within(self.engine, conn) as db:
             self._touch(db, session_id, now)
-            turn_id = db.execute(_INSERT_TURN, values).scalar_one()
+            try:
+                turn_id = db.execute(_INSERT_TURN, values).scalar_one()
+            except IntegrityError as exc:  # the unique (session_id, index): another process stored it first
+                raise TurnConflictError(
+                    f"session {session_id!r} in {self.url} already has a turn {turn.index}: another process stored "
+                    "it first; reload the session and send again"
+                ) from exc
             if turn.candidates:
                 db.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
             if also is not None:
