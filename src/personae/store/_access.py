@@ -15,7 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from personae.persona import Persona
 from personae.store._errors import StoreError
 from personae.store._schema import ApiKeyRow, EvalRunRow, ServerPersonaRow, SessionOwnerRow, SessionRow, utcnow
-from personae.store._store import SessionStore, SessionSummary
+from personae.store._store import SessionStore, SessionSummary, within
 
 KEY_PREFIX = "pk-"
 """Every personae API key starts with this, so a leaked key is recognisable."""
@@ -163,11 +163,8 @@ class AccessStore:
             "head_hash": head_hash,
             "prev_hash": prev_hash,
         }
-        if conn is not None:
-            conn.execute(_CLAIM, values)
-            return
-        with self.store.engine.begin() as own:
-            own.execute(_CLAIM, values)
+        with within(self.store.engine, conn) as db:
+            db.execute(_CLAIM, values)
 
     def owner(self, session_id: str) -> Ownership | None:
         """Ownership of a session, or None when no key owns it."""
@@ -198,13 +195,10 @@ class AccessStore:
         self, session_id: str, head_hash: str, prev_hash: str | None, conn: Connection | None = None
     ) -> None:
         """Move a session's conversation hashes after a turn (on `conn`: inside the transaction storing the turn)."""
-        if conn is None:
-            with self.store.engine.begin() as own:
-                self.set_hashes(session_id, head_hash, prev_hash, own)
-            return
-        result = conn.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
-        if not getattr(result, "rowcount", 0):
-            raise StoreError(f"session {session_id!r} has no owner")
+        with within(self.store.engine, conn) as db:
+            result = db.execute(_SET_HASHES, {"sid": session_id, "head": head_hash, "prev": prev_hash})
+            if not getattr(result, "rowcount", 0):
+                raise StoreError(f"session {session_id!r} has no owner")
 
     def list_sessions(self, key_id: str) -> list[SessionSummary]:
         """The key's sessions, most recently updated first."""

@@ -220,7 +220,7 @@ _SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chose
 
 
 @contextmanager
-def _within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+def within(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
     """`conn` (the caller's transaction) if given, else a transaction of our own, committed at the end."""
     if conn is not None:
         yield conn
@@ -301,7 +301,7 @@ class SessionStore:
             "created_at": now,
             "updated_at": now,
         }
-        with _within(self.engine, conn) as db:
+        with within(self.engine, conn) as db:
             db.execute(_INSERT_SESSION, values)
             if also is not None:
                 also(db, session_id)
@@ -319,7 +319,7 @@ class SessionStore:
     def load(self, session_id: str, conn: Connection | None = None) -> SessionRecord:
         """The session with its turns, candidates and memories."""
         params = {"sid": session_id}
-        with _within(self.engine, conn) as db:
+        with within(self.engine, conn) as db:
             row = db.execute(_LOAD_SESSION, params).first()
             if row is None:
                 raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
@@ -386,7 +386,7 @@ class SessionStore:
             "chosen_index": turn.chosen_index,
             "created_at": now,
         }
-        with _within(self.engine, conn) as db:
+        with within(self.engine, conn) as db:
             self._touch(db, session_id, now)
             try:
                 turn_id = db.execute(_INSERT_TURN, values).scalar_one()
