@@ -569,15 +569,13 @@ class Service:
                 chat.settings.generate = original.model_copy(update=generate)
             if regenerate:
                 turn = await chat.regenerate()
-                self.remember_conversation(chat)
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
                     yield piece
                 turn = chat.turns[-1]
-                self.remember_conversation(chat)
             else:
                 turn = await chat.send(text)
-                self.remember_conversation(chat)
+            self.remember_conversation(chat)
         except TurnConflictError:
             # Another process sharing the database stored this turn first: what this one holds in memory is stale,
             # so the next request resumes the session from the database.

@@ -273,10 +273,14 @@ class ChatSession:
             candidates=judgement.candidates,
             chosen_index=judgement.best.index,
         )
-        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
-        self.turns.append(turn)
+        self._append(turn)
         self.last_judgement = judgement
         return turn
+
+    def _append(self, turn: TurnRecord) -> None:
+        """Store `turn` (with `on_turn_stored` in its transaction), then add it to the turns held in memory."""
+        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
+        self.turns.append(turn)
 
     def import_turn(self, user_text: str, reply: str) -> TurnRecord:
         """Store an exchange that happened elsewhere (e.g. a client's earlier history) as an unscored turn."""
@@ -285,8 +289,7 @@ class ChatSession:
         turn = TurnRecord(
             index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
         )
-        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
-        self.turns.append(turn)
+        self._append(turn)
         return turn
 
     async def send(self, user_text: str) -> TurnRecord:
