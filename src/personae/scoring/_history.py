@@ -34,23 +34,20 @@ class HistoryChecker:
         return self.check_batch(earlier_replies, [reply])[0]
 
     def check_batch(self, earlier_replies: Sequence[str], replies: Sequence[str]) -> list[list[Contradiction]]:
-        """`check` for several candidate replies: the earlier sentences are split and embedded once, one NLI call."""
+        """`check` for several candidate replies: one embedding call for each side, one NLI call."""
         earlier = list(dict.fromkeys(s for r in earlier_replies for s in split_sentences(r)))
         news = [split_sentences(reply) for reply in replies]
         if not earlier or not any(news):
             return [[] for _ in replies]
-        earlier_vectors = self.embedder.embed(earlier)
+        sentences = [(number, sentence) for number, new in enumerate(news) for sentence in new]
+        sims = self.embedder.embed([sentence for _, sentence in sentences]) @ self.embedder.embed(earlier).T
         k = min(self.k, len(earlier))
         pairs: list[tuple[str, str]] = []
         owner: list[int] = []
-        for number, new in enumerate(news):
-            if not new:
-                continue
-            sims = self.embedder.embed(new) @ earlier_vectors.T
-            for row, sentence in enumerate(new):
-                nearest = np.argsort(-sims[row])[:k]
-                pairs.extend((earlier[int(j)], sentence) for j in nearest)
-                owner.extend([number] * len(nearest))
+        for row, (number, sentence) in enumerate(sentences):
+            nearest = np.argsort(-sims[row])[:k]
+            pairs.extend((earlier[int(j)], sentence) for j in nearest)
+            owner.extend([number] * len(nearest))
         probs = self.nli.predict(pairs)
         found: list[list[Contradiction]] = [[] for _ in replies]
         for i, (p, h) in enumerate(pairs):
