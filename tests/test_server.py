@@ -459,7 +459,7 @@ def test_two_servers_on_one_database_never_store_a_turn_twice(tmp_path: Path) ->
         body = {"model": "ada-quint", "messages": [{"role": "user", "content": "From B"}]}
         refused = b.post("/v1/chat/completions", json=body, headers={"X-Personae-Session": sid})
         assert refused.status_code == 409
-        assert "already has a turn 0" in refused.json()["detail"]
+        assert "was changed by another process" in refused.json()["detail"]
         again = b.post("/v1/chat/completions", json=body, headers={"X-Personae-Session": sid})
         assert again.status_code == 200, again.text
         assert again.json()["personae"]["turn"] == 1  # B read the session afresh and answered after A's turn

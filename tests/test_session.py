@@ -208,13 +208,46 @@ async def test_a_turn_another_process_stored_first_is_refused_and_nothing_is_los
     # A second process (its own store and engine) resumes the same session before either sends.
     second = ChatSession.resume(first.id, scripted("Good day."), SessionStore(url), scoring=False)
     await first.send("Hello!")
-    with pytest.raises(TurnConflictError, match=rf"session '{first.id}' .* already has a turn 0"):
+    with pytest.raises(TurnConflictError, match=rf"session '{first.id}' .* was changed by another process"):
         await second.send("Good morning!")
     assert second.turns == []  # its in-memory session is unchanged; a reload shows the first process's turn
     stored = SessionStore(url).load(first.id).turns
     assert [(t.index, t.user_text, t.reply) for t in stored] == [(0, "Hello!", PLAIN)]
     reloaded = ChatSession.resume(first.id, scripted("Good day."), SessionStore(url), scoring=False)
     assert (await reloaded.send("Good morning!")).index == 1
+
+
+async def test_every_write_counts_a_version_and_a_stale_copy_is_refused_whatever_it_writes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = ChatSession.start(
+        sailor(), scripted(BAD, GOOD, PLAIN, "Hi."), SessionStore(url), settings=settings(), models=fake_models()
+    )
+    await first.send("Do you eat meat?")
+    assert first.record.version == 1
+    # Another process reads the session now, then the first one swipes and regenerates.
+    stale = ChatSession.resume(first.id, scripted(PLAIN, PLAIN), SessionStore(url), models=fake_models())
+    assert stale.record.version == 1
+    first.swipe()
+    await first.regenerate()
+    assert first.record.version == 3 == SessionStore(url).load(first.id).version
+    with pytest.raises(TurnConflictError, match=r"this copy is at version 1, the database at 3"):
+        stale.swipe()
+    with pytest.raises(TurnConflictError, match="was changed by another process"):
+        await stale.regenerate()
+    stored = SessionStore(url).load(first.id)
+    assert [c.text for c in stored.turns[0].candidates] == [BAD, GOOD, PLAIN, "Hi."]  # nothing of the stale copy
+    assert stored.turns[0].chosen_index == first.turns[0].chosen_index
+
+
+def test_without_a_version_the_unique_turn_index_still_refuses_a_turn_stored_twice(tmp_path: Path) -> None:
+    sessions = store(tmp_path)
+    record = sessions.create(sailor(), "User", "mock/echo", {})
+    chat = ChatSession.resume(record.id, scripted(PLAIN), sessions, scoring=False)
+    chat.import_turn("Hello!", PLAIN)
+    turn = chat.turns[0].model_copy(update={"user_text": "Hello again!"})
+    with pytest.raises(TurnConflictError, match=rf"session '{record.id}' .* already has a turn 0"):
+        sessions.add_turn(record.id, turn)  # no version given: only the database's unique index can refuse it
+    assert [t.user_text for t in sessions.load(record.id).turns] == ["Hello!"]
 
 
 def _database_before_0004(url: str, turn_indexes: Sequence[int]) -> None:
@@ -243,9 +276,11 @@ def _database_before_0004(url: str, turn_indexes: Sequence[int]) -> None:
 def test_migration_0004_adds_the_unique_turn_index_to_an_older_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _database_before_0004(url, [0, 1])
-    assert SessionStore(url).applied == ["0004_unique_turn_index"]
+    assert SessionStore(url).applied == ["0004_unique_turn_index", "0005_session_version"]
     unique = [i for i in inspect(create_engine(url)).get_indexes("turns") if i["unique"]]
     assert [(i["name"], i["column_names"]) for i in unique] == [("uq_turns_session_index", ["session_id", "index"])]
+    with create_engine(url).connect() as conn:  # 0005: the existing session starts counting its changes at 0
+        assert conn.execute(text("SELECT id, version FROM sessions")).all() == [("s1", 0)]
 
 
 def test_an_older_database_with_a_doubled_turn_is_named_and_left_unchanged(tmp_path: Path) -> None:

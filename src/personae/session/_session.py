@@ -239,7 +239,7 @@ class ChatSession:
         except BackendError as exc:  # a failed summary must not cost the user their reply; retry next turn
             log.warning("memory summary failed, retrying next turn: %s", exc)
             return
-        self.store.add_memory(self.id, item)
+        self.record.version = self.store.add_memory(self.id, item, version=self.record.version)
         self.record.memories.append(item)
 
     async def build_prompt(self, user_text: str) -> AssembledPrompt:
@@ -279,7 +279,9 @@ class ChatSession:
 
     def _append(self, turn: TurnRecord) -> None:
         """Store `turn` (with `on_turn_stored` in its transaction), then add it to the turns held in memory."""
-        self.store.add_turn(self.id, turn, also=self._stored_hook([*self.turns, turn]))
+        self.record.version = self.store.add_turn(
+            self.id, turn, also=self._stored_hook([*self.turns, turn]), version=self.record.version
+        )
         self.turns.append(turn)
 
     def import_turn(self, user_text: str, reply: str) -> TurnRecord:
@@ -320,7 +322,9 @@ class ChatSession:
         ranked = sorted(turn.candidates, key=Candidate.rank_key)
         position = next((i for i, c in enumerate(ranked) if c.index == turn.chosen_index), -1)
         nxt = ranked[(position + 1) % len(ranked)]
-        self.store.set_chosen(self.id, turn.index, nxt.index, also=self._stored_hook(self.turns, nxt.text))
+        self.record.version = self.store.set_chosen(
+            self.id, turn.index, nxt.index, also=self._stored_hook(self.turns, nxt.text), version=self.record.version
+        )
         turn.chosen_index = nxt.index
         return nxt
 
@@ -338,12 +342,13 @@ class ChatSession:
             round_no=round_no,
             first_index=len(turn.candidates),
         )
-        self.store.add_candidates(
+        self.record.version = self.store.add_candidates(
             self.id,
             turn.index,
             judgement.candidates,
             judgement.best.index,
             also=self._stored_hook(self.turns, judgement.best.text),
+            version=self.record.version,
         )
         turn.candidates.extend(judgement.candidates)
         turn.chosen_index = judgement.best.index

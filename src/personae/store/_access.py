@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Executable, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -84,6 +84,8 @@ class Ownership(BaseModel):
     """Hash of the conversation including its last turn."""
     prev_hash: str | None
     """Hash of the conversation before its last turn plus that turn's user message (a resent message is a swipe)."""
+    version: int = 0
+    """The session's version (`SessionRecord.version`) when this was read: current only as long as nobody writes."""
 
 
 _OWNERSHIP = (
@@ -92,6 +94,7 @@ _OWNERSHIP = (
     SessionOwnerRow.persona_id,
     SessionOwnerRow.head_hash,
     SessionOwnerRow.prev_hash,
+    SessionRow.version,
 )
 _SET_HASHES = (
     update(SessionOwnerRow)
@@ -99,13 +102,21 @@ _SET_HASHES = (
     .values(head_hash=bindparam("head"), prev_hash=bindparam("prev"))
 )
 _CLAIM = insert(SessionOwnerRow)
-_OWNER = select(*_OWNERSHIP).where(SessionOwnerRow.session_id == bindparam("sid"))
+_OWNER = (
+    select(*_OWNERSHIP)
+    .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+    .where(SessionOwnerRow.session_id == bindparam("sid"))
+)
+_UPLOADS_STAMP = select(func.count(), func.max(ServerPersonaRow.created_at)).where(
+    ServerPersonaRow.key_id == bindparam("key_id")
+)
 
 
 def _find_by(column: InstrumentedAttribute[str | None]) -> Executable:
     """The first ownership row of a key and persona whose `column` holds a conversation hash."""
     return (
         select(*_OWNERSHIP)
+        .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
         .where(
             SessionOwnerRow.key_id == bindparam("key_id"),
             SessionOwnerRow.persona_id == bindparam("persona_id"),
@@ -237,6 +248,16 @@ class AccessStore:
                 select(ServerPersonaRow).where(ServerPersonaRow.key_id == key_id).order_by(ServerPersonaRow.row_id)
             )
             return {r.persona_id: Persona.model_validate(r.persona_json) for r in rows}
+
+    def uploads_stamp(self, key_id: str) -> tuple[int, datetime | None]:
+        """How many personas the key has uploaded and when the newest was stored: changes whenever they change.
+
+        Uploads replace by delete and insert, so any change moves the count or the newest time; a process that
+        caches a key's uploads compares this instead of reading them all again.
+        """
+        with self.store.engine.connect() as conn:
+            count, newest = conn.execute(_UPLOADS_STAMP, {"key_id": key_id}).one()
+        return int(count), newest
 
     def delete_persona(self, key_id: str, persona_id: str) -> bool:
         """Delete the key's uploaded persona; False when it has none with that id."""

@@ -12,4 +12,4 @@ class SessionNotFoundError(StoreError):
 
 
 class TurnConflictError(StoreError):
-    """Another writer (a second process on the same database) stored this turn of the session first."""
+    """Another writer (a second process on the same database) changed the session first: this copy is stale."""

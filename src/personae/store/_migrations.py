@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 
 from personae.store._errors import StoreError
@@ -186,11 +187,17 @@ def _unique_turn_index(conn: Connection) -> None:
     Index("uq_turns_session_index", turns.c.session_id, turns.c["index"], unique=True).create(conn)
 
 
+def _session_version(conn: Connection) -> None:
+    """A change counter on each session: every write checks it, so a process holding a stale copy is refused."""
+    conn.execute(text("ALTER TABLE sessions ADD COLUMN version INTEGER DEFAULT 0 NOT NULL"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
     Migration("0003_server_evals", _server_evals),
     Migration("0004_unique_turn_index", _unique_turn_index),
+    Migration("0005_session_version", _session_version),
 )
 """Every migration personae knows, oldest first. Append only."""
 

@@ -36,6 +36,8 @@ class SessionRow(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Counts the session's changes: a process holding an older version holds a stale copy (migration 0005)."""
 
     turns: Mapped[list[TurnRow]] = relationship(
         back_populates="session", order_by="TurnRow.index", cascade="all, delete-orphan"

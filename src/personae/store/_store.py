@@ -28,7 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from personae._util.paths import home_dir
@@ -99,6 +99,8 @@ class SessionRecord(BaseModel):
     """When it started."""
     updated_at: datetime
     """Last change."""
+    version: int = 0
+    """How many changes the session had when read (or last written by this copy); each write checks it."""
     turns: list[TurnRecord] = Field(default_factory=list)
     """Turns, oldest first."""
     memories: list[MemoryItem] = Field(default_factory=list)
@@ -186,6 +188,7 @@ _LOAD_SESSION = select(
     SessionRow.settings,
     SessionRow.created_at,
     SessionRow.updated_at,
+    SessionRow.version,
     _as_text(SessionRow.persona_json),
 ).where(SessionRow.id == bindparam("sid"))
 _LOAD_TURNS = (
@@ -211,7 +214,19 @@ _LOAD_MEMORIES = (
     .where(MemoryRow.session_id == bindparam("sid"))
     .order_by(MemoryRow.id)
 )
-_TOUCH = update(SessionRow).where(SessionRow.id == bindparam("sid")).values(updated_at=bindparam("now"))
+_TOUCH = (
+    update(SessionRow)
+    .where(SessionRow.id == bindparam("sid"))
+    .values(updated_at=bindparam("now"), version=SessionRow.version + 1)
+    .returning(SessionRow.version)
+)
+_TOUCH_AT = (
+    update(SessionRow)
+    .where(SessionRow.id == bindparam("sid"), SessionRow.version == bindparam("version"))
+    .values(updated_at=bindparam("now"), version=SessionRow.version + 1)
+    .returning(SessionRow.version)
+)
+_VERSION = select(SessionRow.version).where(SessionRow.id == bindparam("sid"))
 _INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
 _INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
 _INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type_=_JSONText()))
@@ -261,17 +276,32 @@ class SessionStore:
             raise StoreError(f"session database {self.url}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def _get(self, db: Session, session_id: str) -> SessionRow:
-        row = db.get(SessionRow, session_id)
-        if row is None:
-            raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
-        return row
+    def _touch(self, db: Connection, session_id: str, now: datetime | None = None, version: int | None = None) -> int:
+        """Count a change of the session (and set `updated_at`) without loading it; returns its new version.
 
-    def _touch(self, db: Connection, session_id: str, now: datetime | None = None) -> None:
-        """Set `updated_at` without loading the session (its persona JSON is large), or raise if it is missing."""
-        result = db.execute(_TOUCH, {"sid": session_id, "now": now or utcnow()})
-        if not getattr(result, "rowcount", 0):
+        With `version`, the change applies only if the session is still at that version: a process whose copy is
+        older than what another process stored since gets `TurnConflictError` instead of overwriting it.
+        """
+        params: dict[str, Any] = {"sid": session_id, "now": now or utcnow()}
+        if version is None:
+            new = db.execute(_TOUCH, params).scalar()
+        else:
+            new = db.execute(_TOUCH_AT, {**params, "version": version}).scalar()
+        if new is not None:
+            return int(new)
+        current = db.execute(_VERSION, {"sid": session_id}).scalar()
+        if current is None:
             raise SessionNotFoundError(f"no session {session_id!r} in {self.url}")
+        raise TurnConflictError(
+            f"session {session_id!r} in {self.url} was changed by another process (this copy is at version "
+            f"{version}, the database at {current}); reload the session and send again"
+        )
+
+    def version(self, session_id: str) -> int | None:
+        """The session's current version (how many changes it has had), or None when it does not exist."""
+        with self.engine.connect() as conn:
+            found = conn.execute(_VERSION, {"sid": session_id}).scalar()
+        return None if found is None else int(found)
 
     def create(
         self,
@@ -337,6 +367,7 @@ class SessionStore:
             settings=row.settings,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            version=row.version,
             turns=[
                 TurnRecord(
                     index=t.number,
@@ -370,9 +401,16 @@ class SessionStore:
             ]
 
     def add_turn(
-        self, session_id: str, turn: TurnRecord, also: StoreHook | None = None, conn: Connection | None = None
-    ) -> None:
+        self,
+        session_id: str,
+        turn: TurnRecord,
+        also: StoreHook | None = None,
+        conn: Connection | None = None,
+        version: int | None = None,
+    ) -> int:
         """Store a new turn with its candidates (and whatever `also` writes, in the same transaction).
+
+        Returns the session's new version; with `version`, only a session still at it is changed (see `_touch`).
 
         This runs on every turn a server answers, so it uses Core statements built once on a plain connection:
         the ORM unit of work cost several times more CPU per turn than the database itself.
@@ -387,7 +425,7 @@ class SessionStore:
             "created_at": now,
         }
         with within(self.engine, conn) as db:
-            self._touch(db, session_id, now)
+            new = self._touch(db, session_id, now, version)
             try:
                 turn_id = db.execute(_INSERT_TURN, values).scalar_one()
             except IntegrityError as exc:  # the unique (session_id, index): another process stored it first
@@ -399,14 +437,17 @@ class SessionStore:
                 db.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in turn.candidates])
             if also is not None:
                 also(db)
+        return new
 
-    def _turn_id(self, conn: Connection, session_id: str, index: int, now: datetime) -> int:
-        """The row id of turn `index`, touching its session; raises if either is missing."""
-        self._touch(conn, session_id, now)
+    def _turn_id(
+        self, conn: Connection, session_id: str, index: int, now: datetime, version: int | None
+    ) -> tuple[int, int]:
+        """The row id of turn `index` and the session's new version, touching it; raises if either is missing."""
+        new = self._touch(conn, session_id, now, version)
         turn_id = conn.execute(_TURN_ID, {"sid": session_id, "index": index}).scalar()
         if turn_id is None:
             raise StoreError(f"session {session_id!r} has no turn {index}")
-        return int(turn_id)
+        return int(turn_id), new
 
     def add_candidates(
         self,
@@ -415,38 +456,50 @@ class SessionStore:
         candidates: list[Candidate],
         chosen_index: int,
         also: StoreHook | None = None,
-    ) -> None:
-        """Append regenerated candidates to turn `index` and show `chosen_index` (`also`: as in `add_turn`)."""
+        version: int | None = None,
+    ) -> int:
+        """Append regenerated candidates to turn `index` and show `chosen_index` (`also`, `version`: see `add_turn`)."""
         now = utcnow()
         with self.engine.begin() as conn:
-            turn_id = self._turn_id(conn, session_id, index, now)
+            turn_id, new = self._turn_id(conn, session_id, index, now, version)
             if candidates:
                 conn.execute(_INSERT_CANDIDATES, [_candidate_values(c, turn_id, now) for c in candidates])
             conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
             if also is not None:
                 also(conn)
+        return new
 
-    def set_chosen(self, session_id: str, index: int, chosen_index: int, also: StoreHook | None = None) -> None:
-        """Show another candidate of turn `index` (a swipe; `also`: as in `add_turn`)."""
+    def set_chosen(
+        self,
+        session_id: str,
+        index: int,
+        chosen_index: int,
+        also: StoreHook | None = None,
+        version: int | None = None,
+    ) -> int:
+        """Show another candidate of turn `index` (a swipe; `also`, `version`: as in `add_turn`)."""
         with self.engine.begin() as conn:
-            turn_id = self._turn_id(conn, session_id, index, utcnow())
+            turn_id, new = self._turn_id(conn, session_id, index, utcnow(), version)
             conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen_index})
             if also is not None:
                 also(conn)
+        return new
 
-    def add_memory(self, session_id: str, item: MemoryItem) -> None:
-        """Store a memory (a new rolling summary)."""
-        with self._sessions.begin() as db:
-            self._get(db, session_id)
-            db.add(
-                MemoryRow(
+    def add_memory(self, session_id: str, item: MemoryItem, version: int | None = None) -> int:
+        """Store a memory (a new rolling summary); returns the session's new version (`version`: as in `add_turn`)."""
+        with self.engine.begin() as conn:
+            new = self._touch(conn, session_id, version=version)
+            conn.execute(
+                insert(MemoryRow).values(
                     session_id=session_id,
                     kind=item.kind,
                     content=item.content,
                     first_turn=item.first_turn,
                     last_turn=item.last_turn,
+                    created_at=utcnow(),
                 )
             )
+        return new
 
     def close(self) -> None:
         """Release the engine's connections."""
