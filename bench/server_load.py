@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -71,14 +72,16 @@ class Client:
 class ServerProcess:
     """`personae serve` as a child process on a fixed port."""
 
-    def __init__(self, port: int, db_url: str, n: int, guard: str, backend_s: float, log: Path) -> None:
-        self.port, self.db_url, self.n, self.guard, self.log = port, db_url, n, guard, log
+    def __init__(self, port: int, db_url: str, n: int, guard: str, backend_s: float, log: Path, workers: int) -> None:
+        self.port, self.db_url, self.n, self.guard, self.log, self.workers = port, db_url, n, guard, log, workers
         self.backend_s = backend_s
         self.proc: subprocess.Popen[bytes] | None = None
-        self.cpu_used = 0.0
+        self.cpu_used: float | None = None
+        """CPU the server used from its first start (once every worker was up) to its first stop."""
         self.cpu_base = 0.0
 
-    def start(self) -> None:
+    def start(self, settle: bool = False) -> None:
+        """Start and wait for the first answer; with `settle`, until every worker has finished starting too."""
         command = [
             sys.executable,
             "-m",
@@ -102,6 +105,8 @@ class ServerProcess:
             self.guard,
             "-n",
             str(self.n),
+            "--workers",
+            str(self.workers),
             "--log-level",
             "warning",
         ]
@@ -113,6 +118,8 @@ class ServerProcess:
                 raise SystemExit(f"server exited with {self.proc.returncode}; see {self.log}")
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    if settle:
+                        self.settle(deadline)
                     self.cpu_base = self.cpu_seconds()  # start-up (imports, migrations) is not per-turn work
                     return
             except httpx.TransportError:
@@ -120,17 +127,44 @@ class ServerProcess:
             time.sleep(0.1)
         raise SystemExit(f"server did not start within 60 s; see {self.log}")
 
-    def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (Linux /proc)."""
+    def settle(self, deadline: float) -> None:
+        """Wait until every worker has finished starting: the first one answering does not mean all do."""
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.cpu_seconds()
+            if now - last < 0.02 and len(self.pids()) > self.workers - (self.workers == 1):
+                return
+            last = now
+
+    def pids(self) -> list[int]:
+        """The server process and its workers (Linux /proc)."""
         if self.proc is None:
-            return 0.0
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return []
+        found, pending = [], [self.proc.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            with contextlib.suppress(FileNotFoundError):  # a process that just ended
+                pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return found
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process and its workers have used so far (Linux /proc)."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.proc is None:
             return
-        self.cpu_used += self.cpu_seconds() - self.cpu_base
+        if self.cpu_used is None:  # after a restart, workers still starting would count as turns' work
+            self.cpu_used = self.cpu_seconds() - self.cpu_base
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=60)
@@ -257,6 +291,7 @@ async def run(
     think_ms: float,
     time_limit: float,
     restart: bool = True,
+    workers: int = 1,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="personae-load-") as tmp:
         db_url = f"sqlite:///{Path(tmp) / 'load.db'}"
@@ -264,8 +299,8 @@ async def run(
         key = AccessStore(store).create_key("bench").secret
         store.close()
         port = free_port()
-        server = ServerProcess(port, db_url, n, guard, backend_ms / 1000.0, Path(tmp) / "server.log")
-        server.start()
+        server = ServerProcess(port, db_url, n, guard, backend_ms / 1000.0, Path(tmp) / "server.log", workers)
+        server.start(settle=True)
         clients = [Client(i, PERSONAS[i % len(PERSONAS)]) for i in range(sessions)]
         total = sessions * turns
         done = 0
@@ -273,6 +308,7 @@ async def run(
         deadline = time.monotonic() + time_limit
         restart_seconds = 0.0
         window = (float("inf"), float("inf"))
+        turns_before_stop = total
 
         async def drive(client: Client) -> None:
             nonlocal done
@@ -292,6 +328,8 @@ async def run(
                 return
             while done < total // 2:
                 await asyncio.sleep(0.01)
+            nonlocal turns_before_stop
+            turns_before_stop = done  # the turns the server's CPU is divided by (a few in flight finish too)
             began = time.perf_counter()
             await asyncio.to_thread(server.stop)
             await asyncio.to_thread(server.start)
@@ -332,6 +370,7 @@ async def run(
         "turns_per_session": turns,
         "guard": guard,
         "n": n,
+        "workers": workers,
         "scoring": "fake",
         "backend_ms": backend_ms,
         "think_ms": think_ms,
@@ -344,7 +383,8 @@ async def run(
         "lost": lost,
         "duplicated": duplicated,
         "restart_intact": intact,
-        "server_cpu_ms_per_turn": round(server.cpu_used * 1000.0 / total, 2),
+        # Over the turns before the first stop: after a restart, workers still starting would count as turns' work.
+        "server_cpu_ms_per_turn": round((server.cpu_used or 0.0) * 1000.0 / max(turns_before_stop, 1), 2),
         "client_cpu_ms_per_turn": round(client_cpu * 1000.0 / total, 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "restarted": restart,
@@ -366,6 +406,7 @@ if __name__ == "__main__":
     parser.add_argument("--think-ms", type=float, default=1000.0, help="Mean pause of a user between turns.")
     parser.add_argument("--no-restart", action="store_true", help="Skip the mid-run restart (steady state only).")
     parser.add_argument("--time-limit", type=float, default=600.0, help="Give up after this many seconds.")
+    parser.add_argument("--workers", type=int, default=1, help="Server worker processes (`personae serve --workers`).")
     args = parser.parse_args()
     if not 1 <= args.sessions <= 1000:
         raise SystemExit("--sessions: between 1 and 1000")
@@ -382,6 +423,7 @@ if __name__ == "__main__":
                     args.think_ms,
                     args.time_limit,
                     not args.no_restart,
+                    args.workers,
                 )
             )
         )

@@ -82,6 +82,16 @@ def serve(
             "--eval-base-dir", help="Folder that paths in posted eval specs resolve against and must stay inside."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port and the database (e.g. one per core with a remote upstream); "
+            "each checks its cached sessions against the database.",
+        ),
+    ] = 1,
     log_level: Annotated[str, typer.Option("--log-level", help="Uvicorn log level.")] = "info",
 ) -> None:
     """Serve personas as OpenAI-compatible models, the REST API and the web UI."""
@@ -91,7 +101,7 @@ def serve(
     except ImportError:
         raise fail("the server needs its extra: pip install 'personae[server]'", EXIT_USAGE) from None
 
-    from personae.server import CONFIG_ENV, ServerConfig
+    from personae.server import CONFIG_ENV, ServerConfig, interrupt_stale_evals
 
     if personas is not None and not personas.is_dir():
         raise fail(f"--personas: {personas} is not a directory", EXIT_USAGE)
@@ -112,10 +122,25 @@ def serve(
             "cors_origins": cors_origin or [],
             "evals_dir": str(evals_dir.resolve()) if evals_dir else None,
             "eval_base_dir": str(eval_base_dir.resolve()) if eval_base_dir else None,
+            "workers": workers,
         }
     )
+    if workers > 1:
+        if backend == "embedded":
+            typer.echo(
+                f"warning: --workers {workers} with the embedded backend loads the model {workers} times, and the "
+                "workers compete for the same cores; serve the model with an OpenAI-compatible server instead",
+                err=True,
+            )
+        # Once, before any worker starts: the workers then find the schema current and no run of theirs to mark.
+        store = SessionStore(db)
+        try:
+            interrupt_stale_evals(AccessStore(store))
+        finally:
+            store.close()
     os.environ[CONFIG_ENV] = json.dumps(config.model_dump(mode="json"))
-    typer.echo(f"personae serving on http://{host}:{port}/ (backend {backend}, scoring {scoring})", err=True)
+    shown = f", {workers} workers" if workers > 1 else ""
+    typer.echo(f"personae serving on http://{host}:{port}/ (backend {backend}, scoring {scoring}{shown})", err=True)
     uvicorn.run(
         "personae.server:app_from_env",
         factory=True,
@@ -123,6 +148,7 @@ def serve(
         port=port,
         log_level=log_level,
         timeout_graceful_shutdown=30,
+        workers=workers,
     )
 
 

@@ -6,7 +6,7 @@ uvicorn.run(app)                      # or `personae serve --backend mock/echo -
 
 from personae.server._app import CONFIG_ENV, app_from_env, create_app
 from personae.server._config import ScoringChoice, ServerConfig
-from personae.server._evals import EvalRunView, ServerEvals, parse_spec
+from personae.server._evals import EvalRunView, ServerEvals, interrupt_stale_evals, parse_spec
 from personae.server._service import (
     CandidateView,
     ConflictError,
@@ -38,6 +38,7 @@ __all__ = [
     "conversation_hash",
     "conversation_hashes",
     "create_app",
+    "interrupt_stale_evals",
     "parse_messages",
     "parse_spec",
     "parse_upload",

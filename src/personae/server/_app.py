@@ -80,7 +80,11 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app = FastAPI(title="personae", version=__version__, docs_url="/docs", redoc_url=None)
     app.state.service = service
     app.state.evals = ServerEvals(
-        service.access, config.evals_dir or home_dir() / "server-evals", config.eval_base_dir or Path.cwd()
+        service.access,
+        config.evals_dir or home_dir() / "server-evals",
+        config.eval_base_dir or Path.cwd(),
+        # A worker starting beside others must not mark their runs interrupted: `personae serve` did it once.
+        interrupt_stale=service.sole_writer,
     )
     app.include_router(_openai.router)
     app.include_router(_rest.router)

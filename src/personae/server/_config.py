@@ -42,6 +42,9 @@ class ServerConfig(BaseModel):
     """Largest request body outside persona uploads."""
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     """Largest persona or card upload."""
+    workers: int = Field(default=1, ge=1, le=64)
+    """Server processes sharing the database. With more than one, each request checks what it holds in memory
+    against the database (another process may have changed it); with one, the process trusts its own copies."""
     max_cached_sessions: int = Field(default=1024, ge=1)
     """Sessions kept in memory between requests (others are resumed from the database)."""
     evals_dir: Path | None = None

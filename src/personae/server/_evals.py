@@ -64,17 +64,24 @@ def parse_spec(body: bytes, content_type: str, base: Path) -> EvalSpec:
     return spec
 
 
+def interrupt_stale_evals(access: AccessStore) -> None:
+    """Mark the runs a stopped server left `running` as interrupted (at start-up, before any worker runs one)."""
+    stale = access.interrupt_running_evals()
+    if stale:
+        log.warning("%d eval run(s) were left running by a stopped server; marked interrupted", stale)
+
+
 class ServerEvals:
     """The eval runs of one server process: started as asyncio tasks, owned by keys, recorded in the database."""
 
-    def __init__(self, access: AccessStore, out_root: Path, base_dir: Path) -> None:
+    def __init__(self, access: AccessStore, out_root: Path, base_dir: Path, interrupt_stale: bool = True) -> None:
+        """`interrupt_stale`: mark runs left `running` as interrupted (only where no other server process runs)."""
         self.access = access
         self.out_root = out_root
         self.base_dir = base_dir.resolve()
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        stale = access.interrupt_running_evals()
-        if stale:
-            log.warning("%d eval run(s) were left running by a stopped server; marked interrupted", stale)
+        if interrupt_stale:
+            interrupt_stale_evals(access)
 
     def start(self, key: ApiKey, spec: EvalSpec) -> EvalRunView:
         """Plan the run (bad persona files or task parameters raise `EvalSpecError` here) and start it."""

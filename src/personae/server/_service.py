@@ -314,9 +314,14 @@ class Service:
         self._locks = _Locks()
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._owners: dict[str, Ownership] = {}
-        self._uploads: dict[str, dict[str, Persona]] = {}
-        # Conversation hashes of sessions this process has touched; this process is the only writer of them, so a
-        # hit is authoritative and a miss falls back to the database (e.g. after a restart).
+        self._uploads: dict[str, tuple[tuple[int, Any], dict[str, Persona]]] = {}
+        self.sole_writer = config.workers == 1
+        """Whether this is the only server process on the database: then what it holds in memory is current.
+
+        With several (`personae serve --workers N`), what it holds is checked against the database on each request:
+        a session by its version, a key's uploads by their count and newest time, conversations by their hashes."""
+        # Conversation hashes of sessions this process has touched. As the only writer, a hit is authoritative and
+        # a miss falls back to the database (e.g. after a restart); with other writers they are not used.
         self._heads: dict[tuple[str, str, str], str] = {}
         self._swipes: dict[tuple[str, str, str], str] = {}
         self._hashes_of: dict[str, tuple[tuple[str, str, str], tuple[str, str, str] | None]] = {}
@@ -375,10 +380,15 @@ class Service:
         return found
 
     def _uploaded(self, key: ApiKey) -> dict[str, Persona]:
-        """The key's uploads, cached: this process is the only writer, and it drops the cache on each change."""
-        uploads = self._uploads.get(key.id)
-        if uploads is None:
-            uploads = self._uploads[key.id] = self.access.personas(key.id)
+        """The key's uploads, cached: dropped on each change this process makes, checked when others may make some."""
+        cached = self._uploads.get(key.id)
+        if cached is not None and self.sole_writer:
+            return cached[1]
+        stamp = self.access.uploads_stamp(key.id) if not self.sole_writer else (0, None)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        uploads = self.access.personas(key.id)
+        self._uploads[key.id] = (stamp, uploads)
         return uploads
 
     def persona(self, key: ApiKey, persona_id: str) -> Persona:
@@ -494,12 +504,22 @@ class Service:
         owner = self.owner(chat.id)
         return owner.persona_id if owner else chat.persona.slug
 
-    def session(self, key: ApiKey, session_id: str) -> ChatSession:
-        """An owned session (from memory, else resumed from the database), or NotFoundError."""
-        owner = self.owner(session_id)
+    def session(self, key: ApiKey, session_id: str, read: Ownership | None = None) -> ChatSession:
+        """An owned session (from memory, else resumed from the database), or NotFoundError.
+
+        `read` is its ownership as just read from the database, if the caller has it. Beside other server
+        processes, the copy in memory is used only if the database still holds the same version of the session.
+        """
+        if read is None and not self.sole_writer:
+            read = self.access.owner(session_id)  # fresh: another process may have changed or deleted the session
+            if read is None:
+                self._drop(session_id)
+        owner = read or self.owner(session_id)
         if owner is None or owner.key_id != key.id:
             raise NotFoundError(f"no session {session_id!r}")
         chat = self._live.get(session_id)
+        if chat is not None and not self.sole_writer and chat.record.version != owner.version:
+            chat = None  # changed by another process since this one last read or wrote it
         if chat is None:
             chat = ChatSession.resume(
                 session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
@@ -609,8 +629,7 @@ class Service:
         found = self.access.find_conversation(key.id, persona_id, head, swipe)
         if found is not None:
             ownership, is_swipe = found
-            self._owners.setdefault(ownership.session_id, ownership)  # read just now: no second lookup to resume
-            return self.session(key, ownership.session_id), is_swipe
+            return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
         chat = self.start(key, persona_id, user_name)
         for user, reply in parsed.pairs:
             chat.import_turn(user, reply)
@@ -621,7 +640,7 @@ class Service:
         """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""
         self._forget_hashes(chat.id)
         owner = self.owner(chat.id)
-        if owner is None:
+        if owner is None or not self.sole_writer:  # beside other writers every lookup goes to the database
             return
         persona_id = owner.persona_id
         hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])

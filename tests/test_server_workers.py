@@ -1,0 +1,208 @@
+"""Several server processes on one database (`personae serve --workers N`): each sees what the others stored."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from helpers.server import free_port, running
+from personae.cli import app as cli_app
+from personae.server import ServerConfig, create_app
+from personae.store import AccessStore, SessionStore
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
+PERSONA = "captain-iris-vega"
+
+
+def config(tmp_path: Path, workers: int) -> ServerConfig:
+    return ServerConfig.model_validate(
+        {
+            "backend": "mock/echo",
+            "database_url": f"sqlite:///{tmp_path / 'server.db'}",
+            "personas_dir": str(EXAMPLES),
+            "scoring": "fake",
+            "n": 2,
+            "workers": workers,
+            "evals_dir": str(tmp_path / "evals"),
+        }
+    )
+
+
+def new_key(url: str) -> str:
+    store = SessionStore(url)
+    try:
+        return AccessStore(store).create_key("k").secret
+    finally:
+        store.close()
+
+
+@contextmanager
+def two_workers(tmp_path: Path) -> Iterator[tuple[httpx.Client, httpx.Client, str]]:
+    """Two apps configured as workers of one server, each with its own memory, over real HTTP; and the DB URL."""
+    cfg = config(tmp_path, workers=2)
+    assert cfg.database_url is not None
+    key = new_key(cfg.database_url)
+    headers = {"Authorization": f"Bearer {key}"}
+    with ExitStack() as stack:
+        url_a = stack.enter_context(running(create_app(cfg)))
+        url_b = stack.enter_context(running(create_app(cfg)))
+        a = stack.enter_context(httpx.Client(base_url=url_a, headers=headers, timeout=30))
+        b = stack.enter_context(httpx.Client(base_url=url_b, headers=headers, timeout=30))
+        yield a, b, cfg.database_url
+
+
+def chat(client: httpx.Client, messages: list[dict[str, str]]) -> tuple[str, dict[str, Any]]:
+    response = client.post("/v1/chat/completions", json={"model": PERSONA, "messages": messages})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["choices"][0]["message"]["content"], body["personae"]
+
+
+def test_workers_continue_swipe_and_show_each_others_turns(tmp_path: Path) -> None:
+    with two_workers(tmp_path) as (a, b, db):
+        messages: list[dict[str, str]] = []
+        sessions, turns = set(), []
+        for t, client in enumerate([a, b, a, b, a]):  # a stateless client whose requests land on either worker
+            messages.append({"role": "user", "content": f"Message {t}"})
+            reply, ext = chat(client, messages)
+            messages.append({"role": "assistant", "content": reply})
+            sessions.add(ext["session_id"])
+            turns.append((ext["turn"], ext["swipe"]))
+        assert turns == [(i, False) for i in range(5)]  # never a 409, never a new session: each read the other's turn
+        [sid] = sessions
+        # A resend of the last message on the other worker is a swipe of the stored turn, not a sixth turn.
+        swiped, ext = chat(b, messages[:-1])
+        assert (ext["session_id"], ext["turn"], ext["swipe"]) == (sid, 4, True)
+        # Both workers show the session as stored, swipe included, though A held it in memory before B's swipe.
+        view_a, view_b = a.get(f"/v1/sessions/{sid}").json(), b.get(f"/v1/sessions/{sid}").json()
+        assert view_a == view_b
+        last = view_a["turns"][-1]
+        assert next(c["text"] for c in last["candidates"] if c["index"] == last["chosen_index"]) == swiped
+        # The REST turn and swipe routes work across workers the same way.
+        assert "event: turn" in a.post(f"/v1/sessions/{sid}/messages", json={"content": "On A"}).text
+        assert b.post(f"/v1/sessions/{sid}/swipe").json()["index"] == 5
+        assert a.get(f"/v1/sessions/{sid}").json()["turns"][5] == b.get(f"/v1/sessions/{sid}").json()["turns"][5]
+    stored = SessionStore(db).load(sid)
+    assert [t.user_text for t in stored.turns] == [f"Message {i}" for i in range(5)] + ["On A"]
+    assert stored.version == 5 + 1 + 1 + 1  # five turns, the resend's new candidates, a REST turn, a swipe
+
+
+def test_uploads_and_deletions_on_one_worker_are_seen_by_the_other(tmp_path: Path) -> None:
+    with two_workers(tmp_path) as (a, b, _db):
+        before = [m["id"] for m in b.get("/v1/models").json()["data"]]  # B now caches the key's (empty) uploads
+        assert "sam" not in before
+        upload = a.post(
+            "/v1/personas", params={"filename": "sam.yaml"}, content=b"name: Sam\nstatements: [Sam keeps bees.]\n"
+        )
+        assert upload.status_code == 201, upload.text
+        assert "sam" in [m["id"] for m in b.get("/v1/models").json()["data"]]
+        replaced = b"name: Sam\nstatements: [Sam keeps wasps.]\n"
+        assert b.post("/v1/personas", params={"filename": "sam.yaml"}, content=replaced).status_code == 201
+        assert a.get("/v1/personas/sam").json()["statements"] == ["Sam keeps wasps."]
+        assert b.delete("/v1/personas/sam").status_code == 204
+        assert a.get("/v1/personas/sam").status_code == 404
+        # A session deleted on one worker is gone on the other, which held it in memory.
+        sid = a.post("/v1/sessions", json={"persona": PERSONA}).json()["id"]
+        assert b.get(f"/v1/sessions/{sid}").status_code == 200
+        assert a.delete(f"/v1/sessions/{sid}").status_code == 204
+        assert b.get(f"/v1/sessions/{sid}").status_code == 404
+
+
+def test_only_a_sole_server_marks_running_evals_interrupted_when_it_starts(tmp_path: Path) -> None:
+    worker = config(tmp_path, workers=2)
+    assert worker.database_url is not None
+    store = SessionStore(worker.database_url)
+    access = AccessStore(store)
+    key = access.create_key("k")
+    access.add_eval("run1", key.key.id, "spec", str(tmp_path / "run1"), 3)
+    create_app(worker)  # a worker starting beside a running one: its run stays running
+    eval_run = access.eval_run("run1")
+    assert eval_run is not None
+    assert eval_run.status == "running"
+    create_app(config(tmp_path, workers=1))
+    eval_run = access.eval_run("run1")
+    assert eval_run is not None
+    assert eval_run.status == "interrupted"
+    store.close()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from Linux /proc")
+def test_personae_serve_with_two_workers_keeps_concurrent_conversations_intact(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    secret = CliRunner().invoke(cli_app, ["keys", "create", "--db", url]).stdout.strip()
+    store = SessionStore(url)
+    access = AccessStore(store)
+    [key] = [k for k in [access.find_key(secret)] if k is not None]
+    access.add_eval("left", key.id, "spec", str(tmp_path / "left"), 3)  # left running by a server that stopped
+    port = free_port()
+    command = [sys.executable, "-m", "personae", "serve", "--port", str(port), "--db", url, "--workers", "2"]
+    command += ["--backend", "mock/echo", "--scoring", "fake", "-n", "2", "--personas", str(EXAMPLES)]
+    command += ["--log-level", "warning"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {secret}"}
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "personae serve --workers 2 did not come up"
+            time.sleep(0.1)
+        assert len(_children(proc.pid)) >= 2  # the two workers (uvicorn may add a helper process)
+        left = access.eval_run("left")
+        assert left is not None
+        assert left.status == "interrupted"  # marked once, by `personae serve` itself before its workers start
+
+        seen: dict[int, list[tuple[str, str, str]]] = {}
+        errors: list[str] = []
+
+        def converse(number: int) -> None:
+            messages: list[dict[str, str]] = []
+            try:
+                for t in range(4):  # each request on a new connection: any worker may take it
+                    messages.append({"role": "user", "content": f"Client {number} turn {t}"})
+                    body = {"model": PERSONA, "messages": messages}
+                    response = httpx.post(f"{base}/v1/chat/completions", json=body, headers=headers, timeout=60)
+                    if response.status_code != 200:
+                        errors.append(f"client {number} turn {t}: {response.status_code} {response.text}")
+                        return
+                    data = response.json()
+                    reply = data["choices"][0]["message"]["content"]
+                    seen.setdefault(number, []).append((data["personae"]["session_id"], messages[-1]["content"], reply))
+                    messages.append({"role": "assistant", "content": reply})
+            except httpx.HTTPError as exc:
+                errors.append(f"client {number}: {exc!r}")
+
+        threads = [threading.Thread(target=converse, args=(i,)) for i in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        for number, exchanges in seen.items():
+            [sid] = {s for s, _u, _r in exchanges}
+            stored = store.load(sid).turns
+            assert [(t.user_text, t.reply) for t in stored] == [(u, r) for _s, u, r in exchanges], number
+        assert len(seen) == 12
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        store.close()
