@@ -157,3 +157,34 @@ def test_server_on_postgres_streams_a_reply_and_isolates_keys(pg_url: str) -> No
         assert mine.json()["turns"][0]["user_text"] == "Good evening"
         theirs = httpx.get(f"{url}/v1/sessions/{sid}", headers={"Authorization": f"Bearer {key_b}"})
         assert theirs.status_code == 404
+
+
+def test_two_workers_on_postgres_continue_and_swipe_each_others_conversation(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    headers = {"Authorization": f"Bearer {AccessStore(store).create_key('a').secret}"}
+    config = ServerConfig(
+        backend="mock/echo", database_url=pg_url, personas_dir=EXAMPLES, scoring="fake", n=2, workers=2
+    )
+    with running(create_app(config)) as url_a, running(create_app(config)) as url_b:
+        messages: list[dict[str, str]] = []
+        seen = []
+        for t, url in enumerate([url_a, url_b, url_a, url_b]):  # each worker holds a copy the other makes stale
+            messages.append({"role": "user", "content": f"Message {t}"})
+            body = {"model": "ada-quint", "messages": messages}
+            reply = httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+            assert reply.status_code == 200, reply.text
+            ext = reply.json()["personae"]
+            seen.append((ext["session_id"], ext["turn"], ext["swipe"]))
+            messages.append({"role": "assistant", "content": reply.json()["choices"][0]["message"]["content"]})
+        sid = seen[0][0]
+        assert seen == [(sid, t, False) for t in range(4)]
+        body = {"model": "ada-quint", "messages": messages[:-1]}  # the last message again, on the other worker
+        swipe = httpx.post(f"{url_a}/v1/chat/completions", json=body, headers=headers, timeout=30).json()
+        assert (swipe["personae"]["turn"], swipe["personae"]["swipe"]) == (3, True)
+        view_a = httpx.get(f"{url_a}/v1/sessions/{sid}", headers=headers).json()
+        assert view_a == httpx.get(f"{url_b}/v1/sessions/{sid}", headers=headers).json()
+        last = view_a["turns"][-1]
+        shown = next(c["text"] for c in last["candidates"] if c["index"] == last["chosen_index"])
+        assert shown == swipe["choices"][0]["message"]["content"]
+    assert [t.user_text for t in store.load(sid).turns] == [f"Message {t}" for t in range(4)]
+    store.close()
