@@ -8,8 +8,6 @@ import json
 import shutil
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.runtime import CountingEmbedder
-from helpers.server import free_port, running
+from helpers.server import running, serving
 from personae.cli import app as cli_app
 from personae.scoring import FakeNLI, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
@@ -589,34 +587,18 @@ def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     secret = runner.invoke(cli_app, ["keys", "create", "--db", url]).stdout.strip()
-    port = free_port()
-    command = [sys.executable, "-m", "personae", "serve", "--port", str(port), "--db", url]
-    command += ["--backend", "mock/echo", "--scoring", "off", "--personas", str(EXAMPLES), "--log-level", "warning"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "personae serve did not come up"
-            time.sleep(0.1)
-        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {secret}"})
+    args = ["--db", url, "--backend", "mock/echo", "--scoring", "off", "--personas", str(EXAMPLES)]
+    with serving([*args, "--log-level", "warning"]) as (base, _proc):
+        models = httpx.get(f"{base}/v1/models", headers={"Authorization": f"Bearer {secret}"})
         assert sorted(m["id"] for m in models.json()["data"]) == ["ada-quint", "brother-anselm", "captain-iris-vega"]
         reply = httpx.post(
-            f"http://127.0.0.1:{port}/v1/chat/completions",
+            f"{base}/v1/chat/completions",
             headers={"Authorization": f"Bearer {secret}"},
             json={"model": "ada-quint", "messages": [{"role": "user", "content": "Hi"}]},
         ).json()
         assert reply["choices"][0]["message"]["content"] == "You said: Hi"
         assert reply["personae"]["guard"] == "off"
         assert reply["personae"]["apc_normalized"] is None
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     bad = runner.invoke(cli_app, ["serve", "--scoring", "maybe", "--db", url])
     assert bad.exit_code == 2
     assert "--scoring" in bad.stderr

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from helpers.server import free_port, running
+from helpers.server import running, serving
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
 from personae.store import AccessStore, SessionStore
@@ -148,24 +145,9 @@ def test_personae_serve_with_two_workers_keeps_concurrent_conversations_intact(t
     access = AccessStore(store)
     [key] = [k for k in [access.find_key(secret)] if k is not None]
     access.add_eval("left", key.id, "spec", str(tmp_path / "left"), 3)  # left running by a server that stopped
-    port = free_port()
-    command = [sys.executable, "-m", "personae", "serve", "--port", str(port), "--db", url, "--workers", "2"]
-    command += ["--backend", "mock/echo", "--scoring", "fake", "-n", "2", "--personas", str(EXAMPLES)]
-    command += ["--log-level", "warning"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {secret}"}
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "personae serve --workers 2 did not come up"
-            time.sleep(0.1)
+    args = ["--db", url, "--workers", "2", "--backend", "mock/echo", "--scoring", "fake", "-n", "2"]
+    with serving([*args, "--personas", str(EXAMPLES), "--log-level", "warning"], timeout=90) as (base, proc):
+        headers = {"Authorization": f"Bearer {secret}"}
         assert len(_children(proc.pid)) >= 2  # the two workers (uvicorn may add a helper process)
         left = access.eval_run("left")
         assert left is not None
@@ -202,7 +184,4 @@ def test_personae_serve_with_two_workers_keeps_concurrent_conversations_intact(t
             stored = store.load(sid).turns
             assert [(t.user_text, t.reply) for t in stored] == [(u, r) for _s, u, r in exchanges], number
         assert len(seen) == 12
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        store.close()
+    store.close()
