@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.runtime import CountingEmbedder
+from helpers.server import mock_config as config
 from helpers.server import running, serving
 from personae.cli import app as cli_app
 from personae.scoring import FakeNLI, mask_names
@@ -33,19 +34,6 @@ from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
 SCOPE: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}}
-
-
-def config(tmp_path: Path, **extra: Any) -> ServerConfig:
-    return ServerConfig.model_validate(
-        {
-            "backend": "mock/echo",
-            "database_url": f"sqlite:///{tmp_path / 'server.db'}",
-            "personas_dir": str(EXAMPLES),
-            "scoring": "fake",
-            "n": 2,
-            **extra,
-        }
-    )
 
 
 class Server:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from helpers.server import running, serving
+from helpers.server import mock_config, running, serving
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
 from personae.store import AccessStore, SessionStore
@@ -22,17 +22,7 @@ PERSONA = "captain-iris-vega"
 
 
 def config(tmp_path: Path, workers: int) -> ServerConfig:
-    return ServerConfig.model_validate(
-        {
-            "backend": "mock/echo",
-            "database_url": f"sqlite:///{tmp_path / 'server.db'}",
-            "personas_dir": str(EXAMPLES),
-            "scoring": "fake",
-            "n": 2,
-            "workers": workers,
-            "evals_dir": str(tmp_path / "evals"),
-        }
-    )
+    return mock_config(tmp_path, workers=workers, evals_dir=str(tmp_path / "evals"))
 
 
 def new_key(url: str) -> str:

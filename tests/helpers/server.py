@@ -9,10 +9,30 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+
+from personae.server import ServerConfig
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "personas"
+
+
+def mock_config(tmp_path: Path, **extra: Any) -> ServerConfig:
+    """A server on the mock upstream with rule-based scoring, best-of-2, a SQLite file and the example personas."""
+    return ServerConfig.model_validate(
+        {
+            "backend": "mock/echo",
+            "database_url": f"sqlite:///{tmp_path / 'server.db'}",
+            "personas_dir": str(EXAMPLES),
+            "scoring": "fake",
+            "n": 2,
+            **extra,
+        }
+    )
 
 
 def free_port() -> int:
