@@ -295,9 +295,10 @@ async def run(
     time_limit: float,
     restart: bool = True,
     workers: int = 1,
+    database: str | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="personae-load-") as tmp:
-        db_url = f"sqlite:///{Path(tmp) / 'load.db'}"
+        db_url = database or f"sqlite:///{Path(tmp) / 'load.db'}"
         store = SessionStore(db_url)
         key = AccessStore(store).create_key("bench").secret
         store.close()
@@ -374,6 +375,7 @@ async def run(
         "guard": guard,
         "n": n,
         "workers": workers,
+        "database": "sqlite" if database is None else database.split(":", 1)[0],
         "scoring": "fake",
         "backend_ms": backend_ms,
         "think_ms": think_ms,
@@ -410,6 +412,9 @@ if __name__ == "__main__":
     parser.add_argument("--no-restart", action="store_true", help="Skip the mid-run restart (steady state only).")
     parser.add_argument("--time-limit", type=float, default=600.0, help="Give up after this many seconds.")
     parser.add_argument("--workers", type=int, default=2, help="Server worker processes (`personae serve --workers`).")
+    parser.add_argument(
+        "--db", help="Database URL to serve from (default: a new SQLite file); the run adds a key and its sessions."
+    )
     args = parser.parse_args()
     if not 1 <= args.sessions <= 1000:
         raise SystemExit("--sessions: between 1 and 1000")
@@ -427,6 +432,7 @@ if __name__ == "__main__":
                     args.time_limit,
                     not args.no_restart,
                     args.workers,
+                    args.db,
                 )
             )
         )
