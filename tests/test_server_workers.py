@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,7 +17,8 @@ from typer.testing import CliRunner
 from helpers.server import mock_config, running, serving
 from personae.cli import app as cli_app
 from personae.server import ServerConfig, create_app
-from personae.store import AccessStore, SessionStore
+from personae.server._evals import process_tag
+from personae.store import AccessStore, NewKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
 PERSONA = "captain-iris-vega"
@@ -105,12 +108,17 @@ def test_uploads_and_deletions_on_one_worker_are_seen_by_the_other(tmp_path: Pat
         assert b.get(f"/v1/sessions/{sid}").status_code == 404
 
 
+def stores(cfg: ServerConfig) -> tuple[SessionStore, AccessStore, NewKey]:
+    """The server's database opened directly, and a new key in it."""
+    assert cfg.database_url is not None
+    store = SessionStore(cfg.database_url)
+    access = AccessStore(store)
+    return store, access, access.create_key("k")
+
+
 def test_only_a_sole_server_marks_running_evals_interrupted_when_it_starts(tmp_path: Path) -> None:
     worker = config(tmp_path, workers=2)
-    assert worker.database_url is not None
-    store = SessionStore(worker.database_url)
-    access = AccessStore(store)
-    key = access.create_key("k")
+    store, access, key = stores(worker)
     access.add_eval("run1", key.key.id, "spec", str(tmp_path / "run1"), 3)
     create_app(worker)  # a worker starting beside a running one: its run stays running
     eval_run = access.eval_run("run1")
@@ -121,6 +129,29 @@ def test_only_a_sole_server_marks_running_evals_interrupted_when_it_starts(tmp_p
     assert eval_run is not None
     assert eval_run.status == "interrupted"
     store.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="tells a process's start from Linux /proc")
+def test_a_run_whose_worker_died_is_shown_interrupted_by_the_other_workers(tmp_path: Path) -> None:
+    cfg = config(tmp_path, workers=2)
+    store, access, new = stores(cfg)
+    headers = {"Authorization": f"Bearer {new.secret}"}
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # stands in for a worker
+    try:
+        access.add_eval("theirs", new.key.id, "spec", str(tmp_path / "theirs"), 3, runner=process_tag(worker.pid))
+        access.add_eval("remote", new.key.id, "spec", str(tmp_path / "remote"), 3, runner="another-host:1:1")
+        with running(create_app(cfg)) as url, httpx.Client(base_url=url, headers=headers) as client:
+            assert client.get("/v1/evals/theirs").json()["status"] == "running"  # its worker is alive
+            worker.kill()
+            worker.wait()
+            gone = client.get("/v1/evals/theirs").json()
+            assert (gone["status"], gone["error"]) == ("interrupted", "the server process running it stopped")
+            listed = {run["id"]: run["status"] for run in client.get("/v1/evals").json()}
+            assert listed == {"theirs": "interrupted", "remote": "running"}  # another host's process: unknowable
+    finally:
+        worker.kill()
+        worker.wait()
+        store.close()
 
 
 def _children(pid: int) -> list[int]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,6 +73,37 @@ def interrupt_stale_evals(access: AccessStore) -> None:
         log.warning("%d eval run(s) were left running by a stopped server; marked interrupted", stale)
 
 
+def _start_time(pid: int) -> str:
+    """When process `pid` started, in clock ticks since boot (Linux /proc), or "" where that cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def process_tag(pid: int | None = None) -> str:
+    """A process of this host (default: this one) as `host:pid:start`: what an eval run records as its runner."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def runner_gone(tag: str) -> bool:
+    """Whether the process a runner tag names has ended; only knowable for a process on this host."""
+    host, _, rest = tag.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, run by another user
+        return False
+    now = _start_time(pid)
+    return bool(start and now) and now != start  # the pid now belongs to a newer process
+
+
 class ServerEvals:
     """The eval runs of one server process: started as asyncio tasks, owned by keys, recorded in the database."""
 
@@ -80,6 +113,7 @@ class ServerEvals:
         self.out_root = out_root
         self.base_dir = base_dir.resolve()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.runner = process_tag()
         if interrupt_stale:
             interrupt_stale_evals(access)
 
@@ -88,7 +122,7 @@ class ServerEvals:
         run_id = secrets.token_hex(6)
         out = self.out_root / run_id
         run = EvalRun(spec, out, progress=False)
-        info = self.access.add_eval(run_id, key.id, spec.name, str(out), len(run.items))
+        info = self.access.add_eval(run_id, key.id, spec.name, str(out), len(run.items), runner=self.runner)
         self._tasks[run_id] = asyncio.create_task(self._run(run_id, run))
         return EvalRunView(**info.model_dump(), finished=0)
 
@@ -110,7 +144,18 @@ class ServerEvals:
         info = self.access.eval_run(run_id)
         if info is None or info.key_id != key.id:
             raise NotFoundError(f"no eval run {run_id!r}")
-        return info
+        return self._alive(info)
+
+    def _alive(self, info: EvalRunInfo) -> EvalRunInfo:
+        """`info`, marked interrupted first if it is running in another server process that has ended.
+
+        With several workers a run lives in the worker that started it; a worker that dies (and is replaced) cannot
+        record the end of its runs, and a restart of the whole server is what would otherwise mark them.
+        """
+        if info.status != "running" or not info.runner or info.runner == self.runner or not runner_gone(info.runner):
+            return info
+        self.access.end_eval(info.id, "interrupted", "the server process running it stopped", if_running=True)
+        return self.access.eval_run(info.id) or info
 
     @staticmethod
     def _view(info: EvalRunInfo) -> EvalRunView:
@@ -127,7 +172,7 @@ class ServerEvals:
 
     def runs(self, key: ApiKey) -> list[EvalRunView]:
         """The key's runs, newest first."""
-        return [self._view(info) for info in self.access.eval_runs(key.id)]
+        return [self._view(self._alive(info)) for info in self.access.eval_runs(key.id)]
 
     def output(self, key: ApiKey, run_id: str, name: str) -> Path:
         """A finished run's output file (results.json, report.html); ConflictError while it is not finished."""

@@ -62,6 +62,8 @@ class EvalRunInfo(BaseModel):
     """When it started."""
     finished_at: datetime | None = None
     """When it ended."""
+    runner: str | None = None
+    """The server process running it (`host:pid:start`), if recorded."""
 
 
 class NewKey(NamedTuple):
@@ -269,9 +271,13 @@ class AccessStore:
             )
             return bool(getattr(result, "rowcount", 0))
 
-    def add_eval(self, run_id: str, key_id: str, name: str, out_dir: str, items: int) -> EvalRunInfo:
-        """Record a run `key_id` has just started."""
-        row = EvalRunRow(id=run_id, key_id=key_id, name=name, out_dir=out_dir, items=items, status="running")
+    def add_eval(
+        self, run_id: str, key_id: str, name: str, out_dir: str, items: int, runner: str | None = None
+    ) -> EvalRunInfo:
+        """Record a run `key_id` has just started (in the server process `runner`)."""
+        row = EvalRunRow(
+            id=run_id, key_id=key_id, name=name, out_dir=out_dir, items=items, status="running", runner=runner
+        )
         with self._sessions.begin() as db:
             db.add(row)
         return _eval_info(row)
@@ -290,14 +296,14 @@ class AccessStore:
             )
             return [_eval_info(r) for r in rows]
 
-    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None) -> None:
-        """Record how a run ended."""
+    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None, if_running: bool = False) -> bool:
+        """Record how a run ended; with `if_running`, only if it is still recorded as running. Whether it changed."""
+        statement = update(EvalRunRow).where(EvalRunRow.id == run_id)
+        if if_running:
+            statement = statement.where(EvalRunRow.status == "running")
         with self._sessions.begin() as db:
-            db.execute(
-                update(EvalRunRow)
-                .where(EvalRunRow.id == run_id)
-                .values(status=status, error=error, finished_at=utcnow())
-            )
+            result = db.execute(statement.values(status=status, error=error, finished_at=utcnow()))
+            return bool(getattr(result, "rowcount", 0))
 
     def interrupt_running_evals(self) -> int:
         """Mark runs left `running` by a stopped server as interrupted; returns how many (called at start-up)."""

@@ -192,12 +192,18 @@ def _session_version(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE sessions ADD COLUMN version INTEGER DEFAULT 0 NOT NULL"))
 
 
+def _eval_runner(conn: Connection) -> None:
+    """Which server process runs each eval, so a run whose worker died is not shown as running for ever."""
+    conn.execute(text("ALTER TABLE server_evals ADD COLUMN runner VARCHAR(200)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
     Migration("0003_server_evals", _server_evals),
     Migration("0004_unique_turn_index", _unique_turn_index),
     Migration("0005_session_version", _session_version),
+    Migration("0006_eval_runner", _eval_runner),
 )
 """Every migration personae knows, oldest first. Append only."""
 

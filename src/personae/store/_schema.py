@@ -155,3 +155,5 @@ class EvalRunRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The server process running it (`host:pid:start`), so another one can tell when it has died (migration 0006)."""
