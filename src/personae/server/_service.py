@@ -314,7 +314,7 @@ class Service:
         self._locks = _Locks()
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._owners: dict[str, Ownership] = {}
-        self._uploads: dict[str, tuple[tuple[int, Any], dict[str, Persona]]] = {}
+        self._uploads: dict[str, tuple[tuple[int, Any] | None, dict[str, Persona]]] = {}
         self.sole_writer = config.workers == 1
         """Whether this is the only server process on the database: then what it holds in memory is current.
 
@@ -382,9 +382,7 @@ class Service:
     def _uploaded(self, key: ApiKey) -> dict[str, Persona]:
         """The key's uploads, cached: dropped on each change this process makes, checked when others may make some."""
         cached = self._uploads.get(key.id)
-        if cached is not None and self.sole_writer:
-            return cached[1]
-        stamp = self.access.uploads_stamp(key.id) if not self.sole_writer else (0, None)
+        stamp = None if self.sole_writer else self.access.uploads_stamp(key.id)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         uploads = self.access.personas(key.id)
@@ -638,9 +636,11 @@ class Service:
 
     def remember_conversation(self, chat: ChatSession) -> None:
         """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""
+        if not self.sole_writer:  # beside other writers every lookup goes to the database: nothing is kept
+            return
         self._forget_hashes(chat.id)
         owner = self.owner(chat.id)
-        if owner is None or not self.sole_writer:  # beside other writers every lookup goes to the database
+        if owner is None:
             return
         persona_id = owner.persona_id
         hashes = conversation_hashes(persona_id, chat.user_name, [(t.user_text, t.reply) for t in chat.turns])

@@ -296,14 +296,13 @@ class AccessStore:
             )
             return [_eval_info(r) for r in rows]
 
-    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None, if_running: bool = False) -> bool:
-        """Record how a run ended; with `if_running`, only if it is still recorded as running. Whether it changed."""
+    def end_eval(self, run_id: str, status: EvalStatus, error: str | None = None, if_running: bool = False) -> None:
+        """Record how a run ended; with `if_running`, only if it is still recorded as running."""
         statement = update(EvalRunRow).where(EvalRunRow.id == run_id)
         if if_running:
             statement = statement.where(EvalRunRow.status == "running")
         with self._sessions.begin() as db:
-            result = db.execute(statement.values(status=status, error=error, finished_at=utcnow()))
-            return bool(getattr(result, "rowcount", 0))
+            db.execute(statement.values(status=status, error=error, finished_at=utcnow()))
 
     def interrupt_running_evals(self) -> int:
         """Mark runs left `running` by a stopped server as interrupted; returns how many (called at start-up)."""

@@ -220,12 +220,7 @@ _TOUCH = (
     .values(updated_at=bindparam("now"), version=SessionRow.version + 1)
     .returning(SessionRow.version)
 )
-_TOUCH_AT = (
-    update(SessionRow)
-    .where(SessionRow.id == bindparam("sid"), SessionRow.version == bindparam("version"))
-    .values(updated_at=bindparam("now"), version=SessionRow.version + 1)
-    .returning(SessionRow.version)
-)
+_TOUCH_AT = _TOUCH.where(SessionRow.version == bindparam("version"))
 _VERSION = select(SessionRow.version).where(SessionRow.id == bindparam("sid"))
 _INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
 _INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
@@ -296,12 +291,6 @@ class SessionStore:
             f"session {session_id!r} in {self.url} was changed by another process (this copy is at version "
             f"{version}, the database at {current}); reload the session and send again"
         )
-
-    def version(self, session_id: str) -> int | None:
-        """The session's current version (how many changes it has had), or None when it does not exist."""
-        with self.engine.connect() as conn:
-            found = conn.execute(_VERSION, {"sid": session_id}).scalar()
-        return None if found is None else int(found)
 
     def create(
         self,
