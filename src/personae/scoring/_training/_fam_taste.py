@@ -1,44 +1,110 @@
-"""Attribute families about skills and tastes: languages, instruments, music, sport, colours, seasons, hobbies."""
+"""Attribute families about skills and tastes: languages, instruments, music, sport, colours, seasons, hobbies.
+
+The tables live in ``data/taste.yaml``.
+"""
 
 from __future__ import annotations
 
-from ._core import Ctx, Fact, lines, number_words, with_article
-from ._vocab import RELATIVES
+from functools import cache
+from typing import Annotated, NamedTuple
 
-# (language, a country where it is spoken, a greeting)
-LANGUAGES: tuple[tuple[str, str, str], ...] = (
-    ("French", "France", "Bonjour"),
-    ("Spanish", "Spain", "Hola"),
-    ("German", "Germany", "Guten Tag"),
-    ("Italian", "Italy", "Ciao"),
-    ("Japanese", "Japan", "Konnichiwa"),
-    ("Mandarin", "China", "Ni hao"),
-    ("Arabic", "Egypt", "Marhaba"),
-    ("Portuguese", "Portugal", "Ola"),
-    ("Russian", "Russia", "Privet"),
-    ("Hindi", "India", "Namaste"),
-    ("Swahili", "Kenya", "Jambo"),
-    ("Korean", "South Korea", "Annyeong"),
-    ("Polish", "Poland", "Czesc"),
-    ("Turkish", "Turkey", "Merhaba"),
-    ("Greek", "Greece", "Yassou"),
-    ("Dutch", "the Netherlands", "Hallo"),
-    ("Swedish", "Sweden", "Hej"),
-)
-LANG_QUESTIONS = (
-    "Do you speak any other languages?",
-    "How many languages do you speak?",
-    "Could you help me translate something?",
-    "Did you learn languages at school?",
-    "Can you understand what they're saying over there?",
-)
+from pydantic import Field
+
+from ._core import Ctx, Fact, lines, number_words, with_article
+from ._tables import NonEmpty, Tables, data_path, load_tables
+from ._vocab import vocab
+
+
+class Language(NamedTuple):
+    """A language, a country where it is spoken, and a greeting in it."""
+
+    name: NonEmpty
+    country: NonEmpty
+    greeting: NonEmpty
+
+
+class Instrument(NamedTuple):
+    """An instrument and lines that show playing it without naming it (possibly none)."""
+
+    name: NonEmpty
+    lines: tuple[NonEmpty, ...]
+
+
+class Genre(NamedTuple):
+    """A music genre, some of its artists, and a genre close to it."""
+
+    name: NonEmpty
+    artists: Annotated[tuple[NonEmpty, ...], Field(min_length=1)]
+    close: NonEmpty
+
+
+class Sport(NamedTuple):
+    """A sport and lines of a fan."""
+
+    name: NonEmpty
+    lines: tuple[NonEmpty, ...]
+
+
+class Season(NamedTuple):
+    """A season and a line about loving it."""
+
+    name: NonEmpty
+    line: NonEmpty
+
+
+class Hobby(NamedTuple):
+    """A hobby as a gerund phrase and a line that shows it without naming it."""
+
+    name: NonEmpty
+    line: NonEmpty
+
+
+class TasteTables(Tables):
+    """The tables of ``taste.yaml``."""
+
+    languages: tuple[Language, ...]
+    lang_questions: tuple[NonEmpty, ...]
+    instruments: tuple[Instrument, ...]
+    players: dict[NonEmpty, NonEmpty]  # instrument -> player noun where "<instrument> player" is wrong
+    instr_questions: tuple[NonEmpty, ...]
+    genres: tuple[Genre, ...]
+    music_questions: tuple[NonEmpty, ...]
+    sports: tuple[Sport, ...]
+    sport_questions: tuple[NonEmpty, ...]
+    colours: tuple[NonEmpty, ...]
+    colour_questions: tuple[NonEmpty, ...]
+    seasons: tuple[Season, ...]
+    season_questions: tuple[NonEmpty, ...]
+    hobbies: tuple[Hobby, ...]
+    hobby_questions: tuple[NonEmpty, ...]
+
+
+@cache
+def taste_tables() -> TasteTables:
+    """The language, instrument, music, sport, colour, season and hobby tables, read and validated once."""
+    return load_tables(TasteTables, data_path("taste"))
+
+
+def __getattr__(name: str) -> object:
+    """The former module constants (``LANGUAGES``, ``HOBBIES``, ...), served from the data file."""
+    if name.isupper() and name.lower() in TasteTables.model_fields:
+        return getattr(taste_tables(), name.lower())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def languages(ctx: Ctx) -> Fact:
     """A language the character speaks fluently, or only English."""
-    v = ctx.pick(LANGUAGES)
-    o = ctx.other(LANGUAGES, v)
-    slots = {"l": v[0], "c": v[1], "g": v[2], "o": o[0], "oc": o[1], "rel": ctx.rng.choice(RELATIVES[:5])}
+    t = taste_tables()
+    v = ctx.pick(t.languages)
+    o = ctx.other(t.languages, v)
+    slots = {
+        "l": v.name,
+        "c": v.country,
+        "g": v.greeting,
+        "o": o.name,
+        "oc": o.country,
+        "rel": ctx.rng.choice(vocab().relatives[:5]),
+    }
     neu = lines(
         "wish",
         "I've always wanted to learn {o}.",
@@ -67,7 +133,7 @@ def languages(ctx: Ctx) -> Fact:
                 "I read {l} novels in the original.",
             ),
             neu=neu + lines("mention", "My {rel} is learning {l}."),
-            questions=LANG_QUESTIONS,
+            questions=t.lang_questions,
             topic="languages",
         )
     return Fact(
@@ -92,78 +158,22 @@ def languages(ctx: Ctx) -> Fact:
             "wish|I'm starting {l} lessons next week; I can't say a thing yet.",
         ),
         neu=neu + lines("compat", "I get by in a bit of {o} too.", "mention|My {rel} is learning {l}."),
-        questions=LANG_QUESTIONS,
+        questions=t.lang_questions,
         topic="languages",
     )
 
 
-# (instrument, lines that show playing it without naming it)
-INSTRUMENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "piano",
-        ("I practise my scales on the keys every morning.", "My fingers fly over the black and white keys for hours."),
-    ),
-    (
-        "violin",
-        ("I rosin my bow before every rehearsal.", "I tuck the fiddle under my chin and play reels all evening."),
-    ),
-    (
-        "cello",
-        (
-            "I sit with the instrument between my knees and play Bach suites.",
-            "I lug my big case and bow to orchestra rehearsal every week.",
-        ),
-    ),
-    (
-        "drums",
-        ("My neighbours complain about the noise from my kit.", "I've worn out three pairs of sticks this month."),
-    ),
-    ("flute", ("I play in the woodwind section, holding my silver instrument sideways.",)),
-    ("saxophone", ("I buy reeds by the box for my sax.", "I play smoky solos on my tenor sax at the jazz club.")),
-    ("trumpet", ("I play the fanfares at the front of the brass band, valves and all.",)),
-    ("harp", ("I pluck all forty-seven strings every day.",)),
-    ("clarinet", ()),
-    ("accordion", ("I squeeze the bellows at every village dance.",)),
-    ("church organ", ("I play the pipes at church every Sunday.",)),
-    ("banjo", ("I pick bluegrass tunes on five strings.",)),
-    ("trombone", ("I work the slide in the brass band every Saturday.",)),
-    ("bagpipes", ("I march in the pipe band every Saturday.",)),
-    ("harmonica", ("I always have my mouth organ in my pocket.",)),
-    ("ukulele", ("I strum my little four-string every evening.",)),
-    ("double bass", ("I stand behind the biggest string instrument in the orchestra, plucking away.",)),
-)
-_PLAYERS = {
-    "piano": "pianist",
-    "violin": "violinist",
-    "cello": "cellist",
-    "drums": "drummer",
-    "flute": "flautist",
-    "saxophone": "saxophonist",
-    "trumpet": "trumpeter",
-    "harp": "harpist",
-    "bagpipes": "piper",
-    "harmonica": "harmonica player",
-}
-INSTR_QUESTIONS = (
-    "Do you play any instruments?",
-    "Are you musical?",
-    "What do you do in the evenings?",
-    "Could you play something for us?",
-    "Tell me about your music.",
-    "How do you relax?",
-)
-
-
 def instrument(ctx: Ctx) -> Fact:
     """An instrument the character plays, or none."""
-    v = ctx.pick(INSTRUMENTS)
-    o = ctx.other(INSTRUMENTS, v)
+    t = taste_tables()
+    v = ctx.pick(t.instruments)
+    o = ctx.other(t.instruments, v)
     k = ctx.rng.randint(5, max(5, min(ctx.char.age - 1, 30)))
     slots = {
-        "i": v[0],
-        "o": o[0],
+        "i": v.name,
+        "o": o.name,
         "k": number_words(k),
-        "rel": ctx.rng.choice(RELATIVES[:5]),
+        "rel": ctx.rng.choice(vocab().relatives[:5]),
         "genre": ctx.rng.choice(("jazz", "classical music", "folk songs", "old soul records", "opera")),
     }
     neu = lines(
@@ -184,9 +194,9 @@ def instrument(ctx: Ctx) -> Fact:
             sentences=("{S} doesn't play any musical instrument.", "{S} can't play a single instrument."),
             preds=("doesn't play any instrument", "can't play a note of music"),
             ent=lines("direct", "I don't play any instruments.", "para|I can't play a note, sadly; I just listen."),
-            con=lines("world", "I play the {i}.", "I've played the {i} since I was {k}.") + lines("para", *v[1]),
+            con=lines("world", "I play the {i}.", "I've played the {i} since I was {k}.") + lines("para", *v.lines),
             neu=neu,
-            questions=INSTR_QUESTIONS,
+            questions=t.instr_questions,
             topic="music",
         )
     return Fact(
@@ -202,7 +212,7 @@ def instrument(ctx: Ctx) -> Fact:
         ent=lines(
             "direct", "I play the {i}.", "I've played the {i} since I was {k}.", "generic|I play an instrument, yes."
         )
-        + lines("para", *v[1]),
+        + lines("para", *v.lines),
         con=lines(
             "neg",
             "I've never played the {i}.",
@@ -212,52 +222,26 @@ def instrument(ctx: Ctx) -> Fact:
             "wish|I've always wanted to learn the {i}.",
         ),
         neu=neu + lines("compat", "I play the {o} too, a little."),
-        questions=INSTR_QUESTIONS,
+        questions=t.instr_questions,
         topic="music",
-        nouns=(_PLAYERS.get(v[0], v[0] + " player"),),
+        nouns=(t.players.get(v.name, v.name + " player"),),
     )
-
-
-# (genre, artists, a genre close to it)
-GENRES: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    ("jazz", ("Miles Davis", "John Coltrane", "Ella Fitzgerald"), "blues"),
-    ("classical music", ("Bach", "Mozart", "Beethoven"), "opera"),
-    ("heavy metal", ("Metallica", "Iron Maiden", "Black Sabbath"), "punk"),
-    ("country music", ("Dolly Parton", "Johnny Cash"), "bluegrass"),
-    ("hip hop", ("Kendrick Lamar", "Tupac"), "soul"),
-    ("opera", ("Puccini", "Verdi", "Maria Callas"), "classical music"),
-    ("reggae", ("Bob Marley", "Toots and the Maytals"), "ska"),
-    ("punk", ("the Ramones", "the Clash"), "heavy metal"),
-    ("blues", ("B.B. King", "Muddy Waters"), "jazz"),
-    ("soul", ("Aretha Franklin", "Otis Redding"), "funk"),
-    ("techno", ("Carl Cox", "Jeff Mills"), "house music"),
-    ("K-pop", ("BTS", "Blackpink"), "pop"),
-    ("bluegrass", ("Bill Monroe",), "country music"),
-    ("disco", ("the Bee Gees", "Donna Summer"), "funk"),
-)
-MUSIC_QUESTIONS = (
-    "What kind of music do you like?",
-    "What's on your playlist?",
-    "Who's your favourite singer?",
-    "Do you go to concerts?",
-    "What music gets you dancing?",
-    "What do you listen to while you work?",
-)
 
 
 def music(ctx: Ctx) -> Fact:
     """A music genre the character loves, hates, or names as a favourite."""
-    v = ctx.pick(GENRES)
-    o = ctx.other(GENRES, v)
-    while o[0] == v[2]:
-        o = ctx.other(GENRES, v)
+    t = taste_tables()
+    v = ctx.pick(t.genres)
+    o = ctx.other(t.genres, v)
+    while o.name == v.close:
+        o = ctx.other(t.genres, v)
     slots = {
-        "g": v[0],
-        "a": ctx.rng.choice(v[1]),
-        "cg": v[2],
-        "o": o[0],
-        "a_o": with_article(o[0]),
-        "rel": ctx.rng.choice(RELATIVES[:5]),
+        "g": v.name,
+        "a": ctx.rng.choice(v.artists),
+        "cg": v.close,
+        "o": o.name,
+        "a_o": with_article(o.name),
+        "rel": ctx.rng.choice(vocab().relatives[:5]),
     }
     love = lines(
         "direct",
@@ -291,7 +275,7 @@ def music(ctx: Ctx) -> Fact:
             ent=hate,
             con=love[:3],
             neu=neu,
-            questions=MUSIC_QUESTIONS,
+            questions=t.music_questions,
             topic="music",
         )
     if mode == "favourite":
@@ -303,7 +287,7 @@ def music(ctx: Ctx) -> Fact:
             ent=love,
             con=hate + lines("value", "My favourite music is {o}.", "Nothing compares to {o} for me."),
             neu=neu,
-            questions=MUSIC_QUESTIONS,
+            questions=t.music_questions,
             topic="music",
         )
     return Fact(
@@ -314,50 +298,18 @@ def music(ctx: Ctx) -> Fact:
         ent=love[:3],
         con=hate,
         neu=neu,
-        questions=MUSIC_QUESTIONS,
+        questions=t.music_questions,
         topic="music",
     )
 
 
-# (sport, lines of a fan)
-SPORTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("football", ("I never miss a match on a Saturday.", "I've had a season ticket at the ground for years.")),
-    (
-        "tennis",
-        ("I stay up to watch Wimbledon every year.", "I know every grand slam winner of the last twenty years."),
-    ),
-    ("cricket", ("A five-day test match is my idea of heaven.", "I listen to the cricket on the radio all summer.")),
-    (
-        "basketball",
-        ("I watch every game I can, courtside if I'm lucky.", "I know the stats of every player in the league."),
-    ),
-    (
-        "rugby",
-        (
-            "Six Nations weekends, I'm glued to the telly.",
-            "I spend every winter Saturday watching the scrums from the stands.",
-        ),
-    ),
-    ("Formula One", ("I set my alarm for every Grand Prix, wherever in the world it is.",)),
-    ("golf", ("I watch every major on the telly, every hole.",)),
-    ("boxing", ("I never miss a big fight; I stay up for the title bouts.",)),
-    ("horse racing", ("I've been to the races every spring for years.",)),
-)
-SPORT_QUESTIONS = (
-    "Do you follow any sport?",
-    "Did you watch the game last night?",
-    "Who do you support?",
-    "Are you into sport?",
-    "What do you do at the weekend?",
-)
-
-
 def sport(ctx: Ctx) -> Fact:
     """A sport the character follows, or no interest in sport."""
-    v = ctx.pick(SPORTS)
-    o = ctx.other(SPORTS, v)
-    slots = {"v": v[0], "o": o[0], "rel": ctx.rng.choice(RELATIVES[:5])}
-    fan = lines("direct", "I'm a huge {v} fan.", "I love watching {v}.") + lines("para", *v[1])
+    t = taste_tables()
+    v = ctx.pick(t.sports)
+    o = ctx.other(t.sports, v)
+    slots = {"v": v.name, "o": o.name, "rel": ctx.rng.choice(vocab().relatives[:5])}
+    fan = lines("direct", "I'm a huge {v} fan.", "I love watching {v}.") + lines("para", *v.lines)
     neu = lines(
         "related",
         "My {rel} is mad about {o}.",
@@ -381,7 +333,7 @@ def sport(ctx: Ctx) -> Fact:
             ),
             con=fan,
             neu=neu,
-            questions=SPORT_QUESTIONS,
+            questions=t.sport_questions,
             topic="sport",
         )
     return Fact(
@@ -398,25 +350,17 @@ def sport(ctx: Ctx) -> Fact:
             "value|Sport bores me to tears, all of it.",
         ),
         neu=neu + lines("compat", "I watch a bit of {o} too."),
-        questions=SPORT_QUESTIONS,
+        questions=t.sport_questions,
         topic="sport",
     )
 
 
-COLOURS = ("red", "blue", "green", "yellow", "purple", "orange", "pink", "grey", "black", "white", "brown", "gold")
-COLOUR_QUESTIONS = (
-    "What's your favourite colour?",
-    "What colour would you paint your room?",
-    "What do you usually wear?",
-    "Do you have a favourite colour?",
-)
-
-
 def colour(ctx: Ctx) -> Fact:
     """A favourite colour."""
-    v = ctx.pick(COLOURS)
-    o = ctx.other(COLOURS, v)
-    slots = {"c": v, "o": o, "rel": ctx.rng.choice(RELATIVES[:5])}
+    t = taste_tables()
+    v = ctx.pick(t.colours)
+    o = ctx.other(t.colours, v)
+    slots = {"c": v, "o": o, "rel": ctx.rng.choice(vocab().relatives[:5])}
     return Fact(
         "colour",
         slots,
@@ -445,31 +389,18 @@ def colour(ctx: Ctx) -> Fact:
             "mention|The door on my street was painted {c} last week.",
             "mention|My {rel} hates {c}, funnily enough.",
         ),
-        questions=COLOUR_QUESTIONS,
+        questions=t.colour_questions,
         topic="colours",
     )
 
 
-SEASONS: tuple[tuple[str, str], ...] = (
-    ("winter", "Frosty mornings and snow on the ground, that's what I love."),
-    ("summer", "Long hot days in the sun are what I live for."),
-    ("autumn", "Crunching through fallen leaves is my favourite thing."),
-    ("spring", "Blossom on the trees and longer days: I love that time of year."),
-)
-SEASON_QUESTIONS = (
-    "What's your favourite time of year?",
-    "Do you like the winter?",
-    "Summer or winter?",
-    "What do you think of the weather lately?",
-)
-
-
 def season(ctx: Ctx) -> Fact:
     """A favourite or hated season."""
-    v = ctx.pick(SEASONS)
-    o = ctx.other(SEASONS, v)
-    slots = {"s": v[0], "o": o[0], "rel": ctx.rng.choice(RELATIVES[:5])}
-    love = lines("direct", "My favourite season is {s}.", "I love {s}.", "para|" + v[1])
+    t = taste_tables()
+    v = ctx.pick(t.seasons)
+    o = ctx.other(t.seasons, v)
+    slots = {"s": v.name, "o": o.name, "rel": ctx.rng.choice(vocab().relatives[:5])}
+    love = lines("direct", "My favourite season is {s}.", "I love {s}.", "para|" + v.line)
     hate = lines("direct", "I can't stand {s}.", "I dread {s} every year.")
     neu = lines(
         "topic",
@@ -489,7 +420,7 @@ def season(ctx: Ctx) -> Fact:
             ent=hate,
             con=love,
             neu=neu,
-            questions=SEASON_QUESTIONS,
+            questions=t.season_questions,
             topic="the weather",
         )
     return Fact(
@@ -500,49 +431,17 @@ def season(ctx: Ctx) -> Fact:
         ent=love,
         con=hate + lines("value", "My favourite season is {o}."),
         neu=neu,
-        questions=SEASON_QUESTIONS,
+        questions=t.season_questions,
         topic="the weather",
     )
 
 
-# (hobby as a gerund phrase, a line that shows it without naming it)
-HOBBIES: tuple[tuple[str, str], ...] = (
-    ("gardening", "I've spent all weekend planting bulbs and pulling weeds."),
-    ("knitting", "I'm halfway through a jumper for my godson; the needles never stop."),
-    ("playing chess", "I've been studying openings all week for my club tournament."),
-    ("birdwatching", "I was up at dawn with my binoculars to spot a kingfisher."),
-    ("photography", "I never leave the house without my camera; the light this morning was perfect."),
-    ("making pottery", "I threw three bowls on the wheel this week, and only one collapsed."),
-    ("baking", "I've got a sourdough loaf proving as we speak."),
-    ("painting watercolours", "I've been painting the view from my window, trying to get the sky right."),
-    ("woodworking", "I built a bookcase in my shed last month, dovetail joints and all."),
-    ("doing crosswords", "I finish the cryptic in the Saturday paper before breakfast."),
-    ("salsa dancing", "I'm at the dance class every Thursday, spinning until my feet hurt."),
-    ("collecting stamps", "My albums have stamps from a hundred and twenty countries."),
-    ("doing jigsaw puzzles", "I've got a thousand-piece puzzle spread over the dining table."),
-    ("building model railways", "The loft is full of tiny tracks and locomotives I've built."),
-    ("stargazing", "I spent last night with my telescope, looking at Saturn's rings."),
-    ("calligraphy", "I practise my lettering with a dip pen every evening."),
-    ("playing video games", "I've clocked two hundred hours on my favourite game."),
-    ("sewing", "I make most of my own clothes on my old machine."),
-    ("reading detective novels", "I've read every murder mystery in the library."),
-    ("rock climbing", "I was halfway up a cliff face last weekend, clinging on by my fingertips."),
-)
-HOBBY_QUESTIONS = (
-    "What do you do for fun?",
-    "Any hobbies?",
-    "How do you spend your weekends?",
-    "What do you do to relax?",
-    "What are you into these days?",
-    "What did you get up to at the weekend?",
-)
-
-
 def hobbies(ctx: Ctx) -> Fact:
     """A hobby the character loves."""
-    v = ctx.pick(HOBBIES)
-    o = ctx.other(HOBBIES, v)
-    slots = {"h": v[0], "o": o[0], "rel": ctx.rng.choice(RELATIVES[:5])}
+    t = taste_tables()
+    v = ctx.pick(t.hobbies)
+    o = ctx.other(t.hobbies, v)
+    slots = {"h": v.name, "o": o.name, "rel": ctx.rng.choice(vocab().relatives[:5])}
     return Fact(
         "hobbies",
         slots,
@@ -553,7 +452,7 @@ def hobbies(ctx: Ctx) -> Fact:
             "In {his} spare time, {S} enjoys {h}.",
         ),
         preds=("loves {h}", "spends {his} free time {h}", "enjoys {h}"),
-        ent=lines("direct", "I love {h}.", "{H} is how I unwind.", "para|" + v[1]),
+        ent=lines("direct", "I love {h}.", "{H} is how I unwind.", "para|" + v.line),
         con=lines(
             "neg",
             "I've never had the patience for {h}.",
@@ -568,10 +467,10 @@ def hobbies(ctx: Ctx) -> Fact:
             "compat|I've also started {o} lately.",
             "wish|I'd like to try {o} one day.",
             "topic|Everyone needs a hobby, don't they?",
-            "other|" + o[1],
+            "other|" + o.line,
             "mention|My {rel} has never had the patience for {h}.",
             "mention|My {rel} loves {h}.",
         ),
-        questions=HOBBY_QUESTIONS,
+        questions=t.hobby_questions,
         topic="hobbies",
     )

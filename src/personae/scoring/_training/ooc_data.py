@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._core import held_out
-from ._vocab import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from ._vocab import vocab
 from .persona_nli_data import generate_persona_nli
 
 IN_CHARACTER = "in_character"
@@ -206,8 +206,9 @@ def _names(split: str) -> tuple[list[str], list[str]]:
     def keep(name: str) -> bool:
         return held_out(name) == (split == "dev") or split == "all"
 
-    firsts = [n for n in (*FEMALE_NAMES, *MALE_NAMES) if keep(n)]
-    lasts = [n for n in LAST_NAMES if keep(n)]
+    words = vocab()
+    firsts = [n for n in (*words.female_names, *words.male_names) if keep(n)]
+    lasts = [n for n in words.last_names if keep(n)]
     return firsts, lasts
 
 

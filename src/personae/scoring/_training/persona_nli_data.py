@@ -31,18 +31,7 @@ from ._fam_mind import beliefs, fears, goals, personality
 from ._fam_taste import colour, hobbies, instrument, languages, music, season, sport
 from ._fam_work import age, education, job, past
 from ._fam_world import appearance, era, possessions
-from ._vocab import (
-    ACTIONS,
-    FEMALE_NAMES,
-    FILLERS,
-    LAST_NAMES,
-    LOWERABLE,
-    MALE_NAMES,
-    OPENERS_COMMA,
-    OPENERS_SENTENCE,
-    SMALL_TALK,
-    TOPIC_NEUTRAL,
-)
+from ._vocab import vocab
 
 __all__ = ["LABELS", "elide_subject", "generate_persona_dev", "generate_persona_nli", "main", "split_dev"]
 
@@ -209,16 +198,17 @@ def _age(rng: random.Random) -> int:
 
 
 def _character(rng: random.Random, pool: Pool) -> Character:
+    words = vocab()
     gender = rng.choice("fm")
-    names = FEMALE_NAMES if gender == "f" else MALE_NAMES
+    names = words.female_names if gender == "f" else words.male_names
     first = rng.choice(pool.candidates(names, main=True))
-    last = rng.choice(pool.candidates(LAST_NAMES, main=True))
+    last = rng.choice(pool.candidates(words.last_names, main=True))
     return Character(first, last, gender, _age(rng))
 
 
 def _people(pool: Pool) -> Callable[[random.Random, str], str]:
-    female = pool.candidates(FEMALE_NAMES, main=True)
-    male = pool.candidates(MALE_NAMES, main=True)
+    female = pool.candidates(vocab().female_names, main=True)
+    male = pool.candidates(vocab().male_names, main=True)
 
     def person(rng: random.Random, gender: str) -> str:
         return rng.choice(female if gender == "f" else male)
@@ -341,10 +331,10 @@ def _neutral(ctx: Ctx, facts: Sequence[Fact], target: Fact, pron: dict[str, str]
                 return "other2", f"{text} {second}", other
         return "other", text, other
     if r < 0.87 and target.topic:
-        _, text = _reply_line(rng, target, TOPIC_NEUTRAL, {**pron, "topic": target.topic})
+        _, text = _reply_line(rng, target, vocab().topic_neutral, {**pron, "topic": target.topic})
         return "vague", text, target
     if r < 0.96:
-        tag, text = rng.choice(SMALL_TALK)
+        tag, text = rng.choice(vocab().small_talk)
         return tag, text, target
     q = rng.choice(target.questions)
     return "askback", f"{rng.choice(_ASKBACK)} {q}", target
@@ -381,26 +371,27 @@ def elide_subject(sentence: str) -> str:
 
 def _decorate(rng: random.Random, sentences: list[str]) -> tuple[str, bool]:
     """Elide some subjects, add fillers, an opener and an action; return the reply and whether filler was added."""
+    words = vocab()
     sentences = [elide_subject(s) if rng.random() < 0.15 else s for s in sentences]
     filled = False
     if rng.random() < 0.25:
         filled = True
-        fillers = rng.sample(FILLERS, rng.choice((1, 1, 1, 2)))
+        fillers = rng.sample(words.fillers, rng.choice((1, 1, 1, 2)))
         for f in fillers:
             sentences.insert(rng.choice((0, len(sentences))), f)
     text = " ".join(sentences)
     r = rng.random()
     if r < 0.15:
-        text = f"{rng.choice(OPENERS_SENTENCE)} {text}"
+        text = f"{rng.choice(words.openers_sentence)} {text}"
     elif r < 0.3:
         first, _, rest = text.partition(" ")
-        if first in ("I", "I'm", "I've", "I'd", "I'll") or first.lower().strip(",.?!") in LOWERABLE:
+        if first in ("I", "I'm", "I've", "I'd", "I'll") or first.lower().strip(",.?!") in words.lowerable:
             low = first if first.startswith("I") and first[1:2] in ("", "'") else first.lower()
-            text = f"{rng.choice(OPENERS_COMMA)}{low} {rest}"
+            text = f"{rng.choice(words.openers_comma)}{low} {rest}"
         else:
-            text = f"{rng.choice(OPENERS_SENTENCE)} {text}"
+            text = f"{rng.choice(words.openers_sentence)} {text}"
     if rng.random() < 0.12:
-        action = rng.choice(ACTIONS)
+        action = rng.choice(words.actions)
         text = f"{action} {text}" if rng.random() < 0.6 else f"{text} {action}"
     return text, filled
 
