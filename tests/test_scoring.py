@@ -89,7 +89,13 @@ def test_scorer_needs_statements() -> None:
     [
         ("Hi there. I am Sam! Are you lost?", ["Hi there.", "I am Sam!", "Are you lost?"]),
         ("Dr. Reed came by. He left.", ["Dr. Reed came by.", "He left."]),
-        ("*smiles* Aye.\nWelcome in", ["*smiles* Aye.", "Welcome in"]),
+        ("*smiles* Aye.\nWelcome in", ["smiles Aye.", "Welcome in"]),
+        # narration of two or more words is a unit of its own, without asterisks; one-word emphasis stays inline
+        (
+            "*She pours the tea.* Sit down, love. I *really* mean it.",
+            ["She pours the tea.", "Sit down, love.", "I really mean it."],
+        ),
+        ("Hello! *waves at the ferry* Come aboard.", ["Hello!", "waves at the ferry", "Come aboard."]),
         ("   ", []),
         ("no punctuation at all", ["no punctuation at all"]),
     ],
@@ -278,3 +284,108 @@ def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
     assert probs[0].tolist() == pytest.approx([0.25, 0.25, 0.5])
     assert probs[1].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
     assert nli.failures == 1
+
+
+class GridNLI:
+    """Probabilities looked up by (premise, hypothesis); every pair asked is recorded, unknown pairs are neutral."""
+
+    name = "grid"
+
+    def __init__(self, table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
+        self.table = table
+        self.asked: list[tuple[str, str]] = []
+
+    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.asked.extend(pairs)
+        return np.asarray([self.table.get(p, (0.05, 0.9, 0.05)) for p in pairs], dtype=np.float32).reshape(-1, 3)
+
+
+def test_topic_gate_keeps_off_topic_sentences_from_the_nli_model() -> None:
+    from personae.scoring import Calibration
+
+    nli = GridNLI({})
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(topic_gate=0.3))
+    reply = "I am a lighthouse keeper. Lovely weather today."
+    result = scorer.score("Who are you?", reply)
+    keeper, cat, coffee = result.statements
+    # the job sentence shares the statement's words and goes to the NLI model; the weather sentence does not
+    assert ("Sam Rivers is a lighthouse keeper.", "I am a lighthouse keeper.") in nli.asked
+    assert all(h != "Lovely weather today." for _, h in nli.asked)
+    assert keeper.gated == 1
+    assert cat.gated == 2
+    assert coffee.gated == 2
+    assert cat.evidence is None
+    assert cat.verdict is None
+    assert cat.entailment == 0.0
+    ungated = APCScorer(SAM, nli=GridNLI({}), relevance=RelevanceModel(FakeEmbedder()))
+    assert all(s.gated == 0 for s in ungated.score("Who are you?", reply).statements)
+
+
+def test_a_statement_is_never_both_supported_and_violated() -> None:
+    from personae.scoring import StatementScore
+
+    statement = SAM.statements[2]
+    nli = GridNLI(
+        {
+            (statement, "I never touch coffee."): (0.80, 0.05, 0.15),
+            (statement, "Still, I had three cups of coffee today."): (0.02, 0.03, 0.95),
+        }
+    )
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()))
+    result = scorer.score("Coffee?", "I never touch coffee. Still, I had three cups of coffee today.")
+    coffee = result.statements[2]
+    assert coffee.entailment == pytest.approx(0.80)
+    assert coffee.contradiction == pytest.approx(0.95)
+    assert coffee.violation
+    assert not coffee.supported
+    assert coffee.verdict == "violated"
+    assert coffee.evidence == "Still, I had three cups of coffee today."
+    assert statement not in [s.statement for s in result.supported]
+    # the weaker evidence decides nothing either way: a strong entailment beats a contradiction above threshold
+    nli.table[(statement, "Still, I had three cups of coffee today.")] = (0.02, 0.4, 0.58)
+    nli.table[(statement, "I never touch coffee.")] = (0.97, 0.02, 0.01)
+    flipped = scorer.score("Coffee?", "I never touch coffee. Still, I had three cups of coffee today.").statements[2]
+    assert flipped.supported
+    assert not flipped.violation
+    with pytest.raises(ValueError, match="both supported and violated"):
+        StatementScore(
+            statement="x",
+            relevance=0.5,
+            entailment=0.9,
+            neutral=0.0,
+            contradiction=0.9,
+            apc=0.5,
+            violation=True,
+            supported=True,
+        )
+    # a score stored before `supported` existed is read with the old rule, never as both
+    old = StatementScore.model_validate(
+        {
+            "statement": "x",
+            "relevance": 0.5,
+            "entailment": 0.6,
+            "neutral": 0.1,
+            "contradiction": 0.7,
+            "apc": 0.5,
+            "violation": True,
+        }
+    )
+    assert old.violation
+    assert not old.supported
+
+
+def test_calibration_comes_from_the_nli_model_and_the_gate_only_with_its_embedder() -> None:
+    from personae.scoring import Calibration, default_calibration
+
+    nli = GridNLI({})
+    nli.calibration = {  # type: ignore[attr-defined]
+        "violation_threshold": 0.8,
+        "support_threshold": 0.6,
+        "topic_gate": 0.25,
+        "embedder": "onnx:minilm-embedder",
+    }
+    assert default_calibration(nli, "onnx:minilm-embedder") == Calibration(0.8, 0.6, 0.25)
+    assert default_calibration(nli, "fake") == Calibration(0.8, 0.6, None)
+    assert default_calibration(GridNLI({}), "fake") == Calibration()
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), threshold=0.7)
+    assert scorer.calibration == Calibration(0.7, 0.6, None)

@@ -5,7 +5,7 @@ result = scorer.score(query, reply)
 result.apc_normalized, [v.statement for v in result.violations]
 """
 
-from personae.scoring._apc import APCScorer
+from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._history import HistoryChecker
 from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import ScoringModelError
@@ -20,6 +20,7 @@ __all__ = [
     "OOC_REASONS",
     "APCResult",
     "APCScorer",
+    "Calibration",
     "Contradiction",
     "Embedder",
     "FakeEmbedder",
@@ -38,6 +39,7 @@ __all__ = [
     "RelevanceModel",
     "ScoringModelError",
     "StatementScore",
+    "default_calibration",
     "fit_logistic",
     "get_nli",
     "mask_names",

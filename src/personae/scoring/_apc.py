@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from personae.persona import Persona
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
@@ -22,28 +23,65 @@ from personae.scoring._types import APCResult, StatementScore
 ENT, NEU, CON = 0, 1, 2
 
 
+class Calibration(NamedTuple):
+    """Decision thresholds of a scorer, fitted on the calibration set (data/calibration/), never on a measuring set."""
+
+    violation: float = 0.5
+    """P(contradiction) above which a statement counts as violated."""
+    support: float = 0.5
+    """P(entailment) above which a statement counts as supported."""
+    topic_gate: float | None = None
+    """Cosine of (name-masked) statement and reply sentence below which the pair is neutral without the NLI model;
+    None: every pair goes to the NLI model."""
+
+
+def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
+    """The thresholds shipped with `nli` (its config's `calibration`).
+
+    The topic gate applies only with the embedder it was fitted with: another embedder's cosines live on another scale.
+    """
+    table = getattr(nli, "calibration", None) or {}
+    gate = table.get("topic_gate") if table.get("embedder") == embedder_name else None
+    return Calibration(
+        violation=float(table.get("violation_threshold", 0.5)),
+        support=float(table.get("support_threshold", 0.5)),
+        topic_gate=None if gate is None else float(gate),
+    )
+
+
 class _Reduced(NamedTuple):
     """Per-statement maxima over a reply's sentences."""
 
     entailment: FloatArray
     neutral: FloatArray
     contradiction: FloatArray
-    evidence: list[str]
+    topic: FloatArray | None
+    gated: list[int]
+    evidence: list[str | None]
 
 
-def _reduce(probs: FloatArray, sentences: Sequence[str], n_statements: int) -> _Reduced:
-    """Reduce `probs`, shape (n_statements * n_sentences, 3), statement-major."""
-    grid = probs.reshape(n_statements, len(sentences), 3)
+def _reduce(
+    grid: FloatArray, sentences: Sequence[str], topic: FloatArray | None, open_: npt.NDArray[np.bool_]
+) -> _Reduced:
+    """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
+
+    `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence.
+    """
+    n_statements = grid.shape[0]
     ent_idx = grid[:, :, ENT].argmax(axis=1)
     con_idx = grid[:, :, CON].argmax(axis=1)
     rows = np.arange(n_statements)
     entail = grid[rows, ent_idx, ENT]
     contra = grid[rows, con_idx, CON]
     neutral = grid[rows, ent_idx, NEU]
-    evidence = [
-        sentences[int(con_idx[i])] if contra[i] > entail[i] else sentences[int(ent_idx[i])] for i in range(n_statements)
-    ]
-    return _Reduced(entail, neutral, contra, evidence)
+    evidence: list[str | None] = []
+    for i in range(n_statements):
+        if not open_[i].any():
+            evidence.append(None)
+        else:
+            evidence.append(sentences[int(con_idx[i] if contra[i] > entail[i] else ent_idx[i])])
+    gated = [int((~open_[i]).sum()) for i in range(n_statements)]
+    return _Reduced(entail, neutral, contra, None if topic is None else topic.max(axis=1), gated, evidence)
 
 
 def _persona_names(persona: Persona | Sequence[str]) -> tuple[str, ...]:
@@ -52,6 +90,11 @@ def _persona_names(persona: Persona | Sequence[str]) -> tuple[str, ...]:
 
 class APCScorer:
     """Scores replies against one persona's statements.
+
+    Each statement is compared with each sentence of the reply. A topic gate first drops the pairs whose
+    sentence does not speak of the statement's topic (a self-introduction says nothing about the character's
+    dog); the NLI model judges the rest; calibrated thresholds turn the maxima into at most one verdict per
+    statement (supported or violated, the stronger evidence wins).
 
     Example:
         scorer = APCScorer(persona)
@@ -64,37 +107,52 @@ class APCScorer:
         persona: Persona | Sequence[str],
         nli: NLIModel | str | None = None,
         relevance: RelevanceModel | None = None,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         names: Sequence[str] | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.statements: list[str] = list(persona.statements if isinstance(persona, Persona) else persona)
         self.names: tuple[str, ...] = tuple(names if names is not None else _persona_names(persona))
-        """The character's names, masked out of statements and queries for relevance."""
+        """The character's names, masked out of statements, queries and reply sentences for relevance."""
         if not self.statements:
             raise ValueError("APC needs at least one persona statement")
         self.nli: NLIModel = get_nli(nli) if isinstance(nli, str) else (nli or get_nli())
         self.relevance = relevance or RelevanceModel()
-        self.threshold = threshold
+        calibration = calibration or default_calibration(self.nli, self.relevance.embedder.name)
+        if threshold is not None:
+            calibration = calibration._replace(violation=threshold)
+        self.calibration = calibration
+
+    @property
+    def threshold(self) -> float:
+        """P(contradiction) above which a statement is violated."""
+        return self.calibration.violation
 
     def _result(self, query: str, response: str, relevance: FloatArray, reduced: _Reduced | None) -> APCResult:
         n = len(self.statements)
         if reduced is None:  # an empty reply supports nothing and contradicts nothing
-            reduced = _Reduced(np.zeros(n, np.float32), np.ones(n, np.float32), np.zeros(n, np.float32), [""] * n)
+            zeros = np.zeros(n, np.float32)
+            reduced = _Reduced(zeros, np.ones(n, np.float32), zeros, None, [0] * n, [None] * n)
+        cal = self.calibration
         scores = []
         for i, statement in enumerate(self.statements):
             rel = float(relevance[i])
-            ent, con = float(reduced.entailment[i]), float(reduced.contradiction[i])
+            ent, neu, con = float(reduced.entailment[i]), float(reduced.neutral[i]), float(reduced.contradiction[i])
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
+            violation = con > cal.violation and con >= ent
             scores.append(
                 StatementScore(
                     statement=statement,
                     relevance=rel,
                     entailment=ent,
-                    neutral=float(reduced.neutral[i]),
+                    neutral=neu,
                     contradiction=con,
                     apc=min(1.0, max(0.0, apc)),
-                    violation=con > self.threshold,
-                    evidence=reduced.evidence[i] or None,
+                    violation=violation,
+                    supported=not violation and ent > cal.support and ent > max(neu, con),
+                    topic=None if reduced.topic is None else float(reduced.topic[i]),
+                    gated=reduced.gated[i],
+                    evidence=reduced.evidence[i],
                 )
             )
         total = float(sum(s.apc for s in scores))
@@ -105,6 +163,37 @@ class APCScorer:
     def score(self, query: str, response: str) -> APCResult:
         """Score one reply to one query."""
         return self.score_batch([(query, response)])[0]
+
+    def grids(
+        self, sentence_lists: Sequence[Sequence[str]]
+    ) -> list[tuple[FloatArray, FloatArray | None, npt.NDArray[np.bool_]]]:
+        """Per reply: NLI probabilities (n_statements, n_sentences, 3), topic similarities and the gate's mask.
+
+        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call.
+        """
+        flat = [s for sents in sentence_lists for s in sents]
+        n = len(self.statements)
+        gate = self.calibration.topic_gate
+        topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and gate is not None else None
+        shapes, offset = [], 0
+        pairs: list[tuple[str, str]] = []
+        for sents in sentence_lists:
+            block = None if topic is None else topic[:, offset : offset + len(sents)]
+            open_ = np.ones((n, len(sents)), dtype=bool) if block is None else block >= gate
+            for i, j in zip(*np.nonzero(open_), strict=True):
+                pairs.append((self.statements[int(i)], sents[int(j)]))
+            shapes.append((block, open_))
+            offset += len(sents)
+        probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
+        grids, used = [], 0
+        for block, open_ in shapes:
+            grid = np.zeros((*open_.shape, 3), dtype=np.float32)
+            grid[:, :, NEU] = 1.0
+            count = int(open_.sum())
+            grid[open_] = probs[used : used + count]
+            used += count
+            grids.append((grid, block, open_))
+        return grids
 
     def score_batch(
         self, items: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None
@@ -119,13 +208,11 @@ class APCScorer:
             chunk = items[start : start + chunk_size]
             relevance = self.relevance.probability(self.statements, [q for q, _ in chunk], self.names)
             sentence_lists = [split_sentences(r) for _, r in chunk]
-            pairs = [(s, sent) for sents in sentence_lists for s in self.statements for sent in sents]
-            probs = self.nli.predict(pairs)
-            offset = 0
-            for (query, response), sents, rel in zip(chunk, sentence_lists, relevance, strict=True):
-                count = len(self.statements) * len(sents)
-                reduced = _reduce(probs[offset : offset + count], sents, len(self.statements)) if sents else None
-                offset += count
+            grids = self.grids(sentence_lists)
+            for (query, response), sents, rel, (grid, topic, open_) in zip(
+                chunk, sentence_lists, relevance, grids, strict=True
+            ):
+                reduced = _reduce(grid, sents, topic, open_) if sents else None
                 results.append(self._result(query, response, rel, reduced))
             if progress is not None:
                 progress(len(chunk))
@@ -150,4 +237,17 @@ class APCScorer:
         if not sents:
             return self._result(query, response, rel, None)
         probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
-        return self._result(query, response, rel, _reduce(probs, sents, len(self.statements)))
+        grid = probs.reshape(len(self.statements), len(sents), 3)
+        gate = self.calibration.topic_gate
+        if gate is None:
+            return self._result(query, response, rel, _reduce(grid, sents, None, np.ones(grid.shape[:2], dtype=bool)))
+        topic = np.asarray(
+            [
+                [float(embed([mask_names(s, self.names)])[0] @ embed([mask_names(t, self.names)])[0]) for t in sents]
+                for s in self.statements
+            ],
+            dtype=np.float32,
+        )
+        open_ = topic >= gate
+        grid[~open_] = (0.0, 1.0, 0.0)
+        return self._result(query, response, rel, _reduce(grid, sents, topic, open_))

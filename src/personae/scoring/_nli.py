@@ -13,7 +13,7 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -60,6 +60,8 @@ class OnnxNLI:
         self.name = f"onnx:{self.encoder.folder.name}"
         self.batch_size = batch_size
         self._perm = _label_permutation(self.encoder.config["labels"])
+        self.calibration: dict[str, Any] = dict(self.encoder.config.get("calibration", {}))
+        """Decision thresholds fitted for this model (violation, support, topic gate and its embedder)."""
 
     def predict(self, pairs: Sequence[Pair]) -> FloatArray:
         """Batched, length-sorted forward passes."""

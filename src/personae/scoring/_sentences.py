@@ -5,19 +5,30 @@ from __future__ import annotations
 import re
 
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[*]?[A-Z0-9])|\n+")
+_NARRATION = re.compile(r"(\*[^*\s][^*\n]*\s[^*\n]*[^*\s]\*)")
+"""A narration block: two or more words between asterisks on one line (kept by `re.split` as a segment)."""
+_EMPHASIS = re.compile(r"\*([^*\s]+)\*")
+"""One word between asterisks: emphasis or a one-word action (`*really*`, `*smiles*`), kept in its sentence."""
 _ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Prof.", "Capt.", "e.g.", "i.e.", "vs.", "etc.")
 
 
 def split_sentences(text: str, min_chars: int = 3) -> list[str]:
-    """Split on sentence-final punctuation followed by a capital, and on line breaks.
+    """Split on sentence-final punctuation followed by a capital, on line breaks, and around *narration*.
 
-    Abbreviations such as "Dr." do not end a sentence; fragments shorter than `min_chars` are merged
-    into their neighbour. Always returns at least one element for non-blank text.
+    Role-play replies interleave narration in asterisks with speech (`*pours the tea* Sit down, love.`); each
+    narration block is a unit of its own, without its asterisks. Abbreviations such as "Dr." do not end a
+    sentence; fragments shorter than `min_chars` are merged into their neighbour. Always returns at least one
+    element for non-blank text.
     """
     text = text.strip()
     if not text:
         return []
-    pieces = [p.strip() for p in _BOUNDARY.split(text) if p and p.strip()]
+    pieces = [
+        p.strip()
+        for segment in _NARRATION.split(_EMPHASIS.sub(r"\1", text))
+        for p in _BOUNDARY.split(segment.strip("* \t\n"))
+        if p and p.strip(" *")
+    ]
     merged: list[str] = []
     for piece in pieces:
         if merged and (merged[-1].endswith(_ABBREVIATIONS) or len(merged[-1]) < min_chars):

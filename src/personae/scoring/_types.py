@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 LABELS: tuple[str, str, str] = ("entailment", "neutral", "contradiction")
 """NLI label order used everywhere in personae (columns of every probability array)."""
@@ -48,9 +48,32 @@ class StatementScore(BaseModel):
     apc: float = Field(ge=0.0, le=1.0)
     """relevance·entailment + (1 − relevance)·(1 − contradiction)."""
     violation: bool
-    """Whether `contradiction` exceeds the scorer's threshold."""
+    """Whether the reply contradicts the statement: `contradiction` above the scorer's calibrated threshold and
+    at least `entailment` (the stronger evidence wins, so a statement is never both violated and supported)."""
+    supported: bool | None = None
+    """Whether the reply supports the statement: `entailment` above the scorer's threshold, above `contradiction`
+    and its neutral probability, and not a violation. None in results stored before this field existed: read
+    with the old rule (entailment the most probable label), never together with a violation."""
+    topic: float | None = None
+    """Topic similarity of the statement and the reply's closest sentence (names masked); None if not computed."""
+    gated: int = 0
+    """Reply sentences the topic gate judged off the statement's topic: neutral without asking the NLI model."""
     evidence: str | None = None
     """The reply sentence with the highest entailment or contradiction probability."""
+
+    @model_validator(mode="after")
+    def _one_verdict(self) -> StatementScore:
+        """Fill `supported` for results stored before it existed, and keep the verdicts exclusive."""
+        if self.supported is None:
+            self.supported = self.entailment > max(self.neutral, self.contradiction) and not self.violation
+        elif self.supported and self.violation:
+            raise ValueError("a statement cannot be both supported and violated")
+        return self
+
+    @property
+    def verdict(self) -> str | None:
+        """`supported`, `violated` or None (the reply does not decide the statement)."""
+        return "violated" if self.violation else "supported" if self.supported else None
 
 
 class APCResult(BaseModel):
@@ -74,8 +97,8 @@ class APCResult(BaseModel):
 
     @property
     def supported(self) -> list[StatementScore]:
-        """Statements the reply entails (entailment is the most probable label)."""
-        return [s for s in self.statements if s.entailment > max(s.neutral, s.contradiction)]
+        """Statements the reply supports (never one it also violates)."""
+        return [s for s in self.statements if s.supported]
 
     def to_json(self) -> dict[str, object]:
         """The CLI's JSON shape: `apc`, `apc_normalized`, `violations` (statement texts), `statements`."""
