@@ -24,6 +24,15 @@ def train_nli(
         typer.Option("--snli", help="Folder with snli_dev.jsonl and snli_test.jsonl (a slice is held out)."),
     ] = None,
     synthetic: Annotated[int, typer.Option(help="Generated persona-domain pairs to add.")] = 0,
+    roleplay: Annotated[
+        list[Path] | None,
+        typer.Option("--roleplay", help="Hand-labelled role-play replies (a JSONL file or a folder); repeatable."),
+    ] = None,
+    roleplay_weight: Annotated[int, typer.Option(min=1, help="Repeat role-play entailment/contradiction pairs.")] = 3,
+    calibration: Annotated[
+        Path | None,
+        typer.Option("--calibrate", help="Calibration set folder: fit the topic gate and thresholds (config.json)."),
+    ] = None,
     eval_file: Annotated[
         list[Path] | None, typer.Option("--eval", help="Extra JSONL test sets to measure and record in the card.")
     ] = None,
@@ -64,8 +73,17 @@ def train_nli(
         generated = generate_persona_nli(synthetic, seed=seed)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in generated)
         sources["synthetic persona pairs"] = len(generated)
+    if roleplay:
+        from personae.scoring._training.roleplay_data import read_roleplay, roleplay_pairs, split_by_persona
+
+        records = [r for path in roleplay for r in read_roleplay(path)]
+        train_records, dev_records = split_by_persona(records, 0.15, seed)
+        expanded = roleplay_pairs(train_records, roleplay_weight)
+        rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in expanded)
+        sources[f"role-play replies ({len(train_records)} replies, decided pairs x{roleplay_weight})"] = len(expanded)
+        evals["role-play dev (unseen characters, sentence pairs)"] = roleplay_pairs(dev_records)
     if not rows:
-        raise fail("no training data: give --data, --snli or --synthetic", EXIT_USAGE)
+        raise fail("no training data: give --data, --snli, --synthetic or --roleplay", EXIT_USAGE)
     for path in eval_file or []:
         evals[path.name] = [{"premise": p, "hypothesis": h, "label": LABELS[y]} for p, h, y in read_pairs(path)]
     random.Random(seed).shuffle(rows)
@@ -91,6 +109,10 @@ def train_nli(
         result = nli_accuracy(nli, eval_rows)
         measured[name] = f"{100 * result['accuracy']:.1f} % of {result['n']} ({time.time() - started:.1f} s)"
         typer.echo(f"{name}: {measured[name]}")
+    calibrated: dict[str, object] = {}
+    if calibration is not None:
+        calibrated = _calibrate(model_dir, calibration)
+        typer.echo(f"calibration: {json.dumps(calibrated)}")
     write_model_card(
         model_dir,
         "persona-nli: a small persona-domain NLI cross-encoder trained by personae",
@@ -114,14 +136,38 @@ def train_nli(
                 "sha256": export["sha256"],
             },
             "Measured accuracy": measured or {"(none)": "no evaluation sets given"},
+            "Calibration": calibrated or {"(none)": "not calibrated: thresholds 0.5, no topic gate"},
             "Reproduce": f"personae train-nli --out {out} "
             + " ".join(f"--data {p}" for p in data or [])
+            + "".join(f" --roleplay {p}" for p in roleplay or [])
+            + (f" --calibrate {calibration}" if calibration else "")
             + (f" --snli {snli}" if snli else "")
             + (f" --synthetic {synthetic}" if synthetic else "")
             + f" --epochs {epochs} --lr {learning_rate} --seed {seed}",
         },
     )
     typer.echo(f"model written to {model_dir}")
+
+
+def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
+    """Fit the topic gate and thresholds on the calibration set and store them in the model's config.json."""
+    from personae.scoring import OnnxNLI, RelevanceModel
+    from personae.scoring._training.calibrate import CalibrationData, calibrate
+
+    relevance = RelevanceModel()
+    cal, figures = calibrate(CalibrationData.read(folder), OnnxNLI(model_dir), relevance)
+    config_path = model_dir / "config.json"
+    config = json.loads(config_path.read_text())
+    config["calibration"] = {
+        "violation_threshold": cal.violation,
+        "support_threshold": cal.support,
+        "topic_gate": cal.topic_gate,
+        "embedder": relevance.embedder.name,
+        "fitted_on": str(folder),
+        "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},
+    }
+    config_path.write_text(json.dumps(config, indent=2) + "\n")
+    return dict(config["calibration"])
 
 
 @user_errors

@@ -99,8 +99,14 @@ def train_cross_encoder(
     out_dir: Path,
     config: TrainConfig,
     log: Callable[[str], None] = print,
+    save_every: int = 200,
 ) -> dict[str, Any]:
-    """Fine-tune and save a Hugging Face checkpoint in `out_dir/checkpoint`; returns training stats."""
+    """Fine-tune and save a Hugging Face checkpoint in `out_dir/checkpoint`; returns training stats.
+
+    Every `save_every` steps the model, optimiser and schedule go to `out_dir/resume/` (written beside and then
+    renamed, so a kill leaves the previous state whole); a later call with the same rows and config continues from
+    there instead of starting again: long trainings outlive the session that started them.
+    """
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -108,9 +114,16 @@ def train_cross_encoder(
     torch.set_num_threads(config.threads)
     rng = random.Random(config.seed)
     base = config.base_model or default_base_model()
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    resume = out_dir / "resume"
+    state_file = resume / "state.pt"
+    fingerprint = {"rows": len(rows), "config": asdict(config)}
+    resumed = state_file.is_file() and json.loads((resume / "fingerprint.json").read_text()) == fingerprint
+    tokenizer = AutoTokenizer.from_pretrained(resume / "model" if resumed else base)
     model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=3, id2label=dict(enumerate(LABELS)), label2id={k: i for i, k in enumerate(LABELS)}
+        resume / "model" if resumed else base,
+        num_labels=3,
+        id2label=dict(enumerate(LABELS)),
+        label2id={k: i for i, k in enumerate(LABELS)},
     )
     model.train()
     steps_per_epoch = (len(rows) + config.batch_size - 1) // config.batch_size
@@ -119,11 +132,38 @@ def train_cross_encoder(
     schedule = get_linear_schedule_with_warmup(  # type: ignore[no-untyped-call]
         optimiser, int(0.06 * total_steps), total_steps
     )
-    step = 0
+    step, done_before, running = 0, 0, 0.0
+    if resumed:
+        state = torch.load(state_file, weights_only=False)
+        optimiser.load_state_dict(state["optimiser"])
+        schedule.load_state_dict(state["schedule"])
+        done_before, running = int(state["step"]), float(state["running"])
+        log(f"resuming from step {done_before}/{total_steps}")
+
+    def save_state() -> None:
+        partial = out_dir / "resume.partial"
+        model.save_pretrained(partial / "model")
+        tokenizer.save_pretrained(partial / "model")
+        torch.save(
+            {"optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(), "step": step, "running": running},
+            partial / "state.pt",
+        )
+        (partial / "fingerprint.json").write_text(json.dumps(fingerprint))
+        old = out_dir / "resume.old"
+        if resume.exists():
+            resume.rename(old)
+        partial.rename(resume)
+        if old.exists():
+            import shutil
+
+            shutil.rmtree(old)
+
     started = time.time()
-    running = 0.0
     while step < total_steps:
         for batch in _batches(rows, config.batch_size, rng):
+            step += 1
+            if step <= done_before:  # the same seeded batches as the run being resumed; skip the ones it did
+                continue
             enc = tokenizer(
                 [p for p, _, _ in batch],
                 [h for _, h, _ in batch],
@@ -139,18 +179,24 @@ def train_cross_encoder(
             optimiser.step()
             schedule.step()
             optimiser.zero_grad()
-            step += 1
             value = loss.item()
             running = 0.98 * running + 0.02 * value if step > 1 else value
             if step % 50 == 0 or step == total_steps:
-                rate = step * config.batch_size / (time.time() - started)
+                rate = (step - done_before) * config.batch_size / (time.time() - started)
                 log(f"step {step}/{total_steps} loss {running:.3f} ({rate:.0f} pairs/s)")
+            if save_every and step % save_every == 0 and step < total_steps:
+                save_state()
             if step >= total_steps:
                 break
     checkpoint = out_dir / "checkpoint"
     model.save_pretrained(checkpoint)
     tokenizer.save_pretrained(checkpoint)
-    return {"steps": step, "seconds": round(time.time() - started, 1), "pairs_seen": step * config.batch_size}
+    return {
+        "steps": step,
+        "seconds": round(time.time() - started, 1),
+        "pairs_seen": step * config.batch_size,
+        "resumed_at": done_before,
+    }
 
 
 def save_config(out_dir: Path, config: TrainConfig, stats: dict[str, Any]) -> None:

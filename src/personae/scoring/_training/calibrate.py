@@ -1,0 +1,173 @@
+"""Fitting a scorer's decision thresholds (topic gate, violation, support) on the calibration set.
+
+The calibration set (data/calibration/: personas, hand-labelled triples and reply-level cases) is not a measuring
+set: it exists so that thresholds are never tuned on the data that reports quality. The search keeps the false-
+violation rate (faithful or off-topic replies flagged, neutral or supporting triples read as contradictions) under a
+target and, among those settings, takes the one with the best triple accuracy plus violation recall.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from personae.persona import Persona, persona_from_data
+from personae.scoring._apc import APCScorer, Calibration
+from personae.scoring._nli import NLIModel
+from personae.scoring._onnx import FloatArray
+from personae.scoring._relevance import RelevanceModel
+from personae.scoring._sentences import split_sentences
+
+GATES: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+VIOLATION = tuple(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2))
+SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+@dataclass
+class CalibrationData:
+    """The calibration set, read from its folder."""
+
+    personas: dict[str, Persona]
+    triples: list[dict[str, Any]]
+    replies: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, folder: Path) -> CalibrationData:
+        """Read personas.yaml, triples.jsonl and replies.jsonl from `folder`."""
+        raw = yaml.safe_load((folder / "personas.yaml").read_text(encoding="utf-8"))
+        personas = {p["id"]: persona_from_data({"name": p["name"], "statements": p["statements"]}) for p in raw}
+
+        def lines(name: str) -> list[dict[str, Any]]:
+            path = folder / name
+            if not path.exists():
+                return []
+            return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+        return cls(personas, lines("triples.jsonl"), lines("replies.jsonl"))
+
+    def items(self) -> list[tuple[str, str, str]]:
+        """Every distinct (persona, query, reply) to score."""
+        out = [(t["persona"], t["query"], t["reply"]) for t in self.triples]
+        out += [
+            (c["persona"], c["query"], c[k]) for c in self.replies for k in ("faithful", "contradicting", "off_topic")
+        ]
+        return list(dict.fromkeys(out))
+
+
+class _Scored:
+    """Every statement–sentence pair of one reply, scored once; any gate is then a mask over the same numbers."""
+
+    def __init__(self, grid: FloatArray, topic: FloatArray, relevance: FloatArray, statements: list[str]) -> None:
+        self.grid, self.topic, self.relevance, self.statements = grid, topic, relevance, statements
+
+    def reduce(self, gate: float | None) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+        """Per statement: entailment, neutral (of the entailing sentence), contradiction, and the normalised APC."""
+        grid = self.grid.copy()
+        if gate is not None:
+            closed = self.topic < gate
+            grid[closed] = (0.0, 1.0, 0.0)
+        if grid.shape[1] == 0:
+            n = len(self.statements)
+            zeros = np.zeros(n, np.float32)
+            return zeros, np.ones(n, np.float32), zeros, float(np.mean(1.0 - self.relevance))
+        ent_idx = grid[:, :, 0].argmax(axis=1)
+        rows = np.arange(grid.shape[0])
+        e, n_, c = grid[rows, ent_idx, 0], grid[rows, ent_idx, 1], grid[:, :, 2].max(axis=1)
+        apc = self.relevance * e + (1 - self.relevance) * (1 - c)
+        return e, n_, c, float(np.clip(apc, 0, 1).mean())
+
+
+def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
+    """All pairs of all replies through the NLI model once (no gate), with their topic similarities."""
+    out: dict[tuple[str, str, str], _Scored] = {}
+    by_persona: dict[str, list[tuple[str, str]]] = {}
+    for pid, query, reply in data.items():
+        by_persona.setdefault(pid, []).append((query, reply))
+    for pid, pairs in by_persona.items():
+        persona = data.personas[pid]
+        scorer = APCScorer(persona, nli=nli, relevance=relevance, calibration=Calibration(topic_gate=-2.0))
+        sentence_lists = [split_sentences(reply) for _, reply in pairs]
+        rel = relevance.probability(scorer.statements, [q for q, _ in pairs], scorer.names)
+        for (query, reply), (grid, topic, _), r in zip(pairs, scorer.grids(sentence_lists), rel, strict=True):
+            if topic is None:
+                topic = np.zeros(grid.shape[:2], dtype=np.float32)
+            out[(pid, query, reply)] = _Scored(grid, topic, r, scorer.statements)
+    return out
+
+
+def _verdict(e: float, n: float, c: float, cal: Calibration) -> str:
+    if c > cal.violation and c >= e:
+        return "contradiction"
+    if e > cal.support and e > max(n, c):
+        return "entailment"
+    return "neutral"
+
+
+def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored], cal: Calibration) -> dict[str, float]:
+    """Triple accuracy, violation recall, preference and false-violation rates of thresholds `cal`."""
+    reduced = {key: s.reduce(cal.topic_gate) for key, s in scored.items()}
+    correct = false_triples = not_contra = 0
+    for t in data.triples:
+        key = (t["persona"], t["query"], t["reply"])
+        e, n, c, _ = reduced[key]
+        i = scored[key].statements.index(t["statement"])
+        predicted = _verdict(float(e[i]), float(n[i]), float(c[i]), cal)
+        correct += int(predicted == t["label"])
+        if t["label"] != "contradiction":
+            not_contra += 1
+            false_triples += int(predicted == "contradiction")
+
+    def violated(key: tuple[str, str, str]) -> bool:
+        e, _, c, _ = reduced[key]
+        return bool(np.any((c > cal.violation) & (c >= e)))
+
+    caught = flagged = wins = 0
+    for case in data.replies:
+        f, k, o = ((case["persona"], case["query"], case[x]) for x in ("faithful", "contradicting", "off_topic"))
+        caught += int(violated(k))
+        flagged += int(violated(f)) + int(violated(o))
+        wins += int(reduced[f][3] > reduced[k][3])
+    n_cases = max(1, len(data.replies))
+    return {
+        "triple_accuracy": correct / max(1, len(data.triples)),
+        "triple_false_violations": false_triples / max(1, not_contra),
+        "violation_recall": caught / n_cases,
+        "false_violation_rate": flagged / (2 * n_cases),
+        "preference": wins / n_cases,
+    }
+
+
+def calibrate(
+    data: CalibrationData,
+    nli: NLIModel,
+    relevance: RelevanceModel,
+    target_false_violations: float = 0.08,
+    gates: Sequence[float | None] = GATES,
+) -> tuple[Calibration, dict[str, float]]:
+    """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
+
+    If no setting meets the target, the one with the fewest false violations is returned (and its figures say so).
+    """
+    best: tuple[float, Calibration, dict[str, float]] | None = None
+    fallback: tuple[float, Calibration, dict[str, float]] | None = None
+    scored = _score_all(data, nli, relevance)
+    for gate in gates:
+        for violation, support in itertools.product(VIOLATION, SUPPORT):
+            cal = Calibration(violation=violation, support=support, topic_gate=gate)
+            figures = evaluate(data, scored, cal)
+            worst = max(figures["false_violation_rate"], figures["triple_false_violations"])
+            gain = figures["triple_accuracy"] + figures["violation_recall"]
+            if worst <= target_false_violations and (best is None or gain > best[0]):
+                best = (gain, cal, figures)
+            if fallback is None or (worst, -gain) < (fallback[0], -fallback[2]["triple_accuracy"]):
+                fallback = (worst, cal, figures)
+    chosen = best or fallback
+    assert chosen is not None
+    return chosen[1], chosen[2]
