@@ -154,7 +154,9 @@ async def chat_completions(
     body: ChatCompletionRequest,
     service: ServiceDep,
     key: KeyDep,
-    x_personae_session: str | None = Header(default=None),
+    x_personae_session: str | None = Header(
+        default=None, description="Continue this session instead of matching the message history."
+    ),
 ) -> dict[str, Any] | EventStream:
     """Reply in character; the message history selects the stored session (docs/guides/serving.md)."""
     try:
