@@ -486,6 +486,7 @@ def read_results(folder: Path) -> dict[str, list[dict[str, Any]]]:
     """Every bench's recorded rows, oldest first, from `folder/<bench>.jsonl`."""
     runs: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         rows = []
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
@@ -493,9 +494,9 @@ def read_results(folder: Path) -> dict[str, list[dict[str, Any]]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise SystemExit(f"{path.relative_to(ROOT)}:{number}: not a JSON line ({exc.msg})") from None
+                raise SystemExit(f"{where}:{number}: not a JSON line ({exc.msg})") from None
             if not isinstance(row, dict):
-                raise SystemExit(f"{path.relative_to(ROOT)}:{number}: expected a JSON object")
+                raise SystemExit(f"{where}:{number}: expected a JSON object")
             rows.append(row)
         if rows:
             runs[path.stem] = rows
@@ -535,7 +536,7 @@ def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str |
         what, figures = HEADLINES.get(name, ("", _fallback_figures(row)))
         shown = [text for f in figures if (text := _figure(f, _lookup(row, f.key)))]
         bench = f"[`{name}`]({link_prefix}{name}.py)" if link_prefix is not None else f"`{name}`"
-        runs_text = f"{_date(row) or 'undated'} ({len(rows)} run{'s' if len(rows) != 1 else ''})"
+        runs_text = f"{_date(row) or 'undated'} ({len(rows)}\u00a0run{'s' if len(rows) != 1 else ''})"
         lines.append(f"| {bench} | {what} | {runs_text} | {_cell('; '.join(shown))} |")
     return "\n".join(lines)
 
