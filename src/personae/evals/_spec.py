@@ -16,7 +16,8 @@ SPEC_VERSION = 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Field docstrings become schema descriptions: the generated spec reference shows them.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
 class RoleSpec(_Strict):

@@ -13,7 +13,7 @@ from personae._util.hashing import content_hash
 class _Value(BaseModel):
     """Base for persona values: strict strings, unknown keys rejected (the top level keeps them instead)."""
 
-    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", strict=False, validate_assignment=True, use_attribute_docstrings=True)
 
 
 class Traits(_Value):
@@ -109,7 +109,7 @@ class Persona(BaseModel):
     moved into `extensions` rather than dropped, so files written by other tools survive a load.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
 
     name: StrictStr = Field(min_length=1)
     """The character's name, as used in statements and prompts."""

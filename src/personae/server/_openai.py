@@ -36,7 +36,7 @@ SESSION_HEADER = "X-Personae-Session"
 class ChatMessage(BaseModel):
     """One OpenAI chat message (text content only; content parts are joined)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     role: Literal["system", "user", "assistant", "developer", "tool"]
     """Who said it."""
@@ -55,7 +55,7 @@ class ChatMessage(BaseModel):
 class ChatCompletionRequest(BaseModel):
     """The fields of an OpenAI chat-completion request personae uses; the rest are accepted and ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
     model: str
     """Persona id."""
@@ -154,9 +154,11 @@ async def chat_completions(
     body: ChatCompletionRequest,
     service: ServiceDep,
     key: KeyDep,
-    x_personae_session: str | None = Header(default=None),
+    x_personae_session: str | None = Header(
+        default=None, description="Continue this session instead of matching the message history."
+    ),
 ) -> dict[str, Any] | EventStream:
-    """Reply in character; the message history selects the stored session (see the README)."""
+    """Reply in character; the message history selects the stored session (docs/guides/serving.md)."""
     try:
         service.persona(key, body.model)
         parsed = parse_messages([(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")])

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from personae.persona import PersonaFormatError
 from personae.server._auth import KeyDep, ServiceDep
@@ -21,6 +21,8 @@ router = APIRouter(prefix="/v1", tags=["rest"])
 class StartSession(BaseModel):
     """Body of `POST /v1/sessions`."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     persona: str = Field(min_length=1)
     """Persona id."""
     user_name: str = Field(default="User", min_length=1, max_length=200)
@@ -30,12 +32,16 @@ class StartSession(BaseModel):
 class UserMessage(BaseModel):
     """Body of `POST /v1/sessions/{id}/messages`."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     content: str = Field(min_length=1)
     """What the user says."""
 
 
 class ScoreRequest(BaseModel):
     """Body of `POST /v1/score`."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     persona: str = Field(min_length=1)
     """Persona id."""

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
@@ -51,6 +51,8 @@ class ConflictError(Exception):
 class PersonaInfo(BaseModel):
     """One persona as the library lists it."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     id: str
     """Persona (model) id."""
     name: str
@@ -65,6 +67,8 @@ class PersonaInfo(BaseModel):
 
 class CandidateView(BaseModel):
     """A candidate reply (swipe) with its scores, as the API returns it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     index: int
     """Candidate index within the turn."""
@@ -87,6 +91,8 @@ class CandidateView(BaseModel):
 class TurnView(BaseModel):
     """A turn with every candidate and the one shown."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     index: int
     """Turn index, from 0."""
     user_text: str
@@ -101,6 +107,8 @@ class TurnView(BaseModel):
 
 class SessionView(BaseModel):
     """A session with its turns, swipes and scores."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     id: str
     """Session id."""

@@ -1,0 +1,104 @@
+"""The documentation generator: the benchmark table from recorded results, and the stale-page check.
+
+`make test` runs the generator's `--check` on the real pages (docs-check); these tests pin its behaviour.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_reference", REPO / "docs" / "gen_reference.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gen_reference"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_rows(path: Path, rows: list[dict[str, object]]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_no_results_yet_is_said_in_one_line(gen: ModuleType, tmp_path: Path) -> None:
+    assert gen.read_results(tmp_path / "absent") == {}
+    assert gen.read_results(tmp_path) == {}
+    table = gen.bench_table({}, "bench/")
+    assert table.startswith("No benchmark results are recorded yet")
+    assert "\n" not in table
+
+
+def test_the_latest_row_is_shown_with_its_goals(gen: ModuleType, tmp_path: Path) -> None:
+    newer = {"bench": "nli_quality", "recorded_at": "2026-12-02T10:00:00+00:00", "snli_heldout": 0.81}
+    older = {"bench": "nli_quality", "recorded_at": "2026-12-01T10:00:00+00:00", "snli_heldout": 0.70}
+    write_rows(tmp_path / "nli_quality.jsonl", [newer, older])  # appended out of order: the date decides
+    write_rows(tmp_path / "new_bench.jsonl", [{"items": 3, "note": "text", "ok": True}])
+    table = gen.bench_table(gen.read_results(tmp_path), "bench/")
+    lines = table.splitlines()
+    nli = next(line for line in lines if "nli_quality" in line)
+    assert "[`nli_quality`](bench/nli_quality.py)" in nli
+    assert "2026-12-02 (2\u00a0runs)" in nli
+    assert "SNLI held-out 81.0\u00a0% (goal ≥ 80\u00a0%)" in nli
+    assert "not met" not in nli
+    assert "APC Alice NLI" not in nli  # a figure the row lacks is left out, not shown as empty
+    unknown = next(line for line in lines if "new_bench" in line)
+    assert "items 3" in unknown  # a bench without headlines shows its first numbers
+    assert "undated (1\u00a0run)" in unknown
+
+
+def test_an_unmet_goal_is_marked(gen: ModuleType, tmp_path: Path) -> None:
+    write_rows(tmp_path / "server_load.jsonl", [{"p99_added_ms": 75.0, "lost": 1, "duplicated": 0}])
+    table = gen.bench_table(gen.read_results(tmp_path), None)
+    assert "p99 added 75.0\u00a0ms (goal ≤ 50\u00a0ms: **not met**)" in table
+    assert "lost 1 (goal 0: **not met**)" in table
+    assert "duplicated 0 (goal 0)" in table
+    assert "](bench/" not in table  # no links where the page cannot reach the scripts
+
+
+def test_a_bad_results_line_is_named(gen: ModuleType, tmp_path: Path) -> None:
+    (tmp_path / "x.jsonl").write_text('{"a": 1}\n{not json\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"x\.jsonl:2: not a JSON line"):
+        gen.read_results(tmp_path)
+
+
+def test_check_names_the_stale_page_and_writing_fixes_it(
+    gen: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(gen, "ROOT", tmp_path)
+    monkeypatch.setattr(gen, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(gen, "PAGES", {"docs/page.md": lambda: "# generated\n"})
+    monkeypatch.setattr(gen, "BENCH_TABLES", {"README.md": "bench/"})
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "page.md").write_text("# edited by hand\n", encoding="utf-8")
+    readme = "# x\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nmore\n"
+    (tmp_path / "README.md").write_text(readme, encoding="utf-8")
+
+    assert gen.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "stale: docs/page.md" in err
+    assert "stale: README.md" in err
+    assert (tmp_path / "docs" / "page.md").read_text(encoding="utf-8") == "# edited by hand\n"  # --check writes nothing
+
+    assert gen.main([]) == 0
+    assert (tmp_path / "docs" / "page.md").read_text(encoding="utf-8") == "# generated\n"
+    text = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "old table" not in text
+    assert "No benchmark results are recorded yet" in text
+    assert text.endswith("<!-- bench:end -->\n\nmore\n")
+    assert gen.main(["--check"]) == 0
+
+
+def test_missing_markers_are_an_error(gen: ModuleType) -> None:
+    with pytest.raises(SystemExit, match=r"README\.md: the markers"):
+        gen.with_block("# no markers here\n", "table", "README.md")
