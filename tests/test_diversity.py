@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from rich.console import Console
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.backends._providers.embedded import EmbeddedBackendAPI
 from personae.backends._providers.mock import MockBackendAPI
+from personae.cli._render import render_candidates
 from personae.guard import DEFAULT_SPREAD, Diversity, measure_diversity, near_duplicate
 from personae.scoring import FakeEmbedder
 from personae.session import ChatSession, SessionSettings
@@ -98,6 +100,7 @@ def test_identical_candidates_are_one_choice_and_different_ones_are_not() -> Non
 
 def test_near_duplicates_differ_by_a_word_or_punctuation_only() -> None:
     assert near_duplicate("Hello! How can I assist you today?", "Hello, User! How can I assist you today?")
+    assert near_duplicate("Oh, hello. How can I assist you today?", "Hello, User! How can I assist you today?")
     assert near_duplicate("I'm Ada.", "i'm ada")
     assert not near_duplicate("I'm Ada Quint, a retired ferry captain.", "I'm Ada Quint, and I cannot swim.")
     assert not near_duplicate(SAME, OTHER)
@@ -129,3 +132,11 @@ async def test_a_guarded_turn_reports_how_alike_its_candidates_were(tmp_path: Pa
     assert (diversity_of(varied).mean_similarity or 1.0) < 0.5
     assert diversity_of(varied).distinct == 2
     assert api.history[-1][1].spread == 0.0
+
+
+async def test_the_candidates_view_says_how_many_really_differed(tmp_path: Path) -> None:
+    chat, _ = chat_with([SAME, SAME, OTHER], tmp_path)
+    turn = await chat.send("What did you do for a living?")
+    console = Console(record=True, width=200)
+    render_candidates(turn, console, diversity_of(chat))
+    assert "last sampling: 2 distinct of 3, similarity" in console.export_text()
