@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from personae.scoring import Embedder
 
-NEAR_DUPLICATE = 0.9
+NEAR_DUPLICATE = 0.85
 """Word-sequence similarity (difflib ratio of the normalised words) from which a candidate repeats another."""
 
 

@@ -20,7 +20,7 @@ from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector
 
 T = TypeVar("T")
 
-DEFAULT_SPREAD = 0.3
+DEFAULT_SPREAD = 0.4
 """Temperature the last candidate of a guarded request adds to the first's (see `GenerateConfig.spread`)."""
 
 OOC_ADVICE = {
