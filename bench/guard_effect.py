@@ -3,7 +3,10 @@
 Every query (JSONL of {"persona": name, "query": text}; by default probes that tempt the example personas out of
 character) is answered in a fresh session twice: with the guard off, and with best-of-n. Prints one JSON line:
 contradiction rates (share of replies with any statement P(contradiction) > 0.5), out-of-character rates (the OOC
-detector's verdict), mean normalised APC, and the time spent generating and scoring in the best-of-n run.
+detector's verdict), mean normalised APC, the time spent generating and scoring in the best-of-n run, and how alike
+the n candidates of a best-of-n turn were (mean pairwise MiniLM similarity, share of near-duplicates, distinct
+candidates per turn): the guard can only choose among what differs. `--spread 0` samples every candidate alike.
+With `--record` the line is also appended to bench/results/guard_effect.jsonl.
 References (issues 4 and 8): the contradiction rate and the OOC rate each fall by at least 50 % relative, mean
 normalised APC rises by at least 0.05, scoring costs at most 10 % of generation time.
 """
@@ -21,8 +24,10 @@ from typing import Any
 
 from rich.progress import Progress
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
 from personae.backends import Backend, BackendError, GenerateConfig, get_backend
-from personae.guard import GuardPolicy, Judgement
+from personae.guard import DEFAULT_SPREAD, GuardPolicy, Judgement
 from personae.persona import Persona, load_persona
 from personae.session import ChatSession, ScoringModels, SessionSettings
 from personae.store import SessionStore
@@ -65,13 +70,32 @@ async def answer(
     guard: GuardPolicy,
     n: int,
     config: GenerateConfig,
+    spread: float,
 ) -> Judgement:
     """One fresh single-turn session under `guard`."""
-    settings = SessionSettings(guard=guard, n=n, generate=config)
+    settings = SessionSettings(guard=guard, n=n, generate=config, spread=spread)
     chat = ChatSession.start(persona, backend, store, settings=settings, models=models)
     await chat.send(query)
     assert chat.last_judgement is not None
     return chat.last_judgement
+
+
+def mean(values: list[float]) -> float | None:
+    """The mean, or None for no values."""
+    return sum(values) / len(values) if values else None
+
+
+def diversity(judgements: list[Judgement]) -> dict[str, float | None]:
+    """How alike each turn's candidates were, averaged over turns (None where nothing was measured)."""
+    measured = [j.diversity for j in judgements if j.diversity is not None and j.diversity.candidates > 1]
+    similarity = mean([d.mean_similarity for d in measured if d.mean_similarity is not None])
+    duplicates = mean([d.duplicate_share for d in measured])
+    distinct = mean([float(d.distinct) for d in measured])
+    return {
+        "candidate_similarity": None if similarity is None else round(similarity, 4),
+        "duplicate_share": None if duplicates is None else round(duplicates, 4),
+        "distinct_candidates": None if distinct is None else round(distinct, 2),
+    }
 
 
 def summarize(judgements: list[Judgement]) -> dict[str, float]:
@@ -104,7 +128,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             config = GenerateConfig(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
             for key, guard, n in (("off", "off", 1), ("on", "best-of-n", args.n)):
                 try:
-                    runs[key].append(await answer(persona, query, backend, store, models, guard, n, config))
+                    judgement = await answer(persona, query, backend, store, models, guard, n, config, args.spread)
+                    runs[key].append(judgement)
                 except BackendError as exc:  # recorded, never fatal
                     failures.append({"persona": persona.name, "query": query, "guard": guard, "error": str(exc)})
                 progress.advance(task)
@@ -116,6 +141,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "bench": "guard_effect",
         "backend": backend.address,
         "n": args.n,
+        "spread": args.spread,
         "queries": len(queries),
         "contradiction_rate_off": round(off["contradiction_rate"], 4),
         "contradiction_rate_on": round(on["contradiction_rate"], 4),
@@ -129,6 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "seconds_generating": round(on["seconds_generating"], 2),
         "seconds_scoring": round(on["seconds_scoring"], 2),
         "scoring_over_generating": round(ratio, 4),
+        **diversity(runs["on"]),
         "seconds_generating_off": round(off["seconds_generating"], 2),
         "seconds_total": round(time.perf_counter() - started, 1),
         "reference": REFERENCE,
@@ -146,7 +173,14 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--max-tokens", type=int, default=120)
+    parser.add_argument(
+        "--spread", type=float, default=DEFAULT_SPREAD, help="temperature the last candidate adds (0: all alike)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="Only the first N queries (0: all).")
     parser.add_argument("--json", action="store_true", help="Print the JSON line only (the default output).")
-    result = asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results/guard_effect.jsonl")
+    args = parser.parse_args()
+    result = asyncio.run(run(args))
+    if args.record:
+        record("guard_effect", result)
     print(json.dumps(result), file=sys.stdout)

@@ -141,11 +141,10 @@ class Backend:
     async def _generate_uncached(self, messages: list[Message], config: GenerateConfig) -> BackendOutput:
         if config.n == 1 or self.api.supports_n:
             return await self.api.generate(messages, config)
-        # The provider returns one candidate per call: ask n times, varying the seed so candidates differ.
+        # The provider returns one candidate per call: ask n times, each with its own seed (and spread temperature).
         outputs: list[BackendOutput] = []
         for i in range(config.n):
-            seed = None if config.seed is None else config.seed + i
-            outputs.append(await self.api.generate(messages, config.model_copy(update={"n": 1, "seed": seed})))
+            outputs.append(await self.api.generate(messages, config.for_candidate(i)))
         usage = sum((o.usage for o in outputs), Usage())
         choices: list[Choice] = [c for o in outputs for c in o.choices[:1]]
         return BackendOutput(model=outputs[0].model, choices=choices, usage=usage)

@@ -35,12 +35,32 @@ class GenerateConfig(BaseModel):
     """Random seed, for reproducible sampling where the backend honours it."""
     stop: tuple[str, ...] = ()
     """Strings that end generation."""
+    spread: float = Field(default=0.0, ge=0.0, le=1.0)
+    """How much further later candidates of one request explore: candidate i of n samples at `temperature` raised
+    by `spread * i / (n - 1)`, so the first keeps the plain settings and the last runs hottest (see
+    `for_candidate`). 0: all alike; no effect at temperature 0 or n = 1. Honoured by backends that draw candidates
+    one by one (embedded, mock, and any without native n); OpenAI-compatible servers sample all n alike."""
     cache: bool | None = None
     """Use the request cache: None means on for temperature 0 only. Not part of the cache key."""
 
     def cache_enabled(self) -> bool:
         """Whether this request may be read from or written to the cache."""
         return self.cache if self.cache is not None else self.temperature == 0.0
+
+    def for_candidate(self, index: int) -> GenerateConfig:
+        """The settings of candidate `index` of this request drawn alone (n = 1).
+
+        Its seed is `seed + index`, so candidates differ while a seeded run repeats exactly; with `spread`, its
+        temperature rises linearly from `temperature` (the first) to `temperature + spread` (the last), capped at 2.
+        """
+        if not 0 <= index < self.n:
+            raise ValueError(f"candidate index {index} is outside 0..{self.n - 1}")
+        update: dict[str, Any] = {"n": 1}
+        if self.seed is not None:
+            update["seed"] = self.seed + index
+        if self.spread and self.temperature > 0.0 and self.n > 1:
+            update["temperature"] = min(2.0, round(self.temperature + self.spread * index / (self.n - 1), 4))
+        return self.model_copy(update=update)
 
 
 class Usage(BaseModel):

@@ -26,6 +26,7 @@ from personae.cli._options import (
 )
 from personae.cli._render import render_candidates, render_explanation
 from personae.cli._score import render_table
+from personae.guard import Diversity
 from personae.persona import load_persona
 from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
@@ -45,7 +46,11 @@ async def _say(chat: ChatSession, text: str, console: Console) -> None:
         with console.status(f"{name} is thinking ({chat.guard.n} candidates)…"):
             turn = await chat.send(text)
         console.print(f"[bold cyan]{name}:[/bold cyan] {turn.reply}", markup=True, highlight=False)
-    render_candidates(chat.turns[-1], console)
+    render_candidates(chat.turns[-1], console, _diversity(chat))
+
+
+def _diversity(chat: ChatSession) -> Diversity | None:
+    return chat.last_judgement.diversity if chat.last_judgement else None
 
 
 async def _command(chat: ChatSession, command: str, console: Console) -> None:
@@ -57,7 +62,7 @@ async def _command(chat: ChatSession, command: str, console: Console) -> None:
         with console.status("regenerating…"):
             turn = await chat.regenerate()
         console.print(f"[bold cyan]{name}:[/bold cyan] {turn.reply}")
-        render_candidates(turn, console)
+        render_candidates(turn, console, _diversity(chat))
     elif command == "/why":
         render_explanation(chat.why(), console)
     elif command == "/score":

@@ -38,7 +38,7 @@ async def _run(chat: ChatSession, console: Console) -> None:
         with console.status(f"{chat.guard.n} candidate(s)…"):
             turn = await chat.send(question)
         console.print(f"[bold cyan]{name}:[/bold cyan] {turn.reply}", highlight=False)
-        render_candidates(turn, console)
+        render_candidates(turn, console, chat.last_judgement.diversity if chat.last_judgement else None)
         if chat.guard.scorer is not None:
             render_explanation(chat.why(), console)
         console.print()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from personae.guard import Diversity
 from personae.session import Explanation
 from personae.store import TurnRecord
 
@@ -14,8 +15,18 @@ def _short(text: str, width: int = 70) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-def render_candidates(turn: TurnRecord, console: Console) -> None:
-    """One row per candidate: normalised APC, violations, self-contradictions, and which one is shown."""
+def _diversity_caption(diversity: Diversity | None) -> str | None:
+    if diversity is None or diversity.candidates < 2:
+        return None
+    similarity = "" if diversity.mean_similarity is None else f", similarity {diversity.mean_similarity:.2f}"
+    return f"last sampling: {diversity.distinct} distinct of {diversity.candidates}{similarity}"
+
+
+def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity | None = None) -> None:
+    """One row per candidate: normalised APC, violations, self-contradictions, and which one is shown.
+
+    With `diversity` (the last judgement's), a caption says how many of the candidates really differed.
+    """
     if len(turn.candidates) < 2:
         shown = turn.shown
         if shown is not None and shown.result is not None:
@@ -25,7 +36,13 @@ def render_candidates(turn: TurnRecord, console: Console) -> None:
                 f"{', out of character: ' + ', '.join(shown.ooc.reasons) if shown.ooc and shown.ooc.ooc else ''}[/dim]"
             )
         return
-    table = Table(title=f"{len(turn.candidates)} candidates", title_justify="left", show_edge=False)
+    table = Table(
+        title=f"{len(turn.candidates)} candidates",
+        title_justify="left",
+        caption=_diversity_caption(diversity),
+        caption_justify="left",
+        show_edge=False,
+    )
     for column in ("", "#", "round", "APC", "violated", "self-contra", "OOC", "reply"):
         table.add_column(column, justify="left" if column in ("", "reply") else "right")
     for c in turn.candidates:

@@ -2,19 +2,26 @@
 
 Scores are APC against the persona, the history check against the character's earlier replies, and the
 out-of-character detector: an in-character candidate always beats an OOC one, then fewer contradictions win, then
-the higher normalised APC.
+the higher normalised APC. The guard can only choose among what differs, so its candidates explore a little
+(`spread`) and every judgement says how alike they were (`Diversity`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
 
 from personae.backends import Backend, GenerateConfig, Message
+from personae.guard._diversity import measure_diversity
 from personae.guard._types import Candidate, GuardPolicy, Judgement
-from personae.scoring import APCScorer, HistoryChecker, OOCDetector
+from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector
+
+T = TypeVar("T")
+
+DEFAULT_SPREAD = 0.4
+"""Temperature the last candidate of a guarded request adds to the first's (see `GenerateConfig.spread`)."""
 
 OOC_ADVICE = {
     "ai_disclaimer": "it said you are an AI or a language model; you are not, you are the character",
@@ -82,11 +89,15 @@ class Guard:
         history: HistoryChecker | None = None,
         ooc: OOCDetector | None = None,
         offload: bool = True,
+        spread: float = DEFAULT_SPREAD,
+        embedder: Embedder | None = None,
     ) -> None:
         if policy != "off" and scorer is None:
             raise ValueError(f"guard policy {policy!r} needs a scorer")
         if n < 1:
             raise ValueError("n must be at least 1")
+        if not 0.0 <= spread <= 1.0:
+            raise ValueError(f"spread must be between 0 and 1, not {spread}")
         self.policy = policy
         self.n = 1 if policy == "off" else n
         self.scorer = scorer
@@ -95,6 +106,10 @@ class Guard:
         self.offload = offload
         """Score in a worker thread (models whose native code releases the GIL run beside the event loop);
         False for light, pure-Python models, which a thread would only slow down with GIL hand-offs."""
+        self.spread = spread
+        """How much hotter later candidates sample than the first, so they differ; the first keeps the settings."""
+        self.embedder = embedder
+        """Sentence embeddings for the diversity figure; without one it counts repeated candidates only."""
 
     async def score(self, query: str, texts: Sequence[str], earlier_replies: Sequence[str]) -> list[Candidate]:
         """Score replies to `query` (APC, history, out-of-character), in a worker thread unless `offload` is off."""
@@ -111,6 +126,10 @@ class Guard:
                 )
             ]
 
+        return await self._run_models(work)
+
+    async def _run_models(self, work: Callable[[], T]) -> T:
+        """Run model work in a worker thread, or here when `offload` is off."""
         return await asyncio.to_thread(work) if self.offload else work()
 
     async def _round(
@@ -124,7 +143,7 @@ class Guard:
         first_index: int,
     ) -> _Round:
         started = time.perf_counter()
-        output = await backend.generate(list(messages), config.model_copy(update={"n": self.n}))
+        output = await backend.generate(list(messages), config.model_copy(update={"n": self.n, "spread": self.spread}))
         generated = time.perf_counter()
         scored = await self.score(query, [c.text.strip() for c in output.choices], earlier_replies)
         candidates = [
@@ -153,11 +172,15 @@ class Guard:
             first = first_index + len(rounds[0].candidates)
             rounds.append(await self._round(backend, corrective, config, query, earlier_replies, round_no + 1, first))
         candidates = [c for r in rounds for c in r.candidates]
+        started = time.perf_counter()
+        diversity = await self._run_models(lambda: measure_diversity([c.text for c in candidates], self.embedder))
+        measuring = time.perf_counter() - started
         return Judgement(
             policy=self.policy,
             candidates=candidates,
             chosen=min(range(len(candidates)), key=lambda i: candidates[i].rank_key()),
             corrective_instruction=instruction,
             seconds_generating=sum(r.seconds_generating for r in rounds),
-            seconds_scoring=sum(r.seconds_scoring for r in rounds),
+            seconds_scoring=sum(r.seconds_scoring for r in rounds) + measuring,
+            diversity=diversity,
         )

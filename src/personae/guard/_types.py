@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from personae.guard._diversity import Diversity
 from personae.scoring import APCResult, Contradiction, OOCResult, StatementScore
 
 GuardPolicy = Literal["off", "best-of-n", "threshold"]
@@ -73,6 +74,8 @@ class Judgement(BaseModel):
     """Wall time spent in the backend."""
     seconds_scoring: float = 0.0
     """Wall time spent scoring candidates."""
+    diversity: Diversity | None = None
+    """How alike the candidates were (all rounds together: what the guard chose among); None if not measured."""
 
     @property
     def best(self) -> Candidate:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendError, GenerateConfig
-from personae.guard import Candidate, Guard, GuardPolicy, Judgement
+from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
 from personae.memory import LongTermMemory, MemoryItem, MemorySettings
 from personae.persona import Persona, expand_macros
 from personae.prompting import AssembledPrompt, Exchange, PromptAssembler, PromptSettings
@@ -47,6 +47,9 @@ class SessionSettings(BaseModel):
     """Guard policy."""
     n: int = Field(default=4, ge=1, le=16)
     """Candidates per turn under best-of-n and threshold."""
+    spread: float = Field(default=DEFAULT_SPREAD, ge=0.0, le=1.0)
+    """How much hotter the last candidate of a turn samples than the first (which keeps `generate`'s settings), so
+    the guard has different replies to choose among; 0: all candidates sample alike (`GenerateConfig.spread`)."""
     generate: GenerateConfig = Field(default_factory=lambda: GenerateConfig(temperature=0.8, max_tokens=200))
     """Sampling settings of replies."""
     prompt: PromptSettings = Field(default_factory=PromptSettings)
@@ -137,6 +140,8 @@ class ChatSession:
             history=models.history() if models else None,
             ooc=models.ooc(persona, user) if models else None,
             offload=not (models and models.light),
+            spread=self.settings.spread,
+            embedder=models.embedder if models else None,
         )
         self.assembler = PromptAssembler(
             persona,

@@ -76,12 +76,13 @@ class EmbeddedBackendAPI(BackendAPI):
             return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _kwargs(self, messages: Sequence[Message], config: GenerateConfig, index: int) -> dict[str, Any]:
-        seed = config.seed + index if config.seed is not None else random.randrange(2**31)
+        """llama.cpp arguments of candidate `index`: its own seed and temperature (`GenerateConfig.for_candidate`)."""
+        config = config.for_candidate(index)
         kwargs: dict[str, Any] = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "temperature": config.temperature,
             "max_tokens": config.max_tokens,
-            "seed": seed,
+            "seed": config.seed if config.seed is not None else random.randrange(2**31),
         }
         if config.top_p is not None:
             kwargs["top_p"] = config.top_p
