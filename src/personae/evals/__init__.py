@@ -7,7 +7,7 @@ Typical use:
     results.persona_scores
 """
 
-from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError
+from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, UnscorableSample
 from personae.evals._judge import (
     ParsedObject,
     ParsedScore,
@@ -20,6 +20,7 @@ from personae.evals._log import EvalResults, EvalSample, JudgeRecord, RoleUsage,
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
 from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
+from personae.evals._scoring import ScoringContext, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
@@ -41,14 +42,17 @@ __all__ = [
     "RoleUsage",
     "Roles",
     "SampleWriter",
+    "ScoringContext",
     "Stat",
     "Task",
     "TaskParams",
     "TaskResult",
+    "UnscorableSample",
     "bootstrap_mean",
     "brier",
     "build_task",
     "compare_runs",
+    "exchanges",
     "expected_calibration_error",
     "list_tasks",
     "load_personas",

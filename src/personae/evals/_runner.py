@@ -21,7 +21,8 @@ from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError
-from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, read_samples
+from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._scoring import ScoringContext
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
@@ -71,6 +72,15 @@ def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona]) -> list[I
     return items
 
 
+def summarize(
+    tasks: Sequence[Task], samples: Sequence[EvalSample], personas: Mapping[str, Persona]
+) -> tuple[dict[str, TaskResult], dict[str, float | None]]:
+    """Each task's aggregates over its samples, and the PersonaScores when persona-gym ran."""
+    results = {t.name: t.summarize([s for s in samples if s.task == t.name], personas) for t in tasks}
+    pg = results.get("persona-gym")
+    return results, dict(pg.extra.get("persona_scores", {})) if pg else {}
+
+
 def _git_revision() -> str | None:
     try:
         out = subprocess.run(
@@ -118,11 +128,22 @@ def _failed(item: Item, reason: str, started: float) -> EvalSample:
     )
 
 
+async def score_sample(task: Task, sample: EvalSample, scoring: ScoringContext) -> None:
+    """`task.score` on an ok sample, in a worker thread unless every scoring model is light (pure Python)."""
+    if sample.status != "ok":
+        return
+    if scoring.models.light:
+        task.score(sample, scoring)
+    else:  # the ONNX models release the GIL: other items' requests go on meanwhile
+        await asyncio.to_thread(task.score, sample, scoring)
+
+
 async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
-    """Run one item; any error becomes a failed sample with its reason, never an aborted run."""
+    """Run and score one item; any error becomes a failed sample with its reason, never an aborted run."""
     started = time.perf_counter()
     try:
         sample = await task.run(item, ctx)
+        await score_sample(task, sample, ctx)
     except BackendError as exc:
         return _failed(item, f"backend: {exc}", started)
     except Exception as exc:
@@ -130,6 +151,8 @@ async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
             "item %s failed: %s: %s", item.id, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG)
         )
         return _failed(item, f"error: {type(exc).__name__}: {exc}", started)
+    finally:
+        ctx.forget(item.id)
     sample.seconds = time.perf_counter() - started
     return sample
 
@@ -284,8 +307,7 @@ class EvalRun:
         samples = read_samples(self.out / SAMPLES)
         planned = {i.id for i in self.items}
         samples = [s for s in samples if s.id in planned]
-        tasks = {t.name: t.summarize([s for s in samples if s.task == t.name], self.personas) for t in self.tasks}
-        pg = tasks.get("persona-gym")
+        tasks, persona_scores = summarize(self.tasks, samples, self.personas)
         usage = usage_by_backend(ctx) if ctx is not None else {}
         for key, remote in self._remote_usage.items():
             usage[key] = remote
@@ -301,7 +323,7 @@ class EvalRun:
             finished=len(samples),
             failed=sum(1 for s in samples if s.status == "failed"),
             tasks=tasks,
-            persona_scores=dict(pg.extra.get("persona_scores", {})) if pg else {},
+            persona_scores=persona_scores,
             persona_names={pid: p.name for pid, p in self.personas.items()},
             usage=usage,
         )
