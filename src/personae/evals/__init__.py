@@ -16,11 +16,21 @@ from personae.evals._judge import (
     parse_probabilities,
     parse_score,
 )
-from personae.evals._log import EvalResults, EvalSample, JudgeRecord, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._log import (
+    EvalResults,
+    EvalSample,
+    JudgeRecord,
+    ModelInfo,
+    RoleUsage,
+    SampleWriter,
+    ScoringInfo,
+    TaskResult,
+    read_samples,
+)
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
 from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
-from personae.evals._scoring import ScoringContext, exchanges
+from personae.evals._scoring import ScoringContext, describe_models, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
@@ -36,6 +46,7 @@ __all__ = [
     "Item",
     "JudgeParseError",
     "JudgeRecord",
+    "ModelInfo",
     "ParsedObject",
     "ParsedScore",
     "RoleSpec",
@@ -43,6 +54,7 @@ __all__ = [
     "Roles",
     "SampleWriter",
     "ScoringContext",
+    "ScoringInfo",
     "Stat",
     "Task",
     "TaskParams",
@@ -52,6 +64,7 @@ __all__ = [
     "brier",
     "build_task",
     "compare_runs",
+    "describe_models",
     "exchanges",
     "expected_calibration_error",
     "list_tasks",

@@ -147,6 +147,28 @@ def read_samples(path: Path) -> list[EvalSample]:
     return out
 
 
+class ModelInfo(BaseModel):
+    """Which scoring model produced a run's scores: enough to tell two versions of one model apart."""
+
+    name: str
+    """The model's name, e.g. `onnx:persona-nli`, `fake`, `hf:<model id>`."""
+    path: str | None = None
+    """The model's folder, when it was loaded from one."""
+    sha256: str | None = None
+    """Digest of the folder's files (weights, tokenizer, config, model card) or of the weights in memory."""
+
+
+class ScoringInfo(BaseModel):
+    """The scoring models behind a run's model-free scores (APC, OOC, self-contradiction)."""
+
+    nli: ModelInfo
+    """The NLI cross-encoder of APC and the self-contradiction check."""
+    embedder: ModelInfo
+    """The sentence embedder of relevance and the OOC classifier."""
+    ooc_classifier: ModelInfo | None = None
+    """The learned part of the OOC detector; None: patterns only."""
+
+
 class TaskResult(BaseModel):
     """Aggregates of one task: metric means with intervals, overall and per persona, plus task-specific extras."""
 
@@ -216,3 +238,5 @@ class EvalResults(BaseModel):
     """Persona id → display name."""
     usage: dict[str, RoleUsage] = Field(default_factory=dict)
     """Role → tokens and requests of the last invocation."""
+    scoring: ScoringInfo | None = None
+    """The scoring models behind the model-free scores (None: a run made before personae recorded them)."""

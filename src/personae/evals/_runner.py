@@ -22,7 +22,7 @@ from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError
 from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, TaskResult, read_samples
-from personae.evals._scoring import ScoringContext
+from personae.evals._scoring import ScoringContext, describe_models
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
@@ -35,6 +35,7 @@ SAMPLES = "samples.jsonl"
 RESULTS = "results.json"
 REPORT = "report.html"
 RUN = "run.json"
+PERSONAS = "personas.json"
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -79,6 +80,12 @@ def summarize(
     results = {t.name: t.summarize([s for s in samples if s.task == t.name], personas) for t in tasks}
     pg = results.get("persona-gym")
     return results, dict(pg.extra.get("persona_scores", {})) if pg else {}
+
+
+def write_personas(out_dir: Path, personas: Mapping[str, Persona]) -> None:
+    """Keep the personas a run is made with beside its samples: rescoring scores against them, not today's files."""
+    data = {pid: p.model_dump(mode="json") for pid, p in personas.items()}
+    (out_dir / PERSONAS).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def _git_revision() -> str | None:
@@ -217,8 +224,11 @@ class EvalRun:
                 previous = {}
             if previous.get("spec") not in (None, identity):
                 raise EvalError(f"{self.out} holds an eval of a different spec; resume it with the same spec")
+            if not (self.out / PERSONAS).exists():  # begun by a personae that kept no persona snapshot
+                write_personas(self.out, self.personas)
             return float(previous.get("started_at", time.time()))
         started = time.time()
+        write_personas(self.out, self.personas)
         run_file.write_text(json.dumps({"spec": identity, "started_at": started}, indent=2), encoding="utf-8")
         return started
 
@@ -308,6 +318,7 @@ class EvalRun:
         planned = {i.id for i in self.items}
         samples = [s for s in samples if s.id in planned]
         tasks, persona_scores = summarize(self.tasks, samples, self.personas)
+        models = ctx.models if ctx is not None else self.models
         usage = usage_by_backend(ctx) if ctx is not None else {}
         for key, remote in self._remote_usage.items():
             usage[key] = remote
@@ -326,6 +337,7 @@ class EvalRun:
             persona_scores=persona_scores,
             persona_names={pid: p.name for pid, p in self.personas.items()},
             usage=usage,
+            scoring=describe_models(models) if models is not None else None,
         )
 
 

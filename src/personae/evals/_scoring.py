@@ -7,11 +7,14 @@ running is what lets `rescore` recompute a finished run's scores after a scoring
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from personae.evals._errors import UnscorableSample
-from personae.evals._log import EvalSample
+from personae.evals._log import EvalSample, ModelInfo, ScoringInfo
 from personae.evals._spec import EvalSpec
 from personae.persona import Persona
 from personae.scoring import (
@@ -20,6 +23,7 @@ from personae.scoring import (
     Contradiction,
     FakeEmbedder,
     HistoryChecker,
+    OOCClassifier,
     OOCDetector,
     OOCResult,
     get_nli,
@@ -161,3 +165,47 @@ def ooc_scores(verdicts: Sequence[OOCResult | None]) -> dict[str, float]:
     """`ooc`: the share of the agent's shown replies that the OOC detector judged out of character (if it ran)."""
     judged = [v.ooc for v in verdicts if v is not None]
     return {"ooc": sum(judged) / len(judged)} if judged else {}
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:  # the weights are tens of MB: hash them once per process and version
+        with path.open("rb") as f:
+            _DIGESTS[key] = hashlib.file_digest(f, "sha256").hexdigest()
+    return _DIGESTS[key]
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over the names and sha256 digests of a model folder's files (the human-readable card excluded)."""
+    outer = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "MODEL_CARD.md"):
+        outer.update(f"{path.name}\0{_file_digest(path)}\n".encode())
+    return outer.hexdigest()
+
+
+def _model_info(model: Any) -> ModelInfo:
+    name = str(getattr(model, "name", type(model).__name__))
+    encoder = getattr(model, "encoder", None)
+    folder = getattr(encoder, "folder", None)
+    if isinstance(folder, Path) and folder.is_dir():
+        return ModelInfo(name=name, path=os.fspath(folder), sha256=folder_digest(folder))
+    return ModelInfo(name=name)
+
+
+def _classifier_info(classifier: OOCClassifier) -> ModelInfo:
+    digest = hashlib.sha256(classifier.weights.tobytes() + classifier.bias.tobytes())
+    digest.update("\0".join(classifier.labels).encode())
+    return ModelInfo(name="ooc-classifier", sha256=digest.hexdigest())
+
+
+def describe_models(models: ScoringModels) -> ScoringInfo:
+    """Name and digest of each scoring model (hashing the shipped weights takes ~0.1 s, once per process)."""
+    return ScoringInfo(
+        nli=_model_info(models.nli),
+        embedder=_model_info(models.embedder),
+        ooc_classifier=_classifier_info(models.ooc_classifier) if models.ooc_classifier else None,
+    )
