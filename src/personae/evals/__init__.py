@@ -5,9 +5,10 @@ Typical use:
     spec = load_spec("examples/evals/mock.yaml")
     results = asyncio.run(run_eval(spec, "out/mock"))
     results.persona_scores
+    rescore("out/mock")          # later: the model-free scores again, with today's scoring models, no LLM call
 """
 
-from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, UnscorableSample
+from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, RescoreError, UnscorableSample
 from personae.evals._judge import (
     ParsedObject,
     ParsedScore,
@@ -21,6 +22,7 @@ from personae.evals._log import (
     EvalSample,
     JudgeRecord,
     ModelInfo,
+    Rescoring,
     RoleUsage,
     SampleWriter,
     ScoringInfo,
@@ -29,6 +31,7 @@ from personae.evals._log import (
 )
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
+from personae.evals._rescore import rescore
 from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
 from personae.evals._scoring import ScoringContext, describe_models, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
@@ -49,6 +52,8 @@ __all__ = [
     "ModelInfo",
     "ParsedObject",
     "ParsedScore",
+    "RescoreError",
+    "Rescoring",
     "RoleSpec",
     "RoleUsage",
     "Roles",
@@ -83,6 +88,7 @@ __all__ = [
     "register_task",
     "render_comparison",
     "render_report",
+    "rescore",
     "run_eval",
     "spec_from_data",
     "write_report",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -145,11 +146,17 @@ def _model(info: ModelInfo) -> str:
 
 
 def _scoring_line(results: EvalResults) -> str:
-    """Which models made the model-free scores."""
+    """Which models made the model-free scores, and when they were last rescored."""
     if results.scoring is None:
         return ""
     line = f"<p class='muted'>Model-free scores by NLI {_model(results.scoring.nli)}, embedder "
     line += _model(results.scoring.embedder)
+    if results.rescorings:
+        last = results.rescorings[-1]
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(last.at))
+        line += f"; rescored {when} (replaced files in {escape(last.previous)})"
+        if last.not_rescored:
+            line += f"; <span class='fail'>{len(last.not_rescored)} samples could not be rescored</span>"
     return line + "</p>"
 
 

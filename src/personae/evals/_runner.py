@@ -36,6 +36,8 @@ RESULTS = "results.json"
 REPORT = "report.html"
 RUN = "run.json"
 PERSONAS = "personas.json"
+HOW_RUN = frozenset({"executor", "ray_address", "concurrency"})
+"""Spec fields about how items run, not what they are: they may change between a run and its resume."""
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -213,8 +215,7 @@ class EvalRun:
         """Create or check the folder; returns when the eval first started."""
         self.out.mkdir(parents=True, exist_ok=True)
         run_file, samples = self.out / RUN, self.out / SAMPLES
-        # How items are run (executor, concurrency) may change between invocations; what they are may not.
-        identity = self.spec.model_dump(mode="json", exclude={"executor", "ray_address", "concurrency"})
+        identity = self.spec.model_dump(mode="json", exclude=set(HOW_RUN))
         if run_file.exists() or samples.exists():
             if not self.resume:
                 raise EvalError(f"{self.out} already holds an eval; pass --resume to continue it or use a new folder")
