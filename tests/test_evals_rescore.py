@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from typer.testing import CliRunner
 
@@ -27,7 +28,6 @@ from personae.evals import (
     spec_from_data,
 )
 from personae.scoring import FakeEmbedder, FakeNLI
-from personae.scoring._onnx import FloatArray
 from personae.session import ScoringModels
 
 runner = CliRunner()
@@ -46,7 +46,7 @@ class ContrarianNLI(FakeNLI):
     __test__ = False
     name = "contrarian"
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32]:
         return np.tile(np.asarray([[0.05, 0.1, 0.85]], dtype=np.float32), (len(pairs), 1))
 
 
@@ -58,7 +58,7 @@ class CountingNLI(FakeNLI):
     def __init__(self) -> None:
         self.pairs = 0
 
-    def predict(self, pairs: Sequence[tuple[str, str]]) -> FloatArray:
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32]:
         self.pairs += len(pairs)
         return super().predict(pairs)
 
