@@ -5,9 +5,10 @@ Typical use:
     spec = load_spec("examples/evals/mock.yaml")
     results = asyncio.run(run_eval(spec, "out/mock"))
     results.persona_scores
+    rescore("out/mock")          # later: the model-free scores again, with today's scoring models, no LLM call
 """
 
-from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError
+from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, RescoreError, UnscorableSample
 from personae.evals._judge import (
     ParsedObject,
     ParsedScore,
@@ -16,10 +17,23 @@ from personae.evals._judge import (
     parse_probabilities,
     parse_score,
 )
-from personae.evals._log import EvalResults, EvalSample, JudgeRecord, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._log import (
+    EvalResults,
+    EvalSample,
+    JudgeRecord,
+    ModelInfo,
+    Rescoring,
+    RoleUsage,
+    SampleWriter,
+    ScoringInfo,
+    TaskResult,
+    read_samples,
+)
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
+from personae.evals._rescore import rescore
 from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
+from personae.evals._scoring import ScoringContext, describe_models, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
@@ -35,20 +49,28 @@ __all__ = [
     "Item",
     "JudgeParseError",
     "JudgeRecord",
+    "ModelInfo",
     "ParsedObject",
     "ParsedScore",
+    "RescoreError",
+    "Rescoring",
     "RoleSpec",
     "RoleUsage",
     "Roles",
     "SampleWriter",
+    "ScoringContext",
+    "ScoringInfo",
     "Stat",
     "Task",
     "TaskParams",
     "TaskResult",
+    "UnscorableSample",
     "bootstrap_mean",
     "brier",
     "build_task",
     "compare_runs",
+    "describe_models",
+    "exchanges",
     "expected_calibration_error",
     "list_tasks",
     "load_personas",
@@ -66,6 +88,7 @@ __all__ = [
     "register_task",
     "render_comparison",
     "render_report",
+    "rescore",
     "run_eval",
     "spec_from_data",
     "write_report",

@@ -14,9 +14,10 @@ from personae.evals._errors import JudgeParseError
 from personae.evals._judge import ParsedScore
 from personae.evals._log import JudgeRecord
 from personae.evals._mock import mock_options
+from personae.evals._scoring import ReplyScores, ScoringContext, scoring_models
 from personae.evals._spec import EvalSpec, RoleSpec
+from personae.evals._task import Item
 from personae.persona import Persona
-from personae.scoring import APCScorer, FakeEmbedder, HistoryChecker, get_nli
 from personae.session import ChatSession, ScoringModels, SessionSettings
 from personae.store import SessionStore
 
@@ -51,15 +52,8 @@ def scratch_store(path: Path) -> SessionStore:
     return SessionStore(engine=engine)
 
 
-def scoring_models(spec: EvalSpec) -> ScoringModels:
-    """The NLI model and embedder bound by the spec's roles."""
-    if spec.roles.embedder == "fake":  # the OOC classifier needs the real embedder; patterns alone then
-        return ScoringModels(nli=get_nli(spec.roles.nli), embedder=FakeEmbedder(), ooc_classifier=False)
-    return ScoringModels(nli=get_nli(spec.roles.nli))
-
-
-class EvalContext:
-    """The models bound to roles for one run, shared by every item."""
+class EvalContext(ScoringContext):
+    """The models bound to roles for one run, shared by every item: backends to run items, scoring models to score."""
 
     def __init__(
         self,
@@ -69,20 +63,18 @@ class EvalContext:
         backends: Mapping[str, Backend] | None = None,
         models: ScoringModels | None = None,
     ) -> None:
+        super().__init__(personas, models or scoring_models(spec))
         given = dict(backends or {})
         self._given = given
         self.spec = spec
-        self.personas = dict(personas)
         self.agent = given.get("agent") or build_backend(spec.agent)
         self.judges = [given.get(f"judge{i}") or build_backend(r) for i, r in enumerate(spec.roles.judge)]
         self.generator = given.get("generator") or (
             build_backend(spec.roles.generator) if spec.roles.generator else self.judges[0]
         )
         self.user = given.get("user") or (build_backend(spec.roles.user) if spec.roles.user else self.judges[0])
-        self.models = models or scoring_models(spec)
         self._store_path = out_dir / "sessions.db"
         self._store: SessionStore | None = None
-        self._scorers: dict[str, APCScorer | None] = {}
 
     @property
     def store(self) -> SessionStore:
@@ -103,27 +95,18 @@ class EvalContext:
         out.update({f"judge{i}": b for i, b in enumerate(self.judges)})
         return out
 
-    def scorer(self, persona_id: str) -> APCScorer | None:
-        """The APC scorer of a persona (None when it has no statements)."""
-        if persona_id not in self._scorers:
-            self._scorers[persona_id] = self.models.scorer(self.personas[persona_id])
-        return self._scorers[persona_id]
-
-    def history(self) -> HistoryChecker:
-        """The self-contradiction checker."""
-        return self.models.history()
-
-    def chat(self, persona_id: str, seed: int) -> ChatSession:
-        """A fresh session of the agent under test, run with the spec's guard and sampling settings."""
+    def chat(self, item: Item, seed: int) -> EvalChat:
+        """A fresh session of the agent under test for `item`, run with the spec's guard and sampling settings."""
         agent = self.spec.agent
         settings = SessionSettings(
             guard=agent.guard,
             n=agent.n,
             generate=role_config(agent, seed),
         )
-        return ChatSession.start(
-            self.personas[persona_id], self.agent, self.store, settings=settings, models=self.models
+        session = ChatSession.start(
+            self.personas[item.persona], self.agent, self.store, settings=settings, models=self.models
         )
+        return EvalChat(session, item.id, self)
 
     async def ask(self, backend: Backend, role: RoleSpec, system: str, user: str, seed: int) -> str:
         """One request to a role: system + user message, the role's generation settings."""
@@ -151,6 +134,30 @@ class EvalContext:
             else:
                 records.append(read_record(name, out, read))
         return records
+
+
+class EvalChat:
+    """The agent under test in one item's conversation.
+
+    `send` returns the reply shown, and keeps the guard's verdicts on it (APC, OOC, self-contradiction, computed
+    with the run's own scoring models) so that the task's `score` need not compute them a second time.
+    """
+
+    def __init__(self, session: ChatSession, item_id: str, scoring: ScoringContext) -> None:
+        self.session = session
+        self.item_id = item_id
+        self.scoring = scoring
+
+    async def send(self, text: str) -> str:
+        """The reply shown to `text`."""
+        earlier = [turn.reply for turn in self.session.turns]
+        shown = (await self.session.send(text)).shown
+        if shown is None:
+            raise RuntimeError("the runtime returned a turn without a reply")
+        if shown.ooc is not None:  # None: no detector ran, nothing to keep
+            scores = ReplyScores(shown.result, shown.ooc, shown.contradictions)
+            self.scoring.remember(self.item_id, text, shown.text, earlier, scores)
+        return shown.text
 
 
 def read_record(name: str, raw: str, read: Reader) -> JudgeRecord:

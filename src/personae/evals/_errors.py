@@ -13,6 +13,14 @@ class EvalSpecError(LocatedError, EvalError):
     """An eval spec (or a file it names) is malformed: the message names the file and the field."""
 
 
+class RescoreError(LocatedError, EvalError):
+    """A folder cannot be rescored (not a finished run, a malformed file): the message names the file and field."""
+
+
+class UnscorableSample(EvalError):
+    """A sample lacks what its task's `score` needs (e.g. its persona, or a conversation in its transcript)."""
+
+
 class JudgeParseError(EvalError):
     """A judge's output could not be read as the expected structure; keeps the raw text."""
 

@@ -7,7 +7,7 @@ import fcntl
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -62,6 +62,23 @@ class EvalSample(BaseModel):
     """Wall time spent on the item."""
     worker: str | None = None
     """Where the item ran when not in the driver's process (e.g. `ray:<host>:<pid>`)."""
+    not_rescored: str | None = None
+    """Why the last rescoring could not score this sample; its model-free scores are then left out (judged ones
+    stand), so that every model-free score of a run comes from the models its results name."""
+
+
+def open_locked(path: Path, mode: Literal["a", "r"]) -> TextIO:
+    """Open samples.jsonl holding its lock: one process at a time may run (or rescore) an eval.
+
+    Two writers on one log would run items twice; the lock dies with its process, even on SIGKILL.
+    """
+    file = path.open(mode, encoding="utf-8")
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        raise EvalError(f"{path}: another process is running this eval") from None
+    return file
 
 
 class SampleWriter:
@@ -69,12 +86,7 @@ class SampleWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = path.open("a", encoding="utf-8")
-        try:  # two writers on one log would run items twice; the lock dies with its process, even on SIGKILL
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._file.close()
-            raise EvalError(f"{path}: another process is running this eval") from None
+        self._file = open_locked(path, "a")
         _drop_partial_line(path)
         self._appended = 0
         """Lines appended through `write_async`."""
@@ -147,6 +159,53 @@ def read_samples(path: Path) -> list[EvalSample]:
     return out
 
 
+class ModelInfo(BaseModel):
+    """Which scoring model produced a run's scores: enough to tell two versions of one model apart."""
+
+    name: str
+    """The model's name, e.g. `onnx:persona-nli`, `fake`, `hf:<model id>`."""
+    path: str | None = None
+    """The model's folder, when it was loaded from one."""
+    sha256: str | None = None
+    """Digest of the folder's files (weights, tokenizer, config, model card) or of the weights in memory."""
+
+
+class ScoringInfo(BaseModel):
+    """The scoring models behind a run's model-free scores (APC, OOC, self-contradiction)."""
+
+    nli: ModelInfo
+    """The NLI cross-encoder of APC and the self-contradiction check."""
+    embedder: ModelInfo
+    """The sentence embedder of relevance and the OOC classifier."""
+    ooc_classifier: ModelInfo | None = None
+    """The learned part of the OOC detector; None: patterns only."""
+
+
+class Rescoring(BaseModel):
+    """One rescoring of a finished run: when, with which models, and what it could not rescore."""
+
+    at: float
+    """Unix time of the rescoring."""
+    scoring: ScoringInfo
+    """The scoring models it used."""
+    previous: str
+    """Folder (relative to the run's) holding the samples, results and report it replaced."""
+    personas: Literal["snapshot", "reloaded"]
+    """Scored against the run's own persona snapshot, or personas reloaded from the spec's files (older runs)."""
+    metrics: dict[str, list[str]] = Field(default_factory=dict)
+    """Task → the per-item scores recomputed; every other score (the judges') was kept as it was."""
+    rescored: int = 0
+    """Samples rescored."""
+    failed: int = 0
+    """Failed samples, left as they were (they hold no scores)."""
+    not_rescored: dict[str, str] = Field(default_factory=dict)
+    """Sample id → why it could not be rescored (its model-free scores are left out)."""
+    versions: dict[str, str] = Field(default_factory=dict)
+    """personae, Python and key package versions at the rescoring."""
+    git_revision: str | None = None
+    """Commit of the personae checkout that rescored, when run from one."""
+
+
 class TaskResult(BaseModel):
     """Aggregates of one task: metric means with intervals, overall and per persona, plus task-specific extras."""
 
@@ -216,3 +275,7 @@ class EvalResults(BaseModel):
     """Persona id → display name."""
     usage: dict[str, RoleUsage] = Field(default_factory=dict)
     """Role → tokens and requests of the last invocation."""
+    scoring: ScoringInfo | None = None
+    """The scoring models behind the model-free scores (None: a run made before personae recorded them)."""
+    rescorings: list[Rescoring] = Field(default_factory=list)
+    """Every rescoring of this run, oldest first (empty: the scores are as the run made them)."""

@@ -26,8 +26,9 @@ _PERSONAS: dict[str, dict[str, Persona]] = {}
 
 def run_item_in_worker(spec_data: dict[str, Any], base_dir: str, item_data: dict[str, Any]) -> dict[str, Any]:
     """Run one item in this process: returns the sample and the tokens each role spent, as plain data."""
-    from personae.evals._context import EvalContext, scoring_models
+    from personae.evals._context import EvalContext
     from personae.evals._runner import _run_item, load_personas, usage_by_backend
+    from personae.evals._scoring import scoring_models
     from personae.evals._task import build_task
 
     spec = EvalSpec.model_validate(spec_data).model_copy(update={"base_dir": base_dir})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from personae.evals._errors import EvalError
-from personae.evals._log import EvalResults, EvalSample, TaskResult, read_samples
+from personae.evals._log import EvalResults, EvalSample, ModelInfo, TaskResult, read_samples
 from personae.evals._stats import Stat
 from personae.evals._svg import Bar, bar_chart, line_chart, radar_chart
 
@@ -140,6 +141,25 @@ def _worst_section(samples: Sequence[EvalSample], names: dict[str, str], limit: 
     return out
 
 
+def _model(info: ModelInfo) -> str:
+    return escape(info.name) + (f" <span class='muted'>sha256 {info.sha256[:12]}</span>" if info.sha256 else "")
+
+
+def _scoring_line(results: EvalResults) -> str:
+    """Which models made the model-free scores, and when they were last rescored."""
+    if results.scoring is None:
+        return ""
+    line = f"<p class='muted'>Model-free scores by NLI {_model(results.scoring.nli)}, embedder "
+    line += _model(results.scoring.embedder)
+    if results.rescorings:
+        last = results.rescorings[-1]
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(last.at))
+        line += f"; rescored {when} (replaced files in {escape(last.previous)})"
+        if last.not_rescored:
+            line += f"; <span class='fail'>{len(last.not_rescored)} samples could not be rescored</span>"
+    return line + "</p>"
+
+
 def _page(title: str, body: str) -> str:
     return (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
@@ -153,7 +173,7 @@ def render_report(results: EvalResults, samples: Sequence[EvalSample]) -> str:
     head = (
         f"<h1>personae eval: {escape(results.name)}</h1><p class='muted'>{results.finished}/{results.items} items, "
         f"{results.failed} failed · {results.seconds:.1f} s · personae {escape(results.versions.get('personae', '?'))}"
-        f" · git {escape((results.git_revision or 'unknown')[:12])}</p>"
+        f" · git {escape((results.git_revision or 'unknown')[:12])}</p>{_scoring_line(results)}"
     )
     ps = ""
     if results.persona_scores:

@@ -21,7 +21,8 @@ from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError
-from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, read_samples
+from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._scoring import ScoringContext, describe_models
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
@@ -34,6 +35,9 @@ SAMPLES = "samples.jsonl"
 RESULTS = "results.json"
 REPORT = "report.html"
 RUN = "run.json"
+PERSONAS = "personas.json"
+HOW_RUN = frozenset({"executor", "ray_address", "concurrency"})
+"""Spec fields about how items run, not what they are: they may change between a run and its resume."""
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -69,6 +73,21 @@ def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona]) -> list[I
     if len(set(ids)) != len(ids):
         raise EvalError("two items share an id; task plans must give unique ids")
     return items
+
+
+def summarize(
+    tasks: Sequence[Task], samples: Sequence[EvalSample], personas: Mapping[str, Persona]
+) -> tuple[dict[str, TaskResult], dict[str, float | None]]:
+    """Each task's aggregates over its samples, and the PersonaScores when persona-gym ran."""
+    results = {t.name: t.summarize([s for s in samples if s.task == t.name], personas) for t in tasks}
+    pg = results.get("persona-gym")
+    return results, dict(pg.extra.get("persona_scores", {})) if pg else {}
+
+
+def write_personas(out_dir: Path, personas: Mapping[str, Persona]) -> None:
+    """Keep the personas a run is made with beside its samples: rescoring scores against them, not today's files."""
+    data = {pid: p.model_dump(mode="json") for pid, p in personas.items()}
+    (out_dir / PERSONAS).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def _git_revision() -> str | None:
@@ -118,11 +137,22 @@ def _failed(item: Item, reason: str, started: float) -> EvalSample:
     )
 
 
+async def score_sample(task: Task, sample: EvalSample, scoring: ScoringContext) -> None:
+    """`task.score` on an ok sample, in a worker thread unless every scoring model is light (pure Python)."""
+    if sample.status != "ok":
+        return
+    if scoring.models.light:
+        task.score(sample, scoring)
+    else:  # the ONNX models release the GIL: other items' requests go on meanwhile
+        await asyncio.to_thread(task.score, sample, scoring)
+
+
 async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
-    """Run one item; any error becomes a failed sample with its reason, never an aborted run."""
+    """Run and score one item; any error becomes a failed sample with its reason, never an aborted run."""
     started = time.perf_counter()
     try:
         sample = await task.run(item, ctx)
+        await score_sample(task, sample, ctx)
     except BackendError as exc:
         return _failed(item, f"backend: {exc}", started)
     except Exception as exc:
@@ -130,6 +160,8 @@ async def _run_item(task: Task, item: Item, ctx: EvalContext) -> EvalSample:
             "item %s failed: %s: %s", item.id, type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG)
         )
         return _failed(item, f"error: {type(exc).__name__}: {exc}", started)
+    finally:
+        ctx.forget(item.id)
     sample.seconds = time.perf_counter() - started
     return sample
 
@@ -183,8 +215,7 @@ class EvalRun:
         """Create or check the folder; returns when the eval first started."""
         self.out.mkdir(parents=True, exist_ok=True)
         run_file, samples = self.out / RUN, self.out / SAMPLES
-        # How items are run (executor, concurrency) may change between invocations; what they are may not.
-        identity = self.spec.model_dump(mode="json", exclude={"executor", "ray_address", "concurrency"})
+        identity = self.spec.model_dump(mode="json", exclude=set(HOW_RUN))
         if run_file.exists() or samples.exists():
             if not self.resume:
                 raise EvalError(f"{self.out} already holds an eval; pass --resume to continue it or use a new folder")
@@ -194,8 +225,11 @@ class EvalRun:
                 previous = {}
             if previous.get("spec") not in (None, identity):
                 raise EvalError(f"{self.out} holds an eval of a different spec; resume it with the same spec")
+            if not (self.out / PERSONAS).exists():  # begun by a personae that kept no persona snapshot
+                write_personas(self.out, self.personas)
             return float(previous.get("started_at", time.time()))
         started = time.time()
+        write_personas(self.out, self.personas)
         run_file.write_text(json.dumps({"spec": identity, "started_at": started}, indent=2), encoding="utf-8")
         return started
 
@@ -284,8 +318,8 @@ class EvalRun:
         samples = read_samples(self.out / SAMPLES)
         planned = {i.id for i in self.items}
         samples = [s for s in samples if s.id in planned]
-        tasks = {t.name: t.summarize([s for s in samples if s.task == t.name], self.personas) for t in self.tasks}
-        pg = tasks.get("persona-gym")
+        tasks, persona_scores = summarize(self.tasks, samples, self.personas)
+        models = ctx.models if ctx is not None else self.models
         usage = usage_by_backend(ctx) if ctx is not None else {}
         for key, remote in self._remote_usage.items():
             usage[key] = remote
@@ -301,9 +335,10 @@ class EvalRun:
             finished=len(samples),
             failed=sum(1 for s in samples if s.status == "failed"),
             tasks=tasks,
-            persona_scores=dict(pg.extra.get("persona_scores", {})) if pg else {},
+            persona_scores=persona_scores,
             persona_names={pid: p.name for pid, p in self.personas.items()},
             usage=usage,
+            scoring=describe_models(models) if models is not None else None,
         )
 
 

@@ -1,4 +1,4 @@
-"""Tasks: a dataset of items per persona, a way to run the agent on one item, and how to aggregate the scores."""
+"""Tasks: a dataset of items per persona, how to run one item, how to score it, and how to aggregate the scores."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from personae.persona import Persona
 
 if TYPE_CHECKING:
     from personae.evals._context import EvalContext
+    from personae.evals._scoring import ScoringContext
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,12 @@ class TaskParams(BaseModel):
 
 
 class Task(ABC):
-    """A registered evaluation task. Subclasses set `name`, `Params`, and implement `plan` and `run`."""
+    """A registered evaluation task. Subclasses set `name`, `Params`, and implement `plan`, `run` and maybe `score`.
+
+    An item is run, then scored: `run` makes every backend call (agent, simulated user, judges) and records the
+    conversation and the judges' scores; `score` adds the model-free scores (`scored`) from that record alone, so a
+    finished run can be scored again with newer scoring models (`rescore`) without calling any LLM.
+    """
 
     name: ClassVar[str]
     """Registered name, as used in eval specs."""
@@ -48,6 +54,10 @@ class Task(ABC):
     """Parameter model of the task."""
     metrics: ClassVar[tuple[str, ...]] = ()
     """Per-item scores averaged (with intervals) overall and per persona."""
+    scored: ClassVar[tuple[str, ...]] = ()
+    """The per-item scores `score` sets (model-free: NLI, embedder, OOC detector); the others come from `run`."""
+    scored_data: ClassVar[tuple[str, ...]] = ()
+    """Keys of a sample's `data` that `score` sets (the details behind its scores)."""
     primary: ClassVar[str | None] = None
     """Metric shown in summary charts."""
     higher_is_better: ClassVar[bool] = True
@@ -64,7 +74,19 @@ class Task(ABC):
 
     @abstractmethod
     async def run(self, item: Item, ctx: EvalContext) -> EvalSample:
-        """Run one item; raise `BackendError` or `JudgeParseError` to have it recorded as failed."""
+        """Run one item: every backend call it needs; raise `BackendError` or `JudgeParseError` to fail it.
+
+        The sample must record what `score` reads (for the built-in tasks, the conversation in `transcript`).
+        """
+
+    def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
+        """Set the sample's `scored` scores (and their details in `data`) from what `run` recorded; no backend.
+
+        Called on samples whose status is `ok`; raises `UnscorableSample` when the record lacks what it needs.
+        The default suits tasks scored by judges alone, in `run`.
+        """
+        if self.scored:
+            raise NotImplementedError(f"task '{self.name}' declares scores {self.scored} but does not score them")
 
     def metric_names(self, samples: Sequence[EvalSample]) -> list[str]:
         """Metrics to aggregate: the declared ones (plus the OOC rate where the detector ran), else every score key."""

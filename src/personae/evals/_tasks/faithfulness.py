@@ -8,10 +8,12 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from personae.evals._context import EvalContext
+from personae.evals._errors import UnscorableSample
 from personae.evals._log import EvalSample
 from personae.evals._prompts import probe_request
+from personae.evals._scoring import ScoringContext, ooc_scores
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, ooc_scores, shown
+from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
 
@@ -28,11 +30,13 @@ class FaithfulnessParams(TaskParams):
 
 @register_task
 class FaithfulnessTask(Task):
-    """Probe → reply through the runtime → APC, normalised APC and whether any statement is contradicted."""
+    """Probe → reply through the runtime; scored by APC, normalised APC and whether any statement is contradicted."""
 
     name: ClassVar[str] = "faithfulness"
     Params: ClassVar[type[TaskParams]] = FaithfulnessParams
     metrics: ClassVar[tuple[str, ...]] = ("apc_normalized", "apc", "contradiction")
+    scored: ClassVar[tuple[str, ...]] = ("apc_normalized", "apc", "contradiction", "ooc")
+    scored_data: ClassVar[tuple[str, ...]] = ("violations", "evidence")
     primary: ClassVar[str | None] = "apc_normalized"
 
     def plan(self, personas: Mapping[str, Persona]) -> list[Item]:
@@ -54,43 +58,46 @@ class FaithfulnessTask(Task):
         return items
 
     async def run(self, item: Item, ctx: EvalContext) -> EvalSample:
-        """Write the probe, get the guarded reply, score it against every statement."""
+        """Write the probe and get the guarded reply."""
         persona = ctx.personas[item.persona]
         seed = item_seed(self.seed, item.id)
         probe = await ctx.generate_text(
             *probe_request(persona, item.data["kind"], item.data.get("fact"), item.data["number"]), seed=seed
         )
-        turn = await ctx.chat(item.persona, seed).send(probe)
-        candidate = shown(turn)
-        result = candidate.result
-        if result is None:
-            scorer = ctx.scorer(item.persona)
-            assert scorer is not None  # plan() skips personas without statements
-            result = scorer.score(probe, candidate.text)
+        reply = await ctx.chat(item, seed).send(probe)
         return EvalSample(
             id=item.id,
             task=self.name,
             persona=item.persona,
             status="ok",
-            scores={
+            transcript=[{"role": "user", "content": probe}, {"role": "assistant", "content": reply}],
+            data=dict(item.data),
+        )
+
+    def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
+        """Score the reply against every statement (APC, contradictions) and for leaving the character."""
+        scores, *rest = scoring.score_conversation(sample)
+        if rest:
+            raise UnscorableSample("a faithfulness transcript holds one probe and one reply")
+        result = scores.result
+        if result is None:
+            raise UnscorableSample(f"persona '{sample.persona}' has no statements to score against")
+        sample.scores.update(
+            {
                 "apc_normalized": result.apc_normalized,
                 "apc": result.apc,
                 "contradiction": 1.0 if result.violations else 0.0,
-                **ooc_scores([candidate]),
-            },
-            transcript=[{"role": "user", "content": probe}, {"role": "assistant", "content": candidate.text}],
-            data={
-                **item.data,
-                "violations": [v.statement for v in result.violations],
-                "evidence": [v.evidence for v in result.violations],
-            },
+                **ooc_scores([scores.ooc]),
+            }
         )
+        sample.data["violations"] = [v.statement for v in result.violations]
+        sample.data["evidence"] = [v.evidence for v in result.violations]
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
         """Normalised APC and contradiction rate per probe kind (stated, unstated, break)."""
         by_kind: dict[str, dict[str, float]] = {}
         for kind in ("stated", "unstated", "break"):
-            mine = [s for s in samples if s.data.get("kind") == kind]
+            mine = [s for s in samples if s.data.get("kind") == kind and "apc_normalized" in s.scores]
             if mine:
                 by_kind[kind] = {
                     "apc_normalized": sum(s.scores["apc_normalized"] for s in mine) / len(mine),

@@ -10,8 +10,9 @@ from pydantic import Field, field_validator
 from personae.evals._context import EvalContext
 from personae.evals._log import EvalSample
 from personae.evals._prompts import USER_GOALS, user_request
+from personae.evals._scoring import ScoringContext, ooc_scores
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, ooc_scores, shown
+from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
 
@@ -45,6 +46,8 @@ class MultiTurnTask(Task):
     name: ClassVar[str] = "multi-turn"
     Params: ClassVar[type[TaskParams]] = MultiTurnParams
     metrics: ClassVar[tuple[str, ...]] = ("apc_normalized", "contradiction", "self_contradiction")
+    scored: ClassVar[tuple[str, ...]] = ("apc_normalized", "contradiction", "self_contradiction", "ooc")
+    scored_data: ClassVar[tuple[str, ...]] = ("turns",)
     primary: ClassVar[str | None] = "apc_normalized"
 
     def plan(self, personas: Mapping[str, Persona]) -> list[Item]:
@@ -59,55 +62,59 @@ class MultiTurnTask(Task):
         ]
 
     async def run(self, item: Item, ctx: EvalContext) -> EvalSample:
-        """Alternate simulated-user and agent turns; score each shown reply."""
+        """Alternate simulated-user and agent turns."""
         params = self.params
         assert isinstance(params, MultiTurnParams)
         persona = ctx.personas[item.persona]
         seed = item_seed(self.seed, item.id)
-        chat = ctx.chat(item.persona, seed)
-        scorer = ctx.scorer(item.persona)
+        chat = ctx.chat(item, seed)
         said: list[tuple[str, str]] = []
         transcript: list[dict[str, str]] = []
-        per_turn: list[dict[str, Any]] = []
-        replies = []
         for t in range(params.turns):
             system, prompt = user_request(persona, item.data["goal"], said)
             message = (await ctx.ask(ctx.user, ctx.spec.user, system, prompt, seed + t)).strip() or "Go on."
-            candidate = shown(await chat.send(message))
-            replies.append(candidate)
-            result = candidate.result or (scorer.score(message, candidate.text) if scorer else None)
-            said += [("User", message), (persona.name, candidate.text)]
-            transcript += [{"role": "user", "content": message}, {"role": "assistant", "content": candidate.text}]
-            per_turn.append(
-                {
-                    "turn": t,
-                    "apc_normalized": result.apc_normalized if result else None,
-                    "violations": [v.statement for v in result.violations] if result else [],
-                    "contradictions": [c.model_dump() for c in candidate.contradictions],
-                }
-            )
-        apcs = [p["apc_normalized"] for p in per_turn if p["apc_normalized"] is not None]
-        scores = {
-            "contradiction": _mean([1.0 if p["violations"] else 0.0 for p in per_turn]),
-            "self_contradiction": _mean([1.0 if p["contradictions"] else 0.0 for p in per_turn]),
-            **ooc_scores(replies),
-        }
-        if apcs:
-            scores["apc_normalized"] = _mean(apcs)
+            reply = await chat.send(message)
+            said += [("User", message), (persona.name, reply)]
+            transcript += [{"role": "user", "content": message}, {"role": "assistant", "content": reply}]
         return EvalSample(
             id=item.id,
             task=self.name,
             persona=item.persona,
             status="ok",
-            scores=scores,
             transcript=transcript,
-            data={**item.data, "turns": per_turn},
+            data=dict(item.data),
         )
+
+    def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
+        """Per turn, the shown reply's normalised APC, violations and contradictions of earlier replies; OOC rate."""
+        per_turn: list[dict[str, Any]] = []
+        scored = scoring.score_conversation(sample)
+        for t, (result, _, contradictions) in enumerate(scored):
+            per_turn.append(
+                {
+                    "turn": t,
+                    "apc_normalized": result.apc_normalized if result else None,
+                    "violations": [v.statement for v in result.violations] if result else [],
+                    "contradictions": [c.model_dump() for c in contradictions],
+                }
+            )
+        apcs = [p["apc_normalized"] for p in per_turn if p["apc_normalized"] is not None]
+        sample.scores.update(
+            {
+                "contradiction": _mean([1.0 if p["violations"] else 0.0 for p in per_turn]),
+                "self_contradiction": _mean([1.0 if p["contradictions"] else 0.0 for p in per_turn]),
+                **ooc_scores([s.ooc for s in scored]),
+            }
+        )
+        if apcs:
+            sample.scores["apc_normalized"] = _mean(apcs)
+        sample.data["turns"] = per_turn
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
         """Drift curves: mean normalised APC and self-contradiction rate at each turn, per persona and overall."""
 
         def curve(subset: Sequence[EvalSample], key: str) -> list[float | None]:
+            subset = [s for s in subset if "turns" in s.data]  # not scored (a rescoring could not) otherwise
             turns = max((len(s.data["turns"]) for s in subset), default=0)
             out: list[float | None] = []
             for t in range(turns):

@@ -15,8 +15,9 @@ from personae.evals._errors import EvalSpecError, JudgeParseError
 from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
+from personae.evals._scoring import ScoringContext, ooc_scores
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, ooc_scores, shown, slug
+from personae.evals._tasks._common import item_seed, slug
 from personae.persona import Persona
 
 PG_TASKS: tuple[str, ...] = tuple(PG_CRITERIA)
@@ -100,6 +101,7 @@ class PersonaGymTask(Task):
     name: ClassVar[str] = "persona-gym"
     Params: ClassVar[type[TaskParams]] = PersonaGymParams
     metrics: ClassVar[tuple[str, ...]] = tuple(slug(t) for t in PG_TASKS)
+    scored: ClassVar[tuple[str, ...]] = ("ooc",)
     primary: ClassVar[str | None] = "persona_score"
 
     def plan(self, personas: Mapping[str, Persona]) -> list[Item]:
@@ -130,8 +132,7 @@ class PersonaGymTask(Task):
         question = item.data.get("question") or await ctx.generate_text(
             *question_request(persona, task, item.data["environment"], item.data["number"]), seed=seed
         )
-        turn = await ctx.chat(item.persona, seed).send(question)
-        answer = shown(turn).text
+        answer = await ctx.chat(item, seed).send(question)
         sample = EvalSample(
             id=item.id,
             task=self.name,
@@ -156,8 +157,11 @@ class PersonaGymTask(Task):
             sample.status, sample.failure = "failed", judge_failure(sample.judgements)
         else:
             sample.scores[slug(task)] = score
-            sample.scores.update(ooc_scores([shown(turn)]))
         return sample
+
+    def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
+        """Whether the answer left the character (the judges' grade comes from `run`)."""
+        sample.scores.update(ooc_scores(scoring.ooc(sample)))
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
         """PersonaScore: the mean of the task means, per persona and overall."""

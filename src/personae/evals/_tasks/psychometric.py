@@ -15,9 +15,10 @@ from personae.evals._errors import EvalSpecError
 from personae.evals._judge import parse_score
 from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
+from personae.evals._scoring import ScoringContext, ooc_scores
 from personae.evals._stats import bootstrap_mean
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, ooc_scores, shown
+from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
 TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
@@ -77,6 +78,7 @@ class PsychometricTask(Task):
     name: ClassVar[str] = "psychometric"
     Params: ClassVar[type[TaskParams]] = PsychometricParams
     metrics: ClassVar[tuple[str, ...]] = ("rating",)
+    scored: ClassVar[tuple[str, ...]] = ("ooc",)
     primary: ClassVar[str | None] = "trait_abs_error"
     higher_is_better: ClassVar[bool] = False
 
@@ -92,8 +94,7 @@ class PsychometricTask(Task):
         persona = ctx.personas[item.persona]
         seed = item_seed(self.seed, item.id)
         question = item.data["question"]
-        reply = shown(await ctx.chat(item.persona, seed).send(question))
-        answer = reply.text
+        answer = await ctx.chat(item, seed).send(question)
         records = await ctx.judge(
             *bfi_request(persona, item.data["statement"], question, answer), seed=seed, read=parse_score
         )
@@ -111,8 +112,11 @@ class PsychometricTask(Task):
             sample.status, sample.failure = "failed", judge_failure(records)
         else:
             sample.scores["rating"] = 6.0 - rating if item.data["reverse"] else rating
-            sample.scores.update(ooc_scores([reply]))
         return sample
+
+    def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
+        """Whether the answer left the character (the judges' grade comes from `run`)."""
+        sample.scores.update(ooc_scores(scoring.ooc(sample)))
 
     def extra(self, samples: Sequence[EvalSample], personas: Mapping[str, Persona]) -> dict[str, Any]:
         """Per persona and trait: measured score (0..1), target, absolute error, high/low agreement."""

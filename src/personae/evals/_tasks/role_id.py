@@ -18,7 +18,7 @@ from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import describe, role_id_request
 from personae.evals._stats import brier, expected_calibration_error
 from personae.evals._task import Item, Task, TaskParams, register_task
-from personae.evals._tasks._common import item_seed, shown
+from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
 PROMPTS = (
@@ -109,7 +109,7 @@ class RoleIdTask(Task):
         seed = item_seed(self.seed, item.id)
         if "candidates" in item.data:
             persona = ctx.personas[item.persona]
-            reply = shown(await ctx.chat(item.persona, seed).send(item.data["prompt"])).text
+            reply = await ctx.chat(item, seed).send(item.data["prompt"])
             context = f"User: {item.data['prompt']}\n{MASK}: {_mask(reply, persona)}"
             names = {pid: ctx.personas[pid].name for pid in item.data["candidates"]}
             options = [(names[pid], describe(ctx.personas[pid])) for pid in item.data["candidates"]]
