@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
 from personae.persona import load_persona
 from personae.scoring import APCScorer, OnnxNLI
 
@@ -61,5 +64,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=Path, default=CASES)
     parser.add_argument("--model", type=Path, default=None, help="ONNX NLI model folder (default: the shipped one)")
+    parser.add_argument("--record", action="store_true", help="append to bench/results/")
     args = parser.parse_args()
-    print(json.dumps(main(args.cases, args.model)))
+    result = main(args.cases, args.model)
+    if args.record:
+        record("apc_fact_preference", result)
+    print(json.dumps(result))

@@ -2,9 +2,13 @@
 
 Naive reference (as the APC reference code does it): for every statement, relevance computed afresh
 (statement and query embedded each time) and one unbatched NLI forward per statement–sentence pair.
-Batched: statement embeddings cached, NLI pairs length-sorted into batches. Prints one JSON line with
-`speedup`, `max_abs_diff` (over every per-statement probability and apc value) and `pairs_per_s`.
-References: speedup ≥ 10, max_abs_diff ≤ 1e-4, pairs_per_s goal ≥ 200 (issue 3).
+Batched: statement embeddings cached, the topic gate applied, the remaining NLI pairs length-sorted into batches.
+Prints one JSON line with `speedup`, `max_abs_diff` (over every per-statement probability and apc value), the
+share of statement–sentence pairs the topic gate keeps from the NLI model, NLI pairs/s, and the time to score one
+guarded turn (4 candidates) for a persona with 100 statements.
+References (issue 17): max_abs_diff ≤ 1e-4, a 100-statement guarded turn ≤ 2 s. The old "10× the naive
+reference" goal is withdrawn (batching an identical cross-encoder computation is bounded on a CPU); speedup stays
+as a figure.
 """
 
 from __future__ import annotations
@@ -12,11 +16,18 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from pathlib import Path
 
-from personae.persona import load_persona
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
+from personae.persona import Persona, load_persona
 from personae.scoring import APCScorer, split_sentences
+
+ROLEPLAY = Path(__file__).resolve().parent / "data" / "roleplay" / "personas.yaml"
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
 QUERIES = [
@@ -67,6 +78,7 @@ def main(count: int, seed: int) -> dict[str, object]:
         scorer.score_naive(*items[0])
         scorer.relevance.embedder._cache.clear()  # type: ignore[attr-defined]  # the batched path starts cold
     pairs = sum(len(s.statements) * len(split_sentences(r)) for s in scorers for _, r in items)
+    shared = scorers[0]
 
     t0 = time.perf_counter()
     batched = [s.score_batch(items) for s in scorers]
@@ -75,6 +87,8 @@ def main(count: int, seed: int) -> dict[str, object]:
     naive = [[s.score_naive(q, r) for q, r in items] for s in scorers]
     naive_s = time.perf_counter() - t0
 
+    gated = sum(st.gated for per in batched for result in per for st in result.statements)
+    big = hundred_statement_turn(shared)
     diff = 0.0
     for per_b, per_n in zip(batched, naive, strict=True):
         for b, n in zip(per_b, per_n, strict=True):
@@ -88,16 +102,36 @@ def main(count: int, seed: int) -> dict[str, object]:
         "batched_s": round(batched_s, 2),
         "naive_s": round(naive_s, 2),
         "speedup": round(naive_s / batched_s, 2),
-        "speedup_ratio_to_goal": round(naive_s / batched_s / 10, 3),
         "max_abs_diff": float(f"{diff:.3g}"),
+        "gate": scorers[0].calibration.topic_gate,
+        "gate_skipped_share": round(gated / pairs, 4),
         "pairs_per_s": round(pairs / batched_s, 1),
-        "pairs_per_s_ratio_to_goal": round(pairs / batched_s / 200, 3),
+        "nli_pairs_per_s": round((pairs - gated) / batched_s, 1),
+        **big,
+        "reference": {"max_abs_diff": 1e-4, "hundred_statement_turn_s": 2.0},
     }
+
+
+def hundred_statement_turn(like: APCScorer) -> dict[str, object]:
+    """Seconds to score 4 candidates of one turn against a 100-statement persona (warm models, cold statements)."""
+    statements = [s for p in sorted(EXAMPLES.glob("*.yaml")) for s in load_persona(p).statements]
+    for persona in yaml.safe_load(ROLEPLAY.read_text(encoding="utf-8")):
+        statements.extend(persona["statements"])
+    persona = Persona(name="Many Facts", statements=statements[:100])
+    scorer = APCScorer(persona, nli=like.nli, relevance=like.relevance)
+    candidates = [("Tell me about your week.", " ".join(FRAGMENTS[i : i + 3])) for i in range(0, 12, 3)]
+    started = time.perf_counter()
+    scorer.score_batch(candidates)
+    return {"hundred_statement_turn_s": round(time.perf_counter() - started, 3)}
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100, help="(query, response) items per persona")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--record", action="store_true", help="append to bench/results/apc_throughput.jsonl")
     args = parser.parse_args()
-    print(json.dumps(main(args.items, args.seed)))
+    result = main(args.items, args.seed)
+    if args.record:
+        record("apc_throughput", result)
+    print(json.dumps(result))

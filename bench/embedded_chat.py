@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
 from personae.backends import GenerateConfig, get_backend
 from personae.persona import load_persona
 from personae.session import ChatSession, SessionSettings
@@ -70,5 +73,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persona", type=Path, default=Path(__file__).parents[1] / "examples/personas/ada.yaml")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results/embedded_chat.jsonl")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.persona, args.runs))))
+    result = asyncio.run(main(args.persona, args.runs))
+    if args.record:
+        record("embedded_chat", result)
+    print(json.dumps(result))

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from typing import Any, ClassVar
 
 import aiohttp
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
 from personae.backends import BackendSettings, GenerateConfig, Message, get_backend
 from personae.evals import EvalRun, EvalSample, Item, Task, TaskParams, register_task, spec_from_data
 from personae.evals._context import EvalContext, judge_failure, mean_score
@@ -196,6 +199,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=160)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--record", action="store_true", help="append to bench/results/")
     args = parser.parse_args()
     # The stub runs in its own process, like a real server: its threads do not compete for the runner's GIL.
     ready: Any = multiprocessing.Queue()
@@ -217,25 +221,24 @@ def main() -> None:
         stub.join()
     achieved = requests / concurrent_s
     ideal = args.concurrency / args.latency
-    print(
-        json.dumps(
-            {
-                "items": args.items,
-                "concurrency": args.concurrency,
-                "latency_s": args.latency,
-                "requests": requests,
-                "served": served,
-                "concurrent_s": round(concurrent_s, 3),
-                "sequential_s": round(sequential_s, 3),
-                "requests_per_s": round(achieved, 1),
-                "ideal_requests_per_s": round(ideal, 1),
-                "efficiency": round(achieved / ideal, 3),
-                "speedup": round(sequential_s / concurrent_s, 1),
-                "backend_only_efficiency": round(requests / backend_s / ideal, 3),
-                "raw_client_efficiency": round(requests / raw_s / ideal, 3),
-            }
-        )
-    )
+    result = {
+        "items": args.items,
+        "concurrency": args.concurrency,
+        "latency_s": args.latency,
+        "requests": requests,
+        "served": served,
+        "concurrent_s": round(concurrent_s, 3),
+        "sequential_s": round(sequential_s, 3),
+        "requests_per_s": round(achieved, 1),
+        "ideal_requests_per_s": round(ideal, 1),
+        "efficiency": round(achieved / ideal, 3),
+        "speedup": round(sequential_s / concurrent_s, 1),
+        "backend_only_efficiency": round(requests / backend_s / ideal, 3),
+        "raw_client_efficiency": round(requests / raw_s / ideal, 3),
+    }
+    if args.record:
+        record("harness_throughput", result)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

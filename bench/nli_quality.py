@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record as record_result
 from personae.scoring import OnnxNLI, RelevanceModel
 from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
 from personae.scoring._training.snli import load_snli
@@ -74,5 +76,9 @@ if __name__ == "__main__":
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--model", type=Path, default=None, help="ONNX model folder (default: the shipped one)")
     parser.add_argument("--dev-size", type=int, default=3000)
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results/nli_quality.jsonl")
     args = parser.parse_args()
-    print(json.dumps(main(args.shared, args.model, args.dev_size)))
+    result = main(args.shared, args.model, args.dev_size)
+    if args.record:
+        record_result("nli_quality", result)
+    print(json.dumps(result))

@@ -28,13 +28,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record
-from personae.persona import Persona, persona_from_data
-from personae.scoring import APCResult, APCScorer, OnnxNLI, RelevanceModel
-from personae.scoring._apc import Calibration, default_calibration
+from personae.persona import Persona, load_persona, persona_from_data
+from personae.scoring import APCResult, APCScorer, Calibration, OnnxNLI, RelevanceModel, default_calibration
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "roleplay"
 CLEAR_CUT = HERE / "data" / "persona_clear_cut.jsonl"
+EXAMPLES = HERE.parent / "examples" / "personas"
 GOALS = {
     "preference": 0.95,
     "violation_recall": 0.85,
@@ -52,10 +52,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_personas(path: Path) -> dict[str, Persona]:
-    return {
+    """The measuring set's personas by id, plus the example characters (examples/personas/<id>.yaml) by file stem."""
+    personas = {
         p["id"]: persona_from_data({"name": p["name"], "statements": p["statements"]})
         for p in yaml.safe_load(path.read_text(encoding="utf-8"))
     }
+    for file in sorted(EXAMPLES.glob("*.yaml")):
+        personas.setdefault(file.stem, load_persona(file))
+    return personas
 
 
 class Scoring:

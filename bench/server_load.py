@@ -42,6 +42,8 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
 from personae.store import AccessStore, SessionStore
 
 HERE = Path(__file__).resolve().parent
@@ -415,25 +417,25 @@ if __name__ == "__main__":
     parser.add_argument(
         "--db", help="Database URL to serve from (default: a new SQLite file); the run adds a key and its sessions."
     )
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results/server_load.jsonl")
     args = parser.parse_args()
     if not 1 <= args.sessions <= 1000:
         raise SystemExit("--sessions: between 1 and 1000")
     os.environ.pop("PERSONAE_DATABASE_URL", None)
-    print(
-        json.dumps(
-            asyncio.run(
-                run(
-                    args.sessions,
-                    args.turns,
-                    args.n,
-                    args.guard,
-                    args.backend_ms,
-                    args.think_ms,
-                    args.time_limit,
-                    not args.no_restart,
-                    args.workers,
-                    args.db,
-                )
-            )
+    result = asyncio.run(
+        run(
+            args.sessions,
+            args.turns,
+            args.n,
+            args.guard,
+            args.backend_ms,
+            args.think_ms,
+            args.time_limit,
+            not args.no_restart,
+            args.workers,
+            args.db,
         )
     )
+    if args.record:
+        record("server_load", result)
+    print(json.dumps(result))
