@@ -24,7 +24,8 @@ from rich.progress import Progress
 from personae.backends import Backend, BackendError, GenerateConfig, get_backend
 from personae.guard import GuardPolicy, Judgement
 from personae.persona import Persona, load_persona
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import ScoringModels
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 HERE = Path(__file__).resolve().parent

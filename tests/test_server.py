@@ -24,12 +24,11 @@ from helpers.runtime import CountingEmbedder
 from helpers.server import mock_config as config
 from helpers.server import running, serving
 from personae.cli import app as cli_app
-from personae.scoring import FakeNLI, mask_names
+from personae.scoring import FakeNLI, ScoringModels, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
 from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
 from personae.server._sse import EventStream, LastEvents
-from personae.session import ScoringModels
 from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"

@@ -16,8 +16,8 @@ from personae.evals._log import JudgeRecord
 from personae.evals._mock import mock_options
 from personae.evals._spec import EvalSpec, RoleSpec
 from personae.persona import Persona
-from personae.scoring import APCScorer, FakeEmbedder, HistoryChecker, get_nli
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import APCScorer, FakeEmbedder, HistoryChecker, ScoringModels, get_nli
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 Reader = Callable[[str], ParsedScore]

@@ -26,7 +26,7 @@ from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
 from personae.persona import Persona, load_persona
-from personae.session import ScoringModels
+from personae.scoring import ScoringModels
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ result.apc_normalized, [v.statement for v in result.violations]
 
 from personae.scoring._apc import APCScorer
 from personae.scoring._history import HistoryChecker
+from personae.scoring._models import ScoringModels
 from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import ScoringModelError
 from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSignal
@@ -37,6 +38,7 @@ __all__ = [
     "OnnxNLI",
     "RelevanceModel",
     "ScoringModelError",
+    "ScoringModels",
     "StatementScore",
     "fit_logistic",
     "get_nli",
