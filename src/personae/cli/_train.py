@@ -36,8 +36,8 @@ def train_nli(
 ) -> None:
     """Fine-tune a small encoder as a persona-NLI cross-encoder and export it to ONNX with a model card."""
     try:
-        from personae.scoring._training.card import write_model_card
         from personae.scoring._training.export import export_model
+        from personae.scoring._training.model_card import write_model_card
         from personae.scoring._training.snli import load_snli
         from personae.scoring._training.train import TrainConfig, read_pairs, save_config, train_cross_encoder
     except ImportError as exc:
