@@ -58,8 +58,7 @@ def test_unknown_backend_exits_1_with_a_message(minimal_persona_file: Path) -> N
 
 
 def test_cache_size_and_clear(tmp_path: Path) -> None:
-    from personae.backends._cache import default_cache_path
-    from personae.backends._types import BackendOutput, Choice
+    from personae.backends import BackendOutput, Choice, default_cache_path
 
     RequestCache(default_cache_path()).put("k", BackendOutput(model="m", choices=[Choice(text="x")]))
     assert runner.invoke(app, ["cache", "size"]).stdout.startswith("1 cached responses")

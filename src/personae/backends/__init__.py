@@ -8,7 +8,14 @@ Typical use:
 
 from personae.backends._api import BackendAPI, approx_tokens
 from personae.backends._backend import Backend, BackendSettings, EventSubscriber
-from personae.backends._cache import RequestCache, cache_clear, cache_key, cache_prune, cache_size
+from personae.backends._cache import (
+    RequestCache,
+    cache_clear,
+    cache_key,
+    cache_prune,
+    cache_size,
+    default_cache_path,
+)
 from personae.backends._errors import (
     BackendError,
     BackendNotFoundError,
@@ -17,6 +24,7 @@ from personae.backends._errors import (
     RetryableBackendError,
 )
 from personae.backends._events import JsonlEventLog, ModelEvent
+from personae.backends._providers.mock import MockBackendAPI, MockExhaustedError
 from personae.backends._registry import (
     Address,
     get_backend,
@@ -49,6 +57,8 @@ __all__ = [
     "JsonlEventLog",
     "Message",
     "MissingDependencyError",
+    "MockBackendAPI",
+    "MockExhaustedError",
     "ModelCall",
     "ModelEvent",
     "ModelUnavailableError",
@@ -61,6 +71,7 @@ __all__ = [
     "cache_key",
     "cache_prune",
     "cache_size",
+    "default_cache_path",
     "get_backend",
     "list_backends",
     "parse_address",

@@ -16,7 +16,19 @@ from personae.evals._judge import (
     parse_probabilities,
     parse_score,
 )
-from personae.evals._log import EvalResults, EvalSample, JudgeRecord, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._log import (
+    REPORT_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    SAMPLES_FILE,
+    EvalResults,
+    EvalSample,
+    JudgeRecord,
+    RoleUsage,
+    SampleWriter,
+    TaskResult,
+    read_samples,
+)
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
 from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
@@ -25,6 +37,10 @@ from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibrat
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
 
 __all__ = [
+    "REPORT_FILE",
+    "RESULTS_FILE",
+    "RUN_FILE",
+    "SAMPLES_FILE",
     "AgentSpec",
     "EvalError",
     "EvalResults",

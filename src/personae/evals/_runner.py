@@ -21,7 +21,16 @@ from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError
-from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, read_samples
+from personae.evals._log import (
+    RESULTS_FILE,
+    RUN_FILE,
+    SAMPLES_FILE,
+    EvalResults,
+    EvalSample,
+    RoleUsage,
+    SampleWriter,
+    read_samples,
+)
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
@@ -30,10 +39,6 @@ from personae.scoring import ScoringModels
 
 log = logging.getLogger(__name__)
 
-SAMPLES = "samples.jsonl"
-RESULTS = "results.json"
-REPORT = "report.html"
-RUN = "run.json"
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -182,7 +187,7 @@ class EvalRun:
     def _prepare(self) -> float:
         """Create or check the folder; returns when the eval first started."""
         self.out.mkdir(parents=True, exist_ok=True)
-        run_file, samples = self.out / RUN, self.out / SAMPLES
+        run_file, samples = self.out / RUN_FILE, self.out / SAMPLES_FILE
         # How items are run (executor, concurrency) may change between invocations; what they are may not.
         identity = self.spec.model_dump(mode="json", exclude={"executor", "ray_address", "concurrency"})
         if run_file.exists() or samples.exists():
@@ -205,11 +210,11 @@ class EvalRun:
         t0 = time.perf_counter()
         # Captured in a worker thread while the first requests are in flight, not after the last one.
         environment = asyncio.ensure_future(asyncio.to_thread(capture_environment))
-        done = {s.id for s in read_samples(self.out / SAMPLES)}
+        done = {s.id for s in read_samples(self.out / SAMPLES_FILE)}
         pending = [i for i in self.items if i.id not in done]
         ctx = EvalContext(self.spec, self.personas, self.out, backends=self.backends, models=self.models)
         by_name = {t.name: t for t in self.tasks}
-        writer = SampleWriter(self.out / SAMPLES)
+        writer = SampleWriter(self.out / SAMPLES_FILE)
         gate = asyncio.Semaphore(self.spec.concurrency)
         progress = Progress(
             TextColumn("{task.description}"),
@@ -256,7 +261,7 @@ class EvalRun:
                 writer.close()
                 await ctx.aclose()
             results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
-            (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
+            (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
             gc.unfreeze()
         if self.write_report:
@@ -281,7 +286,7 @@ class EvalRun:
     ) -> EvalResults:
         """Aggregate samples.jsonl into results (failures counted, never averaged)."""
         environment = environment or capture_environment()
-        samples = read_samples(self.out / SAMPLES)
+        samples = read_samples(self.out / SAMPLES_FILE)
         planned = {i.id for i in self.items}
         samples = [s for s in samples if s.id in planned]
         tasks = {t.name: t.summarize([s for s in samples if s.task == t.name], self.personas) for t in self.tasks}

@@ -6,6 +6,7 @@ Path("out.png").write_bytes(card_png(persona))  # V2 + V3 chunks in one PNG
 """
 
 from personae.interop._card import (
+    Extractor,
     card_kind,
     card_v2,
     card_v3,
@@ -36,9 +37,9 @@ from personae.interop._limits import (
     MAX_ZIP_TOTAL_BYTES,
     read_limited,
 )
-from personae.interop._lint import LintIssue, contradictions, lint_persona
+from personae.interop._lint import LintIssue, contradictions, lint_persona, lint_summary
 from personae.interop._llm import LLMExtractor, dedupe_by_embedding, extract_statements_llm, parse_statement_lines
-from personae.interop._png import blank_png, read_chunks, read_text_chunks, write_text_chunks
+from personae.interop._png import PNG_SIGNATURE, blank_png, read_chunks, read_text_chunks, write_text_chunks
 from personae.interop._text import extract_statements, strip_wiki
 from personae.interop._tinytroupe import deep_merge, is_tinytroupe, persona_from_tinytroupe, persona_to_tinytroupe
 
@@ -50,6 +51,8 @@ __all__ = [
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_RATIO",
     "MAX_ZIP_TOTAL_BYTES",
+    "PNG_SIGNATURE",
+    "Extractor",
     "Imported",
     "LLMExtractor",
     "LintIssue",
@@ -68,6 +71,7 @@ __all__ = [
     "extract_statements_llm",
     "is_tinytroupe",
     "lint_persona",
+    "lint_summary",
     "lorebook_from_card",
     "lorebook_from_world_info",
     "lorebook_v3",
