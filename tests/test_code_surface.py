@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import personae
 from conftest import REPO
 
 SRC = REPO / "src"
@@ -127,6 +130,27 @@ def _imported_by(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
+def test_importing_personae_loads_no_package_until_a_name_is_used() -> None:
+    loaded = _imported_by("import personae")
+    assert not {m for m in loaded if m.startswith("personae.")}
+    assert not {"pydantic", "numpy", "sqlalchemy", "onnxruntime", "torch"} & loaded
+
+
 def test_importing_scoring_keeps_torch_out() -> None:
     loaded = _imported_by("import personae.scoring, personae.scoring.training, personae.cli")
     assert not {"torch", "transformers", "onnx"} & loaded
+
+
+def test_the_top_level_names_are_the_packages_own() -> None:
+    from personae.backends import get_backend
+    from personae.scoring import ScoringModels
+    from personae.session import ChatSession
+
+    assert personae.get_backend is get_backend
+    assert personae.ScoringModels is ScoringModels
+    assert personae.ChatSession is ChatSession
+    for name in personae.__all__:
+        assert getattr(personae, name) is not None
+    assert set(personae.__all__) <= set(dir(personae))
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = personae.nope  # type: ignore[attr-defined]
