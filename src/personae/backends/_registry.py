@@ -7,7 +7,7 @@ so `import personae` works with no SDK installed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, Literal, NamedTuple
 
@@ -73,6 +73,22 @@ def parse_address(address: str) -> Address:
     return Address(provider, model or None)
 
 
+class _Resolved(NamedTuple):
+    """A provider found for an address."""
+
+    provider: str
+    """Its registered name."""
+    api: type[BackendAPI]
+    """Its class."""
+    model: str | None
+    """The model to ask it for; None for the provider's default."""
+
+    @property
+    def address(self) -> str:
+        """`provider/model` with the default model filled in, as errors name it."""
+        return f"{self.provider}/{self.model or self.api.default_model}"
+
+
 def get_backend(
     address: str,
     *,
@@ -84,14 +100,31 @@ def get_backend(
 ) -> Backend:
     """Build a `Backend` from an address like `embedded`, `openai/gpt-4o-mini` or `mock/echo`.
 
-    `model` overrides the model part of the address; `options` go to the provider.
+    `model` overrides the model part of the address; `options` go to the provider, which declares them in its
+    `Options` model: an option it does not declare raises `BackendOptionError` naming the ones it does.
     """
+    found = _resolve(address, model)
+    checked = found.api.validate_options(found.address, options)
+    api = found.api(model=found.model, base_url=base_url, **checked)
+    return Backend(api, settings=settings, cache=cache)
+
+
+def check_backend_options(address: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider `options` for `address`, validated as `get_backend` would, without building the backend.
+
+    For callers that take options from a user and use them later, such as `personae serve --backend-option`, so a
+    misspelt option fails at once. Raises `BackendOptionError` (or `BackendNotFoundError`).
+    """
+    found = _resolve(address, None)
+    return found.api.validate_options(found.address, options)
+
+
+def _resolve(address: str, model: str | None) -> _Resolved:
+    """The provider of `address`; `model` wins over the address's model part."""
     _load_plugins()
     provider, addr_model = parse_address(address)
     loader = _providers.get(provider)
     if loader is None:
         known = ", ".join(sorted(_providers)) or "none"
         raise BackendNotFoundError(f"unknown backend '{provider}' (known: {known})")
-    api_cls = loader()
-    api = api_cls(model=model or addr_model, base_url=base_url, **options)
-    return Backend(api, settings=settings, cache=cache)
+    return _Resolved(provider, loader(), model or addr_model)
