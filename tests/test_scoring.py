@@ -20,8 +20,10 @@ from personae.scoring import (
     HistoryChecker,
     NLIProbs,
     RelevanceModel,
+    ScoringModelError,
     fit_logistic,
     get_nli,
+    list_nli,
     mask_names,
     split_sentences,
 )
@@ -277,3 +279,9 @@ def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
     assert probs[0].tolist() == pytest.approx([0.25, 0.25, 0.5])
     assert probs[1].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
     assert nli.failures == 1
+
+
+def test_nli_bindings_that_need_an_argument_say_which() -> None:
+    with pytest.raises(ScoringModelError, match="the 'onnx' NLI binding needs a model folder: use onnx:DIR"):
+        get_nli("onnx")
+    assert {"shipped", "fake", "onnx", "hf", "llm"} <= set(list_nli())

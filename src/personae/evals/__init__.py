@@ -7,6 +7,7 @@ Typical use:
     results.persona_scores
 """
 
+from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError
 from personae.evals._judge import (
     ParsedObject,
@@ -42,6 +43,7 @@ __all__ = [
     "RUN_FILE",
     "SAMPLES_FILE",
     "AgentSpec",
+    "EvalContext",
     "EvalError",
     "EvalResults",
     "EvalRun",

@@ -18,6 +18,7 @@ from personae.interop._card import (
     render_mes_example,
 )
 from personae.interop._charx import read_charx, safe_member_name, write_charx
+from personae.interop._importers import Importer, list_importers, register_importer
 from personae.interop._io import (
     CARD_IMAGE,
     Imported,
@@ -54,6 +55,7 @@ __all__ = [
     "PNG_SIGNATURE",
     "Extractor",
     "Imported",
+    "Importer",
     "LLMExtractor",
     "LintIssue",
     "blank_png",
@@ -72,6 +74,7 @@ __all__ = [
     "is_tinytroupe",
     "lint_persona",
     "lint_summary",
+    "list_importers",
     "lorebook_from_card",
     "lorebook_from_world_info",
     "lorebook_v3",
@@ -86,6 +89,7 @@ __all__ = [
     "read_file",
     "read_limited",
     "read_text_chunks",
+    "register_importer",
     "render_mes_example",
     "safe_member_name",
     "strip_wiki",

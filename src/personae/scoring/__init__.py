@@ -8,7 +8,17 @@ result.apc_normalized, [v.statement for v in result.violations]
 from personae.scoring._apc import APCScorer
 from personae.scoring._history import HistoryChecker
 from personae.scoring._models import ScoringModels
-from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
+from personae.scoring._nli import (
+    FakeNLI,
+    HFCrossEncoderNLI,
+    LLMJudgeNLI,
+    NLIFactory,
+    NLIModel,
+    OnnxNLI,
+    get_nli,
+    list_nli,
+    register_nli,
+)
 from personae.scoring._onnx import ScoringModelError
 from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSignal
 from personae.scoring._ooc_rules import OOC_REASONS
@@ -28,6 +38,7 @@ __all__ = [
     "HFCrossEncoderNLI",
     "HistoryChecker",
     "LLMJudgeNLI",
+    "NLIFactory",
     "NLIModel",
     "NLIProbs",
     "OOCClassifier",
@@ -42,6 +53,8 @@ __all__ = [
     "StatementScore",
     "fit_logistic",
     "get_nli",
+    "list_nli",
     "mask_names",
+    "register_nli",
     "split_sentences",
 ]

@@ -10,7 +10,7 @@ from pydantic import Field
 from personae.evals._context import EvalContext
 from personae.evals._log import EvalSample
 from personae.evals._prompts import probe_request
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, ooc_scores, shown
 from personae.persona import Persona
 
@@ -26,7 +26,6 @@ class FaithfulnessParams(TaskParams):
     """Probes tempting the character out of its role."""
 
 
-@register_task
 class FaithfulnessTask(Task):
     """Probe → reply through the runtime → APC, normalised APC and whether any statement is contradicted."""
 

@@ -15,7 +15,7 @@ from personae.evals._errors import EvalSpecError, JudgeParseError
 from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, ooc_scores, shown, slug
 from personae.persona import Persona
 
@@ -93,7 +93,6 @@ def _benchmark_questions(persona: Persona, task: str) -> list[str]:
     return [q for q in found if isinstance(q, str)]
 
 
-@register_task
 class PersonaGymTask(Task):
     """Questions per task and environment → in-character answer → per-question anchors → 1–5 rubric grade."""
 

@@ -16,7 +16,7 @@ from personae.evals._judge import parse_score
 from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
 from personae.evals._stats import bootstrap_mean
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, ooc_scores, shown
 from personae.persona import Persona
 
@@ -70,7 +70,6 @@ def load_bfi(path: Path) -> list[BFIItem]:
     return items
 
 
-@register_task
 class PsychometricTask(Task):
     """BFI interview → judge rating → reverse keying → trait score in 0..1, compared with the persona's targets."""
 
