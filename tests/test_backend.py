@@ -271,6 +271,7 @@ def _open_and_write(path: str, worker: int) -> None:
     cache.put(f"k{worker}", BackendOutput.model_validate({"model": "m", "choices": []}))
 
 
+@pytest.mark.slow
 def test_request_cache_created_by_several_processes_at_once(tmp_path: Path) -> None:
     """Ray workers open one new cache file together; none may fail with 'database is locked'."""
     import multiprocessing

@@ -570,6 +570,7 @@ def test_web_ui_is_served_without_a_cdn(server: Server) -> None:
     assert "https://" not in page.text
 
 
+@pytest.mark.slow
 def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
@@ -612,6 +613,7 @@ def test_sessions_evicted_from_memory_resume_from_the_database(tmp_path: Path) -
             assert [t["user_text"] for t in stored] == [f"{persona} turn {i}" for i in range(3)]
 
 
+@pytest.mark.slow
 def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     assert cfg.database_url is not None

@@ -41,6 +41,7 @@ def test_cli_reports_bad_training_data_with_exit_2(tmp_path: Path) -> None:
     assert "bad.jsonl:1: not valid JSON" in result.stderr
 
 
+@pytest.mark.slow
 @needs_torch
 def test_tiny_training_run_exports_a_working_onnx_model(tmp_path: Path) -> None:
     data = tmp_path / "train.jsonl"
