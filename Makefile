@@ -1,4 +1,5 @@
-# Two entry points: `make demo` and `make test`. Both create .venv on first use and install what they need.
+# Entry points: `make demo`, `make test` (everything) and `make test-fast` (lint, then the tests not marked slow or
+# embedded: for the edit-test loop). All create .venv on first use and install what they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
 DEMO_PERSONAS ?= examples/personas/ada.yaml examples/personas/anselm.yaml
 
-.PHONY: demo test lint docs docs-check clean
+.PHONY: demo test test-fast lint docs docs-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,9 @@ docs: $(VENV)/.test-installed
 
 test: lint docs-check
 	$(BIN)/pytest
+
+test-fast: lint
+	$(BIN)/pytest -m "not slow and not embedded"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache site

@@ -23,8 +23,8 @@ from rich.progress import Progress
 
 from personae.backends import GenerateConfig, get_backend
 from personae.persona import persona_from_data
-from personae.scoring import FakeEmbedder, FakeNLI
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 

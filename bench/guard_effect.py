@@ -29,7 +29,8 @@ from _results import record
 from personae.backends import Backend, BackendError, GenerateConfig, get_backend
 from personae.guard import DEFAULT_SPREAD, GuardPolicy, Judgement
 from personae.persona import Persona, load_persona
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import ScoringModels
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 HERE = Path(__file__).resolve().parent

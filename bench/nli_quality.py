@@ -20,8 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record as record_result
 from personae.scoring import OnnxNLI, RelevanceModel
-from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
-from personae.scoring._training.snli import load_snli
+from personae.scoring.training import (
+    load_alice_nli,
+    load_snli,
+    nli_accuracy,
+    relevance_accuracy,
+    sentence_max_accuracy,
+)
 
 GOALS = {"snli_heldout": 0.80, "alice_nli": 0.65, "alice_relevance": 0.80, "clear_cut_persona": 0.80}
 CLEAR_CUT = Path(__file__).parent / "data" / "persona_clear_cut.jsonl"
@@ -52,7 +57,7 @@ def main(shared: Path, model: Path | None, dev_size: int) -> dict[str, object]:
     figures["alice_nli_sentence_max"] = round(alice_sent["accuracy"], 4)
     figures["alice_confusion"] = alice["confusion"]
     try:
-        from personae.scoring._training.persona_nli_data import generate_persona_dev
+        from personae.scoring.training import generate_persona_dev
 
         dev = nli_accuracy(nli, generate_persona_dev(dev_size, seed=1))
         figures["persona_dev"] = round(dev["accuracy"], 4)

@@ -383,6 +383,16 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("alice_relevance", "Alice relevance", "%", 0.80),
         ],
     ),
+    "scorer_quality": (
+        "faithfulness scorer on hand-labelled role-play replies",
+        [
+            Figure("preference", "faithful reply preferred", "%", 0.95),
+            Figure("violation_recall", "violation recall", "%", 0.85),
+            Figure("false_violation_rate", "false violations", "%", 0.10, higher_is_better=False),
+            Figure("triple_accuracy", "triple accuracy", "%", 0.80),
+            Figure("alice_nli", "Alice NLI", "%", 0.70),
+        ],
+    ),
     "apc_fact_preference": (
         "fact reply scores above contradicting reply",
         [

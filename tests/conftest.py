@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from personae.backends import reset_registry
+from personae.plugins import reset_plugins
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "personas"
@@ -27,9 +27,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "PERSONAE_DATABASE_URL",
     ):
         monkeypatch.delenv(var, raising=False)
-    reset_registry()
+    reset_plugins()
     yield home
-    reset_registry()
+    reset_plugins()
 
 
 @pytest.fixture

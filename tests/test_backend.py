@@ -17,6 +17,8 @@ from personae.backends import (
     GenerateConfig,
     JsonlEventLog,
     Message,
+    MockBackendAPI,
+    MockExhaustedError,
     ModelEvent,
     RequestCache,
     RetryableBackendError,
@@ -24,7 +26,6 @@ from personae.backends import (
     cache_key,
     get_backend,
 )
-from personae.backends._providers.mock import MockBackendAPI, MockExhaustedError
 
 FAST = BackendSettings(retry_base_delay=0.001, retry_max_delay=0.01)
 HELLO = [Message(role="user", content="Hello")]
@@ -264,18 +265,18 @@ async def test_a_wrong_number_of_candidates_is_an_error_and_is_recorded() -> Non
 
 
 def _open_and_write(path: str, worker: int) -> None:
-    from personae.backends._cache import RequestCache
-    from personae.backends._types import BackendOutput
+    from personae.backends import BackendOutput, RequestCache
 
     cache = RequestCache(path)
     cache.put(f"k{worker}", BackendOutput.model_validate({"model": "m", "choices": []}))
 
 
+@pytest.mark.slow
 def test_request_cache_created_by_several_processes_at_once(tmp_path: Path) -> None:
     """Ray workers open one new cache file together; none may fail with 'database is locked'."""
     import multiprocessing
 
-    from personae.backends._cache import RequestCache
+    from personae.backends import RequestCache
 
     ctx = multiprocessing.get_context("spawn")
     for round_ in range(3):

@@ -33,6 +33,7 @@ def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     )
 
 
+@pytest.mark.slow
 def test_chat_guarded_session_resumes_in_a_new_process_with_its_swipes(examples_dir: Path) -> None:
     first = _cli("chat", str(examples_dir / "ada.yaml"), "--backend", "mock/echo", "-n", "3", "--message", "Hi Ada")
     assert first.returncode == 0, first.stderr
@@ -51,6 +52,7 @@ def test_chat_guarded_session_resumes_in_a_new_process_with_its_swipes(examples_
     assert all(c.result is not None for c in record.turns[0].candidates)
 
 
+@pytest.mark.slow
 def test_chat_commands_why_score_prompt_sessions_regen(examples_dir: Path) -> None:
     result = runner.invoke(
         app,
@@ -80,6 +82,7 @@ def test_chat_off_streams_and_commands_before_any_turn_are_refused(examples_dir:
     assert "Ada Quint: You said: Hello" in result.stdout
 
 
+@pytest.mark.slow
 def test_chat_needs_exactly_one_of_persona_or_session(examples_dir: Path) -> None:
     result = _cli("chat", "--backend", "mock/echo")
     assert result.returncode == 2
@@ -90,6 +93,7 @@ def test_chat_needs_exactly_one_of_persona_or_session(examples_dir: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_shows_candidates_and_the_chosen_one(examples_dir: Path) -> None:
     result = runner.invoke(app, ["demo", str(examples_dir / "vega.yaml"), "--backend", "mock/echo", "-n", "2"])
     assert result.exit_code == 0, result.output
@@ -110,6 +114,7 @@ def _session_with_candidates(replies: list[str]) -> str:
     return chat.id
 
 
+@pytest.mark.slow
 def test_export_pairs_writes_trl_dpo_records_that_datasets_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,9 +57,14 @@ def test_unknown_backend_exits_1_with_a_message(minimal_persona_file: Path) -> N
     assert "unknown backend 'nope'" in result.stderr
 
 
+def test_serve_refuses_a_misspelt_backend_option_before_starting() -> None:
+    result = runner.invoke(app, ["serve", "--backend", "mock/echo", "--backend-option", "delya=0.5"])
+    assert result.exit_code == 1
+    assert "mock/echo has no option 'delya' (did you mean 'delay'?)" in result.stderr
+
+
 def test_cache_size_and_clear(tmp_path: Path) -> None:
-    from personae.backends._cache import default_cache_path
-    from personae.backends._types import BackendOutput, Choice
+    from personae.backends import BackendOutput, Choice, default_cache_path
 
     RequestCache(default_cache_path()).put("k", BackendOutput(model="m", choices=[Choice(text="x")]))
     assert runner.invoke(app, ["cache", "size"]).stdout.startswith("1 cached responses")

@@ -14,9 +14,12 @@ import pytest
 from helpers.evals import mock_spec
 from personae.evals import EvalError, read_samples, run_eval
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("ray") is None, reason="ray is not installed (pip install 'personae[ray]')"
-)
+pytestmark = [
+    pytest.mark.slow,  # starting a local Ray instance takes about 10 s
+    pytest.mark.skipif(
+        importlib.util.find_spec("ray") is None, reason="ray is not installed (pip install 'personae[ray]')"
+    ),
+]
 
 
 @pytest.fixture

@@ -27,8 +27,7 @@ from personae.evals import (
     run_eval,
     spec_from_data,
 )
-from personae.scoring import FakeEmbedder, FakeNLI
-from personae.session import ScoringModels
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 
 runner = CliRunner()
 TASKS: dict[str, Any] = {

@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers.evals import REPO
 from personae.evals import EvalRun, load_spec
+
+pytestmark = pytest.mark.slow  # kills and resumes a run in subprocesses: about a minute and a half
 
 
 def _spec_file(tmp_path: Path) -> Path:

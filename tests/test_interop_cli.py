@@ -50,6 +50,7 @@ def _bad_inputs(tmp_path: Path, bomb_png: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["truncated", "traversal", "bomb"])
 def test_hostile_files_exit_2_with_one_line_and_no_traceback(case: str, tmp_path: Path, bomb_png: Path) -> None:
     path, prefix = _bad_inputs(tmp_path, bomb_png)[case]

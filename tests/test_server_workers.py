@@ -158,6 +158,7 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from Linux /proc")
 def test_personae_serve_with_two_workers_keeps_concurrent_conversations_intact(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"

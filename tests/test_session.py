@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from personae.backends import Backend, BackendError, GenerateConfig, Message, ge
 from personae.guard import Guard
 from personae.memory import MemorySettings
 from personae.prompting import PromptSettings
-from personae.scoring import FakeEmbedder, FakeNLI
-from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+from personae.session import ChatSession, SessionSettings, ShownTurns
 from personae.store import (
     Migration,
     SessionNotFoundError,
@@ -380,3 +381,12 @@ async def test_light_models_are_scored_on_the_callers_thread_others_in_a_worker(
     assert chat.guard.offload is not light
     assert (await chat.send("Do you eat meat?")).reply == GOOD
     assert (nli.threads == {threading.get_ident()}) is light
+
+
+def test_scoring_models_moved_and_the_old_import_warns() -> None:
+    with pytest.warns(DeprecationWarning, match=r"personae\.scoring\.ScoringModels.*removed in 0\.3"):
+        from personae.session import ScoringModels as Old
+    assert Old is ScoringModels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from personae.session import ChatSession  # noqa: F401 - the names that stayed do not warn

@@ -69,6 +69,7 @@ def test_apc_prefers_a_faithful_reply_on_the_real_models(examples_dir) -> None: 
     assert math.isclose(faithful.apc_normalized, faithful.apc / len(faithful.statements), rel_tol=1e-6)
 
 
+@pytest.mark.slow
 def test_naive_reference_matches_the_batched_scorer(examples_dir) -> None:  # type: ignore[no-untyped-def]
     from personae.persona import load_persona
 

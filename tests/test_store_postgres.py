@@ -137,6 +137,7 @@ def test_keys_ownership_and_uploaded_personas_on_postgres(pg_url: str) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_server_on_postgres_streams_a_reply_and_isolates_keys(pg_url: str) -> None:
     store = SessionStore(pg_url)
     access = AccessStore(store)
@@ -159,6 +160,7 @@ def test_server_on_postgres_streams_a_reply_and_isolates_keys(pg_url: str) -> No
         assert theirs.status_code == 404
 
 
+@pytest.mark.slow
 def test_two_workers_on_postgres_continue_and_swipe_each_others_conversation(pg_url: str) -> None:
     store = SessionStore(pg_url)
     headers = {"Authorization": f"Bearer {AccessStore(store).create_key('a').secret}"}

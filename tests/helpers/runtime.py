@@ -7,8 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from personae.persona import Lorebook, LorebookEntry, Persona
-from personae.scoring import FakeEmbedder, FakeNLI
-from personae.session import ScoringModels
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 
 
 class CountingEmbedder(FakeEmbedder):

@@ -6,19 +6,29 @@ Typical use:
     output = await backend.generate([Message(role="user", content="Hi")], GenerateConfig(n=2))
 """
 
-from personae.backends._api import BackendAPI, approx_tokens
+from personae.backends._api import BackendAPI, ProviderOptions, approx_tokens
 from personae.backends._backend import Backend, BackendSettings, EventSubscriber
-from personae.backends._cache import RequestCache, cache_clear, cache_key, cache_prune, cache_size
+from personae.backends._cache import (
+    RequestCache,
+    cache_clear,
+    cache_key,
+    cache_prune,
+    cache_size,
+    default_cache_path,
+)
 from personae.backends._errors import (
     BackendError,
     BackendNotFoundError,
+    BackendOptionError,
     MissingDependencyError,
     ModelUnavailableError,
     RetryableBackendError,
 )
 from personae.backends._events import JsonlEventLog, ModelEvent
+from personae.backends._providers.mock import MockBackendAPI, MockExhaustedError
 from personae.backends._registry import (
     Address,
+    check_backend_options,
     get_backend,
     list_backends,
     parse_address,
@@ -41,6 +51,7 @@ __all__ = [
     "BackendAPI",
     "BackendError",
     "BackendNotFoundError",
+    "BackendOptionError",
     "BackendOutput",
     "BackendSettings",
     "Choice",
@@ -49,9 +60,12 @@ __all__ = [
     "JsonlEventLog",
     "Message",
     "MissingDependencyError",
+    "MockBackendAPI",
+    "MockExhaustedError",
     "ModelCall",
     "ModelEvent",
     "ModelUnavailableError",
+    "ProviderOptions",
     "RequestCache",
     "RetryableBackendError",
     "StreamChunk",
@@ -61,6 +75,8 @@ __all__ = [
     "cache_key",
     "cache_prune",
     "cache_size",
+    "check_backend_options",
+    "default_cache_path",
     "get_backend",
     "list_backends",
     "parse_address",

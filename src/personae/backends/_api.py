@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from personae.backends._errors import BackendOptionError
 from personae.backends._types import BackendOutput, GenerateConfig, Message, StreamChunk
 
 
 def approx_tokens(text: str) -> int:
     """A conservative token estimate (about 3.5 characters per token) for providers that cannot count."""
     return math.ceil(len(text) / 3.5) if text else 0
+
+
+class ProviderOptions(BaseModel):
+    """Base of a provider's options: an unknown name is an error, so a misspelt option never passes silently.
+
+    Example:
+        class MyAPI(BackendAPI):
+            class Options(ProviderOptions):
+                timeout: float = Field(default=60.0, gt=0)
+
+            def __init__(self, model=None, base_url=None, timeout=60.0, **options): ...
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unknown_option(address: str, option: str, known: Sequence[str]) -> BackendOptionError:
+    close = difflib.get_close_matches(option, known, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    listed = ", ".join(known) or "none"
+    return BackendOptionError(
+        f"{address} has no option '{option}'{hint}; known options: {listed}", address, option, list(known)
+    )
 
 
 class BackendAPI(ABC):
@@ -34,11 +61,36 @@ class BackendAPI(ABC):
     """Whether one `generate` call returns `config.n` candidates (otherwise the wrapper calls it n times)."""
     default_model: ClassVar[str] = "default"
     """Model used when the address names only the provider."""
+    Options: ClassVar[type[ProviderOptions]] = ProviderOptions
+    """What `get_backend(address, **options)` accepts besides `model` and `base_url`; none unless declared."""
 
     def __init__(self, model: str | None = None, base_url: str | None = None, **options: Any) -> None:
         self.model = model or self.default_model
         self.base_url = base_url
+        known = sorted(self.Options.model_fields)
+        for name in options:
+            if name not in known:
+                provider = getattr(self, "provider", type(self).__name__)
+                raise _unknown_option(f"{provider}/{self.model}", name, known)
         self.options = options
+
+    @classmethod
+    def validate_options(cls, address: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """`options` checked against `Options`: the given ones, converted; raises `BackendOptionError`."""
+        known = sorted(cls.Options.model_fields)
+        for name in options:
+            if name not in known:
+                raise _unknown_option(address, name, known)
+        try:
+            validated = cls.Options.model_validate(dict(options))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            given = options.get(name, err.get("input"))
+            raise BackendOptionError(
+                f"{address} option '{name}' is invalid: {err['msg']} (got {given!r:.80})", address, name, known
+            ) from None
+        return {name: getattr(validated, name) for name in options}
 
     @abstractmethod
     async def generate(self, messages: Sequence[Message], config: GenerateConfig) -> BackendOutput:

@@ -29,5 +29,18 @@ class MissingDependencyError(BackendError):
         self.extra = extra
 
 
+class BackendOptionError(BackendError):
+    """A provider was given an option it does not declare, or a value its options model refuses."""
+
+    def __init__(self, message: str, address: str, option: str, known: list[str]) -> None:
+        super().__init__(message)
+        self.address = address
+        """The backend address the option was given to."""
+        self.option = option
+        """The offending option."""
+        self.known = known
+        """The options the provider declares."""
+
+
 class ModelUnavailableError(BackendError):
     """Model weights are missing or do not match their expected hash."""

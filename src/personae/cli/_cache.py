@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from personae.backends import cache_clear, cache_prune, cache_size
-from personae.backends._cache import default_cache_path
+from personae.backends import cache_clear, cache_prune, cache_size, default_cache_path
 
 app = typer.Typer(help="Manage the request cache.", no_args_is_help=True)
 

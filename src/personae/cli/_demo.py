@@ -16,8 +16,8 @@ from personae.cli._errors import user_errors
 from personae.cli._options import BackendOpt, DatabaseOpt, GuardOpt, NOpt, SeedOpt
 from personae.cli._render import render_candidates, render_explanation
 from personae.persona import load_persona
-from personae.scoring import ScoringModelError
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import ScoringModelError, ScoringModels
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 DEMO_QUESTIONS = (

@@ -12,7 +12,7 @@ import typer
 from personae.backends import BackendError
 from personae.persona import PersonaError
 from personae.scoring import ScoringModelError
-from personae.scoring._training.train import TrainingDataError
+from personae.scoring.training import TrainingDataError
 from personae.store import SessionNotFoundError, StoreError
 
 P = ParamSpec("P")

@@ -15,20 +15,22 @@ from personae.interop import (
     CARD_IMAGE,
     MAX_FILE_BYTES,
     MAX_ZIP_TOTAL_BYTES,
+    PNG_SIGNATURE,
+    Extractor,
     Imported,
+    LLMExtractor,
     card_charx,
     card_json,
     card_png,
     extract_statements,
+    lint_persona,
+    lint_summary,
     persona_to_tinytroupe,
     read_chunks,
     read_file,
     read_limited,
     safe_member_name,
 )
-from personae.interop._card import Extractor
-from personae.interop._lint import lint_persona, lint_summary
-from personae.interop._png import PNG_SIGNATURE
 from personae.persona import Lorebook, Persona, PersonaFormatError, dump_persona, load_persona, slugify
 from personae.scoring import Embedder, FakeEmbedder, OnnxEmbedder, get_nli
 
@@ -129,8 +131,6 @@ def import_command(
     extract: Extractor = extract_statements
     closer = None
     if backend is not None:
-        from personae.interop._llm import LLMExtractor
-
         llm = LLMExtractor(backend)
         extract, closer = llm, llm.close
     try:

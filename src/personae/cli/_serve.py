@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from personae.backends import check_backend_options
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.cli._options import BaseUrlOpt, DatabaseOpt, GuardOpt, NOpt
 from personae.store import AccessStore, SessionStore
@@ -107,11 +108,13 @@ def serve(
         raise fail(f"--personas: {personas} is not a directory", EXIT_USAGE)
     if scoring not in ("onnx", "fake", "off"):
         raise fail(f"--scoring: {scoring!r} is not one of onnx, fake, off", EXIT_USAGE)
+    options = _options(backend_option or [])
+    check_backend_options(backend, options)  # here, not in a server worker's traceback
     config = ServerConfig.model_validate(
         {
             "backend": backend,
             "base_url": base_url,
-            "backend_options": _options(backend_option or []),
+            "backend_options": options,
             "backend_concurrency": backend_concurrency,
             "database_url": db,
             "personas_dir": str(personas.resolve()) if personas else None,

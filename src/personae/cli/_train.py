@@ -44,51 +44,42 @@ def train_nli(
     base_model: Annotated[str, typer.Option(help="Encoder to fine-tune (default: all-MiniLM-L6-v2, offline).")] = "",
 ) -> None:
     """Fine-tune a small encoder as a persona-NLI cross-encoder and export it to ONNX with a model card."""
-    try:
-        from personae.scoring._training.card import write_model_card
-        from personae.scoring._training.export import export_model
-        from personae.scoring._training.snli import load_snli
-        from personae.scoring._training.train import TrainConfig, read_pairs, save_config, train_cross_encoder
-    except ImportError as exc:
-        raise fail(f"training needs torch and transformers: pip install 'personae[train]' ({exc})", 1) from None
-    from personae.scoring import OnnxNLI
-    from personae.scoring._quality import nli_accuracy
-    from personae.scoring._types import LABELS
+    from personae.scoring import LABELS, OnnxNLI
+    from personae.scoring import training as t
+
+    if missing := t.missing_training_dependencies():
+        raise fail(f"training needs {', '.join(missing)}: pip install 'personae[train]'", 1)
 
     rows: list[tuple[str, str, int]] = []
     sources: dict[str, int] = {}
     evals: dict[str, list[dict[str, str]]] = {}
     for path in data or []:
-        loaded = read_pairs(path)
+        loaded = t.read_pairs(path)
         rows.extend(loaded)
         sources[str(path)] = len(loaded)
     if snli is not None:
-        split = load_snli(snli)
+        split = t.load_snli(snli)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in split.train)
         sources["snli (dev + test minus held-out)"] = len(split.train)
         evals["snli held-out"] = split.heldout
     if synthetic:
-        from personae.scoring._training.persona_nli_data import generate_persona_nli
-
-        generated = generate_persona_nli(synthetic, seed=seed)
+        generated = t.generate_persona_nli(synthetic, seed=seed)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in generated)
         sources["synthetic persona pairs"] = len(generated)
     if roleplay:
-        from personae.scoring._training.roleplay_data import read_roleplay, roleplay_pairs, split_by_persona
-
-        records = [r for path in roleplay for r in read_roleplay(path)]
-        train_records, dev_records = split_by_persona(records, 0.15, seed)
-        expanded = roleplay_pairs(train_records, roleplay_weight)
+        records = [r for path in roleplay for r in t.read_roleplay(path)]
+        train_records, dev_records = t.split_by_persona(records, 0.15, seed)
+        expanded = t.roleplay_pairs(train_records, roleplay_weight)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in expanded)
         sources[f"role-play replies ({len(train_records)} replies, decided pairs x{roleplay_weight})"] = len(expanded)
-        evals["role-play dev (unseen characters, sentence pairs)"] = roleplay_pairs(dev_records)
+        evals["role-play dev (unseen characters, sentence pairs)"] = t.roleplay_pairs(dev_records)
     if not rows:
         raise fail("no training data: give --data, --snli, --synthetic or --roleplay", EXIT_USAGE)
     for path in eval_file or []:
-        evals[path.name] = [{"premise": p, "hypothesis": h, "label": LABELS[y]} for p, h, y in read_pairs(path)]
+        evals[path.name] = [{"premise": p, "hypothesis": h, "label": LABELS[y]} for p, h, y in t.read_pairs(path)]
     random.Random(seed).shuffle(rows)
     out.mkdir(parents=True, exist_ok=True)
-    config = TrainConfig(
+    config = t.TrainConfig(
         base_model=base_model,
         epochs=epochs,
         batch_size=batch_size,
@@ -98,22 +89,22 @@ def train_nli(
         data_files=list(sources),
     )
     typer.echo(f"training on {len(rows)} pairs: {json.dumps(sources)}")
-    stats = train_cross_encoder(rows, out, config, log=typer.echo)
-    save_config(out, config, stats)
+    stats = t.train_cross_encoder(rows, out, config, log=typer.echo)
+    t.save_config(out, config, stats)
     model_dir = out / "persona-nli"
-    export = export_model(out / "checkpoint", model_dir, "cross-encoder", max_length)
+    export = t.export_model(out / "checkpoint", model_dir, "cross-encoder", max_length)
     nli = OnnxNLI(model_dir)
     measured = {}
     for name, eval_rows in evals.items():
         started = time.time()
-        result = nli_accuracy(nli, eval_rows)
+        result = t.nli_accuracy(nli, eval_rows)
         measured[name] = f"{100 * result['accuracy']:.1f} % of {result['n']} ({time.time() - started:.1f} s)"
         typer.echo(f"{name}: {measured[name]}")
     calibrated: dict[str, object] = {}
     if calibration is not None:
         calibrated = _calibrate(model_dir, calibration)
         typer.echo(f"calibration: {json.dumps(calibrated)}")
-    write_model_card(
+    t.write_model_card(
         model_dir,
         "persona-nli: a small persona-domain NLI cross-encoder trained by personae",
         {
@@ -152,10 +143,10 @@ def train_nli(
 def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
     """Fit the topic gate and thresholds on the calibration set and store them in the model's config.json."""
     from personae.scoring import OnnxNLI, RelevanceModel
-    from personae.scoring._training.calibrate import CalibrationData, calibrate
+    from personae.scoring import training as t
 
     relevance = RelevanceModel()
-    cal, figures = calibrate(CalibrationData.read(folder), OnnxNLI(model_dir), relevance)
+    cal, figures = t.calibrate(t.CalibrationData.read(folder), OnnxNLI(model_dir), relevance)
     config_path = model_dir / "config.json"
     config = json.loads(config_path.read_text())
     config["calibration"] = {
@@ -184,11 +175,10 @@ def train_ooc(
     seed: Annotated[int, typer.Option("--seed", help="Generation seed.")] = 0,
 ) -> None:
     """Train the out-of-character classifier (numpy, minutes on a CPU) and write it with its model card."""
-    from personae.scoring._training.ooc_train import train_ooc as train
-    from personae.scoring._training.ooc_train import write_ooc_card
+    from personae.scoring import training
 
     if shared is not None and not shared.is_dir():
         raise fail(f"{shared}: not a folder", EXIT_USAGE)
-    metrics = train(out, n_train=n_train, n_dev=n_dev, seed=seed, shared=shared)
-    write_ooc_card(out)
+    metrics = training.train_ooc(out, n_train=n_train, n_dev=n_dev, seed=seed, shared=shared)
+    training.write_ooc_card(out)
     typer.echo(json.dumps(metrics))

@@ -8,6 +8,7 @@ Typical use:
     rescore("out/mock")          # later: the model-free scores again, with today's scoring models, no LLM call
 """
 
+from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, RescoreError, UnscorableSample
 from personae.evals._judge import (
     ParsedObject,
@@ -18,6 +19,10 @@ from personae.evals._judge import (
     parse_score,
 )
 from personae.evals._log import (
+    REPORT_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    SAMPLES_FILE,
     EvalResults,
     EvalSample,
     JudgeRecord,
@@ -39,7 +44,12 @@ from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibrat
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
 
 __all__ = [
+    "REPORT_FILE",
+    "RESULTS_FILE",
+    "RUN_FILE",
+    "SAMPLES_FILE",
     "AgentSpec",
+    "EvalContext",
     "EvalError",
     "EvalResults",
     "EvalRun",

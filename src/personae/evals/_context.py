@@ -18,7 +18,8 @@ from personae.evals._scoring import ReplyScores, ScoringContext, scoring_models
 from personae.evals._spec import EvalSpec, RoleSpec
 from personae.evals._task import Item
 from personae.persona import Persona
-from personae.session import ChatSession, ScoringModels, SessionSettings
+from personae.scoring import ScoringModels
+from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 Reader = Callable[[str], ParsedScore]

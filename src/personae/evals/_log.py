@@ -14,6 +14,17 @@ from pydantic import BaseModel, Field, ValidationError
 from personae.evals._errors import EvalError
 from personae.evals._stats import Stat
 
+SAMPLES_FILE = "samples.jsonl"
+"""A run's per-item samples (JSONL), inside its output folder: the durable record resume reads."""
+RESULTS_FILE = "results.json"
+"""A run's aggregate results, inside its output folder."""
+REPORT_FILE = "report.html"
+"""A run's HTML report, inside its output folder."""
+RUN_FILE = "run.json"
+"""What a run was started with, inside its output folder (checked on resume)."""
+PERSONAS_FILE = "personas.json"
+"""The personas a run's replies were written for, inside its output folder (what a rescore scores against)."""
+
 LOG_VERSION = 1
 """Format version of samples.jsonl lines and results.json."""
 

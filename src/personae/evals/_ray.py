@@ -18,7 +18,7 @@ from personae.evals._log import EvalSample
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item
 from personae.persona import Persona
-from personae.session import ScoringModels
+from personae.scoring import ScoringModels
 
 _MODELS: dict[str, ScoringModels] = {}
 _PERSONAS: dict[str, dict[str, Persona]] = {}

@@ -11,7 +11,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from personae.evals._errors import EvalError
-from personae.evals._log import EvalResults, EvalSample, ModelInfo, TaskResult, read_samples
+from personae.evals._log import (
+    REPORT_FILE,
+    RESULTS_FILE,
+    SAMPLES_FILE,
+    EvalResults,
+    EvalSample,
+    ModelInfo,
+    TaskResult,
+    read_samples,
+)
 from personae.evals._stats import Stat
 from personae.evals._svg import Bar, bar_chart, line_chart, radar_chart
 
@@ -30,7 +39,7 @@ th:first-child,td:first-child{text-align:left}.muted{color:#777}.fail{color:#b84
 
 def load_results(out_dir: Path) -> EvalResults:
     """Read a run's results.json; a clear error when the folder holds no finished run."""
-    path = out_dir / "results.json"
+    path = out_dir / RESULTS_FILE
     try:
         return EvalResults.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -226,8 +235,8 @@ def render_report(results: EvalResults, samples: Sequence[EvalSample]) -> str:
 def write_report(out_dir: Path) -> Path:
     """Write report.html for the run in `out_dir`."""
     results = load_results(out_dir)
-    path = out_dir / "report.html"
-    path.write_text(render_report(results, read_samples(out_dir / "samples.jsonl")), encoding="utf-8")
+    path = out_dir / REPORT_FILE
+    path.write_text(render_report(results, read_samples(out_dir / SAMPLES_FILE)), encoding="utf-8")
     return path
 
 

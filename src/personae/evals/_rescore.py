@@ -17,14 +17,19 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from personae.evals._errors import EvalError, EvalSpecError, RescoreError, UnscorableSample
-from personae.evals._log import EvalResults, EvalSample, Rescoring, open_locked
+from personae.evals._log import (
+    PERSONAS_FILE,
+    REPORT_FILE,
+    RESULTS_FILE,
+    SAMPLES_FILE,
+    EvalResults,
+    EvalSample,
+    Rescoring,
+    open_locked,
+)
 from personae.evals._report import render_report
 from personae.evals._runner import (
     HOW_RUN,
-    PERSONAS,
-    REPORT,
-    RESULTS,
-    SAMPLES,
     capture_environment,
     load_personas,
     summarize,
@@ -33,8 +38,7 @@ from personae.evals._scoring import ScoringContext, describe_models, scoring_mod
 from personae.evals._spec import EvalSpec, spec_from_data
 from personae.evals._task import Task, build_task
 from personae.persona import Persona, PersonaError
-from personae.scoring import LLMJudgeNLI
-from personae.session import ScoringModels
+from personae.scoring import LLMJudgeNLI, ScoringModels
 
 PREVIOUS = "previous"
 """Folder of a run that keeps the files each rescoring replaced, one subfolder per rescoring."""
@@ -74,13 +78,13 @@ def _check_finished(out: Path, results: EvalResults, samples: list[EvalSample]) 
     ids = {s.id for s in samples}
     if len(ids) < results.items:
         raise RescoreError(
-            out / SAMPLES,
+            out / SAMPLES_FILE,
             f"holds {len(ids)} of the run's {results.items} items: the run is unfinished; finish it first ({_FINISH})",
         )
     if len(ids) != results.finished:
         raise RescoreError(
-            out / RESULTS,
-            f"counts {results.finished} finished items but {SAMPLES} holds {len(ids)}: was a resume interrupted? "
+            out / RESULTS_FILE,
+            f"counts {results.finished} finished items but {SAMPLES_FILE} holds {len(ids)}: was a resume interrupted? "
             f"finish it first ({_FINISH})",
             field="finished",
         )
@@ -102,7 +106,7 @@ def _run_spec(results: EvalResults, path: Path, given: EvalSpec | None) -> EvalS
 
 def _personas(out: Path, spec: EvalSpec) -> tuple[dict[str, Persona], bool]:
     """The run's persona snapshot, else (runs made before snapshots) the spec's persona files as they are now."""
-    path = out / PERSONAS
+    path = out / PERSONAS_FILE
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -232,7 +236,7 @@ def rescore(
         EvalError: another process is running (or rescoring) the eval in `run_dir`.
     """
     out = Path(run_dir)
-    samples_path, results_path = out / SAMPLES, out / RESULTS
+    samples_path, results_path = out / SAMPLES_FILE, out / RESULTS_FILE
     if not samples_path.is_file():
         raise RescoreError(samples_path, "missing: not an eval run folder (personae eval SPEC --out DIR makes one)")
     if not results_path.is_file():
@@ -272,9 +276,9 @@ def rescore(
             }
         )
         texts = {
-            SAMPLES: "".join(s.model_dump_json() + "\n" for s in new_samples),
-            RESULTS: new_results.model_dump_json(indent=2),
-            REPORT: render_report(new_results, new_samples),
+            SAMPLES_FILE: "".join(s.model_dump_json() + "\n" for s in new_samples),
+            RESULTS_FILE: new_results.model_dump_json(indent=2),
+            REPORT_FILE: render_report(new_results, new_samples),
         }
         written = {name: _write_new(out / name, text) for name, text in texts.items()}
         for name in texts:

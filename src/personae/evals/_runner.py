@@ -21,21 +21,27 @@ from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
 from personae.evals._errors import EvalError, EvalSpecError
-from personae.evals._log import EvalResults, EvalSample, RoleUsage, SampleWriter, TaskResult, read_samples
+from personae.evals._log import (
+    PERSONAS_FILE,
+    RESULTS_FILE,
+    RUN_FILE,
+    SAMPLES_FILE,
+    EvalResults,
+    EvalSample,
+    RoleUsage,
+    SampleWriter,
+    TaskResult,
+    read_samples,
+)
 from personae.evals._scoring import ScoringContext, describe_models
 from personae.evals._spec import EvalSpec
 from personae.evals._task import Item, Task, build_task
 from personae.interop import read_file
 from personae.persona import Persona, load_persona
-from personae.session import ScoringModels
+from personae.scoring import ScoringModels
 
 log = logging.getLogger(__name__)
 
-SAMPLES = "samples.jsonl"
-RESULTS = "results.json"
-REPORT = "report.html"
-RUN = "run.json"
-PERSONAS = "personas.json"
 HOW_RUN = frozenset({"executor", "ray_address", "concurrency"})
 """Spec fields about how items run, not what they are: they may change between a run and its resume."""
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
@@ -87,7 +93,7 @@ def summarize(
 def write_personas(out_dir: Path, personas: Mapping[str, Persona]) -> None:
     """Keep the personas a run is made with beside its samples: rescoring scores against them, not today's files."""
     data = {pid: p.model_dump(mode="json") for pid, p in personas.items()}
-    (out_dir / PERSONAS).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    (out_dir / PERSONAS_FILE).write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 def _git_revision() -> str | None:
@@ -214,7 +220,7 @@ class EvalRun:
     def _prepare(self) -> float:
         """Create or check the folder; returns when the eval first started."""
         self.out.mkdir(parents=True, exist_ok=True)
-        run_file, samples = self.out / RUN, self.out / SAMPLES
+        run_file, samples = self.out / RUN_FILE, self.out / SAMPLES_FILE
         identity = self.spec.model_dump(mode="json", exclude=set(HOW_RUN))
         if run_file.exists() or samples.exists():
             if not self.resume:
@@ -225,7 +231,7 @@ class EvalRun:
                 previous = {}
             if previous.get("spec") not in (None, identity):
                 raise EvalError(f"{self.out} holds an eval of a different spec; resume it with the same spec")
-            if not (self.out / PERSONAS).exists():  # begun by a personae that kept no persona snapshot
+            if not (self.out / PERSONAS_FILE).exists():  # begun by a personae that kept no persona snapshot
                 write_personas(self.out, self.personas)
             return float(previous.get("started_at", time.time()))
         started = time.time()
@@ -239,11 +245,11 @@ class EvalRun:
         t0 = time.perf_counter()
         # Captured in a worker thread while the first requests are in flight, not after the last one.
         environment = asyncio.ensure_future(asyncio.to_thread(capture_environment))
-        done = {s.id for s in read_samples(self.out / SAMPLES)}
+        done = {s.id for s in read_samples(self.out / SAMPLES_FILE)}
         pending = [i for i in self.items if i.id not in done]
         ctx = EvalContext(self.spec, self.personas, self.out, backends=self.backends, models=self.models)
         by_name = {t.name: t for t in self.tasks}
-        writer = SampleWriter(self.out / SAMPLES)
+        writer = SampleWriter(self.out / SAMPLES_FILE)
         gate = asyncio.Semaphore(self.spec.concurrency)
         progress = Progress(
             TextColumn("{task.description}"),
@@ -290,7 +296,7 @@ class EvalRun:
                 writer.close()
                 await ctx.aclose()
             results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
-            (self.out / RESULTS).write_text(results.model_dump_json(indent=2), encoding="utf-8")
+            (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
             gc.unfreeze()
         if self.write_report:
@@ -315,7 +321,7 @@ class EvalRun:
     ) -> EvalResults:
         """Aggregate samples.jsonl into results (failures counted, never averaged)."""
         environment = environment or capture_environment()
-        samples = read_samples(self.out / SAMPLES)
+        samples = read_samples(self.out / SAMPLES_FILE)
         planned = {i.id for i in self.items}
         samples = [s for s in samples if s.id in planned]
         tasks, persona_scores = summarize(self.tasks, samples, self.personas)

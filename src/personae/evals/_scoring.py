@@ -26,9 +26,9 @@ from personae.scoring import (
     OOCClassifier,
     OOCDetector,
     OOCResult,
+    ScoringModels,
     get_nli,
 )
-from personae.session import ScoringModels
 
 USER_NAME = "User"
 """The user's name in eval sessions (`ChatSession.start`'s default); the OOC detector's cues depend on it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +14,7 @@ from personae.evals._errors import EvalSpecError
 from personae.evals._log import EvalSample, TaskResult
 from personae.evals._stats import Stat, bootstrap_mean
 from personae.persona import Persona
+from personae.plugins import Registry
 
 if TYPE_CHECKING:
     from personae.evals._context import EvalContext
@@ -135,31 +136,33 @@ def _aggregate(samples: Sequence[EvalSample], names: Sequence[str], seed: int) -
     return out
 
 
-_TASKS: dict[str, type[Task]] = {}
-
-
 def register_task(cls: type[Task]) -> type[Task]:
-    """Class decorator: make a task available to eval specs under `cls.name`."""
-    _TASKS[cls.name] = cls
+    """Class decorator: make a task available to eval specs under `cls.name` (also a plugin's `register`)."""
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise TypeError(f"register_task takes a Task subclass, not {cls!r}")
+    _TASKS.add(cls.name, cls)
     return cls
 
 
+def _register_builtin(register: Callable[[type[Task]], object]) -> None:
+    from personae.evals._tasks import register_builtin
+
+    register_builtin(register)
+
+
+_TASKS: Registry[type[Task]] = Registry("task", "register_tasks", builtins=_register_builtin, callback=register_task)
+
+
 def list_tasks() -> list[str]:
-    """Registered task names."""
-    _load_builtin()
-    return sorted(_TASKS)
-
-
-def _load_builtin() -> None:
-    from personae.evals import _tasks  # noqa: F401 - importing registers the built-in tasks
+    """Registered task names: the built-ins, plugins' and those registered with `register_task`."""
+    return _TASKS.names()
 
 
 def build_task(name: str, params: dict[str, Any], base_dir: str, seed: int, source: str | None = None) -> Task:
     """Instantiate task `name` with validated `params`; errors name the spec field."""
-    _load_builtin()
     cls = _TASKS.get(name)
     if cls is None:
-        raise EvalSpecError(source, f"unknown task '{name}' (known: {', '.join(sorted(_TASKS))})", field="tasks")
+        raise EvalSpecError(source, f"unknown task '{name}' (known: {', '.join(_TASKS.names())})", field="tasks")
     try:
         validated = cls.Params.model_validate(params)
     except ValidationError as exc:

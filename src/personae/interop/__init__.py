@@ -6,6 +6,7 @@ Path("out.png").write_bytes(card_png(persona))  # V2 + V3 chunks in one PNG
 """
 
 from personae.interop._card import (
+    Extractor,
     card_kind,
     card_v2,
     card_v3,
@@ -17,6 +18,7 @@ from personae.interop._card import (
     render_mes_example,
 )
 from personae.interop._charx import read_charx, safe_member_name, write_charx
+from personae.interop._importers import Importer, list_importers, register_importer
 from personae.interop._io import (
     CARD_IMAGE,
     Imported,
@@ -36,9 +38,9 @@ from personae.interop._limits import (
     MAX_ZIP_TOTAL_BYTES,
     read_limited,
 )
-from personae.interop._lint import LintIssue, contradictions, lint_persona
+from personae.interop._lint import LintIssue, contradictions, lint_persona, lint_summary
 from personae.interop._llm import LLMExtractor, dedupe_by_embedding, extract_statements_llm, parse_statement_lines
-from personae.interop._png import blank_png, read_chunks, read_text_chunks, write_text_chunks
+from personae.interop._png import PNG_SIGNATURE, blank_png, read_chunks, read_text_chunks, write_text_chunks
 from personae.interop._text import extract_statements, strip_wiki
 from personae.interop._tinytroupe import deep_merge, is_tinytroupe, persona_from_tinytroupe, persona_to_tinytroupe
 
@@ -50,7 +52,10 @@ __all__ = [
     "MAX_ZIP_MEMBERS",
     "MAX_ZIP_RATIO",
     "MAX_ZIP_TOTAL_BYTES",
+    "PNG_SIGNATURE",
+    "Extractor",
     "Imported",
+    "Importer",
     "LLMExtractor",
     "LintIssue",
     "blank_png",
@@ -68,6 +73,8 @@ __all__ = [
     "extract_statements_llm",
     "is_tinytroupe",
     "lint_persona",
+    "lint_summary",
+    "list_importers",
     "lorebook_from_card",
     "lorebook_from_world_info",
     "lorebook_v3",
@@ -82,6 +89,7 @@ __all__ = [
     "read_file",
     "read_limited",
     "read_text_chunks",
+    "register_importer",
     "render_mes_example",
     "safe_member_name",
     "strip_wiki",

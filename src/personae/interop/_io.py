@@ -23,6 +23,7 @@ from personae.interop._card import (
     persona_from_card,
 )
 from personae.interop._charx import read_charx, write_charx
+from personae.interop._importers import registered_importers
 from personae.interop._json import parse_json
 from personae.interop._limits import read_limited
 from personae.interop._personagym import personas_from_personagym
@@ -76,7 +77,16 @@ def read_bytes(
     fragments: Sequence[Any] = (),
     name: str | None = None,
 ) -> Imported:
-    """Recognise and read one file's content; every problem is a `PersonaFormatError` naming `source`."""
+    """Recognise and read one file's content; every problem is a `PersonaFormatError` naming `source`.
+
+    Importers that plugins registered are asked first (see `personae.plugins`), then the built-in formats.
+    """
+    for importer_name, importer in registered_importers():
+        found = importer(data, source, extract)
+        if found is not None:
+            if not isinstance(found, Imported):
+                raise TypeError(f"importer '{importer_name}' returned {type(found).__name__}, not Imported or None")
+            return found
     result = Imported(source=str(source))
     suffix = Path(str(source)).suffix.lower()
     if data.startswith(PNG_SIGNATURE):

@@ -7,7 +7,18 @@ result.apc_normalized, [v.statement for v in result.violations]
 
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._history import HistoryChecker
-from personae.scoring._nli import FakeNLI, HFCrossEncoderNLI, LLMJudgeNLI, NLIModel, OnnxNLI, get_nli
+from personae.scoring._models import ScoringModels
+from personae.scoring._nli import (
+    FakeNLI,
+    HFCrossEncoderNLI,
+    LLMJudgeNLI,
+    NLIFactory,
+    NLIModel,
+    OnnxNLI,
+    get_nli,
+    list_nli,
+    register_nli,
+)
 from personae.scoring._onnx import ScoringModelError
 from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSignal
 from personae.scoring._ooc_rules import OOC_REASONS
@@ -28,6 +39,7 @@ __all__ = [
     "HFCrossEncoderNLI",
     "HistoryChecker",
     "LLMJudgeNLI",
+    "NLIFactory",
     "NLIModel",
     "NLIProbs",
     "OOCClassifier",
@@ -38,10 +50,13 @@ __all__ = [
     "OnnxNLI",
     "RelevanceModel",
     "ScoringModelError",
+    "ScoringModels",
     "StatementScore",
     "default_calibration",
     "fit_logistic",
     "get_nli",
+    "list_nli",
     "mask_names",
+    "register_nli",
     "split_sentences",
 ]

@@ -179,7 +179,7 @@ class APCScorer:
         pairs: list[tuple[str, str]] = []
         for sents in sentence_lists:
             block = None if topic is None else topic[:, offset : offset + len(sents)]
-            open_ = np.ones((n, len(sents)), dtype=bool) if block is None else block >= gate
+            open_ = np.ones((n, len(sents)), dtype=bool) if block is None or gate is None else block >= gate
             for i, j in zip(*np.nonzero(open_), strict=True):
                 pairs.append((self.statements[int(i)], sents[int(j)]))
             shapes.append((block, open_))

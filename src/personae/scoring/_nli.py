@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from personae.backends import Backend, GenerateConfig, get_backend
+from personae.plugins import Registry
 from personae.scoring._onnx import FloatArray, OnnxEncoder, ScoringModelError, shipped_encoder, softmax
 from personae.scoring._types import LABELS, canonical_label
 
@@ -258,17 +259,61 @@ class FakeNLI:
         return np.asarray(rows, dtype=np.float32).reshape(len(pairs), 3)
 
 
+NLIFactory = Callable[[str], NLIModel]
+"""Builds an NLI model from the argument of a binding: `onnx:DIR` calls the `onnx` factory with `DIR` ("" if none)."""
+
+
+def register_nli(kind: str, factory: NLIFactory) -> None:
+    """Make `get_nli("kind:argument")` call `factory(argument)` (also a plugin's `register_nli_models` callback)."""
+    if ":" in kind or not kind:
+        raise ScoringModelError(f"an NLI kind is a non-empty name without ':', not {kind!r}")
+    _NLI.add(kind, factory)
+
+
+def _needs_argument(kind: str, placeholder: str, what: str, build: Callable[[str], NLIModel]) -> NLIFactory:
+    """`build` as a factory that refuses an empty argument, saying what `kind:` needs."""
+
+    def factory(arg: str) -> NLIModel:
+        if not arg:
+            raise ScoringModelError(f"the '{kind}' NLI binding needs {what}: use {kind}:{placeholder}")
+        return build(arg)
+
+    return factory
+
+
+_BUILTIN_KINDS = ("shipped", "fake", "onnx", "hf", "llm")
+
+
+def register_builtin(register: Callable[[str, NLIFactory], object]) -> None:
+    """Register the built-in NLI bindings (the hook signature plugins implement as `register_nli_models`)."""
+    register("shipped", lambda _arg: OnnxNLI())
+    register("fake", lambda _arg: FakeNLI())
+    register("onnx", _needs_argument("onnx", "DIR", "a model folder", lambda arg: OnnxNLI(Path(arg))))
+    register("hf", _needs_argument("hf", "MODEL", "a Hugging Face model id or path", HFCrossEncoderNLI))
+    register("llm", _needs_argument("llm", "BACKEND", "a backend address", LLMJudgeNLI))
+
+
+_NLI: Registry[NLIFactory] = Registry(
+    "NLI model", "register_nli_models", builtins=register_builtin, callback=register_nli
+)
+
+
+def list_nli() -> list[str]:
+    """The registered NLI kinds: `shipped`, `fake`, `onnx`, `hf`, `llm` and any a plugin adds."""
+    return _NLI.names()
+
+
 def get_nli(spec: str = "shipped") -> NLIModel:
-    """Bind the `nli` role: `shipped` (default), `fake`, `onnx:<folder>`, `hf:<model id or path>`, `llm:<backend>`."""
+    """Bind the `nli` role: `shipped` (default), `fake`, `onnx:<folder>`, `hf:<model id or path>`, `llm:<backend>`.
+
+    Plugins add kinds through `register_nli_models` (see `personae.plugins`): `get_nli("myplugin:argument")`.
+    """
     kind, _, arg = spec.partition(":")
-    if kind == "shipped":
-        return OnnxNLI()
-    if kind == "fake":
-        return FakeNLI()
-    if kind == "onnx" and arg:
-        return OnnxNLI(Path(arg))
-    if kind == "hf" and arg:
-        return HFCrossEncoderNLI(arg)
-    if kind == "llm" and arg:
-        return LLMJudgeNLI(arg)
-    raise ScoringModelError(f"unknown NLI binding '{spec}' (use shipped, fake, onnx:DIR, hf:MODEL or llm:BACKEND)")
+    factory = _NLI.get(kind)
+    if factory is None:
+        others = [name for name in _NLI.names() if name not in _BUILTIN_KINDS]
+        more = f", or a plugin's: {', '.join(others)}" if others else ""
+        raise ScoringModelError(
+            f"unknown NLI binding '{spec}' (use shipped, fake, onnx:DIR, hf:MODEL or llm:BACKEND{more})"
+        )
+    return factory(arg)

@@ -19,8 +19,16 @@ import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse
 
-from personae.evals import EvalError, EvalRun, EvalSpec, EvalSpecError, spec_from_data
-from personae.evals._runner import REPORT, RESULTS, SAMPLES
+from personae.evals import (
+    REPORT_FILE,
+    RESULTS_FILE,
+    SAMPLES_FILE,
+    EvalError,
+    EvalRun,
+    EvalSpec,
+    EvalSpecError,
+    spec_from_data,
+)
 from personae.server._auth import KeyDep
 from personae.server._service import ConflictError, NotFoundError
 from personae.store import AccessStore, ApiKey, EvalRunInfo
@@ -159,7 +167,7 @@ class ServerEvals:
 
     @staticmethod
     def _view(info: EvalRunInfo) -> EvalRunView:
-        samples = Path(info.out_dir) / SAMPLES
+        samples = Path(info.out_dir) / SAMPLES_FILE
         try:  # one complete line per logged item; a half-written last line has no newline yet
             finished = samples.read_bytes().count(b"\n")
         except FileNotFoundError:
@@ -227,11 +235,11 @@ def eval_status(run_id: str, evals: EvalsDep, key: KeyDep) -> EvalRunView:
 @router.get("/{run_id}/results")
 def eval_results(run_id: str, evals: EvalsDep, key: KeyDep) -> dict[str, Any]:
     """The finished run's results.json."""
-    data: dict[str, Any] = json.loads(evals.output(key, run_id, RESULTS).read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(evals.output(key, run_id, RESULTS_FILE).read_text(encoding="utf-8"))
     return data
 
 
 @router.get("/{run_id}/report")
 def eval_report(run_id: str, evals: EvalsDep, key: KeyDep) -> FileResponse:
     """The finished run's self-contained HTML report."""
-    return FileResponse(evals.output(key, run_id, REPORT), media_type="text/html")
+    return FileResponse(evals.output(key, run_id, REPORT_FILE), media_type="text/html")

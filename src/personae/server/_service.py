@@ -27,9 +27,9 @@ from personae.guard import Candidate
 from personae.interop import read_bytes
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
 from personae.prompting import AssembledPrompt
-from personae.scoring import FakeEmbedder, FakeNLI
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.server._config import ServerConfig
-from personae.session import ChatSession, ScoringModels, SessionSettings, ShownTurns
+from personae.session import ChatSession, SessionSettings, ShownTurns
 from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnConflictError, TurnRecord
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,9 @@ store = SessionStore()                      # SQLite in the personae home, or PE
 record = store.load(session_id)
 """
 
-from personae.store._access import (
+from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
+from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
+from personae.store._server_tables import (
     KEY_PREFIX,
     AccessStore,
     ApiKey,
@@ -14,8 +16,6 @@ from personae.store._access import (
     Ownership,
     hash_key,
 )
-from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
-from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from personae.store._store import (
     DATABASE_ENV,
     SessionRecord,

@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from personae.backends._api import BackendAPI
+from pydantic import Field
+
+from personae.backends._api import BackendAPI, ProviderOptions
 from personae.backends._errors import BackendError, ModelUnavailableError
 from personae.backends._providers._weights import DEFAULT_MODEL, ensure_model
 from personae.backends._types import BackendOutput, Choice, GenerateConfig, Message, StreamChunk, Usage
@@ -43,6 +45,14 @@ class EmbeddedBackendAPI(BackendAPI):
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
     default_model: ClassVar[str] = DEFAULT_MODEL.name
+
+    class Options(ProviderOptions):
+        """What `get_backend("embedded", ...)` accepts."""
+
+        n_ctx: int = Field(default=4096, ge=64)
+        """Context window in tokens (prompt plus reply)."""
+        n_threads: int | None = Field(default=None, ge=1)
+        """CPU threads llama.cpp uses; default: every core."""
 
     def __init__(
         self,

@@ -10,7 +10,9 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from personae.backends._api import BackendAPI
+from pydantic import Field
+
+from personae.backends._api import BackendAPI, ProviderOptions
 from personae.backends._errors import BackendError
 from personae.backends._types import BackendOutput, Choice, GenerateConfig, Message, StreamChunk, Usage
 
@@ -41,6 +43,16 @@ class MockBackendAPI(BackendAPI):
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
     default_model: ClassVar[str] = "echo"
+
+    class Options(ProviderOptions):
+        """What `get_backend("mock/...", ...)` accepts."""
+
+        outputs: list[str] | None = None
+        """Replies returned in order, one per candidate (`mock/scripted` needs these or `fn`)."""
+        fn: MockFn | None = None
+        """Computes each reply as `fn(messages, config, index)`; wins over `outputs`."""
+        delay: float = Field(default=0.0, ge=0)
+        """Seconds each request takes, to exercise concurrency."""
 
     def __init__(
         self,

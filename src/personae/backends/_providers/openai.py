@@ -21,8 +21,9 @@ from typing import Any, ClassVar, Literal
 
 import aiohttp
 import openai
+from pydantic import Field
 
-from personae.backends._api import BackendAPI
+from personae.backends._api import BackendAPI, ProviderOptions
 from personae.backends._errors import BackendError, RetryableBackendError
 from personae.backends._types import (
     BackendOutput,
@@ -154,6 +155,16 @@ class OpenAIBackendAPI(BackendAPI):
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
     default_model: ClassVar[str] = "gpt-4o-mini"
+
+    class Options(ProviderOptions):
+        """What `get_backend("openai/...", ...)` accepts besides `base_url`."""
+
+        api_key: str | None = None
+        """The key; default: PERSONAE_OPENAI_API_KEY or OPENAI_API_KEY (a local server needs none)."""
+        timeout: float = Field(default=120.0, gt=0)
+        """Seconds before a request is abandoned (and retried)."""
+        transport: Transport = "aiohttp"
+        """`aiohttp` (pooled, cheaper per request) or `sdk` (the official client for everything)."""
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from personae.evals._errors import UnscorableSample
 from personae.evals._log import EvalSample
 from personae.evals._prompts import probe_request
 from personae.evals._scoring import ScoringContext, ooc_scores
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
@@ -28,7 +28,6 @@ class FaithfulnessParams(TaskParams):
     """Probes tempting the character out of its role."""
 
 
-@register_task
 class FaithfulnessTask(Task):
     """Probe → reply through the runtime; scored by APC, normalised APC and whether any statement is contradicted."""
 

@@ -11,7 +11,7 @@ from personae.evals._context import EvalContext
 from personae.evals._log import EvalSample
 from personae.evals._prompts import USER_GOALS, user_request
 from personae.evals._scoring import ScoringContext, ooc_scores
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
@@ -39,7 +39,6 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
-@register_task
 class MultiTurnTask(Task):
     """Conversation with a simulated user; per turn the shown reply's normalised APC and self-contradictions."""
 

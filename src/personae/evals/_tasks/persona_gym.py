@@ -16,7 +16,7 @@ from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
 from personae.evals._scoring import ScoringContext, ooc_scores
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, slug
 from personae.persona import Persona
 
@@ -94,7 +94,6 @@ def _benchmark_questions(persona: Persona, task: str) -> list[str]:
     return [q for q in found if isinstance(q, str)]
 
 
-@register_task
 class PersonaGymTask(Task):
     """Questions per task and environment → in-character answer → per-question anchors → 1–5 rubric grade."""
 

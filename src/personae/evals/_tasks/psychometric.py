@@ -17,7 +17,7 @@ from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
 from personae.evals._scoring import ScoringContext, ooc_scores
 from personae.evals._stats import bootstrap_mean
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
@@ -71,7 +71,6 @@ def load_bfi(path: Path) -> list[BFIItem]:
     return items
 
 
-@register_task
 class PsychometricTask(Task):
     """BFI interview → judge rating → reverse keying → trait score in 0..1, compared with the persona's targets."""
 

@@ -17,7 +17,7 @@ from personae.evals._judge import parse_probabilities
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import describe, role_id_request
 from personae.evals._stats import brier, expected_calibration_error
-from personae.evals._task import Item, Task, TaskParams, register_task
+from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
 from personae.persona import Persona
 
@@ -76,7 +76,6 @@ def _mask(text: str, persona: Persona) -> str:
     return text
 
 
-@register_task
 class RoleIdTask(Task):
     """Who said it? Accuracy, Brier score and expected calibration error of the judges' probabilities."""
 

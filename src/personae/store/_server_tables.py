@@ -1,4 +1,4 @@
-"""The server's access rows: hashed API keys, session ownership, conversation hashes and uploaded personas."""
+"""The server's tables: hashed API keys, session ownership, conversation hashes, uploaded personas and eval runs."""
 
 from __future__ import annotations
 

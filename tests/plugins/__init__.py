@@ -1,0 +1,1 @@
+"""Plugins as third-party packages would ship them, loaded in tests through fake entry points."""
