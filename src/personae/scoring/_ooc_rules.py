@@ -251,7 +251,8 @@ _ASSISTANT = _any(
         r"\b(?:sure|certainly|of course)[,!] i can help you (?:write|with|create|draft|plan)\b",
         r"\bi can help you with\b",
         r"\bcertainly! here\b",
-        r"\A\W*certainly[!.]\s+\S",  # the assistant's opener; a character's "Certainly, my lord." goes on with a comma
+        # The assistant's opener before instructions; "Certainly! I'm very proud of it." stays in character.
+        r"\A\W*certainly[!.]\s+(?:to \w+|first|before|please|could you|you(?:'ll| will)? need)\b",
         r"```",
     ]
 )
@@ -292,18 +293,18 @@ _SOFT_START = (
 )
 
 
-_VOCATIVE_LEAD = (
-    r"(?:^|[.!?]\s+|\b(?:hi|hello|hey|thanks|thank you|dear|yes|no|absolutely|sure|well|oh|ah|okay|ok|"
-    r"of course|certainly|listen|look|good morning|good evening|welcome)\s*,?\s+|,\s*)"
+_OPENERS = (
+    r"hi|hello|hey|thanks|thank you|dear|yes|no|aye|indeed|sorry|absolutely|sure|well|oh|ah|okay|ok|of course|"
+    r"certainly|listen|look|welcome|good (?:morning|afternoon|evening|day|night)"
 )
+"""Greetings and interjections that open a sentence; a name right after one is a vocative."""
+_VOCATIVE_LEAD = rf"(?:^|[.!?]\s+|\b(?:{_OPENERS})\s*,?\s+|,\s*)"
 _VOCATIVE_FOLLOWS = re.compile(
     rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my (?:friend|dear)|please|i|we|what|how|do|are|can)", re.IGNORECASE
 )
-_GREETING_BEFORE = re.compile(
-    r"\b(?:hi|hello|hey|dear|thanks|thank you|welcome|good (?:morning|afternoon|evening|day|night))\s*,?\s*$",
-    re.IGNORECASE,
-)
-"""A greeting just before a name makes it a vocative whatever follows ("Hi Ada, nice to see you")."""
+_OPENER_BEFORE = re.compile(rf"(?:^|[.!?]\s+)(?:{_OPENERS})\s*,?\s*$", re.IGNORECASE)
+"""A greeting or interjection opening the sentence just before a name makes it a vocative whatever follows
+("Hi Ada, nice to see you", "Yes, Brother Anselm, my father was a knight")."""
 _SELF_INTRODUCTION_BEFORE = re.compile(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", re.IGNORECASE)
 
 
@@ -385,7 +386,7 @@ def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
             continue
         rest = sentence[m.end(1) :].lstrip()
         before = sentence[: m.start(1)]
-        if (_VOCATIVE_FOLLOWS.match(rest) or _GREETING_BEFORE.search(before)) and not _SELF_INTRODUCTION_BEFORE.search(
+        if (_VOCATIVE_FOLLOWS.match(rest) or _OPENER_BEFORE.search(before)) and not _SELF_INTRODUCTION_BEFORE.search(
             before
         ):
             return [("role_confusion", sentence[:120])]
