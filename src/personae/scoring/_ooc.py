@@ -6,7 +6,8 @@ and era breaks.
 Pattern signals (`_ooc_rules`) decide by default. A small shipped classifier over reply embeddings (names replaced
 by placeholders, so nothing is persona-specific) reports its probability alongside; it takes part in the decision
 only with `classifier_decides=True`, because on generated dev data its positives beyond the patterns were mostly
-false (see the model card).
+false (see the model card), and on real replies of the embedded model it calls half of the in-character ones out
+of character (`bench/ooc_quality.py`).
 """
 
 from __future__ import annotations

@@ -89,6 +89,8 @@ ANACHRONISMS: dict[str, int] = {
     "e-mail": 1971,
     "laptop": 1981,
     "computer": 1940,
+    "operating system": 1956,
+    "software": 1958,
     "television": 1927,
     "tv": 1927,
     "radio": 1895,
@@ -190,8 +192,8 @@ def _any(patterns: Sequence[str]) -> re.Pattern[str]:
 _AI_SELF = _any(
     [
         r"\bas an? (ai|a\.i\.|artificial intelligence|language model|virtual assistant|chatbot|assistant)\b",
-        r"\bi(?:'m| am) (?:just |only |merely )?(?:an? )?(ai|a\.i\.|artificial intelligence|language model|"
-        r"chatbot|bot|computer program|virtual assistant|machine learning model)\b",
+        r"\bi(?:'m| am) (?:just |only |merely )?(?:an? |the )?(?:[\w-]+'s )?(ai|a\.i\.|artificial intelligence|"
+        r"language model|chatbot|bot|computer program|virtual assistant|machine learning model)\b",
         r"\bi(?:'m| am) not (?:a )?(human|real person|real|a person|alive)\b",
         r"\bas i(?:'m| am) not (?:a )?human\b",
     ]
@@ -208,11 +210,18 @@ _AI_MODEL = _any(
         r"\bi (?:was|have been) (?:trained|programmed|created|developed|designed) (?:by|to)\b",
         r"\b(openai|chatgpt|alibaba cloud|qwen|anthropic|claude|gemini)\b",
         r"\bi (?:do not|don't) have (?:a )?(?:real-?time|internet) access\b",
+        r"\b(?:do not|don't|cannot|can't|unable to|not able to) (?:have )?(?:access|browse|retrieve)(?: to)? "
+        r"(?:real-?time|live|current|up-to-date)\b",
     ]
 )
+_DENIED = re.compile(r"\b(?:not|never|no)\s+(?:an?\s+|the\s+)?(?:large\s+)?$", re.IGNORECASE)
+"""Just before an AI term, a denial of being one."""
+_REFUSE = (
+    r"\bi(?: can't| cannot| can not| won't be able to|(?:'m| am) (?:unable|not able|not allowed|not permitted) to)"
+)
+"""Refusal verbs; what follows decides whether it is the assistant refusing or a character who cannot swim."""
 _ASSISTANT = _any(
     [
-        r"\bhow (?:can|may) i (?:help|assist) you\b",
         r"\bis there anything else (?:i can|you'd like|you would like)\b",
         r"\b(?:feel free to|don't hesitate to) (?:ask|reach out|let me know)\b",
         r"\bi(?:'d| would) be (?:happy|glad) to (?:help|assist)\b",
@@ -220,12 +229,30 @@ _ASSISTANT = _any(
         r"\bplease provide (?:me with )?(?:more|the|some|any)\b",
         r"\bi hope (?:this|that) helps\b",
         r"\blet me know if you (?:have|need)\b",
-        r"\bhere(?:'s| is| are) (?:a|an|some|the) (?:example|code|script|list|steps|tips|summary)\b",
-        r"\bhow can i assist\b",
-        r"\bi(?:'m| am) sorry,? but i (?:can't|cannot) (?:assist|help) with\b",
+        r"\b(?:here(?:'s| is| are)|below (?:is|are)) (?:a|an|some|the) (?:(?:sample|simple|basic|quick|brief|short|"
+        r"step-by-step) )?(?:example|code|script|list|steps|tips|summary|query|function|program|guide|overview)\b",
+        r"\b(?:follow|observe) (?:all |the |any )?(?:safety|local) (?:guidelines|regulations|precautions)\b",
+        r"\bconsult (?:with )?an? (?:(?:healthcare|medical|legal|financial|qualified|licensed|certified) )?"
+        r"(?:professional|provider)\b",
+        # Refusals and offers of help in the assistant's words, with or without "I'm sorry" before them.
+        rf"{_REFUSE} (?:assist|comply|fulfil+|process|accommodate)\b",
+        rf"{_REFUSE} help (?:you )?with (?:that|this|your|such)(?: request| query| question| task)?\s*(?:[.!,;]|$)",
+        rf"{_REFUSE} provide (?:you (?:with )?)?(?:that|this|any|such|specific|real-?time|personal|current|"
+        r"up-to-date|live|medical|legal|financial|information|details|assistance|guidance|instructions|help|support|"
+        r"code|an? (?:answer|list|response))\b",
+        rf"{_REFUSE} (?:give|offer|share|generate) (?:you )?(?:real-?time|up-to-date|live|medical|legal|financial|"
+        r"assistance|guidance|instructions|code)\b",
+        r"\b(?:fulfil+|comply with|process|complete|help with) (?:this|that|your|such) (?:request|query)\b",
+        r"\bi(?:'m| am) (?:always |just )?here to (?:help|assist|answer|support)\b",
+        r"\b(?:anything|something) (?:else )?(?:specific )?(?:i can|i could|i may) (?:help|assist|do for you)\b",
+        r"\bwhat (?:else )?can i (?:help|assist) you with\b",
+        r"\bhow (?:can|may|might) i (?:help|assist|be of (?:assistance|help))(?: you\b|\s*[?!.])",
+        r"\bi(?:'m| am) (?:more than )?(?:happy|glad) to (?:help|assist)(?: you)?\s*(?:[.!]|$|with (?:that|this|any))",
         r"\b(?:sure|certainly|of course)[,!] i can help you (?:write|with|create|draft|plan)\b",
         r"\bi can help you with\b",
         r"\bcertainly! here\b",
+        # The assistant's opener before instructions; "Certainly! I'm very proud of it." stays in character.
+        r"\A\W*certainly[!.]\s+(?:to \w+|first|before|please|could you|you(?:'ll| will)? need)\b",
         r"```",
     ]
 )
@@ -250,6 +277,7 @@ _KNOWLEDGE_CUTOFF = _any(
         r"\bas of my (?:last )?(?:update|training|knowledge)\b",
         r"\bmy training data\b",
         r"\bmy knowledge (?:is limited to|only goes up to|ends)\b",
+        r"\bmy knowledge (?:only )?(?:extends|is current) (?:up )?(?:to|until)\b",
     ]
 )
 _ROLE_LINE = re.compile(r"^\s*\**\s*(user|human|assistant|ai|system|narrator)\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
@@ -265,13 +293,18 @@ _SOFT_START = (
 )
 
 
-_VOCATIVE_LEAD = (
-    r"(?:^|[.!?]\s+|\b(?:hi|hello|hey|thanks|thank you|dear|yes|no|absolutely|sure|well|oh|ah|okay|ok|"
-    r"of course|certainly|listen|look|good morning|good evening|welcome)\s*,?\s+|,\s*)"
+_OPENERS = (
+    r"hi|hello|hey|thanks|thank you|dear|yes|no|aye|indeed|sorry|absolutely|sure|well|oh|ah|okay|ok|of course|"
+    r"certainly|listen|look|welcome|good (?:morning|afternoon|evening|day|night)"
 )
+"""Greetings and interjections that open a sentence; a name right after one is a vocative."""
+_VOCATIVE_LEAD = rf"(?:^|[.!?]\s+|\b(?:{_OPENERS})\s*,?\s+|,\s*)"
 _VOCATIVE_FOLLOWS = re.compile(
-    rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my friend|please|i|we|what|how|do|are|can)", re.IGNORECASE
+    rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my (?:friend|dear)|please|i|we|what|how|do|are|can)", re.IGNORECASE
 )
+_OPENER_BEFORE = re.compile(rf"(?:^|[.!?]\s+)(?:{_OPENERS})\s*,?\s*$", re.IGNORECASE)
+"""A greeting or interjection opening the sentence just before a name makes it a vocative whatever follows
+("Hi Ada, nice to see you", "Yes, Brother Anselm, my father was a knight")."""
 _SELF_INTRODUCTION_BEFORE = re.compile(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", re.IGNORECASE)
 
 
@@ -312,13 +345,15 @@ def _term_patterns(term: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 def ai_disclaimer(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """The character says it is an AI or a language model, or lacks experiences because it is one."""
-    out: list[Signal] = []
+    """The character says it is an AI or a language model, or lacks experiences because it is one.
+
+    A denial ("No, I'm not a language model.") is the character's answer to being asked, not a disclaimer.
+    """
     for pattern in (_AI_MODEL,) if cues.artificial else (_AI_SELF, _AI_MODEL):
-        m = pattern.search(reply)
-        if m:
-            out.append(("ai_disclaimer", m.group(0)))
-    return out[:1]
+        for m in pattern.finditer(reply):
+            if not _DENIED.search(reply[: m.start()]):
+                return [("ai_disclaimer", m.group(0))]
+    return []
 
 
 def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
@@ -350,7 +385,10 @@ def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
         if not m:
             continue
         rest = sentence[m.end(1) :].lstrip()
-        if _VOCATIVE_FOLLOWS.match(rest) and not _SELF_INTRODUCTION_BEFORE.search(sentence[: m.start(1)]):
+        before = sentence[: m.start(1)]
+        if (_VOCATIVE_FOLLOWS.match(rest) or _OPENER_BEFORE.search(before)) and not _SELF_INTRODUCTION_BEFORE.search(
+            before
+        ):
             return [("role_confusion", sentence[:120])]
     if cues.user.lower() != "user" and patterns.user_label.search(reply):
         return [("role_confusion", f"writes {cues.user}'s lines")]
@@ -404,6 +442,10 @@ DETECTORS: tuple[Callable[[str, str, Cues], list[Signal]], ...] = (
 )
 
 
+_CURLY_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
+
+
 def rule_signals(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """Every pattern signal the reply raises."""
+    """Every pattern signal the reply raises (typographic apostrophes read as straight ones: "I’m sorry")."""
+    reply, query = reply.translate(_CURLY_APOSTROPHES), query.translate(_CURLY_APOSTROPHES)
     return [signal for detect in DETECTORS for signal in detect(reply, query, cues)]
