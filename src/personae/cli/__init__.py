@@ -13,7 +13,7 @@ from personae.cli._interop import export_command, import_command, lint_command
 from personae.cli._pairs import export_pairs
 from personae.cli._score import nli_command, ooc_command, score
 from personae.cli._serve import keys_app, serve
-from personae.cli._train import train_nli, train_ooc
+from personae.cli._train import calibrate_nli, train_nli, train_ooc
 
 app = typer.Typer(
     name="personae",
@@ -29,6 +29,7 @@ app.command("nli")(nli_command)
 app.command("ooc")(ooc_command)
 app.command("train-nli")(train_nli)
 app.command("train-ooc")(train_ooc)
+app.command("calibrate-nli")(calibrate_nli)
 app.command("export-pairs")(export_pairs)
 app.command("import")(import_command)
 app.command("export")(export_command)

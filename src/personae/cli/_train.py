@@ -140,6 +140,23 @@ def train_nli(
     typer.echo(f"model written to {model_dir}")
 
 
+@user_errors
+def calibrate_nli(
+    model: Annotated[Path, typer.Argument(help="An ONNX persona-NLI model folder (e.g. the shipped one).")],
+    data: Annotated[Path, typer.Option("--data", help="Calibration set folder.")] = Path("data/calibration"),
+) -> None:
+    """Fit the topic gate and the violation and support thresholds of a model on the calibration set.
+
+    Writes them into the model's config.json, where every scorer bound to the model reads them.
+    """
+    for name in ("config.json", "model.onnx"):
+        if not (model / name).is_file():
+            raise fail(f"{model}: no {name} (give an ONNX persona-NLI model folder)", EXIT_USAGE)
+    if not (data / "personas.yaml").is_file():
+        raise fail(f"{data}: no personas.yaml (give a calibration set folder)", EXIT_USAGE)
+    typer.echo(json.dumps(_calibrate(model, data)))
+
+
 def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
     """Fit the topic gate and thresholds on the calibration set and store them in the model's config.json."""
     from personae.scoring import OnnxNLI, RelevanceModel
