@@ -80,3 +80,33 @@ def test_naive_reference_matches_the_batched_scorer(examples_dir) -> None:  # ty
         for a, b in zip(batched.statements, naive.statements, strict=True):
             assert abs(a.apc - b.apc) <= 1e-4
             assert abs(a.contradiction - b.contradiction) <= 1e-4
+
+
+def test_the_shipped_model_is_calibrated_with_a_topic_gate_for_the_shipped_embedder() -> None:
+    nli = OnnxNLI()
+    calibration = nli.calibration
+    assert calibration["embedder"] == f"onnx:{SHIPPED_EMBEDDER}"
+    assert 0.0 < calibration["topic_gate"] < 1.0
+    assert 0.5 <= calibration["violation_threshold"] < 1.0
+    assert APCScorer(["Sam is a keeper."], nli=nli).calibration.topic_gate == calibration["topic_gate"]
+
+
+def test_a_self_introduction_decides_only_the_statements_it_speaks_of(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """The first demo turn of issue 17: a self-introduction read as entailing every fact and contradicting others."""
+    from personae.persona import load_persona
+
+    ada = load_persona(examples_dir / "ada.yaml")
+    result = APCScorer(ada).score("Who are you?", "I'm Ada Quint, a retired ferry captain on Skye.")
+    supported = {s.statement for s in result.supported}
+    assert "Ada Quint is a retired ferry captain." in supported
+    for untouched in (
+        "Ada Quint has a border collie named Skerry.",
+        "Ada Quint is a widow; her husband Callum died in 2015.",
+        "Ada Quint cannot swim, which she finds funny for a sailor.",
+    ):
+        assert untouched not in supported
+    assert result.violations == []
+    anselm = load_persona(examples_dir / "anselm.yaml")
+    intro = APCScorer(anselm).score("Who are you?", "I am Brother Anselm, a Benedictine monk and scribe at the abbey.")
+    assert "Brother Anselm keeps bees in the abbey garden." not in {s.statement for s in intro.supported}
+    assert intro.violations == []

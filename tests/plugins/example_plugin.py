@@ -35,8 +35,7 @@ class GreetingTask(Task):
         return [Item(f"{self.name}/{pid}", self.name, pid) for pid in personas]
 
     async def run(self, item: Item, ctx: EvalContext) -> EvalSample:
-        turn = await ctx.chat(item.persona, self.seed).send("Hello, who are you?")
-        reply = turn.shown.text if turn.shown else ""
+        reply = await ctx.chat(item, self.seed).send("Hello, who are you?")
         return EvalSample(
             id=item.id,
             task=self.name,
