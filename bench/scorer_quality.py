@@ -242,6 +242,6 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     result = main(args)
-    if args.record:
-        record("scorer_quality", result)
+    if args.record:  # the mistakes are for reading, not for the results file
+        record("scorer_quality", {k: v for k, v in result.items() if not k.endswith("_mistakes")})
     print(json.dumps(result, ensure_ascii=False))
