@@ -396,3 +396,22 @@ def test_nli_bindings_that_need_an_argument_say_which() -> None:
     with pytest.raises(ScoringModelError, match="the 'onnx' NLI binding needs a model folder: use onnx:DIR"):
         get_nli("onnx")
     assert {"shipped", "fake", "onnx", "hf", "llm"} <= set(list_nli())
+
+
+def test_support_gate_needs_the_entailing_sentence_on_the_statement_topic() -> None:
+    from personae.scoring import Calibration
+
+    keeper = SAM.statements[0]
+    reply = "Lovely weather today."
+    nli = GridNLI({(keeper, reply): (0.95, 0.03, 0.02)})  # an entailment read into a sentence about the weather
+    relevance = RelevanceModel(FakeEmbedder())
+    loose = APCScorer(SAM, nli=nli, relevance=relevance).score("Hi", reply).statements[0]
+    assert loose.supported
+    strict = APCScorer(SAM, nli=nli, relevance=relevance, calibration=Calibration(support_gate=0.3))
+    score = strict.score("Hi", reply).statements[0]
+    assert score.topic is not None
+    assert score.topic < 0.3
+    assert not score.supported
+    assert score.gated == 0  # the support gate only withholds the verdict; the NLI model still saw the pair
+    nli.table[(keeper, "I am a lighthouse keeper.")] = (0.95, 0.03, 0.02)
+    assert strict.score("Job?", "I am a lighthouse keeper.").statements[0].supported

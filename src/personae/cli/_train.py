@@ -170,6 +170,7 @@ def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
         "violation_threshold": cal.violation,
         "support_threshold": cal.support,
         "topic_gate": cal.topic_gate,
+        "support_gate": cal.support_gate,
         "embedder": relevance.embedder.name,
         "fitted_on": str(folder),
         "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},

@@ -33,6 +33,9 @@ class Calibration(NamedTuple):
     topic_gate: float | None = None
     """Cosine of (name-masked) statement and reply sentence below which the pair is neutral without the NLI model;
     None: every pair goes to the NLI model."""
+    support_gate: float | None = None
+    """The cosine the entailing sentence must reach for the statement to count as supported (a stricter topic test:
+    an entailment read into a sentence about something else is the most visible false claim); None: no test."""
 
 
 def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
@@ -41,11 +44,14 @@ def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
     The topic gate applies only with the embedder it was fitted with: another embedder's cosines live on another scale.
     """
     table = getattr(nli, "calibration", None) or {}
-    gate = table.get("topic_gate") if table.get("embedder") == embedder_name else None
+    same = table.get("embedder") == embedder_name
+    gate = table.get("topic_gate") if same else None
+    support_gate = table.get("support_gate") if same else None
     return Calibration(
         violation=float(table.get("violation_threshold", 0.5)),
         support=float(table.get("support_threshold", 0.5)),
         topic_gate=None if gate is None else float(gate),
+        support_gate=None if support_gate is None else float(support_gate),
     )
 
 
@@ -56,6 +62,7 @@ class _Reduced(NamedTuple):
     neutral: FloatArray
     contradiction: FloatArray
     topic: FloatArray | None
+    entail_topic: FloatArray | None
     gated: list[int]
     evidence: list[str | None]
 
@@ -81,7 +88,9 @@ def _reduce(
         else:
             evidence.append(sentences[int(con_idx[i] if contra[i] > entail[i] else ent_idx[i])])
     gated = [int((~open_[i]).sum()) for i in range(n_statements)]
-    return _Reduced(entail, neutral, contra, None if topic is None else topic.max(axis=1), gated, evidence)
+    if topic is None:
+        return _Reduced(entail, neutral, contra, None, None, gated, evidence)
+    return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, ent_idx], gated, evidence)
 
 
 def _persona_names(persona: Persona | Sequence[str]) -> tuple[str, ...]:
@@ -132,7 +141,7 @@ class APCScorer:
         n = len(self.statements)
         if reduced is None:  # an empty reply supports nothing and contradicts nothing
             zeros = np.zeros(n, np.float32)
-            reduced = _Reduced(zeros, np.ones(n, np.float32), zeros, None, [0] * n, [None] * n)
+            reduced = _Reduced(zeros, np.ones(n, np.float32), zeros, None, None, [0] * n, [None] * n)
         cal = self.calibration
         scores = []
         for i, statement in enumerate(self.statements):
@@ -140,6 +149,8 @@ class APCScorer:
             ent, neu, con = float(reduced.entailment[i]), float(reduced.neutral[i]), float(reduced.contradiction[i])
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             violation = con > cal.violation and con >= ent
+            ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
+            on_topic = cal.support_gate is None or ent_topic is None or ent_topic >= cal.support_gate
             scores.append(
                 StatementScore(
                     statement=statement,
@@ -149,7 +160,7 @@ class APCScorer:
                     contradiction=con,
                     apc=min(1.0, max(0.0, apc)),
                     violation=violation,
-                    supported=not violation and ent > cal.support and ent > max(neu, con),
+                    supported=not violation and on_topic and ent > cal.support and ent > max(neu, con),
                     topic=None if reduced.topic is None else float(reduced.topic[i]),
                     gated=reduced.gated[i],
                     evidence=reduced.evidence[i],
@@ -174,7 +185,8 @@ class APCScorer:
         flat = [s for sents in sentence_lists for s in sents]
         n = len(self.statements)
         gate = self.calibration.topic_gate
-        topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and gate is not None else None
+        wanted = gate is not None or self.calibration.support_gate is not None
+        topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and wanted else None
         shapes, offset = [], 0
         pairs: list[tuple[str, str]] = []
         for sents in sentence_lists:

@@ -28,6 +28,7 @@ from personae.scoring._sentences import split_sentences
 GATES: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 VIOLATION = tuple(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2))
 SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
+SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 @dataclass
@@ -67,8 +68,8 @@ class _Scored:
     def __init__(self, grid: FloatArray, topic: FloatArray, relevance: FloatArray, statements: list[str]) -> None:
         self.grid, self.topic, self.relevance, self.statements = grid, topic, relevance, statements
 
-    def reduce(self, gate: float | None) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-        """Per statement: entailment, neutral (of the entailing sentence), contradiction, and the normalised APC."""
+    def reduce(self, gate: float | None) -> tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]:
+        """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic."""
         grid = self.grid.copy()
         if gate is not None:
             closed = self.topic < gate
@@ -76,12 +77,12 @@ class _Scored:
         if grid.shape[1] == 0:
             n = len(self.statements)
             zeros = np.zeros(n, np.float32)
-            return zeros, np.ones(n, np.float32), zeros, float(np.mean(1.0 - self.relevance))
+            return zeros, np.ones(n, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros
         ent_idx = grid[:, :, 0].argmax(axis=1)
         rows = np.arange(grid.shape[0])
         e, n_, c = grid[rows, ent_idx, 0], grid[rows, ent_idx, 1], grid[:, :, 2].max(axis=1)
         apc = self.relevance * e + (1 - self.relevance) * (1 - c)
-        return e, n_, c, float(np.clip(apc, 0, 1).mean())
+        return e, n_, c, float(np.clip(apc, 0, 1).mean()), self.topic[rows, ent_idx]
 
 
 def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
@@ -102,10 +103,10 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
     return out
 
 
-def _verdict(e: float, n: float, c: float, cal: Calibration) -> str:
+def _verdict(e: float, n: float, c: float, topic: float, cal: Calibration) -> str:
     if c > cal.violation and c >= e:
         return "contradiction"
-    if e > cal.support and e > max(n, c):
+    if e > cal.support and e > max(n, c) and (cal.support_gate is None or topic >= cal.support_gate):
         return "entailment"
     return "neutral"
 
@@ -113,19 +114,23 @@ def _verdict(e: float, n: float, c: float, cal: Calibration) -> str:
 def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored], cal: Calibration) -> dict[str, float]:
     """Triple accuracy, violation recall, preference and false-violation rates of thresholds `cal`."""
     reduced = {key: s.reduce(cal.topic_gate) for key, s in scored.items()}
-    correct = false_triples = not_contra = 0
+    correct = false_triples = not_contra = supported = supported_right = entailed = 0
     for t in data.triples:
         key = (t["persona"], t["query"], t["reply"])
-        e, n, c, _ = reduced[key]
+        e, n, c, _, topic = reduced[key]
         i = scored[key].statements.index(t["statement"])
-        predicted = _verdict(float(e[i]), float(n[i]), float(c[i]), cal)
+        predicted = _verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), cal)
         correct += int(predicted == t["label"])
+        entailed += int(t["label"] == "entailment")
+        if predicted == "entailment":
+            supported += 1
+            supported_right += int(t["label"] == "entailment")
         if t["label"] != "contradiction":
             not_contra += 1
             false_triples += int(predicted == "contradiction")
 
     def violated(key: tuple[str, str, str]) -> bool:
-        e, _, c, _ = reduced[key]
+        e, _, c, _, _ = reduced[key]
         return bool(np.any((c > cal.violation) & (c >= e)))
 
     caught = flagged = wins = 0
@@ -141,6 +146,8 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
         "violation_recall": caught / n_cases,
         "false_violation_rate": flagged / (2 * n_cases),
         "preference": wins / n_cases,
+        "support_precision": supported_right / max(1, supported),
+        "support_recall": supported_right / max(1, entailed),
     }
 
 
@@ -149,11 +156,13 @@ def calibrate(
     nli: NLIModel,
     relevance: RelevanceModel,
     target_false_violations: float = 0.10,
+    target_support_precision: float = 0.90,
     gates: Sequence[float | None] = GATES,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
 
     If no setting meets the target, the one with the fewest false violations is returned (and its figures say so).
+    Then the support threshold and gate: the most support recall whose precision reaches its target.
     """
     best: tuple[float, Calibration, dict[str, float]] | None = None
     fallback: tuple[float, Calibration, dict[str, float]] | None = None
@@ -170,4 +179,14 @@ def calibrate(
                 fallback = (worst, cal, figures)
     chosen = best or fallback
     assert chosen is not None
-    return chosen[1], chosen[2]
+    cal, figures = chosen[1], chosen[2]
+    # Support is tuned apart (it does not move violations): the most recall at a support precision over target.
+    best_support: tuple[float, Calibration, dict[str, float]] | None = None
+    for support, support_gate in itertools.product(SUPPORT, SUPPORT_GATES):
+        candidate = cal._replace(support=support, support_gate=support_gate)
+        f = evaluate(data, scored, candidate)
+        key = f["support_recall"] if f["support_precision"] >= target_support_precision else f["support_precision"] - 1
+        if best_support is None or key > best_support[0]:
+            best_support = (key, candidate, f)
+    assert best_support is not None
+    return best_support[1], best_support[2]
