@@ -37,6 +37,20 @@ class Calibration(NamedTuple):
     """The cosine the entailing sentence must reach for the statement to count as supported (a stricter topic test:
     an entailment read into a sentence about something else is the most visible false claim); None: no test."""
 
+    def verdict(
+        self, entailment: float, neutral: float, contradiction: float, entail_topic: float | None
+    ) -> str | None:
+        """`violated`, `supported` or None for one statement's maxima: the one rule the scorer and its calibration use.
+
+        The stronger evidence wins, so a statement is never both; `entail_topic` is the entailing sentence's cosine.
+        """
+        if contradiction > self.violation and contradiction >= entailment:
+            return "violated"
+        on_topic = self.support_gate is None or entail_topic is None or entail_topic >= self.support_gate
+        if on_topic and entailment > self.support and entailment > max(neutral, contradiction):
+            return "supported"
+        return None
+
 
 def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
     """The thresholds shipped with `nli` (its config's `calibration`).
@@ -148,9 +162,8 @@ class APCScorer:
             rel = float(relevance[i])
             ent, neu, con = float(reduced.entailment[i]), float(reduced.neutral[i]), float(reduced.contradiction[i])
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
-            violation = con > cal.violation and con >= ent
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
-            on_topic = cal.support_gate is None or ent_topic is None or ent_topic >= cal.support_gate
+            verdict = cal.verdict(ent, neu, con, ent_topic)
             scores.append(
                 StatementScore(
                     statement=statement,
@@ -159,8 +172,8 @@ class APCScorer:
                     neutral=neu,
                     contradiction=con,
                     apc=min(1.0, max(0.0, apc)),
-                    violation=violation,
-                    supported=not violation and on_topic and ent > cal.support and ent > max(neu, con),
+                    violation=verdict == "violated",
+                    supported=verdict == "supported",
                     topic=None if reduced.topic is None else float(reduced.topic[i]),
                     gated=reduced.gated[i],
                     evidence=reduced.evidence[i],
@@ -251,7 +264,7 @@ class APCScorer:
         probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
         grid = probs.reshape(len(self.statements), len(sents), 3)
         gate = self.calibration.topic_gate
-        if gate is None:
+        if gate is None and self.calibration.support_gate is None:
             return self._result(query, response, rel, _reduce(grid, sents, None, np.ones(grid.shape[:2], dtype=bool)))
         topic = np.asarray(
             [
@@ -260,6 +273,6 @@ class APCScorer:
             ],
             dtype=np.float32,
         )
-        open_ = topic >= gate
+        open_ = np.ones(topic.shape, dtype=bool) if gate is None else topic >= gate
         grid[~open_] = (0.0, 1.0, 0.0)
         return self._result(query, response, rel, _reduce(grid, sents, topic, open_))

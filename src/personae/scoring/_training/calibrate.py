@@ -103,12 +103,8 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
     return out
 
 
-def _verdict(e: float, n: float, c: float, topic: float, cal: Calibration) -> str:
-    if c > cal.violation and c >= e:
-        return "contradiction"
-    if e > cal.support and e > max(n, c) and (cal.support_gate is None or topic >= cal.support_gate):
-        return "entailment"
-    return "neutral"
+LABEL = {"violated": "contradiction", "supported": "entailment", None: "neutral"}
+"""The triple label each verdict of `Calibration.verdict` stands for."""
 
 
 def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored], cal: Calibration) -> dict[str, float]:
@@ -119,7 +115,7 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
         key = (t["persona"], t["query"], t["reply"])
         e, n, c, _, topic = reduced[key]
         i = scored[key].statements.index(t["statement"])
-        predicted = _verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), cal)
+        predicted = LABEL[cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]))]
         correct += int(predicted == t["label"])
         entailed += int(t["label"] == "entailment")
         if predicted == "entailment":
@@ -130,8 +126,10 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
             false_triples += int(predicted == "contradiction")
 
     def violated(key: tuple[str, str, str]) -> bool:
-        e, _, c, _, _ = reduced[key]
-        return bool(np.any((c > cal.violation) & (c >= e)))
+        e, n, c, _, topic = reduced[key]
+        return any(
+            cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i])) == "violated" for i in range(len(e))
+        )
 
     caught = flagged = wins = 0
     for case in data.replies:
