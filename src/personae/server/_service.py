@@ -30,9 +30,21 @@ from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.server._config import Markers, ServerConfig
 from personae.session import ChatSession, SessionSettings, ShownTurns
-from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnConflictError, TurnRecord
+from personae.store import (
+    AccessStore,
+    ApiKey,
+    Ownership,
+    SessionStore,
+    ShownTurn,
+    StoreError,
+    TurnConflictError,
+    TurnRecord,
+)
 
 log = logging.getLogger(__name__)
+
+BRANCH_SCAN = 20
+"""Recent sessions a history that matches no stored conversation is compared with, looking for a branch point."""
 
 PERSONA_SUFFIXES = (".yaml", ".yml", ".json", ".png", ".charx")
 """Files in `--personas DIR` that are loaded."""
@@ -254,7 +266,12 @@ def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None 
     pairs: list[tuple[str, str]] = []
     pending: list[str] = []
     for role, content in items:
-        if role == "system" or _marked(content, markers.new_chat):
+        if role == "system":
+            continue
+        while _marked(content, markers.new_chat):  # a marker alone, or merged into the message after it
+            end = content.find("]")
+            content = content[end + 1 :].lstrip() if end >= 0 else ""
+        if not content.strip():
             continue
         if role == "user":
             pending.append(content)
@@ -266,9 +283,7 @@ def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None 
             raise ValueError("messages: Continue needs the character's message to extend as the last message")
         user_text, _reply = pairs[-1]
         return ParsedChat(pairs, user_text, mode, instruction)
-    if mode == "impersonate":
-        if pending:
-            pairs.append(("\n".join(pending), ""))
+    if mode == "impersonate":  # a user message not yet answered is the client's draft, not the conversation
         return ParsedChat(pairs, "", mode, instruction)
     if not pending:
         if not pairs:
@@ -746,11 +761,55 @@ class Service:
         if found is not None:
             ownership, is_swipe = found
             return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
-        chat = self.start(key, persona_id, user_name)
-        for user, reply in parsed.pairs:
+        branched = self._branch(key, persona_id, user_name, parsed.pairs) if parsed.pairs else None
+        chat, kept = branched or (self.start(key, persona_id, user_name), 0)
+        for user, reply in parsed.pairs[kept:]:
             chat.import_turn(user, reply)
         self.remember_conversation(chat)
         return chat, False
+
+    def _branch(
+        self, key: ApiKey, persona_id: str, user_name: str, pairs: Sequence[tuple[str, str]]
+    ) -> tuple[ChatSession, int] | None:
+        """The stored conversation a history branches from, moved onto it; and how many of its turns it holds.
+
+        This is how an edited, deleted or branched-from earlier message reaches the server.
+        The history is compared with every branch of this key's recent sessions with the persona and user; the one
+        sharing the longest start wins (at least one turn, or the first reply when only the first message was
+        edited). Turns after the shared start are set aside as a branch of the same session (a branch of the
+        history's own, set aside earlier, is brought back), so the session list keeps one conversation.
+        """
+        ids = self.access.recent_conversations(key.id, persona_id, user_name, limit=BRANCH_SCAN)
+        lines: dict[tuple[str, int], list[ShownTurn]] = {}
+        for turn in self.store.branches(ids):
+            lines.setdefault((turn.session_id, turn.branch), []).append(turn)
+        wanted = [(_normal(u), _normal(r)) for u, r in pairs]
+        best: tuple[int, int, str, int, int] | None = None  # (shared, first reply shared, session, branch, from)
+        for (sid, branch), turns in lines.items():
+            start = turns[0].number if branch else 0
+            live = lines.get((sid, 0), []) if branch else []
+            line = [(_normal(t.user_text), _normal(t.reply)) for t in [*live[:start], *turns]]
+            shared = next((i for i, (a, b) in enumerate(zip(line, wanted, strict=False)) if a != b), None)
+            shared = min(len(line), len(wanted)) if shared is None else shared
+            first_reply = int(bool(line) and line[0][1] == wanted[0][1])
+            if (shared or first_reply) and (best is None or (shared, first_reply) > best[:2]):
+                best = (shared, first_reply, sid, branch, start)
+        if best is None:
+            return None
+        shared, _first, sid, branch, start = best
+        self.session(key, sid)  # owned by this key (raises otherwise)
+        self._drop(sid)  # what this process holds of it is reloaded once it is moved
+        if branch:  # bring the history's own branch back, setting aside what stands from its start on
+            self.store.rewind(sid, start, restore=branch)
+        length = start + len(lines[(sid, branch)]) if branch else len(lines[(sid, 0)])
+        keep = min(shared, length)
+        hashes = conversation_hashes(persona_id, user_name, list(pairs[:keep]))
+
+        def move(conn: Connection) -> None:
+            self.access.set_hashes(sid, hashes.head, hashes.swipe, conn)
+
+        self.store.rewind(sid, keep, also=move)  # nothing is set aside when the history holds the whole branch
+        return self.session(key, sid), keep
 
     def remember_conversation(self, chat: ChatSession) -> None:
         """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""
