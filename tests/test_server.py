@@ -387,7 +387,9 @@ def test_request_and_upload_size_limits(tmp_path: Path) -> None:
     with running(create_app(cfg)) as url:
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"})
         big = {"model": "captain-iris-vega", "messages": [{"role": "user", "content": "x" * 5000}]}
-        assert client.post("/v1/chat/completions", json=big).status_code == 413
+        refused = client.post("/v1/chat/completions", json=big)
+        assert refused.status_code == 413
+        assert refused.json()["error"]["code"] == "request_too_large"  # OpenAI's error shape
 
         def chunked() -> Iterator[bytes]:  # no Content-Length: the limit must still hold
             for _ in range(20):

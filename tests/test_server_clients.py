@@ -284,3 +284,18 @@ def test_langchain_chat_model_usage_and_structured_output_refusal(live: Live) ->
         chat.with_structured_output(Answer).invoke("Answer in JSON")
     assert refused.value.param in ("response_format", "tools", "tool_choice")
     assert "not supported" in refused.value.message
+
+
+def test_an_upstream_failure_is_a_502_in_openai_shape(tmp_path: Path) -> None:
+    app = create_app(mock_config(tmp_path, backend="mock/scripted", backend_options={"outputs": []}))
+    key = AccessStore(app.state.service.store).create_key("clients").secret
+    with running(app) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+        with pytest.raises(openai.InternalServerError) as failed:
+            client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
+        assert failed.value.status_code == 502
+        assert failed.value.code == "upstream_error"
+        assert "scripted outputs ran out" in failed.value.message
+        stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True)
+        with pytest.raises(openai.APIError, match="scripted outputs ran out"):  # headers were sent: in the stream
+            list(stream)
