@@ -134,7 +134,7 @@ def test_a_bad_spec_gets_400_naming_the_field(api: Api, change: dict[str, Any], 
         assert response.status_code == 400, response.text
         body = response.json()
         assert body["error"]["param"] == field
-        assert f"{field}: " in body["error"]["message"]  # "spec: FIELD: reason", or "FILE: FIELD: reason" for a named file
+        assert f"{field}: " in body["error"]["message"]  # "spec: FIELD: ..." or "FILE: FIELD: ..."
         assert client.get("/v1/evals").json() == []  # nothing was started
 
 
