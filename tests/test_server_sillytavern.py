@@ -170,3 +170,24 @@ def test_parse_messages_names_each_flow() -> None:
         parse_messages([("user", "Hi"), ("system", "[Continue your last message]")])
     with pytest.raises(ValueError, match="messages: no user message"):
         parse_messages([("assistant", "A greeting only.")])
+
+
+def test_continue_with_the_guard_off_and_n_needs_the_guard(tmp_path: Path) -> None:
+    app = create_app(mock_config(tmp_path, guard="off"))
+    key = AccessStore(app.state.service.store).create_key("tavern").secret
+    with running(app) as url:
+        tavern = Tavern(url, key)
+        first, ext = tavern.send("01_send")
+        assert first == "You said: Hello, Ada."  # one unguarded candidate, streamed
+        body = fixture("04_continue")
+        body["messages"][-4:-1] = [{"role": "assistant", "content": first}]  # the chat as this server answered it
+        response = tavern.http.post("/v1/chat/completions", json={**body, "stream": False})
+        assert response.status_code == 200, response.text
+        added = response.json()["choices"][0]["message"]["content"]
+        assert added.startswith(" You said: [Continue your last message")
+        turns = tavern.turns(ext["session_id"])
+        assert len(turns) == 1
+        assert shown(turns[0]) == first + added
+        refused = tavern.http.post("/v1/chat/completions", json={**fixture("02_send"), "n": 2})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "n"
