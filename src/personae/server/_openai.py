@@ -259,21 +259,24 @@ def _finish(candidate: Candidate | None) -> str:
 
 
 def choices(outcome: TurnOutcome, n: int) -> list[tuple[str, str]]:
-    """(text, finish_reason) of the reply shown, then of the next best distinct candidates, `n` in all at most."""
+    """(text, finish_reason) of the reply shown, then of the next best candidates, `n` in all.
+
+    Candidates whose text differs from those already chosen come first; repeats fill up only when the upstream
+    gave fewer than `n` different replies (the guard sampled at least `n`).
+    """
     turn = outcome.turn
     if outcome.added is not None:
         return [(outcome.added, _finish(turn.shown))]
-    shown = turn.shown
-    found = [(turn.reply, _finish(shown))]
-    seen = {" ".join(turn.reply.split())}
-    for candidate in sorted(turn.candidates, key=Candidate.rank_key):
-        if len(found) >= n:
-            break
+    ranked = sorted(turn.candidates, key=lambda c: (c.index != turn.chosen_index, c.rank_key()))
+    seen: set[str] = set()
+    distinct: list[Candidate] = []
+    repeats: list[Candidate] = []
+    for candidate in ranked:
         normal = " ".join(candidate.text.split())
-        if normal and normal not in seen:
-            seen.add(normal)
-            found.append((candidate.text, _finish(candidate)))
-    return found
+        (repeats if normal in seen else distinct).append(candidate)
+        seen.add(normal)
+    picked = [*distinct, *repeats][:n]
+    return [(c.text, _finish(c)) for c in picked] or [(turn.reply, _finish(None))]
 
 
 def _model(info: PersonaInfo, created: int) -> dict[str, Any]:
