@@ -299,3 +299,19 @@ def test_an_upstream_failure_is_a_502_in_openai_shape(tmp_path: Path) -> None:
         stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True)
         with pytest.raises(openai.APIError, match="scripted outputs ran out"):  # headers were sent: in the stream
             list(stream)
+
+
+def test_an_unexpected_error_is_a_500_in_openai_shape_without_internals(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(live.service, "persona_infos", broken)
+    with pytest.raises(openai.InternalServerError) as failed:
+        live.client().models.list()
+    assert failed.value.status_code == 500
+    assert failed.value.code == "internal_error"
+    assert failed.value.type == "server_error"
+    assert "RuntimeError" in failed.value.message
+    assert "secret internal detail" not in failed.value.message

@@ -379,7 +379,9 @@ class ChatSession:
     async def impersonate(self, instruction: str | None = None) -> str:
         """The user's next line in the user's voice (Impersonate); nothing is stored, the guard does not apply."""
         nudge = instruction or IMPERSONATE_INSTRUCTION.format(user=self.user_name, char=self.persona.name)
-        prompt = await self.build_prompt(nudge)
+        history = self._history()  # no memory upkeep here: that would store a summary
+        context = self.memory.context(history, self.settings.prompt.recent_turns, nudge, self._summary())
+        prompt = self.assembler.assemble(history, nudge, context)
         output = await self.backend.generate(prompt.messages, self._config(0).model_copy(update={"n": 1}))
         return output.text.strip()
 
