@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from personae.persona import PersonaFormatError
 from personae.server._auth import KeyDep, ServiceDep
+from personae.server._errors import ApiError
 from personae.server._service import PersonaInfo, SessionView, TurnOutcome, TurnView, turn_view
 from personae.server._sse import EventStream, LastEvents
 from personae.session import Explanation
@@ -77,7 +78,7 @@ async def upload_persona(
     try:
         return service.upload(key, data, filename)
     except PersonaFormatError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise ApiError(400, str(exc), param="body", code="invalid_persona") from None
 
 
 @router.delete("/personas/{persona_id}", status_code=204)
@@ -181,5 +182,5 @@ def score(body: ScoreRequest, service: ServiceDep, key: KeyDep) -> dict[str, obj
         raise HTTPException(503, "scoring is off on this server (started with --scoring off)")
     scorer = service.models.scorer(service.persona(key, body.persona))
     if scorer is None:
-        raise HTTPException(422, f"persona: {body.persona!r} has no statements to score against")
+        raise HTTPException(400, f"persona: {body.persona!r} has no statements to score against")
     return scorer.score(body.query, body.reply).to_json()

@@ -204,6 +204,22 @@ class AccessStore:
                     return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
+    def recent_conversations(self, key_id: str, persona_id: str, user_name: str, limit: int = 20) -> list[str]:
+        """Ids of this key's most recently updated sessions with a persona and user name (newest first)."""
+        query = (
+            select(SessionOwnerRow.session_id)
+            .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+            .where(
+                SessionOwnerRow.key_id == key_id,
+                SessionOwnerRow.persona_id == persona_id,
+                SessionRow.user_name == user_name,
+            )
+            .order_by(SessionRow.updated_at.desc())
+            .limit(limit)
+        )
+        with self.store.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def set_hashes(
         self, session_id: str, head_hash: str, prev_hash: str | None, conn: Connection | None = None
     ) -> None:

@@ -27,7 +27,7 @@ async function api(method, path, body, extraHeaders = {}) {
   const response = await fetch(path, init);
   if (!response.ok) {
     let detail = response.statusText;
-    try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
+    try { const body = await response.json(); detail = body.error?.message || body.detail || detail; } catch (_) { /* not JSON */ }
     throw new Error(`${response.status}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
   }
   return response.status === 204 ? null : response;
@@ -235,7 +235,7 @@ async function startEval(text) {
     body: text,
   });
   const body = await response.json();
-  if (!response.ok) throw new Error(`${response.status}: ${body.detail}`);
+  if (!response.ok) throw new Error(`${response.status}: ${body.error?.message || body.detail}`);
   status(`eval ${body.id} started: ${body.items} items`);
   await loadEvals();
 }
