@@ -5,16 +5,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Executable, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Executable, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
-from personae.store._schema import ApiKeyRow, EvalRunRow, ServerPersonaRow, SessionOwnerRow, SessionRow, utcnow
+from personae.store._schema import (
+    ApiKeyRow,
+    CandidateRow,
+    EvalRunRow,
+    ServerPersonaRow,
+    SessionOwnerRow,
+    SessionRow,
+    TurnRow,
+    utcnow,
+)
 from personae.store._store import SessionStore, SessionSummary, within
 
 KEY_PREFIX = "pk-"
@@ -64,6 +73,21 @@ class EvalRunInfo(BaseModel):
     """When it ended."""
     runner: str | None = None
     """The server process running it (`host:pid:start`), if recorded."""
+
+
+PREVIEW_CHARS = 160
+"""A session listing's last message is cut to this many characters."""
+
+
+class SessionListing(SessionSummary):
+    """One line of the server's session list: the summary plus what a chat list shows."""
+
+    persona_id: str
+    """The persona (model) id the session was started for."""
+    created_at: datetime
+    """When the session was started."""
+    preview: str | None = None
+    """The last message (the shown reply, else the user's text), cut to `PREVIEW_CHARS`; None before any turn."""
 
 
 class NewKey(NamedTuple):
@@ -213,13 +237,60 @@ class AccessStore:
             if not getattr(result, "rowcount", 0):
                 raise StoreError(f"session {session_id!r} has no owner")
 
-    def list_sessions(self, key_id: str) -> list[SessionSummary]:
-        """The key's sessions, most recently updated first."""
-        return self.store.list_sessions(
-            lambda query: query.join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id).where(
+    def list_sessions(
+        self, key_id: str, search: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionListing]:
+        """The key's sessions, most recently updated first, with their persona id and last message.
+
+        `search` keeps sessions whose persona name or any message (the user's, or a reply) contains it, ignoring
+        case; `limit` and `offset` page through the result.
+        """
+
+        def narrow(query: Select[Any]) -> Select[Any]:
+            query = query.join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id).where(
                 SessionOwnerRow.key_id == key_id
             )
-        )
+            if search:
+                pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                said = (
+                    select(TurnRow.id)
+                    .outerjoin(CandidateRow, CandidateRow.turn_id == TurnRow.id)
+                    .where(
+                        TurnRow.session_id == SessionRow.id,
+                        or_(
+                            func.lower(TurnRow.user_text).like(pattern, escape="\\"),
+                            func.lower(CandidateRow.text).like(pattern, escape="\\"),
+                        ),
+                    )
+                    .exists()
+                )
+                query = query.where(or_(func.lower(SessionRow.persona_name).like(pattern, escape="\\"), said))
+            return query.offset(offset).limit(limit)
+
+        summaries = self.store.list_sessions(narrow)
+        return [SessionListing(**s.model_dump(), **self._latest(s.id)) for s in summaries]
+
+    def _latest(self, session_id: str) -> dict[str, Any]:
+        """A listed session's persona id, start time and last message (the shown reply, else the user's text)."""
+        with self._sessions() as db:
+            persona_id, created = db.execute(
+                select(SessionOwnerRow.persona_id, SessionRow.created_at)
+                .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+                .where(SessionOwnerRow.session_id == session_id)
+            ).one()
+            last = db.execute(
+                select(TurnRow.user_text, CandidateRow.text)
+                .outerjoin(
+                    CandidateRow, (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index)
+                )
+                .where(TurnRow.session_id == session_id)
+                .order_by(TurnRow.index.desc())
+                .limit(1)
+            ).first()
+        preview = None if last is None else (last[1] or last[0])
+        if preview is not None and len(preview) > PREVIEW_CHARS:
+            preview = preview[: PREVIEW_CHARS - 1].rstrip() + "…"
+        return {"persona_id": persona_id, "created_at": created, "preview": preview}
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session with its turns, swipes, memories and ownership."""
