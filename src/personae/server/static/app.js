@@ -170,6 +170,7 @@ async function loadSessions() {
   if (!shown.length) list.append(el("li", { class: "none" }, state.search ? "no chat matches" : "no chats yet"));
   const first = state.page * PAGE;
   $("#sessions-range").textContent = shown.length ? `${first + 1}–${first + shown.length}` : "";
+  $("#session-pager").hidden = state.page === 0 && sessions.length <= PAGE;  // one page: nothing to page through
   $("#sessions-newer").disabled = state.page === 0;
   $("#sessions-older").disabled = sessions.length <= PAGE;
 }
