@@ -42,9 +42,10 @@ FAITHFUL = "I keep the lighthouse on the island of Rook, and I live alone with a
 UNFAITHFUL = "Mira Vale is not a lighthouse keeper. She does not live alone with a cat."
 ADA_GOOD = "Aye, I captained the ferry for forty years. Skerry sleeps by the fire."
 ADA_BAD = "I am not a ferry captain. I never had a dog."
+LONG = "https://example.org/" + "a" * 300  # one unbreakable word must not widen the page
 XSS = (
     '*Ada wipes the glass.* <img src=x onerror="window.__xss=1"> **Aye**, _quietly_ '
-    "<script>window.__xss=2</script> `code`"
+    f"<script>window.__xss=2</script> `code` {LONG}"
 )
 AI = "As an AI language model, I do not have a dog or a cottage."
 
@@ -175,7 +176,7 @@ def start_chat(ui: UI, persona: str = "Ada Quint") -> None:
 # ---- layout -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", [360, *WIDTHS])
 def test_layout_fits_the_screen(tmp_path: Path, browser: Any, artifacts: Path, width: int) -> None:
     with open_ui(tmp_path, browser, width, artifacts) as ui:
         page = ui.page
@@ -284,13 +285,16 @@ def test_swipes_go_both_ways_and_count_from_one_after_regenerate(
         page.wait_for_selector(".msg.reply .swipes:has-text('2/2')")
         reply.locator(".regen").click()
         page.wait_for_selector(".msg.reply .swipes:has-text('1/4')")
-        assert reply.locator(".text").inner_text() == ADA_GOOD
+        session_id = page.evaluate("location.hash").split("/")[-1]
+        turn = ui.api("GET", f"/v1/sessions/{session_id}").json()["turns"][-1]
+        chosen = next(c for c in turn["candidates"] if c["index"] == turn["chosen_index"])
+        assert chosen["round"] == 1  # the guard's pick of the new round is what 1/4 shows
+        assert reply.locator(".text").inner_text() == chosen["text"]
         reply.locator(".regen").click()
         page.wait_for_selector(".msg.reply .swipes:has-text('1/6')")
         reply.locator(".swipe-prev").click()
         page.wait_for_selector(".msg.reply .swipes:has-text('6/6')")
         # What the UI shows is what the server stores as shown.
-        session_id = page.evaluate("location.hash").split("/")[-1]
         turn = ui.api("GET", f"/v1/sessions/{session_id}").json()["turns"][-1]
         shown = next(c for c in turn["candidates"] if c["index"] == turn["chosen_index"])
         assert shown["text"] == reply.locator(".text").inner_text()
@@ -321,6 +325,7 @@ def test_markdown_and_narration_are_rendered_and_nothing_is_run(
         page.wait_for_selector(".msg.reply em.narration")
         assert page.locator(".msg img, .msg script").count() == 0
         assert page.evaluate("window.__xss") is None
+        ui.no_sideways_scroll()
         ui.shot("markdown")
 
 

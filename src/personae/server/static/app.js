@@ -359,7 +359,7 @@ async function withBusy(work) {
   state.busy = false;
   updateBusy();
   const next = state.queue.shift();
-  if (next) await deliver(next.text, next.node);
+  if (next) await deliver(next.text, next.node, next.chat);
 }
 
 async function act(node, what, to) {
@@ -384,26 +384,31 @@ async function act(node, what, to) {
   loadSessions().catch(() => {});
 }
 
-async function ensureSession() {
+async function ensureSession(chat) {
   // A draft becomes a stored session with the name the user gave (the server's default is "User").
-  if (!state.session.draft) return;
-  const body = { persona: state.session.persona_id };
-  if (state.userName) body.user_name = state.userName;
+  if (!chat.draft) return chat;
+  const body = { persona: chat.persona_id };
+  if (chat.user_name) body.user_name = chat.user_name;
   const session = await (await api("POST", "/v1/sessions", body)).json();
-  state.session = session;
-  history.replaceState(null, "", `#/chat/${session.id}`);
-  $("#chat-guard").textContent = `you are ${session.user_name} · guard: ${session.guard}`;
+  Object.assign(chat, session, { draft: false });
+  if (state.session === chat) {
+    history.replaceState(null, "", `#/chat/${session.id}`);
+    $("#chat-guard").textContent = `you are ${session.user_name} · guard: ${session.guard}`;
+  }
+  return chat;
 }
 
-async function stream(text, userNode) {
+async function stream(text, userNode, target) {
+  // `target` is the chat the message was typed in: a queued message goes there even if another chat is open now.
   const list = $("#messages");
-  await ensureSession();
-  const chat = state.session;
-  list.querySelectorAll(".msg.reply.last").forEach((n) => {
-    n.classList.remove("last");
-    n.querySelector(".swiper")?.remove();
-    n.querySelector(".regen")?.remove();
-  });
+  const chat = await ensureSession(target);
+  if (state.session === chat) {  // the earlier reply stops being the last: its swipes end
+    list.querySelectorAll(".msg.reply.last").forEach((n) => {
+      n.classList.remove("last");
+      n.querySelector(".swiper")?.remove();
+      n.querySelector(".regen")?.remove();
+    });
+  }
   const reply = message("assistant", chat.persona_name, "");
   reply.classList.add("pending", "streaming");
   const out = reply.querySelector(".text");
@@ -428,7 +433,7 @@ async function stream(text, userNode) {
       const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
       if (name === "delta") { said += data.text; setText(out, said); list.scrollTop = list.scrollHeight; }
       else if (name === "turn") {
-        if (state.session === chat) chat.turns.push(data);
+        chat.turns.push(data);
         renderTurn(reply, data, true);
         reply.classList.remove("streaming");
       } else if (name === "error") { failed = data.message; }
@@ -441,12 +446,12 @@ async function stream(text, userNode) {
   list.scrollTop = list.scrollHeight;
 }
 
-async function deliver(text, userNode) {
+async function deliver(text, userNode, chat) {
   // Send one message whose bubble is already shown (a queued one keeps its place in the conversation).
   userNode.classList.remove("queued");
   userNode.querySelector(".note")?.remove();
   await withBusy(async () => {
-    try { await stream(text, userNode); }
+    try { await stream(text, userNode, chat); }
     catch (err) {
       userNode.classList.add("failed");
       userNode.append(el("div", { class: "note" }, `not sent: ${err.message}`));
@@ -471,10 +476,10 @@ async function submitMessage() {
     // Never dropped: a message typed while a reply is pending waits, visibly, and goes when the reply is done.
     node.classList.add("queued");
     node.append(el("div", { class: "note" }, "queued: sends when the current reply is done"));
-    state.queue.push({ text, node });
+    state.queue.push({ text, node, chat: state.session });
     return;
   }
-  await deliver(text, node);
+  await deliver(text, node, state.session);
 }
 
 function autosize() {
