@@ -456,6 +456,11 @@ def test_the_open_chat_is_in_the_url_and_picking_a_persona_stores_nothing(
         page.wait_for_selector("#chat:not([hidden]) .msg.user")
         assert page.evaluate("location.hash") == f"#/chat/{session_id}"
         assert page.locator(".msg.user .text").inner_text() == "Good morning!"
+        page.goto(ui.base + "/#/")  # chats are links: the keyboard opens them too
+        page.focus(f"#sessions .session[data-id='{session_id}'] a")
+        page.keyboard.press("Enter")
+        page.wait_for_function(f"location.hash === '#/chat/{session_id}'")
+        page.wait_for_selector("#chat:not([hidden]) .msg.user")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

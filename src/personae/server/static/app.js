@@ -131,12 +131,12 @@ async function loadLibrary() {
     const list = $("#personas");
     list.replaceChildren();
     for (const p of state.personas) {
-      const item = el("li", { class: "persona", "data-id": p.id, title: `start a new chat with ${p.name}`,
-        onclick: () => { location.hash = `#/new/${encodeURIComponent(p.id)}`; } },
-        avatar(p.name, p.id),
-        el("div", { class: "item-body" },
-          el("div", { class: "name" }, p.name),
-          el("div", { class: "meta" }, `${p.statements} statements · ${p.source}`)));
+      const item = el("li", { class: "persona", "data-id": p.id },
+        el("a", { class: "row", href: `#/new/${encodeURIComponent(p.id)}`, title: `start a new chat with ${p.name}` },
+          avatar(p.name, p.id),
+          el("div", { class: "item-body" },
+            el("div", { class: "name" }, p.name),
+            el("div", { class: "meta" }, `${p.statements} statements · ${p.source}`))));
       if (p.source === "uploaded") {
         item.append(el("button", { class: "del", type: "button", title: `delete ${p.name}`,
           onclick: (e) => { e.stopPropagation(); deletePersona(p.id); } }, "×"));
@@ -144,6 +144,7 @@ async function loadLibrary() {
       list.append(item);
     }
     status(`${state.personas.length} personas`);
+    $("#empty-lead").hidden = true;
     await loadSessions();
   } catch (err) { status(err.message, true); }
 }
@@ -158,14 +159,14 @@ async function loadSessions() {
   list.replaceChildren();
   const open = state.session && !state.session.draft ? state.session.id : null;
   for (const s of shown) {
-    list.append(el("li", { class: `session${s.id === open ? " active" : ""}`, "data-id": s.id,
-      onclick: () => { location.hash = `#/chat/${s.id}`; } },
-      avatar(s.persona_name, s.persona_id),
-      el("div", { class: "item-body" },
-        el("div", { class: "item-line" }, el("span", { class: "name" }, s.persona_name),
-          el("time", { class: "date", datetime: s.updated_at, title: new Date(s.updated_at).toLocaleString() },
-            shortDate(s.updated_at))),
-        el("div", { class: "preview" }, s.preview ?? `${s.turns} turns`))));
+    list.append(el("li", { class: `session${s.id === open ? " active" : ""}`, "data-id": s.id },
+      el("a", { class: "row", href: `#/chat/${encodeURIComponent(s.id)}` },
+        avatar(s.persona_name, s.persona_id),
+        el("div", { class: "item-body" },
+          el("div", { class: "item-line" }, el("span", { class: "name" }, s.persona_name),
+            el("time", { class: "date", datetime: s.updated_at, title: new Date(s.updated_at).toLocaleString() },
+              shortDate(s.updated_at))),
+          el("div", { class: "preview" }, s.preview ?? `${s.turns} turns`)))));
   }
   if (!shown.length) list.append(el("li", { class: "none" }, state.search ? "no chat matches" : "no chats yet"));
   const first = state.page * PAGE;
@@ -496,11 +497,11 @@ async function loadEvals() {
   const list = $("#evals");
   list.replaceChildren();
   for (const run of runs) {
-    const open = () => { location.hash = `#/evals/${run.id}`; };
-    list.append(el("li", { class: `eval ${run.status}`, "data-id": run.id, onclick: open },
-      el("div", {}, run.name, " ", el("span", { class: "eval-status" }, run.status)),
-      el("div", { class: "meta" },
-        `${run.finished}/${run.items} items · ${shortDate(run.created_at)} · ${run.id}${run.error ? ` · ${run.error}` : ""}`)));
+    list.append(el("li", { class: `eval ${run.status}`, "data-id": run.id },
+      el("a", { class: "row", href: `#/evals/${encodeURIComponent(run.id)}` },
+        el("div", {}, run.name, " ", el("span", { class: "eval-status" }, run.status)),
+        el("div", { class: "meta" },
+          `${run.finished}/${run.items} items · ${shortDate(run.created_at)} · ${run.id}${run.error ? ` · ${run.error}` : ""}`))));
   }
   if (!runs.length) list.append(el("li", { class: "none" }, "no eval runs yet"));
   clearTimeout(state.evalTimer);
