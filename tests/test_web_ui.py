@@ -248,7 +248,7 @@ def test_pending_reply_disables_send_and_queues_what_is_typed(
 
 
 def test_streamed_reply_shows_typing_until_its_first_words(tmp_path: Path, browser: Any, artifacts: Path) -> None:
-    with open_ui(tmp_path, browser, 390, artifacts, guard="off", delay=1.0) as ui:
+    with open_ui(tmp_path, browser, 390, artifacts, guard="off", delay=2.0) as ui:
         page = ui.page
         start_chat(ui)
         page.fill("#chat-input", "Morning, Ada.")
@@ -260,6 +260,15 @@ def test_streamed_reply_shows_typing_until_its_first_words(tmp_path: Path, brows
         assert reply.locator(".text").inner_text() == ADA_GOOD
         assert reply.locator(".typing").count() == 0
         assert page.locator("#send").is_enabled()
+        # Leaving the chat while a reply is made, and coming back before it is done, still shows the reply.
+        page.fill("#chat-input", "Still there?")
+        page.press("#chat-input", "Enter")
+        page.wait_for_selector(".msg.reply .typing")
+        page.click("#back")
+        page.wait_for_function("location.hash === '#/'")
+        page.go_back()
+        page.wait_for_function("document.querySelectorAll('.msg.reply .meter').length === 2")
+        assert page.locator(".msg.user .text").all_inner_texts() == ["Morning, Ada.", "Still there?"]
 
 
 @pytest.mark.parametrize("width", WIDTHS)

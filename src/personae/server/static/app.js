@@ -444,6 +444,10 @@ async function stream(text, userNode, target) {
     reply.remove();
     throw new Error(failed);
   }
+  if (!reply.isConnected && state.session && state.session.id === chat.id) {
+    // The chat was left and opened again while the reply was made: show it as stored now.
+    renderChat(await (await api("GET", `/v1/sessions/${encodeURIComponent(chat.id)}`)).json());
+  }
   list.scrollTop = list.scrollHeight;
 }
 
