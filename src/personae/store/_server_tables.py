@@ -268,29 +268,43 @@ class AccessStore:
             return query.offset(offset).limit(limit)
 
         summaries = self.store.list_sessions(narrow)
-        return [SessionListing(**s.model_dump(), **self._latest(s.id)) for s in summaries]
+        extra = self._listing_extras([s.id for s in summaries])
+        return [SessionListing(**s.model_dump(), **extra[s.id]) for s in summaries]
 
-    def _latest(self, session_id: str) -> dict[str, Any]:
-        """A listed session's persona id, start time and last message (the shown reply, else the user's text)."""
+    def _listing_extras(self, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Listed sessions' persona id, start time and last message (the shown reply, else the user's text).
+
+        Two queries per 500 sessions, whatever the number of turns: the list is read on every page of the web UI.
+        """
+        extras: dict[str, dict[str, Any]] = {}
         with self._sessions() as db:
-            persona_id, created = db.execute(
-                select(SessionOwnerRow.persona_id, SessionRow.created_at)
-                .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
-                .where(SessionOwnerRow.session_id == session_id)
-            ).one()
-            last = db.execute(
-                select(TurnRow.user_text, CandidateRow.text)
-                .outerjoin(
-                    CandidateRow, (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index)
+            for start in range(0, len(session_ids), 500):
+                chunk = session_ids[start : start + 500]
+                for sid, persona_id, created in db.execute(
+                    select(SessionOwnerRow.session_id, SessionOwnerRow.persona_id, SessionRow.created_at)
+                    .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+                    .where(SessionOwnerRow.session_id.in_(chunk))
+                ):
+                    extras[sid] = {"persona_id": persona_id, "created_at": created, "preview": None}
+                newest = (
+                    select(TurnRow.session_id, func.max(TurnRow.index).label("last"))
+                    .where(TurnRow.session_id.in_(chunk))
+                    .group_by(TurnRow.session_id)
+                    .subquery()
                 )
-                .where(TurnRow.session_id == session_id)
-                .order_by(TurnRow.index.desc())
-                .limit(1)
-            ).first()
-        preview = None if last is None else (last[1] or last[0])
-        if preview is not None and len(preview) > PREVIEW_CHARS:
-            preview = preview[: PREVIEW_CHARS - 1].rstrip() + "…"
-        return {"persona_id": persona_id, "created_at": created, "preview": preview}
+                for sid, user_text, reply in db.execute(
+                    select(TurnRow.session_id, TurnRow.user_text, CandidateRow.text)
+                    .join(newest, (newest.c.session_id == TurnRow.session_id) & (newest.c.last == TurnRow.index))
+                    .outerjoin(
+                        CandidateRow,
+                        (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index),
+                    )
+                ):
+                    preview = reply or user_text
+                    if len(preview) > PREVIEW_CHARS:
+                        preview = preview[: PREVIEW_CHARS - 1].rstrip() + "…"
+                    extras[sid]["preview"] = preview
+        return extras
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session with its turns, swipes, memories and ownership."""
