@@ -99,6 +99,10 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=config.max_request_bytes, upload=config.max_upload_bytes)
     if config.cors_origins:

@@ -86,6 +86,21 @@ class PersonaInfo(BaseModel):
     """From `--personas DIR` (shared) or uploaded by this key."""
 
 
+class VerdictView(BaseModel):
+    """A persona statement the reply decides, with the reply sentence that decided it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    statement: str
+    """The persona statement."""
+    verdict: Literal["supported", "violated"]
+    """The scorer's one verdict on it."""
+    evidence: str | None
+    """The reply sentence with the highest entailment or contradiction probability."""
+    probability: float
+    """P(entailment) for a supported statement, P(contradiction) for a violated one."""
+
+
 class CandidateView(BaseModel):
     """A candidate reply (swipe) with its scores, as the API returns it."""
 
@@ -107,6 +122,10 @@ class CandidateView(BaseModel):
     """Whether the reply leaves the character."""
     ooc_reasons: list[str] = Field(default_factory=list)
     """How it leaves the character (`ai_disclaimer`, `assistant_voice`, ...)."""
+    round: int = 0
+    """Generation round: 0 for the first batch, one more for each regeneration."""
+    verdicts: list[VerdictView] = Field(default_factory=list)
+    """The statements in `supported` and `violated`, each with its evidence sentence."""
 
 
 class TurnView(BaseModel):
@@ -170,6 +189,17 @@ def candidate_view(c: Candidate) -> CandidateView:
         contradictions=[x.earlier for x in c.contradictions],
         ooc=c.out_of_character,
         ooc_reasons=c.ooc.reasons if c.ooc and c.ooc.ooc else [],
+        round=c.round,
+        verdicts=[
+            VerdictView(
+                statement=s.statement,
+                verdict="violated" if s.violation else "supported",
+                evidence=s.evidence,
+                probability=s.contradiction if s.verdict == "violated" else s.entailment,
+            )
+            for s in (c.result.statements if c.result else [])
+            if s.verdict is not None
+        ],
     )
 
 
@@ -661,9 +691,15 @@ class Service:
         """The lock serialising turns of one session."""
         return self._locks.hold(f"session:{session_id}")
 
-    def swipe(self, chat: ChatSession) -> Candidate:
-        """Show the next candidate of the last turn (the caller holds `lock(chat.id)`)."""
-        shown = chat.swipe()
+    def swipe(self, chat: ChatSession, to: int | None = None) -> Candidate:
+        """Show the next candidate of the last turn, or candidate `to` (the caller holds `lock(chat.id)`)."""
+        if to is None:
+            shown = chat.swipe()
+        else:
+            try:
+                shown = chat.show(to)
+            except ValueError as exc:
+                raise NotFoundError(str(exc)) from None
         self.remember_conversation(chat)
         return shown
 

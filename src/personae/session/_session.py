@@ -301,6 +301,22 @@ class ChatSession:
         turn.chosen_index = nxt.index
         return nxt
 
+    def show(self, candidate_index: int) -> Candidate:
+        """Show the last turn's candidate `candidate_index` (a swipe to a chosen one, e.g. back); ValueError if none."""
+        turn = self._last()
+        chosen = next((c for c in turn.candidates if c.index == candidate_index), None)
+        if chosen is None:
+            raise ValueError(f"candidate: turn {turn.index} has no candidate {candidate_index}")
+        self.record.version = self.store.set_chosen(
+            self.id,
+            turn.index,
+            chosen.index,
+            also=self._stored_hook(self.turns, chosen.text),
+            version=self.record.version,
+        )
+        turn.chosen_index = chosen.index
+        return chosen
+
     async def regenerate(self) -> TurnRecord:
         """Generate a fresh set of candidates for the last user message; they join its swipes.
 

@@ -14,6 +14,7 @@ from personae.store._server_tables import (
     EvalStatus,
     NewKey,
     Ownership,
+    SessionListing,
     hash_key,
 )
 from personae.store._store import (
@@ -38,6 +39,7 @@ __all__ = [
     "Migration",
     "NewKey",
     "Ownership",
+    "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionStore",
