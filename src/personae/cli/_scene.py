@@ -1,0 +1,66 @@
+"""`personae scene`: run a multi-character scene into a folder (transcript.jsonl, results.json, report.html)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from personae.cli._errors import EXIT_USAGE, fail, user_errors
+from personae.cli._options import GuardOpt, NOpt
+from personae.scene import SceneError, SceneRun, load_scene
+
+
+@user_errors
+def scene_command(
+    scene: Annotated[Path, typer.Argument(help="A scene YAML file, or a CharacterBox scenes file (.json).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output folder: transcript.jsonl, results.json, report.html.")
+    ],
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scene in --out.")] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", "-b", help="Bind every role (characters, narrator, director) to this address."),
+    ] = None,
+    turns: Annotated[int | None, typer.Option("--turns", min=1, max=500, help="Speaking turns at most.")] = None,
+    scene_index: Annotated[
+        int | None, typer.Option("--scene-index", min=0, help="Which scene of a CharacterBox file (default 0).")
+    ] = None,
+    guard: GuardOpt = None,
+    n: NOpt = None,
+    nli: Annotated[str | None, typer.Option("--nli", help="NLI binding: shipped, fake, onnx:DIR, hf:MODEL.")] = None,
+) -> None:
+    """Run a scene: several personas (and a narrator) in one conversation, guarded, measured, resumable."""
+    try:
+        spec = load_scene(scene, scene_index)
+        update: dict[str, object] = {}
+        if turns is not None:
+            update["stop"] = spec.stop.model_copy(update={"turns": turns})
+        if guard is not None:
+            update["guard"] = guard.value
+        if n is not None:
+            update["n"] = n
+        if nli is not None:
+            update["nli"] = nli
+        spec = spec.model_copy(update=update)
+        if backend is not None:
+            spec = spec.with_backend(backend)
+        interactive = spec.user is not None and spec.user.mode == "terminal"
+        ask = (lambda last: typer.prompt(f"{last}\nyou")) if interactive else None
+        results = asyncio.run(SceneRun(spec, out, resume=resume, ask_user=ask).run())
+    except SceneError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    console = Console()
+    figures = results.scene
+    console.print(
+        f"{results.turns} turns, ended: {results.ended}; role confusion {figures.role_confusion_rate:.0%}, "
+        f"OOC {figures.ooc_rate:.0%}, self-contradiction {figures.contradiction_rate:.0%}, "
+        f"dominance {figures.dominance:.2f}"
+    )
+    for name, f in results.characters.items():
+        apc = "–" if f.apc_normalized is None else f"{f.apc_normalized:.2f}"
+        console.print(f"  {name}: {f.turns} lines, {f.word_share:.0%} of words, APC {apc}")
+    console.print(f"wrote {out / 'transcript.jsonl'}, {out / 'results.json'}, {out / 'report.html'}")
