@@ -359,6 +359,15 @@ def test_the_guard_passes_over_role_confused_candidates(tmp_path: Path) -> None:
     assert confused
 
 
+def test_a_threshold_guard_retries_a_turn_whose_candidates_are_all_confused(tmp_path: Path) -> None:
+    results = run(scene(backend="mock/scene-confused", guard="threshold", n=1), tmp_path / "s")
+    assert results.scene.role_confusion_rate == 0.0
+    lines = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line" and r.turn > 0]
+    assert all(len(r.candidates) == 2 for r in lines)
+    assert all(r.confusion[0].confused and not r.confusion[1].confused and r.chosen == 1 for r in lines)
+    assert all(r.candidates[1].round == 1 for r in lines)
+
+
 # --- the runner ------------------------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 `mock/scene` plays every role sensibly (characters answer whoever spoke last, by name; the director picks the
 character named last in its list; the narrator ends the scene at its third narration); `mock/scene-confused` is the
 same, except that a character's first candidate of each turn also acts for another character (the role confusion
-the guard must pass over; without the role-confusion criterion it would rank first). Other addresses get no options.
+the guard must pass over; without the role-confusion criterion it would rank first), unless its system prompt carries
+the corrective instruction of a `threshold` guard. Other addresses get no options.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _character(messages: Sequence[Message], index: int, confused: bool) -> str:
         return f"I look around and wait. (candidate {index + 1})"
     who, what = lines[-1]
     words = " ".join(what.split()[:6]).rstrip(".,!?")
-    if confused and index == 0:
+    if confused and index == 0 and "spoke for someone else" not in _system(messages):
         return f"I hear you, {who}. *{who} nods slowly and steps back.* You say {words}, and I am not so sure."
     return f"I hear you, {who}. You say {words}, and I am not so sure. (candidate {index + 1})"
 
