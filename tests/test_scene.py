@@ -20,6 +20,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, REPO, SHARED_DATA
+from helpers.cards import tinytroupe_agent, v2_card
 from helpers.runtime import fake_models
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.cli import app
@@ -120,6 +121,15 @@ def test_a_scene_file_that_is_not_yaml_or_names_a_missing_persona_is_a_clear_err
     missing.write_text(yaml.safe_dump({"characters": [{"persona": "nobody.yaml"}, {"persona": ADA}]}), "utf-8")
     with pytest.raises(SceneSpecError, match=r"characters\[0\]\.persona"):
         SceneRun(load_scene(missing), tmp_path / "out", models=fake_models())
+
+
+def test_characters_come_from_any_format_import_reads(tmp_path: Path) -> None:
+    (tmp_path / "card.json").write_text(json.dumps(v2_card()), encoding="utf-8")
+    (tmp_path / "agent.json").write_text(json.dumps(tinytroupe_agent()), encoding="utf-8")
+    spec_file = tmp_path / "scene.yaml"
+    spec_file.write_text(yaml.safe_dump({"characters": [{"persona": "card.json"}, {"persona": "agent.json"}]}), "utf-8")
+    names = [p.name for p in SceneRun(load_scene(spec_file), tmp_path / "out", models=fake_models()).personas]
+    assert names == [v2_card()["data"]["name"], tinytroupe_agent()["persona"]["name"]]
 
 
 def test_inline_personas_and_two_characters_of_one_name() -> None:
