@@ -37,9 +37,11 @@ from personae.scene import (
     direct,
     dominance,
     load_scene,
+    measure_chat,
     memory_view,
     natural,
     read_characterbox,
+    read_chat_export,
     read_transcript,
     round_robin,
     rule_signals,
@@ -609,3 +611,72 @@ def test_the_scene_command_runs_and_refuses_bad_input(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--scene-index" in result.output
+
+
+# --- measuring a recorded group chat ---------------------------------------------------------------------------------
+
+
+def group_chat(path: Path) -> Path:
+    """A small SillyTavern group-chat export: metadata line, a system note, the user and two characters."""
+    rows: list[dict[str, Any]] = [
+        {"user_name": "unused", "character_name": "unused", "chat_metadata": {}},
+        {"name": "Rob", "is_user": True, "is_system": False, "mes": "What happened to the ship?"},
+        {"name": "Ada Quint", "is_user": False, "mes": "I never lost a ship in forty years, Rob."},
+        {"name": "SillyTavern System", "is_user": False, "is_system": True, "mes": "Group chat note."},
+        {"name": "Captain Iris Vega", "is_user": False, "mes": 'Ada Quint says, "Aye, the sea took it." I disagree.'},
+        {"name": "Ada Quint", "is_user": False, "mes": "Captain Iris Vega: I command the survey starship Halcyon."},
+        {
+            "name": "Captain Iris Vega",
+            "is_user": False,
+            "mes": "I command the survey starship Halcyon, and I am tired.",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_recorded_group_chat_is_measured_as_a_scene(tmp_path: Path) -> None:
+    chat = group_chat(tmp_path / "chat.jsonl")
+    ada = Persona.model_validate(yaml.safe_load(Path(ADA).read_text()))
+    results = asyncio.run(measure_chat(chat, tmp_path / "out", [ada], models=fake_models()))
+    records = read_transcript(tmp_path / "out" / TRANSCRIPT_FILE)
+    assert [r.kind for r in records] == ["user", "line", "line", "line", "line", "end"]
+    assert set(results.characters) == {"Ada Quint", "Captain Iris Vega"}
+    assert results.characters["Ada Quint"].apc_normalized is not None  # scored against her persona
+    assert results.characters["Captain Iris Vega"].apc_normalized is None  # a name alone: nothing to score against
+    kinds = [r.shown_confusion.kinds if r.shown_confusion else [] for r in records if r.kind == "line"]
+    assert kinds == [[], ["speaks_for"], ["writes_lines"], []]
+    assert results.scene.role_confusion_rate == 0.5
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert "recorded" in html
+    again = asyncio.run(measure_chat(chat, tmp_path / "out", [ada], resume=True, models=fake_models()))
+    assert again.turns == results.turns
+    assert len((tmp_path / "out" / TRANSCRIPT_FILE).read_text().splitlines()) == len(records)
+
+
+def test_a_chat_export_that_cannot_be_measured_is_a_clear_error(tmp_path: Path) -> None:
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"name": "Ada", "is_user": false, "mes": "Hello."}\n', encoding="utf-8")
+    with pytest.raises(SceneError, match="2 to 8 characters; this one has 1"):
+        asyncio.run(measure_chat(one, tmp_path / "o", models=fake_models()))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"name": "Ada", "mes": "Hi."}\n{not json\n', encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="line 2"):
+        read_chat_export(broken)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"chat_metadata": {}}\n', encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="no messages"):
+        read_chat_export(empty)
+
+
+def test_the_scene_command_measures_a_chat_export(tmp_path: Path) -> None:
+    chat = group_chat(tmp_path / "chat.jsonl")
+    runner = CliRunner()
+    args = ["scene", str(chat), "--out", str(tmp_path / "out"), "--persona", ADA, "--nli", "fake"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Ada Quint: 2 lines" in result.output
+    refused = runner.invoke(app, ["scene", str(chat), "--out", str(tmp_path / "o2"), "--backend", "mock/scene"])
+    assert refused.exit_code == 2
+    assert "measured as it is" in refused.output

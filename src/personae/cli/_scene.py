@@ -11,12 +11,20 @@ from rich.console import Console
 
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.cli._options import GuardOpt, NOpt
-from personae.scene import SceneError, SceneRun, load_scene
+from personae.interop import read_file
+from personae.persona import Persona, load_persona
+from personae.scene import SceneError, SceneResults, SceneRun, load_scene, measure_chat
 
 
 @user_errors
 def scene_command(
-    scene: Annotated[Path, typer.Argument(help="A scene YAML file, or a CharacterBox scenes file (.json).")],
+    scene: Annotated[
+        Path,
+        typer.Argument(
+            help="A scene YAML file, a CharacterBox scenes file (.json), or a SillyTavern group-chat export (.jsonl) "
+            "to measure without generating."
+        ),
+    ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output folder: transcript.jsonl, results.json, report.html.")
     ],
@@ -32,9 +40,26 @@ def scene_command(
     guard: GuardOpt = None,
     n: NOpt = None,
     nli: Annotated[str | None, typer.Option("--nli", help="NLI binding: shipped, fake, onnx:DIR, hf:MODEL.")] = None,
+    persona: Annotated[
+        list[Path] | None,
+        typer.Option("--persona", "-p", help="With a chat export: a character's persona file (repeatable)."),
+    ] = None,
 ) -> None:
-    """Run a scene: several personas (and a narrator) in one conversation, guarded, measured, resumable."""
+    """Run a scene: several personas (and a narrator) in one conversation, guarded, measured, resumable.
+
+    Given a SillyTavern group-chat export instead, measure that conversation the same way (no model is called).
+    """
     try:
+        if scene.suffix.lower() == ".jsonl":
+            if backend is not None or turns is not None or scene_index is not None or guard is not None or n:
+                drop = "drop --backend, --turns, --scene-index, --guard and -n"
+                raise fail(f"a chat export is measured as it is: {drop}", EXIT_USAGE)
+            personas = [_persona(p) for p in persona or []]
+            results = asyncio.run(measure_chat(scene, out, personas, resume=resume, nli=nli or "shipped"))
+            _print(results, out)
+            return
+        if persona:
+            raise fail("--persona goes with a chat export (.jsonl); a scene file names its personas", EXIT_USAGE)
         spec = load_scene(scene, scene_index)
         update: dict[str, object] = {}
         if turns is not None:
@@ -53,6 +78,20 @@ def scene_command(
         results = asyncio.run(SceneRun(spec, out, resume=resume, ask_user=ask).run())
     except SceneError as exc:
         raise fail(str(exc), EXIT_USAGE) from None
+    _print(results, out)
+
+
+def _persona(path: Path) -> Persona:
+    """A persona from any file `personae import` reads (YAML persona files included)."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return load_persona(path)
+    imported = read_file(path)
+    if not imported.personas:
+        raise fail(f"{path}: holds no persona", EXIT_USAGE)
+    return imported.personas[0]
+
+
+def _print(results: SceneResults, out: Path) -> None:
     console = Console()
     figures = results.scene
     console.print(

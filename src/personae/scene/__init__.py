@@ -34,7 +34,8 @@ from personae.scene._metrics import convergence, dominance, style_profile
 from personae.scene._mock import scene_mock_options, scene_reply
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
 from personae.scene._report import load_scene_results, render_scene_report, write_report
-from personae.scene._runner import AskUser, SceneRun, memory_view, run_scene, scoring_models
+from personae.scene._runner import AskUser, SceneRun, chat_scene, measure_chat, memory_view, run_scene, scoring_models
+from personae.scene._sillytavern import ChatMessage, read_chat_export
 from personae.scene._spec import (
     TURN_POLICIES,
     CharacterSpec,
@@ -61,6 +62,7 @@ __all__ = [
     "AskUser",
     "CharacterFigures",
     "CharacterSpec",
+    "ChatMessage",
     "ConfusionDetector",
     "ConfusionKind",
     "ConfusionSignal",
@@ -81,6 +83,7 @@ __all__ = [
     "UserSpec",
     "addressed",
     "aliases",
+    "chat_scene",
     "convergence",
     "direct",
     "dominance",
@@ -88,10 +91,12 @@ __all__ = [
     "load_scene",
     "load_scene_results",
     "load_scene_yaml",
+    "measure_chat",
     "memory_view",
     "natural",
     "persona_of",
     "read_characterbox",
+    "read_chat_export",
     "read_transcript",
     "render_scene_report",
     "round_robin",

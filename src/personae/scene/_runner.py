@@ -32,7 +32,8 @@ from personae.scene._log import (
 from personae.scene._metrics import figures
 from personae.scene._mock import scene_mock_options
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
-from personae.scene._spec import CharacterSpec, SceneError, SceneSpec, persona_of
+from personae.scene._sillytavern import ChatMessage, read_chat_export
+from personae.scene._spec import CharacterSpec, SceneError, SceneSpec, persona_of, scene_from_data
 from personae.scoring import FakeEmbedder, ScoringModels, get_nli
 
 NARRATOR = "Narrator"
@@ -84,7 +85,7 @@ class _Character:
     """One character's runtime: persona, backend, guard and role-confusion detector."""
 
     def __init__(
-        self, spec: CharacterSpec, persona: Persona, backend: Backend, scene: SceneSpec, models: ScoringModels
+        self, spec: CharacterSpec, persona: Persona, backend: Backend | None, scene: SceneSpec, models: ScoringModels
     ) -> None:
         self.spec = spec
         self.persona = persona
@@ -149,6 +150,7 @@ class SceneRun:
         models: ScoringModels | None = None,
         ask_user: AskUser | None = None,
         report: bool = True,
+        generate: bool = True,
     ) -> None:
         self.spec = spec
         self.out = Path(out_dir)
@@ -170,7 +172,7 @@ class SceneRun:
         self.models = models or scoring_models(spec)
         self._by_address: dict[str, Backend] = {}
         self.cast = [
-            _Character(c, p, self._backend(p.name, c.backend or spec.backend), spec, self.models)
+            _Character(c, p, self._backend(p.name, c.backend or spec.backend) if generate else None, spec, self.models)
             for c, p in zip(spec.characters, self.personas, strict=True)
         ]
         for c in self.cast:
@@ -236,6 +238,10 @@ class SceneRun:
             writer.close()
             for backend in {id(b): b for b in [*self._by_address.values()]}.values():
                 await backend.aclose()
+        return self._finish(started_at, t0)
+
+    def _finish(self, started_at: float, t0: float) -> SceneResults:
+        """Write results.json and report.html from the transcript."""
         results = self.results(started_at, time.perf_counter() - t0)
         (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         if self.write_report:
@@ -243,6 +249,50 @@ class SceneRun:
 
             write_report(self.out)
         return results
+
+    async def measure(self, messages: Sequence[ChatMessage]) -> SceneResults:
+        """Measure a recorded conversation as this scene: each character message scored like a generated line.
+
+        Every character hears every message (a chat has no entries and exits); a message by a name that is no
+        character of the scene is the user's.
+        """
+        started_at = self._prepare()
+        t0 = time.perf_counter()
+        done = {r.step: r for r in read_transcript(self.out / TRANSCRIPT_FILE)}
+        writer = SampleWriter(self.out / TRANSCRIPT_FILE)
+        names = [c.name for c in self.cast]
+        try:
+            for i, message in enumerate(messages):
+                record = done.get(f"m{i}") or await self._measured(i, message, names)
+                if f"m{i}" not in done:
+                    await writer.write_async(record)
+                self.history.append(record)
+                self.turn = i + 1
+            if "end" not in done:
+                await writer.write_async(SceneRecord(step="end", kind="end", turn=self.turn, text="end of the chat"))
+        finally:
+            writer.close()
+        return self._finish(started_at, t0)
+
+    async def _measured(self, i: int, message: ChatMessage, names: Sequence[str]) -> SceneRecord:
+        character = next((c for c in self.cast if c.name == message.name), None)
+        if message.is_user or character is None:
+            return SceneRecord(
+                step=f"m{i}", kind="user", turn=i, speaker=message.name, text=message.text, witnesses=list(names)
+            )
+        others = [n for n in names if n != character.name]
+        audience = _audience([*others, *([self.spec.user.name] if self.spec.user else [])])
+        _, heard = memory_view(character.name, self.history)
+        earlier = [r.text for r in self.history if r.kind == "line" and r.speaker == character.name]
+        started = time.perf_counter()
+        candidates = await character.guard(audience).score(heard, [message.text], earlier)
+        assert character.detector is not None
+        confusion = character.detector.detect_batch(heard, [message.text], present=others)
+        return SceneRecord(
+            step=f"m{i}", kind="line", turn=i, speaker=character.name, text=message.text, witnesses=list(names),
+            why="recorded", candidates=candidates, confusion=confusion, chosen=0,
+            seconds_scoring=time.perf_counter() - started,
+        )  # fmt: skip
 
     async def _steps(self, step: Callable[[str, Callable[[], Awaitable[SceneRecord]]], Awaitable[SceneRecord]]) -> None:
         spec = self.spec
@@ -345,6 +395,7 @@ class SceneRun:
 
     async def _speak(self, character: _Character, t: int, here: Sequence[str], why: str) -> SceneRecord:
         name, spec = character.name, self.spec
+        assert character.backend is not None, "a measuring run generates nothing"
         others = [n for n in here if n != name] + ([self.user_name] if self.user_name else [])
         audience = _audience(others)
         exchanges, heard = memory_view(name, self.history)
@@ -472,3 +523,53 @@ async def run_scene(
 ) -> SceneResults:
     """Run (or resume) a scene into `out_dir`: transcript.jsonl, results.json and report.html."""
     return await SceneRun(spec, out_dir, resume=resume, backends=backends, models=models, ask_user=ask_user).run()
+
+
+def chat_scene(messages: Sequence[ChatMessage], personas: Sequence[Persona] = (), name: str = "chat") -> SceneSpec:
+    """The scene a recorded chat was: its characters and its user.
+
+    A character takes the persona of the same name from `personas`; without one it is its name alone.
+    """
+    known = {p.name.casefold(): p for p in personas}
+    cast = list(dict.fromkeys(m.name for m in messages if not m.is_user))
+    if not 2 <= len(cast) <= 8:
+        raise SceneError(f"a group chat to measure needs 2 to 8 characters; this one has {len(cast)}")
+    user = next((m.name for m in messages if m.is_user), None)
+    characters = [
+        {
+            "persona": known[n.casefold()].model_dump(mode="json", exclude_none=True)
+            if n.casefold() in known
+            else {"name": n}
+        }
+        for n in cast
+    ]
+    data = {
+        "name": name[:200],
+        "characters": characters,
+        "backend": "recorded",
+        "stop": {"turns": min(500, len(messages))},
+    }
+    if user:
+        data["user"] = {"name": user, "mode": "absent"}
+    return scene_from_data(data, name)
+
+
+async def measure_chat(
+    path: Path | str,
+    out_dir: Path | str,
+    personas: Sequence[Persona] = (),
+    resume: bool = False,
+    models: ScoringModels | None = None,
+    nli: str = "shipped",
+) -> SceneResults:
+    """Measure a SillyTavern group-chat export (`.jsonl`) into `out_dir`: transcript, results and report as a scene.
+
+    Characters with a persona in `personas` (matched by name) are scored against it; the others only by the checks
+    that need no persona (role confusion by rule, out-of-character patterns, self-contradiction, dominance,
+    convergence). `nli` binds the NLI model when `models` is not given.
+    """
+    messages = read_chat_export(path)
+    spec = chat_scene(messages, personas, name=f"measured: {Path(path).name}")
+    spec = spec.model_copy(update={"nli": nli})
+    run = SceneRun(spec, out_dir, resume=resume, models=models, generate=False)
+    return await run.measure(messages)
