@@ -371,6 +371,15 @@ def test_the_guard_passes_over_role_confused_candidates(tmp_path: Path) -> None:
     assert confused
 
 
+def test_an_echoing_backend_writes_the_others_lines_and_is_caught(tmp_path: Path) -> None:
+    results = run(scene(backend="mock/echo", guard="off", n=1, policy="round-robin"), tmp_path / "s")
+    records = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line"]
+    # `mock/echo` repeats what the character heard: from the third line on, that holds two others' labelled lines
+    confused = [bool(r.shown_confusion and "writes_lines" in r.shown_confusion.kinds) for r in records]
+    assert confused == [False, False, True, True, True, True]
+    assert results.scene.role_confusion_rate == 4 / 6
+
+
 def test_a_threshold_guard_retries_a_turn_whose_candidates_are_all_confused(tmp_path: Path) -> None:
     results = run(scene(backend="mock/scene-confused", guard="threshold", n=1), tmp_path / "s")
     assert results.scene.role_confusion_rate == 0.0
