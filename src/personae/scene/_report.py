@@ -79,8 +79,10 @@ def _candidates(record: SceneRecord) -> str:
             marks.append("confused: " + "; ".join(f"{s.kind} {s.other} ({s.evidence[:60]})" for s in verdict.signals))
         if c.out_of_character:
             marks.append("OOC")
-        if c.problems:
-            marks.append(f"{c.problems} contradiction(s)")
+        if c.violations:
+            marks.append(f"violates {len(c.violations)} statement(s)")
+        if c.contradictions:
+            marks.append(f"contradicts itself ×{len(c.contradictions)}")
         chosen = " <b>← chosen</b>" if i == record.chosen else ""
         rows.append(f"<li>{escape(c.text)} <span class='muted'>[{escape('; '.join(marks))}]</span>{chosen}</li>")
     return f"<details><summary>candidates</summary><ol start='0'>{''.join(rows)}</ol></details>"
