@@ -305,6 +305,12 @@ CONFUSED = [
     ('Trinity says, "We go now."', "speaks_for"),
     ('"Not yet," said Cypher.', "speaks_for"),
     ("*Cypher smiles and raises his hands*", "speaks_for"),
+    ("Trinity nods. Trinity turns to the door and draws her gun.", "speaks_for"),
+    # seen in a real run (Qwen2.5-1.5B as Captain Vega): plain-prose narration of the other character
+    (
+        "Trinity looks up to the sky, thinking of a plan. She looks at the crew. Trinity starts to look for a way.",
+        "speaks_for",
+    ),
 ]
 CLEAN = [
     "Trinity, cover the door.",
@@ -313,6 +319,8 @@ CLEAN = [
     "I'm Trinity's friend, nothing more.",
     "*I glance at Cypher and frown*",
     "Cypher: a name I will not forget.",  # a label only at the start of a line
+    "Trinity knows this ship. Trinity is right, as always.",  # talk about her, not narration of her
+    "Trinity nods, so we go.",  # one sentence is not narration enough
 ]
 
 

@@ -69,6 +69,12 @@ _SPEECH_VERBS = (
     r"muttered|exclaims|exclaimed|yells|yelled|continues|continued|responds|responded|snaps|snapped|calls|called"
 )
 
+_STATIVE = (
+    r"(?:is|was|has|does|knows|seems|thinks|believes|likes|loves|hates|wants|needs|means|deserves|lives|says|sounds"
+    r"|looks\s+like|always|never)"
+)
+"""Verbs (and adverbs) after a name that speak about a character rather than narrate its actions."""
+
 
 class ConfusionSignal(BaseModel):
     """One piece of evidence of role confusion."""
@@ -127,6 +133,7 @@ class _Patterns:
         self.said_before = re.compile(rf"\b(?:{alt})\s+(?:\w+ly\s+)?(?:{_SPEECH_VERBS})\b[^\"“\n]{{0,30}}[\"“]")
         self.said_after = re.compile(rf"[\"”],?\s*(?:{_SPEECH_VERBS})\s+(?:{alt})\b")
         self.acts = re.compile(rf"\*[^*\n]*\b(?:{alt})\s+(?:\w+ly\s+)?[a-z]+(?:s|ed)\b[^*\n]*\*")
+        self.narrates = re.compile(rf"^[\s\"“]*(?:{alt})\s+(?:\w+ly\s+)?(?!{_STATIVE}\b)[a-z]+(?<!ss)s\b")
 
 
 @lru_cache(maxsize=256)
@@ -144,6 +151,16 @@ def _speaks_as(reply: str, patterns: _Patterns) -> str | None:
     return None
 
 
+def _narrates(reply: str, patterns: _Patterns) -> str | None:
+    """Plain-prose narration of another's actions: two or more sentences opening with their name and an action verb.
+
+    "Ada looks up. ... Ada starts to search." One such sentence, or verbs of being and knowing ("Ada knows the sea.
+    Ada is right."), are too often talk about them.
+    """
+    hits = [s for s in split_sentences(reply) if patterns.narrates.match(s)]
+    return hits[0] if len(hits) >= 2 else None
+
+
 def rule_signals(reply: str, speaker: str, others: Sequence[str]) -> list[ConfusionSignal]:
     """The rule-based signals of `reply` by `speaker` about each of `others` (at most one per kind and character)."""
     everyone = [speaker, *others]
@@ -157,6 +174,8 @@ def rule_signals(reply: str, speaker: str, others: Sequence[str]) -> list[Confus
         m = patterns.said_before.search(reply) or patterns.said_after.search(reply) or patterns.acts.search(reply)
         if m:
             signals.append(ConfusionSignal(kind="speaks_for", other=other, evidence=m.group(0).strip()[:160]))
+        elif narration := _narrates(reply, patterns):
+            signals.append(ConfusionSignal(kind="speaks_for", other=other, evidence=narration[:160]))
     return signals
 
 
