@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from personae.persona import Persona, persona_from_data
-from personae.scoring._apc import APCScorer, Calibration
+from personae.scoring._apc import APCScorer, Calibration, _reduce
 from personae.scoring._nli import NLIModel
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
@@ -69,20 +69,21 @@ class _Scored:
         self.grid, self.topic, self.relevance, self.statements = grid, topic, relevance, statements
 
     def reduce(self, gate: float | None) -> tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]:
-        """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic."""
+        """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
+
+        The same reduction as the scorer's (`_reduce`), with the gate applied as a mask.
+        """
+        n_statements, n_sentences = self.grid.shape[:2]
+        if n_sentences == 0:
+            zeros = np.zeros(n_statements, np.float32)
+            return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros
         grid = self.grid.copy()
-        if gate is not None:
-            closed = self.topic < gate
-            grid[closed] = (0.0, 1.0, 0.0)
-        if grid.shape[1] == 0:
-            n = len(self.statements)
-            zeros = np.zeros(n, np.float32)
-            return zeros, np.ones(n, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros
-        ent_idx = grid[:, :, 0].argmax(axis=1)
-        rows = np.arange(grid.shape[0])
-        e, n_, c = grid[rows, ent_idx, 0], grid[rows, ent_idx, 1], grid[:, :, 2].max(axis=1)
-        apc = self.relevance * e + (1 - self.relevance) * (1 - c)
-        return e, n_, c, float(np.clip(apc, 0, 1).mean()), self.topic[rows, ent_idx]
+        open_ = np.ones(grid.shape[:2], dtype=bool) if gate is None else self.topic >= gate
+        grid[~open_] = (0.0, 1.0, 0.0)
+        r = _reduce(grid, [""] * n_sentences, self.topic, open_)
+        assert r.entail_topic is not None
+        apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
+        return r.entailment, r.neutral, r.contradiction, float(np.clip(apc, 0, 1).mean()), r.entail_topic
 
 
 def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
