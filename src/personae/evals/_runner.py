@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
-from personae.evals._errors import EvalError, EvalSpecError
+from personae.evals._errors import EvalError, EvalLimitError, EvalSpecError
 from personae.evals._log import (
     PERSONAS_FILE,
     RESULTS_FILE,
@@ -47,10 +47,15 @@ HOW_RUN = frozenset({"executor", "ray_address", "concurrency"})
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def load_personas(spec: EvalSpec) -> dict[str, Persona]:
-    """Personas named by the spec (files, folders, benchmark JSONL), keyed by a unique id."""
+def load_personas(spec: EvalSpec, limit: int | None = None) -> dict[str, Persona]:
+    """Personas named by the spec (files, folders, benchmark JSONL), keyed by a unique id.
+
+    `limit`: refuse (`EvalLimitError`) a spec naming more personas than that, before reading the extra ones.
+    """
     found: list[Persona] = []
     for i, entry in enumerate(spec.personas):
+        if limit is not None and len(found) > limit:
+            break
         path = spec.resolve(entry)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in _PERSONA_SUFFIXES)
@@ -63,6 +68,8 @@ def load_personas(spec: EvalSpec) -> dict[str, Persona]:
             found.append(load_persona(path))
         else:
             raise EvalSpecError(path, "no such file or folder", field=f"personas[{i}]")
+    if limit is not None and len(found) > limit:
+        raise EvalLimitError(f"the spec names more than {limit} personas (the limit here)")
     personas: dict[str, Persona] = {}
     for persona in found:
         pid, n = persona.slug, 2
@@ -72,9 +79,13 @@ def load_personas(spec: EvalSpec) -> dict[str, Persona]:
     return personas
 
 
-def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona]) -> list[Item]:
-    """Every item of every task, ids checked for uniqueness."""
-    items = [item for task in tasks for item in task.plan(personas)]
+def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona], limit: int | None = None) -> list[Item]:
+    """Every item of every task, ids checked for uniqueness; more than `limit` items raise `EvalLimitError`."""
+    items: list[Item] = []
+    for task in tasks:
+        items += task.plan(personas)
+        if limit is not None and len(items) > limit:
+            raise EvalLimitError(f"the spec plans more than {limit} items (the limit here; task '{task.name}')")
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise EvalError("two items share an id; task plans must give unique ids")
@@ -202,7 +213,10 @@ class EvalRun:
         models: ScoringModels | None = None,
         progress: bool = True,
         report: bool = True,
+        max_items: int | None = None,
+        max_personas: int | None = None,
     ) -> None:
+        """`max_items`, `max_personas`: refuse (`EvalLimitError`) a larger eval before anything runs."""
         self.spec = spec
         self.out = Path(out_dir)
         self.resume = resume
@@ -211,8 +225,8 @@ class EvalRun:
         self.progress = progress
         self.write_report = report
         self.tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
-        self.personas = load_personas(spec)
-        self.items = plan_items(self.tasks, self.personas)
+        self.personas = load_personas(spec, max_personas)
+        self.items = plan_items(self.tasks, self.personas, max_items)
         self._remote_usage: dict[str, RoleUsage] = {}
         if spec.executor == "ray" and backends:
             raise EvalError("ready-made backends cannot be sent to Ray workers; use executor 'asyncio'")

@@ -5,12 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from personae.guard import GuardPolicy
 
 ScoringChoice = Literal["onnx", "fake", "off"]
 """onnx: the shipped NLI and embedder; fake: rule-based (tests, load benchmarks); off: no scores, guard off."""
+
+
+class Upstream(BaseModel):
+    """An upstream model the operator lets eval specs use by name; its URL and key never come from the spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str
+    """Backend address, e.g. `openai/gpt-4o-mini`."""
+    base_url: str | None = None
+    """Its server URL (None: the provider's default, e.g. `OPENAI_BASE_URL` or OpenAI's)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Provider options (never a key: keys come from the server's environment)."""
 
 
 class ServerConfig(BaseModel):
@@ -51,3 +64,17 @@ class ServerConfig(BaseModel):
     """Folder eval runs started through the API are written to (None: `server-evals` in the personae home)."""
     eval_base_dir: Path | None = None
     """Folder that paths in posted eval specs resolve against and must stay inside (None: the working directory)."""
+    eval_upstreams: dict[str, Upstream] = Field(default_factory=dict)
+    """Upstreams eval specs may name as a role's backend (besides `mock/...` and the server's own backend)."""
+    allow_any_eval_backend: bool = False
+    """Let eval specs name any backend and URL; such a role must bring its own `api_key` in its options."""
+    max_eval_items: int = Field(default=2000, ge=1)
+    """Most items one eval posted to the server may plan."""
+    max_eval_personas: int = Field(default=50, ge=1)
+    """Most personas one eval posted to the server may load."""
+    max_evals_per_key: int = Field(default=2, ge=1)
+    """Evals one key may have running at once (more: 429)."""
+    max_persona_statements: int = Field(default=1000, ge=1)
+    """Most statements a persona uploaded or run through the server's evals may hold."""
+    max_score_pairs: int = Field(default=20_000, ge=1)
+    """Most reply sentences × persona statements one `/v1/score` request may ask the NLI model for."""

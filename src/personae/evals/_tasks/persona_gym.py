@@ -16,6 +16,7 @@ from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
 from personae.evals._scoring import ScoringContext, ooc_scores
+from personae.evals._spec import SpecPath
 from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, slug
 from personae.persona import Persona
@@ -45,7 +46,7 @@ class PersonaGymParams(TaskParams):
     """Questions per PersonaGym task and persona."""
     tasks: list[str] = Field(default_factory=lambda: list(PG_TASKS))
     """Which of the five tasks to run."""
-    environments: str | None = None
+    environments: SpecPath | None = None
     """PersonaGym's `tasks_and_environments.json` (relative to the spec); default: a small built-in list."""
     environments_per_persona: int = Field(default=3, ge=1)
     """How many of the most relevant environments each persona's questions are set in."""

@@ -16,6 +16,7 @@ from personae.evals._judge import parse_score
 from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
 from personae.evals._scoring import ScoringContext, ooc_scores
+from personae.evals._spec import SpecPath
 from personae.evals._stats import bootstrap_mean
 from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
@@ -37,7 +38,7 @@ class BFIItem(NamedTuple):
 class PsychometricParams(TaskParams):
     """Parameters of `psychometric`."""
 
-    questionnaire: str = "../shared/data/incharacter/BFI.json"
+    questionnaire: SpecPath = SpecPath("../shared/data/incharacter/BFI.json")
     """InCharacter-format BFI questionnaire (relative to the spec)."""
     items: int | None = Field(default=None, ge=1, le=44)
     """Ask only the first N items (the inventory interleaves the five traits)."""

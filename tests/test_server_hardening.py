@@ -1,0 +1,206 @@
+"""Attacks on `personae serve` that must fail: credentials sent to a spec's URL, spec paths outside the eval folder,
+oversized evals, alias bombs and deep nesting, and a blocked event loop while an eval runs (issue 20)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers.server import running
+from personae.server import ServerConfig, create_app
+from personae.server._config import Upstream
+from personae.store import AccessStore, SessionStore
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_SECRET = "sk-server-secret-never-leaves"
+
+
+def small_spec(**roles: Any) -> dict[str, Any]:
+    """One persona, one faithfulness probe: three items on mock models unless `roles` says otherwise."""
+    return {
+        "name": "attack",
+        "personas": ["examples/personas/ada.yaml"],
+        "agent": {"backend": "mock/evals-agent", "guard": "off"},
+        "roles": {"judge": {"backend": "mock/evals-judge"}, "nli": "fake", "embedder": "fake", **roles},
+        "tasks": {"faithfulness": {"stated": 1, "unstated": 1, "break_character": 1}},
+    }
+
+
+class Listener:
+    """A local OpenAI-compatible endpoint that records the Authorization header of every request."""
+
+    def __init__(self) -> None:
+        self.seen: list[str | None] = []
+        seen = self.seen
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                seen.append(self.headers.get("Authorization"))
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.dumps(
+                    {"choices": [{"index": 0, "message": {"content": '{"score": 3, "rationale": "ok"}'}}]}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    found = Listener()
+    yield found
+    found.close()
+
+
+def serve(tmp_path: Path, **extra: Any) -> tuple[Any, str]:
+    """A mock server's app and one key for it."""
+    db = f"sqlite:///{tmp_path / 'server.db'}"
+    store = SessionStore(db)
+    key = AccessStore(store).create_key("k").secret
+    store.close()
+    cfg = ServerConfig(
+        backend="mock/echo",
+        database_url=db,
+        scoring="fake",
+        evals_dir=tmp_path / "evals",
+        eval_base_dir=ROOT,
+        **extra,
+    )
+    return create_app(cfg), key
+
+
+def client(url: str, key: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
+def wait_done(c: httpx.Client, run_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status: dict[str, Any] = c.get(f"/v1/evals/{run_id}").raise_for_status().json()
+        if status["status"] != "running":
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"eval {run_id} still running after {timeout} s")
+
+
+# finding 1: the server's key never follows a URL chosen by a spec -------------------------------------------------
+
+
+def test_a_spec_chosen_url_never_receives_the_servers_key(
+    tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SERVER_SECRET)
+    attack = small_spec(judge={"backend": "openai/anything", "options": {"base_url": listener.url}})
+    app, key = serve(tmp_path)
+    with running(app) as url, client(url, key) as c:
+        refused = c.post("/v1/evals", json=attack)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["field"] == "roles.judge[0].backend"
+        assert "not one this server lets evals use" in refused.json()["detail"]
+        # the server's own upstream may be named, but not pointed elsewhere
+        own = small_spec(judge={"backend": "mock/echo", "options": {"base_url": listener.url}})
+        assert c.post("/v1/evals", json=own).status_code == 400
+    assert listener.seen == []
+
+
+def test_arbitrary_backends_when_allowed_must_bring_their_own_key(
+    tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SERVER_SECRET)
+    monkeypatch.setenv("PERSONAE_OPENAI_API_KEY", SERVER_SECRET)
+    app, key = serve(tmp_path, allow_any_eval_backend=True)
+    with running(app) as url, client(url, key) as c:
+        keyless = small_spec(judge={"backend": "openai/anything", "options": {"base_url": listener.url}})
+        refused = c.post("/v1/evals", json=keyless)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["field"] == "roles.judge[0].options.api_key"
+        own_key = small_spec(
+            judge={"backend": "openai/anything", "options": {"base_url": listener.url, "api_key": "sk-user"}}
+        )
+        started = c.post("/v1/evals", json=own_key)
+        assert started.status_code == 201, started.text
+        assert wait_done(c, started.json()["id"])["status"] == "finished"
+    assert listener.seen, "the judge was never called"
+    assert set(listener.seen) == {"Bearer sk-user"}
+
+
+def test_an_operator_named_upstream_is_called_with_the_servers_settings(
+    tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SERVER_SECRET)
+    upstreams = {"house-judge": Upstream(backend="openai/judge-model", base_url=listener.url)}
+    app, key = serve(tmp_path, eval_upstreams=upstreams)
+    with running(app) as url, client(url, key) as c:
+        redirected = small_spec(judge={"backend": "house-judge", "options": {"base_url": "http://127.0.0.1:9/v1"}})
+        refused = c.post("/v1/evals", json=redirected)
+        assert refused.status_code == 400
+        assert refused.json()["field"] == "roles.judge[0].options.base_url"
+        started = c.post("/v1/evals", json=small_spec(judge={"backend": "house-judge"}))
+        assert started.status_code == 201, started.text
+        assert wait_done(c, started.json()["id"])["status"] == "finished"
+    assert listener.seen
+    assert set(listener.seen) == {f"Bearer {SERVER_SECRET}"}
+
+
+# finding 2: every path in a spec stays inside the eval folder -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"personas": ["/etc"]}, "personas[0]"),
+        ({"personas": ["examples/personas", "../outside"]}, "personas[1]"),
+        ({"tasks": {"role-id": {"csv": ["examples/x.csv", "/etc/passwd"]}}}, "tasks.role-id.csv[1]"),
+        ({"tasks": {"role-id": {"csv": ["../outside.csv"]}}}, "tasks.role-id.csv[0]"),
+        ({"tasks": {"persona-gym": {"environments": "~/envs.json"}}}, "tasks.persona-gym.environments"),
+        ({"tasks": {"psychometric": {"questionnaire": "../../BFI.json"}}}, "tasks.psychometric.questionnaire"),
+        ({"roles": {"judge": {"backend": "mock/evals-judge"}, "nli": "onnx:/any/dir"}}, "roles.nli"),
+        ({"roles": {"judge": {"backend": "mock/evals-judge"}, "nli": "hf:../models/x"}}, "roles.nli"),
+    ],
+)
+def test_spec_paths_outside_the_eval_folder_are_refused_wherever_they_sit(
+    tmp_path: Path, change: dict[str, Any], field: str
+) -> None:
+    app, key = serve(tmp_path)
+    with running(app) as url, client(url, key) as c:
+        response = c.post("/v1/evals", json={**small_spec(), **change})
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["field"] == field
+        assert "outside the server's eval folder" in body["detail"]
+        assert str(ROOT) not in body["detail"]
+    assert not (tmp_path / "evals").exists() or not any((tmp_path / "evals").iterdir())
+
+
+def test_a_path_check_sees_task_parameters_by_type_not_by_name() -> None:
+    from personae.evals import spec_from_data, spec_paths
+
+    spec = spec_from_data(
+        {**small_spec(), "tasks": {"role-id": {"csv": ["a.csv", "b/c.csv"]}, "faithfulness": {"stated": 2}}}
+    )
+    assert [(p.field, str(p.path)) for p in spec_paths(spec)] == [
+        ("personas[0]", "examples/personas/ada.yaml"),
+        ("tasks.role-id.csv[0]", "a.csv"),
+        ("tasks.role-id.csv[1]", "b/c.csv"),
+    ]
