@@ -204,3 +204,90 @@ def test_a_path_check_sees_task_parameters_by_type_not_by_name() -> None:
         ("tasks.role-id.csv[0]", "a.csv"),
         ("tasks.role-id.csv[1]", "b/c.csv"),
     ]
+
+
+# finding 3 and 6: bounded work, the event loop stays free, runs can be cancelled ---------------------------------
+
+
+def test_a_huge_eval_is_refused_quickly_with_413(tmp_path: Path) -> None:
+    app, key = serve(tmp_path, max_eval_items=500)
+    with running(app) as url, client(url, key) as c:
+        started = time.perf_counter()
+        huge = {**small_spec(), "personas": ["examples/personas"]}
+        huge["tasks"] = {"faithfulness": {"stated": 1000, "unstated": 1000, "break_character": 1000}}
+        response = c.post("/v1/evals", json=huge)
+        assert response.status_code == 413, response.text
+        assert "more than 500 items" in response.json()["detail"]
+        absurd = {**huge, "tasks": {"faithfulness": {"break_character": 300_000}}}
+        response = c.post("/v1/evals", json=absurd)
+        assert response.status_code == 400
+        assert response.json()["field"] == "tasks.faithfulness.break_character"
+        assert time.perf_counter() - started < 5.0
+        assert c.get("/v1/evals").json() == []
+
+
+def test_too_many_personas_or_statements_are_refused(tmp_path: Path) -> None:
+    app, key = serve(tmp_path, max_eval_personas=2, max_persona_statements=3)
+    with running(app) as url, client(url, key) as c:
+        many = c.post("/v1/evals", json={**small_spec(), "personas": ["examples/personas"]})
+        assert many.status_code == 413
+        assert "more than 2 personas" in many.json()["detail"]
+        wordy = c.post("/v1/evals", json=small_spec())
+        assert wordy.status_code == 413
+        assert "statements" in wordy.json()["detail"]
+        upload = "name: Wordy\nstatements: [a is so., b is so., c is so., d is so.]\n"
+        response = c.post("/v1/personas", params={"filename": "w.yaml"}, content=upload)
+        assert response.status_code == 413
+        assert c.get("/v1/personas").json() == []
+
+
+def test_uploads_refuse_aliases_and_deep_nesting_with_422(tmp_path: Path) -> None:
+    app, key = serve(tmp_path)
+    bomb = "name: &n Bomb\nstatements: [*n, *n]\n"
+    deep = "name: Deep\nstatements: " + "[" * 3000 + "]" * 3000
+    with running(app) as url, client(url, key) as c:
+        for name, body in (("bomb.yaml", bomb), ("deep.yaml", deep), ("deep.json", '{"a":' * 3000 + "1" + "}" * 3000)):
+            response = c.post("/v1/personas", params={"filename": name}, content=body)
+            assert response.status_code == 422, (name, response.text)
+
+
+def test_score_refuses_more_sentence_statement_pairs_than_its_limit(tmp_path: Path) -> None:
+    app, key = serve(tmp_path, max_score_pairs=20, personas_dir=ROOT / "examples" / "personas")
+    with running(app) as url, client(url, key) as c:
+        pid = c.get("/v1/personas").json()[0]["id"]
+        long_reply = " ".join(f"Sentence number {i} is here." for i in range(50))
+        response = c.post("/v1/score", json={"persona": pid, "query": "q", "reply": long_reply})
+        assert response.status_code == 413, response.text
+        assert c.post("/v1/score", json={"persona": pid, "query": "q", "reply": "Aye."}).status_code == 200
+
+
+def test_health_answers_fast_while_a_maximal_eval_runs_and_delete_cancels_it(tmp_path: Path) -> None:
+    app, key = serve(tmp_path, max_eval_items=600, max_evals_per_key=1)
+    spec = {**small_spec(), "personas": ["examples/personas"], "concurrency": 16}
+    spec["tasks"] = {"faithfulness": {"stated": 100, "unstated": 50, "break_character": 50}}  # 3 x 200 items
+    with running(app) as url, client(url, key) as c:
+        started = c.post("/v1/evals", json=spec)
+        assert started.status_code == 201, started.text
+        run = started.json()
+        assert run["items"] == 600
+        assert "out_dir" not in run
+        assert "runner" not in run
+        assert c.post("/v1/evals", json=small_spec()).status_code == 429
+        slowest = 0.0
+        for _ in range(40):
+            t0 = time.perf_counter()
+            assert c.get("/healthz").status_code == 200
+            slowest = max(slowest, time.perf_counter() - t0)
+            time.sleep(0.02)
+        assert slowest < 0.2, f"/healthz took {slowest * 1000:.0f} ms while the eval ran"
+        status = c.get(f"/v1/evals/{run['id']}").json()
+        assert status["status"] == "running", "the eval finished before /healthz was measured under load"
+        cancelled = c.delete(f"/v1/evals/{run['id']}")
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "interrupted"
+        assert cancelled.json()["error"] == "cancelled by its owner"
+        done = cancelled.json()["finished"]
+        time.sleep(0.5)
+        assert c.get(f"/v1/evals/{run['id']}").json()["finished"] == done  # nothing more runs
+        assert c.delete(f"/v1/evals/{run['id']}").status_code == 409
+        assert c.post("/v1/evals", json=small_spec()).status_code == 201  # the key's slot is free again

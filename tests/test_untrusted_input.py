@@ -135,3 +135,43 @@ def test_persona_and_spec_files_use_the_bounded_loader(tmp_path: Path) -> None:
     spec.write_bytes(b"name: \xfe\xff\n")
     with pytest.raises(EvalSpecError, match="not UTF-8"):
         load_spec(spec)
+
+
+# finding 6 and 8: CHARX inflation and failed imports ------------------------------------------------------------
+
+
+def test_a_charx_of_many_small_zero_members_is_refused_as_a_bomb(tmp_path: Path) -> None:
+    from helpers.cards import charx_with, v3_card
+    from personae.interop import read_bytes
+
+    assets = {f"assets/zeros{i}.bin": bytes(1024 * 1024) for i in range(40)}  # each exactly 1 MiB: no member check
+    data = charx_with(v3_card(), assets)
+    assert len(data) < 100_000
+    with pytest.raises(PersonaFormatError, match="zip bomb"):
+        read_bytes(data, "bomb.charx")
+
+
+def test_a_failed_import_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from helpers.cards import charx_with, v3_card
+    from personae.cli import app
+
+    card = tmp_path / "card.charx"
+    card.write_bytes(charx_with(v3_card(), {"assets/icon.png": b"\x89PNG not really"}))
+    out = tmp_path / "out"
+
+    def disk_full(folder: Path, assets: dict[str, bytes]) -> None:
+        (folder / "assets").mkdir(parents=True)
+        (folder / "assets" / "half.png").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("personae.cli._interop._write_assets", disk_full)
+    result = CliRunner().invoke(app, ["import", str(card), "--to", str(out)])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert list(out.iterdir()) == []
+    monkeypatch.undo()
+    result = CliRunner().invoke(app, ["import", str(card), "--to", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["mira-vale.assets", "mira-vale.yaml"]

@@ -9,6 +9,7 @@ import json
 import logging
 import platform
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -228,6 +229,7 @@ class EvalRun:
         self.personas = load_personas(spec, max_personas)
         self.items = plan_items(self.tasks, self.personas, max_items)
         self._remote_usage: dict[str, RoleUsage] = {}
+        self._stopping = threading.Event()
         if spec.executor == "ray" and backends:
             raise EvalError("ready-made backends cannot be sent to Ray workers; use executor 'asyncio'")
 
@@ -289,6 +291,8 @@ class EvalRun:
 
         async def one(item: Item) -> None:
             async with gate:
+                if self._stopping.is_set():
+                    return
                 if executor is None:
                     sample = await _run_item(by_name[item.task], item, ctx)
                 else:
@@ -296,6 +300,7 @@ class EvalRun:
                     self._add_remote_usage(usage)
             await writer.write_async(sample)
             progress.advance(bars[item.task])
+            await asyncio.sleep(0)  # mock and cached backends never yield: let the loop see other callbacks
 
         # Everything allocated before the items run (imports, personas, models) lives as long as the run. Frozen,
         # it is skipped by full garbage collections, which otherwise walk it all and stall every request in
@@ -309,6 +314,8 @@ class EvalRun:
             finally:
                 writer.close()
                 await ctx.aclose()
+            if self._stopping.is_set():
+                raise asyncio.CancelledError("the eval was stopped")
             results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
             (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
@@ -318,6 +325,14 @@ class EvalRun:
 
             write_report(self.out)
         return results
+
+    def stop(self) -> None:
+        """Ask a running eval to stop, from any thread (a cancelled server run, a signal handler).
+
+        Items not yet begun are skipped, those in progress end, and `run` raises `asyncio.CancelledError`
+        without writing results; a `resume` continues the run later.
+        """
+        self._stopping.set()
 
     def _add_remote_usage(self, usage: Mapping[str, Mapping[str, Any]]) -> None:
         for key, u in usage.items():

@@ -157,13 +157,16 @@ class _Running:
     def _settle(self, result: EvalResults | BaseException) -> None:
         if self.done.done():
             return
-        if isinstance(result, BaseException):
+        if isinstance(result, asyncio.CancelledError):
+            self.done.cancel()
+        elif isinstance(result, BaseException):
             self.done.set_exception(result)
         else:
             self.done.set_result(result)
 
     def cancel(self) -> None:
         """Stop the run: its thread's task is cancelled (at its next await), its items left unfinished."""
+        self.run.stop()  # items not yet begun are skipped at once, even while the loop is busy
         with self._lock:
             self._cancelled = True
             if self._loop is not None and self._task is not None and not self._loop.is_closed():
@@ -239,10 +242,11 @@ class ServerEvals:
         try:
             results = await asyncio.shield(running.done)
         except asyncio.CancelledError:
-            if running.done.cancelled() or not running.done.done():
+            if not running.done.done():  # the server is stopping: stop the run too
                 running.cancel()
             self.access.end_eval(run_id, "interrupted", "the server stopped", if_running=True)
-            raise
+            if not running.done.cancelled():
+                raise
         except Exception as exc:  # recorded for the owner to read in the run's status
             log.error("eval run %s failed: %s: %s", run_id, type(exc).__name__, exc)
             self.access.end_eval(run_id, "failed", f"{exc.__class__.__name__}: {exc}", if_running=True)

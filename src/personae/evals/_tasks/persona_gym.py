@@ -48,7 +48,7 @@ class PersonaGymParams(TaskParams):
     """Which of the five tasks to run."""
     environments: SpecPath | None = None
     """PersonaGym's `tasks_and_environments.json` (relative to the spec); default: a small built-in list."""
-    environments_per_persona: int = Field(default=3, ge=1)
+    environments_per_persona: int = Field(default=3, ge=1, le=100)
     """How many of the most relevant environments each persona's questions are set in."""
     use_benchmark_questions: bool = True
     """Use a benchmark persona's own questions (PersonaGym JSONL) instead of generating them."""
