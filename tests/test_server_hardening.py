@@ -291,3 +291,100 @@ def test_health_answers_fast_while_a_maximal_eval_runs_and_delete_cancels_it(tmp
         assert c.get(f"/v1/evals/{run['id']}").json()["finished"] == done  # nothing more runs
         assert c.delete(f"/v1/evals/{run['id']}").status_code == 409
         assert c.post("/v1/evals", json=small_spec()).status_code == 201  # the key's slot is free again
+
+
+# finding 8: keys, headers, exit codes, private files -------------------------------------------------------------
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    import os
+
+    previous = os.umask(0o022)
+    os.umask(previous)
+    yield
+    os.umask(previous)
+
+
+def test_keys_list_and_revoke_and_a_revoked_key_stops_working_at_once(tmp_path: Path, umask: None) -> None:
+    from typer.testing import CliRunner
+
+    from personae.cli import app as cli
+
+    db = f"sqlite:///{tmp_path / 'keys.db'}"
+    runner = CliRunner()
+    created = runner.invoke(cli, ["keys", "create", "--name", "laptop", "--db", db])
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[0]
+    assert (tmp_path / "keys.db").stat().st_mode & 0o777 == 0o600
+    listed = runner.invoke(cli, ["keys", "list", "--db", db])
+    assert listed.exit_code == 0
+    key_id, state = listed.stdout.split()[:2]
+    assert (state, listed.stdout.split()[-1]) == ("active", "laptop")
+    assert secret not in listed.stdout
+
+    app = create_app(ServerConfig(backend="mock/echo", database_url=db, scoring="fake"))
+    with running(app) as url, client(url, secret) as c:
+        assert c.get("/v1/personas").status_code == 200
+        revoked = runner.invoke(cli, ["keys", "revoke", key_id, "--db", db])
+        assert revoked.exit_code == 0, revoked.output
+        time.sleep(1.1)
+        assert c.get("/v1/personas").status_code == 401
+    assert runner.invoke(cli, ["keys", "list", "--db", db]).stdout.split()[1] == "revoked"
+    assert runner.invoke(cli, ["keys", "revoke", "nosuch", "--db", db]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--backend", "nosuch", "--scoring", "fake"],
+        ["serve", "--backend", "mock/nosuch", "--scoring", "fake"],
+        ["serve", "--backend", "mock/echo", "--backend-option", "colour=1", "--scoring", "fake"],
+        ["keys", "list", "--db", "nosuch://nowhere"],
+        ["keys", "list", "--db", "sqlite:////nonexistent-folder/x/y.db"],
+    ],
+)
+def test_unknown_backends_and_bad_databases_exit_2_in_one_line(args: list[str], umask: None) -> None:
+    from typer.testing import CliRunner
+
+    from personae.cli import app as cli
+
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ui_is_served_with_security_headers(tmp_path: Path) -> None:
+    app, key = serve(tmp_path)
+    with running(app) as url, client(url, key) as c:
+        for path in ("/", "/static/app.js"):
+            headers = c.get(path).headers
+            assert "frame-ancestors 'none'" in headers["content-security-policy"]
+            assert "script-src 'self'" in headers["content-security-policy"]
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["referrer-policy"] == "no-referrer"
+        api = c.get("/v1/personas").headers
+        assert api["x-content-type-options"] == "nosniff"
+        assert "content-security-policy" not in api
+
+
+def test_a_posted_eval_runs_with_private_files_and_no_server_paths_in_answers(tmp_path: Path, umask: None) -> None:
+    import os
+
+    os.umask(0o077)  # what `personae serve` sets
+    app, key = serve(tmp_path)
+    with running(app) as url, client(url, key) as c:
+        run = c.post("/v1/evals", json=small_spec()).raise_for_status().json()
+        status = wait_done(c, run["id"])
+        assert status["status"] == "finished"
+        for answer in (c.get("/v1/evals").text, c.get(f"/v1/evals/{run['id']}").text):
+            assert str(tmp_path) not in answer
+            assert "out_dir" not in answer
+        missing = c.post("/v1/evals", json={**small_spec(), "personas": ["examples/nosuch.yaml"]})
+        assert missing.status_code == 400
+        assert str(ROOT) not in missing.json()["detail"]
+    out = tmp_path / "evals" / run["id"]
+    for name in ("samples.jsonl", "results.json", "sessions.db"):
+        assert (out / name).stat().st_mode & 0o777 == 0o600, name

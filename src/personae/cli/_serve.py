@@ -14,6 +14,12 @@ from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.cli._options import BaseUrlOpt, DatabaseOpt, GuardOpt, NOpt
 from personae.store import AccessStore, SessionStore
 
+
+def private_files() -> None:
+    """Create files 0600 and folders 0700 from here on (the server's database and eval runs hold chats and keys)."""
+    os.umask(0o077)
+
+
 keys_app = typer.Typer(help="API keys for `personae serve`.", no_args_is_help=True)
 
 
@@ -104,6 +110,8 @@ def serve(
 
     from personae.server import CONFIG_ENV, ServerConfig, interrupt_stale_evals
 
+    private_files()  # the database, its WAL and eval outputs: readable by this user only (workers inherit it)
+
     if personas is not None and not personas.is_dir():
         raise fail(f"--personas: {personas} is not a directory", EXIT_USAGE)
     if scoring not in ("onnx", "fake", "off"):
@@ -162,6 +170,7 @@ def create_key(
     db: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it on stdout (only its hash is stored: keep it)."""
+    private_files()
     store = SessionStore(db)
     try:
         new = AccessStore(store).create_key(name)
@@ -169,3 +178,40 @@ def create_key(
         store.close()
     typer.echo(new.secret)
     typer.echo(f"key {new.key.id} ({name}) created in {store.url}; it is shown only once", err=True)
+
+
+@keys_app.command("list")
+@user_errors
+def list_keys(db: DatabaseOpt = None) -> None:
+    """List the keys (id, name, when created, whether revoked); secrets are never stored, so never shown."""
+    store = SessionStore(db)
+    try:
+        keys = AccessStore(store).list_keys()
+    finally:
+        store.close()
+    for key in keys:
+        state = "revoked" if key.revoked else "active"
+        typer.echo(f"{key.id}  {state:7}  {key.created_at:%Y-%m-%d %H:%M}  {key.name}")
+    if not keys:
+        typer.echo(f"no keys in {store.url}; create one with `personae keys create`", err=True)
+
+
+@keys_app.command("revoke")
+@user_errors
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `personae keys list` shows it.")],
+    db: DatabaseOpt = None,
+) -> None:
+    """Revoke a key: every server on this database refuses it within a second; its sessions and uploads stay."""
+    store = SessionStore(db)
+    try:
+        access = AccessStore(store)
+        known = {key.id: key for key in access.list_keys()}
+        if key_id not in known:
+            raise fail(f"no key {key_id!r} in {store.url} (see `personae keys list`)", EXIT_USAGE)
+        if not access.revoke_key(key_id):
+            typer.echo(f"key {key_id} ({known[key_id].name}) was already revoked", err=True)
+            return
+    finally:
+        store.close()
+    typer.echo(f"key {key_id} ({known[key_id].name}) revoked", err=True)

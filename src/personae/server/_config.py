@@ -78,3 +78,5 @@ class ServerConfig(BaseModel):
     """Most statements a persona uploaded or run through the server's evals may hold."""
     max_score_pairs: int = Field(default=20_000, ge=1)
     """Most reply sentences × persona statements one `/v1/score` request may ask the NLI model for."""
+    key_cache_seconds: float = Field(default=1.0, ge=0.0, le=30.0)
+    """How long a process trusts a key it looked up; a revoked key stops working everywhere within this time."""

@@ -368,10 +368,14 @@ class Service:
     # keys ---------------------------------------------------------------------------------------------------------
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        """The key for `secret` (lookups cached for 30 s, so a busy client does not hit the database each call)."""
+        """The key for `secret`; a lookup is trusted for `key_cache_seconds` (1 s by default).
+
+        So a busy client does not hit the database on each call, and a revoked key stops working in every worker
+        within that time.
+        """
         cached = self._keys.get(secret)
         now = time.monotonic()
-        if cached is not None and now - cached[1] < 30.0:
+        if cached is not None and now - cached[1] < self.config.key_cache_seconds:
             return cached[0]
         key = self.access.find_key(secret)
         if key is None:  # never cache a miss: a key created a moment later must work at once
