@@ -341,6 +341,8 @@ def test_keys_list_and_revoke_and_a_revoked_key_stops_working_at_once(tmp_path: 
         ["serve", "--backend", "mock/nosuch", "--scoring", "fake"],
         ["serve", "--backend", "mock/echo", "--backend-option", "colour=1", "--scoring", "fake"],
         ["keys", "list", "--db", "nosuch://nowhere"],
+        ["serve", "--backend", "mock/echo", "--scoring", "fake", "--eval-upstream", "judge"],
+        ["serve", "--backend", "mock/echo", "--scoring", "fake", "--eval-upstream", "judge=nosuch/x"],
         ["keys", "list", "--db", "sqlite:////nonexistent-folder/x/y.db"],
     ],
 )
@@ -388,3 +390,12 @@ def test_a_posted_eval_runs_with_private_files_and_no_server_paths_in_answers(tm
     out = tmp_path / "evals" / run["id"]
     for name in ("samples.jsonl", "results.json", "sessions.db"):
         assert (out / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def test_eval_upstream_flags_become_named_upstreams() -> None:
+    from personae.cli._serve import _upstreams
+
+    assert _upstreams(["judge=openai/gpt-4o-mini", "local=openai/llama@http://127.0.0.1:11434/v1"]) == {
+        "judge": {"backend": "openai/gpt-4o-mini", "base_url": None},
+        "local": {"backend": "openai/llama", "base_url": "http://127.0.0.1:11434/v1"},
+    }

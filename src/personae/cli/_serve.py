@@ -36,6 +36,19 @@ def _options(pairs: list[str]) -> dict[str, Any]:
     return options
 
 
+def _upstreams(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """`--eval-upstream NAME=ADDRESS[@BASE_URL]` values as the config's `eval_upstreams`, each address checked."""
+    found: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        name, sep, target = pair.partition("=")
+        address, at, url = target.partition("@")
+        if not sep or not name.strip() or not address.strip() or (at and not url.startswith(("http://", "https://"))):
+            raise fail(f"--eval-upstream: {pair!r} is not NAME=ADDRESS or NAME=ADDRESS@http(s)://URL", EXIT_USAGE)
+        check_backend_options(address, {})
+        found[name.strip()] = {"backend": address.strip(), "base_url": url or None}
+    return found
+
+
 @user_errors
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -89,6 +102,28 @@ def serve(
             "--eval-base-dir", help="Folder that paths in posted eval specs resolve against and must stay inside."
         ),
     ] = None,
+    eval_upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--eval-upstream",
+            help="NAME=ADDRESS[@BASE_URL]: an upstream posted eval specs may name as a role's backend, called with "
+            "this server's keys (repeatable), e.g. judge=openai/gpt-4o-mini. Besides these, specs may use mock/... "
+            "and --backend.",
+        ),
+    ] = None,
+    allow_any_eval_backend: Annotated[
+        bool,
+        typer.Option(
+            "--allow-any-eval-backend",
+            help="Let posted eval specs name any backend and URL; such a role must bring its own options.api_key.",
+        ),
+    ] = False,
+    max_eval_items: Annotated[
+        int, typer.Option("--max-eval-items", min=1, help="Most items one posted eval may plan (more: 413).")
+    ] = 2000,
+    max_evals_per_key: Annotated[
+        int, typer.Option("--max-evals-per-key", min=1, help="Evals one key may run at once (more: 429).")
+    ] = 2,
     workers: Annotated[
         int,
         typer.Option(
@@ -118,6 +153,7 @@ def serve(
         raise fail(f"--scoring: {scoring!r} is not one of onnx, fake, off", EXIT_USAGE)
     options = _options(backend_option or [])
     check_backend_options(backend, options)  # here, not in a server worker's traceback
+    upstreams = _upstreams(eval_upstream or [])
     config = ServerConfig.model_validate(
         {
             "backend": backend,
@@ -134,6 +170,10 @@ def serve(
             "evals_dir": str(evals_dir.resolve()) if evals_dir else None,
             "eval_base_dir": str(eval_base_dir.resolve()) if eval_base_dir else None,
             "workers": workers,
+            "eval_upstreams": upstreams,
+            "allow_any_eval_backend": allow_any_eval_backend,
+            "max_eval_items": max_eval_items,
+            "max_evals_per_key": max_evals_per_key,
         }
     )
     if workers > 1:
