@@ -175,3 +175,41 @@ def test_a_failed_import_leaves_nothing_behind(tmp_path: Path, monkeypatch: pyte
     result = CliRunner().invoke(app, ["import", str(card), "--to", str(out)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["mira-vale.assets", "mira-vale.yaml"]
+
+
+# finding 7: the CLI's other inputs -------------------------------------------------------------------------------
+
+
+def test_cli_inputs_that_are_not_utf8_or_not_folders_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from personae.cli import app
+
+    runner = CliRunner()
+    persona = Path(__file__).resolve().parents[1] / "examples" / "personas" / "ada.yaml"
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(b'{"query": "q", "response": "r"}\n\xff\xfe garbage\n')
+    result = runner.invoke(app, ["score", str(persona), "--batch", str(batch), "--nli", "fake"])
+    assert result.exit_code == 2, result.output
+    assert "not UTF-8" in result.stderr
+    batch.write_text('{"query": "q", "query": "r", "response": "s"}\n')
+    result = runner.invoke(app, ["score", str(persona), "--batch", str(batch), "--nli", "fake"])
+    assert result.exit_code == 2, result.output
+    assert "duplicate key 'query'" in result.stderr
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: x\n")
+    existing = tmp_path / "a-file"
+    existing.write_text("not a folder")
+    result = runner.invoke(app, ["eval", str(spec), "--out", str(existing)])
+    assert result.exit_code == 2, result.output
+    assert "is a file" in result.stderr
+
+
+def test_garbage_appended_to_samples_is_skipped_on_resume(tmp_path: Path) -> None:
+    from personae.evals import EvalSample, read_samples
+
+    samples = tmp_path / "samples.jsonl"
+    good = EvalSample(id="t/1", task="t", persona="p", status="ok")
+    samples.write_bytes(good.model_dump_json().encode() + b"\n\x00\xff\xfe{binary\n" + b"[" * 5000 + b"\n")
+    assert [s.id for s in read_samples(samples)] == ["t/1"]

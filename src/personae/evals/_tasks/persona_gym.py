@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from personae._util.loading import DataFormatError, load_file
 from personae.evals._context import EvalContext, judge_failure, mean_score
 from personae.evals._errors import EvalSpecError, JudgeParseError
 from personae.evals._judge import parse_anchors, parse_score
@@ -65,9 +65,9 @@ class PersonaGymParams(TaskParams):
 def load_environments(path: Path) -> list[str]:
     """Environment names from PersonaGym's `tasks_and_environments.json`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise EvalSpecError(path, f"cannot read environments: {exc}") from None
+        data = load_file(path, kind="json")
+    except DataFormatError as exc:
+        raise EvalSpecError(path, f"cannot read environments: {exc.reason}") from None
     envs = data.get("environments") if isinstance(data, dict) else None
     if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs) or not envs:
         raise EvalSpecError(path, "expected a non-empty list of strings", field="environments")
