@@ -399,3 +399,21 @@ def test_eval_upstream_flags_become_named_upstreams() -> None:
         "judge": {"backend": "openai/gpt-4o-mini", "base_url": None},
         "local": {"backend": "openai/llama", "base_url": "http://127.0.0.1:11434/v1"},
     }
+
+
+def test_a_chunked_json_body_over_the_limit_is_413_on_every_route(tmp_path: Path) -> None:
+    app, key = serve(tmp_path, max_request_bytes=4096)
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: the body is JSON that only ends past the limit
+        yield b'{"model": "x", "messages": [{"role": "user", "content": "'
+        for _ in range(10):
+            yield b"x" * 1000
+        yield b'"}]}'
+
+    with running(app) as url, client(url, key) as c:
+        for path in ("/v1/chat/completions", "/v1/evals", "/v1/score"):
+            response = c.post(path, content=chunked(), headers={"Content-Type": "application/json"})
+            assert response.status_code == 413, (path, response.status_code, response.text)
+        parts = iter([b'{"persona": "nosuch", ', b'"query": "q", "reply": "r"}'])
+        small = c.post("/v1/score", content=parts, headers={"Content-Type": "application/json"})
+        assert small.status_code == 404, small.text  # a small chunked body still reaches the route whole

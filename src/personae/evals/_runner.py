@@ -305,8 +305,11 @@ class EvalRun:
         # Everything allocated before the items run (imports, personas, models) lives as long as the run. Frozen,
         # it is skipped by full garbage collections, which otherwise walk it all and stall every request in
         # flight (100-140 ms here: a whole wave of C requests), or the aggregation after the last item.
-        # Process-wide, so undone once results.json is written.
-        gc.freeze()
+        # Process-wide, so undone once results.json is written; left alone in a process that froze its own heap
+        # (a server running the eval in a thread), whose freeze an unfreeze here would undo.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             try:
                 with progress:
@@ -319,7 +322,8 @@ class EvalRun:
             results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
             (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
         if self.write_report:
             from personae.evals._report import write_report
 
