@@ -218,6 +218,9 @@ def test_a_huge_eval_is_refused_quickly_with_413(tmp_path: Path) -> None:
         response = c.post("/v1/evals", json=huge)
         assert response.status_code == 413, response.text
         assert "more than 500 items" in response.json()["detail"]
+        flights = c.post("/v1/evals", json={**small_spec(), "concurrency": 10_000})
+        assert flights.status_code == 400
+        assert flights.json()["field"] == "concurrency"
         absurd = {**huge, "tasks": {"faithfulness": {"break_character": 300_000}}}
         response = c.post("/v1/evals", json=absurd)
         assert response.status_code == 400
@@ -262,14 +265,14 @@ def test_score_refuses_more_sentence_statement_pairs_than_its_limit(tmp_path: Pa
 
 
 def test_health_answers_fast_while_a_maximal_eval_runs_and_delete_cancels_it(tmp_path: Path) -> None:
-    app, key = serve(tmp_path, max_eval_items=600, max_evals_per_key=1)
-    spec = {**small_spec(), "personas": ["examples/personas"], "concurrency": 16}
-    spec["tasks"] = {"faithfulness": {"stated": 100, "unstated": 50, "break_character": 50}}  # 3 x 200 items
+    app, key = serve(tmp_path, max_evals_per_key=1)  # the default limits: 2,000 items, 32 in flight
+    spec = {**small_spec(), "personas": ["examples/personas"], "concurrency": 32}
+    spec["tasks"] = {"faithfulness": {"stated": 222, "unstated": 222, "break_character": 222}}  # 3 x 666 items
     with running(app) as url, client(url, key) as c:
         started = c.post("/v1/evals", json=spec)
         assert started.status_code == 201, started.text
         run = started.json()
-        assert run["items"] == 600
+        assert run["items"] == 1998
         assert "out_dir" not in run
         assert "runner" not in run
         assert c.post("/v1/evals", json=small_spec()).status_code == 429

@@ -72,6 +72,8 @@ class ServerConfig(BaseModel):
     """Most items one eval posted to the server may plan."""
     max_eval_personas: int = Field(default=50, ge=1)
     """Most personas one eval posted to the server may load."""
+    max_eval_concurrency: int = Field(default=32, ge=1)
+    """Most items (and requests per role) one posted eval may have in flight."""
     max_evals_per_key: int = Field(default=2, ge=1)
     """Evals one key may have running at once (more: 429)."""
     max_persona_statements: int = Field(default=1000, ge=1)

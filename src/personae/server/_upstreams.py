@@ -29,6 +29,7 @@ class UpstreamPolicy:
             **config.eval_upstreams,
         }
         self.allow_any = config.allow_any_eval_backend
+        self.max_concurrency = config.max_eval_concurrency
 
     def allowed(self) -> str:
         """The backends a spec may name, for error messages."""
@@ -89,6 +90,13 @@ class UpstreamPolicy:
                 SPEC_SOURCE, "evals posted to the server run in it: executor must be 'asyncio'", field="executor"
             )
         roles = spec.roles
+        flights = [("concurrency", spec.concurrency), ("agent.max_concurrency", spec.agent.max_concurrency)]
+        flights += [(f"roles.judge[{i}].max_concurrency", r.max_concurrency) for i, r in enumerate(roles.judge)]
+        for field, value in flights:
+            if value > self.max_concurrency:
+                raise EvalSpecError(
+                    SPEC_SOURCE, f"{value} is over the server's limit of {self.max_concurrency} in flight", field=field
+                )
         updates: dict[str, Any] = {"judge": [self.role(r, f"roles.judge[{i}]") for i, r in enumerate(roles.judge)]}
         if roles.user is not None:
             updates["user"] = self.role(roles.user, "roles.user")
