@@ -116,8 +116,8 @@ def test_a_spec_chosen_url_never_receives_the_servers_key(
     with running(app) as url, client(url, key) as c:
         refused = c.post("/v1/evals", json=attack)
         assert refused.status_code == 400, refused.text
-        assert refused.json()["field"] == "roles.judge[0].backend"
-        assert "not one this server lets evals use" in refused.json()["detail"]
+        assert refused.json()["error"]["param"] == "roles.judge[0].backend"
+        assert "not one this server lets evals use" in refused.json()["error"]["message"]
         # the server's own upstream may be named, but not pointed elsewhere
         own = small_spec(judge={"backend": "mock/echo", "options": {"base_url": listener.url}})
         assert c.post("/v1/evals", json=own).status_code == 400
@@ -134,7 +134,7 @@ def test_arbitrary_backends_when_allowed_must_bring_their_own_key(
         keyless = small_spec(judge={"backend": "openai/anything", "options": {"base_url": listener.url}})
         refused = c.post("/v1/evals", json=keyless)
         assert refused.status_code == 400, refused.text
-        assert refused.json()["field"] == "roles.judge[0].options.api_key"
+        assert refused.json()["error"]["param"] == "roles.judge[0].options.api_key"
         own_key = small_spec(
             judge={"backend": "openai/anything", "options": {"base_url": listener.url, "api_key": "sk-user"}}
         )
@@ -155,7 +155,7 @@ def test_an_operator_named_upstream_is_called_with_the_servers_settings(
         redirected = small_spec(judge={"backend": "house-judge", "options": {"base_url": "http://127.0.0.1:9/v1"}})
         refused = c.post("/v1/evals", json=redirected)
         assert refused.status_code == 400
-        assert refused.json()["field"] == "roles.judge[0].options.base_url"
+        assert refused.json()["error"]["param"] == "roles.judge[0].options.base_url"
         started = c.post("/v1/evals", json=small_spec(judge={"backend": "house-judge"}))
         assert started.status_code == 201, started.text
         assert wait_done(c, started.json()["id"])["status"] == "finished"
@@ -186,10 +186,10 @@ def test_spec_paths_outside_the_eval_folder_are_refused_wherever_they_sit(
     with running(app) as url, client(url, key) as c:
         response = c.post("/v1/evals", json={**small_spec(), **change})
         assert response.status_code == 400, response.text
-        body = response.json()
-        assert body["field"] == field
-        assert "outside the server's eval folder" in body["detail"]
-        assert str(ROOT) not in body["detail"]
+        error = response.json()["error"]
+        assert error["param"] == field
+        assert "outside the server's eval folder" in error["message"]
+        assert str(ROOT) not in error["message"]
     assert not (tmp_path / "evals").exists() or not any((tmp_path / "evals").iterdir())
 
 
@@ -217,14 +217,14 @@ def test_a_huge_eval_is_refused_quickly_with_413(tmp_path: Path) -> None:
         huge["tasks"] = {"faithfulness": {"stated": 1000, "unstated": 1000, "break_character": 1000}}
         response = c.post("/v1/evals", json=huge)
         assert response.status_code == 413, response.text
-        assert "more than 500 items" in response.json()["detail"]
+        assert "more than 500 items" in response.json()["error"]["message"]
         flights = c.post("/v1/evals", json={**small_spec(), "concurrency": 10_000})
         assert flights.status_code == 400
-        assert flights.json()["field"] == "concurrency"
+        assert flights.json()["error"]["param"] == "concurrency"
         absurd = {**huge, "tasks": {"faithfulness": {"break_character": 300_000}}}
         response = c.post("/v1/evals", json=absurd)
         assert response.status_code == 400
-        assert response.json()["field"] == "tasks.faithfulness.break_character"
+        assert response.json()["error"]["param"] == "tasks.faithfulness.break_character"
         assert time.perf_counter() - started < 5.0
         assert c.get("/v1/evals").json() == []
 
@@ -234,24 +234,25 @@ def test_too_many_personas_or_statements_are_refused(tmp_path: Path) -> None:
     with running(app) as url, client(url, key) as c:
         many = c.post("/v1/evals", json={**small_spec(), "personas": ["examples/personas"]})
         assert many.status_code == 413
-        assert "more than 2 personas" in many.json()["detail"]
+        assert "more than 2 personas" in many.json()["error"]["message"]
         wordy = c.post("/v1/evals", json=small_spec())
         assert wordy.status_code == 413
-        assert "statements" in wordy.json()["detail"]
+        assert "statements" in wordy.json()["error"]["message"]
         upload = "name: Wordy\nstatements: [a is so., b is so., c is so., d is so.]\n"
         response = c.post("/v1/personas", params={"filename": "w.yaml"}, content=upload)
         assert response.status_code == 413
         assert c.get("/v1/personas").json() == []
 
 
-def test_uploads_refuse_aliases_and_deep_nesting_with_422(tmp_path: Path) -> None:
+def test_uploads_refuse_aliases_and_deep_nesting_with_400(tmp_path: Path) -> None:
     app, key = serve(tmp_path)
     bomb = "name: &n Bomb\nstatements: [*n, *n]\n"
     deep = "name: Deep\nstatements: " + "[" * 3000 + "]" * 3000
     with running(app) as url, client(url, key) as c:
         for name, body in (("bomb.yaml", bomb), ("deep.yaml", deep), ("deep.json", '{"a":' * 3000 + "1" + "}" * 3000)):
             response = c.post("/v1/personas", params={"filename": name}, content=body)
-            assert response.status_code == 422, (name, response.text)
+            assert response.status_code == 400, (name, response.text)
+            assert response.json()["error"]["code"] == "invalid_persona"
 
 
 def test_score_refuses_more_sentence_statement_pairs_than_its_limit(tmp_path: Path) -> None:
@@ -389,7 +390,7 @@ def test_a_posted_eval_runs_with_private_files_and_no_server_paths_in_answers(tm
             assert "out_dir" not in answer
         missing = c.post("/v1/evals", json={**small_spec(), "personas": ["examples/nosuch.yaml"]})
         assert missing.status_code == 400
-        assert str(ROOT) not in missing.json()["detail"]
+        assert str(ROOT) not in missing.json()["error"]["message"]
     out = tmp_path / "evals" / run["id"]
     for name in ("samples.jsonl", "results.json", "sessions.db"):
         assert (out / name).stat().st_mode & 0o777 == 0o600, name

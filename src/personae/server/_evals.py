@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
 from pydantic import Field
 
 from personae._util.loading import DataFormatError, Kind, load_text
@@ -37,6 +37,7 @@ from personae.evals import (
 )
 from personae.server._auth import KeyDep
 from personae.server._config import ServerConfig
+from personae.server._errors import ApiError
 from personae.server._service import ConflictError, NotFoundError
 from personae.server._upstreams import UpstreamPolicy
 from personae.store import AccessStore, ApiKey, EvalRunInfo
@@ -203,7 +204,7 @@ class ServerEvals:
     def _check_quota(self, key: ApiKey) -> None:
         running = [r for r in self.access.eval_runs(key.id) if self._alive(r).status == "running"]
         if len(running) >= self.config.max_evals_per_key:
-            raise HTTPException(
+            raise ApiError(
                 429,
                 f"this key already has {len(running)} eval(s) running (limit {self.config.max_evals_per_key}); "
                 "wait for one to finish or cancel it with DELETE /v1/evals/{id}",
@@ -335,7 +336,7 @@ router = APIRouter(prefix="/v1/evals", tags=["evals"])
 
 
 @router.post("", status_code=201, response_model=None)
-async def start_eval(request: Request, evals: EvalsDep, key: KeyDep) -> EvalRunView | JSONResponse:
+async def start_eval(request: Request, evals: EvalsDep, key: KeyDep) -> EvalRunView:
     """Start an eval from a spec sent as the body (JSON, or YAML with a YAML content type); runs in the background.
 
     400: a bad spec (the field is named); 413: over the server's limits on items, personas or statements;
@@ -345,11 +346,11 @@ async def start_eval(request: Request, evals: EvalsDep, key: KeyDep) -> EvalRunV
         spec = await asyncio.to_thread(evals.parse, await request.body(), request.headers.get("content-type", ""))
         return await evals.start(key, spec)
     except EvalLimitError as exc:
-        raise HTTPException(413, _public(str(exc), evals.base_dir)) from None
+        raise ApiError(413, _public(str(exc), evals.base_dir), param="spec", code="too_large") from None
     except EvalSpecError as exc:
-        return JSONResponse({"detail": _public(str(exc), evals.base_dir), "field": exc.field}, status_code=400)
+        raise ApiError(400, _public(str(exc), evals.base_dir), param=exc.field) from None
     except EvalError as exc:
-        return JSONResponse({"detail": _public(str(exc), evals.base_dir), "field": None}, status_code=400)
+        raise ApiError(400, _public(str(exc), evals.base_dir), param="spec") from None
 
 
 def _public(message: str, base: Path) -> str:

@@ -15,6 +15,7 @@ from personae.store._server_tables import (
     KeyStatus,
     NewKey,
     Ownership,
+    SessionListing,
     hash_key,
 )
 from personae.store._store import (
@@ -22,6 +23,7 @@ from personae.store._store import (
     SessionRecord,
     SessionStore,
     SessionSummary,
+    ShownTurn,
     StoreHook,
     TurnRecord,
     default_database_url,
@@ -40,10 +42,12 @@ __all__ = [
     "Migration",
     "NewKey",
     "Ownership",
+    "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionStore",
     "SessionSummary",
+    "ShownTurn",
     "StoreError",
     "StoreHook",
     "TurnConflictError",
