@@ -51,15 +51,15 @@ def test_malformed_persona_exits_2_with_one_line_and_no_traceback(tmp_path: Path
     assert proc.stderr == f"error: {bad}: statements[1]: expected a string\n"
 
 
-def test_unknown_backend_exits_1_with_a_message(minimal_persona_file: Path) -> None:
+def test_unknown_backend_exits_2_with_a_message(minimal_persona_file: Path) -> None:
     result = runner.invoke(app, ["chat", str(minimal_persona_file), "--backend", "nope", "--message", "hi"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, like any other usage error
     assert "unknown backend 'nope'" in result.stderr
 
 
 def test_serve_refuses_a_misspelt_backend_option_before_starting() -> None:
     result = runner.invoke(app, ["serve", "--backend", "mock/echo", "--backend-option", "delya=0.5"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "mock/echo has no option 'delya' (did you mean 'delay'?)" in result.stderr
 
 

@@ -155,7 +155,9 @@ def open_ui(
         ServerConfig.model_validate(settings), backend=get_backend("mock/echo", fn=fn, delay=delay, cache=None)
     )
     with running(create_app(service=service)) as base:
-        context = browser.new_context(viewport={"width": width, "height": 800 if width > 600 else 780})
+        # Playwright evaluates the tests' string predicates with eval, which the UI's CSP forbids; the CSP itself is
+        # tested in test_server_hardening.py.
+        context = browser.new_context(viewport={"width": width, "height": 800 if width > 600 else 780}, bypass_csp=True)
         page = context.new_page()
         page.set_default_timeout(20_000)
         try:

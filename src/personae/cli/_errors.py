@@ -9,11 +9,11 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from personae.backends import BackendError
+from personae.backends import BackendError, BackendNotFoundError, BackendOptionError
 from personae.persona import PersonaError
 from personae.scoring import ScoringModelError
 from personae.scoring.training import TrainingDataError
-from personae.store import SessionNotFoundError, StoreError
+from personae.store import DatabaseOpenError, SessionNotFoundError, StoreError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,7 +37,9 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (PersonaError, TrainingDataError, SessionNotFoundError) as exc:
+        except (PersonaError, TrainingDataError, SessionNotFoundError, DatabaseOpenError) as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        except (BackendNotFoundError, BackendOptionError) as exc:  # a misspelt --backend or --backend-option
             raise fail(str(exc), EXIT_USAGE) from None
         except (BackendError, ScoringModelError, StoreError) as exc:
             raise fail(str(exc), EXIT_FAILURE) from None

@@ -57,6 +57,8 @@ def eval_command(
         raise fail("give a spec and --out DIR (or --rescore RUN_DIR)", EXIT_USAGE)
     if nli is not None:
         raise fail("--nli goes with --rescore; a run's NLI model is the spec's roles.nli", EXIT_USAGE)
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out: {out} is a file; give a folder (new, or holding the run to --resume)", EXIT_USAGE)
     try:
         loaded = load_spec(spec)
         if executor is not None:

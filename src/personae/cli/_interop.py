@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -146,7 +148,11 @@ def import_command(
 
 
 def _write_plan(results: list[Imported], to: Path, on_clash: OnClash) -> None:
-    """Choose a free file for every persona and lorebook first, then write them all."""
+    """Choose a free file for every persona and lorebook first, then write them all.
+
+    Everything is written into a staging folder inside `to` and moved into place only once all of it is written,
+    so an import that fails half-way (a bad asset name, a full disk) leaves nothing behind.
+    """
     to.mkdir(parents=True, exist_ok=True)
     taken: set[Path] = set()
     plan: list[tuple[Imported, Persona | None, Lorebook | None, Path]] = []
@@ -156,20 +162,34 @@ def _write_plan(results: list[Imported], to: Path, on_clash: OnClash) -> None:
         for lorebook in result.lorebooks:
             stem = slugify(lorebook.name or Path(result.source).stem)
             plan.append((result, None, lorebook, _targets(stem, to, taken, on_clash, ".lorebook.yaml")))
-    for result, persona, book, target in plan:
-        if persona is not None:
-            dump_persona(persona, target)
-            if result.assets and len(result.personas) == 1:
-                _write_assets(assets_dir(target), result.assets)
-            entries = len(persona.lorebook.entries) if persona.lorebook else 0
-            typer.echo(
-                f"{result.source} -> {target} ({persona.name}: {len(persona.statements)} statements, "
-                f"{len(persona.greetings)} greetings, {entries} lorebook entries)"
-            )
-        elif book is not None:
-            data = book.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-            target.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
-            typer.echo(f"{result.source} -> {target} (lorebook: {len(book.entries)} entries)")
+    staging = Path(tempfile.mkdtemp(prefix=".personae-import-", dir=to))
+    try:
+        moves: list[Path] = []
+        messages: list[str] = []
+        for result, persona, book, target in plan:
+            staged = staging / target.name
+            moves.append(staged)
+            if persona is not None:
+                dump_persona(persona, staged)
+                if result.assets and len(result.personas) == 1:
+                    _write_assets(assets_dir(staged), result.assets)
+                    moves.append(assets_dir(staged))
+                entries = len(persona.lorebook.entries) if persona.lorebook else 0
+                messages.append(
+                    f"{result.source} -> {target} ({persona.name}: {len(persona.statements)} statements, "
+                    f"{len(persona.greetings)} greetings, {entries} lorebook entries)"
+                )
+            elif book is not None:
+                data = book.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+                text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+                staged.write_text(text, encoding="utf-8")
+                messages.append(f"{result.source} -> {target} (lorebook: {len(book.entries)} entries)")
+        for staged in moves:
+            staged.rename(to / staged.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for message in messages:
+        typer.echo(message)
 
 
 @user_errors

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from personae._util.loading import DataFormatError, load_text
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.persona import load_persona
 from personae.scoring import LABELS, APCResult, APCScorer, OOCDetector, OOCResult, get_nli
@@ -25,13 +26,15 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise fail(f"{path}: cannot read file: {exc.strerror or exc}", EXIT_USAGE) from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"{path}: not UTF-8 text (invalid byte at offset {exc.start})", EXIT_USAGE) from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise fail(f"{path}:{number}: not valid JSON ({exc.msg})", EXIT_USAGE) from None
+            record = load_text(line, f"{path}:{number}", kind="json")
+        except DataFormatError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
         if not isinstance(record, dict):
             raise fail(f"{path}:{number}: expected a JSON object", EXIT_USAGE)
         for key in required:

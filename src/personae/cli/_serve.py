@@ -14,6 +14,12 @@ from personae.cli._errors import EXIT_USAGE, fail, user_errors
 from personae.cli._options import BaseUrlOpt, DatabaseOpt, GuardOpt, NOpt
 from personae.store import AccessStore, SessionStore
 
+
+def private_files() -> None:
+    """Create files 0600 and folders 0700 from here on (the server's database and eval runs hold chats and keys)."""
+    os.umask(0o077)
+
+
 keys_app = typer.Typer(help="API keys for `personae serve`.", no_args_is_help=True)
 
 
@@ -28,6 +34,19 @@ def _options(pairs: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             options[name] = raw
     return options
+
+
+def _upstreams(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """`--eval-upstream NAME=ADDRESS[@BASE_URL]` values as the config's `eval_upstreams`, each address checked."""
+    found: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        name, sep, target = pair.partition("=")
+        address, at, url = target.partition("@")
+        if not sep or not name.strip() or not address.strip() or (at and not url.startswith(("http://", "https://"))):
+            raise fail(f"--eval-upstream: {pair!r} is not NAME=ADDRESS or NAME=ADDRESS@http(s)://URL", EXIT_USAGE)
+        check_backend_options(address, {})
+        found[name.strip()] = {"backend": address.strip(), "base_url": url or None}
+    return found
 
 
 @user_errors
@@ -83,6 +102,28 @@ def serve(
             "--eval-base-dir", help="Folder that paths in posted eval specs resolve against and must stay inside."
         ),
     ] = None,
+    eval_upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--eval-upstream",
+            help="NAME=ADDRESS[@BASE_URL]: an upstream posted eval specs may name as a role's backend, called with "
+            "this server's keys (repeatable), e.g. judge=openai/gpt-4o-mini. Besides these, specs may use mock/... "
+            "and --backend.",
+        ),
+    ] = None,
+    allow_any_eval_backend: Annotated[
+        bool,
+        typer.Option(
+            "--allow-any-eval-backend",
+            help="Let posted eval specs name any backend and URL; such a role must bring its own options.api_key.",
+        ),
+    ] = False,
+    max_eval_items: Annotated[
+        int, typer.Option("--max-eval-items", min=1, help="Most items one posted eval may plan (more: 413).")
+    ] = 2000,
+    max_evals_per_key: Annotated[
+        int, typer.Option("--max-evals-per-key", min=1, help="Evals one key may run at once (more: 429).")
+    ] = 2,
     workers: Annotated[
         int,
         typer.Option(
@@ -104,12 +145,15 @@ def serve(
 
     from personae.server import CONFIG_ENV, ServerConfig, interrupt_stale_evals
 
+    private_files()  # the database, its WAL and eval outputs: readable by this user only (workers inherit it)
+
     if personas is not None and not personas.is_dir():
         raise fail(f"--personas: {personas} is not a directory", EXIT_USAGE)
     if scoring not in ("onnx", "fake", "off"):
         raise fail(f"--scoring: {scoring!r} is not one of onnx, fake, off", EXIT_USAGE)
     options = _options(backend_option or [])
     check_backend_options(backend, options)  # here, not in a server worker's traceback
+    upstreams = _upstreams(eval_upstream or [])
     config = ServerConfig.model_validate(
         {
             "backend": backend,
@@ -126,6 +170,10 @@ def serve(
             "evals_dir": str(evals_dir.resolve()) if evals_dir else None,
             "eval_base_dir": str(eval_base_dir.resolve()) if eval_base_dir else None,
             "workers": workers,
+            "eval_upstreams": upstreams,
+            "allow_any_eval_backend": allow_any_eval_backend,
+            "max_eval_items": max_eval_items,
+            "max_evals_per_key": max_evals_per_key,
         }
     )
     if workers > 1:
@@ -162,6 +210,7 @@ def create_key(
     db: DatabaseOpt = None,
 ) -> None:
     """Create an API key and print it on stdout (only its hash is stored: keep it)."""
+    private_files()
     store = SessionStore(db)
     try:
         new = AccessStore(store).create_key(name)
@@ -169,3 +218,40 @@ def create_key(
         store.close()
     typer.echo(new.secret)
     typer.echo(f"key {new.key.id} ({name}) created in {store.url}; it is shown only once", err=True)
+
+
+@keys_app.command("list")
+@user_errors
+def list_keys(db: DatabaseOpt = None) -> None:
+    """List the keys (id, name, when created, whether revoked); secrets are never stored, so never shown."""
+    store = SessionStore(db)
+    try:
+        keys = AccessStore(store).list_keys()
+    finally:
+        store.close()
+    for key in keys:
+        state = "revoked" if key.revoked else "active"
+        typer.echo(f"{key.id}  {state:7}  {key.created_at:%Y-%m-%d %H:%M}  {key.name}")
+    if not keys:
+        typer.echo(f"no keys in {store.url}; create one with `personae keys create`", err=True)
+
+
+@keys_app.command("revoke")
+@user_errors
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `personae keys list` shows it.")],
+    db: DatabaseOpt = None,
+) -> None:
+    """Revoke a key: every server on this database refuses it within a second; its sessions and uploads stay."""
+    store = SessionStore(db)
+    try:
+        access = AccessStore(store)
+        known = {key.id: key for key in access.list_keys()}
+        if key_id not in known:
+            raise fail(f"no key {key_id!r} in {store.url} (see `personae keys list`)", EXIT_USAGE)
+        if not access.revoke_key(key_id):
+            typer.echo(f"key {key_id} ({known[key_id].name}) was already revoked", err=True)
+            return
+    finally:
+        store.close()
+    typer.echo(f"key {key_id} ({known[key_id].name}) revoked", err=True)

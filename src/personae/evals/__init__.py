@@ -9,7 +9,14 @@ Typical use:
 """
 
 from personae.evals._context import EvalContext
-from personae.evals._errors import EvalError, EvalSpecError, JudgeParseError, RescoreError, UnscorableSample
+from personae.evals._errors import (
+    EvalError,
+    EvalLimitError,
+    EvalSpecError,
+    JudgeParseError,
+    RescoreError,
+    UnscorableSample,
+)
 from personae.evals._judge import (
     ParsedObject,
     ParsedScore,
@@ -35,11 +42,21 @@ from personae.evals._log import (
     read_samples,
 )
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
+from personae.evals._paths import NamedPath, spec_paths
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
 from personae.evals._rescore import rescore
 from personae.evals._runner import EvalRun, capture_environment, load_personas, plan_items, run_eval
 from personae.evals._scoring import ScoringContext, describe_models, exchanges
-from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
+from personae.evals._spec import (
+    AgentSpec,
+    EvalSpec,
+    NliBinding,
+    Roles,
+    RoleSpec,
+    SpecPath,
+    load_spec,
+    spec_from_data,
+)
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._svg import Bar, bar_chart, line_chart
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
@@ -53,6 +70,7 @@ __all__ = [
     "Bar",
     "EvalContext",
     "EvalError",
+    "EvalLimitError",
     "EvalResults",
     "EvalRun",
     "EvalSample",
@@ -62,6 +80,8 @@ __all__ = [
     "JudgeParseError",
     "JudgeRecord",
     "ModelInfo",
+    "NamedPath",
+    "NliBinding",
     "ParsedObject",
     "ParsedScore",
     "RescoreError",
@@ -72,6 +92,7 @@ __all__ = [
     "SampleWriter",
     "ScoringContext",
     "ScoringInfo",
+    "SpecPath",
     "Stat",
     "Task",
     "TaskParams",
@@ -106,5 +127,6 @@ __all__ = [
     "rescore",
     "run_eval",
     "spec_from_data",
+    "spec_paths",
     "write_report",
 ]

@@ -13,6 +13,10 @@ class EvalSpecError(LocatedError, EvalError):
     """An eval spec (or a file it names) is malformed: the message names the file and the field."""
 
 
+class EvalLimitError(EvalError):
+    """An eval larger than its caller allows (items, personas, statements): refused before anything runs."""
+
+
 class RescoreError(LocatedError, EvalError):
     """A folder cannot be rescored (not a finished run, a malformed file): the message names the file and field."""
 

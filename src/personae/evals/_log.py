@@ -160,12 +160,12 @@ def read_samples(path: Path) -> list[EvalSample]:
         return []
     seen: set[str] = set()
     out: list[EvalSample] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+    for raw in path.read_bytes().splitlines():
+        if not raw.strip():
             continue
-        try:
-            sample = EvalSample.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError):
+        try:  # a line that is not UTF-8 JSON of a sample (a torn write, appended garbage) is skipped, then rerun
+            sample = EvalSample.model_validate(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError, ValidationError, RecursionError):
             continue
         if sample.id not in seen:
             seen.add(sample.id)

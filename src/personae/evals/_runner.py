@@ -9,6 +9,7 @@ import json
 import logging
 import platform
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from personae import __version__
 from personae.backends import Backend, BackendError
 from personae.evals._context import EvalContext
-from personae.evals._errors import EvalError, EvalSpecError
+from personae.evals._errors import EvalError, EvalLimitError, EvalSpecError
 from personae.evals._log import (
     PERSONAS_FILE,
     RESULTS_FILE,
@@ -47,10 +48,15 @@ HOW_RUN = frozenset({"executor", "ray_address", "concurrency"})
 _PERSONA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def load_personas(spec: EvalSpec) -> dict[str, Persona]:
-    """Personas named by the spec (files, folders, benchmark JSONL), keyed by a unique id."""
+def load_personas(spec: EvalSpec, limit: int | None = None) -> dict[str, Persona]:
+    """Personas named by the spec (files, folders, benchmark JSONL), keyed by a unique id.
+
+    `limit`: refuse (`EvalLimitError`) a spec naming more personas than that, before reading the extra ones.
+    """
     found: list[Persona] = []
     for i, entry in enumerate(spec.personas):
+        if limit is not None and len(found) > limit:
+            break
         path = spec.resolve(entry)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix.lower() in _PERSONA_SUFFIXES)
@@ -63,6 +69,8 @@ def load_personas(spec: EvalSpec) -> dict[str, Persona]:
             found.append(load_persona(path))
         else:
             raise EvalSpecError(path, "no such file or folder", field=f"personas[{i}]")
+    if limit is not None and len(found) > limit:
+        raise EvalLimitError(f"the spec names more than {limit} personas (the limit here)")
     personas: dict[str, Persona] = {}
     for persona in found:
         pid, n = persona.slug, 2
@@ -72,9 +80,13 @@ def load_personas(spec: EvalSpec) -> dict[str, Persona]:
     return personas
 
 
-def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona]) -> list[Item]:
-    """Every item of every task, ids checked for uniqueness."""
-    items = [item for task in tasks for item in task.plan(personas)]
+def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona], limit: int | None = None) -> list[Item]:
+    """Every item of every task, ids checked for uniqueness; more than `limit` items raise `EvalLimitError`."""
+    items: list[Item] = []
+    for task in tasks:
+        items += task.plan(personas)
+        if limit is not None and len(items) > limit:
+            raise EvalLimitError(f"the spec plans more than {limit} items (the limit here; task '{task.name}')")
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise EvalError("two items share an id; task plans must give unique ids")
@@ -202,7 +214,10 @@ class EvalRun:
         models: ScoringModels | None = None,
         progress: bool = True,
         report: bool = True,
+        max_items: int | None = None,
+        max_personas: int | None = None,
     ) -> None:
+        """`max_items`, `max_personas`: refuse (`EvalLimitError`) a larger eval before anything runs."""
         self.spec = spec
         self.out = Path(out_dir)
         self.resume = resume
@@ -211,9 +226,10 @@ class EvalRun:
         self.progress = progress
         self.write_report = report
         self.tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
-        self.personas = load_personas(spec)
-        self.items = plan_items(self.tasks, self.personas)
+        self.personas = load_personas(spec, max_personas)
+        self.items = plan_items(self.tasks, self.personas, max_items)
         self._remote_usage: dict[str, RoleUsage] = {}
+        self._stopping = threading.Event()
         if spec.executor == "ray" and backends:
             raise EvalError("ready-made backends cannot be sent to Ray workers; use executor 'asyncio'")
 
@@ -275,6 +291,8 @@ class EvalRun:
 
         async def one(item: Item) -> None:
             async with gate:
+                if self._stopping.is_set():
+                    return
                 if executor is None:
                     sample = await _run_item(by_name[item.task], item, ctx)
                 else:
@@ -282,12 +300,16 @@ class EvalRun:
                     self._add_remote_usage(usage)
             await writer.write_async(sample)
             progress.advance(bars[item.task])
+            await asyncio.sleep(0)  # mock and cached backends never yield: let the loop see other callbacks
 
         # Everything allocated before the items run (imports, personas, models) lives as long as the run. Frozen,
         # it is skipped by full garbage collections, which otherwise walk it all and stall every request in
         # flight (100-140 ms here: a whole wave of C requests), or the aggregation after the last item.
-        # Process-wide, so undone once results.json is written.
-        gc.freeze()
+        # Process-wide, so undone once results.json is written; left alone in a process that froze its own heap
+        # (a server running the eval in a thread), whose freeze an unfreeze here would undo.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
             try:
                 with progress:
@@ -295,15 +317,26 @@ class EvalRun:
             finally:
                 writer.close()
                 await ctx.aclose()
+            if self._stopping.is_set():
+                raise asyncio.CancelledError("the eval was stopped")
             results = self.results(started_at, time.perf_counter() - t0, ctx, await environment)
             (self.out / RESULTS_FILE).write_text(results.model_dump_json(indent=2), encoding="utf-8")
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
         if self.write_report:
             from personae.evals._report import write_report
 
             write_report(self.out)
         return results
+
+    def stop(self) -> None:
+        """Ask a running eval to stop, from any thread (a cancelled server run, a signal handler).
+
+        Items not yet begun are skipped, those in progress end, and `run` raises `asyncio.CancelledError`
+        without writing results; a `resume` continues the run later.
+        """
+        self._stopping.set()
 
     def _add_remote_usage(self, usage: Mapping[str, Mapping[str, Any]]) -> None:
         for key, u in usage.items():

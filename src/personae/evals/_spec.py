@@ -5,14 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, field_validator
+from pydantic_core import core_schema
 
+from personae._util.loading import DataFormatError, load_file
 from personae.evals._errors import EvalSpecError
 from personae.guard import GuardPolicy
 
 SPEC_VERSION = 1
 """Format version of eval specs; bumped on incompatible changes."""
+
+
+class SpecPath(str):
+    """A file or folder named by an eval spec (relative to the spec's folder).
+
+    Every spec field that names a file is of this type, wherever it sits (a list, a mapping, a task's parameters),
+    so that `spec_paths` finds them all by walking the validated spec, not by guessing from field names.
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        """Validated as a string, kept as a `SpecPath`; serialized as a plain string."""
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.to_string_ser_schema()
+        )
+
+
+NLI_PATH_KINDS = ("onnx", "hf")
+"""NLI bindings whose argument may be a local folder (`onnx:DIR`, `hf:MODEL-OR-DIR`)."""
+
+
+class NliBinding(str):
+    """The `nli` role's binding (`shipped`, `onnx:DIR`, ...); `path` is the folder it names, if any."""
+
+    __slots__ = ()
+
+    @property
+    def path(self) -> SpecPath | None:
+        """The local folder of an `onnx:`/`hf:` binding (an `hf:` hub id is checked like a path, too)."""
+        kind, sep, arg = self.partition(":")
+        return SpecPath(arg) if sep and kind in NLI_PATH_KINDS else None
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        """Validated as a string, kept as an `NliBinding`; serialized as a plain string."""
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(), serialization=core_schema.to_string_ser_schema()
+        )
 
 
 class _Strict(BaseModel):
@@ -61,7 +102,7 @@ class Roles(_Strict):
     """The simulated user of multi-turn conversations (default: the first judge)."""
     generator: RoleSpec | None = None
     """Writes questions, probes and score anchors (default: the first judge)."""
-    nli: str = "shipped"
+    nli: NliBinding = NliBinding("shipped")
     """NLI binding for APC and self-contradiction: `shipped`, `fake`, `onnx:DIR`, `hf:MODEL`, `llm:BACKEND`."""
     embedder: Literal["shipped", "fake"] = "shipped"
     """Sentence embedder for retrieval and relevance: the shipped MiniLM, or hashed bag-of-words (offline tests)."""
@@ -79,7 +120,7 @@ class EvalSpec(_Strict):
     """Spec format version."""
     name: str = "eval"
     """A label for reports."""
-    personas: list[str] = Field(min_length=1)
+    personas: list[SpecPath] = Field(min_length=1)
     """Persona files, folders of them, or a PersonaGym benchmark `.jsonl` (paths relative to the spec)."""
     persona_limit: int | None = Field(default=None, ge=1)
     """Use at most this many personas from each benchmark file."""
@@ -149,14 +190,10 @@ def spec_from_data(data: Any, source: Path | str | None = None, base_dir: Path |
 
 
 def load_spec(path: Path | str) -> EvalSpec:
-    """Read an eval spec from a YAML (or JSON) file."""
+    """Read an eval spec from a YAML (or JSON) file, with the bounded loader (depth, aliases, duplicate keys)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EvalSpecError(path, f"cannot read file: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise EvalSpecError(path, f"not valid YAML: {exc}") from None
+        data = load_file(path, kind="yaml")
+    except DataFormatError as exc:
+        raise EvalSpecError(path, exc.reason, field=exc.field) from None
     return spec_from_data(data, path, base_dir=path.resolve().parent)

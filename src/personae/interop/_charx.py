@@ -10,7 +10,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from personae.interop._json import parse_json
-from personae.interop._limits import MAX_TEXT_BYTES, MAX_ZIP_MEMBERS, MAX_ZIP_RATIO, MAX_ZIP_TOTAL_BYTES
+from personae.interop._limits import (
+    MAX_TEXT_BYTES,
+    MAX_ZIP_MEMBERS,
+    MAX_ZIP_RATIO,
+    MAX_ZIP_TOTAL_BYTES,
+    MAX_ZIP_TOTAL_RATIO,
+)
 from personae.persona import PersonaFormatError
 
 CARD_NAME = "card.json"
@@ -46,6 +52,10 @@ def read_charx(data: bytes, source: Path | str | None = None) -> tuple[Any, dict
         if total > MAX_ZIP_TOTAL_BYTES:
             limit = MAX_ZIP_TOTAL_BYTES
             raise PersonaFormatError(source, f"CHARX inflates to {total} bytes, over the {limit}-byte limit")
+        if total > MAX_ZIP_TOTAL_RATIO * len(data) and total > 1024 * 1024:
+            raise PersonaFormatError(
+                source, f"CHARX inflates to {total} bytes from {len(data)}: over {MAX_ZIP_TOTAL_RATIO}x, a zip bomb"
+            )
         names = [info.filename for info in infos]
         if CARD_NAME not in names:
             raise PersonaFormatError(source, f"CHARX has no {CARD_NAME} at its root")

@@ -14,10 +14,13 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 """Upper bound on a card's JSON text after base64 decoding or decompression."""
 MAX_ZIP_MEMBERS = 2000
 """A CHARX archive with more members than this is refused."""
-MAX_ZIP_TOTAL_BYTES = 256 * 1024 * 1024
+MAX_ZIP_TOTAL_BYTES = 64 * 1024 * 1024
 """Upper bound on the sum of uncompressed member sizes of a CHARX archive."""
 MAX_ZIP_RATIO = 200
 """A member that claims to inflate more than this many times its compressed size is treated as a zip bomb."""
+MAX_ZIP_TOTAL_RATIO = 50
+"""A CHARX whose members inflate to more than this many times the archive's size (and past 1 MiB) is a zip bomb,
+however small each member is (cards are JSON and images, which compress little)."""
 MAX_JSON_DEPTH = 200
 """Deeper JSON nesting is refused (it would only serve to overflow the parser's recursion)."""
 

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from personae._util.loading import DataFormatError, load_text
 from personae.persona._errors import PersonaFormatError
 from personae.persona._model import Persona
 
@@ -67,14 +68,19 @@ def persona_from_data(data: Any, source: Path | str | None = None) -> Persona:
         raise PersonaFormatError(source, _reason(first) + more, field=format_location(first["loc"])) from None
 
 
-def parse_persona_text(text: str, source: Path | str | None = None, fmt: str | None = None) -> Persona:
-    """Parse YAML or JSON text (JSON is valid YAML, so YAML is the default parser)."""
+def parse_persona_text(
+    text: str | bytes, source: Path | str | None = None, fmt: str | None = None, aliases: bool = True
+) -> Persona:
+    """Parse YAML or JSON text (JSON is valid YAML, so YAML is the default parser) with the bounded loader.
+
+    `aliases=False` refuses YAML aliases (uploads: a few hundred bytes of nested aliases expand to gigabytes).
+    """
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        first_line = str(exc).strip().splitlines()
-        detail = " ".join(line.strip() for line in first_line[:3])
-        raise PersonaFormatError(source, f"not valid {'JSON' if fmt == 'json' else 'YAML'}: {detail}") from None
+        data = load_text(
+            text, source, kind="json" if fmt == "json" else "yaml", aliases=aliases, max_bytes=MAX_PERSONA_BYTES
+        )
+    except DataFormatError as exc:
+        raise PersonaFormatError(source, exc.reason, field=exc.field) from None
     return persona_from_data(data, source)
 
 
@@ -83,18 +89,13 @@ def load_persona(path: Path | str) -> Persona:
     path = Path(path)
     try:
         size = path.stat().st_size
-    except OSError as exc:
-        raise PersonaFormatError(path, f"cannot read file: {exc.strerror or exc}") from None
-    if size > MAX_PERSONA_BYTES:
-        raise PersonaFormatError(path, f"file is {size} bytes, over the {MAX_PERSONA_BYTES}-byte limit")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise PersonaFormatError(path, "not UTF-8 text") from None
+        if size > MAX_PERSONA_BYTES:
+            raise PersonaFormatError(path, f"file is {size} bytes, over the {MAX_PERSONA_BYTES}-byte limit")
+        data = path.read_bytes()
     except OSError as exc:
         raise PersonaFormatError(path, f"cannot read file: {exc.strerror or exc}") from None
     fmt = "json" if path.suffix.lower() == ".json" else None
-    return parse_persona_text(text, path, fmt)
+    return parse_persona_text(data, path, fmt)
 
 
 def dump_persona(persona: Persona, path: Path | str) -> None:

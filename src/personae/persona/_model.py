@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
 from personae._util.hashing import content_hash
+from personae._util.regexes import InvalidPatternError, UnsafePatternError, compile_safe
 
 
 class _Value(BaseModel):
@@ -51,6 +53,12 @@ class DialogueLine(_Value):
     """What is said; may use the `{{user}}` and `{{char}}` macros."""
 
 
+_REGEX_KEY = re.compile(r"^/(.+)/([imsx]*)$", re.DOTALL)
+"""A key written `/pattern/flags` is a regular expression."""
+KEPT_BY_IMPORT = ("chara_card", "world_info")
+"""Where `personae import` keeps card (V2/V3) and SillyTavern World Info fields that have no persona field."""
+
+
 class LorebookEntry(_Value):
     """A piece of world knowledge inserted into the prompt when one of its keys shows up in the chat."""
 
@@ -80,6 +88,52 @@ class LorebookEntry(_Value):
         if not self.constant and not self.keys:
             raise ValueError("an entry needs at least one key unless it is constant")
         return self
+
+    @model_validator(mode="after")
+    def _safe_regex_keys(self) -> LorebookEntry:
+        """Refuse a regular-expression key that could backtrack for ever (a broken one just never matches)."""
+        for key in [*self.keys, *self.secondary_keys]:
+            try:
+                self.key_pattern(key)
+            except UnsafePatternError as exc:
+                label = f"entry {self.name!r}" if self.name else "entry"
+                raise ValueError(f"{label}: key {key[:80]!r} is refused: {exc}") from None
+        return self
+
+    def option(self, *names: str) -> Any:
+        """The first of `names` set in the entry's extensions, or where an import kept card / World Info fields."""
+        scopes = [self.extensions] + [self.extensions.get(k) for k in KEPT_BY_IMPORT]
+        for scope in scopes:
+            if isinstance(scope, dict):
+                for name in names:
+                    if scope.get(name) is not None:
+                        return scope[name]
+        return None
+
+    def key_pattern(self, key: str) -> regex.Pattern[str] | None:
+        """The compiled matcher of one key (None: it can never match); search it with `search_safe`.
+
+        Raises `UnsafePatternError` for a key whose regular expression could take exponential time.
+        """
+        case = 0 if self.case_sensitive else re.IGNORECASE
+        try:
+            if self.option("use_regex") is True:
+                return compile_safe(key, case)
+            written = _REGEX_KEY.match(key)
+            if written:
+                flags = case
+                for letter in written.group(2):
+                    flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}[letter]
+                return compile_safe(written.group(1), flags)
+        except InvalidPatternError:
+            return None  # a broken regex never matches rather than breaking the chat
+        key = key.strip()
+        if not key:
+            return None
+        escaped = re.escape(key)
+        if self.option("match_whole_words", "matchWholeWords") is not False:
+            escaped = rf"(?<!\w){escaped}(?!\w)"
+        return compile_safe(escaped, case)
 
 
 class Lorebook(_Value):

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from personae._util.errors import LocatedError
+from personae._util.loading import DataFormatError, load_text
 from personae.guard import GuardPolicy
 from personae.interop import read_limited
 from personae.persona import Persona, PersonaError, format_location
@@ -195,10 +195,10 @@ def load_scene_yaml(path: Path) -> SceneSpec:
         raise SceneSpecError(None, str(exc)) from None
     except UnicodeDecodeError:
         raise SceneSpecError(path, "not UTF-8 text") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SceneSpecError(path, f"not valid YAML: {' '.join(str(exc).split())}") from None
+    try:  # the bounded parser: depth, aliases and duplicate keys limited like every persona and spec
+        data = load_text(text, path, kind="yaml")
+    except DataFormatError as exc:
+        raise SceneSpecError(path, exc.reason) from None
     return scene_from_data(data, path, base_dir=path.resolve().parent)
 
 

@@ -22,7 +22,7 @@ from personae._util.paths import home_dir
 from personae.server import _errors, _evals, _openai, _rest
 from personae.server._config import ServerConfig
 from personae.server._evals import ServerEvals
-from personae.server._limits import BodyLimit
+from personae.server._limits import ASGIApp, BodyLimit, Message, Receive, Scope, Send
 from personae.server._service import Service
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         config.eval_base_dir or Path.cwd(),
         # A worker starting beside others must not mark their runs interrupted: `personae serve` did it once.
         interrupt_stale=service.sole_writer,
+        config=config,
     )
     app.include_router(_openai.router)
     app.include_router(_rest.router)
@@ -104,6 +105,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, default=config.max_request_bytes, upload=config.max_upload_bytes)
     if config.cors_origins:
         app.add_middleware(
@@ -131,6 +133,50 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app.router.add_event_handler("startup", start_up)
     app.router.add_event_handler("shutdown", shutdown)
     return app
+
+
+UI_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+"""Content-Security-Policy of the web UI: its own scripts and API only; never framed. Inline styles are allowed
+because an eval report shown in the UI (a sandboxed `srcdoc` frame, which inherits this policy) is styled inline."""
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+"""Sent with every response."""
+
+
+class SecurityHeaders:
+    """ASGI middleware: nosniff, no framing and no referrer on every response, and a CSP on the web UI's pages.
+
+    The CSP is left off the API's JSON, the self-contained eval reports (inline styles and scripts) and /docs.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to the response's start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        ui = path == "/" or path.startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += SECURITY_HEADERS
+                if ui:
+                    headers.append((b"content-security-policy", UI_POLICY.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 GC_THRESHOLDS = (20_000, 50, 100)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from personae.guard import GuardPolicy
 
@@ -27,6 +27,19 @@ class Markers(NamedTuple):
 
 ScoringChoice = Literal["onnx", "fake", "off"]
 """onnx: the shipped NLI and embedder; fake: rule-based (tests, load benchmarks); off: no scores, guard off."""
+
+
+class Upstream(BaseModel):
+    """An upstream model the operator lets eval specs use by name; its URL and key never come from the spec."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str
+    """Backend address, e.g. `openai/gpt-4o-mini`."""
+    base_url: str | None = None
+    """Its server URL (None: the provider's default, e.g. `OPENAI_BASE_URL` or OpenAI's)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Provider options (never a key: keys come from the server's environment)."""
 
 
 class ServerConfig(BaseModel):
@@ -73,3 +86,21 @@ class ServerConfig(BaseModel):
     """Folder eval runs started through the API are written to (None: `server-evals` in the personae home)."""
     eval_base_dir: Path | None = None
     """Folder that paths in posted eval specs resolve against and must stay inside (None: the working directory)."""
+    eval_upstreams: dict[str, Upstream] = Field(default_factory=dict)
+    """Upstreams eval specs may name as a role's backend (besides `mock/...` and the server's own backend)."""
+    allow_any_eval_backend: bool = False
+    """Let eval specs name any backend and URL; such a role must bring its own `api_key` in its options."""
+    max_eval_items: int = Field(default=2000, ge=1)
+    """Most items one eval posted to the server may plan."""
+    max_eval_personas: int = Field(default=50, ge=1)
+    """Most personas one eval posted to the server may load."""
+    max_eval_concurrency: int = Field(default=32, ge=1)
+    """Most items (and requests per role) one posted eval may have in flight."""
+    max_evals_per_key: int = Field(default=2, ge=1)
+    """Evals one key may have running at once (more: 429)."""
+    max_persona_statements: int = Field(default=1000, ge=1)
+    """Most statements a persona uploaded or run through the server's evals may hold."""
+    max_score_pairs: int = Field(default=20_000, ge=1)
+    """Most reply sentences × persona statements one `/v1/score` request may ask the NLI model for."""
+    key_cache_seconds: float = Field(default=1.0, ge=0.0, le=30.0)
+    """How long a process trusts a key it looked up; a revoked key stops working everywhere within this time."""

@@ -45,6 +45,9 @@ class BodyLimit:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _refuse(send, limit)
                 return
+        if not any(name == b"content-length" for name, _ in scope.get("headers", [])):
+            await self._buffered(scope, receive, send, limit)
+            return
         seen = 0
         started = False
 
@@ -68,3 +71,33 @@ class BodyLimit:
         except BodyTooLargeError:
             if not started:
                 await _refuse(send, limit)
+
+    async def _buffered(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """A body without Content-Length (chunked), read whole first and handed to the app in one message.
+
+        Past the limit the answer is 413, whatever the route would have made of a cut-off body.
+        """
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left before sending it all
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await _refuse(send, limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()  # afterwards: disconnects, as the app expects
+
+        await self.app(scope, replay, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from personae.persona import PersonaFormatError
+from personae.scoring import split_sentences
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._errors import ApiError
-from personae.server._service import PersonaInfo, SessionView, TurnOutcome, TurnView, turn_view
+from personae.server._service import PersonaInfo, SessionView, TooLargeError, TurnOutcome, TurnView, turn_view
 from personae.server._sse import EventStream, LastEvents
 from personae.session import Explanation
 
@@ -75,10 +77,12 @@ async def upload_persona(
     data = await request.body()
     if not data:
         raise HTTPException(400, "body: empty upload; send the file's bytes as the request body")
-    try:
-        return service.upload(key, data, filename)
+    try:  # parsed in a worker thread: a large card or persona must not stall other requests
+        return await asyncio.to_thread(service.upload, key, data, filename)
     except PersonaFormatError as exc:
         raise ApiError(400, str(exc), param="body", code="invalid_persona") from None
+    except TooLargeError as exc:
+        raise ApiError(413, str(exc), param="body", code="too_large") from None
 
 
 @router.delete("/personas/{persona_id}", status_code=204)
@@ -192,7 +196,15 @@ def score(body: ScoreRequest, service: ServiceDep, key: KeyDep) -> dict[str, obj
     """APC of a reply against a persona, with per-statement probabilities."""
     if service.models is None:
         raise HTTPException(503, "scoring is off on this server (started with --scoring off)")
-    scorer = service.models.scorer(service.persona(key, body.persona))
+    persona = service.persona(key, body.persona)
+    pairs = len(split_sentences(body.reply)) * len(persona.statements)
+    if pairs > service.config.max_score_pairs:
+        raise HTTPException(
+            413,
+            f"reply: {pairs} sentence x statement pairs to score, over the server's limit of "
+            f"{service.config.max_score_pairs}; send a shorter reply",
+        )
+    scorer = service.models.scorer(persona)
     if scorer is None:
         raise HTTPException(400, f"persona: {body.persona!r} has no statements to score against")
     return scorer.score(body.query, body.reply).to_json()

@@ -69,6 +69,10 @@ class ConflictError(Exception):
     """A request that cannot apply to the resource's state (409)."""
 
 
+class TooLargeError(Exception):
+    """A request within the body limit that asks for more work than the server's limits allow (413)."""
+
+
 class PersonaInfo(BaseModel):
     """One persona as the library lists it."""
 
@@ -355,12 +359,12 @@ def parse_upload(data: bytes, filename: str) -> list[Persona]:
     """Personas in an uploaded file: a YAML/JSON persona, or any card format `personae.interop` reads."""
     if filename.lower().endswith((".yaml", ".yml")):
         try:
-            return [parse_persona_text(data.decode("utf-8"), filename)]
+            return [parse_persona_text(data, filename, aliases=False)]
         except UnicodeDecodeError:
             raise PersonaFormatError(filename, "not UTF-8 text") from None
     if filename.lower().endswith(".json"):
         try:
-            return [parse_persona_text(data.decode("utf-8"), filename, "json")]
+            return [parse_persona_text(data, filename, "json", aliases=False)]
         except (PersonaFormatError, UnicodeDecodeError):
             pass  # not a persona file: try it as a character card below
     personas = read_bytes(data, filename).personas
@@ -488,10 +492,14 @@ class Service:
     # keys ---------------------------------------------------------------------------------------------------------
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        """The key for `secret` (lookups cached for 30 s, so a busy client does not hit the database each call)."""
+        """The key for `secret`; a lookup is trusted for `key_cache_seconds` (1 s by default).
+
+        So a busy client does not hit the database on each call, and a revoked key stops working in every worker
+        within that time.
+        """
         cached = self._keys.get(secret)
         now = time.monotonic()
-        if cached is not None and now - cached[1] < 30.0:
+        if cached is not None and now - cached[1] < self.config.key_cache_seconds:
             return cached[0]
         key = self.access.find_key(secret)
         if key is None:  # never cache a miss: a key created a moment later must work at once
@@ -540,10 +548,21 @@ class Service:
         ]
 
     def upload(self, key: ApiKey, data: bytes, filename: str) -> list[PersonaInfo]:
-        """Import an uploaded card or persona file for this key."""
+        """Import an uploaded card or persona file for this key (blocking: parsing a card can take a while).
+
+        A persona with more statements than `max_persona_statements` raises `TooLargeError`.
+        """
         infos = []
+        personas = parse_upload(data, filename)
+        limit = self.config.max_persona_statements
+        for persona in personas:
+            if len(persona.statements) > limit:
+                raise TooLargeError(
+                    f"{filename}: persona {persona.name!r} has {len(persona.statements)} statements, over the "
+                    f"server's limit of {limit}"
+                )
         self._uploads.pop(key.id, None)
-        for persona in parse_upload(data, filename):
+        for persona in personas:
             self.access.add_persona(key.id, persona, persona.slug)
             infos.append(
                 PersonaInfo(

@@ -4,7 +4,7 @@ store = SessionStore()                      # SQLite in the personae home, or PE
 record = store.load(session_id)
 """
 
-from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
+from personae.store._errors import DatabaseOpenError, SessionNotFoundError, StoreError, TurnConflictError
 from personae.store._migrations import MIGRATIONS, Migration, applied_migrations, migrate
 from personae.store._server_tables import (
     KEY_PREFIX,
@@ -12,6 +12,7 @@ from personae.store._server_tables import (
     ApiKey,
     EvalRunInfo,
     EvalStatus,
+    KeyStatus,
     NewKey,
     Ownership,
     SessionListing,
@@ -34,8 +35,10 @@ __all__ = [
     "MIGRATIONS",
     "AccessStore",
     "ApiKey",
+    "DatabaseOpenError",
     "EvalRunInfo",
     "EvalStatus",
+    "KeyStatus",
     "Migration",
     "NewKey",
     "Ownership",

@@ -13,3 +13,7 @@ class SessionNotFoundError(StoreError):
 
 class TurnConflictError(StoreError):
     """Another writer (a second process on the same database) changed the session first: this copy is stale."""
+
+
+class DatabaseOpenError(StoreError):
+    """The database URL is malformed, names an unknown driver, or the database cannot be opened or migrated."""

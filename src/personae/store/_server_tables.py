@@ -46,6 +46,17 @@ class ApiKey(BaseModel):
     """When it was created."""
 
 
+class KeyStatus(ApiKey):
+    """A key as `personae keys list` shows it."""
+
+    revoked: bool
+    """Whether it was revoked (it then authenticates nothing)."""
+
+
+REVOKED_PREFIX = "revoked:"
+"""What a revoked key's hash column starts with: no hash of a secret does."""
+
+
 EvalStatus = Literal["running", "finished", "failed", "interrupted"]
 """Where a server eval run stands; `interrupted` is a run the server stopped before it finished."""
 
@@ -176,6 +187,28 @@ class AccessStore:
         with self._sessions.begin() as db:
             db.add(row)
         return NewKey(ApiKey(id=row.id, name=row.name, created_at=row.created_at), secret)
+
+    def list_keys(self) -> list[KeyStatus]:
+        """Every key, oldest first, with whether it is revoked (secrets are never stored, so never listed)."""
+        with self._sessions() as db:
+            rows = db.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+            return [
+                KeyStatus(id=r.id, name=r.name, created_at=r.created_at, revoked=r.key_hash.startswith(REVOKED_PREFIX))
+                for r in rows
+            ]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Make a key unusable (its hash is replaced, so no secret matches it); returns whether it was usable.
+
+        Its sessions, uploads and eval runs are kept.
+        """
+        with self._sessions.begin() as db:
+            result = db.execute(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.key_hash.not_like(REVOKED_PREFIX + "%"))
+                .values(key_hash=REVOKED_PREFIX + key_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     def find_key(self, secret: str) -> ApiKey | None:
         """The key whose secret this is, or None."""

@@ -38,7 +38,7 @@ from personae.memory import MemoryItem
 from personae.persona import Persona
 from personae.prompting import AssembledPrompt, Exchange
 from personae.scoring import APCResult, Contradiction, OOCResult
-from personae.store._errors import SessionNotFoundError, StoreError, TurnConflictError
+from personae.store._errors import DatabaseOpenError, SessionNotFoundError, StoreError, TurnConflictError
 from personae.store._migrations import migrate
 from personae.store._schema import CandidateRow, MemoryRow, SessionRow, TurnRow, utcnow
 
@@ -280,9 +280,11 @@ class SessionStore:
             with self.engine.begin() as conn:
                 self.applied = migrate(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the session database {self.url}: {exc.__class__.__name__}: {exc}") from exc
+            raise DatabaseOpenError(
+                f"cannot open the session database {self.url}: {exc.__class__.__name__}: {exc}"
+            ) from exc
         except StoreError as exc:
-            raise StoreError(f"session database {self.url}: {exc}") from exc
+            raise DatabaseOpenError(f"session database {self.url}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def _touch(self, db: Connection, session_id: str, now: datetime | None = None, version: int | None = None) -> int:

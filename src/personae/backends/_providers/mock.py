@@ -7,17 +7,20 @@ and raises `MockExhaustedError` when they run out; any model name accepts `fn=` 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from personae.backends._api import BackendAPI, ProviderOptions
-from personae.backends._errors import BackendError
+from personae.backends._errors import BackendError, BackendNotFoundError
 from personae.backends._types import BackendOutput, Choice, GenerateConfig, Message, StreamChunk, Usage
 
 MockFn = Callable[[Sequence[Message], GenerateConfig, int], str]
 """`fn(messages, config, index)` returns candidate number `index` of a request."""
+
+BUILTIN_MODELS = ("echo", "scripted")
+"""Mock models that need no `fn` or `outputs`."""
 
 
 class MockExhaustedError(BackendError):
@@ -53,6 +56,20 @@ class MockBackendAPI(BackendAPI):
         """Computes each reply as `fn(messages, config, index)`; wins over `outputs`."""
         delay: float = Field(default=0.0, ge=0)
         """Seconds each request takes, to exercise concurrency."""
+
+    @classmethod
+    def validate_options(cls, address: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The options checked, and the model: a name other than `echo` or `scripted` needs `fn` or `outputs`.
+
+        So `mock/nosuch` is refused instead of silently echoing.
+        """
+        checked = super().validate_options(address, options)
+        model = address.partition("/")[2] or cls.default_model
+        if model not in BUILTIN_MODELS and "fn" not in options and "outputs" not in options:
+            raise BackendNotFoundError(
+                f"unknown mock model '{model}' (known: {', '.join(BUILTIN_MODELS)}; other names need fn= or outputs=)"
+            )
+        return checked
 
     def __init__(
         self,

@@ -193,7 +193,7 @@ class OpenAIBackendAPI(BackendAPI):
         self._url = (base_url or "https://api.openai.com/v1").rstrip("/") + "/chat/completions"
         self._headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         for header, variable in (("OpenAI-Organization", "OPENAI_ORG_ID"), ("OpenAI-Project", "OPENAI_PROJECT_ID")):
-            if os.environ.get(variable):
+            if api_key is None and os.environ.get(variable):  # the environment's account goes with its key only
                 self._headers[header] = os.environ[variable]
         self._proxy = env_proxy(self._url)
         self._http_timeout = aiohttp.ClientTimeout(total=timeout)

@@ -20,11 +20,11 @@ from personae.persona import Persona
 class FaithfulnessParams(TaskParams):
     """Parameters of `faithfulness`: probes per persona of each kind."""
 
-    stated: int = Field(default=3, ge=0)
+    stated: int = Field(default=3, ge=0, le=1000)
     """Probes about facts in the profile (each about a different statement, in seeded order)."""
-    unstated: int = Field(default=2, ge=0)
+    unstated: int = Field(default=2, ge=0, le=1000)
     """Probes about things the profile does not say."""
-    break_character: int = Field(default=1, ge=0)
+    break_character: int = Field(default=1, ge=0, le=1000)
     """Probes tempting the character out of its role."""
 
 

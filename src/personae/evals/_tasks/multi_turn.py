@@ -23,7 +23,7 @@ class MultiTurnParams(TaskParams):
     """User messages per conversation."""
     goals: list[str] = Field(default_factory=lambda: list(USER_GOALS))
     """Goals of the simulated user, one conversation set per goal."""
-    conversations: int = Field(default=1, ge=1)
+    conversations: int = Field(default=1, ge=1, le=1000)
     """Conversations per persona and goal."""
 
     @field_validator("goals")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -10,12 +9,14 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
+from personae._util.loading import DataFormatError, load_file
 from personae.evals._context import EvalContext, judge_failure, mean_score
 from personae.evals._errors import EvalSpecError, JudgeParseError
 from personae.evals._judge import parse_anchors, parse_score
 from personae.evals._log import EvalSample, JudgeRecord
 from personae.evals._prompts import PG_CRITERIA, anchors_request, question_request, rubric_request
 from personae.evals._scoring import ScoringContext, ooc_scores
+from personae.evals._spec import SpecPath
 from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed, slug
 from personae.persona import Persona
@@ -45,9 +46,9 @@ class PersonaGymParams(TaskParams):
     """Questions per PersonaGym task and persona."""
     tasks: list[str] = Field(default_factory=lambda: list(PG_TASKS))
     """Which of the five tasks to run."""
-    environments: str | None = None
+    environments: SpecPath | None = None
     """PersonaGym's `tasks_and_environments.json` (relative to the spec); default: a small built-in list."""
-    environments_per_persona: int = Field(default=3, ge=1)
+    environments_per_persona: int = Field(default=3, ge=1, le=100)
     """How many of the most relevant environments each persona's questions are set in."""
     use_benchmark_questions: bool = True
     """Use a benchmark persona's own questions (PersonaGym JSONL) instead of generating them."""
@@ -64,9 +65,9 @@ class PersonaGymParams(TaskParams):
 def load_environments(path: Path) -> list[str]:
     """Environment names from PersonaGym's `tasks_and_environments.json`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise EvalSpecError(path, f"cannot read environments: {exc}") from None
+        data = load_file(path, kind="json")
+    except DataFormatError as exc:
+        raise EvalSpecError(path, f"cannot read environments: {exc.reason}") from None
     envs = data.get("environments") if isinstance(data, dict) else None
     if not isinstance(envs, list) or not all(isinstance(e, str) for e in envs) or not envs:
         raise EvalSpecError(path, "expected a non-empty list of strings", field="environments")

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 from pydantic import Field
 
+from personae._util.loading import DataFormatError, load_file
 from personae.evals._context import EvalContext, judge_failure, mean_score
 from personae.evals._errors import EvalSpecError
 from personae.evals._judge import parse_score
 from personae.evals._log import EvalSample, TaskResult
 from personae.evals._prompts import bfi_request
 from personae.evals._scoring import ScoringContext, ooc_scores
+from personae.evals._spec import SpecPath
 from personae.evals._stats import bootstrap_mean
 from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
@@ -37,7 +38,7 @@ class BFIItem(NamedTuple):
 class PsychometricParams(TaskParams):
     """Parameters of `psychometric`."""
 
-    questionnaire: str = "../shared/data/incharacter/BFI.json"
+    questionnaire: SpecPath = SpecPath("../shared/data/incharacter/BFI.json")
     """InCharacter-format BFI questionnaire (relative to the spec)."""
     items: int | None = Field(default=None, ge=1, le=44)
     """Ask only the first N items (the inventory interleaves the five traits)."""
@@ -51,9 +52,9 @@ def _literal(value: Any) -> Any:
 def load_bfi(path: Path) -> list[BFIItem]:
     """The inventory's items with trait and reverse key; errors name the file and field."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise EvalSpecError(path, f"cannot read questionnaire: {exc}") from None
+        data = load_file(path, kind="json")
+    except DataFormatError as exc:
+        raise EvalSpecError(path, f"cannot read questionnaire: {exc.reason}") from None
     try:
         reverse = {int(n) for n in _literal(data["reverse"])}
         questions = _literal(data["questions"])
