@@ -39,12 +39,26 @@ _DECLINE_VERB = (
     r"do not want to)"
 )
 _DECLINE_OBJECT = (
-    r"(?:answer|solve|respond|reply|help|calculate|compute|work out|do (?:this|that|math|maths|the math|sums)|"
-    r"comment|speculate|judge|guess|choose|pick|select|engage|participate|take sides|assume|make (?:assumptions|"
-    r"an assumption|a judgment|a judgement|that call|generalizations|generalisations)|generalize|generalise|"
-    r"stereotype|provide (?:an answer|a response|an opinion)|share (?:my|an) opinion|give (?:an answer|my opinion))"
+    r"(?:answer(?:ing)?|solv(?:e|ing)|respond(?:ing)?|repl(?:y|ying)|help(?:ing)?|calculat(?:e|ing)|"
+    r"comput(?:e|ing)|work(?:ing)? out|do(?:ing)? (?:this|that|math|maths|the math|sums)|comment(?:ing)?|"
+    r"speculat(?:e|ing)|judg(?:e|ing)|guess(?:ing)?|choos(?:e|ing)|pick(?:ing)?|select(?:ing)?|engag(?:e|ing)|"
+    r"participat(?:e|ing)|tak(?:e|ing) sides|assum(?:e|ing)|mak(?:e|ing) (?:assumptions|an assumption|a judgment|"
+    r"a judgement|that call|generali[sz]ations)|generali[sz](?:e|ing)|stereotyp(?:e|ing)|"
+    r"provid(?:e|ing) (?:an answer|a response|an opinion)|shar(?:e|ing) (?:my|an) opinion|"
+    r"giv(?:e|ing) (?:an answer|my opinion))"
 )
 ABSTENTION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "identity refusal",
+        re.compile(
+            r"\bas an? [^.,;:!?\n]{1,60}?,?\s+i\s+(?:can't|cannot|can not|won't|will not|don't|do not|"
+            r"am not|'m not|refuse|must not|shouldn't|should not|would not|wouldn't)\s+"
+            r"(?:(?:really|even|just|simply|possibly|be able to|able to|want to|need to|have to|going to)\s+)?"
+            r"(?:answer|solve|do|help|calculate|comment|speculate|judge|engage|participate|"
+            r"assume|know (?:how|math|maths)|understand (?:math|maths|numbers|this))\b",
+            re.IGNORECASE,
+        ),
+    ),
     (
         "declines",
         re.compile(rf"\bi\s*{_DECLINE_VERB}\s+(?:\w+\s+){{0,3}}?{_DECLINE_OBJECT}\b", re.IGNORECASE),
@@ -63,16 +77,6 @@ ABSTENTION_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\bi(?:'m| am) not (?:qualified|in a position|equipped|the right person|good at|great at|good with)\b"
             r"|\b(?:math|maths|mathematics|numbers|arithmetic|calculations?) (?:is|are)(?:n't| not) "
             r"(?:my|for me|something i)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "identity refusal",
-        re.compile(
-            r"\bas an? [^.,;:!?\n]{1,60}?,?\s+i\s+(?:can't|cannot|can not|won't|will not|don't|do not|"
-            r"am not|'m not|refuse|must not|shouldn't|should not|would not|wouldn't)\s+"
-            r"(?:\w+\s+){0,3}?(?:answer|solve|do|help|calculate|comment|speculate|judge|engage|participate|"
-            r"assume|know (?:how|math|maths)|understand (?:math|maths|numbers|this))\b",
             re.IGNORECASE,
         ),
     ),
