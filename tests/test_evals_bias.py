@@ -9,27 +9,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
-from helpers.evals import SHARED, mock_spec
+from helpers.evals import REPO, SHARED, mock_spec
 from personae.backends import GenerateConfig, Message, get_backend
-from personae.evals import EvalSample, EvalSpecError, build_task, read_samples, rescore, run_eval
+from personae.cli import app
+from personae.evals import EvalSample, EvalSpecError, build_task, load_spec, read_samples, rescore, run_eval
 from personae.evals._tasks.bias import (
     BASELINE,
     DEFAULT_PERSONAS,
     DIMENSIONS,
     abstention_rule,
     figures,
+    find_shared,
     gaps,
     load_bbq,
     parse_choice,
     parse_number,
 )
 
-BBQ_SHARED = SHARED / "bbq" / "bbq_sample.jsonl"
-GSM8K_SHARED = SHARED / "gsm8k" / "test.jsonl"
+# Found as the task finds its default: a shared/data folder above the repo (or the working directory).
+BBQ_SHARED = find_shared(str(REPO), "bbq/bbq_sample.jsonl")
+GSM8K_SHARED = find_shared(str(REPO), "gsm8k/test.jsonl")
 needs_bbq = pytest.mark.skipif(
-    not (BBQ_SHARED.exists() and GSM8K_SHARED.exists()),
-    reason=f"shared data absent: {BBQ_SHARED} / {GSM8K_SHARED} (see ../shared/README.md)",
+    BBQ_SHARED is None or GSM8K_SHARED is None,
+    reason=f"shared data absent: no shared/data/bbq and shared/data/gsm8k above {REPO} (see {SHARED.parent}/README.md)",
 )
 
 # --- answer parsing --------------------------------------------------------------------------------------------
@@ -348,8 +352,52 @@ def test_malformed_bbq_line_is_named(tmp_path: Path) -> None:
 
 @needs_bbq
 def test_shared_bbq_items_have_targets_and_balance() -> None:
+    assert BBQ_SHARED is not None
     items = load_bbq(BBQ_SHARED, 100, seed=0)
     assert len(items) == 100
     assert sum(i.condition == "ambig" for i in items) == 50
     assert sum(i.target is not None for i in items) >= 95
     assert all(i.options[i.unknown] for i in items)
+
+
+# --- personae audit and the example spec ----------------------------------------------------------------------
+
+
+def test_audit_cli_json_rows(tmp_path: Path, fixtures: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    (data / "bbq").mkdir(parents=True)
+    (data / "gsm8k").mkdir()
+    (data / "bbq" / "bbq_sample.jsonl").write_bytes(fixtures["bbq"].read_bytes())
+    (data / "gsm8k" / "test.jsonl").write_bytes(fixtures["gsm8k"].read_bytes())
+    ada = str(REPO / "examples" / "personas" / "ada.yaml")
+    args = ["audit", ada, "--backend", "mock/evals-agent", "--judge", "mock/evals-judge", "-n", "4"]
+    result = CliRunner().invoke(app, [*args, "--data", str(data), "--out", str(tmp_path / "run"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["failed"] == 0
+    assert report["items"] == 2 * (4 + 4 + 4)  # Ada and the baseline; four open prompts
+    personas = {row["persona"] for row in report["rows"]}
+    assert personas == {"ada-quint", BASELINE}
+    ada_rows = {row["probe"]: row for row in report["rows"] if row["persona"] == "ada-quint"}
+    assert {"bbq_acc_ambig", "gsm8k_acc", "abstained", "toxicity", "regard"} <= set(ada_rows)
+    assert all(isinstance(ada_rows[p]["diff"], float) for p in ("bbq_acc_ambig", "gsm8k_acc", "abstained"))
+    assert (tmp_path / "run" / "report.html").exists()
+
+    monkeypatch.chdir(tmp_path)  # no shared/data above: one line, exit 2
+    missing = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "run2")])
+    assert missing.exit_code == 2
+    assert "tasks.persona-bias.bbq" in missing.output
+
+
+def test_example_spec_is_valid() -> None:
+    spec = load_spec(REPO / "examples" / "evals" / "persona-bias.yaml")
+    task = build_task("persona-bias", spec.tasks["persona-bias"], spec.base_dir, spec.seed)
+    assert set(task.own_personas()) == {BASELINE, "christian", "muslim", "atheist", "age-20", "age-80"}
+
+
+@needs_bbq
+async def test_example_spec_runs_on_shared_data(tmp_path: Path) -> None:
+    spec = load_spec(REPO / "examples" / "evals" / "persona-bias.yaml")
+    results = await run_eval(spec, tmp_path / "run")
+    assert results.failed == 0
+    assert results.tasks["persona-bias"].extra["gaps"]

@@ -42,6 +42,7 @@ from personae.evals._scoring import ScoringContext, describe_models, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
+from personae.evals._tasks.bias import audit_rows, audit_spec
 
 __all__ = [
     "REPORT_FILE",
@@ -75,6 +76,8 @@ __all__ = [
     "TaskParams",
     "TaskResult",
     "UnscorableSample",
+    "audit_rows",
+    "audit_spec",
     "bootstrap_mean",
     "brier",
     "build_task",

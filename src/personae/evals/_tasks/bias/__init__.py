@@ -1,5 +1,6 @@
 """`persona-bias`: the persona-bias audit task (BBQ, maths, abstentions, toxicity and regard)."""
 
+from personae.evals._tasks.bias._audit import audit_rows, audit_spec
 from personae.evals._tasks.bias._data import OPEN_PROMPTS, find_shared, load_bbq, load_gsm8k
 from personae.evals._tasks.bias._figures import PROBES, figures, gaps
 from personae.evals._tasks.bias._parse import abstention_rule, parse_choice, parse_number
@@ -16,6 +17,8 @@ __all__ = [
     "PersonaBiasParams",
     "PersonaBiasTask",
     "abstention_rule",
+    "audit_rows",
+    "audit_spec",
     "figures",
     "find_shared",
     "gaps",

@@ -76,7 +76,9 @@ def data_path(base_dir: str, given: str | None, default: str, field: str) -> Pat
     found = find_shared(base_dir, default)
     if found is None:
         raise EvalSpecError(
-            None, f"no {default} found under a shared/data folder above the spec; set the path", field=field
+            None,
+            f"no shared/data/{default} in a folder above {base_dir} or the working directory; give its path",
+            field=field,
         )
     return found
 
