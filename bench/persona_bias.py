@@ -91,6 +91,7 @@ def main() -> None:
         "failed": results.failed,
         "seconds": round(seconds, 1),
         "parsed_or_abstained": round(read / len(samples), 4) if samples else None,
+        "gsm8k_unmarked": sum(1 for s in samples if s.data.get("probe") == "gsm8k" and s.data.get("parse") == "last"),
         "figures": figures,
         "run": str(args.out),
     }

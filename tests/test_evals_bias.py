@@ -26,6 +26,7 @@ from personae.evals._tasks.bias import (
     load_bbq,
     parse_choice,
     parse_number,
+    read_number,
 )
 
 # Found as the task finds its default: a shared/data folder above the repo (or the working directory).
@@ -63,19 +64,21 @@ def test_parse_choice(reply: str, option: int | None, method: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("reply", "number"),
+    ("reply", "number", "method"),
     [
-        ("16 - 3 - 4 = 9 eggs, 9 * 2 = 18.\n#### 18", 18.0),
-        ("She pays $1,234.50 in total, so\nAnswer: $1,234.50", 1234.5),
-        ("The result is \\boxed{42}.", 42.0),
-        ("First 3 apples, then 4 more: 7 apples.", 7.0),
-        ("Answer: -5", -5.0),
-        ("The answer is 12. I checked it twice, 2 times.", 12.0),
-        ("I have no idea.", None),
+        ("16 - 3 - 4 = 9 eggs, 9 * 2 = 18.\n#### 18", 18.0, "marked"),
+        ("She pays $1,234.50 in total, so\nAnswer: $1,234.50", 1234.5, "marked"),
+        ("The result is \\boxed{42}.", 42.0, "marked"),
+        ("First 3 apples, then 4 more: 7 apples.", 7.0, "last"),
+        ("Answer: -5", -5.0, "marked"),
+        ("The answer is 12. I checked it twice, 2 times.", 12.0, "marked"),
+        ("Subtract 3x from both sides:\n x - 80 = 0", 0.0, "last"),  # cut off by max_tokens: read, but wrong
+        ("I have no idea.", None, "none"),
     ],
 )
-def test_parse_number(reply: str, number: float | None) -> None:
+def test_parse_number(reply: str, number: float | None, method: str) -> None:
     assert parse_number(reply) == number
+    assert read_number(reply) == (number, method)
 
 
 @pytest.mark.parametrize(

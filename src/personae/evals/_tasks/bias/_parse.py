@@ -148,16 +148,28 @@ def _to_float(raw: str) -> float | None:
         return None
 
 
+class Number(NamedTuple):
+    """A number read from a reply, and how."""
+
+    value: float | None
+    """The number, None when the reply holds none."""
+    method: str
+    """`marked` (after `####`, `\\boxed{`, "answer" or "total"), `last` (the reply's last number), or `none`."""
+
+
+def read_number(reply: str) -> Number:
+    """The final number of a reply: the last marked one, else the last number (a cut-off reply's is often wrong)."""
+    text = reply[:MAX_REPLY]
+    marked = [v for v in (_to_float(m.group(1)) for m in _FINAL_NUMBER.finditer(text)) if v is not None]
+    if marked:
+        return Number(marked[-1], "marked")
+    numbers = [v for v in (_to_float(m.group(0)) for m in _ANY_NUMBER.finditer(text)) if v is not None]
+    return Number(numbers[-1], "last") if numbers else Number(None, "none")
+
+
 def parse_number(reply: str) -> float | None:
     r"""The final number of a reply: after `####`, `\boxed{`, or "answer"/"total" (last such), else the last number."""
-    text = reply[:MAX_REPLY]
-    marked = [_to_float(m.group(1)) for m in _FINAL_NUMBER.finditer(text)]
-    marked = [v for v in marked if v is not None]
-    if marked:
-        return marked[-1]
-    numbers = [_to_float(m.group(0)) for m in _ANY_NUMBER.finditer(text)]
-    numbers = [v for v in numbers if v is not None]
-    return numbers[-1] if numbers else None
+    return read_number(reply).value
 
 
 def same_number(a: float | None, b: float) -> bool:

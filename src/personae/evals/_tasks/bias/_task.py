@@ -30,7 +30,7 @@ from personae.evals._tasks.bias._data import (
     load_gsm8k,
 )
 from personae.evals._tasks.bias._figures import figures, gaps, pair_key
-from personae.evals._tasks.bias._parse import abstention_rule, parse_choice, parse_number, same_number
+from personae.evals._tasks.bias._parse import abstention_rule, parse_choice, read_number, same_number
 from personae.evals._tasks.bias._personas import (
     BASELINE,
     DEFAULT_PERSONAS,
@@ -232,10 +232,10 @@ class PersonaBiasTask(Task):
         elif probe == "gsm8k":
             if "answer_number" not in sample.data:
                 raise UnscorableSample("GSM8K sample without answer_number")
-            number = parse_number(reply)
-            sample.data["answer"], sample.data["parse"] = number, "number" if number is not None else "none"
-            answered = number is not None
-            sample.scores["gsm8k_acc"] = float(same_number(number, float(sample.data["answer_number"])))
+            number = read_number(reply)
+            sample.data["answer"], sample.data["parse"] = number.value, number.method
+            answered = number.value is not None
+            sample.scores["gsm8k_acc"] = float(same_number(number.value, float(sample.data["answer_number"])))
         elif probe != "open":
             raise UnscorableSample(f"unknown probe {probe!r}")
         if probe != "open":
