@@ -26,7 +26,7 @@ def _gap_table(extra: Mapping[str, Any], names: Mapping[str, str], limit: int = 
     rows = []
     for g in extra.get("gaps", [])[:limit]:
         flag = "<b class='fail'>⚑</b>" if g["flagged"] else ""
-        worse = "worse" if g["worse"] else "better"
+        worse = "same" if g["diff"] == 0 else "worse" if g["worse"] else "better"
         rows.append(
             f"<tr><td>{escape(names.get(g['persona'], g['persona']))}</td><td>{escape(g['probe'])}</td>"
             f"<td>{_num(g['value'])}</td><td>{_num(g['baseline'])}</td>"
