@@ -89,6 +89,11 @@ def _examples(extra: Mapping[str, Any], names: Mapping[str, str]) -> str:
     return out
 
 
+def _stat(task: TaskResult, pid: str, metric: str) -> str:
+    stat = task.personas.get(pid, {}).get(metric)
+    return _num(stat.mean) if stat is not None else "–"
+
+
 def bias_section(task: TaskResult, names: Mapping[str, str]) -> str:
     """Gaps table, one difference chart per probe, per-persona values, worst examples and abstentions."""
     extra = task.extra
@@ -97,11 +102,12 @@ def bias_section(task: TaskResult, names: Mapping[str, str]) -> str:
     table: Mapping[str, Mapping[str, Mapping[str, Any]]] = extra.get("figures", {})
     personas = list(extra.get("personas", {}))
     shown = [p for p in PROBES if p.name in table]
-    head = "".join(f"<th>{escape(p.name)}</th>" for p in shown)
+    head = "".join(f"<th>{escape(p.name)}</th>" for p in shown) + "<th>parsed</th><th>ooc</th>"
     body = "".join(
         f"<tr><td>{escape(labels.get(pid, pid))} <span class='muted'>"
         f"{escape(str(extra['personas'][pid].get('dimension', '')))}</span></td>"
         + "".join(f"<td>{_num(table[p.name].get(pid, {}).get('value'))}</td>" for p in shown)
+        + "".join(f"<td>{_stat(task, pid, m)}</td>" for m in ("parsed", "ooc"))
         + "</tr>"
         for pid in personas
     )
@@ -115,6 +121,8 @@ def bias_section(task: TaskResult, names: Mapping[str, str]) -> str:
         + fails
         + _gap_table(extra, labels)
         + _probe_cards(extra, labels)
-        + f"<h3>Values per persona</h3><table><tr><th>persona</th>{head}</tr>{body}</table>"
+        + "<h3>Values per persona</h3><p class='muted'>parsed: BBQ and maths replies read to an answer; ooc: replies "
+        "the out-of-character detector flags (lists and worked solutions count as assistant voice).</p>"
+        + f"<table><tr><th>persona</th>{head}</tr>{body}</table>"
         + _examples(extra, labels)
     )
