@@ -246,9 +246,11 @@ chat request finds its session, and how to connect SillyTavern.
 `Authorization: Bearer pk-...` (what OpenAI clients send) or `X-API-Key: pk-...`; without one the answer is 401.
 A key sees only its own sessions, uploads and eval runs: another key's id is 404.
 
-**Errors.** A missing resource is 404, a request that cannot apply to the resource's state (a session changed by
-another process, a report of a run still running) is 409, a body over the size limit is 413, a body that does not
-validate is 422; each carries `{"detail": "..."}`.
+**Errors.** Every error has OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, so OpenAI SDKs
+raise their usual classes with the message: a body that does not validate is 400 (never 422) with `param` naming
+the field, a missing resource 404, a request that cannot apply to the resource's state (a session changed by
+another process, a report of a run still running) 409, a body over the size limit 413, an upstream model failure
+502.
 """
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")

@@ -1,4 +1,4 @@
-"""Take the screenshots in docs/images/: the web UI after one guarded turn, and an eval report.
+"""Take the screenshots in docs/images/: the web UI after one guarded turn (desktop and phone), and an eval report.
 
     python docs/screenshots.py [--shared ../shared/data]
 
@@ -67,7 +67,7 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 def web_ui(tmp: Path) -> None:
-    """The chat after one guarded turn, with the why panel open."""
+    """The chat after one guarded turn, with the why panel open, on a desktop and on a phone."""
     from playwright.sync_api import sync_playwright
 
     url = f"sqlite:///{tmp / 'ui.db'}"
@@ -83,6 +83,8 @@ def web_ui(tmp: Path) -> None:
             page.goto(base + "/")
             page.fill("#key", key)
             page.click("#save-key")
+            page.fill("#user-name", "Robin")
+            page.press("#user-name", "Tab")
             page.click(".persona:has-text('Ada Quint')", timeout=60_000)
             page.wait_for_selector("#chat-title:has-text('Ada Quint')")
             page.fill("#chat-input", QUESTION)
@@ -91,6 +93,9 @@ def web_ui(tmp: Path) -> None:
             page.locator(".msg.reply").last.locator(".why-button").click()
             page.wait_for_selector(".why-panel")
             page.screenshot(path=str(IMAGES / "web-ui.png"))
+            page.set_viewport_size({"width": 390, "height": 844})  # the same chat on a phone
+            page.locator(".why-panel").scroll_into_view_if_needed()
+            page.screenshot(path=str(IMAGES / "web-ui-phone.png"))
         finally:
             browser.close()
 
@@ -142,7 +147,7 @@ def eval_report(tmp: Path, shared: Path) -> None:
 
 
 def main() -> None:
-    """Write docs/images/web-ui.png and docs/images/eval-report.png."""
+    """Write docs/images/web-ui.png, web-ui-phone.png and eval-report.png."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data", help="the shared data folder")
     args = parser.parse_args()
@@ -150,7 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="personae-shots-") as tmp:
         web_ui(Path(tmp))
         eval_report(Path(tmp), args.shared)
-    for name in ("web-ui.png", "eval-report.png"):
+    for name in ("web-ui.png", "web-ui-phone.png", "eval-report.png"):
         print(f"{IMAGES / name}: {(IMAGES / name).stat().st_size // 1024} KB")
 
 

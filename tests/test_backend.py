@@ -288,3 +288,24 @@ def test_request_cache_created_by_several_processes_at_once(tmp_path: Path) -> N
             p.join(60)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0]
         assert RequestCache(path).size() == 4
+
+
+async def test_stop_strings_cut_every_candidate_even_when_the_provider_ignores_them() -> None:
+    scripted = Backend(MockBackendAPI(model="scripted", outputs=["Aye. END more", "No stop here"]), cache=None)
+    out = await scripted.generate(HELLO, GenerateConfig(n=2, stop=("END", "zzz")))
+    assert out.texts == ["Aye. ", "No stop here"]
+    assert [c.finish_reason for c in out.choices] == ["stop", "stop"]
+    assert isinstance(scripted.api, MockBackendAPI)
+    assert scripted.api.history[0][1].stop == ("END", "zzz")  # passed upstream too
+
+
+async def test_a_streamed_stop_string_split_across_chunks_is_never_sent() -> None:
+    # The mock streams word by word: "You", " said:", " Hello", " there", ...; the stop string spans two chunks.
+    echo = Backend(MockBackendAPI(model="echo"), cache=None)
+    words = [Message(role="user", content="Hello there my friend")]
+    pieces = [p async for p in echo.stream(words, GenerateConfig(stop=("lo the",)))]
+    assert "".join(pieces) == "You said: Hel"
+    assert all("lo the" not in p for p in pieces)
+    plain = [p async for p in echo.stream(words, GenerateConfig())]
+    assert len(plain) > 1  # without stop strings nothing is held back
+    assert "".join(plain) == "You said: Hello there my friend"

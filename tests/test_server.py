@@ -270,7 +270,7 @@ def test_no_key_is_401_and_another_keys_sessions_are_404(server: Server) -> None
     for method, path in [("GET", "/v1/models"), ("GET", "/v1/sessions"), ("POST", "/v1/chat/completions")]:
         response = anonymous.request(method, path, json={"model": "captain-iris-vega", "messages": []})
         assert response.status_code == 401, path
-        assert "personae keys create" in response.json()["detail"]
+        assert "personae keys create" in response.json()["error"]["message"]
     wrong = httpx.Client(base_url=server.url, headers={"Authorization": "Bearer pk-not-a-key"})
     assert wrong.get("/v1/models").status_code == 401
     a, b = server.client(0), server.client(1)
@@ -361,8 +361,8 @@ def test_upload_a_card_png_list_it_for_its_key_only_and_delete_it(server: Server
     )
     assert yaml_upload.json()[0]["id"] == "sam"
     bad = a.post("/v1/personas", params={"filename": "broken.yaml"}, content=b"name: [unclosed")
-    assert bad.status_code == 422
-    assert "broken.yaml" in bad.json()["detail"]
+    assert bad.status_code == 400
+    assert "broken.yaml" in bad.json()["error"]["message"]
     assert b.delete(f"/v1/personas/{info['id']}").status_code == 404
     assert a.delete("/v1/personas/captain-iris-vega").status_code == 409
     assert a.delete(f"/v1/personas/{info['id']}").status_code == 204
@@ -387,14 +387,16 @@ def test_request_and_upload_size_limits(tmp_path: Path) -> None:
     with running(create_app(cfg)) as url:
         client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"})
         big = {"model": "captain-iris-vega", "messages": [{"role": "user", "content": "x" * 5000}]}
-        assert client.post("/v1/chat/completions", json=big).status_code == 413
+        refused = client.post("/v1/chat/completions", json=big)
+        assert refused.status_code == 413
+        assert refused.json()["error"]["code"] == "request_too_large"  # OpenAI's error shape
 
         def chunked() -> Iterator[bytes]:  # no Content-Length: the limit must still hold
             for _ in range(20):
                 yield b"x" * 1000
 
         assert client.post("/v1/personas", params={"filename": "a.png"}, content=chunked()).status_code == 413
-        assert client.post("/v1/personas", params={"filename": "a.yaml"}, content=b"x" * 6000).status_code == 422
+        assert client.post("/v1/personas", params={"filename": "a.yaml"}, content=b"x" * 6000).status_code == 400
 
 
 def test_cors_is_off_unless_configured(tmp_path: Path) -> None:
@@ -444,7 +446,7 @@ def test_two_servers_on_one_database_never_store_a_turn_twice(tmp_path: Path) ->
         body = {"model": "ada-quint", "messages": [{"role": "user", "content": "From B"}]}
         refused = b.post("/v1/chat/completions", json=body, headers={"X-Personae-Session": sid})
         assert refused.status_code == 409
-        assert "was changed by another process" in refused.json()["detail"]
+        assert "was changed by another process" in refused.json()["error"]["message"]
         again = b.post("/v1/chat/completions", json=body, headers={"X-Personae-Session": sid})
         assert again.status_code == 200, again.text
         assert again.json()["personae"]["turn"] == 1  # B read the session afresh and answered after A's turn

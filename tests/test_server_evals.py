@@ -133,8 +133,8 @@ def test_a_bad_spec_gets_400_naming_the_field(api: Api, change: dict[str, Any], 
         response = client.post("/v1/evals", json={**SPEC, **change})
         assert response.status_code == 400, response.text
         body = response.json()
-        assert body["field"] == field
-        assert f"{field}: " in body["detail"]  # "spec: FIELD: reason", or "FILE: FIELD: reason" for a named file
+        assert body["error"]["param"] == field
+        assert f"{field}: " in body["error"]["message"]  # "spec: FIELD: ..." or "FILE: FIELD: ..."
         assert client.get("/v1/evals").json() == []  # nothing was started
 
 
@@ -142,10 +142,10 @@ def test_unparseable_spec_and_results_before_the_end(api: Api) -> None:
     with api.client() as client:
         response = client.post("/v1/evals", content=b"{not json", headers={"Content-Type": "application/json"})
         assert response.status_code == 400
-        assert response.json()["detail"].startswith("spec: not valid JSON")
+        assert response.json()["error"]["message"].startswith("spec: not valid JSON")
         slow = {**SPEC, "agent": {"backend": "mock/evals-agent", "options": {"delay": 0.5}}}
         run_id = client.post("/v1/evals", json=slow).raise_for_status().json()["id"]
         early = client.get(f"/v1/evals/{run_id}/results")
         assert early.status_code == 409
-        assert "running" in early.json()["detail"]
+        assert "running" in early.json()["error"]["message"]
         assert wait_finished(client, run_id)["status"] == "finished"

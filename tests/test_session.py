@@ -13,9 +13,9 @@ from sqlalchemy import Connection, create_engine, inspect, text
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import Backend, BackendError, GenerateConfig, Message, get_backend
-from personae.guard import Guard
-from personae.memory import MemorySettings
-from personae.prompting import PromptSettings
+from personae.guard import Candidate, Guard
+from personae.memory import MemoryItem, MemorySettings
+from personae.prompting import AssembledPrompt, PromptSettings
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.session import ChatSession, SessionSettings, ShownTurns
 from personae.store import (
@@ -24,6 +24,7 @@ from personae.store import (
     SessionStore,
     StoreError,
     TurnConflictError,
+    TurnRecord,
     applied_migrations,
     migrate,
 )
@@ -277,9 +278,11 @@ def _database_before_0004(url: str, turn_indexes: Sequence[int]) -> None:
 def test_migration_0004_adds_the_unique_turn_index_to_an_older_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _database_before_0004(url, [0, 1])
-    assert SessionStore(url).applied == ["0004_unique_turn_index", "0005_session_version", "0006_eval_runner"]
+    assert SessionStore(url).applied[:3] == ["0004_unique_turn_index", "0005_session_version", "0006_eval_runner"]
     unique = [i for i in inspect(create_engine(url)).get_indexes("turns") if i["unique"]]
-    assert [(i["name"], i["column_names"]) for i in unique] == [("uq_turns_session_index", ["session_id", "index"])]
+    assert [(i["name"], i["column_names"]) for i in unique] == [
+        ("uq_turns_session_branch_index", ["session_id", "branch", "index"])  # 0007 adds the branch
+    ]
     with create_engine(url).connect() as conn:  # 0005: the existing session starts counting its changes at 0
         assert conn.execute(text("SELECT id, version FROM sessions")).all() == [("s1", 0)]
 
@@ -390,3 +393,47 @@ def test_scoring_models_moved_and_the_old_import_warns() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from personae.session import ChatSession  # noqa: F401 - the names that stayed do not warn
+
+
+async def test_a_regeneration_shows_a_reply_new_to_the_turn_even_from_a_repeating_upstream(tmp_path: Path) -> None:
+    llm = get_backend("mock/echo", cache=None)  # the same two candidates on every call
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings(n=2), models=fake_models())
+    first = (await chat.send("Hello")).reply
+    second = (await chat.regenerate()).reply
+    third = (await chat.regenerate()).reply
+    assert second != first  # no new text came back, so the other earlier candidate is shown
+    assert third != second
+    llm2 = scripted("One.", "Two.", "Two.", "Three.")
+    chat2 = ChatSession.start(sailor(), llm2, store(tmp_path), settings=settings(n=2), models=fake_models())
+    shown = (await chat2.send("Hi")).reply
+    assert (await chat2.regenerate()).reply == "Three."  # the new text wins over the repeated one
+    assert shown in ("One.", "Two.")
+
+
+def test_rewind_sets_turns_aside_as_a_branch_and_restores_it(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    record = db.create(sailor(), "Tom", "mock/echo", settings().model_dump(mode="json"))
+    prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+    for i in range(3):
+        candidates = [Candidate(index=0, text=f"reply {i}")]
+        db.add_turn(
+            record.id, TurnRecord(index=i, user_text=f"q{i}", prompt=prompt, candidates=candidates, chosen_index=0)
+        )
+    db.add_memory(record.id, MemoryItem(kind="summary", content="All of it.", first_turn=0, last_turn=2))
+    db.rewind(record.id, 1)
+    loaded = db.load(record.id)
+    assert [t.user_text for t in loaded.turns] == ["q0"]
+    assert loaded.memories == []  # the summary reached into the turns set aside
+    assert [s.turns for s in db.list_sessions()] == [1]
+    db.add_turn(record.id, TurnRecord(index=1, user_text="other", prompt=prompt, candidates=[], chosen_index=None))
+    shown = db.branches([record.id])
+    assert [(t.branch, t.number, t.user_text, t.reply) for t in shown] == [
+        (0, 0, "q0", "reply 0"),
+        (0, 1, "other", ""),
+        (1, 1, "q1", "reply 1"),
+        (1, 2, "q2", "reply 2"),
+    ]
+    db.rewind(record.id, 1, restore=1)
+    assert [t.user_text for t in db.load(record.id).turns] == ["q0", "q1", "q2"]
+    assert [t.reply for t in db.load(record.id).turns] == ["reply 0", "reply 1", "reply 2"]
+    assert {(t.branch, t.user_text) for t in db.branches([record.id])} >= {(2, "other")}

@@ -125,6 +125,10 @@ def test_keys_ownership_and_uploaded_personas_on_postgres(pg_url: str) -> None:
     assert access.find_conversation(bob.key.id, "ada", head, swipe) is None
     assert [s.id for s in access.list_sessions(alice.key.id)] == [chat.id]
     assert access.list_sessions(bob.key.id) == []
+    listed = access.list_sessions(alice.key.id, search=sailor().name.upper()[:4], limit=5, offset=0)
+    assert [(s.id, s.persona_id) for s in listed] == [(chat.id, "ada")]  # the UI's search: ILIKE-style, escaped
+    assert access.list_sessions(alice.key.id, search="%_no such_%") == []
+    assert access.list_sessions(alice.key.id, offset=1) == []
     access.add_persona(alice.key.id, sailor(), "ada")
     access.add_persona(alice.key.id, sailor(), "ada")  # replacing keeps one row
     assert list(access.personas(alice.key.id)) == ["ada"]

@@ -77,3 +77,28 @@ def test_tiny_training_run_exports_a_working_onnx_model(tmp_path: Path) -> None:
     # The same weights through the Hugging Face binding agree with the ONNX export (int8 weight rounding aside).
     hf = HFCrossEncoderNLI(str(tmp_path / "run" / "checkpoint")).predict(pairs)
     assert np.abs(hf - probs).max() < 0.01
+
+
+@pytest.mark.slow
+@needs_torch
+def test_the_shipped_model_can_be_trained_further(tmp_path: Path) -> None:
+    """`--base-model shipped` starts from a float checkpoint rebuilt from the shipped ONNX: same probabilities."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from personae.scoring.training import resolve_base_model
+
+    folder = Path(resolve_base_model("shipped", tmp_path))
+    assert folder == tmp_path / "base"
+    pairs = [
+        ("Ada Quint is a vegetarian.", "I had a lovely steak."),
+        ("Ada Quint has a border collie named Skerry.", "My dog Skerry is asleep by the fire."),
+        ("Ada Quint cannot swim.", "I'll row us out to the island myself."),
+    ]
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    enc = tokenizer([p for p, _ in pairs], [h for _, h in pairs], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        rebuilt = torch.softmax(model(**enc).logits, -1).numpy()
+    assert model.config.id2label == {0: "entailment", 1: "neutral", 2: "contradiction"}
+    np.testing.assert_allclose(rebuilt, OnnxNLI(None).predict(pairs), atol=1e-3)

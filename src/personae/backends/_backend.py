@@ -33,6 +33,23 @@ class BackendSettings(BaseModel):
     """Requests in flight at once through this backend."""
 
 
+def cut_at_stop(text: str, stop: Sequence[str]) -> str | None:
+    """`text` up to the first of the `stop` strings, or None when none occurs (providers that ignore `stop`)."""
+    found = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[: min(found)] if found else None
+
+
+def _stopped(output: BackendOutput, stop: Sequence[str]) -> BackendOutput:
+    """Apply `stop` to every candidate, whether or not the provider honoured it (each cut one ends with `stop`)."""
+    if not stop:
+        return output
+    choices = []
+    for choice in output.choices:
+        cut = cut_at_stop(choice.text, stop)
+        choices.append(choice if cut is None else Choice(text=cut, finish_reason="stop"))
+    return output.model_copy(update={"choices": choices})
+
+
 def _as_messages(messages: Sequence[Message | dict[str, str]]) -> list[Message]:
     return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
 
@@ -168,6 +185,7 @@ class Backend:
         except BackendError as exc:
             self._record(msgs, config, started, error=str(exc), retries=retries)
             raise
+        output = _stopped(output, config.stop)
         self.usage = self.usage + output.usage
         written = self._cache_store(key, output)
         self._record(
@@ -206,11 +224,24 @@ class Backend:
                 while True:
                     try:
                         self.requests += 1
+                        held = ""  # text that may be the start of a stop string: sent once it is not
+                        hold = max((len(s) for s in config.stop), default=1) - 1
                         async for chunk in self.api.stream(msgs, config):
                             usage, finish = self._absorb(chunk, usage, finish)
-                            if chunk.text:
-                                parts.append(chunk.text)
-                                yield chunk.text
+                            if not chunk.text:
+                                continue
+                            held += chunk.text
+                            cut = cut_at_stop(held, config.stop)
+                            if cut is not None:
+                                held, finish = cut, "stop"
+                                break
+                            if len(held) > hold:
+                                ready, held = held[: len(held) - hold], held[len(held) - hold :]
+                                parts.append(ready)
+                                yield ready
+                        if held:
+                            parts.append(held)
+                            yield held
                         break
                     except RetryableBackendError:
                         if parts or retries >= self.settings.max_retries:

@@ -12,6 +12,7 @@ from personae.cli._demo import demo
 from personae.cli._eval import eval_command, report_command
 from personae.cli._interop import export_command, import_command, lint_command
 from personae.cli._pairs import export_pairs
+from personae.cli._scene import scene_command
 from personae.cli._score import nli_command, ooc_command, score
 from personae.cli._serve import keys_app, serve
 from personae.cli._train import calibrate_nli, train_nli, train_ooc
@@ -38,6 +39,7 @@ app.command("lint")(lint_command)
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 app.command("audit")(audit_command)
+app.command("scene")(scene_command)
 app.add_typer(_cache.app, name="cache")
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")

@@ -41,7 +41,13 @@ def train_nli(
     learning_rate: Annotated[float, typer.Option("--lr")] = 5e-5,
     max_length: Annotated[int, typer.Option(min=16)] = 128,
     seed: int = 0,
-    base_model: Annotated[str, typer.Option(help="Encoder to fine-tune (default: all-MiniLM-L6-v2, offline).")] = "",
+    base_model: Annotated[
+        str,
+        typer.Option(
+            help="Encoder to fine-tune (default: all-MiniLM-L6-v2, offline); `shipped` or `onnx:DIR` continues "
+            "training an exported persona-NLI model."
+        ),
+    ] = "",
 ) -> None:
     """Fine-tune a small encoder as a persona-NLI cross-encoder and export it to ONNX with a model card."""
     from personae.scoring import LABELS, OnnxNLI

@@ -37,10 +37,11 @@ from personae.evals._log import (
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._report import compare_runs, load_results, render_comparison, render_report, write_report
 from personae.evals._rescore import rescore
-from personae.evals._runner import EvalRun, load_personas, plan_items, run_eval
+from personae.evals._runner import EvalRun, capture_environment, load_personas, plan_items, run_eval
 from personae.evals._scoring import ScoringContext, describe_models, exchanges
 from personae.evals._spec import AgentSpec, EvalSpec, Roles, RoleSpec, load_spec, spec_from_data
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
+from personae.evals._svg import Bar, bar_chart, line_chart
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
 from personae.evals._tasks.bias import audit_rows, audit_spec
 
@@ -50,6 +51,7 @@ __all__ = [
     "RUN_FILE",
     "SAMPLES_FILE",
     "AgentSpec",
+    "Bar",
     "EvalContext",
     "EvalError",
     "EvalResults",
@@ -78,13 +80,16 @@ __all__ = [
     "UnscorableSample",
     "audit_rows",
     "audit_spec",
+    "bar_chart",
     "bootstrap_mean",
     "brier",
     "build_task",
+    "capture_environment",
     "compare_runs",
     "describe_models",
     "exchanges",
     "expected_calibration_error",
+    "line_chart",
     "list_tasks",
     "load_personas",
     "load_results",

@@ -93,7 +93,10 @@ def open_locked(path: Path, mode: Literal["a", "r"]) -> TextIO:
 
 
 class SampleWriter:
-    """Appends samples to samples.jsonl, one line each, flushed and fsynced at once so a crash loses at most one."""
+    """Appends samples to samples.jsonl, one line each, flushed and fsynced at once so a crash loses at most one.
+
+    Any pydantic record can be written this way (scenes log their steps with it too).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -105,17 +108,17 @@ class SampleWriter:
         """Of those, how many an fsync has finished covering."""
         self._syncing: asyncio.Future[None] | None = None
 
-    def write(self, sample: EvalSample) -> None:
+    def write(self, sample: BaseModel) -> None:
         """Append one sample durably."""
         self.append(sample)
         os.fsync(self._file.fileno())
 
-    def append(self, sample: EvalSample) -> None:
+    def append(self, sample: BaseModel) -> None:
         """Append one sample and hand it to the OS (it survives a killed process); `sync` makes it durable."""
         self._file.write(sample.model_dump_json() + "\n")
         self._file.flush()
 
-    async def write_async(self, sample: EvalSample) -> None:
+    async def write_async(self, sample: BaseModel) -> None:
         """`write` for the event loop: the line is appended at once; returns once an fsync begun after it ended.
 
         Writers that finish while an fsync is running share the next one (group commit): one worker-thread

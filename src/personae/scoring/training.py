@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
     from personae.scoring._training.calibrate import CalibrationData, calibrate
-    from personae.scoring._training.export import export_model
+    from personae.scoring._training.export import checkpoint_from_onnx, export_model
     from personae.scoring._training.model_card import write_model_card
     from personae.scoring._training.ooc_train import train_ooc, write_ooc_card
     from personae.scoring._training.persona_nli_data import generate_persona_dev, generate_persona_nli
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         TrainConfig,
         TrainingDataError,
         read_pairs,
+        resolve_base_model,
         save_config,
         train_cross_encoder,
     )
@@ -43,9 +44,11 @@ _HOME = {
     "TrainConfig": "personae.scoring._training.train",
     "TrainingDataError": "personae.scoring._training.train",
     "read_pairs": "personae.scoring._training.train",
+    "resolve_base_model": "personae.scoring._training.train",
     "save_config": "personae.scoring._training.train",
     "train_cross_encoder": "personae.scoring._training.train",
     "export_model": "personae.scoring._training.export",
+    "checkpoint_from_onnx": "personae.scoring._training.export",
     "write_model_card": "personae.scoring._training.model_card",
     "train_ooc": "personae.scoring._training.ooc_train",
     "write_ooc_card": "personae.scoring._training.ooc_train",
@@ -85,6 +88,7 @@ __all__ = [
     "TrainConfig",
     "TrainingDataError",
     "calibrate",
+    "checkpoint_from_onnx",
     "export_model",
     "generate_persona_dev",
     "generate_persona_nli",
@@ -95,6 +99,7 @@ __all__ = [
     "read_pairs",
     "read_roleplay",
     "relevance_accuracy",
+    "resolve_base_model",
     "roleplay_pairs",
     "save_config",
     "sentence_max_accuracy",

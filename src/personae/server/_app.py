@@ -10,21 +10,20 @@ import os
 from pathlib import Path
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 
 from personae import __version__
 from personae._util.paths import home_dir
-from personae.server import _evals, _openai, _rest
+from personae.server import _errors, _evals, _openai, _rest
 from personae.server._config import ServerConfig
 from personae.server._evals import ServerEvals
 from personae.server._limits import BodyLimit
-from personae.server._service import ConflictError, NotFoundError, Service
-from personae.store import SessionNotFoundError, TurnConflictError
+from personae.server._service import Service
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +89,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app.include_router(_rest.router)
     app.include_router(_evals.router)
 
-    @app.exception_handler(NotFoundError)
-    @app.exception_handler(SessionNotFoundError)
-    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(ConflictError)
-    @app.exception_handler(TurnConflictError)
-    async def conflict(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+    _errors.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -107,6 +98,10 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(BodyLimit, default=config.max_request_bytes, upload=config.max_upload_bytes)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
+from personae.server._errors import ApiError
 from personae.server._service import Service
 from personae.store import ApiKey
 
@@ -26,10 +27,10 @@ async def current_key(request: Request, service: Annotated[Service, Depends(get_
     secret = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key", "")
     key = service.authenticate(secret) if secret else None
     if key is None:
-        raise HTTPException(
-            status_code=401,
-            detail="missing or unknown API key: send 'Authorization: Bearer <key>'; "
-            "create one with `personae keys create`",
+        raise ApiError(
+            401,
+            "missing or unknown API key: send 'Authorization: Bearer <key>'; create one with `personae keys create`",
+            code="invalid_api_key",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return key

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from personae.guard import GuardPolicy
+
+
+class Markers(NamedTuple):
+    """Instruction messages a role-play client adds, found by their start (case-insensitive, whitespace-normalised).
+
+    The defaults are SillyTavern's default prompts; they are dropped from the conversation, and the trailing ones
+    say which flow the request is.
+    """
+
+    new_chat: tuple[str, ...] = ("[Start a new Chat]", "[Start a new group chat", "[Example Chat]")
+    """Chat-start separators: never part of the conversation."""
+    continue_: tuple[str, ...] = ("[Continue your last message", "[Continue the following message")
+    """A last message starting so asks to extend the character's last reply (Continue)."""
+    impersonate: tuple[str, ...] = ("[Write your next reply from the point of view of",)
+    """A last message starting so asks for the user's next line (Impersonate)."""
+
 
 ScoringChoice = Literal["onnx", "fake", "off"]
 """onnx: the shipped NLI and embedder; fake: rule-based (tests, load benchmarks); off: no scores, guard off."""
@@ -47,6 +63,12 @@ class ServerConfig(BaseModel):
     against the database (another process may have changed it); with one, the process trusts its own copies."""
     max_cached_sessions: int = Field(default=1024, ge=1)
     """Sessions kept in memory between requests (others are resumed from the database)."""
+    new_chat_markers: list[str] = Field(default_factory=lambda: list(Markers().new_chat))
+    """Chat-start separators role-play clients put in the history (SillyTavern's `[Start a new Chat]`): dropped."""
+    continue_markers: list[str] = Field(default_factory=lambda: list(Markers().continue_))
+    """Starts of a last message asking to extend the character's reply (SillyTavern's Continue nudge)."""
+    impersonate_markers: list[str] = Field(default_factory=lambda: list(Markers().impersonate))
+    """Starts of a last message asking for the user's next line (SillyTavern's Impersonate prompt)."""
     evals_dir: Path | None = None
     """Folder eval runs started through the API are written to (None: `server-evals` in the personae home)."""
     eval_base_dir: Path | None = None

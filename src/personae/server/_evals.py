@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 
 from personae.evals import (
     REPORT_FILE,
@@ -30,6 +30,7 @@ from personae.evals import (
     spec_from_data,
 )
 from personae.server._auth import KeyDep
+from personae.server._errors import ApiError
 from personae.server._service import ConflictError, NotFoundError
 from personae.store import AccessStore, ApiKey, EvalRunInfo
 
@@ -209,15 +210,15 @@ router = APIRouter(prefix="/v1/evals", tags=["evals"])
 
 
 @router.post("", status_code=201, response_model=None)
-async def start_eval(request: Request, evals: EvalsDep, key: KeyDep) -> EvalRunView | JSONResponse:
+async def start_eval(request: Request, evals: EvalsDep, key: KeyDep) -> EvalRunView:
     """Start an eval from a spec sent as the body (JSON, or YAML with a YAML content type); runs in the background."""
     try:
         spec = parse_spec(await request.body(), request.headers.get("content-type", ""), evals.base_dir)
         return evals.start(key, spec)
     except EvalSpecError as exc:
-        return JSONResponse({"detail": str(exc), "field": exc.field}, status_code=400)
+        raise ApiError(400, str(exc), param=exc.field) from None
     except EvalError as exc:
-        return JSONResponse({"detail": str(exc), "field": None}, status_code=400)
+        raise ApiError(400, str(exc), param="spec") from None
 
 
 @router.get("")

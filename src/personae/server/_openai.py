@@ -7,17 +7,23 @@ that plain OpenAI clients ignore.
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
+from personae.backends import Usage
+from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
+from personae.server._errors import ApiError, error_body
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
+    PersonaInfo,
     Service,
     TurnOutcome,
     candidate_view,
@@ -52,25 +58,88 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
-    """The fields of an OpenAI chat-completion request personae uses; the rest are accepted and ignored."""
+class StreamOptions(BaseModel):
+    """OpenAI's `stream_options`."""
 
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
-    model: str
+    include_usage: bool = False
+    """Send a last chunk with the request's token usage (and no choices) before `[DONE]`."""
+
+
+class ChatCompletionRequest(BaseModel):
+    """The fields of an OpenAI chat-completion request personae uses or refuses; the rest are accepted and ignored."""
+
+    model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
+
+    model: str = Field(max_length=200)
     """Persona id."""
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
     """The whole conversation so far, as stateless clients send it."""
     stream: bool = False
     """Server-sent events when true."""
+    stream_options: StreamOptions | None = None
+    """`include_usage`: a final usage chunk when streaming."""
     max_tokens: int | None = Field(default=None, ge=1, le=8192)
     """Cap on reply tokens."""
     max_completion_tokens: int | None = Field(default=None, ge=1, le=8192)
     """Newer name of `max_tokens`."""
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     """Sampling temperature."""
-    user: str | None = None
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    """Nucleus sampling mass."""
+    seed: int | None = None
+    """Seed of the first candidate (later ones add their index), where the upstream honours seeds."""
+    n: int = Field(default=1, ge=1, le=16)
+    """Choices to return: the top `n` guarded candidates (the guard samples at least this many)."""
+    stop: str | list[str] | None = None
+    """Up to 4 strings that end the reply: passed upstream and cut from the reply stored and returned."""
+    user: str | None = Field(default=None, max_length=200)
     """End-user id; becomes {{user}} of a new session when no message carries a name."""
+    tools: list[Any] | None = None
+    """Refused when non-empty: a persona does not call tools."""
+    functions: list[Any] | None = None
+    """Refused when non-empty (the older name of `tools`)."""
+    tool_choice: Any = None
+    """Refused unless absent or "none"."""
+    function_call: Any = None
+    """Refused unless absent or "none"."""
+    response_format: dict[str, Any] | None = None
+    """Refused unless absent or `{"type": "text"}`: replies are role-play text, not JSON."""
+    logprobs: bool | None = None
+    """Refused when true: guarded replies are chosen among candidates, so token log-probabilities do not apply."""
+    top_logprobs: int | None = None
+    """Refused when above 0, as `logprobs`."""
+
+    def stops(self) -> tuple[str, ...]:
+        """`stop` as a tuple."""
+        if self.stop is None:
+            return ()
+        return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+
+
+UNSUPPORTED_HINT = "personae serves role-play personas, which reply in character as plain text"
+
+
+def refuse_unsupported(body: ChatCompletionRequest) -> None:
+    """A 400 naming the first field asking for what a persona model cannot do (tools, JSON output, logprobs)."""
+    asked = [
+        ("tools", bool(body.tools)),
+        ("functions", bool(body.functions)),
+        ("tool_choice", body.tool_choice not in (None, "none")),
+        ("function_call", body.function_call not in (None, "none")),
+        ("response_format", body.response_format is not None and body.response_format.get("type") != "text"),
+        ("logprobs", bool(body.logprobs)),
+        ("top_logprobs", bool(body.top_logprobs)),
+    ]
+    for field, used in asked:
+        if used:
+            raise ApiError(
+                400, f"{field}: not supported; {UNSUPPORTED_HINT}", param=field, code="unsupported_parameter"
+            )
+    stops = body.stops()
+    if len(stops) > 4 or any(len(s) > 200 for s in stops) or not all(stops):
+        raise ApiError(400, "stop: up to 4 non-empty strings of at most 200 characters", param="stop")
 
 
 def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
@@ -79,6 +148,12 @@ def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
         overrides["max_tokens"] = body.max_completion_tokens or body.max_tokens
     if body.temperature is not None:
         overrides["temperature"] = body.temperature
+    if body.top_p is not None:
+        overrides["top_p"] = body.top_p
+    if body.seed is not None:
+        overrides["seed"] = body.seed
+    if body.stop is not None:
+        overrides["stop"] = body.stops()
     return overrides
 
 
@@ -93,6 +168,7 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
         "candidate": turn.chosen_index,
         "candidates": len(turn.candidates),
         "swipe": swipe,
+        "continued": outcome.added is not None,
         "guard": outcome.chat.guard.policy,
         "apc_normalized": view.apc_normalized if view else None,
         "supported": view.supported if view else [],
@@ -104,9 +180,19 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
     }
 
 
+_ST_MAIN_PROMPT = re.compile(r"fictional chat between (?:.{1,200}?) and ([^.\n]{1,100})\.")
+"""SillyTavern's default main prompt names the user: "... in a fictional chat between {{char}} and {{user}}."."""
+
+
 def _user_name(body: ChatCompletionRequest) -> str:
+    """{{user}}: a user message's `name`, else the `user` field, else the name SillyTavern's main prompt gives."""
     named = next((m.name for m in body.messages if m.role == "user" and m.name), None)
-    return named or body.user or "User"
+    if named or body.user:
+        return (named or body.user or "").strip()[:200] or "User"
+    for message in body.messages:
+        if message.role == "system" and (match := _ST_MAIN_PROMPT.search(message.text()[:4000])):
+            return match.group(1).strip()
+    return "User"
 
 
 def _resolve(
@@ -117,14 +203,37 @@ def _resolve(
     return service.match_conversation(key, body.model, parsed, _user_name(body))
 
 
+class Impersonation(NamedTuple):
+    """The user's next line written for them (Impersonate): never stored."""
+
+    chat: ChatSession
+    text: str
+    usage: Usage
+
+
 async def _run(
     service: Service, key: ApiKey, body: ChatCompletionRequest, parsed: ParsedChat, session_id: str | None
-) -> AsyncIterator[str | TurnOutcome]:
+) -> AsyncIterator[str | TurnOutcome | Impersonation]:
     """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn."""
     async with service.conversation_lock(key, body.model, _user_name(body), parsed):
         chat, swipe = _resolve(service, key, body, parsed, session_id)
         async with service.lock(chat.id):
-            async for item in service.turn_stream(chat, parsed.user_text, swipe, _generate_overrides(body)):
+            if parsed.mode == "impersonate":
+                text, usage = await service.impersonate(chat, parsed.instruction, _generate_overrides(body))
+                yield Impersonation(chat, text, usage)
+                return
+            if parsed.mode == "continue" and not chat.turns:
+                raise ApiError(400, "messages: Continue needs a reply to extend", param="messages")
+            stream = service.turn_stream(
+                chat,
+                parsed.user_text,
+                swipe,
+                _generate_overrides(body),
+                mode="continue" if parsed.mode == "continue" else "send",
+                n=body.n,
+                instruction=parsed.instruction,
+            )
+            async for item in stream:
                 if isinstance(item, TurnOutcome):
                     yield item
                     yield "swipe" if swipe else "turn"
@@ -136,17 +245,59 @@ def _sse(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+def _usage(usage: Usage) -> dict[str, int]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def _finish(candidate: Candidate | None) -> str:
+    reason = candidate.finish_reason if candidate else None
+    return reason if reason in ("stop", "length") else "stop"
+
+
+def choices(outcome: TurnOutcome, n: int) -> list[tuple[str, str]]:
+    """(text, finish_reason) of the reply shown, then of the next best candidates, `n` in all.
+
+    Candidates whose text differs from those already chosen come first; repeats fill up only when the upstream
+    gave fewer than `n` different replies (the guard sampled at least `n`).
+    """
+    turn = outcome.turn
+    if outcome.added is not None:
+        return [(outcome.added, _finish(turn.shown))]
+    ranked = sorted(turn.candidates, key=lambda c: (c.index != turn.chosen_index, c.rank_key()))
+    seen: set[str] = set()
+    distinct: list[Candidate] = []
+    repeats: list[Candidate] = []
+    for candidate in ranked:
+        normal = " ".join(candidate.text.split())
+        (repeats if normal in seen else distinct).append(candidate)
+        seen.add(normal)
+    picked = [*distinct, *repeats][:n]
+    return [(c.text, _finish(c)) for c in picked] or [(turn.reply, _finish(None))]
+
+
+def _model(info: PersonaInfo, created: int) -> dict[str, Any]:
+    return {"id": info.id, "object": "model", "created": created, "owned_by": "personae", "name": info.name}
+
+
 @router.get("/models")
 def list_models(service: ServiceDep, key: KeyDep) -> dict[str, Any]:
     """Personas this key can chat with, as OpenAI models."""
-    created = int(time.time())
-    return {
-        "object": "list",
-        "data": [
-            {"id": info.id, "object": "model", "created": created, "owned_by": "personae", "name": info.name}
-            for info in service.persona_infos(key)
-        ],
-    }
+    return {"object": "list", "data": [_model(i, service.created(i.id)) for i in service.persona_infos(key)]}
+
+
+@router.get("/models/{model_id}")
+def get_model(model_id: str, service: ServiceDep, key: KeyDep) -> dict[str, Any]:
+    """One persona as an OpenAI model."""
+    info = next((i for i in service.persona_infos(key) if i.id == model_id), None)
+    if info is None:
+        raise ApiError(
+            404, f"model: no persona {model_id!r}; GET /v1/models lists them", param="model", code="model_not_found"
+        )
+    return _model(info, service.created(info.id))
 
 
 @router.post("/chat/completions", response_model=None)
@@ -159,65 +310,92 @@ async def chat_completions(
     ),
 ) -> dict[str, Any] | EventStream:
     """Reply in character; the message history selects the stored session (docs/guides/serving.md)."""
+    refuse_unsupported(body)
     try:
         service.persona(key, body.model)
-        parsed = parse_messages([(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")])
     except NotFoundError as exc:
-        raise HTTPException(404, f"model: {exc}; GET /v1/models lists the personas") from None
+        raise ApiError(
+            404, f"model: {exc}; GET /v1/models lists the personas", param="model", code="model_not_found"
+        ) from None
+    try:
+        parsed = parse_messages([(m.role, m.text()) for m in body.messages], service.markers)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise ApiError(400, str(exc), param="messages") from None
+    if body.n > 1 and (parsed.mode != "send" or service.models is None or service.config.guard == "off"):
+        raise ApiError(400, "n: more than one choice needs the guard on (and not Continue or Impersonate)", param="n")
     created = int(time.time())
+    cid = f"chatcmpl-{uuid.uuid4().hex}"
     if x_personae_session:  # 404 or 400 before streaming starts
         service.session(key, x_personae_session)
         owner = service.owner(x_personae_session)
         if owner is not None and owner.persona_id != body.model:
-            raise HTTPException(400, f"model: session {x_personae_session} is with {owner.persona_id!r}")
+            raise ApiError(400, f"model: session {x_personae_session} is with {owner.persona_id!r}", param="model")
 
     if not body.stream:
-        outcome: TurnOutcome | None = None
+        outcome: TurnOutcome | Impersonation | None = None
         kind = "turn"
         async for item in _run(service, key, body, parsed, x_personae_session):
-            if isinstance(item, TurnOutcome):
+            if isinstance(item, TurnOutcome | Impersonation):
                 outcome = item
             elif outcome is not None:
                 kind = item  # after the outcome comes whether it was a turn or a swipe
         assert outcome is not None
-        reply = outcome.turn.reply
+        head = {"id": cid, "object": "chat.completion", "created": created, "model": body.model}
+        if isinstance(outcome, Impersonation):
+            message = {"role": "assistant", "content": outcome.text}
+            return {
+                **head,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": _usage(outcome.usage),
+                "personae": {"session_id": outcome.chat.id, "impersonation": True},
+            }
         return {
-            "id": f"chatcmpl-{outcome.chat.id}-{outcome.turn.index}-{outcome.turn.chosen_index}",
-            "object": "chat.completion",
-            "created": created,
-            "model": body.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **head,
+            "choices": [
+                {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+                for i, (text, finish) in enumerate(choices(outcome, body.n))
+            ],
+            "usage": _usage(outcome.usage),
             "personae": extension(outcome, kind == "swipe"),
         }
 
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
     async def events() -> AsyncIterator[str]:
-        cid = f"chatcmpl-{created}"
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
-        role = _sse({**head, "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]})
 
-        def content(text: str) -> str:
-            return _sse({**head, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+        def chunk(index: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+            return _sse({**head, "choices": [{"index": index, "delta": delta, "finish_reason": finish}], **extra})
 
-        outcome: TurnOutcome | None = None
+        role = chunk(0, {"role": "assistant"})
+        outcome: TurnOutcome | Impersonation | None = None
         streamed = False  # reply pieces already sent (the guard is off), the role chunk first among them
         tail = ""
         try:
             async for item in _run(service, key, body, parsed, x_personae_session):
-                if isinstance(item, TurnOutcome):
+                if isinstance(item, TurnOutcome | Impersonation):
                     outcome = item
+                    if isinstance(item, Impersonation):
+                        tail = role + chunk(0, {"content": item.text})
+                        tail += chunk(0, {}, "stop", personae={"session_id": item.chat.id, "impersonation": True})
                 elif outcome is None:
-                    yield content(item) if streamed else role + content(item)
+                    yield chunk(0, {"content": item}) if streamed else role + chunk(0, {"content": item})
                     streamed = True
-                else:  # a guarded reply arrives whole with the outcome: it goes out with the final chunk
-                    final = {"index": 0, "delta": {}, "finish_reason": "stop"}
-                    tail = "" if streamed else content(outcome.turn.reply)
-                    tail += _sse({**head, "choices": [final], "personae": extension(outcome, item == "swipe")})
+                elif isinstance(outcome, TurnOutcome):  # a guarded reply arrives whole with the outcome
+                    picked = choices(outcome, body.n)
+                    tail = ""
+                    for i, (text, finish) in enumerate(picked):
+                        if i or not streamed:
+                            tail += (role if i == 0 else chunk(i, {"role": "assistant"})) + chunk(i, {"content": text})
+                        ext = {"personae": extension(outcome, item == "swipe")} if i == len(picked) - 1 else {}
+                        tail += chunk(i, {}, finish, **ext)
+            if include_usage and outcome is not None:
+                tail += _sse({**head, "choices": [], "usage": _usage(outcome.usage)})
         except Exception as exc:  # the status line is already sent: report the error in the stream
-            tail += _sse({"error": {"message": f"{exc.__class__.__name__}: {exc}", "type": "server_error"}})
+            status = exc.status_code if isinstance(exc, HTTPException) else 500
+            message = exc.detail if isinstance(exc, HTTPException) else f"{exc.__class__.__name__}: {exc}"
+            tail += _sse(error_body(status, str(message)))
         # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
-        yield LastEvents(("" if streamed else role) + tail + "data: [DONE]\n\n")
+        yield LastEvents(("" if streamed or tail.startswith(role) else role) + tail + "data: [DONE]\n\n")
 
     return EventStream(events())

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from personae.persona import PersonaFormatError
 from personae.server._auth import KeyDep, ServiceDep
+from personae.server._errors import ApiError
 from personae.server._service import PersonaInfo, SessionView, TurnOutcome, TurnView, turn_view
 from personae.server._sse import EventStream, LastEvents
 from personae.session import Explanation
@@ -77,7 +78,7 @@ async def upload_persona(
     try:
         return service.upload(key, data, filename)
     except PersonaFormatError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise ApiError(400, str(exc), param="body", code="invalid_persona") from None
 
 
 @router.delete("/personas/{persona_id}", status_code=204)
@@ -88,9 +89,16 @@ def delete_persona(persona_id: str, service: ServiceDep, key: KeyDep) -> Respons
 
 
 @router.get("/sessions")
-def list_sessions(service: ServiceDep, key: KeyDep) -> list[dict[str, Any]]:
-    """This key's sessions, most recent first."""
-    return [s.model_dump(mode="json") for s in service.access.list_sessions(key.id)]
+def list_sessions(
+    service: ServiceDep,
+    key: KeyDep,
+    q: str | None = Query(None, max_length=200, description="Keep sessions whose persona or messages contain this."),
+    limit: int | None = Query(None, ge=1, le=1000, description="At most this many sessions (default: all)."),
+    offset: int = Query(0, ge=0, description="Skip this many sessions first (paging)."),
+) -> list[dict[str, Any]]:
+    """This key's sessions, most recent first, with persona id, start time and last-message preview."""
+    listed = service.access.list_sessions(key.id, search=q or None, limit=limit, offset=offset)
+    return [s.model_dump(mode="json") for s in listed]
 
 
 @router.post("/sessions", status_code=201)
@@ -143,13 +151,18 @@ async def send_message(session_id: str, body: UserMessage, service: ServiceDep, 
 
 
 @router.post("/sessions/{session_id}/swipe")
-async def swipe(session_id: str, service: ServiceDep, key: KeyDep) -> TurnView:
-    """Show the next candidate of the last turn (in the guard's ranking order, wrapping around)."""
+async def swipe(
+    session_id: str,
+    service: ServiceDep,
+    key: KeyDep,
+    to: int | None = Query(None, ge=0, description="Show this candidate (its `index`) instead of the next one."),
+) -> TurnView:
+    """Show the next candidate of the last turn (in the guard's ranking order, wrapping around), or candidate `to`."""
     chat = service.session(key, session_id)
     if not chat.turns:
         raise HTTPException(409, "session has no turn to swipe yet")
     async with service.lock(chat.id):
-        service.swipe(chat)
+        service.swipe(chat, to)
     return turn_view(chat.turns[-1])
 
 
@@ -181,5 +194,5 @@ def score(body: ScoreRequest, service: ServiceDep, key: KeyDep) -> dict[str, obj
         raise HTTPException(503, "scoring is off on this server (started with --scoring off)")
     scorer = service.models.scorer(service.persona(key, body.persona))
     if scorer is None:
-        raise HTTPException(422, f"persona: {body.persona!r} has no statements to score against")
+        raise HTTPException(400, f"persona: {body.persona!r} has no statements to score against")
     return scorer.score(body.query, body.reply).to_json()

@@ -22,22 +22,43 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, get_backend
+from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, Usage, get_backend
 from personae.guard import Candidate
 from personae.interop import read_bytes
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
-from personae.server._config import ServerConfig
+from personae.server._config import Markers, ServerConfig
 from personae.session import ChatSession, SessionSettings, ShownTurns
-from personae.store import AccessStore, ApiKey, Ownership, SessionStore, StoreError, TurnConflictError, TurnRecord
+from personae.store import (
+    AccessStore,
+    ApiKey,
+    Ownership,
+    SessionStore,
+    ShownTurn,
+    StoreError,
+    TurnConflictError,
+    TurnRecord,
+)
 
 log = logging.getLogger(__name__)
+
+BRANCH_SCAN = 20
+"""Recent sessions a history that matches no stored conversation is compared with, looking for a branch point."""
 
 PERSONA_SUFFIXES = (".yaml", ".yml", ".json", ".png", ".charx")
 """Files in `--personas DIR` that are loaded."""
 
-_backend_seconds: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("backend_seconds", default=None)
+
+class _Spent:
+    """What one request spent upstream: seconds waiting and tokens (as the backend reports them)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.usage = Usage()
+
+
+_spent: contextvars.ContextVar[_Spent | None] = contextvars.ContextVar("backend_spent", default=None)
 
 
 class NotFoundError(Exception):
@@ -65,6 +86,21 @@ class PersonaInfo(BaseModel):
     """From `--personas DIR` (shared) or uploaded by this key."""
 
 
+class VerdictView(BaseModel):
+    """A persona statement the reply decides, with the reply sentence that decided it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    statement: str
+    """The persona statement."""
+    verdict: Literal["supported", "violated"]
+    """The scorer's one verdict on it."""
+    evidence: str | None
+    """The reply sentence with the highest entailment or contradiction probability."""
+    probability: float
+    """P(entailment) for a supported statement, P(contradiction) for a violated one."""
+
+
 class CandidateView(BaseModel):
     """A candidate reply (swipe) with its scores, as the API returns it."""
 
@@ -86,6 +122,10 @@ class CandidateView(BaseModel):
     """Whether the reply leaves the character."""
     ooc_reasons: list[str] = Field(default_factory=list)
     """How it leaves the character (`ai_disclaimer`, `assistant_voice`, ...)."""
+    round: int = 0
+    """Generation round: 0 for the first batch, one more for each regeneration."""
+    verdicts: list[VerdictView] = Field(default_factory=list)
+    """The statements in `supported` and `violated`, each with its evidence sentence."""
 
 
 class TurnView(BaseModel):
@@ -127,11 +167,15 @@ class SessionView(BaseModel):
 
 
 class TurnOutcome(NamedTuple):
-    """A finished turn: the session, the turn, and the seconds spent waiting on the upstream backend."""
+    """A finished turn: the session, the turn, the seconds and tokens spent upstream, and the text to show."""
 
     chat: ChatSession
     turn: TurnRecord
     backend_seconds: float
+    usage: Usage = Usage()
+    """Tokens of every upstream request of the turn (all candidates, memory upkeep included)."""
+    added: str | None = None
+    """For Continue: the text appended to the shown reply (else the client shows `turn.reply`)."""
 
 
 def candidate_view(c: Candidate) -> CandidateView:
@@ -145,6 +189,17 @@ def candidate_view(c: Candidate) -> CandidateView:
         contradictions=[x.earlier for x in c.contradictions],
         ooc=c.out_of_character,
         ooc_reasons=c.ooc.reasons if c.ooc and c.ooc.ooc else [],
+        round=c.round,
+        verdicts=[
+            VerdictView(
+                statement=s.statement,
+                verdict="violated" if s.violation else "supported",
+                evidence=s.evidence,
+                probability=s.contradiction if s.verdict == "violated" else s.entailment,
+            )
+            for s in (c.result.statements if c.result else [])
+            if s.verdict is not None
+        ],
     )
 
 
@@ -191,30 +246,87 @@ def conversation_hashes(persona_id: str, user_name: str, turns: Sequence[tuple[s
     return ConversationHashes(head, conversation_hash(persona_id, user_name, [*turns[:-1], (last_user, None)]))
 
 
+ChatMode = Literal["send", "continue", "impersonate"]
+"""What a chat request asks for: a reply to a new user message, more of the last reply, or the user's next line."""
+
+
+def _marked(text: str, starts: Sequence[str]) -> bool:
+    folded = _normal(text).casefold()
+    return any(folded.startswith(_normal(s).casefold()) for s in starts)
+
+
 class ParsedChat(NamedTuple):
-    """An OpenAI message list split into earlier (user, reply) pairs and the new user text."""
+    """An OpenAI message list split into earlier (user, reply) pairs and the new user text, and the flow it asks for.
+
+    For `continue`, the last pair is the reply being extended and `user_text` is its user message; for
+    `impersonate`, `pairs` is the whole conversation and `user_text` is empty.
+    """
 
     pairs: list[tuple[str, str]]
     user_text: str
+    mode: ChatMode = "send"
+    instruction: str | None = None
+    """The client's own Continue or Impersonate instruction, used in the prompt when given."""
 
 
-def parse_messages(messages: Sequence[tuple[str, str]]) -> ParsedChat:
-    """Split (role, content) messages: system messages and a leading greeting are dropped (the persona owns them)."""
+def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None = None) -> ParsedChat:
+    """Split (role, content) messages into the conversation and the flow asked for.
+
+    System messages, a leading greeting and chat-start markers are dropped (the persona owns them). A trailing
+    Continue or Impersonate instruction (system, or user after a client's prompt post-processing) picks that flow;
+    a history ending with the character's message and no instruction asks the character to speak again (empty
+    user text).
+    """
+    markers = markers or Markers()
+    items = [(r, c) for r, c in messages if r in ("user", "assistant", "system")]
+    mode: ChatMode = "send"
+    instruction: str | None = None
+    while items and items[-1][0] in ("system", "user") and mode == "send":
+        role, content = items[-1]
+        if _marked(content, markers.impersonate):
+            mode, instruction = "impersonate", content
+        elif _marked(content, markers.continue_):
+            mode, instruction = "continue", content
+        elif role == "system":
+            items.pop()
+            continue
+        else:
+            break
+        items.pop()
     pairs: list[tuple[str, str]] = []
     pending: list[str] = []
-    for role, content in messages:
+    for role, content in items:
+        if role == "system":
+            continue
+        while _marked(content, markers.new_chat):  # a marker alone, or merged into the message after it
+            end = content.find("]")
+            content = content[end + 1 :].lstrip() if end >= 0 else ""
+        if not content.strip():
+            continue
         if role == "user":
             pending.append(content)
-        elif role == "assistant" and pending:
+        elif pending or pairs:  # a character message after another one answers an empty user message
             pairs.append(("\n".join(pending), content))
             pending = []
+    if mode == "continue":
+        if pending or not pairs:
+            raise ValueError("messages: Continue needs the character's message to extend as the last message")
+        user_text, _reply = pairs[-1]
+        return ParsedChat(pairs, user_text, mode, instruction)
+    if mode == "impersonate":  # a user message not yet answered is the client's draft, not the conversation
+        return ParsedChat(pairs, "", mode, instruction)
     if not pending:
-        raise ValueError("messages: the last message must be from the user")
+        if not pairs:
+            raise ValueError("messages: no user message (only system messages or a greeting)")
+        return ParsedChat(pairs, "", "send")
     return ParsedChat(pairs, "\n".join(pending))
 
 
-def load_library(directory: Path) -> dict[str, Persona]:
-    """Personas in a directory (YAML/JSON persona files, cards), by id; a bad file is logged and skipped."""
+def load_library(directory: Path, times: dict[str, int] | None = None) -> dict[str, Persona]:
+    """Personas in a directory (YAML/JSON persona files, cards), by id; a bad file is logged and skipped.
+
+    `times`, if given, receives each persona's file modification time (its stable `created` in /v1/models).
+    """
     found: dict[str, Persona] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix.lower() not in PERSONA_SUFFIXES or not path.is_file():
@@ -234,6 +346,8 @@ def load_library(directory: Path) -> dict[str, Persona]:
             continue
         for persona in personas:
             found[persona.slug] = persona
+            if times is not None:
+                times[persona.slug] = int(path.stat().st_mtime)
     return found
 
 
@@ -265,9 +379,10 @@ def make_models(config: ServerConfig) -> ScoringModels | None:
 
 
 def _count_backend_time(event: ModelEvent) -> None:
-    holder = _backend_seconds.get()
-    if holder is not None:
-        holder.append(event.seconds)
+    spent = _spent.get()
+    if spent is not None:
+        spent.seconds += event.seconds
+        spent.usage = spent.usage + event.usage
 
 
 class _Locks:
@@ -317,7 +432,16 @@ class Service:
         )
         self.backend.subscribe(_count_backend_time)
         self.models = models if models is not None else make_models(config)
-        self.library = load_library(config.personas_dir) if config.personas_dir else {}
+        self._created: dict[str, int] = {}
+        self.library = load_library(config.personas_dir, self._created) if config.personas_dir else {}
+        self.started = int(time.time())
+        """When this process started: the `created` time of personas without a file of their own (uploads)."""
+        self.markers = Markers(
+            new_chat=tuple(config.new_chat_markers),
+            continue_=tuple(config.continue_markers),
+            impersonate=tuple(config.impersonate_markers),
+        )
+        """The role-play client instructions requests are parsed with (SillyTavern's defaults unless configured)."""
         self._live: OrderedDict[str, ChatSession] = OrderedDict()
         self._locks = _Locks()
         self._keys: dict[str, tuple[ApiKey, float]] = {}
@@ -403,6 +527,10 @@ class Service:
         if persona is None:
             raise NotFoundError(f"no persona {persona_id!r}")
         return persona
+
+    def created(self, persona_id: str) -> int:
+        """A persona's `created` time for /v1/models: its file's modification time, else when the server started."""
+        return self._created.get(persona_id, self.started)
 
     def persona_infos(self, key: ApiKey) -> list[PersonaInfo]:
         """The library listing for this key."""
@@ -563,9 +691,15 @@ class Service:
         """The lock serialising turns of one session."""
         return self._locks.hold(f"session:{session_id}")
 
-    def swipe(self, chat: ChatSession) -> Candidate:
-        """Show the next candidate of the last turn (the caller holds `lock(chat.id)`)."""
-        shown = chat.swipe()
+    def swipe(self, chat: ChatSession, to: int | None = None) -> Candidate:
+        """Show the next candidate of the last turn, or candidate `to` (the caller holds `lock(chat.id)`)."""
+        if to is None:
+            shown = chat.swipe()
+        else:
+            try:
+                shown = chat.show(to)
+            except ValueError as exc:
+                raise NotFoundError(str(exc)) from None
         self.remember_conversation(chat)
         return shown
 
@@ -577,23 +711,32 @@ class Service:
         text: str,
         regenerate: bool = False,
         generate: dict[str, Any] | None = None,
+        mode: Literal["send", "continue"] = "send",
+        n: int | None = None,
+        instruction: str | None = None,
     ) -> AsyncIterator[str | TurnOutcome]:
-        """Run one turn (or a regeneration of the last), yielding reply text pieces, then the `TurnOutcome`.
+        """Run one turn (or a regeneration, or a Continue of the last), yielding reply text pieces, then the outcome.
 
         With the guard off, pieces stream as the backend produces them. With the guard on the reply is known only
         once every candidate is scored, so no piece comes: the outcome's turn holds the whole reply, and the caller
-        sends it together with what follows it. The caller holds `lock(chat.id)`. The turn and its conversation
-        hashes are stored together before the outcome is yielded.
+        sends it together with what follows it. `n` raises the guard's candidates for this turn (never lowers
+        them). The caller holds `lock(chat.id)`. The turn and its conversation hashes are stored together before
+        the outcome is yielded.
         """
-        spent: list[float] = []
+        spent = _Spent()
         # Each request runs in its own task context, so this is never seen by another request; it is not reset
         # because a client that disconnects closes this generator from wherever the server notices it.
-        _backend_seconds.set(spent)
-        original = chat.settings.generate
+        _spent.set(spent)
+        original, guard_n = chat.settings.generate, chat.guard.n
+        added: str | None = None
         try:
             if generate:
                 chat.settings.generate = original.model_copy(update=generate)
-            if regenerate:
+            if n is not None and chat.guard.policy != "off":
+                chat.guard.n = max(guard_n, n)
+            if mode == "continue":
+                turn, added = await chat.continue_reply(instruction)
+            elif regenerate:
                 turn = await chat.regenerate()
             elif chat.guard.policy == "off":
                 async for piece in chat.stream(text):
@@ -608,8 +751,23 @@ class Service:
             self._drop(chat.id)
             raise
         finally:
+            chat.settings.generate, chat.guard.n = original, guard_n
+        yield TurnOutcome(chat, turn, spent.seconds, spent.usage, added)
+
+    async def impersonate(
+        self, chat: ChatSession, instruction: str | None, generate: dict[str, Any] | None = None
+    ) -> tuple[str, Usage]:
+        """The user's next line for `chat` (never stored) and the tokens it took; the caller holds `lock(chat.id)`."""
+        spent = _Spent()
+        _spent.set(spent)
+        original = chat.settings.generate
+        try:
+            if generate:
+                chat.settings.generate = original.model_copy(update=generate)
+            text = await chat.impersonate(instruction)
+        finally:
             chat.settings.generate = original
-        yield TurnOutcome(chat, turn, sum(spent))
+        return text, spent.usage
 
     # the OpenAI-compatible mapping ----------------------------------------------------------------------------------
 
@@ -627,7 +785,10 @@ class Service:
         starts a new session, seeded with that history as unscored turns so the character remembers it.
         """
         head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
+        # Continue and Impersonate add no user message, so they can only continue a conversation, never swipe one.
         swipe = conversation_hash(persona_id, user_name, [*parsed.pairs, (parsed.user_text, None)])
+        if parsed.mode != "send":
+            swipe = ""
         if head is not None and (key.id, persona_id, head) in self._heads:
             return self.session(key, self._heads[(key.id, persona_id, head)]), False
         if (key.id, persona_id, swipe) in self._swipes:
@@ -636,11 +797,55 @@ class Service:
         if found is not None:
             ownership, is_swipe = found
             return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
-        chat = self.start(key, persona_id, user_name)
-        for user, reply in parsed.pairs:
+        branched = self._branch(key, persona_id, user_name, parsed.pairs) if parsed.pairs else None
+        chat, kept = branched or (self.start(key, persona_id, user_name), 0)
+        for user, reply in parsed.pairs[kept:]:
             chat.import_turn(user, reply)
         self.remember_conversation(chat)
         return chat, False
+
+    def _branch(
+        self, key: ApiKey, persona_id: str, user_name: str, pairs: Sequence[tuple[str, str]]
+    ) -> tuple[ChatSession, int] | None:
+        """The stored conversation a history branches from, moved onto it; and how many of its turns it holds.
+
+        This is how an edited, deleted or branched-from earlier message reaches the server.
+        The history is compared with every branch of this key's recent sessions with the persona and user; the one
+        sharing the longest start wins (at least one turn, or the first reply when only the first message was
+        edited). Turns after the shared start are set aside as a branch of the same session (a branch of the
+        history's own, set aside earlier, is brought back), so the session list keeps one conversation.
+        """
+        ids = self.access.recent_conversations(key.id, persona_id, user_name, limit=BRANCH_SCAN)
+        lines: dict[tuple[str, int], list[ShownTurn]] = {}
+        for turn in self.store.branches(ids):
+            lines.setdefault((turn.session_id, turn.branch), []).append(turn)
+        wanted = [(_normal(u), _normal(r)) for u, r in pairs]
+        best: tuple[int, int, str, int, int] | None = None  # (shared, first reply shared, session, branch, from)
+        for (sid, branch), turns in lines.items():
+            start = turns[0].number if branch else 0
+            live = lines.get((sid, 0), []) if branch else []
+            line = [(_normal(t.user_text), _normal(t.reply)) for t in [*live[:start], *turns]]
+            shared = next((i for i, (a, b) in enumerate(zip(line, wanted, strict=False)) if a != b), None)
+            shared = min(len(line), len(wanted)) if shared is None else shared
+            first_reply = int(bool(line) and line[0][1] == wanted[0][1])
+            if (shared or first_reply) and (best is None or (shared, first_reply) > best[:2]):
+                best = (shared, first_reply, sid, branch, start)
+        if best is None:
+            return None
+        shared, _first, sid, branch, start = best
+        self.session(key, sid)  # owned by this key (raises otherwise)
+        self._drop(sid)  # what this process holds of it is reloaded once it is moved
+        if branch:  # bring the history's own branch back, setting aside what stands from its start on
+            self.store.rewind(sid, start, restore=branch)
+        length = start + len(lines[(sid, branch)]) if branch else len(lines[(sid, 0)])
+        keep = min(shared, length)
+        hashes = conversation_hashes(persona_id, user_name, list(pairs[:keep]))
+
+        def move(conn: Connection) -> None:
+            self.access.set_hashes(sid, hashes.head, hashes.swipe, conn)
+
+        self.store.rewind(sid, keep, also=move)  # nothing is set aside when the history holds the whole branch
+        return self.session(key, sid), keep
 
     def remember_conversation(self, chat: ChatSession) -> None:
         """Point this process's hash lookups at the session's shown turns (stored with each turn by `_hash_writer`)."""

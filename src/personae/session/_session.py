@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from personae.backends import Backend, BackendError, GenerateConfig
+from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
 from personae.memory import LongTermMemory, MemoryItem, MemorySettings
 from personae.persona import Persona, expand_macros
@@ -25,6 +25,25 @@ log = logging.getLogger(__name__)
 
 ShownTurns = list[tuple[str, str]]
 """A conversation as the user sees it: (user message, shown reply) per turn, oldest first."""
+
+CONTINUE_INSTRUCTION = "[Continue your last message without repeating its original content.]"
+"""What asks the model to extend the character's last reply, unless the client sends its own."""
+IMPERSONATE_INSTRUCTION = (
+    "[Write your next reply from the point of view of {user}, using the chat history so far as a guideline for the "
+    "writing style of {user}. Don't write as {char} or system. Don't describe actions of {char}.]"
+)
+"""What asks the model for the user's next line, unless the client sends its own."""
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def joined(reply: str, more: str) -> str:
+    """The text `more` adds to `reply` as shown: a space between them unless one side already has whitespace."""
+    if reply and more and not reply[-1].isspace() and not more[0].isspace() and more[0] not in ",.;:!?)":
+        return " " + more
+    return more
 
 
 class SessionSettings(BaseModel):
@@ -282,8 +301,29 @@ class ChatSession:
         turn.chosen_index = nxt.index
         return nxt
 
+    def show(self, candidate_index: int) -> Candidate:
+        """Show the last turn's candidate `candidate_index` (a swipe to a chosen one, e.g. back); ValueError if none."""
+        turn = self._last()
+        chosen = next((c for c in turn.candidates if c.index == candidate_index), None)
+        if chosen is None:
+            raise ValueError(f"candidate: turn {turn.index} has no candidate {candidate_index}")
+        self.record.version = self.store.set_chosen(
+            self.id,
+            turn.index,
+            chosen.index,
+            also=self._stored_hook(self.turns, chosen.text),
+            version=self.record.version,
+        )
+        turn.chosen_index = chosen.index
+        return chosen
+
     async def regenerate(self) -> TurnRecord:
-        """Generate a fresh set of candidates for the last user message; they join its swipes."""
+        """Generate a fresh set of candidates for the last user message; they join its swipes.
+
+        The reply shown is the best candidate whose text is new to the turn, so a swipe shows something different
+        whenever the upstream gave anything different (a deterministic upstream repeats its first batch); failing
+        that, the best earlier candidate other than the one shown.
+        """
         turn = self._last()
         round_no = max(c.round for c in turn.candidates) + 1 if turn.candidates else 0
         earlier = [t.reply for t in self.turns[:-1]]
@@ -296,18 +336,70 @@ class ChatSession:
             round_no=round_no,
             first_index=len(turn.candidates),
         )
+        seen = {_normal(c.text) for c in turn.candidates}
+        fresh = [c for c in judgement.candidates if _normal(c.text) not in seen]
+        others = [c for c in [*turn.candidates, *judgement.candidates] if _normal(c.text) != _normal(turn.reply)]
+        chosen = min(fresh or others or [judgement.best], key=Candidate.rank_key)
         self.record.version = self.store.add_candidates(
             self.id,
             turn.index,
             judgement.candidates,
-            judgement.best.index,
-            also=self._stored_hook(self.turns, judgement.best.text),
+            chosen.index,
+            also=self._stored_hook(self.turns, chosen.text),
             version=self.record.version,
         )
         turn.candidates.extend(judgement.candidates)
-        turn.chosen_index = judgement.best.index
+        turn.chosen_index = chosen.index
         self.last_judgement = judgement
         return turn
+
+    def _last_prompt(self) -> list[Message]:
+        """The messages the last turn's reply was generated from (rebuilt for a turn imported without a prompt)."""
+        turn = self._last()
+        if turn.prompt.messages:
+            return list(turn.prompt.messages)
+        return self.assembler.assemble([t.exchange() for t in self.turns[:-1]], turn.user_text).messages
+
+    async def continue_reply(self, instruction: str | None = None) -> tuple[TurnRecord, str]:
+        """Extend the shown reply of the last turn (Continue); returns the turn and the text added.
+
+        The longer reply is scored whole, joins the turn's swipes and is shown: it stays the same turn.
+        """
+        turn = self._last()
+        shown = turn.reply
+        messages = [
+            *self._last_prompt(),
+            Message(role="assistant", content=shown),
+            Message(role="user", content=instruction or CONTINUE_INSTRUCTION),
+        ]
+        round_no = max((c.round for c in turn.candidates), default=-1) + 1
+        earlier = [t.reply for t in self.turns[:-1]]
+        judgement = await self.guard.run(self.backend, messages, self._config(round_no), turn.user_text, earlier)
+        added = joined(shown, judgement.best.text.rstrip())
+        [whole] = await self.guard.score(turn.user_text, [shown + added], earlier)
+        candidate = whole.model_copy(
+            update={"index": len(turn.candidates), "round": round_no, "finish_reason": judgement.best.finish_reason}
+        )
+        self.record.version = self.store.add_candidates(
+            self.id,
+            turn.index,
+            [candidate],
+            candidate.index,
+            also=self._stored_hook(self.turns, candidate.text),
+            version=self.record.version,
+        )
+        turn.candidates.append(candidate)
+        turn.chosen_index = candidate.index
+        return turn, added
+
+    async def impersonate(self, instruction: str | None = None) -> str:
+        """The user's next line in the user's voice (Impersonate); nothing is stored, the guard does not apply."""
+        nudge = instruction or IMPERSONATE_INSTRUCTION.format(user=self.user_name, char=self.persona.name)
+        history = self._history()  # no memory upkeep here: that would store a summary
+        context = self.memory.context(history, self.settings.prompt.recent_turns, nudge, self._summary())
+        prompt = self.assembler.assemble(history, nudge, context)
+        output = await self.backend.generate(prompt.messages, self._config(0).model_copy(update={"n": 1}))
+        return output.text.strip()
 
     def why(self) -> Explanation:
         """Supported and violated statements (and self-contradictions) of the shown reply of the last turn."""

@@ -14,6 +14,7 @@ from personae.store._server_tables import (
     EvalStatus,
     NewKey,
     Ownership,
+    SessionListing,
     hash_key,
 )
 from personae.store._store import (
@@ -21,6 +22,7 @@ from personae.store._store import (
     SessionRecord,
     SessionStore,
     SessionSummary,
+    ShownTurn,
     StoreHook,
     TurnRecord,
     default_database_url,
@@ -37,10 +39,12 @@ __all__ = [
     "Migration",
     "NewKey",
     "Ownership",
+    "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",
     "SessionStore",
     "SessionSummary",
+    "ShownTurn",
     "StoreError",
     "StoreHook",
     "TurnConflictError",

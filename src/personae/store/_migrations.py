@@ -197,6 +197,18 @@ def _eval_runner(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE server_evals ADD COLUMN runner VARCHAR(200)"))
 
 
+def _turn_branches(conn: Connection) -> None:
+    """Turns set aside as branches (edits, deletions and branches of earlier messages) stay in the session.
+
+    Turn indexes are then unique per (session, branch): the conversation as it stands is branch 0.
+    """
+    conn.execute(text("ALTER TABLE turns ADD COLUMN branch INTEGER DEFAULT 0 NOT NULL"))
+    turns = Table("turns", MetaData(), autoload_with=conn)
+    Index("uq_turns_session_index", turns.c.session_id, turns.c["index"], unique=True).drop(conn)
+    columns = (turns.c.session_id, turns.c.branch, turns.c["index"])
+    Index("uq_turns_session_branch_index", *columns, unique=True).create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
@@ -204,6 +216,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0004_unique_turn_index", _unique_turn_index),
     Migration("0005_session_version", _session_version),
     Migration("0006_eval_runner", _eval_runner),
+    Migration("0007_turn_branches", _turn_branches),
 )
 """Every migration personae knows, oldest first. Append only."""
 

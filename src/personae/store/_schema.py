@@ -51,7 +51,7 @@ class TurnRow(Base):
     """One user message, the prompt sent for it, and which candidate is shown."""
 
     __tablename__ = "turns"
-    __table_args__ = (Index("uq_turns_session_index", "session_id", "index", unique=True),)
+    __table_args__ = (Index("uq_turns_session_branch_index", "session_id", "branch", "index", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
@@ -60,6 +60,9 @@ class TurnRow(Base):
     prompt: Mapped[dict[str, Any]] = mapped_column(JSON)
     chosen_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    branch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """0: the conversation as it stands; n > 0: turns set aside when an earlier message was edited, deleted or
+    branched from (migration 0007), kept with their swipes and scores and restored if the client returns to them."""
 
     session: Mapped[SessionRow] = relationship(back_populates="turns")
     candidates: Mapped[list[CandidateRow]] = relationship(

@@ -5,16 +5,25 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Executable, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Executable, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
 from personae.persona import Persona
 from personae.store._errors import StoreError
-from personae.store._schema import ApiKeyRow, EvalRunRow, ServerPersonaRow, SessionOwnerRow, SessionRow, utcnow
+from personae.store._schema import (
+    ApiKeyRow,
+    CandidateRow,
+    EvalRunRow,
+    ServerPersonaRow,
+    SessionOwnerRow,
+    SessionRow,
+    TurnRow,
+    utcnow,
+)
 from personae.store._store import SessionStore, SessionSummary, within
 
 KEY_PREFIX = "pk-"
@@ -64,6 +73,21 @@ class EvalRunInfo(BaseModel):
     """When it ended."""
     runner: str | None = None
     """The server process running it (`host:pid:start`), if recorded."""
+
+
+PREVIEW_CHARS = 160
+"""A session listing's last message is cut to this many characters."""
+
+
+class SessionListing(SessionSummary):
+    """One line of the server's session list: the summary plus what a chat list shows."""
+
+    persona_id: str
+    """The persona (model) id the session was started for."""
+    created_at: datetime
+    """When the session was started."""
+    preview: str | None = None
+    """The last message (the shown reply, else the user's text), cut to `PREVIEW_CHARS`; None before any turn."""
 
 
 class NewKey(NamedTuple):
@@ -204,6 +228,22 @@ class AccessStore:
                     return Ownership.model_validate(row._asdict()), is_swipe
         return None
 
+    def recent_conversations(self, key_id: str, persona_id: str, user_name: str, limit: int = 20) -> list[str]:
+        """Ids of this key's most recently updated sessions with a persona and user name (newest first)."""
+        query = (
+            select(SessionOwnerRow.session_id)
+            .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+            .where(
+                SessionOwnerRow.key_id == key_id,
+                SessionOwnerRow.persona_id == persona_id,
+                SessionRow.user_name == user_name,
+            )
+            .order_by(SessionRow.updated_at.desc())
+            .limit(limit)
+        )
+        with self.store.engine.connect() as conn:
+            return [row[0] for row in conn.execute(query)]
+
     def set_hashes(
         self, session_id: str, head_hash: str, prev_hash: str | None, conn: Connection | None = None
     ) -> None:
@@ -213,13 +253,74 @@ class AccessStore:
             if not getattr(result, "rowcount", 0):
                 raise StoreError(f"session {session_id!r} has no owner")
 
-    def list_sessions(self, key_id: str) -> list[SessionSummary]:
-        """The key's sessions, most recently updated first."""
-        return self.store.list_sessions(
-            lambda query: query.join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id).where(
+    def list_sessions(
+        self, key_id: str, search: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[SessionListing]:
+        """The key's sessions, most recently updated first, with their persona id and last message.
+
+        `search` keeps sessions whose persona name or any message (the user's, or a reply) contains it, ignoring
+        case; `limit` and `offset` page through the result.
+        """
+
+        def narrow(query: Select[Any]) -> Select[Any]:
+            query = query.join(SessionOwnerRow, SessionOwnerRow.session_id == SessionRow.id).where(
                 SessionOwnerRow.key_id == key_id
             )
-        )
+            if search:
+                pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                said = (
+                    select(TurnRow.id)
+                    .outerjoin(CandidateRow, CandidateRow.turn_id == TurnRow.id)
+                    .where(
+                        TurnRow.session_id == SessionRow.id,
+                        or_(
+                            func.lower(TurnRow.user_text).like(pattern, escape="\\"),
+                            func.lower(CandidateRow.text).like(pattern, escape="\\"),
+                        ),
+                    )
+                    .exists()
+                )
+                query = query.where(or_(func.lower(SessionRow.persona_name).like(pattern, escape="\\"), said))
+            return query.offset(offset).limit(limit)
+
+        summaries = self.store.list_sessions(narrow)
+        extra = self._listing_extras([s.id for s in summaries])
+        return [SessionListing(**s.model_dump(), **extra[s.id]) for s in summaries]
+
+    def _listing_extras(self, session_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Listed sessions' persona id, start time and last message (the shown reply, else the user's text).
+
+        Two queries per 500 sessions, whatever the number of turns: the list is read on every page of the web UI.
+        """
+        extras: dict[str, dict[str, Any]] = {}
+        with self._sessions() as db:
+            for start in range(0, len(session_ids), 500):
+                chunk = session_ids[start : start + 500]
+                for sid, persona_id, created in db.execute(
+                    select(SessionOwnerRow.session_id, SessionOwnerRow.persona_id, SessionRow.created_at)
+                    .join(SessionRow, SessionRow.id == SessionOwnerRow.session_id)
+                    .where(SessionOwnerRow.session_id.in_(chunk))
+                ):
+                    extras[sid] = {"persona_id": persona_id, "created_at": created, "preview": None}
+                newest = (
+                    select(TurnRow.session_id, func.max(TurnRow.index).label("last"))
+                    .where(TurnRow.session_id.in_(chunk))
+                    .group_by(TurnRow.session_id)
+                    .subquery()
+                )
+                for sid, user_text, reply in db.execute(
+                    select(TurnRow.session_id, TurnRow.user_text, CandidateRow.text)
+                    .join(newest, (newest.c.session_id == TurnRow.session_id) & (newest.c.last == TurnRow.index))
+                    .outerjoin(
+                        CandidateRow,
+                        (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index),
+                    )
+                ):
+                    preview = reply or user_text
+                    if len(preview) > PREVIEW_CHARS:
+                        preview = preview[: PREVIEW_CHARS - 1].rstrip() + "…"
+                    extras[sid]["preview"] = preview
+        return extras
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session with its turns, swipes, memories and ownership."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -105,6 +106,17 @@ class SessionRecord(BaseModel):
     """Turns, oldest first."""
     memories: list[MemoryItem] = Field(default_factory=list)
     """Memories, oldest first."""
+
+
+class ShownTurn(NamedTuple):
+    """One stored turn of a branch as a client shows it (`SessionStore.branches`)."""
+
+    session_id: str
+    branch: int
+    number: int
+    """The turn's index (a NamedTuple's `index` is the tuple method)."""
+    user_text: str
+    reply: str
 
 
 class SessionSummary(BaseModel):
@@ -193,7 +205,7 @@ _LOAD_SESSION = select(
 ).where(SessionRow.id == bindparam("sid"))
 _LOAD_TURNS = (
     select(TurnRow.id, TurnRow.index.label("number"), TurnRow.user_text, TurnRow.chosen_index, _as_text(TurnRow.prompt))
-    .where(TurnRow.session_id == bindparam("sid"))
+    .where(TurnRow.session_id == bindparam("sid"), TurnRow.branch == 0)
     .order_by(TurnRow.index)
 )
 _LOAD_CANDIDATES = (
@@ -206,7 +218,7 @@ _LOAD_CANDIDATES = (
         _as_text(CandidateRow.scores),
     )
     .join(TurnRow, TurnRow.id == CandidateRow.turn_id)
-    .where(TurnRow.session_id == bindparam("sid"))
+    .where(TurnRow.session_id == bindparam("sid"), TurnRow.branch == 0)
     .order_by(CandidateRow.turn_id, CandidateRow.index)
 )
 _LOAD_MEMORIES = (
@@ -225,7 +237,9 @@ _VERSION = select(SessionRow.version).where(SessionRow.id == bindparam("sid"))
 _INSERT_SESSION = insert(SessionRow).values(persona_json=bindparam("persona_json", type_=_JSONText()))
 _INSERT_TURN = insert(TurnRow).values(prompt=bindparam("prompt", type_=_JSONText())).returning(TurnRow.id)
 _INSERT_CANDIDATES = insert(CandidateRow).values(scores=bindparam("scores", type_=_JSONText()))
-_TURN_ID = select(TurnRow.id).where(TurnRow.session_id == bindparam("sid"), TurnRow.index == bindparam("index"))
+_TURN_ID = select(TurnRow.id).where(
+    TurnRow.session_id == bindparam("sid"), TurnRow.branch == 0, TurnRow.index == bindparam("index")
+)
 _SET_CHOSEN = update(TurnRow).where(TurnRow.id == bindparam("tid")).values(chosen_index=bindparam("chosen"))
 
 
@@ -376,7 +390,11 @@ class SessionStore:
     def list_sessions(self, narrow: Callable[[Select[Any]], Select[Any]] | None = None) -> list[SessionSummary]:
         """All sessions, most recently updated first; `narrow` may add joins and filters (e.g. one key's sessions)."""
         with self._sessions() as db:
-            counts = select(TurnRow.session_id, func.count(TurnRow.id).label("n")).group_by(TurnRow.session_id)
+            counts = (
+                select(TurnRow.session_id, func.count(TurnRow.id).label("n"))
+                .where(TurnRow.branch == 0)
+                .group_by(TurnRow.session_id)
+            )
             sub = counts.subquery()
             query = select(SessionRow, sub.c.n).outerjoin(sub, sub.c.session_id == SessionRow.id)
             if narrow is not None:
@@ -473,6 +491,53 @@ class SessionStore:
             if also is not None:
                 also(conn)
         return new
+
+    def rewind(
+        self,
+        session_id: str,
+        keep: int,
+        restore: int | None = None,
+        also: StoreHook | None = None,
+        version: int | None = None,
+    ) -> int:
+        """Set aside the turns from index `keep` on as a new branch and, with `restore`, bring that branch back.
+
+        Summaries reaching into the turns set aside are dropped (the next turn writes them again). Returns the
+        session's new version (`also`, `version`: as in `add_turn`). The caller reloads the session.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            new = self._touch(conn, session_id, now, version)
+            top = conn.execute(select(func.max(TurnRow.branch)).where(TurnRow.session_id == session_id)).scalar()
+            live = (TurnRow.session_id == session_id) & (TurnRow.branch == 0)
+            conn.execute(update(TurnRow).where(live, TurnRow.index >= keep).values(branch=(top or 0) + 1))
+            if restore is not None:
+                back = (TurnRow.session_id == session_id) & (TurnRow.branch == restore)
+                conn.execute(update(TurnRow).where(back).values(branch=0))
+            conn.execute(delete(MemoryRow).where(MemoryRow.session_id == session_id, MemoryRow.last_turn >= keep))
+            if also is not None:
+                also(conn)
+        return new
+
+    def branches(self, session_ids: Sequence[str]) -> list[ShownTurn]:
+        """Every turn of these sessions, of every branch, with the reply it shows.
+
+        A client's history is matched against these when it edited, deleted or branched from an earlier message.
+        """
+        if not session_ids:
+            return []
+        shown = (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index)
+        query = (
+            select(TurnRow.session_id, TurnRow.branch, TurnRow.index, TurnRow.user_text, CandidateRow.text)
+            .outerjoin(CandidateRow, shown)
+            .where(TurnRow.session_id.in_(list(session_ids)))
+            .order_by(TurnRow.session_id, TurnRow.branch, TurnRow.index)
+        )
+        with self.engine.connect() as conn:
+            return [
+                ShownTurn(sid, branch, index, user, reply or "")
+                for sid, branch, index, user, reply in conn.execute(query)
+            ]
 
     def add_memory(self, session_id: str, item: MemoryItem, version: int | None = None) -> int:
         """Store a memory (a new rolling summary); returns the session's new version (`version`: as in `add_turn`)."""

@@ -117,3 +117,53 @@ def export_model(
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     stats["sha256"] = sha256_of(out_dir / "model.onnx")
     return stats
+
+
+def checkpoint_from_onnx(model_dir: Path, out_dir: Path, base: str) -> Path:
+    """Rebuild a float Hugging Face cross-encoder checkpoint from an exported ONNX model folder.
+
+    The inverse of `export_model` up to the int8 rounding, so a shipped model can be trained further instead of
+    from scratch. `base` is the checkpoint the model was trained from (its architecture and tokenizer files);
+    weights come from the ONNX initializers, the int8 ones dequantised, MatMul ones found by node name, transposed.
+    """
+    import onnx
+    import torch
+    from onnx import numpy_helper
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear":
+            q, scale, zero = (arrays[name].astype(np.float32) for name in node.input)
+            axis = next((a.i for a in node.attribute if a.name == "axis"), 1)
+            shape = [1] * q.ndim
+            shape[axis] = -1
+            arrays[node.output[0]] = (q - zero.reshape(shape)) * scale.reshape(shape)
+    state: dict[str, Any] = {}
+    prefix = "inner."
+    for name, array in arrays.items():
+        if name.startswith(prefix) and not name.endswith(("__int8", "__scale", "__zero")):
+            state[name.removeprefix(prefix)] = array
+    for node in graph.node:  # torch.onnx names Linear weights onnx::MatMul_N: the node name says which layer
+        if node.op_type == "MatMul" and node.input[1] in arrays and node.name.startswith("/inner/"):
+            layer = node.name.removeprefix("/inner/").removesuffix("/MatMul").replace("/", ".")
+            state[f"{layer}.weight"] = arrays[node.input[1]].T
+    labels = json.loads((model_dir / "config.json").read_text())["labels"]
+    config = AutoConfig.from_pretrained(
+        base,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    model = AutoModelForSequenceClassification.from_config(config)
+    target = model.state_dict()
+    if missing := sorted(set(target) - set(state)):
+        raise ValueError(f"{model_dir}: the ONNX model has no weights for {', '.join(missing[:5])}")
+    model.load_state_dict({k: torch.tensor(np.ascontiguousarray(state[k], dtype=np.float32)) for k in target})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (Path(base) / name).is_file():
+            shutil.copy(Path(base) / name, out_dir / name)
+    return out_dir

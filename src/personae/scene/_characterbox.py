@@ -1,0 +1,97 @@
+"""CharacterBox's extracted scenes (`{title, scenes: [{event, time, location, description, characters, plot}]}`).
+
+Each scene becomes a `SceneSpec`: the setting from time, location and description; one inline persona per character,
+its statements extracted from the character's description, its position and state told to it alone; the scene's
+event as the opening narration; the plot as the narrator's direction. The source's reference actions are not used:
+they are what the characters did in the book, not something to feed them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from personae.interop import extract_statements, read_limited
+from personae.persona import PersonaError
+from personae.scene._spec import MAX_TEXT, EventSpec, NarratorSpec, SceneSpec, SceneSpecError, scene_from_data
+
+MAX_CHARACTERBOX_BYTES = 16 * 1024 * 1024
+"""CharacterBox files larger than this are refused (the two published ones are 0.6 and 1.1 MB)."""
+
+
+def is_characterbox(data: Any) -> bool:
+    """Whether parsed JSON looks like a CharacterBox scenes file."""
+    return isinstance(data, dict) and isinstance(data.get("scenes"), list) and "title" in data
+
+
+def _text(value: Any, limit: int = MAX_TEXT) -> str:
+    return " ".join(str(value).split())[:limit] if isinstance(value, str | int | float) else ""
+
+
+def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
+    where = f"scenes[{index}]"
+    if not isinstance(raw, dict):
+        raise SceneSpecError(source, "expected a mapping", field=where)
+    people = raw.get("characters")
+    if not isinstance(people, list):
+        raise SceneSpecError(source, "expected a list of characters", field=f"{where}.characters")
+    characters: list[dict[str, Any]] = []
+    for j, person in enumerate(people[:8]):
+        name = _text(person.get("name"), 100) if isinstance(person, dict) else ""
+        if not name:
+            raise SceneSpecError(source, "a character needs a name", field=f"{where}.characters[{j}].name")
+        description = _text(person.get("description"))
+        position = " ".join(t for t in (_text(person.get("position")), _text(person.get("states"))) if t)
+        characters.append(
+            {
+                "persona": {
+                    "name": name,
+                    "summary": description or None,
+                    "statements": extract_statements(description, name) if description else [],
+                },
+                "position": position[:MAX_TEXT] or None,
+            }
+        )
+    setting = " ".join(t for t in (_text(raw.get("time")), _text(raw.get("location")), _text(raw.get("description"))))
+    event = _text(raw.get("event"), 200)
+    opening = [EventSpec(turn=0, name=event or None, text=f"{event}. {_text(raw.get('description'))}".strip(" ."))]
+    plot = _text(raw.get("plot"))
+    return {
+        "name": f"{title} #{index}: {event}"[:200],
+        "setting": setting[:MAX_TEXT],
+        "characters": characters,
+        "events": [e.model_dump() for e in opening],
+        "narrator": NarratorSpec(direction=plot or None).model_dump(),
+    }
+
+
+def read_characterbox(path: Path | str, index: int | None = None) -> list[SceneSpec]:
+    """The scenes of a CharacterBox file (only scene `index` when given); errors name the file and the scene.
+
+    A scene with fewer than two characters cannot be run: it is skipped when reading all, an error when asked for.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(read_limited(path, MAX_CHARACTERBOX_BYTES))
+    except PersonaError as exc:
+        raise SceneSpecError(None, str(exc)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SceneSpecError(path, f"not valid JSON: {exc}") from None
+    if not is_characterbox(data):
+        raise SceneSpecError(path, "not a CharacterBox scenes file (expected {title, scenes: [...]})")
+    scenes = data["scenes"]
+    title = _text(data.get("title"), 100).replace("_", " ") or path.stem
+    if index is not None:
+        if not 0 <= index < len(scenes):
+            raise SceneSpecError(path, f"no scene {index}: the file holds {len(scenes)} (0..{len(scenes) - 1})")
+        raw = _scene(scenes[index], title, index, path)
+        if len(raw["characters"]) < 2:
+            raise SceneSpecError(path, "a scene needs at least two characters", field=f"scenes[{index}].characters")
+        return [scene_from_data(raw, path, base_dir=path.resolve().parent)]
+    out = []
+    for i, scene in enumerate(scenes):
+        raw = _scene(scene, title, i, path)
+        if len(raw["characters"]) >= 2:
+            out.append(scene_from_data(raw, path, base_dir=path.resolve().parent))
+    return out

@@ -1,0 +1,30 @@
+"""Reading a scene from either kind of file: a scene YAML, or one scene of a CharacterBox scenes file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from personae.scene._characterbox import read_characterbox
+from personae.scene._spec import SceneSpec, SceneSpecError, load_scene_yaml
+
+
+def _looks_like_characterbox(path: Path) -> bool:
+    """A `.json` file whose opening holds CharacterBox's top-level keys (read no further than 4 KiB)."""
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b'"scenes"' in head and b'"title"' in head
+
+
+def load_scene(path: Path | str, index: int | None = None) -> SceneSpec:
+    """A scene from a scene YAML file, or scene `index` (default 0) of a CharacterBox scenes file."""
+    path = Path(path)
+    if _looks_like_characterbox(path):
+        return read_characterbox(path, 0 if index is None else index)[0]
+    if index not in (None, 0):
+        raise SceneSpecError(path, "--scene-index applies to CharacterBox scenes files; a scene file holds one scene")
+    return load_scene_yaml(path)

@@ -1,0 +1,145 @@
+"""Every error the server answers, in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
+
+OpenAI's SDKs read `error.message`, `error.type`, `error.param` and `error.code` from this body (FastAPI's own
+`{"detail": ...}` left them None), and map status codes to exception classes, so validation failures answer 400
+as OpenAI does, never 422. Routes raise `ApiError` (or a plain `HTTPException`, whose `field: reason` message
+prefix becomes `param`); typed errors of the service, store and backends are mapped here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from personae.backends import BackendError
+from personae.server._service import ConflictError, NotFoundError
+from personae.store import SessionNotFoundError, TurnConflictError
+
+log = logging.getLogger(__name__)
+
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
+"""OpenAI error `type` by status; other 4xx are `invalid_request_error`, 5xx `server_error`."""
+
+_FIELD = re.compile(r"^([A-Za-z_][\w.\[\]-]{0,80}): ")
+
+
+class ApiError(HTTPException):
+    """An HTTP error with OpenAI's `type`, `param` (the request field at fault) and `code`.
+
+    Example:
+        raise ApiError(400, "tools: personas cannot call tools", param="tools", code="unsupported_parameter")
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, message, headers=dict(headers) if headers else None)
+        self.param = param
+        self.code = code
+        self.type = type
+
+
+def error_type(status: int) -> str:
+    """OpenAI's error `type` for an HTTP status."""
+    return ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+
+
+def error_body(
+    status: int, message: str, param: str | None = None, code: str | None = None, type: str | None = None
+) -> dict[str, Any]:
+    """The JSON body of an error; `param` defaults to the `field: reason` prefix of the message."""
+    if param is None and (match := _FIELD.match(message)):
+        param = match.group(1)
+    return {"error": {"message": message, "type": type or error_type(status), "param": param, "code": code}}
+
+
+def error_response(
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    type: str | None = None,
+) -> JSONResponse:
+    """An error response in OpenAI's shape."""
+    return JSONResponse(error_body(status, message, param, code, type), status_code=status, headers=headers)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """A validation location as OpenAI spells a param: `messages[0].role` (the leading `body` dropped)."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or str(loc[0] if loc else "body")
+
+
+def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    """One line naming each invalid field (the first three), and the first field as `param`."""
+    problems: list[str] = []
+    first: str | None = None
+    for error in exc.errors()[:3]:
+        path = field_path(error.get("loc", ()))
+        first = first or path
+        problems.append(f"{path}: {error.get('msg', 'invalid')}")
+    more = len(exc.errors()) - len(problems)
+    return "; ".join(problems) + (f" (and {more} more)" if more > 0 else ""), first
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of `app` in OpenAI's shape (the one place errors are turned into responses)."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if isinstance(exc, ApiError):
+            return error_response(exc.status_code, message, exc.param, exc.code, exc.headers, exc.type)
+        code = "invalid_api_key" if exc.status_code == 401 else None
+        return error_response(exc.status_code, message, code=code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, param = validation_message(exc)
+        return error_response(400, message, param, code="invalid_value")
+
+    @app.exception_handler(NotFoundError)
+    @app.exception_handler(SessionNotFoundError)
+    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(404, str(exc), code="not_found")
+
+    @app.exception_handler(ConflictError)
+    @app.exception_handler(TurnConflictError)
+    async def conflict(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(409, str(exc), code="conflict")
+
+    @app.exception_handler(BackendError)
+    async def upstream(_request: Request, exc: BackendError) -> JSONResponse:
+        log.warning("upstream model failed: %s", exc)
+        return error_response(502, f"upstream model: {exc}", code="upstream_error", type="server_error")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return error_response(500, f"internal error: {exc.__class__.__name__}", code="internal_error")

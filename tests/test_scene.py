@@ -1,0 +1,699 @@
+"""Multi-character scenes: the spec, CharacterBox files, turn policies, role confusion, the runner, resume, outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES, REPO, SHARED_DATA
+from helpers.cards import tinytroupe_agent, v2_card
+from helpers.runtime import fake_models
+from personae.backends import Backend, GenerateConfig, Message, get_backend
+from personae.cli import app
+from personae.persona import Persona
+from personae.scene import (
+    TRANSCRIPT_FILE,
+    ConfusionDetector,
+    SceneError,
+    SceneRun,
+    SceneSpec,
+    SceneSpecError,
+    addressed,
+    convergence,
+    direct,
+    dominance,
+    load_scene,
+    measure_chat,
+    memory_view,
+    natural,
+    read_characterbox,
+    read_chat_export,
+    read_transcript,
+    round_robin,
+    rule_signals,
+    scene_from_data,
+    scene_reply,
+)
+
+SCENES = REPO / "examples" / "scenes"
+CHARACTERBOX = SHARED_DATA / "characterbox"
+
+ADA = str(EXAMPLES / "ada.yaml")
+VEGA = str(EXAMPLES / "vega.yaml")
+ANSELM = str(EXAMPLES / "anselm.yaml")
+
+
+def scene(**fields: Any) -> SceneSpec:
+    """A three-character scene on the example personas with offline scoring (fields override the defaults)."""
+    data: dict[str, Any] = {
+        "name": "test",
+        "setting": "A harbour wall in a storm.",
+        "characters": [{"persona": ADA}, {"persona": VEGA}, {"persona": ANSELM}],
+        "backend": "mock/scene",
+        "nli": "fake",
+        "embedder": "fake",
+        "stop": {"turns": 6},
+        "n": 2,
+    }
+    data.update(fields)
+    return scene_from_data(data, "test.yaml")
+
+
+def run(spec: SceneSpec, out: Path, **kwargs: Any) -> Any:
+    return asyncio.run(SceneRun(spec, out, models=fake_models(), **kwargs).run())
+
+
+# --- the spec -------------------------------------------------------------------------------------------------------
+
+
+def test_the_example_scene_loads_with_personas_relative_to_it() -> None:
+    spec = load_scene(SCENES / "harbour.yaml")
+    assert spec.policy == "natural"
+    assert len(spec.characters) == 3
+    run_ = SceneRun(spec.with_backend("mock/scene"), "/nonexistent", models=fake_models())
+    assert [p.name for p in run_.personas] == ["Ada Quint", "Captain Iris Vega", "Brother Anselm"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"characters": [{"persona": ADA}]}, "characters"),
+        ({"characters": [{"persona": ADA}] * 9}, "characters"),
+        ({"policy": "loudest"}, "policy"),
+        ({"stop": {"turns": 100000}}, "stop.turns"),
+        ({"setting": "x" * 5000}, "setting"),
+        ({"colour": "blue"}, "colour"),
+        ({"characters": [{"persona": ADA, "talkativeness": 2}, {"persona": VEGA}]}, "characters[0].talkativeness"),
+    ],
+)
+def test_a_bad_scene_names_the_field(fields: dict[str, Any], field: str) -> None:
+    with pytest.raises(SceneSpecError) as err:
+        scene(**fields)
+    assert err.value.field == field
+    assert err.value.path == "test.yaml"
+
+
+def test_inconsistent_scenes_are_refused() -> None:
+    with pytest.raises(SceneSpecError, match="leaves"):
+        scene(characters=[{"persona": ADA, "enters": 3, "leaves": 2}, {"persona": VEGA}])
+    with pytest.raises(SceneSpecError, match=r"stop\.event names no event"):
+        scene(stop={"turns": 3, "event": "storm"})
+
+
+def test_a_scene_file_that_is_not_yaml_or_names_a_missing_persona_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("characters: [unclosed", encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="not valid YAML"):
+        load_scene(bad)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(yaml.safe_dump({"characters": [{"persona": "nobody.yaml"}, {"persona": ADA}]}), "utf-8")
+    with pytest.raises(SceneSpecError, match=r"characters\[0\]\.persona"):
+        SceneRun(load_scene(missing), tmp_path / "out", models=fake_models())
+
+
+def test_characters_come_from_any_format_import_reads(tmp_path: Path) -> None:
+    (tmp_path / "card.json").write_text(json.dumps(v2_card()), encoding="utf-8")
+    (tmp_path / "agent.json").write_text(json.dumps(tinytroupe_agent()), encoding="utf-8")
+    spec_file = tmp_path / "scene.yaml"
+    spec_file.write_text(yaml.safe_dump({"characters": [{"persona": "card.json"}, {"persona": "agent.json"}]}), "utf-8")
+    names = [p.name for p in SceneRun(load_scene(spec_file), tmp_path / "out", models=fake_models()).personas]
+    assert names == [v2_card()["data"]["name"], tinytroupe_agent()["persona"]["name"]]
+
+
+def test_inline_personas_and_two_characters_of_one_name() -> None:
+    twins = scene(characters=[{"persona": {"name": "Sam"}}, {"persona": {"name": "Sam"}}])
+    with pytest.raises(SceneError, match="share a name"):
+        SceneRun(twins, "/nonexistent", models=fake_models())
+
+
+def test_backend_binds_every_role() -> None:
+    spec = scene(narrator={"backend": "openai/x"}, director="openai/y").with_backend("mock/echo")
+    assert {c.backend for c in spec.characters} == {"mock/echo"}
+    assert spec.narrator is not None
+    assert spec.narrator.backend == "mock/echo"
+    assert spec.director == "mock/echo"
+
+
+# --- CharacterBox ----------------------------------------------------------------------------------------------------
+
+
+def characterbox_fixture(path: Path) -> Path:
+    """A small synthetic CharacterBox file: one scene with two characters, one with a single character."""
+
+    def person(i: int, name: str, description: str) -> dict[str, Any]:
+        return {"id": i, "name": name, "gender": "x", "description": description, "position": "By the gate.",
+                "states": "Wary."}  # fmt: skip
+
+    data = {
+        "title": "Test_Book",
+        "scenes": [
+            {
+                "id": 0,
+                "event": "The Gate",
+                "time": "Dusk",
+                "location": "A castle gate",
+                "description": "Rain falls on the gate.",
+                "plot": "They must decide whether to open the gate.",
+                "characters": [
+                    person(0, "Mira Stone", "Mira Stone is a gatekeeper. She distrusts strangers."),
+                    person(1, "Tobin", "Tobin is a travelling tinker."),
+                ],
+                "actions": [
+                    {
+                        "action_id": 0,
+                        "character": "Mira Stone",
+                        "character_id": 0,
+                        "action": "x",
+                        "dialogue": "Who goes there?",
+                    }
+                ],
+                "chunk": {"id": 0, "text": "book text"},
+            },
+            {
+                "id": 1,
+                "event": "Alone",
+                "time": "",
+                "location": "",
+                "description": "",
+                "plot": "",
+                "characters": [person(0, "Mira Stone", "A gatekeeper.")],
+                "actions": [],
+            },
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_characterbox_file_becomes_scenes(tmp_path: Path) -> None:
+    path = characterbox_fixture(tmp_path / "book.scenes.json")
+    scenes = read_characterbox(path)
+    assert len(scenes) == 1  # the one-character scene cannot be run
+    spec = scenes[0]
+    assert spec.setting.startswith("Dusk A castle gate Rain falls")
+    assert spec.events[0].turn == 0
+    assert "The Gate" in spec.events[0].text
+    assert spec.narrator is not None
+    assert spec.narrator.direction == "They must decide whether to open the gate."
+    mira = spec.characters[0]
+    assert mira.position == "By the gate. Wary."
+    assert isinstance(mira.persona, dict)
+    assert "Mira Stone distrusts strangers." in mira.persona["statements"]
+    assert load_scene(path, 0).name == spec.name
+    with pytest.raises(SceneSpecError, match="at least two characters"):
+        load_scene(path, 1)
+    with pytest.raises(SceneSpecError, match="no scene 7"):
+        load_scene(path, 7)
+
+
+def test_a_json_file_that_is_not_characterbox_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"title": "t", "scenes": 3}', encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="not a CharacterBox scenes file"):
+        read_characterbox(path)
+
+
+@pytest.mark.skipif(not CHARACTERBOX.is_dir(), reason="../shared/data/characterbox is not present")
+@pytest.mark.parametrize("name", ["Harry_Potter", "The_Matrix"])
+def test_the_published_characterbox_scenes_read(name: str) -> None:
+    scenes = read_characterbox(CHARACTERBOX / f"{name}.scenes.json")
+    assert len(scenes) >= 20
+    assert all(2 <= len(s.characters) <= 8 and s.setting for s in scenes)
+
+
+# --- turn policies ---------------------------------------------------------------------------------------------------
+
+ORDER = ["Ada", "Vega", "Anselm"]
+
+
+def test_round_robin_goes_in_order_and_skips_the_absent() -> None:
+    assert round_robin(ORDER, ORDER, None).speaker == "Ada"
+    assert round_robin(ORDER, ORDER, "Ada").speaker == "Vega"
+    assert round_robin(ORDER, ["Ada", "Anselm"], "Ada").speaker == "Anselm"
+    assert round_robin(ORDER, ORDER, "Anselm").speaker == "Ada"
+
+
+def test_addressed_picks_who_is_spoken_to_then_who_is_named() -> None:
+    assert addressed(ORDER, ORDER, "Ada", "Anselm, what do you make of it?").speaker == "Anselm"
+    assert addressed(ORDER, ORDER, "Ada", "It is a ship, Vega?").speaker == "Vega"
+    assert addressed(ORDER, ORDER, "Ada", "I saw Anselm by the hut.").speaker == "Anselm"
+    choice = addressed(ORDER, ORDER, "Ada", "The sea is rough tonight.")
+    assert choice.speaker == "Vega"
+    assert "no one named" in choice.why
+    assert addressed(ORDER, ORDER, "Ada", "Ada, you fool.").speaker != "Ada"  # never oneself
+
+
+def test_natural_puts_mentions_first_then_talkativeness() -> None:
+    rng = random.Random(0)
+    assert natural(ORDER, ORDER, "Ada", "What does Anselm say?", {}, rng).speaker == "Anselm"
+    talk = {"Ada": 1.0, "Vega": 0.0, "Anselm": 0.0}
+    picks = {natural(ORDER, ORDER, "Vega", "Quiet.", talk, random.Random(i)).speaker for i in range(30)}
+    assert picks == {"Ada"}
+    silent = {"Ada": 0.0, "Vega": 0.0, "Anselm": 0.0}
+    picks = {natural(ORDER, ORDER, "Ada", "Quiet.", silent, random.Random(i)).speaker for i in range(30)}
+    assert picks == {"Vega", "Anselm"}  # nobody volunteers: random, never the last speaker
+
+
+def scripted(outputs: Sequence[str]) -> Backend:
+    return get_backend("mock/scripted", outputs=list(outputs))
+
+
+def test_director_follows_the_backend_and_falls_back_with_a_reason() -> None:
+    good = scripted(['{"speaker": "Anselm", "why": "he was asked a question"}'])
+    choice = asyncio.run(direct(good, ORDER, ORDER, "Ada", ["Ada: Anselm?"], seed=0))
+    assert choice == ("Anselm", "director: he was asked a question")
+    unknown = scripted(['{"speaker": "Gandalf"}'])
+    choice = asyncio.run(direct(unknown, ORDER, ORDER, "Ada", [], seed=0))
+    assert choice.speaker == "Vega"
+    assert "unusable" in choice.why
+
+
+@pytest.mark.parametrize("policy", ["round-robin", "addressed", "director", "natural"])
+def test_every_policy_runs_a_scene(tmp_path: Path, policy: str) -> None:
+    results = run(scene(policy=policy), tmp_path / policy)
+    assert results.turns == 6
+    assert results.ended == "turns"
+    records = read_transcript(tmp_path / policy / TRANSCRIPT_FILE)
+    lines = [r for r in records if r.kind == "line"]
+    assert all(r.why and r.why.startswith(policy if policy != "director" else "director") for r in lines)
+    assert all(a.speaker != b.speaker for a, b in itertools.pairwise(lines))
+    if policy == "round-robin":
+        assert [r.speaker for r in lines[:3]] == ["Ada Quint", "Captain Iris Vega", "Brother Anselm"]
+
+
+# --- role confusion --------------------------------------------------------------------------------------------------
+
+CONFUSED = [
+    ("Trinity: I'll take the left door.", "writes_lines"),
+    ("**Trinity:** Move!", "writes_lines"),
+    ("I am Trinity, and I do not miss.", "speaks_as"),
+    ("My name is Trinity.", "speaks_as"),
+    ('Trinity says, "We go now."', "speaks_for"),
+    ('"Not yet," said Cypher.', "speaks_for"),
+    ("*Cypher smiles and raises his hands*", "speaks_for"),
+    ("Trinity nods. Trinity turns to the door and draws her gun.", "speaks_for"),
+    # seen in a real run (Qwen2.5-1.5B as Captain Vega): plain-prose narration of the other character
+    (
+        "Trinity looks up to the sky, thinking of a plan. She looks at the crew. Trinity starts to look for a way.",
+        "speaks_for",
+    ),
+]
+CLEAN = [
+    "Trinity, cover the door.",
+    "I trust Trinity with my life.",
+    "As Trinity said, we go at dawn.",
+    "I'm Trinity's friend, nothing more.",
+    "*I glance at Cypher and frown*",
+    "Cypher: a name I will not forget.",  # a label only at the start of a line
+    "Trinity knows this ship. Trinity is right, as always.",  # talk about her, not narration of her
+    "Trinity nods, so we go.",  # one sentence is not narration enough
+]
+
+
+@pytest.mark.parametrize(("reply", "kind"), CONFUSED)
+def test_role_confusion_rules_catch_hand_written_cases(reply: str, kind: str) -> None:
+    signals = rule_signals(reply, "Neo", ["Trinity", "Cypher"])
+    assert [s.kind for s in signals] == [kind]
+
+
+@pytest.mark.parametrize("reply", CLEAN)
+def test_role_confusion_rules_leave_clean_replies_alone(reply: str) -> None:
+    if reply.startswith("Cypher:"):
+        assert [s.kind for s in rule_signals(reply, "Neo", ["Trinity", "Cypher"])] == ["writes_lines"]
+        assert rule_signals("Remember " + reply, "Neo", ["Trinity", "Cypher"]) == []
+    else:
+        assert rule_signals(reply, "Neo", ["Trinity", "Cypher"]) == []
+
+
+def test_first_and_last_names_count_unless_shared_or_titles() -> None:
+    assert [s.kind for s in rule_signals("Ron: Blimey.", "Harry Potter", ["Ron Weasley", "Ginny Weasley"])] == [
+        "writes_lines"
+    ]
+    assert rule_signals("Weasley: Blimey.", "Harry Potter", ["Ron Weasley", "Ginny Weasley"]) == []
+    assert rule_signals("Agent: halt.", "Neo", ["Agent Smith"]) == []
+
+
+def test_claiming_another_characters_facts_is_found_by_the_persona_nli() -> None:
+    neo = Persona(name="Neo", statements=["Neo is a hacker who lives in a small apartment."])
+    trinity = Persona(
+        name="Trinity",
+        statements=["Trinity is a fierce warrior and loyal follower of Morpheus.", "Trinity rides a black motorcycle."],
+    )
+    detector = ConfusionDetector(neo, [neo, trinity], fake_models())
+    claim = detector.detect("Who are you?", "I ride a black motorcycle every night.")
+    assert claim.kinds == ["claims_facts"]
+    assert claim.signals[0].evidence == "Trinity rides a black motorcycle."
+    assert not detector.detect("Who are you?", "I am a hacker in a small apartment.").confused
+    assert not detector.detect("Who is she?", "Trinity rides a black motorcycle.").confused  # about her, not a claim
+    assert not detector.detect("Who is she?", "You ride a black motorcycle, Trinity.").confused
+    assert not ConfusionDetector(neo, [neo, trinity], None).detect("?", "I ride a black motorcycle.").confused
+
+
+def test_a_shared_fact_is_not_a_claim() -> None:
+    a = Persona(name="Ann", statements=["Ann lives in Oban."])
+    b = Persona(name="Bea", statements=["Bea lives in Oban."])
+    assert not ConfusionDetector(a, [a, b], fake_models()).detect("Where?", "I live in Oban.").confused
+
+
+def test_the_guard_passes_over_role_confused_candidates(tmp_path: Path) -> None:
+    guarded = run(scene(backend="mock/scene-confused", n=3), tmp_path / "on")
+    assert guarded.scene.role_confusion_rate == 0.0
+    assert guarded.scene.candidates_rejected_for_confusion > 0
+    unguarded = run(scene(backend="mock/scene-confused", guard="off", n=1), tmp_path / "off")
+    assert unguarded.scene.role_confusion_rate > 0.5
+    confused = [f for f in unguarded.characters.values() if f.role_confusion.get("speaks_for")]
+    assert confused
+
+
+def test_an_echoing_backend_writes_the_others_lines_and_is_caught(tmp_path: Path) -> None:
+    results = run(scene(backend="mock/echo", guard="off", n=1, policy="round-robin"), tmp_path / "s")
+    records = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line"]
+    # `mock/echo` repeats what the character heard: from the third line on, that holds two others' labelled lines
+    confused = [bool(r.shown_confusion and "writes_lines" in r.shown_confusion.kinds) for r in records]
+    assert confused == [False, False, True, True, True, True]
+    assert results.scene.role_confusion_rate == 4 / 6
+
+
+def test_a_threshold_guard_retries_a_turn_whose_candidates_are_all_confused(tmp_path: Path) -> None:
+    results = run(scene(backend="mock/scene-confused", guard="threshold", n=1), tmp_path / "s")
+    assert results.scene.role_confusion_rate == 0.0
+    lines = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line" and r.turn > 0]
+    assert all(len(r.candidates) == 2 for r in lines)
+    assert all(r.confusion[0].confused and not r.confusion[1].confused and r.chosen == 1 for r in lines)
+    assert all(r.candidates[1].round == 1 for r in lines)
+
+
+# --- the runner ------------------------------------------------------------------------------------------------------
+
+
+def recording_backend(seen: list[list[Message]]) -> Backend:
+    """`mock/scene`'s replies, remembering every request."""
+    reply = scene_reply()
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        seen.append(list(messages))
+        return str(reply(messages, config, index))
+
+    return get_backend("mock/record", fn=fn)
+
+
+def test_a_late_character_never_hears_what_was_said_before_it_came(tmp_path: Path) -> None:
+    seen: list[list[Message]] = []
+    spec = scene(
+        characters=[{"persona": ADA}, {"persona": VEGA}, {"persona": ANSELM, "enters": 2}],
+        events=[{"turn": 0, "text": "A shuttle lands on the rocks."}],
+    )
+    run(spec, tmp_path / "s", backends={"*": recording_backend(seen)})
+    records = read_transcript(tmp_path / "s" / TRANSCRIPT_FILE)
+    early = [r.text for r in records if r.turn < 2 and r.kind in ("line", "event")]
+    exchanges, heard = memory_view("Brother Anselm", records)
+    remembered = " ".join([heard, *(e.user for e in exchanges)])
+    assert all(text not in remembered for text in early)
+    assert "Brother Anselm enters." in remembered
+    anselm_prompts = [m for m in seen if m[0].content.startswith("You are Brother Anselm")]
+    assert anselm_prompts
+    assert all("shuttle lands" not in " ".join(x.content for x in m) for m in anselm_prompts)
+    ada_prompts = [m for m in seen if m[0].content.startswith("You are Ada Quint")]
+    assert any("shuttle lands" in " ".join(x.content for x in m) for m in ada_prompts)
+
+
+def test_each_character_speaks_with_its_own_persona_and_the_scene(tmp_path: Path) -> None:
+    seen: list[list[Message]] = []
+    run(scene(stop={"turns": 3}), tmp_path / "s", backends={"*": recording_backend(seen)})
+    systems = {m[0].content.split(".")[0]: m[0].content for m in seen}
+    assert set(systems) == {"You are Ada Quint", "You are Captain Iris Vega", "You are Brother Anselm"}
+    anselm = systems["You are Brother Anselm"]
+    assert "Benedictine monk" in anselm
+    assert "ferry captain" not in anselm
+    assert "A harbour wall in a storm." in anselm
+    assert "never the lines" in anselm
+
+
+def test_stop_at_an_event_and_when_the_narrator_ends_it(tmp_path: Path) -> None:
+    at_event = run(
+        scene(
+            events=[{"turn": 2, "name": "flood", "text": "The sea floods the wall."}],
+            stop={"turns": 9, "event": "flood"},
+        ),
+        tmp_path / "event",
+    )
+    assert at_event.ended == "event: flood"
+    assert at_event.turns == 2
+    narrated = run(scene(narrator={"every": 1}, stop={"turns": 20}), tmp_path / "narrator")
+    assert narrated.ended == "narrator"
+    assert narrated.turns == 3
+    records = read_transcript(tmp_path / "narrator" / TRANSCRIPT_FILE)
+    assert [r.kind for r in records].count("narration") == 3
+    assert "THE END" not in records[-2].text
+    gone = run(scene(characters=[{"persona": ADA, "leaves": 2}, {"persona": VEGA, "leaves": 2}]), tmp_path / "gone")
+    assert gone.ended == "nobody present"
+    assert gone.turns == 2
+
+
+def test_a_terminal_user_takes_turns(tmp_path: Path) -> None:
+    said: list[str] = []
+
+    def ask(last: str) -> str:
+        said.append(last)
+        return "Everyone, stay calm."
+
+    results = run(scene(user={"name": "Rob", "mode": "terminal"}, stop={"turns": 8}), tmp_path / "u", ask_user=ask)
+    records = read_transcript(tmp_path / "u" / TRANSCRIPT_FILE)
+    assert [r.speaker for r in records if r.kind == "user"] == ["Rob", "Rob"]
+    assert said[0].startswith("Brother Anselm: ")
+    assert results.turns == 8
+    assert "Rob" not in results.characters
+    with pytest.raises(SceneError, match="nothing reads their lines"):
+        SceneRun(scene(user={"name": "Rob", "mode": "terminal"}), tmp_path / "x", models=fake_models())
+
+
+def test_outputs_results_and_a_script_free_report(tmp_path: Path) -> None:
+    results = run(scene(backend="mock/scene-confused", guard="off", n=1, narrator={"every": 2}), tmp_path / "s")
+    data = json.loads((tmp_path / "s" / "results.json").read_text())
+    assert set(data["characters"]) == {"Ada Quint", "Captain Iris Vega", "Brother Anselm"}
+    shares = [f.word_share for f in results.characters.values()]
+    assert abs(sum(shares) - 1) < 1e-9
+    assert 0 <= results.scene.dominance <= 1
+    assert all(len(f.apc_curve) == f.turns for f in results.characters.values())
+    html = (tmp_path / "s" / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert "<svg" in html
+    assert "role confusion: speaks_for" in html
+    assert html.count("class='turn line'") == results.turns
+    assert "Narrator: " in html
+
+
+def test_a_folder_holding_a_scene_needs_resume_and_the_same_scene(tmp_path: Path) -> None:
+    run(scene(stop={"turns": 2}), tmp_path / "s")
+    with pytest.raises(SceneError, match="--resume"):
+        run(scene(stop={"turns": 2}), tmp_path / "s")
+    with pytest.raises(SceneError, match="different scene"):
+        run(scene(stop={"turns": 2}, policy="natural"), tmp_path / "s", resume=True)
+
+
+def test_resume_after_a_failure_goes_on_where_it_stopped_and_matches_an_unbroken_run(tmp_path: Path) -> None:
+    spec = scene(narrator={"every": 2}, stop={"turns": 8})
+    unbroken = run(spec, tmp_path / "whole")
+    reply = scene_reply()
+    calls = {"n": 0}
+
+    def failing(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise RuntimeError("the model server died")
+        return str(reply(messages, config, index))
+
+    with pytest.raises(RuntimeError, match="died"):
+        run(spec, tmp_path / "broken", backends={"*": get_backend("mock/x", fn=failing)})
+    partial = read_transcript(tmp_path / "broken" / TRANSCRIPT_FILE)
+    assert 0 < len(partial) < len(read_transcript(tmp_path / "whole" / TRANSCRIPT_FILE))
+    with (tmp_path / "broken" / TRANSCRIPT_FILE).open("a") as f:
+        f.write('{"step": "t9/li')  # a line cut short by the crash
+    resumed = run(spec, tmp_path / "broken", resume=True)
+    whole = read_transcript(tmp_path / "whole" / TRANSCRIPT_FILE)
+    again = read_transcript(tmp_path / "broken" / TRANSCRIPT_FILE)
+    lines = (tmp_path / "broken" / TRANSCRIPT_FILE).read_text().splitlines()
+    assert len(lines) == len(again)  # nothing duplicated, the cut line gone
+    assert [(r.step, r.speaker, r.text) for r in again] == [(r.step, r.speaker, r.text) for r in whole]
+    assert resumed.turns == unbroken.turns
+    assert resumed.ended == unbroken.ended
+
+
+SLOW_SCENE = """
+import asyncio, sys
+from personae.backends import get_backend
+from personae.scene import SceneRun, load_scene, scene_reply
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+spec = load_scene(sys.argv[1])
+backend = get_backend("mock/scene", fn=scene_reply(), delay=float(sys.argv[3]))
+models = ScoringModels(nli=FakeNLI(), embedder=FakeEmbedder(), ooc_classifier=False)
+asyncio.run(SceneRun(spec, sys.argv[2], resume=True, backends={"*": backend}, models=models).run())
+"""
+
+
+@pytest.mark.slow
+def test_resume_after_a_kill(tmp_path: Path) -> None:
+    spec_file = tmp_path / "scene.yaml"
+    data = {"characters": [{"persona": ADA}, {"persona": VEGA}], "nli": "fake", "embedder": "fake", "n": 1,
+            "stop": {"turns": 12}, "narrator": {"every": 4, "can_end": False}}  # fmt: skip
+    spec_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    cmd = [sys.executable, "-c", SLOW_SCENE, str(spec_file), str(out)]
+    proc = subprocess.Popen([*cmd, "0.25"], env=env)
+    transcript = out / TRANSCRIPT_FILE
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(read_transcript(transcript)) < 4:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = read_transcript(transcript)
+    assert len(before) >= 4
+    assert not (out / "results.json").exists()
+    subprocess.run([*cmd, "0"], env=env, check=True, timeout=120)
+    after = read_transcript(transcript)
+    steps = [r.step for r in after]
+    assert len(steps) == len(set(steps)) == len(transcript.read_text().splitlines())
+    assert [r.step for r in after[: len(before)]] == [r.step for r in before]
+    assert steps[-1] == "end"
+    assert json.loads((out / "results.json").read_text())["turns"] == 12
+
+
+# --- group figures ---------------------------------------------------------------------------------------------------
+
+
+def test_dominance_is_zero_when_even_and_one_when_one_voice() -> None:
+    assert dominance([0.5, 0.5]) == 0.0
+    assert dominance([1.0, 0.0, 0.0]) == 1.0
+    assert 0 < dominance([0.6, 0.2, 0.2]) < 1
+
+
+def test_convergence_rises_when_voices_grow_alike() -> None:
+    apart = {
+        "A": ["Aye, the sea is cruel!", "Och, the wee boat!", "Nonsense, I say."],
+        "B": ["Per protocol, we proceed: vector three.", "Telemetry nominal; proceed", "We will proceed."],
+    }
+    together = {
+        name: [*lines[:2], "We will proceed, I say.", "We will proceed, I say."] for name, lines in apart.items()
+    }
+    moving = convergence(together, fake_models().embedder)
+    assert moving.style_end is not None
+    assert moving.style_start is not None
+    assert moving.style_end > moving.style_start
+    assert moving.semantic_delta is not None
+    assert moving.semantic_delta > 0
+    assert convergence({"A": ["one"], "B": ["two"]}, None).style_start is None
+
+
+# --- the command line ------------------------------------------------------------------------------------------------
+
+
+def test_the_scene_command_runs_and_refuses_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "out"
+    args = ["scene", str(SCENES / "harbour.yaml"), "--out", str(out), "--backend", "mock/scene", "--turns", "4"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "4 turns" in result.output
+    assert (out / "report.html").exists()
+    spec = json.loads((out / "scene.json").read_text())["spec"]
+    assert spec["stop"]["turns"] == 4
+    assert spec["characters"][0]["backend"] == "mock/scene"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "--resume" in again.output
+    assert runner.invoke(app, [*args, "--resume"]).exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("characters: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["scene", str(bad), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 2
+    assert "characters" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    result = runner.invoke(
+        app, ["scene", str(SCENES / "harbour.yaml"), "--out", str(tmp_path / "o3"), "--scene-index", "2"]
+    )
+    assert result.exit_code == 2
+    assert "--scene-index" in result.output
+
+
+# --- measuring a recorded group chat ---------------------------------------------------------------------------------
+
+
+def group_chat(path: Path) -> Path:
+    """A small SillyTavern group-chat export: metadata line, a system note, the user and two characters."""
+    rows: list[dict[str, Any]] = [
+        {"user_name": "unused", "character_name": "unused", "chat_metadata": {}},
+        {"name": "Rob", "is_user": True, "is_system": False, "mes": "What happened to the ship?"},
+        {"name": "Ada Quint", "is_user": False, "mes": "I never lost a ship in forty years, Rob."},
+        {"name": "SillyTavern System", "is_user": False, "is_system": True, "mes": "Group chat note."},
+        {"name": "Captain Iris Vega", "is_user": False, "mes": 'Ada Quint says, "Aye, the sea took it." I disagree.'},
+        {"name": "Ada Quint", "is_user": False, "mes": "Captain Iris Vega: I command the survey starship Halcyon."},
+        {
+            "name": "Captain Iris Vega",
+            "is_user": False,
+            "mes": "I command the survey starship Halcyon, and I am tired.",
+        },
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_recorded_group_chat_is_measured_as_a_scene(tmp_path: Path) -> None:
+    chat = group_chat(tmp_path / "chat.jsonl")
+    ada = Persona.model_validate(yaml.safe_load(Path(ADA).read_text()))
+    results = asyncio.run(measure_chat(chat, tmp_path / "out", [ada], models=fake_models()))
+    records = read_transcript(tmp_path / "out" / TRANSCRIPT_FILE)
+    assert [r.kind for r in records] == ["user", "line", "line", "line", "line", "end"]
+    assert set(results.characters) == {"Ada Quint", "Captain Iris Vega"}
+    assert results.characters["Ada Quint"].apc_normalized is not None  # scored against her persona
+    assert results.characters["Captain Iris Vega"].apc_normalized is None  # a name alone: nothing to score against
+    kinds = [r.shown_confusion.kinds if r.shown_confusion else [] for r in records if r.kind == "line"]
+    assert kinds == [[], ["speaks_for"], ["writes_lines"], []]
+    assert results.scene.role_confusion_rate == 0.5
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "<script" not in html.lower()
+    assert "recorded" in html
+    again = asyncio.run(measure_chat(chat, tmp_path / "out", [ada], resume=True, models=fake_models()))
+    assert again.turns == results.turns
+    assert len((tmp_path / "out" / TRANSCRIPT_FILE).read_text().splitlines()) == len(records)
+
+
+def test_a_chat_export_that_cannot_be_measured_is_a_clear_error(tmp_path: Path) -> None:
+    one = tmp_path / "one.jsonl"
+    one.write_text('{"name": "Ada", "is_user": false, "mes": "Hello."}\n', encoding="utf-8")
+    with pytest.raises(SceneError, match="2 to 8 characters; this one has 1"):
+        asyncio.run(measure_chat(one, tmp_path / "o", models=fake_models()))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"name": "Ada", "mes": "Hi."}\n{not json\n', encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="line 2"):
+        read_chat_export(broken)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text('{"chat_metadata": {}}\n', encoding="utf-8")
+    with pytest.raises(SceneSpecError, match="no messages"):
+        read_chat_export(empty)
+
+
+def test_the_scene_command_measures_a_chat_export(tmp_path: Path) -> None:
+    chat = group_chat(tmp_path / "chat.jsonl")
+    runner = CliRunner()
+    args = ["scene", str(chat), "--out", str(tmp_path / "out"), "--persona", ADA, "--nli", "fake"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Ada Quint: 2 lines" in result.output
+    refused = runner.invoke(app, ["scene", str(chat), "--out", str(tmp_path / "o2"), "--backend", "mock/scene"])
+    assert refused.exit_code == 2
+    assert "measured as it is" in refused.output

@@ -1,0 +1,193 @@
+"""SillyTavern's everyday flows against a real server, replayed from recorded request bodies.
+
+The bodies in fixtures/sillytavern/ have the shape SillyTavern's Custom (OpenAI-compatible) chat-completion source
+sends upstream (src/endpoints/backends/chat-completions.js: messages, model, temperature, max_tokens, stream,
+penalties, top_p, top_k, stop, logit_bias, seed, n) with its default prompts: the main prompt naming {{user}},
+the `[Start a new Chat]` marker, the greeting, the Continue nudge and the Impersonate prompt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers.server import mock_config, running
+from personae.server import create_app
+from personae.server._service import parse_messages
+from personae.store import AccessStore
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sillytavern"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["body"]
+    return body
+
+
+class Tavern:
+    """A server and the requests SillyTavern would send it."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+
+    def send(self, name: str) -> tuple[str, dict[str, Any]]:
+        """POST a recorded body; the reply text and the `personae` extension (streamed or not)."""
+        response = self.http.post("/v1/chat/completions", json=fixture(name))
+        assert response.status_code == 200, response.text
+        if not fixture(name).get("stream"):
+            data = response.json()
+            return data["choices"][0]["message"]["content"], data["personae"]
+        text, extension = "", None
+        for line in response.text.splitlines():
+            if line.startswith("data: {"):
+                event = json.loads(line[6:])
+                assert "error" not in event, event
+                text += "".join(c["delta"].get("content") or "" for c in event["choices"])
+                extension = event.get("personae") or extension
+        assert extension is not None
+        return text, extension
+
+    def turns(self, session_id: str) -> list[dict[str, Any]]:
+        turns: list[dict[str, Any]] = self.http.get(f"/v1/sessions/{session_id}").json()["turns"]
+        return turns
+
+    def sessions(self) -> list[str]:
+        return [s["id"] for s in self.http.get("/v1/sessions").json()]
+
+
+def shown(turn: dict[str, Any]) -> str:
+    text: str = turn["candidates"][turn["position"] - 1]["text"]
+    return text
+
+
+@pytest.fixture
+def tavern(tmp_path: Path) -> Iterator[Tavern]:
+    app = create_app(mock_config(tmp_path))
+    key = AccessStore(app.state.service.store).create_key("tavern").secret
+    with running(app) as url:
+        yield Tavern(url, key)
+
+
+def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> None:
+    reply, ext = tavern.send("01_send")
+    session = ext["session_id"]
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada."]  # no `[Start a new Chat]` turn, no greeting turn
+    assert tavern.http.get(f"/v1/sessions/{session}").json()["user_name"] == "Alice"  # from ST's main prompt
+
+    reply, ext = tavern.send("02_send")
+    assert ext["session_id"] == session
+    assert ext["swipe"] is False
+    assert shown(tavern.turns(session)[1]) == reply
+
+    swiped, ext = tavern.send("03_swipe")
+    assert ext["session_id"] == session
+    assert ext["swipe"] is True
+    assert swiped != reply  # a swipe shows another reply, even from a deterministic upstream
+    assert shown(tavern.turns(session)[1]) == swiped
+
+    added, ext = tavern.send("04_continue")
+    assert ext["session_id"] == session
+    assert ext["continued"] is True
+    extended = fixture("04_continue")["messages"][-2]["content"]
+    turns = tavern.turns(session)
+    assert len(turns) == 2  # the same turn, extended
+    assert shown(turns[1]) == extended + added
+    assert added.strip()
+    assert fixture("05_impersonate")["messages"][-2]["content"] == extended + added  # what ST shows next
+
+    line, ext = tavern.send("05_impersonate")
+    assert ext == {"session_id": session, "impersonation": True}
+    assert line.strip()
+    turns = tavern.turns(session)
+    assert len(turns) == 2  # never stored as the character's turn
+    assert shown(turns[1]) == extended + added
+
+    _, ext = tavern.send("06_send")
+    assert ext["session_id"] == session
+    assert len(tavern.turns(session)) == 3
+
+    _, ext = tavern.send("07_edit")  # the second user message edited in place
+    assert ext["session_id"] == session
+    assert [t["user_text"] for t in tavern.turns(session)] == [
+        "Hello, Ada.",
+        "Do you have a cat?",
+        "Tell me about Skerry.",
+        "Go on.",
+    ]
+
+    _, ext = tavern.send("08_delete")  # the last two exchanges deleted
+    assert ext["session_id"] == session
+    assert [t["user_text"] for t in tavern.turns(session)] == ["Hello, Ada.", "Do you have a cat?", "What's for tea?"]
+    tea = tavern.turns(session)[2]
+    assert len(tea["candidates"]) == 2  # a guarded turn: both candidates kept
+
+    _, ext = tavern.send("09_branch")  # a branch from Ada's first reply
+    assert ext["session_id"] == session
+    assert [t["user_text"] for t in tavern.turns(session)] == ["Hello, Ada.", "Where is Morag?"]
+
+    _, ext = tavern.send("10_back_to_main")  # the original chat again: its turns come back, scores and all
+    assert ext["session_id"] == session
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada.", "Do you have a cat?", "What's for tea?", "Thanks."]
+    assert turns[2]["candidates"] == tea["candidates"]  # restored, not re-imported as an unscored turn
+
+    again, ext = tavern.send("12_empty_send")  # Ada speaks again: a turn with no user message
+    assert ext["session_id"] == session
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns][-2:] == ["Thanks.", ""]
+    assert shown(turns[-1]) == again
+
+    assert tavern.sessions() == [session]  # one conversation in the list throughout
+
+
+def test_a_marker_sent_as_a_user_message_is_dropped_and_the_user_is_named(tavern: Tavern) -> None:
+    _, ext = tavern.send("11_strict_new_chat")
+    view = tavern.http.get(f"/v1/sessions/{ext['session_id']}").json()
+    assert view["user_name"] == "Bob"
+    assert [t["user_text"] for t in view["turns"]] == ["Hi, I'm Bob."]
+
+
+def test_parse_messages_names_each_flow() -> None:
+    history = [("user", "Hi"), ("assistant", "Hello.")]
+    assert parse_messages([*history, ("user", "Again")]).mode == "send"
+    cont = parse_messages([*history, ("system", "[Continue your last message without repeating it.]")])
+    assert (cont.mode, cont.user_text, cont.pairs) == ("continue", "Hi", [("Hi", "Hello.")])
+    imp = parse_messages([*history, ("user", "[Write your next reply from the point of view of Al, ...]")])
+    assert (imp.mode, imp.user_text, imp.pairs) == ("impersonate", "", [("Hi", "Hello.")])
+    assert imp.instruction is not None
+    assert imp.instruction.startswith("[Write your next reply")
+    empty = parse_messages(history)
+    assert (empty.mode, empty.user_text, empty.pairs) == ("send", "", [("Hi", "Hello.")])
+    merged = parse_messages([("user", "[Start a new Chat]\n\nHi there")])
+    assert merged.user_text == "Hi there"
+    with pytest.raises(ValueError, match="messages: Continue needs"):
+        parse_messages([("user", "Hi"), ("system", "[Continue your last message]")])
+    with pytest.raises(ValueError, match="messages: no user message"):
+        parse_messages([("assistant", "A greeting only.")])
+
+
+def test_continue_with_the_guard_off_and_n_needs_the_guard(tmp_path: Path) -> None:
+    app = create_app(mock_config(tmp_path, guard="off"))
+    key = AccessStore(app.state.service.store).create_key("tavern").secret
+    with running(app) as url:
+        tavern = Tavern(url, key)
+        first, ext = tavern.send("01_send")
+        assert first == "You said: Hello, Ada."  # one unguarded candidate, streamed
+        body = fixture("04_continue")
+        body["messages"][-4:-1] = [{"role": "assistant", "content": first}]  # the chat as this server answered it
+        response = tavern.http.post("/v1/chat/completions", json={**body, "stream": False})
+        assert response.status_code == 200, response.text
+        added = response.json()["choices"][0]["message"]["content"]
+        assert added.startswith(" You said: [Continue your last message")
+        turns = tavern.turns(ext["session_id"])
+        assert len(turns) == 1
+        assert shown(turns[0]) == first + added
+        refused = tavern.http.post("/v1/chat/completions", json={**fixture("02_send"), "n": 2})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["param"] == "n"
