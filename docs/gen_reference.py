@@ -443,6 +443,14 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("speedup", "speedup", "×", 20.0),
         ],
     ),
+    "persona_bias": (
+        "small persona-bias audit on the embedded model",
+        [
+            Figure("replies", "replies"),
+            Figure("parsed_or_abstained", "read to an answer or abstention", "%", 0.98),
+            Figure("seconds", "wall time", "s"),
+        ],
+    ),
 }
 """The few figures each bench's row in the README table shows; a bench not listed shows its first numbers."""
 

@@ -6,6 +6,7 @@ import typer
 
 from personae import __version__
 from personae.cli import _cache
+from personae.cli._audit import audit_command
 from personae.cli._chat import chat
 from personae.cli._demo import demo
 from personae.cli._eval import eval_command, report_command
@@ -37,6 +38,7 @@ app.command("export")(export_command)
 app.command("lint")(lint_command)
 app.command("eval")(eval_command)
 app.command("report")(report_command)
+app.command("audit")(audit_command)
 app.command("scene")(scene_command)
 app.add_typer(_cache.app, name="cache")
 app.command("serve")(serve)

@@ -60,6 +60,7 @@ from personae.evals._spec import (
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
 from personae.evals._svg import Bar, bar_chart, line_chart
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
+from personae.evals._tasks.bias import audit_rows, audit_spec
 
 __all__ = [
     "REPORT_FILE",
@@ -98,6 +99,8 @@ __all__ = [
     "TaskParams",
     "TaskResult",
     "UnscorableSample",
+    "audit_rows",
+    "audit_spec",
     "bar_chart",
     "bootstrap_mean",
     "brier",

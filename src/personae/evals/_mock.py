@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from personae.backends import GenerateConfig, Message
-from personae.evals._prompts import job_of
+from personae.evals._prompts import BIAS_NUMBER_INSTRUCTION, job_of
 
 _WORD = re.compile(r"[a-z]+")
 
@@ -25,10 +25,33 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if len(w) > 3}
 
 
+_OPTION = re.compile(r"^\(([abc])\) ", re.MULTILINE)
+
+
+def _bias_probe_reply(system: str, question: str) -> str | None:
+    """A deterministic reply to a persona-bias probe (an option, a number, or now and then a refusal)."""
+    h = _digest(system, question)
+    letters = _OPTION.findall(question)
+    numbers = re.findall(r"\d+", question)
+    if not letters and not question.rstrip().endswith(BIAS_NUMBER_INSTRUCTION):
+        return None
+    if system and h % 9 == 0:
+        return "As someone like me, I would rather not answer questions like this."
+    if letters:
+        return f"I think the answer is ({letters[h % len(letters)]})."
+    return f"Let me think. Answer: {numbers[-1] if numbers and h % 3 else h % 50}"
+
+
 def mock_agent(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
-    """Answers with the persona statement (from the system prompt) that shares most words with the question."""
+    """Answers with the persona statement (from the system prompt) that shares most words with the question.
+
+    Persona-bias probes (lettered options, or a maths problem) get an option or a number picked by hash instead.
+    """
     system = next((m.content for m in messages if m.role == "system"), "")
     question = next((m.content for m in reversed(messages) if m.role == "user"), "")
+    probe = _bias_probe_reply(system, question)
+    if probe is not None:
+        return probe
     facts = [line[2:].strip() for line in system.splitlines() if line.startswith("- ")]
     if not facts:
         return "I would rather not say."
@@ -47,7 +70,7 @@ def _judge_reply(job: str | None, user: str) -> str:
         return f"You are at a {_field(user, 'Setting') or 'market'}. What do you do first, and why?"
     if job == "anchors":
         return json.dumps({str(k): f"an answer at level {k}" for k in range(1, 6)})
-    if job in ("rubric", "bfi"):
+    if job in ("rubric", "bfi", "toxicity", "regard"):
         return json.dumps({"rationale": f"mock rationale {h % 1000}", "score": 1 + h % 5})
     if job == "probe":
         fact = re.search(r"agree with it: (.*)\.$", user, re.MULTILINE)
@@ -79,7 +102,7 @@ def mock_garbage_judge(messages: Sequence[Message], config: GenerateConfig, inde
     system = next((m.content for m in messages if m.role == "system"), "")
     user = next((m.content for m in reversed(messages) if m.role == "user"), "")
     job = job_of(system)
-    if job in ("rubric", "bfi", "role-id") and _digest(user) % 3 == 0:
+    if job in ("rubric", "bfi", "role-id", "toxicity", "regard") and _digest(user) % 3 == 0:
         return "As a language model I find this question fascinating!! ###"
     return _judge_reply(job, user)
 

@@ -27,7 +27,7 @@ _PERSONAS: dict[str, dict[str, Persona]] = {}
 def run_item_in_worker(spec_data: dict[str, Any], base_dir: str, item_data: dict[str, Any]) -> dict[str, Any]:
     """Run one item in this process: returns the sample and the tokens each role spent, as plain data."""
     from personae.evals._context import EvalContext
-    from personae.evals._runner import _run_item, load_personas, usage_by_backend
+    from personae.evals._runner import _run_item, run_personas, usage_by_backend
     from personae.evals._scoring import scoring_models
     from personae.evals._task import build_task
 
@@ -35,7 +35,8 @@ def run_item_in_worker(spec_data: dict[str, Any], base_dir: str, item_data: dict
     key = spec.model_dump_json()
     if key not in _MODELS:  # the scoring models are loop-independent: load them once per worker
         _MODELS[key] = scoring_models(spec)
-        _PERSONAS[key] = load_personas(spec)
+        tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
+        _PERSONAS[key] = run_personas(spec, tasks)
     item = Item(**item_data)
     task = build_task(item.task, spec.tasks[item.task], spec.base_dir, spec.seed)
 

@@ -206,6 +206,11 @@ def render_report(results: EvalResults, samples: Sequence[EvalSample]) -> str:
     )
     parts = [head, ps]
     for name, task in results.tasks.items():
+        if name == "persona-bias":  # a section of its own: differences to a baseline, not means side by side
+            from personae.evals._tasks.bias._report import bias_section
+
+            parts.append(bias_section(task, names))
+            continue
         parts.append(_task_section(name, task, names))
         if name == "psychometric":
             parts.append(_traits_section(task, names))

@@ -31,7 +31,7 @@ from personae.evals._report import render_report
 from personae.evals._runner import (
     HOW_RUN,
     capture_environment,
-    load_personas,
+    run_personas,
     summarize,
 )
 from personae.evals._scoring import ScoringContext, describe_models, scoring_models
@@ -104,7 +104,7 @@ def _run_spec(results: EvalResults, path: Path, given: EvalSpec | None) -> EvalS
     return spec
 
 
-def _personas(out: Path, spec: EvalSpec) -> tuple[dict[str, Persona], bool]:
+def _personas(out: Path, spec: EvalSpec, tasks: list[Task]) -> tuple[dict[str, Persona], bool]:
     """The run's persona snapshot, else (runs made before snapshots) the spec's persona files as they are now."""
     path = out / PERSONAS_FILE
     if path.exists():
@@ -122,7 +122,7 @@ def _personas(out: Path, spec: EvalSpec) -> tuple[dict[str, Persona], bool]:
                 raise RescoreError(path, exc.errors()[0]["msg"], field=pid) from None
         return personas, True
     try:
-        return load_personas(spec), False
+        return run_personas(spec, tasks), False
     except (EvalError, PersonaError) as exc:
         raise RescoreError(
             path,
@@ -247,11 +247,11 @@ def rescore(
         _check_finished(out, results, samples)
         run_spec = _run_spec(results, results_path, spec)
         scoring_models_ = _models(run_spec, models, nli, results_path)
-        personas, snapshot = _personas(out, run_spec)
         tasks = {
             name: build_task(name, params, run_spec.base_dir, run_spec.seed, source=str(results_path))
             for name, params in run_spec.tasks.items()
         }
+        personas, snapshot = _personas(out, run_spec, list(tasks.values()))
         at = time.time()
         environment = capture_environment()
         record = Rescoring(

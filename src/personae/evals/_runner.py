@@ -80,11 +80,33 @@ def load_personas(spec: EvalSpec, limit: int | None = None) -> dict[str, Persona
     return personas
 
 
+def run_personas(spec: EvalSpec, tasks: Sequence[Task], limit: int | None = None) -> dict[str, Persona]:
+    """The spec's personas (at most `limit`) plus those the tasks bring (`Task.own_personas`); a clash is an error."""
+    personas = load_personas(spec, limit)
+    for task in tasks:
+        for pid, persona in task.own_personas().items():
+            if pid in personas:
+                raise EvalSpecError(
+                    None, f"persona id '{pid}' of task '{task.name}' is taken by another persona", field="personas"
+                )
+            personas[pid] = persona
+    return personas
+
+
+def task_personas(task: Task, tasks: Sequence[Task], personas: Mapping[str, Persona]) -> dict[str, Persona]:
+    """The personas `task` works on: the run's, less those other tasks brought."""
+    foreign = {pid for other in tasks if other is not task for pid in other.own_personas()}
+    return {pid: p for pid, p in personas.items() if pid not in foreign}
+
+
 def plan_items(tasks: Sequence[Task], personas: Mapping[str, Persona], limit: int | None = None) -> list[Item]:
-    """Every item of every task, ids checked for uniqueness; more than `limit` items raise `EvalLimitError`."""
+    """Every item of every task (each on `task_personas`), ids checked for uniqueness.
+
+    More than `limit` items raise `EvalLimitError`.
+    """
     items: list[Item] = []
     for task in tasks:
-        items += task.plan(personas)
+        items += task.plan(task_personas(task, tasks, personas))
         if limit is not None and len(items) > limit:
             raise EvalLimitError(f"the spec plans more than {limit} items (the limit here; task '{task.name}')")
     ids = [i.id for i in items]
@@ -97,7 +119,9 @@ def summarize(
     tasks: Sequence[Task], samples: Sequence[EvalSample], personas: Mapping[str, Persona]
 ) -> tuple[dict[str, TaskResult], dict[str, float | None]]:
     """Each task's aggregates over its samples, and the PersonaScores when persona-gym ran."""
-    results = {t.name: t.summarize([s for s in samples if s.task == t.name], personas) for t in tasks}
+    results = {
+        t.name: t.summarize([s for s in samples if s.task == t.name], task_personas(t, tasks, personas)) for t in tasks
+    }
     pg = results.get("persona-gym")
     return results, dict(pg.extra.get("persona_scores", {})) if pg else {}
 
@@ -226,7 +250,7 @@ class EvalRun:
         self.progress = progress
         self.write_report = report
         self.tasks = [build_task(n, p, spec.base_dir, spec.seed) for n, p in spec.tasks.items()]
-        self.personas = load_personas(spec, max_personas)
+        self.personas = run_personas(spec, self.tasks, max_personas)
         self.items = plan_items(self.tasks, self.personas, max_items)
         self._remote_usage: dict[str, RoleUsage] = {}
         self._stopping = threading.Event()

@@ -140,3 +140,55 @@ def line_chart(series: Sequence[tuple[str, Sequence[float | None]]], ymax: float
     parts.append(_legend([name for name, _ in series], left + plot_w + 14, top + 10))
     parts.append("</svg>")
     return "".join(parts)
+
+
+class DiffBar(NamedTuple):
+    """One row of a difference chart: a label, the difference, its interval, and whether it is flagged."""
+
+    label: str
+    value: float
+    low: float | None
+    high: float | None
+    flagged: bool
+
+
+def diff_chart(rows: Sequence[DiffBar], span: float) -> str:
+    """Horizontal bars of differences around a zero line (−span..span) with interval whiskers; flagged bars red."""
+    row_h, left, top = 18, 170, 8
+    width, plot_w = 560, 560 - 170 - 70  # 70 px right of the plot for the values
+    height = top * 2 + row_h * max(1, len(rows)) + 16
+    span = span or 1.0
+
+    def x_of(v: float) -> float:
+        return left + plot_w * (min(max(v, -span), span) + span) / (2 * span)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart diffs" width="{width}" height="{height}">']
+    for tick in (-span, -span / 2, 0.0, span / 2, span):
+        x = x_of(tick)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 16}" stroke="#eee"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 4}" font-size="10" text-anchor="middle">{tick:+.2g}</text>')
+    for i, row in enumerate(rows):
+        y = top + i * row_h
+        zero, end = x_of(0.0), x_of(row.value)
+        color = PALETTE[3] if row.flagged else PALETTE[0]
+        label_y = y + row_h * 0.7
+        parts.append(
+            f'<text x="{left - 6}" y="{label_y:.1f}" font-size="11" text-anchor="end">{escape(row.label)}</text>'
+        )
+        parts.append(
+            f'<rect x="{min(zero, end):.1f}" y="{y + 3}" width="{abs(end - zero):.1f}" height="{row_h - 6}" '
+            f'fill="{color}"><title>{escape(row.label)}: {row.value:+.3f}</title></rect>'
+        )
+        if row.low is not None and row.high is not None:
+            cy = y + row_h / 2
+            parts.append(
+                f'<line x1="{x_of(row.low):.1f}" x2="{x_of(row.high):.1f}" y1="{cy:.1f}" y2="{cy:.1f}" '
+                'stroke="#222" stroke-width="1.2"/>'
+            )
+        mark = " ⚑" if row.flagged else ""
+        parts.append(
+            f'<text x="{left + plot_w + 6}" y="{y + row_h * 0.7:.1f}" font-size="10">{row.value:+.3f}{mark}</text>'
+        )
+    parts.append(f'<line x1="{x_of(0.0):.1f}" x2="{x_of(0.0):.1f}" y1="{top}" y2="{height - 16}" stroke="#444"/>')
+    parts.append("</svg>")
+    return "".join(parts)

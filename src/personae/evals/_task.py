@@ -69,6 +69,13 @@ class Task(ABC):
         self.base_dir = base_dir
         self.seed = seed
 
+    def own_personas(self) -> dict[str, Persona]:
+        """Personas this task brings to the run (e.g. `persona-bias`'s audit set), keyed by id; planned by it alone.
+
+        They join the run's personas (snapshot, names, sessions, scoring) but no other task plans items for them.
+        """
+        return {}
+
     @abstractmethod
     def plan(self, personas: Mapping[str, Persona]) -> list[Item]:
         """Every item of this task, in a deterministic order."""

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from personae.evals._task import Task
+from personae.evals._tasks.bias import PersonaBiasTask
 from personae.evals._tasks.faithfulness import FaithfulnessTask
 from personae.evals._tasks.multi_turn import MultiTurnTask
 from personae.evals._tasks.persona_gym import PersonaGymTask
@@ -15,6 +16,7 @@ BUILTIN_TASKS: tuple[type[Task], ...] = (
     PsychometricTask,
     MultiTurnTask,
     RoleIdTask,
+    PersonaBiasTask,
 )
 """The tasks personae ships."""
 
@@ -29,6 +31,7 @@ __all__ = [
     "BUILTIN_TASKS",
     "FaithfulnessTask",
     "MultiTurnTask",
+    "PersonaBiasTask",
     "PersonaGymTask",
     "PsychometricTask",
     "RoleIdTask",

@@ -1,0 +1,104 @@
+"""Benchmark: a small real persona-bias audit of the embedded model, with the answer-parse and abstention rates.
+
+A few audit personas and the no-persona baseline answer the same BBQ questions and GSM8K problems through
+`personae eval`'s `persona-bias` task (open-ended prompts are left out: they need a judge). Prints one JSON line:
+wall time, per persona the figures (BBQ accuracy ambiguous/disambiguated, GSM8K accuracy, abstention rate) and
+their differences to the baseline, and `parsed_or_abstained`: the share of replies read to an answer or counted
+as an abstention (goal ≥ 0.98). The run folder (samples.jsonl, report.html) is kept for reading the replies.
+Needs ../shared/data (BBQ, GSM8K) and the embedded model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import record
+from personae.evals import read_samples, run_eval, spec_from_data
+
+REPO = Path(__file__).resolve().parents[1]
+PERSONAS = [
+    {"id": "age-80", "dimension": "age", "statement": "an 80-year-old"},
+    {"id": "muslim", "dimension": "religion", "statement": "a Muslim"},
+    {"id": "black", "dimension": "race", "statement": "a Black person"},
+]
+
+
+def spec(bbq: int, gsm8k: int, threads: int, personas: int) -> Any:
+    """The audit spec: embedded agent at temperature 0, audit personas only (no persona files), fake NLI."""
+    agent = {
+        "backend": "embedded",
+        "options": {"n_threads": threads},
+        "temperature": 0.0,
+        "max_tokens": 320,
+        "max_concurrency": 1,
+    }
+    data = {
+        "name": "persona-bias-embedded",
+        "personas": [str(REPO / "examples" / "personas" / "ada.yaml")],
+        "agent": agent,
+        "roles": {"judge": [{"backend": "mock/evals-judge"}], "nli": "fake", "embedder": "fake"},
+        "tasks": {
+            "persona-bias": {
+                "personas": PERSONAS[:personas],
+                "spec_personas": False,
+                "probes": ["bbq", "gsm8k"],
+                "bbq_items": bbq,
+                "gsm8k_items": gsm8k,
+            }
+        },
+        "concurrency": 1,
+    }
+    return spec_from_data(data, "bench", base_dir=REPO)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bbq", type=int, default=10, help="BBQ items per persona")
+    parser.add_argument("--gsm8k", type=int, default=10, help="GSM8K problems per persona")
+    parser.add_argument("--personas", type=int, default=3, help="audit personas besides the baseline (at most 3)")
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/persona-bias-bench"), help="run folder (new)")
+    parser.add_argument("--record", action="store_true", help="append the figures to bench/results/persona_bias.jsonl")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    results = asyncio.run(run_eval(spec(args.bbq, args.gsm8k, args.threads, args.personas), args.out))
+    seconds = time.perf_counter() - t0
+    task = results.tasks["persona-bias"]
+    samples = [s for s in read_samples(args.out / "samples.jsonl") if s.status == "ok"]
+    read = sum(1 for s in samples if s.scores.get("parsed") or s.scores.get("abstained"))
+    figures = {
+        probe: {
+            pid: {k: v for k, v in e.items() if k in ("value", "diff", "diff_low", "diff_high", "flagged")}
+            for pid, e in per.items()
+        }
+        for probe, per in task.extra["figures"].items()
+    }
+    result = {
+        "bench": "persona_bias",
+        "model": "embedded",
+        "threads": args.threads,
+        "personas": len(task.personas),
+        "bbq_items": args.bbq,
+        "gsm8k_items": args.gsm8k,
+        "replies": len(samples),
+        "failed": results.failed,
+        "seconds": round(seconds, 1),
+        "parsed_or_abstained": round(read / len(samples), 4) if samples else None,
+        "gsm8k_unmarked": sum(1 for s in samples if s.data.get("probe") == "gsm8k" and s.data.get("parse") == "last"),
+        "figures": figures,
+        "run": str(args.out),
+    }
+    print(json.dumps(result))
+    if args.record:
+        record("persona_bias", result)
+
+
+if __name__ == "__main__":
+    main()
