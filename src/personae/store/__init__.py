@@ -25,11 +25,13 @@ from personae.store._store import (
     TurnRecord,
     default_database_url,
 )
+from personae.store._user_memory import MemoryExport, UserMemoryStore
 
 __all__ = [
     "DATABASE_ENV",
     "KEY_PREFIX",
     "MIGRATIONS",
+    "MemoryExport",
     "AccessStore",
     "ApiKey",
     "EvalRunInfo",
@@ -45,6 +47,7 @@ __all__ = [
     "StoreHook",
     "TurnConflictError",
     "TurnRecord",
+    "UserMemoryStore",
     "applied_migrations",
     "default_database_url",
     "hash_key",
