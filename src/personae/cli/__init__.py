@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from personae import __version__
-from personae.cli import _cache
+from personae.cli import _cache, _memory
 from personae.cli._chat import chat
 from personae.cli._demo import demo
 from personae.cli._eval import eval_command, report_command
@@ -39,6 +39,7 @@ app.command("report")(report_command)
 app.add_typer(_cache.app, name="cache")
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")
+app.add_typer(_memory.app, name="memory")
 
 
 def _version(value: bool) -> None:

@@ -32,9 +32,7 @@ _PATTERN = re.compile(
     r"\b(?:"
     r"(?P<day>yesterday|today|tonight|this morning|this afternoon|this evening|tomorrow|the day before yesterday)"
     rf"|(?P<ago>{_COUNT}\s+(?P<unit>day|week|month|year)s?\s+ago)"
-    r"|(?P<rel>(?P<dir>last|next|this past)\s+(?P<what>week|weekend|month|year|"
-    + "|".join(_WEEKDAYS)
-    + r"))"
+    r"|(?P<rel>(?P<dir>last|next|this past)\s+(?P<what>week|weekend|month|year|" + "|".join(_WEEKDAYS) + r"))"
     r")\b",
     re.IGNORECASE,
 )

@@ -78,6 +78,11 @@ class UserFact(BaseModel):
         return f"{self.text}{told}"
 
 
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
+
 _OCCUPATION = re.compile(
     r"(?:er|or|ist|ian|ant|ent|eer|man|woman|person|nurse|chef|cook|doctor|medic|pilot|clerk|coach|model|"
     r"developer|engineer|barista|student|nanny|vet|judge|poet|artist|analyst|scientist|architect|"
@@ -97,34 +102,95 @@ _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(p, re.IGNORECASE if flags else 0), topic, fact)
     for p, topic, fact, flags in (
         (r"(?i:\b(?:my name is|call me|i'?m called|i am called)\s+)" + _NAME, "name", "{u}'s name is {0}.", False),
-        (r"\bi(?:'m| am)\s+(\d{1,3})(?:\s+years?\s+old|\b(?!\s*(?:%|percent|minutes|hours|km|miles)))", "age",
-         "{u} is {0} years old.", True),
-        (r"(?i:\bi(?:'ve| have)?\s*(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+(?:back\s+)?to\s+)" + _PLACE,
-         "home", "{u} moved to {0}.", False),
+        (
+            r"\bi(?:'m| am)\s+(\d{1,3})(?:\s+years?\s+old|\b(?!\s*(?:%|percent|minutes|hours|km|miles)))",
+            "age",
+            "{u} is {0} years old.",
+            True,
+        ),
+        (
+            r"(?i:\bi(?:'ve| have)?\s*(?:just\s+|recently\s+|finally\s+)?(?:moved|relocated)\s+(?:back\s+)?to\s+)"
+            + _PLACE,
+            "home",
+            "{u} moved to {0}.",
+            False,
+        ),
         (r"(?i:\bi\s+(?:now\s+|currently\s+|still\s+)?live\s+in\s+)" + _PLACE, "home", "{u} lives in {0}.", False),
         (r"(?i:\bi(?:'m| am)\s+(?:originally\s+)?from\s+)" + _PLACE, "hometown", "{u} is from {0}.", False),
-        (r"\bi\s+(?:now\s+)?work\s+as\s+(?:an?\s+)?([\w -]{2,40}?)(?=[.,!;]|\s+(?:at|for|in|and|but|since)\b|$)",
-         "job", "{u} works as {a}{0}.", True),
+        (
+            r"\bi\s+(?:now\s+)?work\s+as\s+(?:an?\s+)?([\w -]{2,40}?)(?=[.,!;]|\s+(?:at|for|in|and|but|since)\b|$)",
+            "job",
+            "{u} works as {a}{0}.",
+            True,
+        ),
         (r"(?i:\bi\s+(?:now\s+)?work\s+(?:at|for)\s+)" + _PLACE, "employer", "{u} works at {0}.", False),
-        (r"\bi(?:'m| am)\s+(?:now\s+)?(married|single|divorced|engaged|widowed|dating someone|in a relationship)\b",
-         "relationship", "{u} is {0}.", True),
-        (r"(?i:\bmy\s+(" + _FAMILY + r")(?:'s name| is called| is named|, who is called)?\s+(?:is\s+)?)" + _NAME,
-         "family:{0}", "{u}'s {0} is called {1}.", False),
-        (r"\bi\s+(?:have|'ve got|got|adopted)\s+(?:an?|one|two|three|\d)?\s*(?:new\s+)?(" + _PETS
-         + r")s?(?:\s+(?:named|called)\s+" + _NAME + r")?", "pet:{0}", "{u} has a {0}{named}.", True),
-        (r"\bmy\s+favou?rite\s+([\w -]{2,30}?)\s+is\s+([^.,!?;]{2,60})", "favorite:{0}",
-         "{u}'s favourite {0} is {1}.", True),
-        (r"\bi\s+(?:have|'ve got)\s+(no|one|two|three|four|five|six|\d{1,2})\s+(kids|children|sons|daughters|"
-         r"child|son|daughter)\b", "children", "{u} has {0} {1}.", True),
-        (r"\bi(?:'m| am)\s+(?:a\s+student\s+at|studying(?:\s+at)?)\s+([^.,!?;]{2,60})", "study",
-         "{u} studies at {0}.", True),
-        (r"\bi\s+(?:really\s+|absolutely\s+)?(love|like|enjoy|adore|hate|dislike|can't stand|don't like|"
-         r"do not like)\s+([^.,!?;]{2,50})", "likes:{1}", "{u} {verb} {1}.", True),
+        (
+            r"\bi(?:'m| am)\s+(?:now\s+)?(married|single|divorced|engaged|widowed|dating someone|in a relationship)\b",
+            "relationship",
+            "{u} is {0}.",
+            True,
+        ),
+        (
+            r"(?i:\bmy\s+(" + _FAMILY + r")(?:'s name| is called| is named|, who is called)?\s+(?:is\s+)?)" + _NAME,
+            "family:{0}",
+            "{u}'s {0} is called {1}.",
+            False,
+        ),
+        (
+            r"(?i:\bmy\s+(" + _PETS + r")(?:'s name is| is called| is named)\s+)" + _NAME,
+            "pet:{0}",
+            "{u} has a {0} named {1}.",
+            False,
+        ),
+        (
+            r"\bi\s+(?:have|'ve got|got|adopted)\s+(?:an?|one|two|three|\d)?\s*(?:new\s+)?("
+            + _PETS
+            + r")s?(?:\s+(?:named|called)\s+"
+            + _NAME
+            + r")?",
+            "pet:{0}",
+            "{u} has a {0}{named}.",
+            True,
+        ),
+        (
+            r"\bmy\s+favou?rite\s+([\w -]{2,30}?)\s+is\s+([^.,!?;]{2,60})",
+            "favorite:{0}",
+            "{u}'s favourite {0} is {1}.",
+            True,
+        ),
+        (
+            r"\bi\s+(?:have|'ve got)\s+(no|one|two|three|four|five|six|\d{1,2})\s+(kids|children|sons|daughters|"
+            r"child|son|daughter)\b",
+            "children",
+            "{u} has {0} {1}.",
+            True,
+        ),
+        (
+            r"\bi(?:'m| am)\s+(?:a\s+student\s+at|studying(?:\s+at)?)\s+([^.,!?;]{2,60})",
+            "study",
+            "{u} studies at {0}.",
+            True,
+        ),
+        (
+            r"\bi\s+(?:really\s+|absolutely\s+)?(love|like|enjoy|adore|hate|dislike|can't stand|don't like|"
+            r"do not like)\s+([^.,!?;]{2,50})",
+            "likes:{1}",
+            "{u} {verb} {1}.",
+            True,
+        ),
     )
 )
-_LIKE_VERBS = {"love": "loves", "like": "likes", "enjoy": "enjoys", "adore": "adores", "hate": "hates",
-               "dislike": "dislikes", "can't stand": "cannot stand", "don't like": "does not like",
-               "do not like": "does not like"}
+_LIKE_VERBS = {
+    "love": "loves",
+    "like": "likes",
+    "enjoy": "enjoys",
+    "adore": "adores",
+    "hate": "hates",
+    "dislike": "dislikes",
+    "can't stand": "cannot stand",
+    "don't like": "does not like",
+    "do not like": "does not like",
+}
 
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|my|me|mine|myself)\b", re.IGNORECASE)
 _SKIP = re.compile(
@@ -133,17 +199,13 @@ _SKIP = re.compile(
     r"i think you|i hope you|do you)\b",
     re.IGNORECASE,
 )
-_PAST = {
-    "was", "were", "went", "got", "saw", "made", "took", "had", "bought", "ran", "met", "found", "began", "came",
-    "did", "felt", "gave", "kept", "knew", "left", "lost", "paid", "put", "read", "said", "sent", "sold", "spent",
-    "told", "thought", "won", "wrote", "became", "brought", "built", "caught", "chose", "drove", "ate", "fell",
-    "flew", "forgot", "grew", "heard", "held", "hurt", "let", "lit", "meant", "rode", "rose", "sang", "sat", "slept",
-    "spoke", "stood", "swam", "taught", "threw", "understood", "woke", "wore", "just", "also", "never", "always",
-    "really", "still", "recently", "finally", "already", "usually", "often", "sometimes", "love", "can", "could",
-    "will", "would", "should", "must", "might", "may", "cannot",
-}
-_KEEP_VERB = {"just", "also", "never", "always", "really", "still", "recently", "finally", "already", "usually",
-              "often", "sometimes", "can", "could", "will", "would", "should", "must", "might", "may", "cannot"}
+_PAST = _words(
+    "was were went got saw made took had bought ran met found began came did felt gave kept knew left "
+    "lost paid put read said sent sold spent told thought won wrote became brought built caught chose "
+    "drove ate fell flew forgot grew heard held hurt let lit meant rode rose sang sat slept spoke stood "
+    "swam taught threw understood woke wore just also never always really still recently finally already "
+    "usually often sometimes love can could will would should must might may cannot"
+)
 
 
 def _third_person_verb(verb: str) -> str:
@@ -167,9 +229,20 @@ _SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _FIXED = {
-    "i'm": "{u} is", "i am": "{u} is", "i've": "{u} has", "i have": "{u} has", "i was": "{u} was",
-    "i'll": "{u} will", "i will": "{u} will", "i'd": "{u} would", "i would": "{u} would", "i don't": "{u} does not",
-    "i do not": "{u} does not", "i didn't": "{u} did not", "i did not": "{u} did not", "i can't": "{u} cannot",
+    "i'm": "{u} is",
+    "i am": "{u} is",
+    "i've": "{u} has",
+    "i have": "{u} has",
+    "i was": "{u} was",
+    "i'll": "{u} will",
+    "i will": "{u} will",
+    "i'd": "{u} would",
+    "i would": "{u} would",
+    "i don't": "{u} does not",
+    "i do not": "{u} does not",
+    "i didn't": "{u} did not",
+    "i did not": "{u} did not",
+    "i can't": "{u} cannot",
 }
 
 
@@ -196,10 +269,10 @@ def third_person(sentence: str, user: str, char: str | None = None) -> str:
     return text if text.endswith((".", "!", "…")) else f"{text.rstrip(' ,;:')}."
 
 
-_SLUG_SKIP = {"a", "an", "the", "my", "some", "s", "on", "in", "of", "is", "has", "was", "week", "weekend"} | {
-    m.lower() for m in ("January February March April May June July August September October November December "
-                        "Monday Tuesday Wednesday Thursday Friday Saturday Sunday").split()
-}
+_SLUG_SKIP = _words(
+    "a an the my some s on in of is has was week weekend january february march april may june july august "
+    "september october november december monday tuesday wednesday thursday friday saturday sunday"
+)
 
 
 def _slug(text: str) -> str:
@@ -226,6 +299,8 @@ def _rule_fact(sentence: str, user: str) -> _Found | None:
         if topic.startswith("likes") and len(groups[1].split()) > 6:
             continue
         named = f" named {groups[1]}" if topic.startswith("pet") and len(groups) > 1 and groups[1] else ""
+        if "{named}" not in template:
+            named = ""
         article = "an " if groups and groups[0][:1].lower() in "aeiou" else "a "
         lowered = topic.startswith(("pet", "family", "relationship"))
         values = [g.lower() if lowered and i == 0 else g for i, g in enumerate(groups)]
@@ -243,13 +318,18 @@ def _rule_fact(sentence: str, user: str) -> _Found | None:
 
 def _is_occupation(sentence: str) -> str | None:
     """`I'm a nurse` / `I am an engineer now`: the occupation, if the noun looks like one."""
-    match = re.search(r"\bi(?:'m| am)\s+(?:now\s+)?an?\s+([a-z -]{2,40}?)(?:\s+(?:now|at|in|by)\b|[.,!;]|$)", sentence,
-                      re.IGNORECASE)
+    match = re.search(
+        r"\bi(?:'m| am)\s+(?:now\s+)?an?\s+([a-z -]{2,40}?)(?:\s+(?:now|at|in|by)\b|[.,!;]|$)", sentence, re.IGNORECASE
+    )
     if match is None:
         return None
     phrase = match.group(1).strip()
     head = phrase.split()[-1].lower()
     return phrase if _OCCUPATION.search(head) and head not in _NOT_OCCUPATION else None
+
+
+_CLAUSE = re.compile(r"\s*;\s*|,?\s+(?:and|but|so|while)\s+(?=(?:i|i'm|i've|i'd|my)\b)", re.IGNORECASE)
+"""Where one sentence holds two statements about the speaker ("I moved to Leeds, and I work as a baker")."""
 
 
 class ExtractedFact(NamedTuple):
@@ -271,7 +351,8 @@ def extract_facts(message: str, user: str, char: str | None = None, today: date 
         # [ExtractedFact(text='Sam moved to Berlin in April 2023.', topic='home', refers_to=date(2023, 4, 1))]
     """
     found: list[ExtractedFact] = []
-    for raw in split_sentences(message[:10_000]):
+    clauses = (c for s in split_sentences(message[:10_000]) for c in _CLAUSE.split(s) if c and c.strip())
+    for raw in clauses:
         sentence = raw.strip().strip('"“”')
         if len(sentence) > MAX_FACT_CHARS or len(sentence.split()) < 2 or not _FIRST_PERSON.search(sentence):
             continue
@@ -292,7 +373,9 @@ def extract_facts(message: str, user: str, char: str | None = None, today: date 
             found.append(ExtractedFact(text, rule.topic, resolved.refers_to if resolved else None))
             continue
         text = third_person(sentence_dated, user, char)
-        found.append(ExtractedFact(text, f"misc:{_slug(text.replace(user, ''))}", resolved.refers_to if resolved else None))
+        found.append(
+            ExtractedFact(text, f"misc:{_slug(text.replace(user, ''))}", resolved.refers_to if resolved else None)
+        )
     return found
 
 
@@ -309,7 +392,7 @@ reply NONE.
 async def extract_with_backend(
     backend: Backend, message: str, user: str, char: str, today: date
 ) -> list[ExtractedFact]:
-    """Facts about `user` in `message` written by the model; the rules' facts if the model fails or says nothing usable."""
+    """Facts about `user` in `message` written by the model; the rules' facts if the model fails or says nothing."""
     prompt = _LLM_PROMPT.format(user=user, char=char, today=f"{today:%A %d %B %Y}", message=message[:4000])
     try:
         output = await backend.generate(

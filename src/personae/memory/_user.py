@@ -111,10 +111,15 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-_STOP = set(
-    "the a an and or but to of in on at for with from that this it is was are were be been have has had do did not "
-    "no so just very really about what when where who how you your i me my we our they them their he she his her "
-    "yes yeah oh well like would could should will can there here then than also too much many some any all".split()
+_STOP = frozenset(
+    " ".join(
+        (
+            "the a an and or but to of in on at for with from that this it is was are were be been have has had do",
+            "did not no so just very really about what when where who how you your i me my we our they them their",
+            "he she his her yes yeah oh well like would could should will can there here then than also too much",
+            "many some any all",
+        )
+    ).split()
 )
 
 
@@ -182,7 +187,7 @@ class UserMemory:
         said = _normal(new.text)
         if any(_normal(f.text) == said for f in current):
             return None
-        replaced = [f.id for f in current if f.id is not None and f.topic == new.topic and single_valued(new.topic)]
+        replaced: list[int | None] = [f.id for f in current if f.topic == new.topic and single_valued(new.topic)]
         others = [f for f in current if f.id is not None and f.id not in replaced]
         if self.models is None or not others:
             return [i for i in replaced if i is not None]
@@ -190,11 +195,17 @@ class UserMemory:
         on_topic = [others[int(i)] for i in np.argsort(-probs)[:8] if probs[int(i)] >= self.settings.topic_probability]
         if on_topic:
             verdicts = self.models.nli.predict([(f.text, new.text) for f in on_topic])
-            replaced += [f.id for f, row in zip(on_topic, verdicts, strict=True) if row[CON] >= self.settings.contradiction]
+            replaced += [
+                f.id for f, row in zip(on_topic, verdicts, strict=True) if row[CON] >= self.settings.contradiction
+            ]
         return [i for i in replaced if i is not None]
 
     def remember(
-        self, found: Sequence[ExtractedFact], session_id: str | None, turn: int | None, when: datetime,
+        self,
+        found: Sequence[ExtractedFact],
+        session_id: str | None,
+        turn: int | None,
+        when: datetime,
         source: Literal["rules", "backend", "user"] = "rules",
     ) -> list[UserFact]:
         """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
@@ -224,7 +235,9 @@ class UserMemory:
         if not self.settings.enabled:
             return []
         found = await self.extract(text, when, backend)
-        source: Literal["rules", "backend"] = "backend" if self.settings.extraction == "backend" and backend else "rules"
+        source: Literal["rules", "backend"] = (
+            "backend" if self.settings.extraction == "backend" and backend else "rules"
+        )
         return self.remember(found, session_id, turn, when, source)
 
     # episodes -----------------------------------------------------------------------------------------------------
@@ -301,8 +314,10 @@ class UserMemory:
         earlier += [e.happened_at for e in past if e.happened_at is not None]
         known = bool(past) or any(f.session_id != session_id for f in current)
         # Who the user is (home, job, name…) matters to most replies: a small lift over a merely similar remark.
-        scored = [(current[i], s + (0.1 if single_valued(current[i].topic) else 0.0)) for i, s in self._rank(
-            [f.text for f in current], query)]
+        scored = [
+            (current[i], s + (0.1 if single_valued(current[i].topic) else 0.0))
+            for i, s in self._rank([f.text for f in current], query)
+        ]
         scored.sort(key=lambda pair: -pair[1])
         ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], query)
         return Recalled(

@@ -240,12 +240,8 @@ class PromptAssembler:
         for i in by_priority:
             lore_parts[i] = offer("lorebook", self._x(triggers[i].entry.content), triggers[i].reason, cap)
 
-        fact_parts = [
-            offer("user_fact", text, f"relevance {p:.2f}") for text, p in memory.user_facts[: cfg.user_facts]
-        ]
-        episode_parts = [
-            offer("episode", text, f"relevance {p:.2f}") for text, p in memory.episodes[: cfg.episodes]
-        ]
+        fact_parts = [offer("user_fact", text, f"relevance {p:.2f}") for text, p in memory.user_facts[: cfg.user_facts]]
+        episode_parts = [offer("episode", text, f"relevance {p:.2f}") for text, p in memory.episodes[: cfg.episodes]]
         summary_part = offer("summary", memory.summary, "rolling summary") if memory.summary else None
         in_window = {e.index for e in recent}
         event_parts = [
@@ -266,8 +262,12 @@ class PromptAssembler:
         lore = [lore_parts[i].text for i in range(len(triggers)) if lore_parts[i].included]
         if lore:
             system_blocks.append("What you know about your world:\n" + "\n".join(f"- {t}" for t in lore))
-        known = self._known_block(memory, [p.text for p in fact_parts if p.included], [
-            p.text for p in episode_parts if p.included], first_turn=not history)
+        known = self._known_block(
+            memory,
+            [p.text for p in fact_parts if p.included],
+            [p.text for p in episode_parts if p.included],
+            first_turn=not history,
+        )
         if known:
             system_blocks.append(known)
         memory_lines = []

@@ -202,8 +202,10 @@ class ChatSession:
 
     @property
     def greeting(self) -> str | None:
-        """The persona's first greeting with macros expanded; None without one, or when the user is known already
-        (a first-meeting greeting would tell a returning user they were forgotten)."""
+        """The persona's first greeting with macros expanded; None without one, or when the user is known already.
+
+        A first-meeting greeting would tell a returning user that they were forgotten.
+        """
         if not self.persona.greetings or (not self.turns and self.known_user):
             return None
         return expand_macros(self.persona.greetings[0], char=self.persona.name, user=self.user_name)

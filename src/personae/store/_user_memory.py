@@ -7,6 +7,7 @@ key's or user's memory never comes back for another's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -41,6 +42,11 @@ def _where(table: type[UserFactRow] | type[UserEpisodeRow], scope: MemoryScope) 
     return where
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as aware UTC: SQLite hands back naive datetimes for what was written as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def _fact(row: UserFactRow) -> UserFact:
     return UserFact(
         id=row.id,
@@ -49,11 +55,11 @@ def _fact(row: UserFactRow) -> UserFact:
         persona_id=row.persona_id,
         session_id=row.session_id,
         turn=row.turn,
-        said_at=row.said_at,
+        said_at=_utc(row.said_at),
         refers_to=row.refers_to,
         source=row.source,  # type: ignore[arg-type]  # written from FactSource only
         superseded_by=row.superseded_by,
-        superseded_at=row.superseded_at,
+        superseded_at=_utc(row.superseded_at),
     )
 
 
@@ -66,7 +72,7 @@ def _episode(row: UserEpisodeRow) -> Episode:
         last_turn=row.last_turn,
         summary=row.summary,
         events=list(row.events or []),
-        happened_at=row.happened_at,
+        happened_at=_utc(row.happened_at),
     )
 
 
