@@ -328,9 +328,11 @@ class UserMemory:
         )
 
     def _rank(self, texts: Sequence[str], query: str) -> list[tuple[int, float]]:
-        """Indexes of `texts` by relevance to `query`, best first (newest first without models)."""
+        """Indexes of `texts` by relevance to `query`, best first (newest first without models or a query)."""
         if not texts:
             return []
+        if not query.strip():
+            return [(i, 0.0) for i in reversed(range(len(texts)))]
         if self.models is None:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
         names = [self.user, self.char]
