@@ -2,8 +2,9 @@
 
 Fixed parts (persona core, rules, the new user message) always go in. The rest compete for the remaining budget in
 a fixed order of importance: the last two exchanges, the persona statements most relevant to the user's message,
-lorebook entries by descending priority, the latest memory summary, retrieved past events, older recent turns
-(newest first), then example dialogues. Whatever does not fit is kept in the record as dropped, so `/prompt` can
+lorebook entries by descending priority, what the character knows about the user from earlier sessions (facts,
+then episodes), the latest memory summary, retrieved past events, older recent turns (newest first), then example
+dialogues. Whatever does not fit is kept in the record as dropped, so `/prompt` can
 show what was left out and why.
 """
 
