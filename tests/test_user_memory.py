@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -17,12 +18,15 @@ from personae.backends import GenerateConfig, Message, get_backend
 from personae.cli import app as cli_app
 from personae.memory import (
     MemoryScope,
+    UserFact,
     UserMemory,
+    UserMemorySettings,
     extract_facts,
     extract_with_backend,
     resolve_relative_dates,
 )
 from personae.persona import Persona
+from personae.scoring import FakeNLI, ScoringModels
 from personae.server import create_app
 from personae.session import ChatSession, SessionSettings
 from personae.store import AccessStore, SessionStore, UserMemoryStore
@@ -416,3 +420,25 @@ def test_rest_memory_is_scoped_to_the_key_and_user_and_can_be_corrected_and_forg
     assert [f["text"] for f in client.get("/v1/users/Sam/memory", headers=auth(b)).json()["facts"]] == [
         "Sam lives in Oslo."
     ]
+
+
+class _Blind:
+    """An embedder that sees no difference between texts, so only the lexical ranking can order them."""
+
+    name = "blind"
+    calibration = (1.0, 0.0)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.ones((len(texts), 4), dtype=np.float32) / 2.0
+
+
+def test_recall_ranks_rare_words_lexically_beside_the_embeddings(tmp_path: Path) -> None:
+    store = db(tmp_path)
+    models = ScoringModels(nli=FakeNLI(), embedder=_Blind(), ooc_classifier=False)  # type: ignore[arg-type]
+    for weight, first in ((0.5, "Sam's cousin Ingrid teaches violin in Tromsø."), (0.0, "Sam likes tea.")):
+        scope = MemoryScope(None, "Sam", f"ada-{weight}")
+        mem = UserMemory(UserMemoryStore(store), scope, "Ada", models, UserMemorySettings(lexical_weight=weight))
+        for text in ("Sam likes tea.", "Sam's cousin Ingrid teaches violin in Tromsø.", "Sam walks daily."):
+            mem.repository.add_fact(scope, UserFact(text=text, topic=f"misc:{len(text)}", said_at=MONDAY))
+        ranked = [f.text for f, _ in mem.recall("Who teaches violin?", facts=3).facts]
+        assert ranked[0] == first

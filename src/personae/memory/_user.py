@@ -18,6 +18,7 @@ from typing import Literal, NamedTuple, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
+from rank_bm25 import BM25Okapi
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.memory._facts import (
@@ -75,6 +76,9 @@ class UserMemorySettings(BaseModel):
 
     High: the relevance model was calibrated for statements against questions, and short facts about one person
     all look alike to it (on LoCoMo at 0.5, a third of the facts were superseded by unrelated ones)."""
+    lexical_weight: float = Field(default=0.5, ge=0.0, le=2.0)
+    """Weight of BM25 (scaled to the best match) beside the embedding relevance when ranking memory for a message:
+    names, places and rare words that embeddings blur; 0 ranks by embeddings alone."""
     contradiction: float = Field(default=0.7, ge=0.0, le=1.0)
     """NLI contradiction probability above which a new fact supersedes an older one on its topic."""
 
@@ -108,6 +112,11 @@ class Recalled(NamedTuple):
     """Whether the character has met the user before this session (facts or episodes from earlier sessions)."""
     last_seen: datetime | None
     """When they last talked, before this session."""
+
+
+def _words(text: str) -> list[str]:
+    """Lowercase content words, for BM25."""
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP]
 
 
 def _normal(text: str) -> str:
@@ -341,6 +350,12 @@ class UserMemory:
         names = [self.user, self.char]
         vectors = self.models.embedder.embed([mask_names(t, names) for t in texts])
         sims = vectors @ self.models.embedder.embed([mask_names(query, names)])[0]
-        probs = self.models.relevance.calibrate(sims.astype(np.float32))
-        order = np.argsort(-probs, kind="stable")
-        return [(int(i), float(probs[int(i)])) for i in order]
+        scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
+        words = _words(mask_names(query, names))
+        if self.settings.lexical_weight > 0 and words:
+            corpus = [_words(mask_names(t, names)) or ["_"] for t in texts]
+            lexical = np.clip(np.asarray(BM25Okapi(corpus).get_scores(words)), 0.0, None)
+            if lexical.max() > 0:
+                scores = scores + self.settings.lexical_weight * lexical / lexical.max()
+        order = np.argsort(-scores, kind="stable")
+        return [(int(i), float(scores[int(i)])) for i in order]
