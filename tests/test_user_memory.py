@@ -434,7 +434,7 @@ class _Blind:
 
 def test_recall_ranks_rare_words_lexically_beside_the_embeddings(tmp_path: Path) -> None:
     store = db(tmp_path)
-    models = ScoringModels(nli=FakeNLI(), embedder=_Blind(), ooc_classifier=False)  # type: ignore[arg-type]
+    models = ScoringModels(nli=FakeNLI(), embedder=_Blind(), ooc_classifier=False)
     for weight, first in ((0.5, "Sam's cousin Ingrid teaches violin in Tromsø."), (0.0, "Sam likes tea.")):
         scope = MemoryScope(None, "Sam", f"ada-{weight}")
         mem = UserMemory(UserMemoryStore(store), scope, "Ada", models, UserMemorySettings(lexical_weight=weight))
