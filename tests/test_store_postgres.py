@@ -20,9 +20,10 @@ from sqlalchemy.engine import make_url
 from helpers.runtime import fake_models, sailor
 from helpers.server import running
 from personae.backends import get_backend
+from personae.memory import MemoryScope
 from personae.server import ServerConfig, conversation_hash, conversation_hashes, create_app
 from personae.session import ChatSession, SessionSettings
-from personae.store import AccessStore, SessionStore, TurnConflictError
+from personae.store import AccessStore, SessionStore, TurnConflictError, UserMemoryStore
 from personae.store._migrations import MIGRATIONS
 from personae.store._schema import Base
 
@@ -193,4 +194,33 @@ def test_two_workers_on_postgres_continue_and_swipe_each_others_conversation(pg_
         shown = next(c["text"] for c in last["candidates"] if c["index"] == last["chosen_index"])
         assert shown == swipe["choices"][0]["message"]["content"]
     assert [t.user_text for t in store.load(sid).turns] == [f"Message {t}" for t in range(4)]
+    store.close()
+
+
+async def test_user_memory_supersedes_isolates_and_forgets_on_postgres(pg_url: str) -> None:
+    store = SessionStore(pg_url)
+    [key_a, key_b] = [AccessStore(store).create_key(name).key.id for name in ("a", "b")]
+    settings = SessionSettings(guard="off")
+    for key, text in ((key_a, "I live in Paris. I moved to Leeds."), (key_b, "I live in Oslo.")):
+        chat = ChatSession.start(
+            sailor(),
+            get_backend("mock/echo", cache=None),
+            store,
+            user_name="Sam",
+            settings=settings,
+            models=fake_models(),
+            memory_scope=MemoryScope(key, "Sam", "ada"),
+        )
+        await chat.send(text)
+    memory = UserMemoryStore(store)
+    mine = MemoryScope(key_a, "Sam", None)
+    assert [f.text for f in memory.facts(mine)] == ["Sam moved to Leeds."]
+    history = memory.facts(mine, history=True)
+    assert [f.current for f in history] == [False, True]
+    assert history[0].superseded_by == history[1].id
+    assert [f.text for f in memory.facts(MemoryScope(key_b, "Sam", None))] == ["Sam lives in Oslo."]
+    assert len(memory.episodes(mine)) == 1
+    assert memory.forget(mine) == 3  # two facts and the episode; key b's Sam keeps everything
+    assert memory.facts(mine, history=True) == []
+    assert [f.text for f in memory.facts(MemoryScope(key_b, "Sam", None))] == ["Sam lives in Oslo."]
     store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from personae import __version__
-from personae.cli import _cache
+from personae.cli import _cache, _memory
 from personae.cli._audit import audit_command
 from personae.cli._chat import chat
 from personae.cli._demo import demo
@@ -43,6 +43,7 @@ app.command("scene")(scene_command)
 app.add_typer(_cache.app, name="cache")
 app.command("serve")(serve)
 app.add_typer(keys_app, name="keys")
+app.add_typer(_memory.app, name="memory")
 
 
 def _version(value: bool) -> None:

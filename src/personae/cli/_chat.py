@@ -12,6 +12,7 @@ from rich.console import Console
 
 from personae.backends import BackendError, GenerateConfig, get_backend
 from personae.cli._errors import EXIT_USAGE, fail, user_errors
+from personae.cli._memory import render_memory
 from personae.cli._options import (
     BackendOpt,
     BaseUrlOpt,
@@ -31,7 +32,7 @@ from personae.persona import load_persona
 from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
-HELP = "/swipe next candidate · /regen new candidates · /why · /score · /prompt · /sessions · /quit"
+HELP = "/swipe next candidate · /regen new candidates · /why · /score · /prompt · /profile · /sessions · /quit"
 QUIT_COMMANDS = {"/quit", "/exit", "/q"}
 
 
@@ -73,6 +74,15 @@ async def _command(chat: ChatSession, command: str, console: Console) -> None:
             render_table(shown.result, console)
     elif command == "/prompt":
         console.print(chat.turns[-1].prompt.render(), markup=False, highlight=False)
+    elif command == "/profile":
+        memory = chat.user_memory
+        console.print(f"[bold]What {name} knows about {chat.user_name}[/bold]")
+        render_memory(
+            [f for f in memory.repository.facts(memory.read_scope) if f.current],
+            memory.repository.episodes(memory.read_scope),
+            console,
+            char=name,
+        )
     elif command == "/sessions":
         for s in chat.store.list_sessions():
             mark = "*" if s.id == chat.id else " "
@@ -91,6 +101,8 @@ async def _interactive(chat: ChatSession, console: Console) -> None:
             console.print(f"[bold cyan]{name}:[/bold cyan] {turn.reply}")
     elif chat.greeting:
         console.print(f"[bold cyan]{name}:[/bold cyan] {chat.greeting}")
+    elif chat.known_user:
+        console.print(f"[dim]{name} remembers you from earlier sessions (/profile shows what).[/dim]")
     while True:
         try:
             text = console.input(f"[bold green]{chat.user_name}:[/bold green] ").strip()
@@ -103,7 +115,7 @@ async def _interactive(chat: ChatSession, console: Console) -> None:
             break
         try:
             if text.startswith("/"):
-                if not chat.turns and text.lower() not in ("/sessions",):
+                if not chat.turns and text.lower() not in ("/sessions", "/profile"):
                     console.print("[yellow]nothing to act on yet: say something first[/yellow]")
                     continue
                 await _command(chat, text.lower(), console)
@@ -111,6 +123,7 @@ async def _interactive(chat: ChatSession, console: Console) -> None:
                 await _say(chat, text, console)
         except BackendError as exc:  # keep the session alive; the user can retry
             console.print(f"[red]backend error: {exc}[/red]")
+    await chat.end()
     console.print(f"[dim]Resume with: personae chat --session {chat.id}[/dim]")
 
 

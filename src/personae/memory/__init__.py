@@ -1,5 +1,43 @@
-"""Long-term memory: rolling summaries of older turns and retrieval of related past exchanges."""
+"""Memory: rolling summaries within a session, and what a character knows about its user across sessions.
 
+memory = UserMemory(UserMemoryStore(store), MemoryScope(None, "Sam", "ada-quint"), "Ada", models)
+await memory.observe("I moved to Berlin last month.", session_id, turn=0, when=now)
+memory.recall("Where do I live?").facts       # [(UserFact('Sam moved to Berlin (April 2023).'), 0.93)]
+"""
+
+from personae.memory._dates import ResolvedDates, resolve_relative_dates
+from personae.memory._facts import (
+    SINGLE_VALUED,
+    ExtractedFact,
+    FactSource,
+    MemoryScope,
+    UserFact,
+    extract_facts,
+    extract_with_backend,
+    single_valued,
+    third_person,
+)
 from personae.memory._memory import LongTermMemory, MemoryItem, MemorySettings
+from personae.memory._user import Episode, MemoryRepository, Recalled, UserMemory, UserMemorySettings
 
-__all__ = ["LongTermMemory", "MemoryItem", "MemorySettings"]
+__all__ = [
+    "SINGLE_VALUED",
+    "Episode",
+    "ExtractedFact",
+    "FactSource",
+    "LongTermMemory",
+    "MemoryItem",
+    "MemoryRepository",
+    "MemoryScope",
+    "MemorySettings",
+    "Recalled",
+    "ResolvedDates",
+    "UserFact",
+    "UserMemory",
+    "UserMemorySettings",
+    "extract_facts",
+    "extract_with_backend",
+    "resolve_relative_dates",
+    "single_valued",
+    "third_person",
+]

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from personae.backends import Backend, GenerateConfig, Message
+from personae.memory._user import UserMemorySettings
 from personae.prompting import Exchange, MemoryContext
 from personae.scoring import Embedder
 
@@ -37,6 +38,8 @@ class MemorySettings(BaseModel):
     """Fold exchanges into the summary once this many have left the verbatim window unsummarised."""
     summary_max_tokens: int = Field(default=160, ge=16)
     """Length bound of a summary."""
+    user: UserMemorySettings = Field(default_factory=UserMemorySettings)
+    """What the character remembers of its user across sessions (facts and episodes)."""
 
 
 class LongTermMemory:

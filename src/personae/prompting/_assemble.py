@@ -2,8 +2,9 @@
 
 Fixed parts (persona core, rules, the new user message) always go in. The rest compete for the remaining budget in
 a fixed order of importance: the last two exchanges, the persona statements most relevant to the user's message,
-lorebook entries by descending priority, the latest memory summary, retrieved past events, older recent turns
-(newest first), then example dialogues. Whatever does not fit is kept in the record as dropped, so `/prompt` can
+lorebook entries by descending priority, what the character knows about the user from earlier sessions (facts,
+then episodes), the latest memory summary, retrieved past events, older recent turns (newest first), then example
+dialogues. Whatever does not fit is kept in the record as dropped, so `/prompt` can
 show what was left out and why.
 """
 
@@ -28,7 +29,20 @@ from personae.persona import (
 from personae.prompting._lorebook import triggered_entries
 from personae.scoring import RelevanceModel
 
-Section = Literal["core", "greeting", "statement", "lorebook", "summary", "event", "turn", "example", "rules", "user"]
+Section = Literal[
+    "core",
+    "greeting",
+    "statement",
+    "lorebook",
+    "user_fact",
+    "episode",
+    "summary",
+    "event",
+    "turn",
+    "example",
+    "rules",
+    "user",
+]
 
 TokenCounter = Callable[[str], int]
 
@@ -46,6 +60,10 @@ class PromptSettings(BaseModel):
     """Older exchanges retrieved from memory by similarity to the latest user message."""
     lorebook_budget_tokens: int | None = Field(default=None, ge=0)
     """Cap on lorebook tokens; the lorebook's own `token_budget` wins when set."""
+    user_facts: int = Field(default=8, ge=0)
+    """Facts about the user (from earlier sessions too) retrieved for the latest user message."""
+    episodes: int = Field(default=2, ge=0)
+    """Episodes of earlier sessions retrieved for the latest user message."""
 
 
 class PromptPart(BaseModel):
@@ -113,6 +131,14 @@ class MemoryContext(BaseModel):
     """The rolling summary of turns that left the verbatim window."""
     events: list[tuple[Exchange, float]] = Field(default_factory=list)
     """Older exchanges ranked by similarity to the user's message."""
+    user_facts: list[tuple[str, float]] = Field(default_factory=list)
+    """What the character knows about the user (dated), most relevant first, with relevance."""
+    episodes: list[tuple[str, float]] = Field(default_factory=list)
+    """Dated summaries of earlier sessions, most relevant first, with relevance."""
+    known_user: bool = False
+    """Whether the character has talked with this user before this session."""
+    last_seen: str | None = None
+    """When they last talked, as the prompt says it ("08 May 2023")."""
 
 
 class PromptAssembler:
@@ -143,6 +169,19 @@ class PromptAssembler:
         probs = self.relevance.probability(statements, [user_text], [self.persona.name])[0]
         order = np.argsort(-probs, kind="stable")
         return [(statements[int(i)], float(probs[int(i)])) for i in order]
+
+    def _known_block(self, memory: MemoryContext, facts: list[str], episodes: list[str], first_turn: bool) -> str:
+        """The "What {{char}} knows about {{user}}" block: facts, earlier conversations, and a returning user's cue."""
+        char, user = self.persona.name, self.user_name
+        lines: list[str] = []
+        if memory.known_user and first_turn:
+            when = f" (last on {memory.last_seen})" if memory.last_seen else ""
+            lines.append(f"{char} has talked with {user} before{when}: greet {user} as someone {char} knows.")
+        if facts:
+            lines.append("\n".join(f"- {t}" for t in facts))
+        if episodes:
+            lines.append(f"Earlier conversations with {user}:\n" + "\n".join(f"- {t}" for t in episodes))
+        return f"What {char} knows about {user}:\n" + "\n".join(lines) if lines else ""
 
     def assemble(
         self, history: Sequence[Exchange], user_text: str, memory: MemoryContext | None = None
@@ -179,7 +218,8 @@ class PromptAssembler:
         fixed("rules", self._x(rules_block(persona, user)))
         fixed("user", user_text)
         greeting = None
-        if persona.greetings and len(history) <= cfg.recent_turns:
+        # A first-meeting greeting would tell a returning user that the character has forgotten them.
+        if persona.greetings and len(history) <= cfg.recent_turns and not memory.known_user:
             greeting = fixed("greeting", self._x(persona.greetings[0])).text
 
         recent = list(history[-cfg.recent_turns :]) if cfg.recent_turns else []
@@ -201,6 +241,8 @@ class PromptAssembler:
         for i in by_priority:
             lore_parts[i] = offer("lorebook", self._x(triggers[i].entry.content), triggers[i].reason, cap)
 
+        fact_parts = [offer("user_fact", text, f"relevance {p:.2f}") for text, p in memory.user_facts[: cfg.user_facts]]
+        episode_parts = [offer("episode", text, f"relevance {p:.2f}") for text, p in memory.episodes[: cfg.episodes]]
         summary_part = offer("summary", memory.summary, "rolling summary") if memory.summary else None
         in_window = {e.index for e in recent}
         event_parts = [
@@ -221,6 +263,14 @@ class PromptAssembler:
         lore = [lore_parts[i].text for i in range(len(triggers)) if lore_parts[i].included]
         if lore:
             system_blocks.append("What you know about your world:\n" + "\n".join(f"- {t}" for t in lore))
+        known = self._known_block(
+            memory,
+            [p.text for p in fact_parts if p.included],
+            [p.text for p in episode_parts if p.included],
+            first_turn=not history,
+        )
+        if known:
+            system_blocks.append(known)
         memory_lines = []
         if summary_part is not None and summary_part.included:
             memory_lines.append(f"Earlier in this conversation: {summary_part.text}")

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from personae import __version__
 from personae._util.paths import home_dir
-from personae.server import _errors, _evals, _openai, _rest
+from personae.server import _errors, _evals, _memory, _openai, _rest
 from personae.server._config import ServerConfig
 from personae.server._evals import ServerEvals
 from personae.server._limits import ASGIApp, BodyLimit, Message, Receive, Scope, Send
@@ -89,6 +89,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app.include_router(_openai.router)
     app.include_router(_rest.router)
     app.include_router(_evals.router)
+    app.include_router(_memory.router)
 
     _errors.install(app)
 
@@ -111,7 +112,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         app.add_middleware(
             CORSMiddleware,
             allow_origins=config.cors_origins,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Personae-Session"],
         )
     tasks: list[asyncio.Task[None]] = []

@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, Usage, get_backend
 from personae.guard import Candidate
 from personae.interop import read_bytes
+from personae.memory import MemoryScope
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
@@ -625,6 +626,7 @@ class Service:
             models=self.models,
             scoring=self.models is not None,
             also=claim,
+            memory_scope=MemoryScope(key.id, user_name, persona_id),
         )
         chat.on_turn_stored = self._hash_writer(persona_id)
         self._owners[chat.id] = Ownership(
@@ -675,7 +677,12 @@ class Service:
             chat = None  # changed by another process since this one last read or wrote it
         if chat is None:
             chat = ChatSession.resume(
-                session_id, self.backend, self.store, models=self.models, scoring=self.models is not None
+                session_id,
+                self.backend,
+                self.store,
+                models=self.models,
+                scoring=self.models is not None,
+                memory_scope=MemoryScope(owner.key_id, "", owner.persona_id),  # the user: the session's own
             )
             chat.on_turn_stored = self._hash_writer(owner.persona_id)
         self._owners[session_id] = owner

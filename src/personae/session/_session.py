@@ -1,13 +1,15 @@
 """The role-play runtime: one persisted session with a persona, guarded replies, swipes and explanations.
 
 Each user message goes through: memory upkeep (rolling summary when due) → prompt assembly (retrieved statements,
-lorebook, memory, recent turns) → the guard (sample, score, choose) → the store (every candidate and its scores).
+lorebook, what the character knows about the user, memory, recent turns) → the guard (sample, score, choose) → the
+store (every candidate and its scores) → user memory (the facts in the message, the episode of this stretch).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -15,11 +17,11 @@ from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
-from personae.memory import LongTermMemory, MemoryItem, MemorySettings
+from personae.memory import LongTermMemory, MemoryItem, MemoryScope, MemorySettings, UserMemory, extract_facts
 from personae.persona import Persona, expand_macros
 from personae.prompting import AssembledPrompt, Exchange, PromptAssembler, PromptSettings
 from personae.scoring import Contradiction, OOCResult, ScoringModels, StatementScore
-from personae.store import SessionRecord, SessionStore, StoreHook, TurnRecord
+from personae.store import SessionRecord, SessionStore, StoreError, StoreHook, TurnRecord, UserMemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +94,12 @@ class ChatSession:
     """
 
     def __init__(
-        self, record: SessionRecord, backend: Backend, store: SessionStore, models: ScoringModels | None
+        self,
+        record: SessionRecord,
+        backend: Backend,
+        store: SessionStore,
+        models: ScoringModels | None,
+        memory_scope: MemoryScope | None = None,
     ) -> None:
         self.record = record
         self.backend = backend
@@ -121,6 +128,14 @@ class ChatSession:
         self.memory = LongTermMemory(
             persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
         )
+        scope = memory_scope or MemoryScope(None, user, persona.slug)
+        self.user_memory = UserMemory(
+            UserMemoryStore(store), scope._replace(user=user), persona.name, models, self.settings.memory.user
+        )
+        """What the character knows about its user across sessions, per (key, user, character)."""
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._turn_times: dict[int, datetime] = {}
+        """The session's time: when a message is said (facts' dates, "yesterday"); replaceable for replays."""
         self.last_judgement: Judgement | None = None
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
@@ -137,6 +152,7 @@ class ChatSession:
         models: ScoringModels | None = None,
         scoring: bool = True,
         also: Callable[[Connection, str], None] | None = None,
+        memory_scope: MemoryScope | None = None,
     ) -> ChatSession:
         """Start and store a new session. Without `scoring` (or statements) the guard is off.
 
@@ -148,7 +164,7 @@ class ChatSession:
             models = ScoringModels()
         stored = settings.model_dump(mode="json")
         record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored, also=also)
-        return cls(record, backend, store, models)
+        return cls(record, backend, store, models, memory_scope)
 
     @classmethod
     def resume(
@@ -159,15 +175,20 @@ class ChatSession:
         models: ScoringModels | None = None,
         scoring: bool = True,
         overrides: dict[str, Any] | None = None,
+        memory_scope: MemoryScope | None = None,
     ) -> ChatSession:
-        """Load a stored session; `overrides` replace stored settings (e.g. `guard="off"`)."""
+        """Load a stored session; `overrides` replace stored settings (e.g. `guard="off"`).
+
+        `memory_scope` says whose user memory it reads and writes (the server: its key and persona id); by default
+        the local user's memory of the persona's slug.
+        """
         store = store or SessionStore()
         record = store.load(session_id)
         if overrides:
             record.settings = {**record.settings, **overrides}
         if models is None and scoring:
             models = ScoringModels()
-        return cls(record, backend, store, models)
+        return cls(record, backend, store, models, memory_scope)
 
     @property
     def id(self) -> str:
@@ -190,9 +211,21 @@ class ChatSession:
         return self.record.turns
 
     @property
+    def known_user(self) -> bool:
+        """Whether the character has talked with this user before this session (it remembers facts or episodes)."""
+        try:
+            return self.user_memory.recall("", facts=0, episodes=0, session_id=self.id).known
+        except StoreError as exc:
+            log.warning("user memory unavailable: %s", exc)
+            return False
+
+    @property
     def greeting(self) -> str | None:
-        """The persona's first greeting with macros expanded, if it has one."""
-        if not self.persona.greetings:
+        """The persona's first greeting with macros expanded; None without one, or when the user is known already.
+
+        A first-meeting greeting would tell a returning user that they were forgotten.
+        """
+        if not self.persona.greetings or (not self.turns and self.known_user):
             return None
         return expand_macros(self.persona.greetings[0], char=self.persona.name, user=self.user_name)
 
@@ -220,7 +253,50 @@ class ChatSession:
         await self._update_memory()
         history = self._history()
         context = self.memory.context(history, self.settings.prompt.recent_turns, user_text, self._summary())
+        prompt_settings = self.settings.prompt
+        try:
+            recalled = self.user_memory.recall(
+                user_text, prompt_settings.user_facts, prompt_settings.episodes, session_id=self.id
+            )
+        except StoreError as exc:  # memory is a help, never a reason to fail the turn
+            log.warning("user memory unavailable: %s", exc)
+        else:
+            context.user_facts = [(f.dated(), p) for f, p in recalled.facts]
+            context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
+            context.known_user = recalled.known
+            context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
         return self.assembler.assemble(history, user_text, context)
+
+    async def _learn(self, turn: TurnRecord, final: bool = False) -> None:
+        """Remember the facts in the turn's user message and rewrite the episode of its stretch of the session.
+
+        Offline, the episode of the stretch is rewritten each turn (so a session that simply stops has one); with
+        backend extraction the model summarises a stretch once it is complete, or at `end()`.
+        """
+        memory = self.user_memory
+        if not memory.settings.enabled:
+            return
+        when = self.clock()
+        try:
+            if not final:
+                await memory.observe(turn.user_text, self.id, turn.index, when, self.backend)
+            every = memory.settings.episode_every
+            first = (turn.index // every) * every
+            exchanges = [(t.user_text, t.reply) for t in self.turns[first : turn.index + 1]]
+            complete = final or turn.index - first + 1 == every
+            use_backend = self.backend if complete else None
+            await memory.episode(self.id, first, exchanges, self._started(first) or when, use_backend)
+        except (StoreError, BackendError) as exc:
+            log.warning("user memory not updated: %s", exc)
+
+    def _started(self, first: int) -> datetime | None:
+        """When turn `first` was said, as far as this copy knows (the facts of that turn carry it)."""
+        return self._turn_times.get(first)
+
+    async def end(self) -> None:
+        """Close the session's current episode (summarised by the backend when the settings ask for it)."""
+        if self.turns:
+            await self._learn(self.turns[-1], final=True)
 
     def _config(self, round_no: int) -> GenerateConfig:
         config = self.settings.generate
@@ -265,24 +341,36 @@ class ChatSession:
             index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
         )
         self._append(turn)
+        memory = self.user_memory
+        if memory.settings.enabled:  # what a client's history tells about the user is known from now on
+            try:
+                found = extract_facts(user_text, memory.user, memory.char, self.clock().date())
+                memory.remember(found, self.id, turn.index, self.clock())
+            except StoreError as exc:
+                log.warning("user memory not updated: %s", exc)
         return turn
 
     async def send(self, user_text: str) -> TurnRecord:
         """Reply to `user_text` under the session's guard policy; every candidate is stored."""
+        self._turn_times.setdefault(len(self.turns), self.clock())
         prompt = await self.build_prompt(user_text)
         earlier = [t.reply for t in self.turns]
         judgement = await self.guard.run(self.backend, prompt.messages, self._config(0), user_text, earlier)
-        return self._record_turn(user_text, prompt, judgement)
+        turn = self._record_turn(user_text, prompt, judgement)
+        await self._learn(turn)
+        return turn
 
     async def stream(self, user_text: str) -> AsyncIterator[str]:
         """Stream one reply (the guard needs whole candidates, so this always samples one); scored and stored."""
+        self._turn_times.setdefault(len(self.turns), self.clock())
         prompt = await self.build_prompt(user_text)
         parts: list[str] = []
         async for piece in self.backend.stream(prompt.messages, self._config(0)):
             parts.append(piece)
             yield piece
         candidates = await self.guard.score(user_text, ["".join(parts).strip()], [t.reply for t in self.turns])
-        self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
+        turn = self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
+        await self._learn(turn)
 
     def _last(self) -> TurnRecord:
         if not self.turns:

@@ -28,6 +28,7 @@ from personae.store._store import (
     TurnRecord,
     default_database_url,
 )
+from personae.store._user_memory import MemoryExport, UserMemoryStore
 
 __all__ = [
     "DATABASE_ENV",
@@ -39,6 +40,7 @@ __all__ = [
     "EvalRunInfo",
     "EvalStatus",
     "KeyStatus",
+    "MemoryExport",
     "Migration",
     "NewKey",
     "Ownership",
@@ -52,6 +54,7 @@ __all__ = [
     "StoreHook",
     "TurnConflictError",
     "TurnRecord",
+    "UserMemoryStore",
     "applied_migrations",
     "default_database_url",
     "hash_key",

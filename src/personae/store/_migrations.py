@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Connection,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -209,6 +210,54 @@ def _turn_branches(conn: Connection) -> None:
     Index("uq_turns_session_branch_index", *columns, unique=True).create(conn)
 
 
+def _user_memory(conn: Connection) -> None:
+    """What characters know about their users across sessions: facts (with their history) and dated episodes."""
+    md = MetaData()
+    Table("api_keys", md, Column("id", String(16), primary_key=True))
+
+    def scope() -> tuple[Column[str], ...]:
+        return (
+            Column("key_id", String(16), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True),
+            Column("user_name", String(200), nullable=False),
+            Column("persona_id", String(200), nullable=False),
+        )
+
+    Table(
+        "user_facts",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        *scope(),
+        Column("topic", String(200), nullable=False),
+        Column("text", Text, nullable=False),
+        Column("session_id", String(32), nullable=True),
+        Column("turn", Integer, nullable=True),
+        Column("said_at", DateTime(timezone=True), nullable=True),
+        Column("refers_to", Date, nullable=True),
+        Column("source", String(20), nullable=False),
+        Column("superseded_by", Integer, nullable=True),
+        Column("superseded_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_user_facts_scope", "key_id", "user_name", "persona_id"),
+    )
+    Table(
+        "user_episodes",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        *scope(),
+        Column("session_id", String(32), nullable=False),
+        Column("first_turn", Integer, nullable=False),
+        Column("last_turn", Integer, nullable=False),
+        Column("summary", Text, nullable=False),
+        Column("events", JSON, nullable=False),
+        Column("happened_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Index("ix_user_episodes_scope", "key_id", "user_name", "persona_id"),
+        UniqueConstraint("session_id", "first_turn", name="uq_user_episodes_session_turn"),
+    )
+    md.tables["user_facts"].create(conn)
+    md.tables["user_episodes"].create(conn)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
@@ -217,6 +266,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0005_session_version", _session_version),
     Migration("0006_eval_runner", _eval_runner),
     Migration("0007_turn_branches", _turn_branches),
+    Migration("0008_user_memory", _user_memory),
 )
 """Every migration personae knows, oldest first. Append only."""
 

@@ -6,10 +6,10 @@ that these classes and the migrated schema agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -160,3 +160,48 @@ class EvalRunRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     runner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The server process running it (`host:pid:start`), so another one can tell when it has died (migration 0006)."""
+
+
+class UserFactRow(Base):
+    """A fact a character knows about its user, per (key, user, character); superseded facts stay as history."""
+
+    __tablename__ = "user_facts"
+    __table_args__ = (Index("ix_user_facts_scope", "key_id", "user_name", "persona_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True)
+    """The owning server key; NULL for the local CLI's memory."""
+    user_name: Mapped[str] = mapped_column(String(200))
+    persona_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    said_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    refers_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(String(20))
+    superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserEpisodeRow(Base):
+    """A dated summary of a stretch of a session, kept per (key, user, character)."""
+
+    __tablename__ = "user_episodes"
+    __table_args__ = (
+        Index("ix_user_episodes_scope", "key_id", "user_name", "persona_id"),
+        UniqueConstraint("session_id", "first_turn", name="uq_user_episodes_session_turn"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True)
+    user_name: Mapped[str] = mapped_column(String(200))
+    persona_id: Mapped[str] = mapped_column(String(200))
+    session_id: Mapped[str] = mapped_column(String(32))
+    first_turn: Mapped[int] = mapped_column(Integer)
+    last_turn: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSON)
+    happened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

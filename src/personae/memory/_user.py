@@ -1,0 +1,361 @@
+"""Memory of the user across sessions: facts that stay current, dated episodes, and their retrieval for a prompt.
+
+`UserMemory` is the writer and reader for one (key, user, character). Writing: the facts in each user message are
+extracted (rules, or the backend when asked), a fact on a single-valued topic supersedes the older value, and a
+fact the relevance model puts on the same topic as an older one supersedes it when the NLI model reads the two as a
+contradiction; superseded facts are kept as history. Episodes are dated summaries of stretches of a session. Reading:
+the current facts and episodes most relevant to the user's message. Storage is behind `MemoryRepository` (the
+session database implements it in `personae.store`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal, NamedTuple, Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+from rank_bm25 import BM25Okapi
+
+from personae.backends import Backend, BackendError, GenerateConfig, Message
+from personae.memory._facts import (
+    ExtractedFact,
+    MemoryScope,
+    UserFact,
+    extract_facts,
+    extract_with_backend,
+    single_valued,
+)
+from personae.scoring import ScoringModels, mask_names
+
+CON = 2
+
+
+class Episode(BaseModel):
+    """A dated summary of a stretch of one session, and the events in it."""
+
+    id: int | None = None
+    """Row id once stored."""
+    persona_id: str = ""
+    """The character it happened with."""
+    session_id: str
+    """The session."""
+    first_turn: int
+    """First turn it covers."""
+    last_turn: int
+    """Last turn it covers."""
+    summary: str = Field(max_length=4000)
+    """What happened, in the third person."""
+    events: list[str] = Field(default_factory=list, max_length=50)
+    """The events and facts of the stretch, one a line."""
+    happened_at: datetime | None = None
+    """When the stretch began (the session's time)."""
+
+    def dated(self) -> str:
+        """The episode as the prompt shows it."""
+        when = f"On {self.happened_at:%d %b %Y}: " if self.happened_at else ""
+        return f"{when}{self.summary}"
+
+
+class UserMemorySettings(BaseModel):
+    """Whether and how a character remembers its user across sessions."""
+
+    enabled: bool = True
+    """Extract and keep facts about the user, and episodes; retrieve them into the prompt."""
+    share_across_characters: bool = False
+    """Every character of this key sees what the user told any of them (off: each knows what it was told)."""
+    extraction: Literal["rules", "backend"] = "rules"
+    """`rules`: offline patterns; `backend`: the session's model writes the facts (the rules when it fails)."""
+    episode_every: int = Field(default=20, ge=2, le=1000)
+    """Turns per episode: a long session is summarised in stretches of this many turns as it goes."""
+    topic_probability: float = Field(default=0.9, ge=0.0, le=1.0)
+    """Relevance probability above which an older fact is on the new fact's topic (then the NLI model decides).
+
+    High: the relevance model was calibrated for statements against questions, and short facts about one person
+    all look alike to it (on LoCoMo at 0.5, a third of the facts were superseded by unrelated ones)."""
+    lexical_weight: float = Field(default=0.5, ge=0.0, le=2.0)
+    """Weight of BM25 (scaled to the best match) beside the embedding relevance when ranking memory for a message:
+    names, places and rare words that embeddings blur; 0 ranks by embeddings alone."""
+    contradiction: float = Field(default=0.7, ge=0.0, le=1.0)
+    """NLI contradiction probability above which a new fact supersedes an older one on its topic."""
+
+
+class MemoryRepository(Protocol):
+    """Where user memory is kept (`personae.store.UserMemoryStore` over the session database)."""
+
+    def facts(self, scope: MemoryScope, history: bool = False) -> list[UserFact]:
+        """Facts of the scope, oldest first; superseded ones too with `history`."""
+        ...
+
+    def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
+        """Store a fact, marking `supersedes` as replaced by it, in one transaction."""
+        ...
+
+    def episodes(self, scope: MemoryScope) -> list[Episode]:
+        """Episodes of the scope, oldest first."""
+        ...
+
+    def save_episode(self, scope: MemoryScope, episode: Episode) -> Episode:
+        """Store an episode, replacing the one of the same session and first turn."""
+        ...
+
+
+class Recalled(NamedTuple):
+    """What memory offers a prompt: current facts and episodes, most relevant first, with their scores."""
+
+    facts: list[tuple[UserFact, float]]
+    episodes: list[tuple[Episode, float]]
+    known: bool
+    """Whether the character has met the user before this session (facts or episodes from earlier sessions)."""
+    last_seen: datetime | None
+    """When they last talked, before this session."""
+
+
+def _words(text: str) -> list[str]:
+    """Lowercase content words, for BM25."""
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP]
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+_STOP = frozenset(
+    " ".join(
+        (
+            "the a an and or but to of in on at for with from that this it is was are were be been have has had do",
+            "did not no so just very really about what when where who how you your i me my we our they them their",
+            "he she his her yes yeah oh well like would could should will can there here then than also too much",
+            "many some any all",
+        )
+    ).split()
+)
+
+
+class UserMemory:
+    """Writes and reads what one character knows about one user.
+
+    Example:
+        memory = UserMemory(UserMemoryStore(store), MemoryScope(None, "Sam", "ada"), "Ada", models)
+        await memory.observe("I moved to Berlin last month.", session_id, turn=0, when=now)
+        memory.recall("Where do I live now?", facts=8, episodes=2, session_id=session_id)
+    """
+
+    def __init__(
+        self,
+        repository: MemoryRepository,
+        scope: MemoryScope,
+        char: str,
+        models: ScoringModels | None = None,
+        settings: UserMemorySettings | None = None,
+    ) -> None:
+        if scope.persona_id is None:
+            raise ValueError("a memory that writes needs the character (MemoryScope.persona_id)")
+        self.repository = repository
+        self.scope = scope
+        self.char = char
+        self.models = models
+        self.settings = settings or UserMemorySettings()
+
+    @property
+    def user(self) -> str:
+        """The user's name."""
+        return self.scope.user
+
+    @property
+    def read_scope(self) -> MemoryScope:
+        """Whose facts this character reads: its own, or every character's of this key and user when shared."""
+        if self.settings.share_across_characters:
+            return self.scope._replace(persona_id=None)
+        return self.scope
+
+    # writing ------------------------------------------------------------------------------------------------------
+
+    async def extract(self, text: str, when: datetime, backend: Backend | None = None) -> list[ExtractedFact]:
+        """The facts in one user message (by the backend when the settings ask for it and one is given)."""
+        if self.settings.extraction == "backend" and backend is not None:
+            return await extract_with_backend(backend, text, self.user, self.char, when.date())
+        return extract_facts(text, self.user, self.char, when.date())
+
+    def _probabilities(self, new: str, older: Sequence[UserFact]) -> np.ndarray:
+        """Relevance probability of each older fact to the new one (the user's name masked), 0 without models."""
+        if self.models is None or not older:
+            return np.zeros(len(older), dtype=np.float32)
+        names = [self.user]
+        vectors = self.models.embedder.embed([mask_names(f.text, names) for f in older])
+        query = self.models.embedder.embed([mask_names(new, names)])[0]
+        return np.asarray(self.models.relevance.calibrate((vectors @ query).astype(np.float32)))
+
+    def supersedes(self, new: ExtractedFact, current: Sequence[UserFact]) -> list[int] | None:
+        """Ids of the current facts `new` replaces; None when it repeats one (then it is not stored again).
+
+        A single-valued topic (home, job, `likes:coffee`…) holds one fact: a new one on it replaces the others. Any
+        other older fact the relevance model puts on the new fact's topic is replaced when the NLI model reads the
+        new fact as contradicting it.
+        """
+        said = _normal(new.text)
+        if any(_normal(f.text) == said for f in current):
+            return None
+        replaced: list[int | None] = [f.id for f in current if f.topic == new.topic and single_valued(new.topic)]
+        others = [f for f in current if f.id is not None and f.id not in replaced]
+        if self.models is None or not others:
+            return [i for i in replaced if i is not None]
+        probs = self._probabilities(new.text, others)
+        on_topic = [others[int(i)] for i in np.argsort(-probs)[:8] if probs[int(i)] >= self.settings.topic_probability]
+        if on_topic:
+            verdicts = self.models.nli.predict([(f.text, new.text) for f in on_topic])
+            replaced += [
+                f.id for f, row in zip(on_topic, verdicts, strict=True) if row[CON] >= self.settings.contradiction
+            ]
+        return [i for i in replaced if i is not None]
+
+    def remember(
+        self,
+        found: Sequence[ExtractedFact],
+        session_id: str | None,
+        turn: int | None,
+        when: datetime,
+        source: Literal["rules", "backend", "user"] = "rules",
+    ) -> list[UserFact]:
+        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
+        stored: list[UserFact] = []
+        for item in found:
+            current = self.repository.facts(self.read_scope)
+            replaced = self.supersedes(item, current)
+            if replaced is None:
+                continue
+            fact = UserFact(
+                text=item.text,
+                topic=item.topic,
+                persona_id=self.scope.persona_id or "",
+                session_id=session_id,
+                turn=turn,
+                said_at=when,
+                refers_to=item.refers_to,
+                source=source,
+            )
+            stored.append(self.repository.add_fact(self.scope, fact, replaced))
+        return stored
+
+    async def observe(
+        self, text: str, session_id: str | None, turn: int | None, when: datetime, backend: Backend | None = None
+    ) -> list[UserFact]:
+        """Extract the facts in a user message and remember them."""
+        if not self.settings.enabled:
+            return []
+        found = await self.extract(text, when, backend)
+        source: Literal["rules", "backend"] = (
+            "backend" if self.settings.extraction == "backend" and backend else "rules"
+        )
+        return self.remember(found, session_id, turn, when, source)
+
+    # episodes -----------------------------------------------------------------------------------------------------
+
+    def summarize_offline(self, exchanges: Sequence[tuple[str, str]], facts: Sequence[str]) -> str:
+        """An extractive summary: who talked, how long, about which words, and what the user told."""
+        words = Counter(
+            w
+            for user_text, _ in exchanges
+            for w in re.findall(r"[a-z][a-z'-]{3,}", user_text.lower())
+            if w not in _STOP and w != self.user.lower()
+        )
+        topics = ", ".join(w for w, _ in words.most_common(6))
+        told = " ".join(facts[:4])
+        about = f" about {topics}" if topics else ""
+        return f"{self.user} and {self.char} talked{about} ({len(exchanges)} exchanges). {told}".strip()
+
+    async def episode(
+        self,
+        session_id: str,
+        first_turn: int,
+        exchanges: Sequence[tuple[str, str]],
+        when: datetime,
+        backend: Backend | None = None,
+    ) -> Episode | None:
+        """Write (or rewrite) the episode of `exchanges`, turns `first_turn…`; by the backend if asked, else offline."""
+        if not self.settings.enabled or not exchanges:
+            return None
+        last_turn = first_turn + len(exchanges) - 1
+        facts = [
+            f.text
+            for f in self.repository.facts(self.scope, history=True)
+            if f.session_id == session_id and f.turn is not None and first_turn <= f.turn <= last_turn
+        ]
+        summary = self.summarize_offline(exchanges, facts)
+        if self.settings.extraction == "backend" and backend is not None:
+            transcript = "\n".join(f"{self.user}: {u}\n{self.char}: {r}" for u, r in exchanges)[-6000:]
+            prompt = (
+                f"Conversation between {self.user} and {self.char} on {when:%d %B %Y}:\n{transcript}\n\n"
+                f"Summarise what happened in at most three sentences, in the third person, keeping what {self.char} "
+                f"should remember about {self.user}. Reply with the summary only."
+            )
+            try:
+                output = await backend.generate(
+                    [Message(role="user", content=prompt)], GenerateConfig(temperature=0.2, max_tokens=160)
+                )
+                summary = output.text.strip()[:4000] or summary
+            except BackendError:
+                pass
+        episode = Episode(
+            persona_id=self.scope.persona_id or "",
+            session_id=session_id,
+            first_turn=first_turn,
+            last_turn=last_turn,
+            summary=summary,
+            events=facts[:50],
+            happened_at=when,
+        )
+        return self.repository.save_episode(self.scope, episode)
+
+    # reading ------------------------------------------------------------------------------------------------------
+
+    def recall(self, query: str, facts: int = 8, episodes: int = 2, session_id: str | None = None) -> Recalled:
+        """The current facts and the episodes most relevant to `query` (newest first without models).
+
+        Episodes of `session_id` (the session asking) are left out: its own turns are in the prompt already.
+        """
+        if not self.settings.enabled:
+            return Recalled([], [], False, None)
+        scope = self.read_scope
+        current = [f for f in self.repository.facts(scope) if f.current]
+        past = [e for e in self.repository.episodes(scope) if e.session_id != session_id]
+        earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
+        earlier += [e.happened_at for e in past if e.happened_at is not None]
+        known = bool(past) or any(f.session_id != session_id for f in current)
+        # Who the user is (home, job, name…) matters to most replies: a small lift over a merely similar remark.
+        scored = [
+            (current[i], s + (0.1 if single_valued(current[i].topic) else 0.0))
+            for i, s in self._rank([f.text for f in current], query)
+        ]
+        scored.sort(key=lambda pair: -pair[1])
+        ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], query)
+        return Recalled(
+            facts=scored[:facts],
+            episodes=[(past[i], s) for i, s in ranked_episodes][:episodes],
+            known=known,
+            last_seen=max(earlier) if earlier else None,
+        )
+
+    def _rank(self, texts: Sequence[str], query: str) -> list[tuple[int, float]]:
+        """Indexes of `texts` by relevance to `query`, best first (newest first without models or a query)."""
+        if not texts:
+            return []
+        if not query.strip():
+            return [(i, 0.0) for i in reversed(range(len(texts)))]
+        if self.models is None:
+            return [(i, 0.0) for i in reversed(range(len(texts)))]
+        names = [self.user, self.char]
+        vectors = self.models.embedder.embed([mask_names(t, names) for t in texts])
+        sims = vectors @ self.models.embedder.embed([mask_names(query, names)])[0]
+        scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
+        words = _words(mask_names(query, names))
+        if self.settings.lexical_weight > 0 and words:
+            corpus = [_words(mask_names(t, names)) or ["_"] for t in texts]
+            lexical = np.clip(np.asarray(BM25Okapi(corpus).get_scores(words)), 0.0, None)
+            if lexical.max() > 0:
+                scores = scores + self.settings.lexical_weight * lexical / lexical.max()
+        order = np.argsort(-scores, kind="stable")
+        return [(int(i), float(scores[int(i)])) for i in order]
