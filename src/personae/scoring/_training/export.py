@@ -156,7 +156,7 @@ def checkpoint_from_onnx(model_dir: Path, out_dir: Path, base: str) -> Path:
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
-    model = AutoModelForSequenceClassification.from_config(config)
+    model = AutoModelForSequenceClassification.from_config(config)  # type: ignore[no-untyped-call]
     target = model.state_dict()
     if missing := sorted(set(target) - set(state)):
         raise ValueError(f"{model_dir}: the ONNX model has no weights for {', '.join(missing[:5])}")
