@@ -17,6 +17,7 @@ from personae.evals._mock import mock_options
 from personae.evals._scoring import ReplyScores, ScoringContext, scoring_models
 from personae.evals._spec import EvalSpec, RoleSpec
 from personae.evals._task import Item
+from personae.memory import MemorySettings, UserMemorySettings
 from personae.persona import Persona
 from personae.scoring import ScoringModels
 from personae.session import ChatSession, SessionSettings
@@ -97,12 +98,17 @@ class EvalContext(ScoringContext):
         return out
 
     def chat(self, item: Item, seed: int) -> EvalChat:
-        """A fresh session of the agent under test for `item`, run with the spec's guard and sampling settings."""
+        """A fresh session of the agent under test for `item`, run with the spec's guard and sampling settings.
+
+        Memory of the user across sessions is off: items are independent (what one item's user said must not reach
+        another item's prompt, or results would depend on the order items ran in).
+        """
         agent = self.spec.agent
         settings = SessionSettings(
             guard=agent.guard,
             n=agent.n,
             generate=role_config(agent, seed),
+            memory=MemorySettings(user=UserMemorySettings(enabled=False)),
         )
         session = ChatSession.start(
             self.personas[item.persona], self.agent, self.store, settings=settings, models=self.models

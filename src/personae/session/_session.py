@@ -410,7 +410,7 @@ class ChatSession:
 
         The reply shown is the best candidate whose text is new to the turn, so a swipe shows something different
         whenever the upstream gave anything different (a deterministic upstream repeats its first batch); failing
-        that, the best earlier candidate other than the one shown.
+        that, the best new candidate other than the one shown (from the new round, so the UI counts it 1/N).
         """
         turn = self._last()
         round_no = max(c.round for c in turn.candidates) + 1 if turn.candidates else 0
@@ -426,8 +426,8 @@ class ChatSession:
         )
         seen = {_normal(c.text) for c in turn.candidates}
         fresh = [c for c in judgement.candidates if _normal(c.text) not in seen]
-        others = [c for c in [*turn.candidates, *judgement.candidates] if _normal(c.text) != _normal(turn.reply)]
-        chosen = min(fresh or others or [judgement.best], key=Candidate.rank_key)
+        unlike_shown = [c for c in judgement.candidates if _normal(c.text) != _normal(turn.reply)]
+        chosen = min(fresh or unlike_shown or [judgement.best], key=Candidate.rank_key)
         self.record.version = self.store.add_candidates(
             self.id,
             turn.index,

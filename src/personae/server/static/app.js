@@ -299,9 +299,20 @@ function whyPanel(candidate) {
   return panel;
 }
 
-// Swipe order: the newest round first (ranked by the guard within a round), so after ↻ its best reply is 1/N.
+// Swipe order: the newest round first, ranked by the guard within a round, with the reply ↻ showed first in its
+// round (after ↻ the server shows the best reply that differs from the one shown, which need not rank first), so
+// the counter reads 1/N after ↻ and stays put while swiping. Without a remembered pick (e.g. after a reload), a
+// text an earlier round already gave goes after the new ones.
+const roundPicks = new Map();
+const pickKey = (turn, round) => `${state.session ? state.session.id : ""}:${turn.index}:${round}`;
+
 function swipeOrder(turn) {
-  return [...turn.candidates].sort((a, b) => (b.round ?? 0) - (a.round ?? 0));
+  const norm = (text) => text.trim().split(/\s+/).join(" ");
+  const repeats = (c) =>
+    turn.candidates.some((o) => (o.round ?? 0) < (c.round ?? 0) && norm(o.text) === norm(c.text)) ? 1 : 0;
+  const picked = (c) => roundPicks.get(pickKey(turn, c.round ?? 0)) === c.index ? 0 : 1;
+  return [...turn.candidates].sort((a, b) =>
+    (b.round ?? 0) - (a.round ?? 0) || picked(a) - picked(b) || repeats(a) - repeats(b));
 }
 
 function renderTurn(node, turn, isLast) {
@@ -374,6 +385,10 @@ async function act(node, what, to) {
     try {
       const query = what === "swipe" && to !== undefined ? `?to=${to}` : "";
       const turn = await (await api("POST", `/v1/sessions/${state.session.id}/${what}${query}`)).json();
+      if (what === "regenerate") {
+        const newest = Math.max(...turn.candidates.map((c) => c.round ?? 0));
+        roundPicks.set(pickKey(turn, newest), turn.chosen_index);
+      }
       state.session.turns[state.session.turns.length - 1] = turn;
       renderTurn(node, turn, true);
     } catch (err) {
