@@ -86,7 +86,11 @@ async def upload_persona(
         raise ApiError(413, str(exc), param="body", code="too_large") from None
 
 
-@router.get("/personas/{persona_id}/avatar", response_class=Response, responses={200: {"content": {"image/png": {}}}})
+@router.get(
+    "/personas/{persona_id}/avatar",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+)
 def get_avatar(
     persona_id: str,
     request: Request,
