@@ -1,16 +1,19 @@
 """What the REST layer gives the web UI: a searchable, paged session list with previews, swipes to a chosen
-candidate, each candidate's round and verdicts with evidence, and a favicon (fast: no browser)."""
+candidate, each candidate's round and verdicts with evidence, persona pictures, and a favicon (fast: no browser)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from helpers.server import mock_config, running
+from helpers.cards import b64, charx_with, png_with, text_chunk, v2_card, v3_card
+from helpers.server import EXAMPLES, mock_config, running
 from personae.backends import GenerateConfig, Message, get_backend
+from personae.interop import read_chunks
 from personae.server import Service, create_app
 from personae.store import AccessStore, SessionStore
 
@@ -100,3 +103,81 @@ def test_favicon(client: httpx.Client) -> None:
     page = client.get("/")
     assert 'rel="icon"' in page.text
     assert client.get("/static/favicon.svg").status_code == 200
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(28)
+
+
+def test_a_card_picture_is_kept_served_to_its_key_only_and_listed(tmp_path: Path) -> None:
+    library = tmp_path / "personas"
+    library.mkdir()
+    shutil.copy(EXAMPLES / "ada.yaml", library)
+    shutil.copy(EXAMPLES / "vega.yaml", library)
+    (library / "ada.assets").mkdir()
+    (library / "ada.assets" / "card.png").write_bytes(JPEG)  # as `personae import` leaves a card's picture
+    config = mock_config(tmp_path, personas_dir=str(library), max_avatar_bytes=4096)
+    assert config.database_url is not None
+    store = SessionStore(config.database_url)
+    access = AccessStore(store)
+    mine, theirs = access.create_key("mine").secret, access.create_key("theirs").secret
+    store.close()
+    card = png_with([text_chunk("chara", b64(v2_card()))])
+    with running(create_app(service=Service(config, backend=get_backend("mock/echo", fn=ada, cache=None)))) as base:
+        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {mine}"}, timeout=30)
+        other = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {theirs}"}, timeout=30)
+        uploaded = client.post("/v1/personas", params={"filename": "mira.png"}, content=card).json()
+        url = uploaded[0]["avatar_url"]
+        assert url.startswith("/v1/personas/mira-vale/avatar?v=")
+        picture = client.get(url)
+        assert picture.status_code == 200
+        assert picture.headers["content-type"] == "image/png"
+        assert picture.headers["x-content-type-options"] == "nosniff"
+        assert picture.headers["cache-control"] == "private, max-age=31536000, immutable"
+        assert {c.type for c in read_chunks(picture.content, "served")} == {b"IHDR", b"IDAT", b"IEND"}  # no card JSON
+        unversioned = client.get("/v1/personas/mira-vale/avatar")
+        assert unversioned.headers["cache-control"] == "private, no-cache"
+        again = client.get(url, headers={"If-None-Match": picture.headers["etag"]})
+        assert (again.status_code, again.content) == (304, b"")
+        # Scoped to the key like the persona: another key is told it does not exist.
+        refused = other.get(url)
+        assert refused.status_code == 404
+        assert refused.json()["error"]["type"] == "not_found_error"
+        assert "mira-vale" not in {p["id"] for p in other.get("/v1/personas").json()}
+        listed = {p["id"]: p["avatar_url"] for p in client.get("/v1/personas").json()}
+        assert listed["mira-vale"] == url
+        assert listed["captain-iris-vega"] is None  # no picture: the UI shows initials
+        ada_picture = client.get(listed["ada-quint"])
+        assert (ada_picture.headers["content-type"], ada_picture.content) == ("image/jpeg", JPEG)
+        assert client.get("/v1/personas/captain-iris-vega/avatar").status_code == 404
+        client.post("/v1/sessions", json={"persona": "mira-vale"})
+        client.post("/v1/sessions", json={"persona": "captain-iris-vega"})
+        sessions = [(s["persona_id"], s["avatar_url"]) for s in client.get("/v1/sessions").json()]
+        assert sessions == [("captain-iris-vega", None), ("mira-vale", url)]
+
+        # A picture sent on its own: PNG, JPEG or WebP by its first bytes, within the size limit.
+        svg = client.put("/v1/personas/mira-vale/avatar", content=b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+        assert svg.status_code == 400
+        assert svg.json()["error"]["code"] == "invalid_image"
+        assert "not a PNG, JPEG or WebP image" in svg.json()["error"]["message"]
+        huge = client.put("/v1/personas/mira-vale/avatar", content=JPEG + bytes(5000))
+        assert (huge.status_code, huge.json()["error"]["code"]) == (413, "too_large")
+        assert client.get(url).content == picture.content  # refused pictures change nothing
+        assert client.put("/v1/personas/ada-quint/avatar", content=WEBP).status_code == 409  # a library file
+        assert other.put("/v1/personas/mira-vale/avatar", content=WEBP).status_code == 404
+        new_url = client.put("/v1/personas/mira-vale/avatar", content=WEBP).json()["avatar_url"]
+        assert new_url != url
+        assert client.get(new_url).headers["content-type"] == "image/webp"
+        assert client.get(url).headers["cache-control"] == "private, no-cache"  # an old version is not cached
+
+        # A CHARX keeps its main icon; an icon that is no image we serve is skipped, the persona still imported.
+        rowe = v3_card()
+        rowe["data"]["name"] = "Iris Rowe"
+        assets = {"assets/icon/images/alt.png": JPEG, "assets/icon/images/main.webp": WEBP, "assets/bg/x.png": JPEG}
+        iris = client.post("/v1/personas", params={"filename": "c.charx"}, content=charx_with(rowe, assets)).json()[0]
+        assert client.get(iris["avatar_url"]).content == WEBP
+        bad = charx_with(rowe, {"assets/icon/images/main.png": b"<html>not an image</html>"})
+        assert client.post("/v1/personas", params={"filename": "c.charx"}, content=bad).json()[0]["avatar_url"] is None
+        assert client.get(f"/v1/personas/{iris['id']}/avatar").status_code == 404  # the re-upload has none
+        client.delete("/v1/personas/mira-vale")
+        assert client.get(new_url).status_code == 404

@@ -515,11 +515,16 @@ def test_import_a_card_chat_a_turn_and_open_why(tmp_path: Path, browser: Any, ar
         # A real drop event carrying the card file, as a user dragging it from their desktop makes.
         transfer = page.evaluate_handle(DROP_FILE, [base64.b64encode(card).decode(), "mira.png"])
         page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+        # The card's own picture replaces the initials in the persona list, the chat header and the chat list.
+        face = page.wait_for_selector(".persona[data-id='mira-vale'] .avatar img")
+        assert face.evaluate("img => [img.src.startsWith('blob:'), img.complete, img.naturalWidth]") == [True, True, 8]
         start_chat(ui, "Mira Vale")
+        page.wait_for_selector("#chat-avatar img")
         greeting = page.locator(".msg.reply").first
         assert greeting.locator("em.narration").inner_text() == "Mira holds up a lantern."
         reply = ui.chat("Do you live alone?")
         assert reply.locator(".text").inner_text() == FAITHFUL
+        page.wait_for_selector(".session .avatar img", state="attached")  # the list is off-screen on a phone
         reply.locator(".swipe-next").click()
         page.wait_for_selector(".msg.reply .swipes:has-text('2/2')")
         assert reply.locator(".text").inner_text() == UNFAITHFUL

@@ -8,6 +8,7 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from personae.guard import GuardPolicy
+from personae.server._avatars import MAX_AVATAR_BYTES
 
 
 class Markers(NamedTuple):
@@ -71,6 +72,8 @@ class ServerConfig(BaseModel):
     """Largest request body outside persona uploads."""
     max_upload_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     """Largest persona or card upload."""
+    max_avatar_bytes: int = Field(default=MAX_AVATAR_BYTES, ge=1024)
+    """Largest persona picture kept (a card's image, a CHARX icon, or one sent to `PUT /v1/personas/{id}/avatar`)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Server processes sharing the database. With more than one, each request checks what it holds in memory
     against the database (another process may have changed it); with one, the process trusts its own copies."""

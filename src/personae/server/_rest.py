@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from personae.persona import PersonaFormatError
 from personae.scoring import split_sentences
 from personae.server._auth import KeyDep, ServiceDep
+from personae.server._avatars import AvatarError
 from personae.server._errors import ApiError
 from personae.server._service import PersonaInfo, SessionView, TooLargeError, TurnOutcome, TurnView, turn_view
 from personae.server._sse import EventStream, LastEvents
@@ -85,6 +86,47 @@ async def upload_persona(
         raise ApiError(413, str(exc), param="body", code="too_large") from None
 
 
+@router.get(
+    "/personas/{persona_id}/avatar",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+)
+def get_avatar(
+    persona_id: str,
+    request: Request,
+    service: ServiceDep,
+    key: KeyDep,
+    v: str | None = Query(None, max_length=64, description="The picture's version, as `avatar_url` gives it."),
+) -> Response:
+    """A persona's picture (PNG, JPEG or WebP), 404 when it has none.
+
+    Under its versioned `avatar_url` it is cached for good (a new picture is a new URL); otherwise revalidated.
+    """
+    avatar = service.avatar(key, persona_id)
+    etag = f'"{avatar.sha256}"'
+    versioned = v is not None and avatar.sha256.startswith(v) and len(v) >= 16
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=31536000, immutable" if versioned else "private, no-cache",
+        "Content-Disposition": "inline",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(avatar.data, media_type=avatar.media_type, headers=headers)
+
+
+@router.put("/personas/{persona_id}/avatar")
+async def put_avatar(persona_id: str, request: Request, service: ServiceDep, key: KeyDep) -> dict[str, str]:
+    """Set the picture of one of this key's uploaded personas: the raw PNG, JPEG or WebP image as the body."""
+    data = await request.body()
+    try:
+        url = await asyncio.to_thread(service.set_avatar, key, persona_id, data)
+    except AvatarError as exc:
+        status, code = (413, "too_large") if exc.too_large else (400, "invalid_image")
+        raise ApiError(status, str(exc), param="body", code=code) from None
+    return {"avatar_url": url}
+
+
 @router.delete("/personas/{persona_id}", status_code=204)
 def delete_persona(persona_id: str, service: ServiceDep, key: KeyDep) -> Response:
     """Delete one of this key's uploaded personas."""
@@ -100,9 +142,10 @@ def list_sessions(
     limit: int | None = Query(None, ge=1, le=1000, description="At most this many sessions (default: all)."),
     offset: int = Query(0, ge=0, description="Skip this many sessions first (paging)."),
 ) -> list[dict[str, Any]]:
-    """This key's sessions, most recent first, with persona id, start time and last-message preview."""
+    """This key's sessions, most recent first, with persona id, its picture's URL, start time and last message."""
     listed = service.access.list_sessions(key.id, search=q or None, limit=limit, offset=offset)
-    return [s.model_dump(mode="json") for s in listed]
+    urls = service.avatar_urls(key)
+    return [{**s.model_dump(mode="json"), "avatar_url": urls.get(s.persona_id)} for s in listed]
 
 
 @router.post("/sessions", status_code=201)

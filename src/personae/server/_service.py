@@ -24,17 +24,19 @@ from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, Usage, get_backend
 from personae.guard import Candidate
-from personae.interop import read_bytes
+from personae.interop import Imported, read_bytes
 from personae.memory import MemoryScope
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+from personae.server._avatars import MAX_AVATAR_BYTES, avatar_url, card_avatar, checked_avatar, folder_avatar
 from personae.server._config import Markers, ServerConfig
 from personae.session import ChatSession, SessionSettings, ShownTurns
 from personae.store import (
     AccessStore,
     ApiKey,
     Ownership,
+    PersonaAvatar,
     SessionStore,
     ShownTurn,
     StoreError,
@@ -89,6 +91,8 @@ class PersonaInfo(BaseModel):
     """How many statements it has (scoring needs at least one)."""
     source: Literal["library", "uploaded"]
     """From `--personas DIR` (shared) or uploaded by this key."""
+    avatar_url: str | None = None
+    """Where its picture is served (`GET /v1/personas/{id}/avatar`), None when it has none."""
 
 
 class VerdictView(BaseModel):
@@ -327,15 +331,23 @@ def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None 
     return ParsedChat(pairs, "\n".join(pending))
 
 
-def load_library(directory: Path, times: dict[str, int] | None = None) -> dict[str, Persona]:
+def load_library(
+    directory: Path,
+    times: dict[str, int] | None = None,
+    avatars: dict[str, PersonaAvatar] | None = None,
+    avatar_limit: int = MAX_AVATAR_BYTES,
+) -> dict[str, Persona]:
     """Personas in a directory (YAML/JSON persona files, cards), by id; a bad file is logged and skipped.
 
-    `times`, if given, receives each persona's file modification time (its stable `created` in /v1/models).
+    `times`, if given, receives each persona's file modification time (its stable `created` in /v1/models);
+    `avatars` receives each picture: a card's own image or CHARX icon, else the one in the `<name>.assets/` folder
+    beside a persona file (where `personae import` puts a card's picture), up to `avatar_limit` bytes.
     """
     found: dict[str, Persona] = {}
     for path in sorted(directory.iterdir()):
         if path.suffix.lower() not in PERSONA_SUFFIXES or not path.is_file():
             continue
+        assets: dict[str, bytes] = {}
         try:
             if path.suffix.lower() in (".yaml", ".yml"):
                 personas = [load_persona(path)]
@@ -345,7 +357,8 @@ def load_library(directory: Path, times: dict[str, int] | None = None) -> dict[s
                 except PersonaFormatError:
                     personas = read_bytes(path.read_bytes(), path).personas
             else:
-                personas = read_bytes(path.read_bytes(), path).personas
+                imported = read_bytes(path.read_bytes(), path)
+                personas, assets = imported.personas, imported.assets
         except PersonaFormatError as exc:
             log.warning("skipping %s: %s", path, exc)
             continue
@@ -353,25 +366,35 @@ def load_library(directory: Path, times: dict[str, int] | None = None) -> dict[s
             found[persona.slug] = persona
             if times is not None:
                 times[persona.slug] = int(path.stat().st_mtime)
+        if avatars is not None and len(personas) == 1:
+            folder = path.with_name(path.stem + ".assets")
+            avatar = card_avatar(assets, avatar_limit, str(path)) or folder_avatar(folder, avatar_limit)
+            if avatar is not None:
+                avatars[personas[0].slug] = avatar
     return found
 
 
 def parse_upload(data: bytes, filename: str) -> list[Persona]:
     """Personas in an uploaded file: a YAML/JSON persona, or any card format `personae.interop` reads."""
+    return read_upload(data, filename).personas
+
+
+def read_upload(data: bytes, filename: str) -> Imported:
+    """What an uploaded file holds: its personas (at least one) and, for a card, its assets (the picture among them)."""
     if filename.lower().endswith((".yaml", ".yml")):
         try:
-            return [parse_persona_text(data, filename, aliases=False)]
+            return Imported(filename, [parse_persona_text(data, filename, aliases=False)])
         except UnicodeDecodeError:
             raise PersonaFormatError(filename, "not UTF-8 text") from None
     if filename.lower().endswith(".json"):
         try:
-            return [parse_persona_text(data, filename, "json", aliases=False)]
+            return Imported(filename, [parse_persona_text(data, filename, "json", aliases=False)])
         except (PersonaFormatError, UnicodeDecodeError):
             pass  # not a persona file: try it as a character card below
-    personas = read_bytes(data, filename).personas
-    if not personas:
+    imported = read_bytes(data, filename)
+    if not imported.personas:
         raise PersonaFormatError(filename, "holds no persona (a lorebook alone cannot be chatted with)")
-    return personas
+    return imported
 
 
 def make_models(config: ServerConfig) -> ScoringModels | None:
@@ -438,7 +461,13 @@ class Service:
         self.backend.subscribe(_count_backend_time)
         self.models = models if models is not None else make_models(config)
         self._created: dict[str, int] = {}
-        self.library = load_library(config.personas_dir, self._created) if config.personas_dir else {}
+        self.library_avatars: dict[str, PersonaAvatar] = {}
+        """Pictures of library personas, by id, read once at start-up (each at most `max_avatar_bytes`)."""
+        self.library = (
+            load_library(config.personas_dir, self._created, self.library_avatars, config.max_avatar_bytes)
+            if config.personas_dir
+            else {}
+        )
         self.started = int(time.time())
         """When this process started: the `created` time of personas without a file of their own (uploads)."""
         self.markers = Markers(
@@ -451,7 +480,7 @@ class Service:
         self._locks = _Locks()
         self._keys: dict[str, tuple[ApiKey, float]] = {}
         self._owners: dict[str, Ownership] = {}
-        self._uploads: dict[str, tuple[tuple[int, Any] | None, dict[str, Persona]]] = {}
+        self._uploads: dict[str, tuple[tuple[int, Any] | None, dict[str, Persona], dict[str, str]]] = {}
         self.sole_writer = config.workers == 1
         """Whether this is the only server process on the database: then what it holds in memory is current.
 
@@ -522,13 +551,47 @@ class Service:
 
     def _uploaded(self, key: ApiKey) -> dict[str, Persona]:
         """The key's uploads, cached: dropped on each change this process makes, checked when others may make some."""
+        return self._upload_cache(key)[1]
+
+    def _upload_cache(self, key: ApiKey) -> tuple[tuple[int, Any] | None, dict[str, Persona], dict[str, str]]:
+        """The key's uploads and their pictures' hashes, with the stamp they were read at."""
         cached = self._uploads.get(key.id)
         stamp = None if self.sole_writer else self.access.uploads_stamp(key.id)
         if cached is not None and cached[0] == stamp:
-            return cached[1]
-        uploads = self.access.personas(key.id)
-        self._uploads[key.id] = (stamp, uploads)
-        return uploads
+            return cached
+        fresh = (stamp, self.access.personas(key.id), self.access.avatar_hashes(key.id))
+        self._uploads[key.id] = fresh
+        return fresh
+
+    def avatar_urls(self, key: ApiKey) -> dict[str, str]:
+        """Where the picture of each persona this key sees is served, by persona id (those with a picture only).
+
+        An upload shadows a library persona of the same id, picture included: its own picture or none.
+        """
+        _stamp, uploads, hashes = self._upload_cache(key)
+        urls = {pid: avatar_url(pid, a.sha256) for pid, a in self.library_avatars.items() if pid not in uploads}
+        urls.update({pid: avatar_url(pid, sha256) for pid, sha256 in hashes.items()})
+        return urls
+
+    def avatar(self, key: ApiKey, persona_id: str) -> PersonaAvatar:
+        """A persona's picture, or NotFoundError when the key sees no such persona or it has no picture."""
+        if persona_id in self._uploaded(key):
+            avatar = self.access.avatar(key.id, persona_id)
+        else:
+            avatar = self.library_avatars.get(persona_id)
+        if avatar is None:
+            raise NotFoundError(f"persona {persona_id!r} has no picture")
+        return avatar
+
+    def set_avatar(self, key: ApiKey, persona_id: str, data: bytes) -> str:
+        """Give one of this key's uploads a new picture; returns its URL. `AvatarError` when `data` is refused."""
+        avatar = checked_avatar(data, self.config.max_avatar_bytes, "body")
+        self._uploads.pop(key.id, None)
+        if self.access.set_avatar(key.id, persona_id, avatar):
+            return avatar_url(persona_id, avatar.sha256)
+        if persona_id in self.library:
+            raise ConflictError(f"persona {persona_id!r} comes from the server's --personas directory")
+        raise NotFoundError(f"no persona {persona_id!r}")
 
     def persona(self, key: ApiKey, persona_id: str) -> Persona:
         """One persona by id, or NotFoundError."""
@@ -543,8 +606,16 @@ class Service:
 
     def persona_infos(self, key: ApiKey) -> list[PersonaInfo]:
         """The library listing for this key."""
+        urls = self.avatar_urls(key)
         return [
-            PersonaInfo(id=pid, name=p.name, summary=p.summary, statements=len(p.statements), source=source)
+            PersonaInfo(
+                id=pid,
+                name=p.name,
+                summary=p.summary,
+                statements=len(p.statements),
+                source=source,
+                avatar_url=urls.get(pid),
+            )
             for pid, (p, source) in self.personas(key).items()
         ]
 
@@ -554,7 +625,8 @@ class Service:
         A persona with more statements than `max_persona_statements` raises `TooLargeError`.
         """
         infos = []
-        personas = parse_upload(data, filename)
+        imported = read_upload(data, filename)
+        personas = imported.personas
         limit = self.config.max_persona_statements
         for persona in personas:
             if len(persona.statements) > limit:
@@ -562,9 +634,12 @@ class Service:
                     f"{filename}: persona {persona.name!r} has {len(persona.statements)} statements, over the "
                     f"server's limit of {limit}"
                 )
+        # A file of several personas (PersonaGym JSONL) has no picture of one of them
+        limit = self.config.max_avatar_bytes
+        avatar = card_avatar(imported.assets, limit, filename) if len(personas) == 1 else None
         self._uploads.pop(key.id, None)
         for persona in personas:
-            self.access.add_persona(key.id, persona, persona.slug)
+            self.access.add_persona(key.id, persona, persona.slug, avatar)
             infos.append(
                 PersonaInfo(
                     id=persona.slug,
@@ -572,6 +647,7 @@ class Service:
                     summary=persona.summary,
                     statements=len(persona.statements),
                     source="uploaded",
+                    avatar_url=avatar_url(persona.slug, avatar.sha256) if avatar else None,
                 )
             )
         return infos

@@ -15,6 +15,7 @@ from personae.store._server_tables import (
     KeyStatus,
     NewKey,
     Ownership,
+    PersonaAvatar,
     SessionListing,
     hash_key,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Migration",
     "NewKey",
     "Ownership",
+    "PersonaAvatar",
     "SessionListing",
     "SessionNotFoundError",
     "SessionRecord",

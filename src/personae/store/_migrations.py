@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -258,6 +259,14 @@ def _user_memory(conn: Connection) -> None:
     md.tables["user_episodes"].create(conn)
 
 
+def _persona_avatars(conn: Connection) -> None:
+    """Uploaded personas keep their picture (from a PNG card or a CHARX icon): its bytes, media type and SHA-256."""
+    blob = LargeBinary().compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE server_personas ADD COLUMN avatar {blob}"))
+    conn.execute(text("ALTER TABLE server_personas ADD COLUMN avatar_type VARCHAR(40)"))
+    conn.execute(text("ALTER TABLE server_personas ADD COLUMN avatar_hash VARCHAR(64)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_server_access", _server_access),
@@ -267,6 +276,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0006_eval_runner", _eval_runner),
     Migration("0007_turn_branches", _turn_branches),
     Migration("0008_user_memory", _user_memory),
+    Migration("0009_persona_avatars", _persona_avatars),
 )
 """Every migration personae knows, oldest first. Append only."""
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -142,6 +154,12 @@ class ServerPersonaRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     persona_json: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    avatar: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    """The persona's picture (PNG, JPEG or WebP), if it came with one (migration 0009); loaded only when asked for."""
+    avatar_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """The picture's media type, e.g. `image/png`."""
+    avatar_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 (hex) of the picture: its ETag, and the version in its URL so a new picture is fetched anew."""
 
 
 class EvalRunRow(Base):

@@ -101,6 +101,19 @@ class SessionListing(SessionSummary):
     """The last message (the shown reply, else the user's text), cut to `PREVIEW_CHARS`; None before any turn."""
 
 
+class PersonaAvatar(NamedTuple):
+    """A persona's picture as stored: the image bytes, their media type and their SHA-256 (hex)."""
+
+    data: bytes
+    media_type: str
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes, media_type: str) -> PersonaAvatar:
+        """The picture `data` of type `media_type`, with its hash computed."""
+        return cls(data, media_type, hashlib.sha256(data).hexdigest())
+
+
 class NewKey(NamedTuple):
     """A freshly created key: the stored record and the secret, shown once."""
 
@@ -363,9 +376,12 @@ class AccessStore:
             if row is not None:
                 db.delete(row)
 
-    def add_persona(self, key_id: str, persona: Persona, persona_id: str) -> None:
-        """Store an uploaded persona under `persona_id` for `key_id`; an existing one with that id is replaced."""
+    def add_persona(self, key_id: str, persona: Persona, persona_id: str, avatar: PersonaAvatar | None = None) -> None:
+        """Store an uploaded persona (and its picture) under `persona_id` for `key_id`, replacing one with that id."""
         data = persona.model_dump(mode="json", exclude_none=True)
+        row = ServerPersonaRow(key_id=key_id, persona_id=persona_id, name=persona.name, persona_json=data)
+        if avatar is not None:
+            row.avatar, row.avatar_type, row.avatar_hash = avatar
         try:
             with self._sessions.begin() as db:
                 db.execute(
@@ -373,9 +389,45 @@ class AccessStore:
                         ServerPersonaRow.key_id == key_id, ServerPersonaRow.persona_id == persona_id
                     )
                 )
-                db.add(ServerPersonaRow(key_id=key_id, persona_id=persona_id, name=persona.name, persona_json=data))
+                db.add(row)
         except IntegrityError as exc:
             raise StoreError(f"cannot store persona {persona_id!r}: {exc.orig}") from exc
+
+    def set_avatar(self, key_id: str, persona_id: str, avatar: PersonaAvatar | None) -> bool:
+        """Give the key's uploaded persona a new picture (None: none); False when it has no upload with that id.
+
+        The row's `created_at` moves too, so processes caching the key's uploads see the change (`uploads_stamp`).
+        """
+        with self._sessions.begin() as db:
+            data, media_type, sha256 = avatar if avatar is not None else (None, None, None)
+            result = db.execute(
+                update(ServerPersonaRow)
+                .where(ServerPersonaRow.key_id == key_id, ServerPersonaRow.persona_id == persona_id)
+                .values(avatar=data, avatar_type=media_type, avatar_hash=sha256, created_at=utcnow())
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def avatar(self, key_id: str, persona_id: str) -> PersonaAvatar | None:
+        """The picture of the key's uploaded persona, or None when it has none (or no such upload)."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(ServerPersonaRow.avatar, ServerPersonaRow.avatar_type, ServerPersonaRow.avatar_hash).where(
+                    ServerPersonaRow.key_id == key_id, ServerPersonaRow.persona_id == persona_id
+                )
+            ).first()
+        if row is None or row.avatar is None or row.avatar_type is None or row.avatar_hash is None:
+            return None
+        return PersonaAvatar(bytes(row.avatar), row.avatar_type, row.avatar_hash)
+
+    def avatar_hashes(self, key_id: str) -> dict[str, str]:
+        """SHA-256 of each of the key's uploaded personas that has a picture, by persona id (the pictures unread)."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(ServerPersonaRow.persona_id, ServerPersonaRow.avatar_hash).where(
+                    ServerPersonaRow.key_id == key_id, ServerPersonaRow.avatar_hash.is_not(None)
+                )
+            )
+            return {persona_id: sha256 for persona_id, sha256 in rows if sha256 is not None}
 
     def personas(self, key_id: str) -> dict[str, Persona]:
         """The key's uploaded personas by id, oldest first."""

@@ -101,10 +101,34 @@ function hue(id) {
   return h;
 }
 
-function avatar(name, id) {
+// Persona pictures come from the API with the key (an <img src> cannot send it), as blob: URLs the CSP allows.
+// One fetch per picture version: `avatar_url` changes when the picture does.
+const pictures = new Map();
+
+function picture(url) {
+  if (!pictures.has(url)) {
+    pictures.set(url, api("GET", url).then((r) => r.blob()).then((b) => URL.createObjectURL(b)).catch(() => null));
+  }
+  return pictures.get(url);
+}
+
+function pictureOf(personaId) {
+  const persona = state.personas.find((p) => p.id === personaId);
+  return persona ? persona.avatar_url : null;
+}
+
+// The persona's picture over coloured initials: the initials show until it loads, and stay if it cannot.
+function avatar(name, id, url) {
   const initials = name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => [...w][0].toUpperCase()).join("");
   const node = el("span", { class: "avatar", "aria-hidden": "true" }, initials || "?");
   node.style.background = `hsl(${hue(id || name)} 38% 42%)`;
+  if (url) {
+    picture(url).then((src) => {
+      if (!src) return;
+      const img = el("img", { src, alt: "", onerror: () => img.remove() });
+      node.append(img);
+    });
+  }
   return node;
 }
 
@@ -133,7 +157,7 @@ async function loadLibrary() {
     for (const p of state.personas) {
       const item = el("li", { class: "persona", "data-id": p.id },
         el("a", { class: "row", href: `#/new/${encodeURIComponent(p.id)}`, title: `start a new chat with ${p.name}` },
-          avatar(p.name, p.id),
+          avatar(p.name, p.id, p.avatar_url),
           el("div", { class: "item-body" },
             el("div", { class: "name" }, p.name),
             el("div", { class: "meta" }, `${p.statements} statements · ${p.source}`))));
@@ -161,7 +185,7 @@ async function loadSessions() {
   for (const s of shown) {
     list.append(el("li", { class: `session${s.id === open ? " active" : ""}`, "data-id": s.id },
       el("a", { class: "row", href: `#/chat/${encodeURIComponent(s.id)}` },
-        avatar(s.persona_name, s.persona_id),
+        avatar(s.persona_name, s.persona_id, s.avatar_url),
         el("div", { class: "item-body" },
           el("div", { class: "item-line" }, el("span", { class: "name" }, s.persona_name),
             el("time", { class: "date", datetime: s.updated_at, title: new Date(s.updated_at).toLocaleString() },
@@ -209,7 +233,8 @@ function renderChat(session) {
   state.session = session;
   showView("chat");
   $("#chat-title").textContent = session.persona_name;
-  $("#chat-avatar").replaceWith(Object.assign(avatar(session.persona_name, session.persona_id), { id: "chat-avatar" }));
+  const face = avatar(session.persona_name, session.persona_id, pictureOf(session.persona_id));
+  $("#chat-avatar").replaceWith(Object.assign(face, { id: "chat-avatar" }));
   $("#chat-guard").textContent = session.draft ? `new chat · you are ${session.user_name}`
     : `you are ${session.user_name} · guard: ${session.guard}`;
   const list = $("#messages");
