@@ -40,6 +40,7 @@ from personae.evals._log import (
     ScoringInfo,
     TaskResult,
     read_samples,
+    resumed_start,
 )
 from personae.evals._mock import mock_agent, mock_garbage_judge, mock_judge
 from personae.evals._paths import NamedPath, spec_paths
@@ -128,6 +129,7 @@ __all__ = [
     "render_comparison",
     "render_report",
     "rescore",
+    "resumed_start",
     "run_eval",
     "spec_from_data",
     "spec_paths",

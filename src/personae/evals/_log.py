@@ -6,6 +6,8 @@ import asyncio
 import fcntl
 import json
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -76,6 +78,34 @@ class EvalSample(BaseModel):
     not_rescored: str | None = None
     """Why the last rescoring could not score this sample; its model-free scores are then left out (judged ones
     stand), so that every model-free score of a run comes from the models its results name."""
+
+
+def resumed_start(
+    marker: Path,
+    log: Path,
+    identity: dict[str, Any],
+    resume: bool,
+    error: Callable[[str], Exception],
+    what: str,
+    mismatch: str,
+) -> float | None:
+    """The start time of the run already in the marker's folder, checked to be resumable; None if there is none.
+
+    A run exists when its marker file (the spec and start time) or its log does. Without `resume` that is an
+    error; with it, the `spec` the marker recorded must equal `identity`. `error` builds the exception, `what` names
+    the run ("an eval"), `mismatch` is the message for a different spec.
+    """
+    if not (marker.exists() or log.exists()):
+        return None
+    if not resume:
+        raise error(f"{marker.parent} already holds {what}; pass --resume to continue it or use a new folder")
+    try:
+        previous = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        previous = {}
+    if previous.get("spec") not in (None, identity):
+        raise error(mismatch)
+    return float(previous.get("started_at", time.time()))
 
 
 def open_locked(path: Path, mode: Literal["a", "r"]) -> TextIO:

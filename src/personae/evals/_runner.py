@@ -33,6 +33,7 @@ from personae.evals._log import (
     SampleWriter,
     TaskResult,
     read_samples,
+    resumed_start,
 )
 from personae.evals._scoring import ScoringContext, describe_models
 from personae.evals._spec import EvalSpec
@@ -262,18 +263,12 @@ class EvalRun:
         self.out.mkdir(parents=True, exist_ok=True)
         run_file, samples = self.out / RUN_FILE, self.out / SAMPLES_FILE
         identity = self.spec.model_dump(mode="json", exclude=set(HOW_RUN))
-        if run_file.exists() or samples.exists():
-            if not self.resume:
-                raise EvalError(f"{self.out} already holds an eval; pass --resume to continue it or use a new folder")
-            try:
-                previous = json.loads(run_file.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                previous = {}
-            if previous.get("spec") not in (None, identity):
-                raise EvalError(f"{self.out} holds an eval of a different spec; resume it with the same spec")
+        mismatch = f"{self.out} holds an eval of a different spec; resume it with the same spec"
+        resumed = resumed_start(run_file, samples, identity, self.resume, EvalError, "an eval", mismatch)
+        if resumed is not None:
             if not (self.out / PERSONAS_FILE).exists():  # begun by a personae that kept no persona snapshot
                 write_personas(self.out, self.personas)
-            return float(previous.get("started_at", time.time()))
+            return resumed
         started = time.time()
         write_personas(self.out, self.personas)
         run_file.write_text(json.dumps({"spec": identity, "started_at": started}, indent=2), encoding="utf-8")

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from personae.backends import Backend, GenerateConfig, Message, get_backend
-from personae.evals import SampleWriter, capture_environment, describe_models
+from personae.evals import SampleWriter, capture_environment, describe_models, resumed_start
 from personae.guard import Guard, Judgement
 from personae.memory import LongTermMemory
 from personae.persona import Persona
@@ -199,16 +199,10 @@ class SceneRun:
         self.out.mkdir(parents=True, exist_ok=True)
         scene_file, transcript = self.out / SCENE_FILE, self.out / TRANSCRIPT_FILE
         identity = self.spec.model_dump(mode="json")
-        if scene_file.exists() or transcript.exists():
-            if not self.resume:
-                raise SceneError(f"{self.out} already holds a scene; pass --resume to continue it or use a new folder")
-            try:
-                previous = json.loads(scene_file.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                previous = {}
-            if previous.get("spec") not in (None, identity):
-                raise SceneError(f"{self.out} holds a different scene; resume it with the same scene and options")
-            return float(previous.get("started_at", time.time()))
+        mismatch = f"{self.out} holds a different scene; resume it with the same scene and options"
+        resumed = resumed_start(scene_file, transcript, identity, self.resume, SceneError, "a scene", mismatch)
+        if resumed is not None:
+            return resumed
         started = time.time()
         personas = {p.name: p.model_dump(mode="json") for p in self.personas}
         scene_file.write_text(
