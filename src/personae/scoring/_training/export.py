@@ -21,12 +21,16 @@ MIN_COMPRESSED_ELEMENTS = 16_384
 
 
 def _export_fp32(model: Any, path: Path, pair_input: bool, max_length: int) -> None:
+    import inspect
+
     import torch
 
     model.eval()
     ids = torch.ones((2, 16), dtype=torch.long)
-    inputs = (ids, torch.ones_like(ids), torch.zeros_like(ids))
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    # BERT-style encoders take segment ids; MPNet and RoBERTa-style ones have no such input.
+    typed = "token_type_ids" in inspect.signature(model.forward).parameters
+    names = ["input_ids", "attention_mask", "token_type_ids"] if typed else ["input_ids", "attention_mask"]
+    inputs = (ids, torch.ones_like(ids), torch.zeros_like(ids))[: len(names)]
     axes = {n: {0: "batch", 1: "sequence"} for n in names}
     output = "logits" if pair_input else "last_hidden_state"
     axes[output] = {0: "batch"} if pair_input else {0: "batch", 1: "sequence"}
@@ -36,8 +40,8 @@ def _export_fp32(model: Any, path: Path, pair_input: bool, max_length: int) -> N
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        def forward(self, *tensors: Any) -> Any:
+            out = self.inner(**dict(zip(names, tensors, strict=True)))
             return out.logits if pair_input else out.last_hidden_state
 
     torch.onnx.export(

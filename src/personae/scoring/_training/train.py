@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from personae.scoring._types import LABELS, canonical_label
+
+Row = TypeVar("Row")
 
 
 class TrainingDataError(ValueError):
@@ -94,6 +96,22 @@ def read_pairs(path: Path) -> list[tuple[str, str, int]]:
                     raise TrainingDataError(f"{where}: {key}: expected a non-empty string")
             rows.append((record["premise"], record["hypothesis"], normalise_label(record.get("label"), where)))
     return rows
+
+
+def sample(rows: Sequence[Row], limit: int, rng: random.Random) -> list[Row]:
+    """At most `limit` of `rows`, drawn with `rng` (a seeded sample keeps a recipe reproducible)."""
+    pool = list(rows)
+    rng.shuffle(pool)
+    return pool[:limit]
+
+
+def limit_label(rows: Sequence[dict[str, str]], label: str, limit: int, rng: random.Random) -> list[dict[str, str]]:
+    """`rows` with at most `limit` of those labelled `label` (a seeded sample); the others all kept.
+
+    Role-play replies decide few statements, so their neutral pairs outnumber the decided ones about seven to one.
+    """
+    kept = [r for r in rows if r["label"] != label]
+    return kept + sample([r for r in rows if r["label"] == label], limit, rng)
 
 
 def _batches(rows: Sequence[tuple[str, str, int]], size: int, rng: random.Random) -> Iterable[list[Any]]:
