@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from personae.scoring._assembly import AssemblyError, is_assembled, materialize
+
 MODELS_DIR = Path(__file__).parent / "models"
 """Where the package's own ONNX models live (one folder each, with a model card)."""
 
@@ -37,6 +39,11 @@ class OnnxEncoder:
 
         self.folder = folder
         model = folder / "model.onnx"
+        if not model.is_file() and is_assembled(folder):
+            try:
+                model = materialize(folder)
+            except AssemblyError as exc:
+                raise ScoringModelError(f"{folder}: {exc}") from None
         if not model.is_file():
             raise ScoringModelError(f"no model.onnx in {folder}")
         self.config: dict[str, Any] = json.loads((folder / "config.json").read_text())

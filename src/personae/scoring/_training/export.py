@@ -123,6 +123,24 @@ def export_model(
     return stats
 
 
+def param_names(graph: Any, names: set[str]) -> dict[str, tuple[str, bool]]:
+    """Which model parameter each of `names` (initializers `_export_fp32` wrote) holds, and whether transposed.
+
+    torch.onnx keeps parameter names for most initializers but names Linear weights `onnx::MatMul_N`, stored
+    transposed: for those the MatMul node's name says which layer they belong to.
+    """
+    prefix = "inner."
+    found: dict[str, tuple[str, bool]] = {}
+    for name in names:
+        if name.startswith(prefix) and not name.endswith(("__int8", "__scale", "__zero")):
+            found[name] = (name.removeprefix(prefix), False)
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in names and node.name.startswith("/inner/"):
+            layer = node.name.removeprefix("/inner/").removesuffix("/MatMul").replace("/", ".")
+            found[node.input[1]] = (f"{layer}.weight", True)
+    return found
+
+
 def checkpoint_from_onnx(model_dir: Path, out_dir: Path, base: str) -> Path:
     """Rebuild a float Hugging Face cross-encoder checkpoint from an exported ONNX model folder.
 
@@ -145,14 +163,8 @@ def checkpoint_from_onnx(model_dir: Path, out_dir: Path, base: str) -> Path:
             shape[axis] = -1
             arrays[node.output[0]] = (q - zero.reshape(shape)) * scale.reshape(shape)
     state: dict[str, Any] = {}
-    prefix = "inner."
-    for name, array in arrays.items():
-        if name.startswith(prefix) and not name.endswith(("__int8", "__scale", "__zero")):
-            state[name.removeprefix(prefix)] = array
-    for node in graph.node:  # torch.onnx names Linear weights onnx::MatMul_N: the node name says which layer
-        if node.op_type == "MatMul" and node.input[1] in arrays and node.name.startswith("/inner/"):
-            layer = node.name.removeprefix("/inner/").removesuffix("/MatMul").replace("/", ".")
-            state[f"{layer}.weight"] = arrays[node.input[1]].T
+    for name, (param, transposed) in param_names(graph, set(arrays)).items():
+        state[param] = arrays[name].T if transposed else arrays[name]
     labels = json.loads((model_dir / "config.json").read_text())["labels"]
     config = AutoConfig.from_pretrained(
         base,
