@@ -43,10 +43,10 @@ def _tiny_models(tmp_path: Path) -> tuple[Path, Path, Any]:
     save_file({k: v.contiguous() for k, v in base.state_dict().items()}, str(package / "model.safetensors"))
     tuned = BertForSequenceClassification(config.__class__(**{**config.to_dict(), "num_labels": 3}))
     tuned.bert.load_state_dict(base.state_dict())
+    params = dict(tuned.named_parameters())
     with torch.no_grad():
-        query = tuned.bert.encoder.layer[0].attention.self.query.weight
-        query += 0.2 * torch.randn(128, 2) @ torch.randn(2, 128)
-        tuned.bert.encoder.layer[1].output.dense.bias += 0.1
+        params["bert.encoder.layer.0.attention.self.query.weight"].add_(0.2 * torch.randn(128, 2) @ torch.randn(2, 128))
+        params["bert.encoder.layer.1.output.dense.bias"].add_(0.1)
     tuned.config.id2label = {0: "entailment", 1: "neutral", 2: "contradiction"}
     checkpoint = tmp_path / "checkpoint"
     tuned.save_pretrained(checkpoint)
@@ -90,7 +90,8 @@ def test_a_delta_model_rebuilds_the_fine_tuned_weights_from_the_base(tiny: tuple
     probs = OnnxNLI(out).predict(PAIRS)
     np.testing.assert_allclose(probs, _reference(tuned, checkpoint, PAIRS), atol=1e-4)
     built = list((checkpoint.parent / "cache").glob("shipped-*/model.onnx"))
-    assert len(built) == 1 and (built[0].parent / assembly.WEIGHTS_FILE).is_file()
+    assert len(built) == 1
+    assert (built[0].parent / assembly.WEIGHTS_FILE).is_file()
     np.testing.assert_allclose(OnnxNLI(out).predict(PAIRS), probs, atol=1e-6)  # second load: from the cache
 
 
