@@ -2,8 +2,8 @@
 
 Every query (JSONL of {"persona": name, "query": text}; by default probes that tempt the example personas out of
 character) is answered in a fresh session twice: with the guard off, and with best-of-n. Prints one JSON line:
-contradiction rates (share of replies with any statement P(contradiction) > 0.5), out-of-character rates (the OOC
-detector's verdict), mean normalised APC, the time spent generating and scoring in the best-of-n run, and how alike
+contradiction rates (share of replies with a violation: the scorer's calibrated verdict), out-of-character rates (the
+OOC detector's verdict), mean normalised APC, the time spent generating and scoring in the best-of-n run, and how alike
 the n candidates of a best-of-n turn were (mean pairwise MiniLM similarity, share of near-duplicates, distinct
 candidates per turn): the guard can only choose among what differs. `--spread 0` samples every candidate alike.
 With `--record` the line is also appended to bench/results/guard_effect.jsonl.
@@ -37,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "examples" / "personas"
 DEFAULT_PERSONAS = [EXAMPLES / f"{name}.yaml" for name in ("ada", "anselm", "vega")]
 DEFAULT_QUERIES = HERE / "data" / "guard_probes.jsonl"
-CONTRADICTION = 0.5
 REFERENCE = {
     "relative_contradiction_cut": 0.5,
     "relative_ooc_cut": 0.5,
@@ -102,7 +101,7 @@ def diversity(judgements: list[Judgement]) -> dict[str, float | None]:
 def summarize(judgements: list[Judgement]) -> dict[str, float]:
     """Contradiction rate, out-of-character rate and mean normalised APC of the chosen replies."""
     chosen = [j.best for j in judgements]
-    contradicted = [any(s.contradiction > CONTRADICTION for s in c.result.statements) for c in chosen if c.result]
+    contradicted = [bool(c.result.violations) for c in chosen if c.result]
     apc = [c.apc_normalized for c in chosen if c.apc_normalized is not None]
     ooc = [c.out_of_character for c in chosen if c.ooc is not None]
     return {
@@ -121,6 +120,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     store = SessionStore(f"sqlite:///{tempfile.mkdtemp(prefix='personae-guard-')}/sessions.db")
     models = ScoringModels()
     runs: dict[str, list[Judgement]] = {"off": [], "on": []}
+    asked: dict[str, list[tuple[Persona, str]]] = {"off": [], "on": []}
     failures: list[dict[str, str]] = []
     started = time.perf_counter()
     with Progress(transient=True, console=None) as progress:
@@ -131,9 +131,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 try:
                     judgement = await answer(persona, query, backend, store, models, guard, n, config, args.spread)
                     runs[key].append(judgement)
+                    asked[key].append((persona, query))
                 except BackendError as exc:  # recorded, never fatal
                     failures.append({"persona": persona.name, "query": query, "guard": guard, "error": str(exc)})
                 progress.advance(task)
+    if args.replies:  # every chosen reply with the scorer's verdicts, for reading them
+        with args.replies.open("w", encoding="utf-8") as fh:
+            for key, judgements in runs.items():
+                for (persona, query), j in zip(asked[key], judgements, strict=True):
+                    best = j.best
+                    fh.write(
+                        json.dumps(
+                            {
+                                "guard": key,
+                                "persona": persona.name,
+                                "query": query,
+                                "reply": best.text,
+                                "violated": [v.statement for v in best.result.violations] if best.result else [],
+                                "ooc": best.out_of_character,
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
     off, on = summarize(runs["off"]), summarize(runs["on"])
     cut = 1 - on["contradiction_rate"] / off["contradiction_rate"] if off["contradiction_rate"] else 0.0
     ooc_cut = 1 - on["ooc_rate"] / off["ooc_rate"] if off["ooc_rate"] else 0.0
@@ -178,6 +198,7 @@ if __name__ == "__main__":
         "--spread", type=float, default=DEFAULT_SPREAD, help="temperature the last candidate adds (0: all alike)"
     )
     parser.add_argument("--limit", type=int, default=0, help="Only the first N queries (0: all).")
+    parser.add_argument("--replies", type=Path, default=None, help="write every chosen reply and its verdicts (JSONL)")
     parser.add_argument("--json", action="store_true", help="Print the JSON line only (the default output).")
     parser.add_argument("--record", action="store_true", help="append the figures to bench/results/guard_effect.jsonl")
     args = parser.parse_args()

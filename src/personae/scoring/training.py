@@ -18,9 +18,11 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file
     from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
     from personae.scoring._training.calibrate import CalibrationData, calibrate
-    from personae.scoring._training.export import checkpoint_from_onnx, export_model
+    from personae.scoring._training.delta import export_delta_model
+    from personae.scoring._training.export import checkpoint_from_onnx, export_model, sha256_of
     from personae.scoring._training.model_card import write_model_card
     from personae.scoring._training.ooc_train import train_ooc, write_ooc_card
     from personae.scoring._training.persona_nli_data import generate_persona_dev, generate_persona_nli
@@ -52,6 +54,10 @@ _HOME = {
     "save_config": "personae.scoring._training.train",
     "train_cross_encoder": "personae.scoring._training.train",
     "export_model": "personae.scoring._training.export",
+    "sha256_of": "personae.scoring._training.export",
+    "export_delta_model": "personae.scoring._training.delta",
+    "BASE_WEIGHTS": "personae.scoring._assembly",
+    "base_weights_file": "personae.scoring._assembly",
     "checkpoint_from_onnx": "personae.scoring._training.export",
     "write_model_card": "personae.scoring._training.model_card",
     "train_ooc": "personae.scoring._training.ooc_train",
@@ -86,13 +92,16 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BASE_WEIGHTS",
     "TRAINING_MODULES",
     "CalibrationData",
     "SnliSplit",
     "TrainConfig",
     "TrainingDataError",
+    "base_weights_file",
     "calibrate",
     "checkpoint_from_onnx",
+    "export_delta_model",
     "export_model",
     "generate_persona_dev",
     "generate_persona_nli",
@@ -109,6 +118,7 @@ __all__ = [
     "sample",
     "save_config",
     "sentence_max_accuracy",
+    "sha256_of",
     "split_by_persona",
     "train_cross_encoder",
     "train_ooc",

