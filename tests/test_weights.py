@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from personae._util.weights import ShippedModel
 from personae.backends import MissingDependencyError, ModelUnavailableError
-from personae.backends._providers._weights import ShippedModel, assemble, ensure_model, find_parts
+from personae.backends._providers._weights import assemble, ensure_model, find_parts
 
 
 def _parts(tmp_path: Path) -> tuple[list[Path], bytes]:
@@ -70,7 +71,6 @@ def test_a_base_encoder_in_split_zip_packages_is_joined_checked_and_unpacked(
     import io
     import zipfile
 
-    from personae._util.weights import ShippedModel as Parts
     from personae.scoring import _assembly as assembly
 
     buffer = io.BytesIO()
@@ -86,7 +86,7 @@ def test_a_base_encoder_in_split_zip_packages_is_joined_checked_and_unpacked(
         (pkg / "__init__.py").write_text("")
         (pkg / "input" / f"enc.zip.{i:03d}").write_bytes(piece)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    parts = Parts(
+    parts = ShippedModel(
         "enc.zip", "fakeenc_part_", 2, hashlib.sha256(whole).hexdigest(), len(whole), "{i:03d}", "input/enc.zip.{i:03d}"
     )
     base = assembly.BaseWeights(
