@@ -97,21 +97,27 @@ class EvalContext(ScoringContext):
         out.update({f"judge{i}": b for i, b in enumerate(self.judges)})
         return out
 
-    def chat(self, item: Item, seed: int) -> EvalChat:
+    def chat(self, item: Item, seed: int, user_name: str = "User", user_memory: bool = False) -> EvalChat:
         """A fresh session of the agent under test for `item`, run with the spec's guard and sampling settings.
 
-        Memory of the user across sessions is off: items are independent (what one item's user said must not reach
-        another item's prompt, or results would depend on the order items ran in).
+        Memory of the user across sessions is off unless `user_memory`: items are independent (what one item's user
+        said must not reach another item's prompt, or results would depend on the order items ran in); a task that
+        measures memory (`personalization`) turns it on with user names that no other item uses.
         """
         agent = self.spec.agent
         settings = SessionSettings(
             guard=agent.guard,
             n=agent.n,
             generate=role_config(agent, seed),
-            memory=MemorySettings(user=UserMemorySettings(enabled=False)),
+            memory=MemorySettings(user=UserMemorySettings(enabled=user_memory)),
         )
         session = ChatSession.start(
-            self.personas[item.persona], self.agent, self.store, settings=settings, models=self.models
+            self.personas[item.persona],
+            self.agent,
+            self.store,
+            user_name=user_name,
+            settings=settings,
+            models=self.models,
         )
         return EvalChat(session, item.id, self)
 

@@ -17,6 +17,7 @@ from personae.memory._facts import (
     single_valued,
     third_person,
 )
+from personae.memory._index import FactIndex, Neighbour
 from personae.memory._memory import LongTermMemory, MemoryItem, MemorySettings
 from personae.memory._user import Episode, MemoryRepository, Recalled, UserMemory, UserMemorySettings
 
@@ -24,12 +25,14 @@ __all__ = [
     "SINGLE_VALUED",
     "Episode",
     "ExtractedFact",
+    "FactIndex",
     "FactSource",
     "LongTermMemory",
     "MemoryItem",
     "MemoryRepository",
     "MemoryScope",
     "MemorySettings",
+    "Neighbour",
     "Recalled",
     "ResolvedDates",
     "UserFact",

@@ -94,7 +94,7 @@ _FAMILY = (
     "grandmother|grandma|grandfather|grandpa|aunt|uncle|cousin|best friend|roommate|boss"
 )
 _PETS = "dog|cat|puppy|kitten|parrot|rabbit|hamster|horse|fish|turtle|snake|bird|guinea pig|lizard|ferret"
-_NAME = r"([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?)"
+_NAME = r"((?-i:[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?))"
 _PLACE = r"((?:the\s+)?[A-Z][\w.'-]*(?:[\s,]+(?:[A-Z][\w.'-]*|of|upon|on|de|la))*)"
 
 # Ordered (pattern, topic template, fact template). Groups are read from the pattern; `{u}` is the user's name.

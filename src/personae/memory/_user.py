@@ -11,7 +11,7 @@ session database implements it in `personae.store`).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, NamedTuple, Protocol
@@ -29,6 +29,7 @@ from personae.memory._facts import (
     extract_with_backend,
     single_valued,
 )
+from personae.memory._index import FactIndex
 from personae.scoring import ScoringModels, mask_names
 
 CON = 2
@@ -81,13 +82,31 @@ class UserMemorySettings(BaseModel):
     names, places and rare words that embeddings blur; 0 ranks by embeddings alone."""
     contradiction: float = Field(default=0.7, ge=0.0, le=1.0)
     """NLI contradiction probability above which a new fact supersedes an older one on its topic."""
+    index_above: int = Field(default=2000, ge=0, le=100_000_000)
+    """Above this many current facts, recall and supersession ask a vector index (usearch HNSW, `FactIndex`) for the
+    facts nearest the message instead of reading and ranking every fact (bench/memory_scale.py)."""
+    index_candidates: int = Field(default=64, ge=8, le=4096)
+    """Facts the index offers for a message; embeddings and BM25 rank these (and only these) as for a small memory."""
 
 
 class MemoryRepository(Protocol):
     """Where user memory is kept (`personae.store.UserMemoryStore` over the session database)."""
 
-    def facts(self, scope: MemoryScope, history: bool = False) -> list[UserFact]:
-        """Facts of the scope, oldest first; superseded ones too with `history`."""
+    @property
+    def identity(self) -> str:
+        """Which database this is: a process keeps one vector index per (database, scope)."""
+        ...
+
+    def facts(
+        self,
+        scope: MemoryScope,
+        history: bool = False,
+        *,
+        ids: Sequence[int] | None = None,
+        topic: str | None = None,
+        after: int | None = None,
+    ) -> list[UserFact]:
+        """Facts of the scope, oldest first; superseded ones too with `history`; only `ids`, `topic`, ids > `after`."""
         ...
 
     def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
@@ -121,6 +140,12 @@ def _words(text: str) -> list[str]:
 
 def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+MAX_INDEXES = 64
+"""Vector indexes a process keeps (one per database and scope that outgrew `index_above`), least recently used
+dropped first; a dropped one is rebuilt from the database when needed."""
+_INDEXES: OrderedDict[tuple[str, MemoryScope], FactIndex] = OrderedDict()
 
 
 _STOP = frozenset(
@@ -223,10 +248,13 @@ class UserMemory:
         """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
         stored: list[UserFact] = []
         for item in found:
-            current = self.repository.facts(self.read_scope)
+            current = self._current_for(item)
             replaced = self.supersedes(item, current)
             if replaced is None:
                 continue
+            index = _INDEXES.get((self.repository.identity, self.read_scope))
+            if index is not None:
+                index.remove(replaced)
             fact = UserFact(
                 text=item.text,
                 topic=item.topic,
@@ -320,7 +348,12 @@ class UserMemory:
         if not self.settings.enabled:
             return Recalled([], [], False, None)
         scope = self.read_scope
-        current = [f for f in self.repository.facts(scope) if f.current]
+        index = self._index()
+        if index is not None:
+            current = self._nearest(index, query, self.settings.index_candidates)
+        else:
+            current = [f for f in self.repository.facts(scope) if f.current]
+            self._build_index(current)
         past = [e for e in self.repository.episodes(scope) if e.session_id != session_id]
         earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
         earlier += [e.happened_at for e in past if e.happened_at is not None]
@@ -338,6 +371,64 @@ class UserMemory:
             known=known,
             last_seen=max(earlier) if earlier else None,
         )
+
+    # the vector index, for a memory of many facts -------------------------------------------------------------------
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.models is not None
+        return self.models.embedder.embed([mask_names(t, [self.user, self.char]) for t in texts])
+
+    def _index(self) -> FactIndex | None:
+        """The read scope's vector index if it has one, caught up with the facts stored since it was last used."""
+        key = (self.repository.identity, self.read_scope)
+        index = _INDEXES.get(key)
+        if index is None or self.models is None:
+            return None
+        _INDEXES.move_to_end(key)
+        new = self.repository.facts(self.read_scope, after=index.last_id)
+        if new:
+            index.add([f.id for f in new if f.id is not None], self._vectors([f.text for f in new if f.id is not None]))
+        return index
+
+    def _build_index(self, current: Sequence[UserFact]) -> None:
+        """Index the read scope's facts once there are more than `index_above` of them (needs an embedder)."""
+        stored = [f for f in current if f.id is not None]
+        if self.models is None or len(stored) <= self.settings.index_above:
+            return
+        vectors = self._vectors([f.text for f in stored])
+        index = FactIndex(int(vectors.shape[1]))
+        index.add([f.id for f in stored if f.id is not None], vectors)
+        _INDEXES[(self.repository.identity, self.read_scope)] = index
+        while len(_INDEXES) > MAX_INDEXES:
+            _INDEXES.popitem(last=False)
+
+    def _nearest(self, index: FactIndex, text: str, k: int) -> list[UserFact]:
+        """The current facts nearest `text` by the index, read back from the repository.
+
+        The repository drops any fact superseded or forgotten since it was indexed; those leave the index too.
+        """
+        hits = index.search(self._vectors([text])[0], k)
+        found = self.repository.facts(self.read_scope, ids=[h.id for h in hits])
+        gone = {h.id for h in hits} - {f.id for f in found}
+        if gone:
+            index.remove(sorted(gone))
+        order = {h.id: i for i, h in enumerate(hits)}
+        return sorted(found, key=lambda f: order.get(f.id or 0, 0))
+
+    def _current_for(self, item: ExtractedFact) -> list[UserFact]:
+        """The current facts a new fact may repeat or supersede: all of them, or, for a memory of many facts, some.
+
+        Those are the facts on its topic and the nearest by the index (a repeat or a contradiction is among those).
+        """
+        index = self._index()
+        if index is None:
+            current = self.repository.facts(self.read_scope)
+            self._build_index(current)
+            return current
+        nearest = self._nearest(index, item.text, 16)
+        on_topic = self.repository.facts(self.read_scope, topic=item.topic) if single_valued(item.topic) else []
+        seen = {f.id for f in nearest}
+        return [*nearest, *(f for f in on_topic if f.id not in seen)]
 
     def _rank(self, texts: Sequence[str], query: str) -> list[tuple[int, float]]:
         """Indexes of `texts` by relevance to `query`, best first (newest first without models or a query)."""

@@ -88,11 +88,29 @@ class UserMemoryStore:
         self.store = store
         self._sessions = store._sessions
 
-    def facts(self, scope: MemoryScope, history: bool = False) -> list[UserFact]:
-        """Facts of the scope, oldest first; superseded ones too with `history`."""
+    def facts(
+        self,
+        scope: MemoryScope,
+        history: bool = False,
+        *,
+        ids: Sequence[int] | None = None,
+        topic: str | None = None,
+        after: int | None = None,
+    ) -> list[UserFact]:
+        """Facts of the scope, oldest first; superseded ones too with `history`.
+
+        `ids`, `topic` and `after` (ids above it) narrow the query: what recall and supersession read when a
+        character knows too many facts to read them all (see `personae.memory.FactIndex`).
+        """
         query = select(UserFactRow).where(*_where(UserFactRow, scope))
         if not history:
             query = query.where(UserFactRow.superseded_at.is_(None))
+        if ids is not None:
+            query = query.where(UserFactRow.id.in_(list(ids)))
+        if topic is not None:
+            query = query.where(UserFactRow.topic == topic)
+        if after is not None:
+            query = query.where(UserFactRow.id > after)
         with self._sessions() as db:
             return [_fact(row) for row in db.scalars(query.order_by(UserFactRow.id))]
 
@@ -206,6 +224,11 @@ class UserMemoryStore:
             facts=self.facts(scope, history=True),
             episodes=self.episodes(scope),
         )
+
+    @property
+    def identity(self) -> str:
+        """Which database this is (its URL without the password): whose vector indexes a process may reuse."""
+        return self.store.engine.url.render_as_string(hide_password=True)
 
     def users(self, key_id: str | None) -> list[str]:
         """Users this key (None: the local CLI) has memory of."""

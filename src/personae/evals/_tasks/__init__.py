@@ -7,6 +7,7 @@ from personae.evals._tasks.bias import PersonaBiasTask
 from personae.evals._tasks.faithfulness import FaithfulnessTask
 from personae.evals._tasks.multi_turn import MultiTurnTask
 from personae.evals._tasks.persona_gym import PersonaGymTask
+from personae.evals._tasks.personalization import PersonalizationTask
 from personae.evals._tasks.psychometric import PsychometricTask
 from personae.evals._tasks.role_id import RoleIdTask
 
@@ -17,6 +18,7 @@ BUILTIN_TASKS: tuple[type[Task], ...] = (
     MultiTurnTask,
     RoleIdTask,
     PersonaBiasTask,
+    PersonalizationTask,
 )
 """The tasks personae ships."""
 
@@ -33,6 +35,7 @@ __all__ = [
     "MultiTurnTask",
     "PersonaBiasTask",
     "PersonaGymTask",
+    "PersonalizationTask",
     "PsychometricTask",
     "RoleIdTask",
     "register_builtin",

@@ -249,6 +249,7 @@ function renderChat(session) {
   document.querySelectorAll(".session").forEach((n) => n.classList.toggle("active", n.dataset.id === session.id));
   list.scrollTop = list.scrollHeight;
   updateBusy();
+  document.dispatchEvent(new CustomEvent("personae:chat", { detail: session }));  // memory.js
 }
 
 function expand(text, persona, user) {
@@ -477,6 +478,7 @@ async function stream(text, userNode, target) {
         chat.turns.push(data);
         renderTurn(reply, data, true);
         reply.classList.remove("streaming");
+        document.dispatchEvent(new CustomEvent("personae:turn", { detail: chat }));  // memory.js
       } else if (name === "error") { failed = data.message; }
     }
   }
