@@ -73,7 +73,7 @@ def scene_command(
         spec = spec.model_copy(update=update)
         if backend is not None:
             spec = spec.with_backend(backend)
-        interactive = spec.user is not None and spec.user.mode == "terminal"
+        interactive = spec.user is not None and spec.user.takes_part
         ask = (lambda last: typer.prompt(f"{last}\nyou")) if interactive else None
         results = asyncio.run(SceneRun(spec, out, resume=resume, ask_user=ask).run())
     except SceneError as exc:

@@ -34,7 +34,17 @@ from personae.scene._metrics import convergence, dominance, style_profile
 from personae.scene._mock import scene_mock_options, scene_reply
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
 from personae.scene._report import load_scene_results, render_scene_report, write_report
-from personae.scene._runner import AskUser, SceneRun, chat_scene, measure_chat, memory_view, run_scene, scoring_models
+from personae.scene._runner import (
+    AskUser,
+    AwaitUser,
+    OnRecord,
+    SceneRun,
+    chat_scene,
+    measure_chat,
+    memory_view,
+    run_scene,
+    scoring_models,
+)
 from personae.scene._sillytavern import ChatMessage, read_chat_export
 from personae.scene._spec import (
     TURN_POLICIES,
@@ -60,6 +70,7 @@ __all__ = [
     "TRANSCRIPT_FILE",
     "TURN_POLICIES",
     "AskUser",
+    "AwaitUser",
     "CharacterFigures",
     "CharacterSpec",
     "ChatMessage",
@@ -69,6 +80,7 @@ __all__ = [
     "Convergence",
     "EventSpec",
     "NarratorSpec",
+    "OnRecord",
     "RoleConfusion",
     "SceneError",
     "SceneFigures",
