@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class Api:
         return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.keys[key]}"}, timeout=60)
 
 
+@contextmanager
 def serve(tmp_path: Path, **extra: Any) -> Iterator[Api]:
     cfg = mock_config(tmp_path, scenes_dir=str(tmp_path / "scenes"), **extra)
     store = SessionStore(cfg.database_url)
@@ -36,7 +38,8 @@ def serve(tmp_path: Path, **extra: Any) -> Iterator[Api]:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    yield from serve(tmp_path, max_scene_characters=3, max_scene_turns=20)
+    with serve(tmp_path, max_scene_characters=3, max_scene_turns=20) as served:
+        yield served
 
 
 def scene(**fields: Any) -> dict[str, Any]:
@@ -67,7 +70,8 @@ def test_a_scene_streams_each_turn_with_scores_then_its_results_and_is_stored(ap
     with api.client() as client:
         got = events(client.post("/v1/scenes", json=scene()))
         names = [name for name, _ in got]
-        assert names[0] == "scene" and names[-1] == "results", names
+        assert names[0] == "scene", names
+        assert names[-1] == "results", names
         head = got[0][1]
         assert [c["name"] for c in head["characters"]] == ["Ada Quint", "Captain Iris Vega"]
         assert [c["persona_id"] for c in head["characters"]] == ["ada-quint", "captain-iris-vega"]
@@ -75,14 +79,16 @@ def test_a_scene_streams_each_turn_with_scores_then_its_results_and_is_stored(ap
         assert len(lines) == 4
         assert [line["speaker"] for line in lines] == ["Ada Quint", "Captain Iris Vega"] * 2  # round-robin
         for line in lines:
-            assert line["text"] and line["candidates"] == 2
+            assert line["text"]
+            assert line["candidates"] == 2
             assert line["candidate"]["text"] == line["text"]
             assert line["candidate"]["apc_normalized"] is not None  # scored by the server's (fake) models
             assert line["persona_id"] in ("ada-quint", "captain-iris-vega")
         assert "Ada" in lines[1]["text"]  # mock/scene answers whoever spoke last: Vega heard Ada
         final = got[-1][1]
         assert final["status"] == "finished"
-        assert final["results"]["turns"] == 4 and final["results"]["ended"] == "turns"
+        assert final["results"]["turns"] == 4
+        assert final["results"]["ended"] == "turns"
         assert set(final["results"]["characters"]) == {"Ada Quint", "Captain Iris Vega"}
 
         stored = client.get(f"/v1/scenes/{head['id']}").raise_for_status().json()
@@ -106,7 +112,8 @@ def test_a_group_chat_waits_for_the_user_and_each_character_answers(api: Api) ->
         got = events(client.post("/v1/scenes", json=chat))
         assert [name for name, _ in got] == ["scene", "results"]  # the user opens: nothing said yet
         scene_id, final = got[0][1]["id"], got[-1][1]
-        assert final["status"] == "waiting" and final["results"]["ended"] is None
+        assert final["status"] == "waiting"
+        assert final["results"]["ended"] is None
         assert client.get(f"/v1/scenes/{scene_id}").json()["status"] == "waiting"
 
         got = events(client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "Hello Ada, hello Vega!"}))
@@ -130,39 +137,43 @@ def test_a_group_chat_waits_for_the_user_and_each_character_answers(api: Api) ->
             "Goodbye.",
         ]
         over = client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "one more"})
-        assert over.status_code == 409 and over.json()["error"]["type"] == "conflict_error"
+        assert over.status_code == 409
+        assert over.json()["error"]["type"] == "conflict_error"
         assert client.post(f"/v1/scenes/{scene_id}/messages", json={"content": ""}).status_code == 400
 
 
-@pytest.mark.parametrize(
-    ("change", "status", "param"),
-    [
-        ({"backend": "openai/gpt-4o-mini"}, 400, "backend"),
-        (
-            {"characters": [{"persona": "ada-quint"}, {"persona": "captain-iris-vega", "backend": "ollama/x"}]},
-            400,
-            "characters[1].backend",
-        ),
-        ({"characters": [{"persona": "ada-quint"}, {"persona": "../../etc/passwd"}]}, 400, "characters[1].persona"),
-        ({"characters": [{"persona": "ada-quint"}]}, 400, "characters"),
-        (
-            {"characters": [{"persona": p} for p in ("ada-quint", "captain-iris-vega", "brother-anselm", "ada-quint")]},
-            413,
-            "characters",
-        ),
-        ({"stop": {"turns": 21}}, 413, "stop.turns"),
-        ({"policy": "shouting"}, 400, "policy"),
-        ({"surprise": 1}, 400, "surprise"),
-    ],
-)
-def test_bad_scenes_are_refused_in_openais_shape(api: Api, change: dict[str, Any], status: int, param: str) -> None:
+BAD: list[tuple[dict[str, Any], int, str]] = [
+    ({"backend": "openai/gpt-4o-mini"}, 400, "backend"),
+    (
+        {"characters": [{"persona": "ada-quint"}, {"persona": "captain-iris-vega", "backend": "ollama/x"}]},
+        400,
+        "characters[1].backend",
+    ),
+    ({"characters": [{"persona": "ada-quint"}, {"persona": "../../etc/passwd"}]}, 400, "characters[1].persona"),
+    ({"characters": [{"persona": "ada-quint"}]}, 400, "characters"),
+    (
+        {"characters": [{"persona": p} for p in ("ada-quint", "captain-iris-vega", "brother-anselm", "ada-quint")]},
+        413,
+        "characters",
+    ),
+    ({"stop": {"turns": 21}}, 413, "stop.turns"),
+    ({"policy": "shouting"}, 400, "policy"),
+    ({"surprise": 1}, 400, "surprise"),
+]
+"""A change to a good scene, the status it gets, and the field the error names."""
+
+
+def test_bad_scenes_are_refused_in_openais_shape(api: Api) -> None:
     with api.client() as client:
-        refused = client.post("/v1/scenes", json=scene(**change))
-        assert refused.status_code == status, refused.text
-        error = refused.json()["error"]
-        assert error["param"] == param, error
-        assert error["message"] and error["type"]
+        for change, status, param in BAD:
+            refused = client.post("/v1/scenes", json=scene(**change))
+            assert refused.status_code == status, refused.text
+            error = refused.json()["error"]
+            assert error["param"] == param, error
+            assert error["message"]
+            assert error["type"]
         assert client.get("/v1/scenes").json() == []  # nothing started, no folder left
+        assert not list(api.scenes_dir.glob("*/*"))
 
 
 def test_a_scene_body_over_the_limit_and_broken_yaml_are_refused(api: Api) -> None:
@@ -170,7 +181,8 @@ def test_a_scene_body_over_the_limit_and_broken_yaml_are_refused(api: Api) -> No
         big = scene(setting="x" * 2_000_000)
         assert client.post("/v1/scenes", json=big).status_code == 413
         broken = client.post("/v1/scenes", content="characters: [", headers={"Content-Type": "application/yaml"})
-        assert broken.status_code == 400 and broken.json()["error"]["message"].startswith("scene:")
+        assert broken.status_code == 400
+        assert broken.json()["error"]["message"].startswith("scene:")
         inline = "characters:\n  - persona: {name: Pip, statements: [I am a cat.]}\n  - persona: ada-quint\n"
         ok = client.post("/v1/scenes", content=inline + "backend: mock/scene\nstop: {turns: 2}\n",
                          headers={"Content-Type": "application/yaml"})  # fmt: skip
@@ -178,7 +190,7 @@ def test_a_scene_body_over_the_limit_and_broken_yaml_are_refused(api: Api) -> No
 
 
 def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys_quota(tmp_path: Path) -> None:
-    for api in serve(tmp_path, backend_options={"delay": 0.3}, max_scenes_per_key=1):
+    with serve(tmp_path, backend_options={"delay": 0.3}, max_scenes_per_key=1) as api:
         slow = scene(backend="mock/echo", stop={"turns": 3}, guard="off", n=1)  # the server's own upstream
         first: list[tuple[str, Any]] = []
 
@@ -197,7 +209,8 @@ def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys
             assert client.get("/healthz").status_code == 200
             assert time.perf_counter() - started < 0.25  # the loop is free while the scene generates
             busy = client.post("/v1/scenes", json=slow)
-            assert busy.status_code == 429 and busy.json()["error"]["type"] == "rate_limit_error"
+            assert busy.status_code == 429
+            assert busy.json()["error"]["type"] == "rate_limit_error"
             assert (
                 client.post("/v1/scenes", json=slow, headers={"Authorization": f"Bearer {api.keys[1]}"}).status_code
                 == 200
@@ -205,4 +218,5 @@ def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys
         thread.join(timeout=30)
         assert first[-1][1]["status"] == "finished"
         lines = [d for n, d in first if n == "turn" and d["kind"] == "line"]
-        assert len(lines) == 3 and all(line["text"] for line in lines)
+        assert len(lines) == 3
+        assert all(line["text"] for line in lines)

@@ -17,7 +17,7 @@ from personae.scene._confusion import (
     aliases,
     rule_signals,
 )
-from personae.scene._load import load_scene
+from personae.scene._load import load_scene, load_scenes
 from personae.scene._log import (
     REPORT_FILE,
     RESULTS_FILE,
@@ -61,12 +61,28 @@ from personae.scene._spec import (
     persona_of,
     scene_from_data,
 )
+from personae.scene._study import (
+    SCENES_DIR,
+    STUDY_FILE,
+    SUMMARY_FILE,
+    SceneStudy,
+    Spread,
+    StudyEntry,
+    StudyExecutor,
+    StudySummary,
+    plan_study,
+    read_study,
+    summarize,
+)
 
 __all__ = [
     "CONFUSION_KINDS",
     "REPORT_FILE",
     "RESULTS_FILE",
+    "SCENES_DIR",
     "SCENE_FILE",
+    "STUDY_FILE",
+    "SUMMARY_FILE",
     "TRANSCRIPT_FILE",
     "TURN_POLICIES",
     "AskUser",
@@ -89,8 +105,13 @@ __all__ = [
     "SceneRun",
     "SceneSpec",
     "SceneSpecError",
+    "SceneStudy",
     "SpeakerChoice",
+    "Spread",
     "StopSpec",
+    "StudyEntry",
+    "StudyExecutor",
+    "StudySummary",
     "TurnPolicy",
     "UserSpec",
     "addressed",
@@ -103,12 +124,15 @@ __all__ = [
     "load_scene",
     "load_scene_results",
     "load_scene_yaml",
+    "load_scenes",
     "measure_chat",
     "memory_view",
     "natural",
     "persona_of",
+    "plan_study",
     "read_characterbox",
     "read_chat_export",
+    "read_study",
     "read_transcript",
     "render_scene_report",
     "round_robin",
@@ -119,5 +143,6 @@ __all__ = [
     "scene_reply",
     "scoring_models",
     "style_profile",
+    "summarize",
     "write_report",
 ]

@@ -192,7 +192,8 @@ class ServerScenes:
     def parse(self, key: ApiKey, body: bytes, content_type: str) -> tuple[SceneSpec, dict[str, str]]:
         """A posted scene, validated within the server's limits, its personas resolved; and persona ids by name.
 
-        A character's `persona` is one of the key's persona ids or an inline persona (never a file of the server's).
+        A character's `persona` is one of the key's persona ids or an inline persona (never a file of the server's);
+        without a `backend` every role speaks through the server's own upstream.
         """
         kind: Kind = "yaml" if "yaml" in content_type else "json"
         try:
@@ -201,6 +202,7 @@ class ServerScenes:
             raise ApiError(400, f"{SPEC_SOURCE}: {exc.reason}", param=exc.field or "body") from None
         if not isinstance(data, dict):
             raise ApiError(400, f"{SPEC_SOURCE}: expected a mapping at the top level", param="body")
+        data = {"backend": self.config.backend, **data}  # every role on the server's own upstream unless named
         characters = data.get("characters")
         if isinstance(characters, list) and len(characters) > self.config.max_scene_characters:
             raise ApiError(
