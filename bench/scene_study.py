@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from _results import record
-
 from personae.scene import STUDY_FILE, SceneSpec, SceneStudy, load_scene, read_study, scene_from_data
 
 ROOT = Path(__file__).resolve().parents[1]
