@@ -443,6 +443,15 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("speedup", "speedup", "×", 20.0),
         ],
     ),
+    "scene_study": (
+        "100 mock scenes as one Ray study, a worker killed midway",
+        [
+            Figure("recorded", "scenes recorded", "", 100),
+            Figure("lost", "lost", "", 0, higher_is_better=False),
+            Figure("duplicated", "duplicated", "", 0, higher_is_better=False),
+            Figure("scenes_per_second", "scenes", "/s"),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [

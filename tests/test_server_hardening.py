@@ -117,7 +117,7 @@ def test_a_spec_chosen_url_never_receives_the_servers_key(
         refused = c.post("/v1/evals", json=attack)
         assert refused.status_code == 400, refused.text
         assert refused.json()["error"]["param"] == "roles.judge[0].backend"
-        assert "not one this server lets evals use" in refused.json()["error"]["message"]
+        assert "not one this server lets evals and scenes use" in refused.json()["error"]["message"]
         # the server's own upstream may be named, but not pointed elsewhere
         own = small_spec(judge={"backend": "mock/echo", "options": {"base_url": listener.url}})
         assert c.post("/v1/evals", json=own).status_code == 400

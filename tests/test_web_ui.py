@@ -577,3 +577,59 @@ def test_evals_have_their_own_page_with_the_report(tmp_path: Path, browser: Any,
         ui.shot("eval")
         page.reload()  # the open report is in the URL too
         page.wait_for_selector("#eval-title:has-text('Eval: ui-eval')")
+
+
+# ---- group chats ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_group_chat_with_two_personas(tmp_path: Path, browser: Any, artifacts: Path, width: int) -> None:
+    scenes = str(tmp_path / "scenes")
+    with open_ui(tmp_path, browser, width, artifacts, backend="mock/scene", scenes_dir=scenes) as ui:
+        page = ui.page
+        page.click("#nav-group")
+        page.wait_for_function("location.hash === '#/group'")
+        assert page.locator("#group-personas .persona").count() == 3
+        assert page.locator("#group-start").is_disabled()
+        page.check("#group-personas input[value='ada-quint']")
+        assert page.locator("#group-start").is_disabled()  # two at least
+        page.check("#group-personas input[value='captain-iris-vega']")
+        page.click("#group-start")
+        page.wait_for_function("/^#\\/group\\/[0-9a-f]{12}$/.test(location.hash)")
+        page.wait_for_selector("#group-meta:has-text('your turn')")
+        assert page.locator("#group-title").inner_text() == "Ada Quint, Captain Iris Vega"
+        page.fill("#group-input", "Hello Ada, hello Vega!")
+        page.click("#group-send")
+        page.wait_for_function("document.querySelectorAll('.group-reply .meter').length === 2")
+        page.wait_for_selector("#group-meta:has-text('your turn')")
+        replies = page.locator(".group-reply")
+        assert replies.locator(".who .name").all_inner_texts() == ["Ada Quint", "Captain Iris Vega"]
+        assert replies.locator(".who .avatar").count() == 2
+        assert "I hear you, User" in replies.first.locator(".text").inner_text()  # Ada answers the user
+        assert page.locator(".msg.user .text").all_inner_texts() == ["Hello Ada, hello Vega!"]
+        replies.first.locator(".why-button").click()
+        panel = replies.first.locator(".why-panel")
+        panel.wait_for()
+        assert "Supported statements" in panel.inner_text()
+        ui.no_sideways_scroll()
+        for selector in ("#group-input", "#group-send", ".group-reply .why-button"):
+            ui.within_viewport(selector)
+        ui.shot("group-chat")
+        scene_id = page.evaluate("location.hash").split("/")[-1]
+        stored = ui.api("GET", f"/v1/scenes/{scene_id}").json()
+        assert [(t["kind"], t["speaker"]) for t in stored["turns"]] == [
+            ("user", "User"),
+            ("line", "Ada Quint"),
+            ("line", "Captain Iris Vega"),
+        ]
+        page.reload()  # the open group chat is in the URL: it comes back from the server
+        page.wait_for_function("document.querySelectorAll('.group-reply .meter').length === 2")
+        if width < 600:  # one pane at a time: the picker is hidden while a group chat is open
+            assert page.locator("#group-side").is_hidden()
+            page.click("#group-head .back")
+            page.wait_for_selector("#group-chats .session")
+            assert page.locator("#group-view").is_hidden()
+        else:
+            assert page.locator("#group-chats .session").count() == 1
+        assert page.locator("#library").is_hidden()
+        ui.no_sideways_scroll()

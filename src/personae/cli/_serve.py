@@ -124,6 +124,14 @@ def serve(
     max_evals_per_key: Annotated[
         int, typer.Option("--max-evals-per-key", min=1, help="Evals one key may run at once (more: 429).")
     ] = 2,
+    scenes_dir: Annotated[
+        Path | None,
+        typer.Option("--scenes-dir", help="Folder for scenes run through the API (default: the personae home)."),
+    ] = None,
+    max_scene_turns: Annotated[
+        int,
+        typer.Option("--max-scene-turns", min=1, max=500, help="Most turns one posted scene may run (more: 413)."),
+    ] = 60,
     workers: Annotated[
         int,
         typer.Option(
@@ -174,6 +182,8 @@ def serve(
             "allow_any_eval_backend": allow_any_eval_backend,
             "max_eval_items": max_eval_items,
             "max_evals_per_key": max_evals_per_key,
+            "scenes_dir": str(scenes_dir.resolve()) if scenes_dir else None,
+            "max_scene_turns": max_scene_turns,
         }
     )
     if workers > 1:

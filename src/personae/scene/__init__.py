@@ -17,7 +17,7 @@ from personae.scene._confusion import (
     aliases,
     rule_signals,
 )
-from personae.scene._load import load_scene
+from personae.scene._load import load_scene, load_scenes
 from personae.scene._log import (
     REPORT_FILE,
     RESULTS_FILE,
@@ -34,7 +34,17 @@ from personae.scene._metrics import convergence, dominance, style_profile
 from personae.scene._mock import scene_mock_options, scene_reply
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
 from personae.scene._report import load_scene_results, render_scene_report, write_report
-from personae.scene._runner import AskUser, SceneRun, chat_scene, measure_chat, memory_view, run_scene, scoring_models
+from personae.scene._runner import (
+    AskUser,
+    AwaitUser,
+    OnRecord,
+    SceneRun,
+    chat_scene,
+    measure_chat,
+    memory_view,
+    run_scene,
+    scoring_models,
+)
 from personae.scene._sillytavern import ChatMessage, read_chat_export
 from personae.scene._spec import (
     TURN_POLICIES,
@@ -51,15 +61,32 @@ from personae.scene._spec import (
     persona_of,
     scene_from_data,
 )
+from personae.scene._study import (
+    SCENES_DIR,
+    STUDY_FILE,
+    SUMMARY_FILE,
+    SceneStudy,
+    Spread,
+    StudyEntry,
+    StudyExecutor,
+    StudySummary,
+    plan_study,
+    read_study,
+    summarize,
+)
 
 __all__ = [
     "CONFUSION_KINDS",
     "REPORT_FILE",
     "RESULTS_FILE",
+    "SCENES_DIR",
     "SCENE_FILE",
+    "STUDY_FILE",
+    "SUMMARY_FILE",
     "TRANSCRIPT_FILE",
     "TURN_POLICIES",
     "AskUser",
+    "AwaitUser",
     "CharacterFigures",
     "CharacterSpec",
     "ChatMessage",
@@ -69,6 +96,7 @@ __all__ = [
     "Convergence",
     "EventSpec",
     "NarratorSpec",
+    "OnRecord",
     "RoleConfusion",
     "SceneError",
     "SceneFigures",
@@ -77,8 +105,13 @@ __all__ = [
     "SceneRun",
     "SceneSpec",
     "SceneSpecError",
+    "SceneStudy",
     "SpeakerChoice",
+    "Spread",
     "StopSpec",
+    "StudyEntry",
+    "StudyExecutor",
+    "StudySummary",
     "TurnPolicy",
     "UserSpec",
     "addressed",
@@ -91,12 +124,15 @@ __all__ = [
     "load_scene",
     "load_scene_results",
     "load_scene_yaml",
+    "load_scenes",
     "measure_chat",
     "memory_view",
     "natural",
     "persona_of",
+    "plan_study",
     "read_characterbox",
     "read_chat_export",
+    "read_study",
     "read_transcript",
     "render_scene_report",
     "round_robin",
@@ -107,5 +143,6 @@ __all__ = [
     "scene_reply",
     "scoring_models",
     "style_profile",
+    "summarize",
     "write_report",
 ]

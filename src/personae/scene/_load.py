@@ -28,3 +28,11 @@ def load_scene(path: Path | str, index: int | None = None) -> SceneSpec:
     if index not in (None, 0):
         raise SceneSpecError(path, "--scene-index applies to CharacterBox scenes files; a scene file holds one scene")
     return load_scene_yaml(path)
+
+
+def load_scenes(path: Path | str, index: int | None = None) -> list[SceneSpec]:
+    """Every scene of a file (a scene YAML holds one; a CharacterBox file all its runnable ones, or scene `index`)."""
+    path = Path(path)
+    if _looks_like_characterbox(path):
+        return read_characterbox(path, index)
+    return [load_scene(path, index)]

@@ -45,7 +45,16 @@ NARRATOR_PROMPT = (
 )
 
 AskUser = Callable[[str], str]
-"""Reads the user's line when their turn comes (given a prompt naming the scene's last line)."""
+"""Reads the user's line when their turn comes (given a prompt naming the scene's last line); may raise `AwaitUser`."""
+OnRecord = Callable[[SceneRecord], None]
+"""Called with each step as soon as it is logged (not with steps a resume replays): how a caller streams a scene."""
+
+
+class AwaitUser(Exception):
+    """Raised by an `AskUser` that has no line yet: the scene pauses at the user's turn, with its results so far.
+
+    Resuming the folder later (with an `AskUser` that has the line) goes on from that turn.
+    """
 
 
 def scoring_models(spec: SceneSpec) -> ScoringModels:
@@ -151,6 +160,8 @@ class SceneRun:
         ask_user: AskUser | None = None,
         report: bool = True,
         generate: bool = True,
+        on_record: OnRecord | None = None,
+        backend_factory: Callable[[str], Backend] | None = None,
     ) -> None:
         self.spec = spec
         self.out = Path(out_dir)
@@ -159,15 +170,21 @@ class SceneRun:
         """Ready-made backends by role (a character's name, `narrator`, `director`) or `*` for every role."""
         self.ask_user = ask_user
         self.write_report = report
-        if spec.user and spec.user.mode == "terminal" and ask_user is None:
-            raise SceneError("the scene's user is interactive (mode: terminal) but nothing reads their lines")
+        self.on_record = on_record
+        self.backend_factory = backend_factory
+        """Makes the backend of an address (default: `get_backend` with the scene mocks' options); the server binds
+        addresses to its upstreams with it. Backends it makes are closed when the run ends."""
+        self.paused = False
+        """Whether the last `run()` stopped at the user's turn (`AwaitUser`) rather than at the scene's end."""
+        if spec.user and spec.user.takes_part and ask_user is None:
+            raise SceneError(f"the scene's user takes part (mode: {spec.user.mode}) but nothing reads their lines")
         self.personas = [persona_of(spec, i) for i in range(len(spec.characters))]
         names = [p.name for p in self.personas]
         if len(set(names)) != len(names):
             raise SceneError(
                 f"two characters share a name: {', '.join(sorted({n for n in names if names.count(n) > 1}))}"
             )
-        if spec.user and spec.user.mode == "terminal" and spec.user.name in names:
+        if spec.user and spec.user.takes_part and spec.user.name in names:
             raise SceneError(f"the user's name {spec.user.name!r} is a character's")
         self.models = models or scoring_models(spec)
         self._by_address: dict[str, Backend] = {}
@@ -186,13 +203,14 @@ class SceneRun:
         if "*" in self.backends:
             return self.backends["*"]
         if address not in self._by_address:
-            self._by_address[address] = get_backend(address, **scene_mock_options(address))
+            make = self.backend_factory or (lambda a: get_backend(a, **scene_mock_options(a)))
+            self._by_address[address] = make(address)
         return self._by_address[address]
 
     @property
     def user_name(self) -> str | None:
         """The user's name when they take part."""
-        return self.spec.user.name if self.spec.user and self.spec.user.mode == "terminal" else None
+        return self.spec.user.name if self.spec.user and self.spec.user.takes_part else None
 
     def _prepare(self) -> float:
         """Create or check the folder; returns when the scene first started."""
@@ -223,11 +241,16 @@ class SceneRun:
             if record is None:
                 record = (await make()).model_copy(update={"step": step_id})
                 await writer.write_async(record)
+                if self.on_record is not None:
+                    self.on_record(record)
             self.history.append(record)
             return record
 
+        self.paused = False
         try:
             await self._steps(step)
+        except AwaitUser:
+            self.paused = True
         finally:
             writer.close()
             for backend in {id(b): b for b in [*self._by_address.values()]}.values():
@@ -339,7 +362,9 @@ class SceneRun:
         return next((r for r in reversed(self.history) if r.kind in ("line", "user")), None)
 
     async def _pick(self, t: int, here: Sequence[str]) -> SpeakerChoice:
-        order = [c.name for c in self.cast] + ([self.user_name] if self.user_name else [])
+        user = [self.user_name] if self.user_name else []
+        first = bool(self.spec.user and self.spec.user.first)
+        order = [*user, *(c.name for c in self.cast)] if first else [*(c.name for c in self.cast), *user]
         present = [*here, *([self.user_name] if self.user_name else [])]
         last_record = self._last_spoken()
         last = last_record.speaker if last_record else None

@@ -92,8 +92,18 @@ class UserSpec(_Strict):
 
     name: str = Field(default="User", min_length=1, max_length=100)
     """The user's name in the scene."""
-    mode: Literal["terminal", "absent"] = "absent"
-    """`terminal`: the user types their lines when their turn comes; `absent`: the scene runs without them."""
+    mode: Literal["terminal", "interactive", "absent"] = "absent"
+    """`terminal`: the user types their lines when their turn comes; `interactive`: the same, the lines coming from
+    the caller (the server's `POST /v1/scenes/{id}/messages`; the CLI reads the terminal); `absent`: the scene runs
+    without them."""
+    first: bool = False
+    """Whether the user takes the first turn (a group chat the user opens); otherwise they speak after the
+    characters."""
+
+    @property
+    def takes_part(self) -> bool:
+        """Whether the user speaks in the scene (their lines are asked for when their turn comes)."""
+        return self.mode != "absent"
 
 
 class StopSpec(_Strict):

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from personae import __version__
 from personae._util.paths import home_dir
-from personae.server import _errors, _evals, _memory, _openai, _rest
+from personae.server import _errors, _evals, _memory, _openai, _rest, _scenes
 from personae.server._config import ServerConfig
 from personae.server._evals import ServerEvals
 from personae.server._limits import ASGIApp, BodyLimit, Message, Receive, Scope, Send
@@ -90,6 +90,8 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app.include_router(_rest.router)
     app.include_router(_evals.router)
     app.include_router(_memory.router)
+    app.state.scenes = _scenes.ServerScenes(service)
+    app.include_router(_scenes.router)
 
     _errors.install(app)
 

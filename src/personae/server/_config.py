@@ -101,6 +101,15 @@ class ServerConfig(BaseModel):
     """Most items (and requests per role) one posted eval may have in flight."""
     max_evals_per_key: int = Field(default=2, ge=1)
     """Evals one key may have running at once (more: 429)."""
+    scenes_dir: Path | None = None
+    """Folder scenes run through the API are written to, one folder per key (None: `server-scenes` in the personae
+    home)."""
+    max_scene_turns: int = Field(default=60, ge=1, le=500)
+    """Most speaking turns (the user's included) one scene posted to the server may run."""
+    max_scene_characters: int = Field(default=8, ge=2, le=8)
+    """Most characters one scene posted to the server may have."""
+    max_scenes_per_key: int = Field(default=2, ge=1)
+    """Scenes one key may have generating at once (more: 429)."""
     max_persona_statements: int = Field(default=1000, ge=1)
     """Most statements a persona uploaded or run through the server's evals may hold."""
     max_score_pairs: int = Field(default=20_000, ge=1)

@@ -1,4 +1,4 @@
-"""Which backends an eval posted to the server may use: secrets never follow a URL chosen by a request.
+"""Which backends an eval or a scene posted to the server may use: secrets never follow a URL chosen by a request.
 
 A role's backend is one of: a `mock/...` model (offline), the server's own upstream (its address), an upstream
 the operator named in the config (`eval_upstreams`), or, only when the operator allows arbitrary backends, any
@@ -54,7 +54,8 @@ class UpstreamPolicy:
         if not self.allow_any:
             raise EvalSpecError(
                 SPEC_SOURCE,
-                f"backend {role.backend!r} is not one this server lets evals use (allowed: {self.allowed()})",
+                f"backend {role.backend!r} is not one this server lets evals and scenes use "
+                f"(allowed: {self.allowed()})",
                 field=f"{field}.backend",
             )
         key = role.options.get("api_key")

@@ -225,6 +225,9 @@ function showView(view) {
   $("#library").hidden = view === "evals" || view === "report";
   $("#evals-page").hidden = !(view === "evals" || view === "report");
   $("#eval-view").hidden = view !== "report";
+  $("#group-page").hidden = view !== "group";  // group chats: group.js
+  $("#library").hidden ||= view === "group";
+  $("#nav-group").classList.toggle("active", view === "group");
   $("#nav-chats").classList.toggle("active", view === "home" || view === "chat");
   $("#nav-evals").classList.toggle("active", view === "evals" || view === "report");
 }
@@ -587,6 +590,7 @@ async function route() {
   if (!state.key) { showView("home"); return; }
   if (view === "chat" && id) await openSession(id);
   else if (view === "new" && id) await openDraft(id);
+  else if (view === "group") await openGroup(id);
   else if (view === "evals") {
     if (id) await openReport(id);
     else { showView("evals"); loadEvals().catch((err) => status(err.message, true)); }

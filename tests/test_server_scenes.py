@@ -1,0 +1,222 @@
+"""Scenes over real HTTP: a scene streamed turn by turn, a group chat the user talks in, stored transcripts, limits."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from helpers.server import mock_config, running
+from personae.server import create_app
+from personae.store import AccessStore, SessionStore
+
+
+class Api:
+    def __init__(self, url: str, keys: list[str], scenes_dir: Path) -> None:
+        self.url, self.keys, self.scenes_dir = url, keys, scenes_dir
+
+    def client(self, key: int = 0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.keys[key]}"}, timeout=60)
+
+
+@contextmanager
+def serve(tmp_path: Path, **extra: Any) -> Iterator[Api]:
+    cfg = mock_config(tmp_path, scenes_dir=str(tmp_path / "scenes"), **extra)
+    store = SessionStore(cfg.database_url)
+    keys = [AccessStore(store).create_key(f"k{i}").secret for i in range(2)]
+    store.close()
+    with running(create_app(cfg)) as url:
+        yield Api(url, keys, tmp_path / "scenes")
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    with serve(tmp_path, max_scene_characters=3, max_scene_turns=20) as served:
+        yield served
+
+
+def scene(**fields: Any) -> dict[str, Any]:
+    return {
+        "name": "api-scene",
+        "setting": "A harbour wall in a storm.",
+        "characters": [{"persona": "ada-quint"}, {"persona": "captain-iris-vega"}],
+        "backend": "mock/scene",
+        "stop": {"turns": 4},
+        "n": 2,
+        **fields,
+    }
+
+
+def events(response: httpx.Response) -> list[tuple[str, Any]]:
+    """The (event, data) pairs of a server-sent event stream."""
+    assert response.status_code == 200, response.read()
+    assert response.headers["content-type"].startswith("text/event-stream")
+    out = []
+    for block in response.text.split("\n\n"):
+        if block.strip():
+            lines = dict(line.split(": ", 1) for line in block.splitlines())
+            out.append((lines["event"], json.loads(lines["data"])))
+    return out
+
+
+def test_a_scene_streams_each_turn_with_scores_then_its_results_and_is_stored(api: Api) -> None:
+    with api.client() as client:
+        got = events(client.post("/v1/scenes", json=scene()))
+        names = [name for name, _ in got]
+        assert names[0] == "scene", names
+        assert names[-1] == "results", names
+        head = got[0][1]
+        assert [c["name"] for c in head["characters"]] == ["Ada Quint", "Captain Iris Vega"]
+        assert [c["persona_id"] for c in head["characters"]] == ["ada-quint", "captain-iris-vega"]
+        lines = [data for name, data in got if name == "turn" and data["kind"] == "line"]
+        assert len(lines) == 4
+        assert [line["speaker"] for line in lines] == ["Ada Quint", "Captain Iris Vega"] * 2  # round-robin
+        for line in lines:
+            assert line["text"]
+            assert line["candidates"] == 2
+            assert line["candidate"]["text"] == line["text"]
+            assert line["candidate"]["apc_normalized"] is not None  # scored by the server's (fake) models
+            assert line["persona_id"] in ("ada-quint", "captain-iris-vega")
+        assert "Ada" in lines[1]["text"]  # mock/scene answers whoever spoke last: Vega heard Ada
+        final = got[-1][1]
+        assert final["status"] == "finished"
+        assert final["results"]["turns"] == 4
+        assert final["results"]["ended"] == "turns"
+        assert set(final["results"]["characters"]) == {"Ada Quint", "Captain Iris Vega"}
+
+        stored = client.get(f"/v1/scenes/{head['id']}").raise_for_status().json()
+        assert stored["status"] == "finished"
+        assert [t for t in stored["turns"]] == [data for name, data in got if name == "turn"]
+        on_disk = json.loads(next(api.scenes_dir.glob(f"*/{head['id']}/results.json")).read_text())
+        assert stored["results"] == on_disk == final["results"]
+        assert [s["id"] for s in client.get("/v1/scenes").json()] == [head["id"]]
+    with api.client(1) as other:
+        assert other.get(f"/v1/scenes/{head['id']}").status_code == 404
+        assert other.get("/v1/scenes").json() == []
+        assert other.post(f"/v1/scenes/{head['id']}/messages", json={"content": "hi"}).status_code == 404
+    with httpx.Client(base_url=api.url) as anonymous:
+        assert anonymous.post("/v1/scenes", json=scene()).status_code == 401
+        assert anonymous.get(f"/v1/scenes/{head['id']}").status_code == 401
+
+
+def test_a_group_chat_waits_for_the_user_and_each_character_answers(api: Api) -> None:
+    chat = scene(user={"name": "Sam", "mode": "interactive", "first": True}, stop={"turns": 7})
+    with api.client() as client:
+        got = events(client.post("/v1/scenes", json=chat))
+        assert [name for name, _ in got] == ["scene", "results"]  # the user opens: nothing said yet
+        scene_id, final = got[0][1]["id"], got[-1][1]
+        assert final["status"] == "waiting"
+        assert final["results"]["ended"] is None
+        assert client.get(f"/v1/scenes/{scene_id}").json()["status"] == "waiting"
+
+        got = events(client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "Hello Ada, hello Vega!"}))
+        turns = [data for name, data in got if name == "turn"]
+        assert [(t["kind"], t["speaker"]) for t in turns] == [
+            ("user", "Sam"),
+            ("line", "Ada Quint"),
+            ("line", "Captain Iris Vega"),
+        ]
+        assert "Sam" in turns[1]["text"]  # Ada answers the user
+        assert got[-1][1]["status"] == "waiting"
+
+        got = events(client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "What now?"}))
+        assert [t["speaker"] for n, t in got if n == "turn"][:3] == ["Sam", "Ada Quint", "Captain Iris Vega"]
+        got = events(client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "Goodbye."}))
+        assert got[-1][1]["status"] == "finished"  # 7 turns: three of the user's, four lines
+        stored = client.get(f"/v1/scenes/{scene_id}").json()
+        assert [t["text"] for t in stored["turns"] if t["kind"] == "user"] == [
+            "Hello Ada, hello Vega!",
+            "What now?",
+            "Goodbye.",
+        ]
+        over = client.post(f"/v1/scenes/{scene_id}/messages", json={"content": "one more"})
+        assert over.status_code == 409
+        assert over.json()["error"]["type"] == "conflict_error"
+        assert client.post(f"/v1/scenes/{scene_id}/messages", json={"content": ""}).status_code == 400
+
+
+BAD: list[tuple[dict[str, Any], int, str]] = [
+    ({"backend": "openai/gpt-4o-mini"}, 400, "backend"),
+    (
+        {"characters": [{"persona": "ada-quint"}, {"persona": "captain-iris-vega", "backend": "ollama/x"}]},
+        400,
+        "characters[1].backend",
+    ),
+    ({"characters": [{"persona": "ada-quint"}, {"persona": "../../etc/passwd"}]}, 400, "characters[1].persona"),
+    ({"characters": [{"persona": "ada-quint"}]}, 400, "characters"),
+    (
+        {"characters": [{"persona": p} for p in ("ada-quint", "captain-iris-vega", "brother-anselm", "ada-quint")]},
+        413,
+        "characters",
+    ),
+    ({"stop": {"turns": 21}}, 413, "stop.turns"),
+    ({"policy": "shouting"}, 400, "policy"),
+    ({"surprise": 1}, 400, "surprise"),
+]
+"""A change to a good scene, the status it gets, and the field the error names."""
+
+
+def test_bad_scenes_are_refused_in_openais_shape(api: Api) -> None:
+    with api.client() as client:
+        for change, status, param in BAD:
+            refused = client.post("/v1/scenes", json=scene(**change))
+            assert refused.status_code == status, refused.text
+            error = refused.json()["error"]
+            assert error["param"] == param, error
+            assert error["message"]
+            assert error["type"]
+        assert client.get("/v1/scenes").json() == []  # nothing started, no folder left
+        assert not list(api.scenes_dir.glob("*/*"))
+
+
+def test_a_scene_body_over_the_limit_and_broken_yaml_are_refused(api: Api) -> None:
+    with api.client() as client:
+        big = scene(setting="x" * 2_000_000)
+        assert client.post("/v1/scenes", json=big).status_code == 413
+        broken = client.post("/v1/scenes", content="characters: [", headers={"Content-Type": "application/yaml"})
+        assert broken.status_code == 400
+        assert broken.json()["error"]["message"].startswith("scene:")
+        inline = "characters:\n  - persona: {name: Pip, statements: [I am a cat.]}\n  - persona: ada-quint\n"
+        ok = client.post("/v1/scenes", content=inline + "backend: mock/scene\nstop: {turns: 2}\n",
+                         headers={"Content-Type": "application/yaml"})  # fmt: skip
+        assert [n for n, _ in events(ok)][-1] == "results"
+
+
+def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys_quota(tmp_path: Path) -> None:
+    with serve(tmp_path, backend_options={"delay": 1.0}, max_scenes_per_key=1) as api:
+        slow = scene(backend="mock/echo", stop={"turns": 3}, guard="off", n=1)  # the server's own upstream
+        first: list[tuple[str, Any]] = []
+
+        def run_first() -> None:
+            with api.client() as client:
+                first.extend(events(client.post("/v1/scenes", json=slow)))
+
+        thread = threading.Thread(target=run_first)
+        thread.start()
+        with api.client() as client:
+            deadline = time.monotonic() + 10
+            while not any(s["status"] == "running" for s in client.get("/v1/scenes").json()):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert client.get("/healthz").status_code == 200
+            # The server answered while the scene still generates (a wall-clock bound would measure the machine).
+            assert any(s["status"] == "running" for s in client.get("/v1/scenes").json())
+            busy = client.post("/v1/scenes", json=slow)
+            assert busy.status_code == 429
+            assert busy.json()["error"]["type"] == "rate_limit_error"
+            assert (
+                client.post("/v1/scenes", json=slow, headers={"Authorization": f"Bearer {api.keys[1]}"}).status_code
+                == 200
+            )
+        thread.join(timeout=30)
+        assert first[-1][1]["status"] == "finished"
+        lines = [d for n, d in first if n == "turn" and d["kind"] == "line"]
+        assert len(lines) == 3
+        assert all(line["text"] for line in lines)
