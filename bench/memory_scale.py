@@ -90,9 +90,7 @@ def measure_size(n: int, models: ScoringModels, queries: int, folder: Path) -> d
     """Write cost and retrieval latency of one memory holding `n` facts."""
     store = SessionStore(f"sqlite:///{folder / f'scale-{n}.db'}")
     fill(store, n)
-    memory = UserMemory(
-        UserMemoryStore(store), MemoryScope(None, USER, PERSONA), CHAR, models, UserMemorySettings()
-    )
+    memory = UserMemory(UserMemoryStore(store), MemoryScope(None, USER, PERSONA), CHAR, models, UserMemorySettings())
     started = time.perf_counter()
     memory.recall(QUERIES[0])  # builds the vector index above `index_above` facts
     first = time.perf_counter() - started
