@@ -64,6 +64,11 @@ class Profile(NamedTuple):
     pet: tuple[str, str]
     """The animal they get, and its name."""
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Profile:
+        """The profile an item stored with `_asdict()` (JSON turned its tuples into lists)."""
+        return cls(str(data["name"]), *(tuple(data[key]) for key in ("homes", "jobs", "pet")))
+
 
 def profiles(seed: int, number: int) -> tuple[Profile, Profile]:
     """The user and the neighbour of item `number`: distinct names and, between them, distinct values."""
@@ -173,8 +178,8 @@ class PersonalizationTask(Task):
 
     def score(self, sample: EvalSample, scoring: ScoringContext) -> None:
         """Recall, stale, invented and leaked values in the probe replies (string matches on the profiles)."""
-        user = Profile(**{k: tuple(v) if isinstance(v, list) else v for k, v in sample.data["user"].items()})
-        neighbour = Profile(**{k: tuple(v) if isinstance(v, list) else v for k, v in sample.data["neighbour"].items()})
+        user = Profile.from_data(sample.data["user"])
+        neighbour = Profile.from_data(sample.data["neighbour"])
         persona_text = scoring.persona(sample.persona).model_dump_json()
         current = {"home": [user.homes[1]], "job": [user.jobs[1]], "pet": [user.pet[1]]}
         stale = {"home": [user.homes[0]], "job": [user.jobs[0]], "pet": []}
