@@ -612,7 +612,7 @@ def test_a_group_chat_with_two_personas(tmp_path: Path, browser: Any, artifacts:
         panel.wait_for()
         assert "Supported statements" in panel.inner_text()
         ui.no_sideways_scroll()
-        for selector in ("#group-input", "#group-send", ".group-reply .why-button"):
+        for selector in ("#group-input", "#group-send", ".group-reply >> nth=1"):
             ui.within_viewport(selector)
         ui.shot("group-chat")
         scene_id = page.evaluate("location.hash").split("/")[-1]
