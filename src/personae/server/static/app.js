@@ -461,30 +461,17 @@ async function stream(text, userNode, target) {
   userNode.after(reply);
   list.scrollTop = list.scrollHeight;
   const response = await api("POST", `/v1/sessions/${chat.id}/messages`, { content: text });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
   let said = "";
   let failed = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const name = (block.match(/^event: (.*)$/m) || [])[1] || "message";
-      const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
-      if (name === "delta") { said += data.text; setText(out, said); list.scrollTop = list.scrollHeight; }
-      else if (name === "turn") {
-        chat.turns.push(data);
-        renderTurn(reply, data, true);
-        reply.classList.remove("streaming");
-        document.dispatchEvent(new CustomEvent("personae:turn", { detail: chat }));  // memory.js
-      } else if (name === "error") { failed = data.message; }
-    }
-  }
+  await readEvents(response, (name, data) => {
+    if (name === "delta") { said += data.text; setText(out, said); list.scrollTop = list.scrollHeight; }
+    else if (name === "turn") {
+      chat.turns.push(data);
+      renderTurn(reply, data, true);
+      reply.classList.remove("streaming");
+      document.dispatchEvent(new CustomEvent("personae:turn", { detail: chat }));  // memory.js
+    } else if (name === "error") { failed = data.message; }
+  });
   if (failed) {
     reply.remove();
     throw new Error(failed);
@@ -494,6 +481,25 @@ async function stream(text, userNode, target) {
     renderChat(await (await api("GET", `/v1/sessions/${encodeURIComponent(chat.id)}`)).json());
   }
   list.scrollTop = list.scrollHeight;
+}
+
+async function readEvents(response, onEvent) {
+  // Call onEvent(name, data) for each server-sent event of a streamed answer, as it arrives.
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const name = (block.match(/^event: (.*)$/m) || [])[1] || "message";
+      onEvent(name, JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null"));
+    }
+  }
 }
 
 async function deliver(text, userNode, chat) {

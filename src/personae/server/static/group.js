@@ -115,33 +115,20 @@ async function groupStream(response) {
   pending.querySelector(".typing").lastChild.textContent = "the characters are talking…";
   list.append(pending);
   list.scrollTop = list.scrollHeight;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
   let outcome = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf("\n\n")) >= 0) {
-      const block = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const name = (block.match(/^event: (.*)$/m) || [])[1] || "message";
-      const data = JSON.parse((block.match(/^data: (.*)$/m) || [])[1] || "null");
-      if (name === "scene") {
-        if (!group.scene || group.scene.id !== data.id) groupRender(data);
-        list.append(pending);
-      } else if (name === "turn") {
-        group.scene.turns.push(data);
-        const mine = data.kind === "user" && list.querySelector(".msg.user.sending");
-        if (mine) { mine.classList.remove("sending"); mine.dataset.step = data.step; }
-        else pending.before(groupLine(data));
-        list.scrollTop = list.scrollHeight;
-      } else if (name === "results") outcome = data;
-      else if (name === "error") outcome = { error: data.message };
-    }
-  }
+  await readEvents(response, (name, data) => {
+    if (name === "scene") {
+      if (!group.scene || group.scene.id !== data.id) groupRender(data);
+      list.append(pending);
+    } else if (name === "turn") {
+      group.scene.turns.push(data);
+      const mine = data.kind === "user" && list.querySelector(".msg.user.sending");
+      if (mine) { mine.classList.remove("sending"); mine.dataset.step = data.step; }
+      else pending.before(groupLine(data));
+      list.scrollTop = list.scrollHeight;
+    } else if (name === "results") outcome = data;
+    else if (name === "error") outcome = { error: data.message };
+  });
   pending.remove();
   if (!outcome || outcome.error) throw new Error(outcome ? outcome.error : "the group chat stopped");
   groupStatus(outcome.status);
