@@ -8,7 +8,6 @@ factorisation of (fine-tuned − base). `personae.scoring._assembly` rebuilds th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from personae._util import weights
 from personae.scoring._assembly import BASE_WEIGHTS, WEIGHTS_FILE
 from personae.scoring._training.export import MIN_COMPRESSED_ELEMENTS, _export_fp32, param_names
 
@@ -51,7 +51,7 @@ def export_delta_model(
     if base_name not in BASE_WEIGHTS:
         raise ValueError(f"unknown base '{base_name}'; known: {', '.join(BASE_WEIGHTS)}")
     expected = BASE_WEIGHTS[base_name].sha256
-    actual = hashlib.sha256(base_file.read_bytes()).hexdigest()
+    actual = weights.file_sha256(base_file)
     if actual != expected:
         raise ValueError(f"{base_file}: sha256 {actual} is not the {base_name} weights ({expected})")
     model = AutoModelForSequenceClassification.from_pretrained(str(source))
