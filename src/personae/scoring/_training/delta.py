@@ -12,7 +12,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -38,15 +38,18 @@ def export_delta_model(
     max_length: int,
     rank: int = 64,
     extra_config: dict[str, Any] | None = None,
+    kind: Literal["cross-encoder", "embedder"] = "cross-encoder",
 ) -> dict[str, Any]:
-    """Export the cross-encoder checkpoint `source`, fine-tuned from `base_name`, as graph + low-rank delta.
+    """Export the checkpoint `source`, fine-tuned from `base_name`, as graph + low-rank delta.
 
     `base_file` is the base's model.safetensors; its sha256 must be the one `BASE_WEIGHTS` records, so the
-    delta is applied at run time to exactly the weights it was computed against.
+    delta is applied at run time to exactly the weights it was computed against. A `cross-encoder` is exported
+    with its classification head (logits); an `embedder` as the bare encoder (token states, pooled by the
+    caller), and when it is the base itself the delta is empty: the package ships only the graph.
     """
     import onnx
     from safetensors.numpy import load_file
-    from transformers import AutoModelForSequenceClassification
+    from transformers import AutoModel, AutoModelForSequenceClassification
 
     if base_name not in BASE_WEIGHTS:
         raise ValueError(f"unknown base '{base_name}'; known: {', '.join(BASE_WEIGHTS)}")
@@ -54,13 +57,15 @@ def export_delta_model(
     actual = weights.file_sha256(base_file)
     if actual != expected:
         raise ValueError(f"{base_file}: sha256 {actual} is not the {base_name} weights ({expected})")
-    model = AutoModelForSequenceClassification.from_pretrained(str(source))
-    prefix = model.base_model_prefix + "."
+    pair_input = kind == "cross-encoder"
+    loader = AutoModelForSequenceClassification if pair_input else AutoModel
+    model = loader.from_pretrained(str(source))
+    prefix = model.base_model_prefix + "." if pair_input else ""
     base = load_file(str(base_file))
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.onnx"
-        _export_fp32(model, fp32, True, max_length)
+        _export_fp32(model, fp32, pair_input, max_length)
         proto = onnx.load(str(fp32))
     graph = proto.graph
     names = param_names(graph, {init.name for init in graph.initializer})
@@ -98,10 +103,11 @@ def export_delta_model(
     onnx.save(proto, str(out_dir / GRAPH_FILE))
     np.savez_compressed(out_dir / DELTA_FILE, allow_pickle=False, **deltas)
     shutil.copy(source / "tokenizer.json", out_dir / "tokenizer.json")
+    labels = {"labels": [model.config.id2label[i] for i in range(model.config.num_labels)]} if pair_input else {}
     config: dict[str, Any] = {
-        "kind": "cross-encoder",
+        "kind": kind,
         "max_length": max_length,
-        "labels": [model.config.id2label[i] for i in range(model.config.num_labels)],
+        **labels,
         "assembled": {"base": base_name, "rank": rank, "tensors": layout, "weights_bytes": offset},
         **(extra_config or {}),
     }
