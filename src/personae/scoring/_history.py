@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from personae.scoring._apc import default_calibration
 from personae.scoring._nli import NLIModel, get_nli
 from personae.scoring._relevance import Embedder, OnnxEmbedder
 from personae.scoring._sentences import split_sentences
@@ -15,19 +16,29 @@ CON = 2
 
 
 class HistoryChecker:
-    """Compares each sentence of a new reply with the k most similar sentences of the character's earlier replies."""
+    """Compares each sentence of a new reply with the k most similar sentences of the character's earlier replies.
+
+    Only pairs on one topic are compared, and a contradiction must be as sure as a persona violation: both from the
+    NLI model's calibration (its topic gate and violation threshold), so that "I cannot swim." is never read as
+    contradicting "I have a daughter in Oban." (SNLI's "another scene is a contradiction").
+    """
 
     def __init__(
         self,
         nli: NLIModel | None = None,
         embedder: Embedder | None = None,
         k: int = 5,
-        threshold: float = 0.5,
+        threshold: float | None = None,
+        gate: float | None = None,
     ) -> None:
         self.nli = nli or get_nli()
         self.embedder = embedder or OnnxEmbedder()
         self.k = k
-        self.threshold = threshold
+        calibration = default_calibration(self.nli, self.embedder.name)
+        self.threshold = calibration.violation if threshold is None else threshold
+        """P(contradiction) above which an earlier sentence counts as contradicted."""
+        self.gate = calibration.topic_gate if gate is None else gate
+        """Cosine below which two sentences are on different topics and never compared (None: all k are)."""
 
     def check(self, earlier_replies: Sequence[str], reply: str) -> list[Contradiction]:
         """Contradictions between `reply` and `earlier_replies`, strongest first."""
@@ -45,9 +56,11 @@ class HistoryChecker:
         pairs: list[tuple[str, str]] = []
         owner: list[int] = []
         for row, (number, sentence) in enumerate(sentences):
-            nearest = np.argsort(-sims[row])[:k]
-            pairs.extend((earlier[int(j)], sentence) for j in nearest)
+            nearest = [int(j) for j in np.argsort(-sims[row])[:k] if self.gate is None or sims[row, j] >= self.gate]
+            pairs.extend((earlier[j], sentence) for j in nearest)
             owner.extend([number] * len(nearest))
+        if not pairs:
+            return [[] for _ in replies]
         probs = self.nli.predict(pairs)
         found: list[list[Contradiction]] = [[] for _ in replies]
         for i, (p, h) in enumerate(pairs):
