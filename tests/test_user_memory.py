@@ -443,3 +443,20 @@ def test_recall_ranks_rare_words_lexically_beside_the_embeddings(tmp_path: Path)
             mem.repository.add_fact(scope, UserFact(text=text, topic=f"misc:{len(text)}", said_at=MONDAY))
         ranked = [f.text for f, _ in mem.recall("Who teaches violin?", facts=3).facts]
         assert ranked[0] == first
+
+
+def test_recall_reads_only_the_newest_episodes_and_never_the_asking_sessions(tmp_path: Path) -> None:
+    """Each turn ranks a bounded number of episodes, however many sessions a user has had (bench/server_load.py)."""
+    from personae.memory import Episode
+
+    store = db(tmp_path)
+    scope = MemoryScope(None, "Sam", "ada")
+    mem = UserMemory(UserMemoryStore(store), scope, "Ada", fake_models(), UserMemorySettings(episode_candidates=3))
+    for i in range(6):
+        summary = f"Sam and Ada talked about the harbour ({i})."
+        episode = Episode(persona_id="ada", session_id=f"s{i}", first_turn=0, last_turn=1, summary=summary)
+        mem.repository.save_episode(scope, episode)
+    recalled = mem.recall("the harbour", episodes=10, session_id="s5")
+    assert sorted(e.session_id for e, _ in recalled.episodes) == ["s2", "s3", "s4"]  # s0, s1: older than 3
+    newest = mem.repository.episodes(scope, newest=2)
+    assert [e.session_id for e in newest] == ["s4", "s5"]  # oldest first, as without the bound

@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Literal, NamedTuple, Protocol
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -82,11 +83,14 @@ class UserMemorySettings(BaseModel):
     names, places and rare words that embeddings blur; 0 ranks by embeddings alone."""
     contradiction: float = Field(default=0.7, ge=0.0, le=1.0)
     """NLI contradiction probability above which a new fact supersedes an older one on its topic."""
-    index_above: int = Field(default=2000, ge=0, le=100_000_000)
+    index_above: int = Field(default=256, ge=0, le=100_000_000)
     """Above this many current facts, recall and supersession ask a vector index (usearch HNSW, `FactIndex`) for the
     facts nearest the message instead of reading and ranking every fact (bench/memory_scale.py)."""
     index_candidates: int = Field(default=64, ge=8, le=4096)
     """Facts the index offers for a message; embeddings and BM25 rank these (and only these) as for a small memory."""
+    episode_candidates: int = Field(default=50, ge=1, le=100_000)
+    """Episodes recall ranks for a message: the newest this many (each turn reads and ranks them, so a character
+    with years of sessions stays as fast as one with a few; bench/server_load.py)."""
 
 
 class MemoryRepository(Protocol):
@@ -105,16 +109,22 @@ class MemoryRepository(Protocol):
         ids: Sequence[int] | None = None,
         topic: str | None = None,
         after: int | None = None,
+        session_id: str | None = None,
     ) -> list[UserFact]:
-        """Facts of the scope, oldest first; superseded ones too with `history`; only `ids`, `topic`, ids > `after`."""
+        """Facts of the scope, oldest first; superseded ones too with `history`; narrowed by the keywords.
+
+        Only `ids`, only on `topic`, only ids above `after`, only those told in `session_id`.
+        """
         ...
 
     def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
         """Store a fact, marking `supersedes` as replaced by it, in one transaction."""
         ...
 
-    def episodes(self, scope: MemoryScope) -> list[Episode]:
-        """Episodes of the scope, oldest first."""
+    def episodes(
+        self, scope: MemoryScope, *, newest: int | None = None, excluding_session: str | None = None
+    ) -> list[Episode]:
+        """Episodes of the scope, oldest first; only the `newest` so many, leaving out `excluding_session`'s."""
         ...
 
     def save_episode(self, scope: MemoryScope, episode: Episode) -> Episode:
@@ -146,6 +156,11 @@ MAX_INDEXES = 64
 """Vector indexes a process keeps (one per database and scope that outgrew `index_above`), least recently used
 dropped first; a dropped one is rebuilt from the database when needed."""
 _INDEXES: OrderedDict[tuple[str, MemoryScope], FactIndex] = OrderedDict()
+
+MAX_DOCUMENTS = 50_000
+_Document = tuple[np.ndarray, list[str]]
+_DOCUMENTS: WeakKeyDictionary[object, OrderedDict[tuple[tuple[str, str], str], _Document]] = WeakKeyDictionary()
+"""Per embedder, facts' and episodes' masked embeddings and words by (names, text), least recently used dropped."""
 
 
 _STOP = frozenset(
@@ -309,8 +324,8 @@ class UserMemory:
         last_turn = first_turn + len(exchanges) - 1
         facts = [
             f.text
-            for f in self.repository.facts(self.scope, history=True)
-            if f.session_id == session_id and f.turn is not None and first_turn <= f.turn <= last_turn
+            for f in self.repository.facts(self.scope, history=True, session_id=session_id)
+            if f.turn is not None and first_turn <= f.turn <= last_turn
         ]
         summary = self.summarize_offline(exchanges, facts)
         if self.settings.extraction == "backend" and backend is not None:
@@ -354,7 +369,7 @@ class UserMemory:
         else:
             current = [f for f in self.repository.facts(scope) if f.current]
             self._build_index(current)
-        past = [e for e in self.repository.episodes(scope) if e.session_id != session_id]
+        past = self.repository.episodes(scope, newest=self.settings.episode_candidates, excluding_session=session_id)
         earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
         earlier += [e.happened_at for e in past if e.happened_at is not None]
         known = bool(past) or any(f.session_id != session_id for f in current)
@@ -438,15 +453,34 @@ class UserMemory:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
         if self.models is None:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
-        names = [self.user, self.char]
-        vectors = self.models.embedder.embed([mask_names(t, names) for t in texts])
+        names = (self.user, self.char)
+        documents = self._documents(texts, names)
+        vectors = np.stack([vector for vector, _ in documents])
         sims = vectors @ self.models.embedder.embed([mask_names(query, names)])[0]
         scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
         words = _words(mask_names(query, names))
         if self.settings.lexical_weight > 0 and words:
-            corpus = [_words(mask_names(t, names)) or ["_"] for t in texts]
+            corpus = [tokens or ["_"] for _, tokens in documents]
             lexical = np.clip(np.asarray(BM25Okapi(corpus).get_scores(words)), 0.0, None)
             if lexical.max() > 0:
                 scores = scores + self.settings.lexical_weight * lexical / lexical.max()
         order = np.argsort(-scores, kind="stable")
         return [(int(i), float(scores[int(i)])) for i in order]
+
+    def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
+        """Each text's embedding and BM25 words, names masked; kept per process, since every turn ranks them again."""
+        assert self.models is not None
+        kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
+        missing = list(dict.fromkeys(t for t in texts if (names, t) not in kept))
+        if missing:
+            masked = [mask_names(t, names) for t in missing]
+            vectors = self.models.embedder.embed(masked)
+            for text, plain, vector in zip(missing, masked, vectors, strict=True):
+                kept[(names, text)] = (vector, _words(plain))
+            while len(kept) > MAX_DOCUMENTS:
+                kept.popitem(last=False)
+        found = []
+        for text in texts:
+            kept.move_to_end((names, text))
+            found.append(kept[(names, text)])
+        return found

@@ -96,11 +96,13 @@ class UserMemoryStore:
         ids: Sequence[int] | None = None,
         topic: str | None = None,
         after: int | None = None,
+        session_id: str | None = None,
     ) -> list[UserFact]:
         """Facts of the scope, oldest first; superseded ones too with `history`.
 
         `ids`, `topic` and `after` (ids above it) narrow the query: what recall and supersession read when a
-        character knows too many facts to read them all (see `personae.memory.FactIndex`).
+        character knows too many facts to read them all (see `personae.memory.FactIndex`); `session_id` what one
+        session told (its episode's events).
         """
         query = select(UserFactRow).where(*_where(UserFactRow, scope))
         if not history:
@@ -111,6 +113,8 @@ class UserMemoryStore:
             query = query.where(UserFactRow.topic == topic)
         if after is not None:
             query = query.where(UserFactRow.id > after)
+        if session_id is not None:
+            query = query.where(UserFactRow.session_id == session_id)
         with self._sessions() as db:
             return [_fact(row) for row in db.scalars(query.order_by(UserFactRow.id))]
 
@@ -182,11 +186,18 @@ class UserMemoryStore:
                 gone += conn.execute(delete(UserEpisodeRow).where(*_where(UserEpisodeRow, scope))).rowcount or 0
         return int(gone)
 
-    def episodes(self, scope: MemoryScope) -> list[Episode]:
-        """Episodes of the scope, oldest first."""
-        query = select(UserEpisodeRow).where(*_where(UserEpisodeRow, scope)).order_by(UserEpisodeRow.id)
+    def episodes(
+        self, scope: MemoryScope, *, newest: int | None = None, excluding_session: str | None = None
+    ) -> list[Episode]:
+        """Episodes of the scope, oldest first; only the `newest` so many, leaving out `excluding_session`'s."""
+        query = select(UserEpisodeRow).where(*_where(UserEpisodeRow, scope))
+        if excluding_session is not None:
+            query = query.where(UserEpisodeRow.session_id != excluding_session)
+        query = query.order_by(UserEpisodeRow.id.desc())
+        if newest is not None:
+            query = query.limit(newest)
         with self._sessions() as db:
-            return [_episode(row) for row in db.scalars(query)]
+            return [_episode(row) for row in reversed(db.scalars(query).all())]
 
     def save_episode(self, scope: MemoryScope, episode: Episode) -> Episode:
         """Store an episode, replacing the one of the same session and first turn (a stretch still going on)."""
