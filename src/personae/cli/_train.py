@@ -190,9 +190,11 @@ def calibrate_nli(
 
     Writes them into the model's config.json, where every scorer bound to the model reads them.
     """
-    for name in ("config.json", "model.onnx"):
-        if not (model / name).is_file():
-            raise fail(f"{model}: no {name} (give an ONNX persona-NLI model folder)", EXIT_USAGE)
+    from personae.scoring import training as t
+
+    if not (model / "config.json").is_file() or not ((model / "model.onnx").is_file() or t.is_assembled(model)):
+        message = f"{model}: no config.json with model.onnx or graph.onnx (give an ONNX persona-NLI model folder)"
+        raise fail(message, EXIT_USAGE)
     if not (data / "personas.yaml").is_file():
         raise fail(f"{data}: no personas.yaml (give a calibration set folder)", EXIT_USAGE)
     typer.echo(json.dumps(_calibrate(model, data)))

@@ -18,7 +18,7 @@ import importlib.util
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file
+    from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file, is_assembled
     from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
     from personae.scoring._training.calibrate import CalibrationData, calibrate
     from personae.scoring._training.delta import export_delta_model
@@ -58,6 +58,7 @@ _HOME = {
     "export_delta_model": "personae.scoring._training.delta",
     "BASE_WEIGHTS": "personae.scoring._assembly",
     "base_weights_file": "personae.scoring._assembly",
+    "is_assembled": "personae.scoring._assembly",
     "checkpoint_from_onnx": "personae.scoring._training.export",
     "write_model_card": "personae.scoring._training.model_card",
     "train_ooc": "personae.scoring._training.ooc_train",
@@ -105,6 +106,7 @@ __all__ = [
     "export_model",
     "generate_persona_dev",
     "generate_persona_nli",
+    "is_assembled",
     "limit_label",
     "load_alice_nli",
     "load_snli",

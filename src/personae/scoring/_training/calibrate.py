@@ -28,7 +28,7 @@ from personae.scoring._sentences import split_sentences
 GATES: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 VIOLATION = tuple(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2))
 SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
-SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5)
+SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 @dataclass
@@ -155,7 +155,7 @@ def calibrate(
     nli: NLIModel,
     relevance: RelevanceModel,
     target_false_violations: float = 0.10,
-    target_support_precision: float = 0.90,
+    target_support_precision: float = 0.95,
     gates: Sequence[float | None] = GATES,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.

