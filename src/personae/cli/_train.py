@@ -122,12 +122,14 @@ def train_nli(
         export = t.export_model(out / "checkpoint", model_dir, "cross-encoder", max_length)
         export_format = "ONNX opset 17, int8 weights (per-column scales) + DequantizeLinear, fp32 activations"
     else:
-        if base_model not in t.BASE_WEIGHTS:
-            raise fail(f"--delta-rank needs --base-model one of {', '.join(t.BASE_WEIGHTS)}", EXIT_USAGE)
-        base_file = t.base_weights_file(base_model)
-        export = t.export_delta_model(out / "checkpoint", model_dir, base_model, base_file, max_length, delta_rank)
+        base_name = t.delta_base(base_model)
+        if base_name is None:
+            known = ", ".join([*t.BASE_WEIGHTS, "shipped", "onnx:DIR of a graph + delta model"])
+            raise fail(f"--delta-rank needs --base-model one of {known}", EXIT_USAGE)
+        base_file = t.base_weights_file(base_name)
+        export = t.export_delta_model(out / "checkpoint", model_dir, base_name, base_file, max_length, delta_rank)
         export["sha256"] = t.sha256_of(model_dir / "delta.npz")
-        export_format = f"ONNX graph + rank-{delta_rank} fp16 delta over {base_model} (rebuilt at first use)"
+        export_format = f"ONNX graph + rank-{delta_rank} fp16 delta over {base_name} (rebuilt at first use)"
     nli = OnnxNLI(model_dir)
     measured = {}
     for name, eval_rows in evals.items():

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from personae.scoring._training.train import (
         TrainConfig,
         TrainingDataError,
+        delta_base,
         limit_label,
         read_pairs,
         resolve_base_model,
@@ -51,6 +52,7 @@ _HOME = {
     "limit_label": "personae.scoring._training.train",
     "sample": "personae.scoring._training.train",
     "resolve_base_model": "personae.scoring._training.train",
+    "delta_base": "personae.scoring._training.train",
     "save_config": "personae.scoring._training.train",
     "train_cross_encoder": "personae.scoring._training.train",
     "export_model": "personae.scoring._training.export",
@@ -102,6 +104,7 @@ __all__ = [
     "base_weights_file",
     "calibrate",
     "checkpoint_from_onnx",
+    "delta_base",
     "export_delta_model",
     "export_model",
     "generate_persona_dev",

