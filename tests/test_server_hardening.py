@@ -163,6 +163,22 @@ def test_an_operator_named_upstream_is_called_with_the_servers_settings(
     assert set(listener.seen) == {f"Bearer {SERVER_SECRET}"}
 
 
+def test_a_role_on_the_servers_mock_upstream_gets_the_operators_options() -> None:
+    from personae.evals import EvalSpecError, RoleSpec
+    from personae.server._upstreams import UpstreamPolicy
+
+    house = Upstream(backend="mock/scripted", options={"outputs": ["Aye."]})
+    config = ServerConfig(backend="mock/echo", backend_options={"delay": 0.5}, eval_upstreams={"house-mock": house})
+    policy = UpstreamPolicy(config)
+    assert policy.role(RoleSpec(backend="mock/echo"), "agent").options == {"delay": 0.5}  # as slow as a chat
+    assert policy.role(RoleSpec(backend="mock/echo", options={"delay": 0}), "agent").options == {"delay": 0}
+    named = policy.role(RoleSpec(backend="house-mock"), "agent")
+    assert (named.backend, named.options) == ("mock/scripted", {"outputs": ["Aye."]})
+    assert policy.role(RoleSpec(backend="mock/scene"), "agent").options == {}  # another mock: as the spec gives it
+    with pytest.raises(EvalSpecError, match="base_url"):
+        policy.role(RoleSpec(backend="mock/echo", options={"base_url": "http://127.0.0.1:9/v1"}), "agent")
+
+
 # finding 2: every path in a spec stays inside the eval folder -----------------------------------------------------
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from helpers.server import mock_config, running
+from personae.backends import GenerateConfig, Message
 from personae.server import create_app
 from personae.store import AccessStore, SessionStore
 
@@ -189,38 +189,62 @@ def test_a_scene_body_over_the_limit_and_broken_yaml_are_refused(api: Api) -> No
         assert [n for n, _ in events(ok)][-1] == "results"
 
 
-@pytest.mark.skip(
-    reason="flaky (passes and fails on the same machine): the scene can finish or not yet count against the key's "
-    "quota when the second POST arrives, so 429 is not guaranteed; needs a deterministic hold on the first scene"
-)
+class HeldUpstream:
+    """The server's upstream (a `mock/echo` with `fn=`) whose replies wait until the test releases them.
+
+    It blocks the thread that calls it, so while it holds a reply the server answers only if the scene generates
+    off the server's event loop. A reply it is never released for fails (rather than hangs) after `hang_guard`
+    seconds, a bound on a broken test, not a measure of the machine.
+    """
+
+    hang_guard = 120.0
+
+    def __init__(self) -> None:
+        self.called = threading.Event()
+        """Set by the first request: a scene is generating its first line and waits there."""
+        self.released = threading.Event()
+        """Set by the test: every reply, held or later, goes out."""
+
+    def __call__(self, messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        self.called.set()
+        if not self.released.wait(self.hang_guard):
+            raise TimeoutError("the test never released the upstream")
+        return "The harbour wall holds, for now."
+
+
 def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys_quota(tmp_path: Path) -> None:
-    with serve(tmp_path, backend_options={"delay": 1.0}, max_scenes_per_key=1) as api:
-        slow = scene(backend="mock/echo", stop={"turns": 3}, guard="off", n=1)  # the server's own upstream
+    upstream = HeldUpstream()
+    with serve(tmp_path, backend_options={"fn": upstream}, max_scenes_per_key=1) as api:
+        held = scene(stop={"turns": 3}, guard="off", n=1)
+        del held["backend"]  # every role speaks through the server's own upstream
         first: list[tuple[str, Any]] = []
 
         def run_first() -> None:
             with api.client() as client:
-                first.extend(events(client.post("/v1/scenes", json=slow)))
+                first.extend(events(client.post("/v1/scenes", json=held)))
 
-        thread = threading.Thread(target=run_first)
+        thread = threading.Thread(target=run_first, daemon=True)
         thread.start()
-        with api.client() as client:
-            deadline = time.monotonic() + 10
-            while not any(s["status"] == "running" for s in client.get("/v1/scenes").json()):
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-            assert client.get("/healthz").status_code == 200
-            # The server answered while the scene still generates (a wall-clock bound would measure the machine).
-            assert any(s["status"] == "running" for s in client.get("/v1/scenes").json())
-            busy = client.post("/v1/scenes", json=slow)
-            assert busy.status_code == 429
-            assert busy.json()["error"]["type"] == "rate_limit_error"
-            assert (
-                client.post("/v1/scenes", json=slow, headers={"Authorization": f"Bearer {api.keys[1]}"}).status_code
-                == 200
-            )
-        thread.join(timeout=30)
-        assert first[-1][1]["status"] == "finished"
-        lines = [d for n, d in first if n == "turn" and d["kind"] == "line"]
-        assert len(lines) == 3
-        assert all(line["text"] for line in lines)
+        try:
+            assert upstream.called.wait(HeldUpstream.hang_guard)  # the first scene is held at its first line
+            with api.client() as client, api.client(1) as other:
+                assert client.get("/healthz").status_code == 200  # answered while the scene's upstream blocks
+                assert [s["status"] for s in client.get("/v1/scenes").json()] == ["running"]
+                busy = client.post("/v1/scenes", json=held)
+                assert busy.status_code == 429, busy.text
+                assert busy.json()["error"]["type"] == "rate_limit_error"
+                with other.stream("POST", "/v1/scenes", json=held) as started:  # the quota is the key's own
+                    assert started.status_code == 200
+                    upstream.released.set()
+                    started.read()
+                    assert events(started)[-1][1]["status"] == "finished"
+                thread.join(HeldUpstream.hang_guard)
+                assert not thread.is_alive()
+                assert first[-1][1]["status"] == "finished", first[-1]
+                lines = [d for n, d in first if n == "turn" and d["kind"] == "line"]
+                assert [line["text"] for line in lines] == ["The harbour wall holds, for now."] * 3
+                # The ended scene's slot is free again (its results came after the slot was given back).
+                assert [n for n, _ in events(client.post("/v1/scenes", json=held))][-1] == "results"
+        finally:
+            upstream.released.set()
+            thread.join(HeldUpstream.hang_guard)

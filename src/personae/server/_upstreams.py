@@ -3,6 +3,8 @@
 A role's backend is one of: a `mock/...` model (offline), the server's own upstream (its address), an upstream
 the operator named in the config (`eval_upstreams`), or, only when the operator allows arbitrary backends, any
 backend whose options carry the request's own `api_key`. The server's own URL and key go only to the first three.
+A role naming the server's own or a named upstream gets the operator's options for it, even when that upstream
+is a mock (a `mock/echo` upstream with `delay=0.5` is as slow in a scene or an eval as in a chat).
 """
 
 from __future__ import annotations
@@ -41,16 +43,16 @@ class UpstreamPolicy:
             provider = parse_address(role.backend).provider
         except BackendError as exc:
             raise EvalSpecError(SPEC_SOURCE, str(exc), field=f"{field}.backend") from None
-        if provider in OFFLINE_PROVIDERS:
-            self._no_credentials(role, field, "an offline mock")
-            return role
-        upstream = self.named.get(role.backend)
+        upstream = self.named.get(role.backend)  # first: a mock upstream keeps the operator's options
         if upstream is not None:
             self._no_credentials(role, field, f"the server's upstream {role.backend!r}")
             options: dict[str, Any] = {**upstream.options, **role.options}
             if upstream.base_url:
                 options["base_url"] = upstream.base_url
             return role.model_copy(update={"backend": upstream.backend, "options": options})
+        if provider in OFFLINE_PROVIDERS:
+            self._no_credentials(role, field, "an offline mock")
+            return role
         if not self.allow_any:
             raise EvalSpecError(
                 SPEC_SOURCE,
