@@ -1,10 +1,15 @@
-"""Scenes over real HTTP: a scene streamed turn by turn, a group chat the user talks in, stored transcripts, limits."""
+"""Scenes over real HTTP: a scene streamed turn by turn, a group chat the user talks in, stored transcripts, limits.
+
+And the key's quota slot a scene holds until its run ends, read or not: through `ServerScenes` itself where the order
+of a client leaving and the scene ending has to be fixed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +20,9 @@ import pytest
 from helpers.server import mock_config, running
 from personae.backends import GenerateConfig, Message
 from personae.server import create_app
-from personae.store import AccessStore, SessionStore
+from personae.server._scenes import ServerScenes
+from personae.server._service import Service
+from personae.store import AccessStore, ApiKey, SessionStore
 
 
 class Api:
@@ -248,3 +255,104 @@ def test_a_scene_on_the_servers_upstream_runs_off_the_event_loop_within_the_keys
         finally:
             upstream.released.set()
             thread.join(HeldUpstream.hang_guard)
+
+
+def join_scene_threads() -> None:
+    """Wait for the server's scene threads (`personae-scene`) to end; a hang guard bounds a broken test."""
+    for thread in threading.enumerate():
+        if thread.name == "personae-scene":
+            thread.join(HeldUpstream.hang_guard)
+            assert not thread.is_alive(), "a scene's thread never ended"
+
+
+# The order of a client leaving and a scene ending cannot be fixed over a socket: these drive the scene's event stream
+# the way the server does (`ServerScenes`, in an event loop of the test's own), reading it as far as a client would.
+
+
+@contextmanager
+def server_scenes(tmp_path: Path, **extra: Any) -> Iterator[tuple[ServerScenes, ApiKey]]:
+    """The scenes of a server on the mock upstream with one slot per key, and a key of that server."""
+    cfg = mock_config(tmp_path, scenes_dir=str(tmp_path / "scenes"), max_scenes_per_key=1, **extra)
+    service = Service(cfg)
+    try:
+        key = service.authenticate(service.access.create_key("k0").secret)
+        assert key is not None
+        yield ServerScenes(service), key
+    finally:
+        service.close()
+
+
+async def read_to_the_end(stream: AsyncIterator[str]) -> list[str]:
+    """The names of a stream's events, read to its end (as a client that stays does)."""
+    return [line.removeprefix("event: ") async for piece in stream for line in piece.splitlines() if "event: " in line]
+
+
+def test_a_scene_whose_stream_is_closed_after_it_ended_gives_its_slot_back(tmp_path: Path) -> None:
+    with server_scenes(tmp_path) as (scenes, key):
+        spec, ids = scenes.parse(key, json.dumps(scene(stop={"turns": 2})).encode(), "application/json")
+
+        async def main() -> None:
+            stream = await scenes.start(key, spec, ids)
+            head = await anext(stream)  # the client reads the scene's first event, then no more
+            scene_id = json.loads(head.split("data: ", 1)[1])["id"]
+            # The scene runs to its end. Its thread handed its end to this loop before the join returned (the
+            # join's own result comes after it), so its results now wait in the stream, unread.
+            await asyncio.to_thread(join_scene_threads)
+            await stream.aclose()  # the client leaves before the stream passed them on
+            assert scenes.view(key, scene_id).status == "finished"
+            again = await scenes.start(key, spec, ids)  # the key's one slot takes a new scene: no 429
+            assert (await read_to_the_end(again))[-1] == "results"
+
+        asyncio.run(main())
+
+
+def test_a_scene_whose_stream_is_never_read_gives_its_slot_back_when_it_ends(tmp_path: Path) -> None:
+    with server_scenes(tmp_path) as (scenes, key):
+        spec, ids = scenes.parse(key, json.dumps(scene(stop={"turns": 2})).encode(), "application/json")
+
+        async def main() -> None:
+            unread = await scenes.start(key, spec, ids)  # e.g. a response never sent: its stream never starts
+            await asyncio.to_thread(join_scene_threads)
+            assert [s.status for s in scenes.scenes(key)] == ["finished"]
+            again = await scenes.start(key, spec, ids)
+            assert (await read_to_the_end(again))[-1] == "results"
+            await unread.aclose()
+
+        asyncio.run(main())
+
+
+def test_a_group_chat_whose_stream_is_never_read_waits_for_the_user(tmp_path: Path) -> None:
+    chat = scene(user={"name": "Sam", "mode": "interactive", "first": True}, stop={"turns": 3})
+    with server_scenes(tmp_path) as (scenes, key):
+        spec, ids = scenes.parse(key, json.dumps(chat).encode(), "application/json")
+
+        async def main() -> None:
+            unread = await scenes.start(key, spec, ids)  # the user opens: it stops at once, at the user's turn
+            await asyncio.to_thread(join_scene_threads)
+            [waiting] = scenes.scenes(key)
+            assert waiting.status == "waiting"
+            answered = await scenes.say(key, waiting.id, "Hello Ada, hello Vega!")  # not a 409: it is not running
+            assert (await read_to_the_end(answered))[-3:] == ["turn", "turn", "results"]
+            await unread.aclose()
+
+        asyncio.run(main())
+
+
+def failing_upstream(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+    """The server's upstream (a `mock/echo` with `fn=`) failing every request."""
+    raise RuntimeError("the upstream is down")
+
+
+def test_a_scene_that_fails_reports_it_is_interrupted_and_gives_its_slot_back(tmp_path: Path) -> None:
+    with server_scenes(tmp_path, backend_options={"fn": failing_upstream}) as (scenes, key):
+        failing = scene(stop={"turns": 2}, guard="off", n=1)
+        del failing["backend"]  # every role speaks through the server's own (failing) upstream
+        spec, ids = scenes.parse(key, json.dumps(failing).encode(), "application/json")
+
+        async def main() -> None:
+            for _ in range(2):  # the first one's slot is free for the second
+                assert (await read_to_the_end(await scenes.start(key, spec, ids)))[-1] == "error"
+            await asyncio.to_thread(join_scene_threads)
+            assert [s.status for s in scenes.scenes(key)] == ["interrupted"] * 2
+
+        asyncio.run(main())

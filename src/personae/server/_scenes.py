@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
 import secrets
@@ -57,8 +58,9 @@ META_FILE = "server.json"
 _ID = re.compile(r"^[0-9a-f]{12}$")
 
 SceneStatus = Literal["running", "waiting", "finished", "interrupted"]
-"""`running`: generating now; `waiting`: paused at the user's turn; `finished`: ended; `interrupted`: stopped
-(e.g. by a server restart) before it ended or reached the user's turn."""
+"""`running`: generating now (until its thread's run is over, whether or not anyone reads its stream); `waiting`:
+paused at the user's turn; `finished`: ended; `interrupted`: stopped before it ended or reached the user's turn (by an
+error, reported as the stream's `error` event, or a server restart)."""
 
 
 class SceneCharacter(BaseModel):
@@ -153,26 +155,41 @@ def scene_turn(record: SceneRecord, persona_ids: dict[str, str]) -> SceneTurn:
 
 
 class _Thread:
-    """A scene run in its own thread and event loop; its new records and its end go to the server's loop."""
+    """A scene run in its own thread and event loop; its new records and its end go to the server's loop.
 
-    def __init__(self, run: SceneRun, loop: asyncio.AbstractEventLoop) -> None:
+    `on_end` is called once when the run is over, however it ended, on the server's loop just before the result is
+    queued: what it frees is free before the stream can pass the result on, and whether or not anyone reads it.
+    """
+
+    def __init__(self, run: SceneRun, loop: asyncio.AbstractEventLoop, on_end: Callable[[_Thread], None]) -> None:
         self.queue: asyncio.Queue[SceneRecord | SceneResults | BaseException] = asyncio.Queue()
         self._loop = loop
+        self._on_end = on_end
         run.on_record = self._post
         self.run = run
         self.thread = threading.Thread(target=self._main, name="personae-scene", daemon=True)
         self.thread.start()
 
-    def _post(self, item: SceneRecord | SceneResults | BaseException) -> None:
+    def _post(self, record: SceneRecord) -> None:
         with contextlib.suppress(RuntimeError):  # the server's loop has closed: nobody is listening
-            self._loop.call_soon_threadsafe(self.queue.put_nowait, item)
+            self._loop.call_soon_threadsafe(self.queue.put_nowait, record)
 
     def _main(self) -> None:
         try:
             result: SceneResults | BaseException = asyncio.run(self.run.run())
         except BaseException as exc:  # handed to the server's loop, which reports it in the stream
             result = exc
-        self._post(result)
+        try:
+            self._loop.call_soon_threadsafe(self._end, result)
+        except RuntimeError:  # the server's loop has closed: nobody reads the result, but the end still counts
+            self._on_end(self)
+
+    def _end(self, result: SceneResults | BaseException) -> None:
+        """On the server's loop: the run is over; `on_end`, then the result for the stream."""
+        try:
+            self._on_end(self)
+        finally:
+            self.queue.put_nowait(result)
 
 
 class ServerScenes:
@@ -184,8 +201,8 @@ class ServerScenes:
         self.out_root = out_root or self.config.scenes_dir or home_dir() / "server-scenes"
         self.policy = UpstreamPolicy(self.config)
         self._running: dict[str, tuple[str, _Thread | None]] = {}
-        """Scenes generating in this process (or being prepared: no thread yet), by id, with their key's id."""
-        self._tasks: set[asyncio.Future[None]] = set()
+        """Scenes generating in this process (or being prepared: no thread yet), by id, with their key's id: each
+        holds a slot of its key's quota from `_prepare` until its thread's run is over (`_release`)."""
 
     # parsing --------------------------------------------------------------------------------------------------------
 
@@ -297,7 +314,7 @@ class ServerScenes:
         return self.out_root / key.id / scene_id
 
     def _check_quota(self, key: ApiKey) -> None:
-        mine = [s for s, (owner, _) in self._running.items() if owner == key.id]
+        mine = [owner for owner, _ in list(self._running.values()) if owner == key.id]
         if len(mine) >= self.config.max_scenes_per_key:
             raise ApiError(
                 429,
@@ -311,16 +328,21 @@ class ServerScenes:
         return self.service.models
 
     async def _prepare(self, key: ApiKey, scene_id: str, make: Callable[[], SceneRun]) -> SceneRun:
-        """`make()` in a worker thread (personas and role-confusion scorers are built), the scene id reserved."""
+        """`make()` in a worker thread (personas and role-confusion scorers are built), a slot of the key's reserved.
+
+        The reservation is handed on to `_launch` (called with no await in between) or, if `make()` fails or the
+        request is cancelled meanwhile, dropped.
+        """
         self._check_quota(key)
         self._running[scene_id] = (key.id, None)
         try:
             return await asyncio.to_thread(make)
-        except SceneError as exc:
-            raise ApiError(400, str(exc), param=getattr(exc, "field", None) or "characters") from None
-        finally:
+        except BaseException as exc:
             if self._running.get(scene_id) == (key.id, None):
                 del self._running[scene_id]
+            if isinstance(exc, SceneError):
+                raise ApiError(400, str(exc), param=getattr(exc, "field", None) or "characters") from None
+            raise
 
     async def start(self, key: ApiKey, spec: SceneSpec, persona_ids: dict[str, str]) -> AsyncIterator[str]:
         """Create the scene's folder and start it in a worker thread; returns its event stream."""
@@ -369,56 +391,61 @@ class ServerScenes:
         return self._launch(key, scene_id, run, persona_ids)
 
     def _launch(self, key: ApiKey, scene_id: str, run: SceneRun, persona_ids: dict[str, str]) -> AsyncIterator[str]:
-        thread = _Thread(run, asyncio.get_running_loop())
+        """Start a prepared scene in its thread, its reserved slot held until the run is over; returns its stream."""
+        try:
+            thread = _Thread(run, asyncio.get_running_loop(), functools.partial(self._release, scene_id))
+        except BaseException:  # no thread: nothing will give the reservation back but this
+            self._running.pop(scene_id, None)
+            raise
         self._running[scene_id] = (key.id, thread)
         return self._events(key, scene_id, thread, persona_ids)
+
+    def _release(self, scene_id: str, thread: _Thread) -> None:
+        """Give back the slot of the scene `thread` ran, once its run is over (called once, by the thread's end).
+
+        Not by the event stream: a client may leave, or its stream never start, without the scene having ended, and
+        the scene ends without anyone reading its stream. A slot already taken by a later run is left alone.
+        """
+        entry = self._running.get(scene_id)
+        if entry is not None and entry[1] is thread:
+            self._running.pop(scene_id, None)
 
     async def _events(
         self, key: ApiKey, scene_id: str, thread: _Thread, persona_ids: dict[str, str]
     ) -> AsyncIterator[str]:
-        tail = ""
-        try:
-            urls = self.service.avatar_urls(key)
-            run = thread.run
-            head = SceneView(
-                id=scene_id,
-                name=run.spec.name,
-                status="running",
-                characters=[
-                    SceneCharacter(
-                        name=p.name,
-                        persona_id=persona_ids.get(p.name),
-                        avatar_url=urls.get(persona_ids.get(p.name, "")),
-                    )
-                    for p in run.personas
-                ],
-                user_name=run.user_name,
-            )
-            yield _event("scene", head.model_dump(mode="json"))
-            while True:
-                item = await thread.queue.get()
-                if isinstance(item, SceneRecord):
-                    yield _event("turn", scene_turn(item, persona_ids).model_dump(mode="json"))
-                    continue
-                self._running.pop(scene_id, None)
-                if isinstance(item, BaseException):
-                    tail = _event("error", {"message": f"{item.__class__.__name__}: {item}"})
-                else:
-                    status = "waiting" if thread.run.paused else "finished"
-                    tail = _event(
-                        "results", {"id": scene_id, "status": status, "results": item.model_dump(mode="json")}
-                    )
-                break
-        finally:
-            if thread.thread.is_alive():  # the client left: the scene goes on, recorded, and counts to the quota
-                self._tasks.add(asyncio.ensure_future(self._release(scene_id, thread)))
-        yield LastEvents(tail)
+        """The scene's events as its thread hands them over: its head, each turn, then its results or its error.
 
-    async def _release(self, scene_id: str, thread: _Thread) -> None:
-        """Free the scene's quota slot once its thread ends (its client left before it did)."""
-        await asyncio.to_thread(thread.thread.join)
-        if self._running.get(scene_id, (None, None))[1] is thread:
-            del self._running[scene_id]
+        Reading it is up to the client; the scene runs to its end, recorded, whether it is read, left or never begun.
+        """
+        urls = self.service.avatar_urls(key)
+        run = thread.run
+        head = SceneView(
+            id=scene_id,
+            name=run.spec.name,
+            status="running",
+            characters=[
+                SceneCharacter(
+                    name=p.name,
+                    persona_id=persona_ids.get(p.name),
+                    avatar_url=urls.get(persona_ids.get(p.name, "")),
+                )
+                for p in run.personas
+            ],
+            user_name=run.user_name,
+        )
+        yield _event("scene", head.model_dump(mode="json"))
+        while True:
+            item = await thread.queue.get()
+            if isinstance(item, SceneRecord):
+                yield _event("turn", scene_turn(item, persona_ids).model_dump(mode="json"))
+            elif isinstance(item, BaseException):
+                yield LastEvents(_event("error", {"message": f"{item.__class__.__name__}: {item}"}))
+                return
+            else:
+                status = "waiting" if run.paused else "finished"
+                results = item.model_dump(mode="json")
+                yield LastEvents(_event("results", {"id": scene_id, "status": status, "results": results}))
+                return
 
     # reading --------------------------------------------------------------------------------------------------------
 
