@@ -265,6 +265,38 @@ def join_scene_threads() -> None:
             assert not thread.is_alive(), "a scene's thread never ended"
 
 
+def assert_slot_free(api: Api, held: dict[str, Any]) -> None:
+    """The key's only scene ended with its thread: listed as finished, and the key's one slot takes a new scene."""
+    with api.client() as client:
+        assert [s["status"] for s in client.get("/v1/scenes").json()] == ["finished"]
+        again = client.post("/v1/scenes", json=held)
+        assert again.status_code == 200, again.text  # not 429: the slot was given back
+        assert [n for n, _ in events(again)][-1] == "results"
+
+
+def test_a_scene_whose_client_left_mid_stream_gives_its_slot_back_when_it_ends(tmp_path: Path) -> None:
+    upstream = HeldUpstream()
+    with serve(tmp_path, backend_options={"fn": upstream}, max_scenes_per_key=1) as api:
+        held = scene(stop={"turns": 3}, guard="off", n=1)
+        del held["backend"]  # every role speaks through the server's own upstream
+        try:
+            with api.client() as client:
+                with client.stream("POST", "/v1/scenes", json=held) as response:
+                    assert response.status_code == 200
+                    first = next(response.iter_lines())
+                    assert first == "event: scene", first
+                    assert upstream.called.wait(HeldUpstream.hang_guard)  # the scene is held at its first line
+                # The client has left with the scene held: it goes on, recorded, and keeps the key's slot meanwhile.
+                assert [s["status"] for s in client.get("/v1/scenes").json()] == ["running"]
+                assert client.post("/v1/scenes", json=held).status_code == 429
+            upstream.released.set()
+            join_scene_threads()
+            assert_slot_free(api, held)
+        finally:
+            upstream.released.set()
+            join_scene_threads()
+
+
 # The order of a client leaving and a scene ending cannot be fixed over a socket: these drive the scene's event stream
 # the way the server does (`ServerScenes`, in an event loop of the test's own), reading it as far as a client would.
 
