@@ -8,6 +8,7 @@ and calls into it are serialised because a llama.cpp context is not thread-safe.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import random
 import threading
@@ -26,11 +27,27 @@ _models: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
+def _close_all() -> None:
+    """Free the loaded models at exit, while the interpreter still works.
+
+    Left to `Llama.__del__` during shutdown, freeing fails once llama_cpp's module globals are gone, and a TypeError
+    traceback followed e.g. every test run.
+    """
+    with _models_lock:
+        for llm, lock in _models.values():
+            with lock:
+                llm.close()
+        _models.clear()
+
+
 def _load(path: Path, n_ctx: int, n_threads: int | None) -> tuple[Any, threading.Lock]:
     key = (str(path), n_ctx)
     with _models_lock:
         if key not in _models:
             from llama_cpp import Llama
+
+            if not _models:
+                atexit.register(_close_all)
 
             threads = n_threads or max(1, os.cpu_count() or 1)
             llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, verbose=False)
