@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import pytest
 
+from personae._util.hashing import content_hash
 from personae.backends import (
     Backend,
     BackendAPI,
@@ -174,6 +175,35 @@ def test_cache_key_covers_the_request_but_not_the_cache_flag() -> None:
     assert base != cache_key({**ident, "base_url": "http://x"}, HELLO, GenerateConfig(temperature=0))
     assert base != cache_key(ident, [Message(role="user", content="Hello!")], GenerateConfig(temperature=0))
     assert base.startswith("sha256:")
+
+
+def test_pass_through_fields_are_in_the_cache_key_but_never_in_dumps() -> None:
+    ident = {"provider": "p", "model": "m", "base_url": None}
+    plain = GenerateConfig(temperature=0)
+    tools = GenerateConfig(temperature=0, pass_through={"tools": [{"type": "function"}]})
+    config = {"temperature": 0.0, "top_p": None, "max_tokens": 256, "n": 1, "seed": None, "stop": [], "spread": 0.0}
+    before = content_hash({"backend": ident, "messages": [{"role": "user", "content": "Hello"}], "config": config})
+    assert cache_key(ident, HELLO, plain) == before  # other requests keep their keys: cached entries stay valid
+    assert cache_key(ident, HELLO, plain) != cache_key(ident, HELLO, tools)
+    called = [*HELLO, Message(role="assistant", content="", fields={"tool_calls": [{"id": "c"}]})]
+    bare = [*HELLO, Message(role="assistant", content="")]
+    assert cache_key(ident, called, tools) != cache_key(ident, bare, tools)
+    assert "pass_through" not in tools.model_dump()  # stored session settings never carry a request's fields
+    assert "fields" not in called[-1].model_dump()
+    with pytest.raises(ValueError, match="not fields a request may pass through: model"):
+        GenerateConfig(pass_through={"model": "gpt-4o", "tools": []})
+
+
+async def test_only_a_provider_that_passes_through_gets_pass_through_requests() -> None:
+    backend = get_backend("mock/echo", cache=None)
+    with pytest.raises(BackendError, match="mock/echo cannot pass logprobs through"):
+        await backend.generate(HELLO, GenerateConfig(pass_through={"logprobs": True}))
+    with pytest.raises(BackendError, match=r"cannot pass messages\[1\] through"):
+        await backend.generate([*HELLO, Message(role="tool", content="42", fields={"tool_call_id": "c"})])
+    with pytest.raises(BackendError, match="pass through generate only"):
+        async for _ in backend.stream(HELLO, GenerateConfig(pass_through={"tools": []})):
+            pass
+    assert backend.requests == 0
 
 
 def test_cache_clear_prune_and_expiry(tmp_path: Path) -> None:

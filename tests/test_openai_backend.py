@@ -39,6 +39,35 @@ async def test_generate_with_n_candidates_and_usage(transport: str) -> None:
         await backend.aclose()
 
 
+async def test_pass_through_fields_go_upstream_and_the_choices_come_back_as_given(transport: str) -> None:
+    tool = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    with stub_openai_server() as (url, state):
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
+        config = GenerateConfig(n=2, pass_through={"tools": [tool], "tool_choice": "auto", "logprobs": True})
+        out = await backend.generate(HELLO, config)
+        assert state.requests[0]["tools"] == [tool]
+        assert (state.requests[0]["tool_choice"], state.requests[0]["logprobs"]) == ("auto", True)
+        assert [c.finish_reason for c in out.choices] == ["tool_calls", "tool_calls"]
+        first = out.choices[0]
+        assert first.text == ""
+        assert first.fields["content"] is None
+        assert first.fields["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Oslo"}'}
+        assert first.logprobs is not None
+        assert first.logprobs["content"][0]["token"] == ""
+
+        call = Message(role="assistant", content="", fields={"content": None, "tool_calls": first.fields["tool_calls"]})
+        result = Message(role="tool", content="Sleet", fields={"tool_call_id": "call_0"})
+        out = await backend.generate([*HELLO, call, result], GenerateConfig(pass_through={"tools": [tool]}))
+        assert out.text == "stub reply 0 after tool result: Sleet"
+        assert state.requests[1]["messages"][2:] == [
+            {"role": "assistant", "content": None, "tool_calls": first.fields["tool_calls"]},
+            {"role": "tool", "content": "Sleet", "tool_call_id": "call_0"},
+        ]
+        plain = await backend.generate(HELLO, GenerateConfig())
+        assert (plain.choices[0].fields, plain.choices[0].logprobs) == ({}, None)  # only pass-through keeps them
+        await backend.aclose()
+
+
 async def test_a_500_is_retried_and_the_retry_succeeds(transport: str) -> None:
     with stub_openai_server(StubState(fail_statuses=[500])) as (url, state):
         backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)

@@ -6,13 +6,23 @@ import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 from sqlalchemy import Connection, create_engine, inspect, text
 
 from helpers.runtime import fake_models, sailor
-from personae.backends import Backend, BackendError, GenerateConfig, Message, get_backend
+from personae.backends import (
+    Backend,
+    BackendAPI,
+    BackendError,
+    BackendOutput,
+    Choice,
+    GenerateConfig,
+    Message,
+    get_backend,
+)
 from personae.guard import Candidate, Guard
 from personae.memory import MemoryItem, MemorySettings
 from personae.prompting import AssembledPrompt, PromptSettings
@@ -437,3 +447,44 @@ def test_rewind_sets_turns_aside_as_a_branch_and_restores_it(tmp_path: Path) -> 
     assert [t.user_text for t in db.load(record.id).turns] == ["q0", "q1", "q2"]
     assert [t.reply for t in db.load(record.id).turns] == ["reply 0", "reply 1", "reply 2"]
     assert {(t.branch, t.user_text) for t in db.branches([record.id])} >= {(2, "other")}
+
+
+class _ToolCaller(BackendAPI):
+    """An upstream that passes requests through: a tool call first, then text once a tool result is in the prompt."""
+
+    provider: ClassVar[str] = "tool-caller"
+    supports_n: ClassVar[bool] = True
+    passes_through: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__(model="m")
+        self.seen: list[Sequence[Message]] = []
+
+    async def generate(self, messages: Sequence[Message], config: GenerateConfig) -> BackendOutput:
+        self.seen.append(messages)
+        if messages[-1].role == "tool":
+            return BackendOutput(model="m", choices=[Choice(text=f"It is {messages[-1].content}.")])
+        call = {"content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "look"}}]}
+        return BackendOutput(model="m", choices=[Choice(text="", finish_reason="tool_calls", fields=call)])
+
+
+async def test_a_pass_through_turn_is_stored_unscored_and_its_tool_result_joins_its_swipes(tmp_path: Path) -> None:
+    api = _ToolCaller()
+    chat = ChatSession.start(
+        sailor(), Backend(api, cache=None), store(tmp_path), settings=settings(), models=fake_models()
+    )
+    config = GenerateConfig(pass_through={"tools": [{"type": "function"}]})
+    turn, output = await chat.pass_through("Weather?", config)
+    assert output.choices[0].fields["tool_calls"][0]["id"] == "c1"
+    assert (turn.reply, turn.candidates[0].finish_reason, turn.candidates[0].result) == ("", "tool_calls", None)
+    assert api.seen[0][0].role == "system"  # the persona's prompt
+    assert api.seen[0][-1] == Message(role="user", content="Weather?")
+
+    call = Message(role="assistant", content="", fields=output.choices[0].fields)
+    result = Message(role="tool", content="sunny", fields={"tool_call_id": "c1"})
+    again, _ = await chat.pass_through("Weather?", config, [call, result], regenerate=True)
+    assert again is turn
+    assert [(c.index, c.round, c.text) for c in turn.candidates] == [(0, 0, ""), (1, 1, "It is sunny.")]
+    assert api.seen[1] == [*api.seen[0], call, result]
+    resumed = ChatSession.resume(chat.id, chat.backend, chat.store, models=fake_models())
+    assert [(t.user_text, t.reply) for t in resumed.turns] == [("Weather?", "It is sunny.")]

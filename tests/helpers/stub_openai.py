@@ -34,6 +34,57 @@ def _reply_text(body: dict[str, Any], index: int) -> str:
     return f"stub reply {index} to: {last}"
 
 
+def _choice(body: dict[str, Any], index: int) -> dict[str, Any]:
+    """What a real server answers for the fields a pass-through request carries.
+
+    With `tools` (or `functions`) and no tool result yet: a call of the first tool. After a tool result: text
+    naming it. With a JSON `response_format`: an object (every string property of a `json_schema`, else `reply`).
+    With `logprobs`: a log-probability per word, with `top_logprobs` alternatives.
+    """
+    text = _reply_text(body, index)
+    last = body["messages"][-1]
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    finish = "stop"
+    answered = last["role"] in ("tool", "function")
+    if answered:
+        message["content"] = f"stub reply {index} after {last['role']} result: {last['content']}"
+    elif body.get("tools"):
+        name = body["tools"][0]["function"]["name"]
+        call = {"id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": '{"city": "Oslo"}'}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+        finish = "tool_calls"
+    elif body.get("functions"):
+        call = {"name": body["functions"][0]["name"], "arguments": '{"city": "Oslo"}'}
+        message = {"role": "assistant", "content": None, "function_call": call}
+        finish = "function_call"
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        schema = response_format["json_schema"].get("schema", {})
+        props = [k for k, v in schema.get("properties", {}).items() if v.get("type") == "string"]
+        message["content"] = json.dumps({k: text for k in props})
+    elif response_format.get("type") == "json_object":
+        message["content"] = json.dumps({"reply": text})
+    choice: dict[str, Any] = {"index": index, "message": message, "finish_reason": finish}
+    if body.get("logprobs"):
+        top = int(body.get("top_logprobs") or 0)
+        words = str(message["content"] or "").split(" ")
+        choice["logprobs"] = {
+            "content": [
+                {
+                    "token": w,
+                    "logprob": -0.5 * (k + 1),
+                    "bytes": list(w.encode()),
+                    "top_logprobs": [
+                        {"token": f"{w}~{j}", "logprob": -0.5 * (k + 1) - j, "bytes": None} for j in range(top)
+                    ],
+                }
+                for k, w in enumerate(words)
+            ],
+            "refusal": None,
+        }
+    return choice
+
+
 def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # silence the default stderr log
@@ -75,6 +126,12 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             texts = [_reply_text(body, i) for i in range(n)]
             if body.get("stream"):
                 self._stream(body, texts[0])
+                return
+            if any(body.get(f) for f in ("tools", "functions", "response_format", "logprobs")):
+                choices = [_choice(body, i) for i in range(n)]
+                usage = {"prompt_tokens": 13, "completion_tokens": 5 * n, "total_tokens": 13 + 5 * n}
+                reply = {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"]}
+                self._json(200, {**reply, "choices": choices, "usage": usage})
                 return
             self._json(
                 200,

@@ -59,6 +59,9 @@ class BackendAPI(ABC):
     """Whether `stream` yields text incrementally (otherwise it yields the whole reply at once)."""
     supports_n: ClassVar[bool] = False
     """Whether one `generate` call returns `config.n` candidates (otherwise the wrapper calls it n times)."""
+    passes_through: ClassVar[bool] = False
+    """Whether `generate` sends `config.pass_through` and the messages' `fields` upstream as given and returns each
+    choice's own `fields` and `logprobs` (an OpenAI-compatible server); otherwise `Backend` refuses such requests."""
     default_model: ClassVar[str] = "default"
     """Model used when the address names only the provider."""
     Options: ClassVar[type[ProviderOptions]] = ProviderOptions

@@ -46,12 +46,17 @@ def _stopped(output: BackendOutput, stop: Sequence[str]) -> BackendOutput:
     choices = []
     for choice in output.choices:
         cut = cut_at_stop(choice.text, stop)
-        choices.append(choice if cut is None else Choice(text=cut, finish_reason="stop"))
+        choices.append(choice if cut is None else choice.model_copy(update={"text": cut, "finish_reason": "stop"}))
     return output.model_copy(update={"choices": choices})
 
 
 def _as_messages(messages: Sequence[Message | dict[str, str]]) -> list[Message]:
     return [m if isinstance(m, Message) else Message.model_validate(m) for m in messages]
+
+
+def _passed_through(msgs: Sequence[Message], config: GenerateConfig) -> list[str]:
+    """What of a request only a provider that `passes_through` can send: its pass-through fields, message fields."""
+    return sorted({*config.pass_through, *(f"messages[{i}]" for i, m in enumerate(msgs) if m.fields)})
 
 
 class Backend:
@@ -169,9 +174,18 @@ class Backend:
     async def generate(
         self, messages: Sequence[Message | dict[str, str]], config: GenerateConfig | None = None
     ) -> BackendOutput:
-        """Generate `config.n` candidates, from the cache when allowed, retrying transient failures."""
+        """Generate `config.n` candidates, from the cache when allowed, retrying transient failures.
+
+        A request with pass-through fields (`config.pass_through`, `Message.fields`) goes only to a provider that
+        `passes_through`; any other raises `BackendError`.
+        """
         msgs = _as_messages(messages)
         config = config or GenerateConfig()
+        passed = _passed_through(msgs, config)
+        if passed and not self.api.passes_through:
+            raise BackendError(
+                f"{self.address} cannot pass {', '.join(passed)} through: it is no OpenAI-compatible server"
+            )
         started = time.time()
         key, hit = self._cache_lookup(msgs, config, started, streamed=False)
         if hit is not None:
@@ -210,6 +224,9 @@ class Backend:
         """
         msgs = _as_messages(messages)
         config = (config or GenerateConfig()).model_copy(update={"n": 1})
+        passed = _passed_through(msgs, config)
+        if passed:  # the stream yields text: tool calls and log-probabilities would be lost
+            raise BackendError(f"{self.address}: {', '.join(passed)} pass through generate only, not stream")
         started = time.time()
         key, hit = self._cache_lookup(msgs, config, started, streamed=True)
         if hit is not None:

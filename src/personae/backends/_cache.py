@@ -1,7 +1,8 @@
 """The request cache: SQLite rows of JSON outputs keyed on a hash of the full request.
 
 Contract: the key is `content_hash` of canonical JSON over the backend identity (provider, base URL,
-model), the messages and the generation config minus `cache`. Changing that recipe invalidates every entry.
+model), the messages and the generation config minus `cache` (with a pass-through request's fields, which other
+requests do not have). Changing that recipe invalidates every entry.
 Errors are never cached. The cache never fails a request: a read or write SQLite refuses (a database locked by
 another process past the busy wait, a full disk) is logged and treated as a miss or a skipped write.
 """
@@ -39,13 +40,14 @@ def default_cache_path() -> Path:
 
 def cache_key(identity: dict[str, Any], messages: Sequence[Message], config: GenerateConfig) -> str:
     """The cache key of a request (see the module docstring for the contract)."""
-    return content_hash(
-        {
-            "backend": identity,
-            "messages": [m.model_dump(mode="json") for m in messages],
-            "config": config.model_dump(mode="json", exclude={"cache"}),
-        }
-    )
+    key: dict[str, Any] = {
+        "backend": identity,
+        "messages": [m.model_dump(mode="json") | ({"fields": m.fields} if m.fields else {}) for m in messages],
+        "config": config.model_dump(mode="json", exclude={"cache"}),
+    }
+    if config.pass_through:  # left out of dumps (and so of the keys of every other request)
+        key["config"]["pass_through"] = config.pass_through
+    return content_hash(key)
 
 
 class RequestCache:

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PASS_THROUGH_FIELDS = frozenset(
+    {
+        "tools",
+        "functions",
+        "tool_choice",
+        "function_call",
+        "parallel_tool_calls",
+        "response_format",
+        "logprobs",
+        "top_logprobs",
+    }
+)
+"""OpenAI request fields a pass-through request may carry (`GenerateConfig.pass_through`): never the model, the
+messages or anything else personae sets itself."""
 
 
 class Message(BaseModel):
@@ -12,10 +27,14 @@ class Message(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    role: Literal["system", "user", "assistant"]
-    """Who wrote it."""
+    role: Literal["system", "user", "assistant", "tool", "function"]
+    """Who wrote it; `tool` and `function` (results of tool calls) only in pass-through requests."""
     content: str
     """The text."""
+    fields: dict[str, Any] | None = Field(default=None, exclude=True)
+    """More OpenAI message fields, sent as given and over `content` (`tool_calls`, `tool_call_id`, `name`,
+    `content: null` beside tool calls): the tool exchange of a pass-through request. Only providers that
+    `passes_through` take them; left out of dumps (the cache key adds them)."""
 
 
 class GenerateConfig(BaseModel):
@@ -42,6 +61,20 @@ class GenerateConfig(BaseModel):
     one by one (embedded, mock, and any without native n); OpenAI-compatible servers sample all n alike."""
     cache: bool | None = None
     """Use the request cache: None means on for temperature 0 only. Not part of the cache key."""
+    pass_through: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    """OpenAI request fields sent upstream as given (`tools`, `response_format`, `logprobs`, ... of
+    `PASS_THROUGH_FIELDS`), for a client whose request the server passes through. Only providers that
+    `passes_through` take them, and only in `Backend.generate`; left out of dumps, so stored session settings
+    never carry them (the cache key adds them)."""
+
+    @field_validator("pass_through")
+    @classmethod
+    def _known_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Only the fields of `PASS_THROUGH_FIELDS`: a pass-through never overrides what personae sends."""
+        unknown = sorted(set(value) - PASS_THROUGH_FIELDS)
+        if unknown:
+            raise ValueError(f"not fields a request may pass through: {', '.join(unknown)}")
+        return value
 
     def cache_enabled(self) -> bool:
         """Whether this request may be read from or written to the cache."""
@@ -89,7 +122,12 @@ class Choice(BaseModel):
     text: str
     """The generated text."""
     finish_reason: str | None = None
-    """Why generation stopped (`stop`, `length`, ...), as the backend reports it."""
+    """Why generation stopped (`stop`, `length`, `tool_calls`, ...), as the backend reports it."""
+    fields: dict[str, Any] = Field(default_factory=dict)
+    """The upstream message's other fields as it gave them (`tool_calls`, `function_call`, `refusal`, ...; a
+    `content` of null beside tool calls): filled for pass-through requests only."""
+    logprobs: dict[str, Any] | None = None
+    """The choice's token log-probabilities as the upstream gave them, for pass-through requests asking for them."""
 
 
 class ModelCall(BaseModel):

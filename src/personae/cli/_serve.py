@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import typing
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -49,6 +51,18 @@ def _upstreams(pairs: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _pass_through(values: list[str], known: Sequence[str]) -> list[str]:
+    """`--pass-through` values (repeated, or comma lists) as the config's `pass_through`, each checked."""
+    found: list[str] = []
+    for value in values:
+        for name in (part.strip() for part in value.split(",")):
+            if name not in known:
+                raise fail(f"--pass-through: {name!r} is not one of {', '.join(known)}", EXIT_USAGE)
+            if name not in found:
+                found.append(name)
+    return found
+
+
 @user_errors
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -82,6 +96,17 @@ def serve(
     guard: GuardOpt = None,
     n: NOpt = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Default cap on tokens per reply.")] = 200,
+    pass_through: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pass-through",
+            help="Chat-completion fields to forward to an OpenAI-compatible --backend instead of refusing them "
+            "with a 400 (repeatable, or a comma list): tools (with functions, tool_choice, function_call, "
+            "parallel_tool_calls), "
+            "response_format, logprobs (with top_logprobs). A request using one gets the upstream's own reply to "
+            "the persona's prompt, unguarded; with the embedded model or a mock it is still a 400.",
+        ),
+    ] = None,
     scoring: Annotated[
         str,
         typer.Option(
@@ -151,7 +176,7 @@ def serve(
     except ImportError:
         raise fail("the server needs its extra: pip install 'personae[server]'", EXIT_USAGE) from None
 
-    from personae.server import CONFIG_ENV, ServerConfig, interrupt_stale_evals
+    from personae.server import CONFIG_ENV, PassThroughField, ServerConfig, interrupt_stale_evals
 
     private_files()  # the database, its WAL and eval outputs: readable by this user only (workers inherit it)
 
@@ -162,6 +187,7 @@ def serve(
     options = _options(backend_option or [])
     check_backend_options(backend, options)  # here, not in a server worker's traceback
     upstreams = _upstreams(eval_upstream or [])
+    passed = _pass_through(pass_through or [], typing.get_args(PassThroughField))
     config = ServerConfig.model_validate(
         {
             "backend": backend,
@@ -173,6 +199,7 @@ def serve(
             "guard": guard.value if guard else "best-of-n",
             "n": n or 4,
             "max_tokens": max_tokens,
+            "pass_through": passed,
             "scoring": scoring,
             "cors_origins": cors_origin or [],
             "evals_dir": str(evals_dir.resolve()) if evals_dir else None,
@@ -201,6 +228,7 @@ def serve(
             store.close()
     os.environ[CONFIG_ENV] = json.dumps(config.model_dump(mode="json"))
     shown = f", {workers} workers" if workers > 1 else ""
+    shown += f", passing {', '.join(passed)} through" if passed else ""
     typer.echo(f"personae serving on http://{host}:{port}/ (backend {backend}, scoring {scoring}{shown})", err=True)
     uvicorn.run(
         "personae.server:app_from_env",

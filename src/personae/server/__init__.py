@@ -5,7 +5,7 @@ uvicorn.run(app)                      # or `personae serve --backend mock/echo -
 """
 
 from personae.server._app import CONFIG_ENV, app_from_env, create_app
-from personae.server._config import Markers, ScoringChoice, ServerConfig
+from personae.server._config import Markers, PassThroughField, ScoringChoice, ServerConfig
 from personae.server._evals import EvalRunView, ServerEvals, interrupt_stale_evals, parse_spec
 from personae.server._service import (
     CandidateView,
@@ -28,6 +28,7 @@ __all__ = [
     "EvalRunView",
     "Markers",
     "NotFoundError",
+    "PassThroughField",
     "PersonaInfo",
     "ScoringChoice",
     "ServerConfig",

@@ -29,6 +29,10 @@ class Markers(NamedTuple):
 ScoringChoice = Literal["onnx", "fake", "off"]
 """onnx: the shipped NLI and embedder; fake: rule-based (tests, load benchmarks); off: no scores, guard off."""
 
+PassThroughField = Literal["tools", "response_format", "logprobs"]
+"""Chat-completion fields the server may pass through to its upstream: `tools` (with `functions`, `tool_choice`,
+`function_call`, `parallel_tool_calls`), `response_format`, `logprobs` (with `top_logprobs`)."""
+
 
 class Upstream(BaseModel):
     """An upstream model the operator lets eval specs use by name; its URL and key never come from the spec."""
@@ -64,6 +68,11 @@ class ServerConfig(BaseModel):
     """Candidates per turn under best-of-n and threshold."""
     max_tokens: int = Field(default=200, ge=1)
     """Default cap on tokens per reply (a request's `max_tokens` may lower or raise it)."""
+    pass_through: list[PassThroughField] = Field(default_factory=list)
+    """Chat-completion fields forwarded as given to the upstream instead of refused with a 400 (off by default):
+    `tools` (tool calls), `response_format` (JSON output), `logprobs`. A request using one is answered with the
+    upstream's own choices to the persona's prompt, unguarded; only an OpenAI-compatible upstream takes them (with
+    the embedded model or a mock such a request is still a 400). See docs/guides/serving.md."""
     scoring: ScoringChoice = "onnx"
     """Which scoring models the process shares."""
     cors_origins: list[str] = Field(default_factory=list)

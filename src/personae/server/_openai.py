@@ -1,7 +1,9 @@
 """OpenAI-compatible routes: personas as models, chat completions run through the guarded role-play runtime.
 
 Each reply carries a `personae` extension object (session id, turn, scores, supported and violated statements)
-that plain OpenAI clients ignore.
+that plain OpenAI clients ignore. Fields a persona cannot honour (tools, JSON output, logprobs) are refused, unless
+the server passes them through to its OpenAI-compatible upstream (`ServerConfig.pass_through`): such a turn is the
+upstream's own reply to the persona's prompt, unguarded.
 """
 
 from __future__ import annotations
@@ -10,19 +12,21 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, Literal, NamedTuple
 
 from fastapi import APIRouter, Header, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from personae.backends import Usage
+from personae.backends import Backend, Choice, Message, Usage
 from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
+from personae.server._config import PassThroughField
 from personae.server._errors import ApiError, error_body
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
+    PassedThrough,
     PersonaInfo,
     Service,
     TurnOutcome,
@@ -44,18 +48,49 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore", use_attribute_docstrings=True)
 
-    role: Literal["system", "user", "assistant", "developer", "tool"]
-    """Who said it."""
+    role: Literal["system", "user", "assistant", "developer", "tool", "function"]
+    """Who said it; `tool` and `function` messages (tool results) reach the upstream only when `tools` are passed
+    through."""
     content: str | list[dict[str, Any]] | None = None
     """Text, or content parts of which the text parts are kept."""
     name: str | None = None
     """Optional speaker name; a user message's name becomes {{user}} of a new session."""
+    tool_calls: list[dict[str, Any]] | None = None
+    """An assistant message's tool calls (when `tools` are passed through): its text is then no part of the
+    role-play conversation, whose reply is the one after the tool results."""
+    function_call: dict[str, Any] | None = None
+    """The older form of `tool_calls`."""
+    tool_call_id: str | None = None
+    """The call a `tool` message answers."""
 
     def text(self) -> str:
         """The message's text."""
         if isinstance(self.content, list):
             return "".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
         return self.content or ""
+
+    def calls_tools(self) -> bool:
+        """Whether this is an assistant message calling tools: part of a tool exchange, not of the role-play."""
+        return self.role == "assistant" and bool(self.tool_calls or self.function_call)
+
+    def conversation_text(self) -> str:
+        """The text the role-play conversation holds of this message: none for a tool call (the reply follows it)."""
+        return "" if self.calls_tools() else self.text()
+
+    def in_tool_exchange(self) -> bool:
+        """Whether this is a tool call or a tool's result."""
+        return self.role in ("tool", "function") or self.calls_tools()
+
+    def upstream(self) -> Message:
+        """This message of a tool exchange (`in_tool_exchange`) as sent upstream: its role and fields as given."""
+        fields: dict[str, Any] = {"content": self.content}
+        for name in ("name", "tool_calls", "function_call", "tool_call_id"):
+            if getattr(self, name) is not None:
+                fields[name] = getattr(self, name)
+        role: Literal["assistant", "tool", "function"] = (
+            "tool" if self.role == "tool" else "function" if self.role == "function" else "assistant"
+        )
+        return Message(role=role, content=self.text(), fields=fields)
 
 
 class StreamOptions(BaseModel):
@@ -91,23 +126,29 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = None
     """Seed of the first candidate (later ones add their index), where the upstream honours seeds."""
     n: int = Field(default=1, ge=1, le=16)
-    """Choices to return: the top `n` guarded candidates (the guard samples at least this many)."""
+    """Choices to return: the top `n` guarded candidates (the guard samples at least this many); with a field
+    passed through, the upstream's `n` choices."""
     stop: str | list[str] | None = None
     """Up to 4 strings that end the reply: passed upstream and cut from the reply stored and returned."""
     user: str | None = Field(default=None, max_length=200)
     """End-user id; becomes {{user}} of a new session when no message carries a name."""
     tools: list[Any] | None = None
-    """Refused when non-empty: a persona does not call tools."""
+    """Refused when non-empty (a persona does not call tools), unless the server passes `tools` through: then sent
+    upstream as given, with `functions`, `tool_choice`, `function_call` and `parallel_tool_calls`."""
     functions: list[Any] | None = None
-    """Refused when non-empty (the older name of `tools`)."""
+    """Refused when non-empty (the older name of `tools`), unless the server passes `tools` through."""
     tool_choice: Any = None
-    """Refused unless absent or "none"."""
+    """Refused unless absent or "none", unless the server passes `tools` through."""
     function_call: Any = None
-    """Refused unless absent or "none"."""
+    """Refused unless absent or "none", unless the server passes `tools` through."""
+    parallel_tool_calls: bool | None = None
+    """Sent upstream with `tools` when they are passed through; otherwise ignored."""
     response_format: dict[str, Any] | None = None
-    """Refused unless absent or `{"type": "text"}`: replies are role-play text, not JSON."""
+    """Refused unless absent or `{"type": "text"}` (replies are role-play text, not JSON), unless the server passes
+    `response_format` through: then sent upstream as given."""
     logprobs: bool | None = None
-    """Refused when true: guarded replies are chosen among candidates, so token log-probabilities do not apply."""
+    """Refused when true (guarded replies are chosen among candidates, so token log-probabilities do not apply),
+    unless the server passes `logprobs` through: then sent upstream with `top_logprobs`."""
     top_logprobs: int | None = None
     """Refused when above 0, as `logprobs`."""
 
@@ -120,26 +161,73 @@ class ChatCompletionRequest(BaseModel):
 
 UNSUPPORTED_HINT = "personae serves role-play personas, which reply in character as plain text"
 
+PASS_THROUGH_GROUPS: dict[PassThroughField, tuple[str, ...]] = {
+    "tools": ("tools", "functions", "tool_choice", "function_call", "parallel_tool_calls"),
+    "response_format": ("response_format",),
+    "logprobs": ("logprobs", "top_logprobs"),
+}
+"""What each `pass_through` option forwards upstream (those of the fields given) once a request asks for it."""
 
-def refuse_unsupported(body: ChatCompletionRequest) -> None:
-    """A 400 naming the first field asking for what a persona model cannot do (tools, JSON output, logprobs)."""
-    asked = [
-        ("tools", bool(body.tools)),
-        ("functions", bool(body.functions)),
-        ("tool_choice", body.tool_choice not in (None, "none")),
-        ("function_call", body.function_call not in (None, "none")),
-        ("response_format", body.response_format is not None and body.response_format.get("type") != "text"),
-        ("logprobs", bool(body.logprobs)),
-        ("top_logprobs", bool(body.top_logprobs)),
+
+def _asked(body: ChatCompletionRequest) -> list[tuple[str, PassThroughField]]:
+    """Each field asking for what a persona model cannot do (tools, JSON output, logprobs), with its option."""
+    asked: list[tuple[str, PassThroughField, bool]] = [
+        ("tools", "tools", bool(body.tools)),
+        ("functions", "tools", bool(body.functions)),
+        ("tool_choice", "tools", body.tool_choice not in (None, "none")),
+        ("function_call", "tools", body.function_call not in (None, "none")),
+        (
+            "response_format",
+            "response_format",
+            bool(body.response_format and body.response_format.get("type") != "text"),
+        ),
+        ("logprobs", "logprobs", bool(body.logprobs)),
+        ("top_logprobs", "logprobs", bool(body.top_logprobs)),
     ]
-    for field, used in asked:
-        if used:
+    return [(field, option) for field, option, used in asked if used]
+
+
+def pass_through_fields(
+    body: ChatCompletionRequest, passed: Collection[PassThroughField] = (), upstream: Backend | None = None
+) -> dict[str, Any]:
+    """The fields to pass through to the upstream (empty: an ordinary guarded turn), or a 400 naming the field.
+
+    A field asking for what a persona cannot do is refused unless its option is in `passed` (the server's
+    `pass_through`) and the `upstream` can take it (`BackendAPI.passes_through`: not the embedded model or a mock).
+    """
+    options: list[PassThroughField] = []
+    for field, option in _asked(body):
+        if option not in passed:
             raise ApiError(
-                400, f"{field}: not supported; {UNSUPPORTED_HINT}", param=field, code="unsupported_parameter"
+                400,
+                f"{field}: not supported; {UNSUPPORTED_HINT} (`personae serve --pass-through {option}` forwards it to "
+                "an OpenAI-compatible upstream)",
+                param=field,
+                code="unsupported_parameter",
             )
+        if upstream is None or not upstream.api.passes_through:
+            where = f"upstream {upstream.address}" if upstream else "upstream"
+            raise ApiError(
+                400,
+                f"{field}: not supported; this server passes {option} through, but its {where} cannot take it "
+                "(only an OpenAI-compatible upstream can)",
+                param=field,
+                code="unsupported_parameter",
+            )
+        options.append(option)
     stops = body.stops()
     if len(stops) > 4 or any(len(s) > 200 for s in stops) or not all(stops):
         raise ApiError(400, "stop: up to 4 non-empty strings of at most 200 characters", param="stop")
+    names = [name for option in dict.fromkeys(options) for name in PASS_THROUGH_GROUPS[option]]
+    return {name: getattr(body, name) for name in names if getattr(body, name) is not None}
+
+
+def split_tool_exchange(messages: Sequence[ChatMessage]) -> tuple[list[ChatMessage], list[ChatMessage]]:
+    """The conversation, and the tool exchange at its end (tool calls and results since the last message)."""
+    cut = len(messages)
+    while cut and messages[cut - 1].in_tool_exchange():
+        cut -= 1
+    return list(messages[:cut]), list(messages[cut:])
 
 
 def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
@@ -212,12 +300,29 @@ class Impersonation(NamedTuple):
 
 
 async def _run(
-    service: Service, key: ApiKey, body: ChatCompletionRequest, parsed: ParsedChat, session_id: str | None
-) -> AsyncIterator[str | TurnOutcome | Impersonation]:
-    """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn."""
+    service: Service,
+    key: ApiKey,
+    body: ChatCompletionRequest,
+    parsed: ParsedChat,
+    session_id: str | None,
+    passed: dict[str, Any],
+    tail: Sequence[Message] = (),
+) -> AsyncIterator[str | TurnOutcome | Impersonation | PassedThrough]:
+    """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn.
+
+    With fields `passed` through, the turn is the upstream's own reply (`Service.pass_through_turn`); a tool
+    exchange in `tail` answers the last user message, so it adds to that turn's swipes.
+    """
     async with service.conversation_lock(key, body.model, _user_name(body), parsed):
         chat, swipe = _resolve(service, key, body, parsed, session_id)
         async with service.lock(chat.id):
+            if passed:
+                last = chat.turns[-1].user_text if chat.turns else None
+                again = swipe or (bool(tail) and last is not None and last.split() == parsed.user_text.split())
+                overrides = _generate_overrides(body)
+                yield await service.pass_through_turn(chat, parsed.user_text, passed, tail, again, overrides, body.n)
+                yield "swipe" if again else "turn"
+                return
             if parsed.mode == "impersonate":
                 text, usage = await service.impersonate(chat, parsed.instruction, _generate_overrides(body))
                 yield Impersonation(chat, text, usage)
@@ -279,6 +384,38 @@ def choices(outcome: TurnOutcome, n: int) -> list[tuple[str, str]]:
     return [(c.text, _finish(c)) for c in picked] or [(turn.reply, _finish(None))]
 
 
+def _passed_message(choice: Choice) -> dict[str, Any]:
+    """An upstream choice's message as it gave it: text, tool calls, refusal, ..."""
+    return {"role": "assistant", "content": choice.text, **choice.fields}
+
+
+def _passed_delta(choice: Choice) -> dict[str, Any]:
+    """An upstream choice's message as one stream delta: its tool calls numbered, as streamed tool calls are."""
+    delta = {"content": choice.text, **choice.fields}
+    calls = delta.get("tool_calls")
+    if isinstance(calls, list):
+        delta["tool_calls"] = [{"index": i, **c} if isinstance(c, dict) else c for i, c in enumerate(calls)]
+    return delta
+
+
+def passed_choices(passed: PassedThrough) -> list[dict[str, Any]]:
+    """The `choices` of a pass-through reply: the upstream's, with their messages, logprobs and finish reasons."""
+    return [
+        {
+            "index": i,
+            "message": _passed_message(c),
+            "logprobs": c.logprobs,
+            "finish_reason": c.finish_reason or "stop",
+        }
+        for i, c in enumerate(passed.output.choices)
+    ]
+
+
+def _passed_extension(passed: PassedThrough, swipe: bool, fields: dict[str, Any]) -> dict[str, Any]:
+    """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream."""
+    return {**extension(passed.outcome, swipe), "pass_through": sorted(fields)}
+
+
 def _model(info: PersonaInfo, created: int) -> dict[str, Any]:
     return {"id": info.id, "object": "model", "created": created, "owned_by": "personae", "name": info.name}
 
@@ -310,19 +447,26 @@ async def chat_completions(
     ),
 ) -> dict[str, Any] | EventStream:
     """Reply in character; the message history selects the stored session (docs/guides/serving.md)."""
-    refuse_unsupported(body)
+    passed = pass_through_fields(body, service.config.pass_through, service.backend)
     try:
         service.persona(key, body.model)
     except NotFoundError as exc:
         raise ApiError(
             404, f"model: {exc}; GET /v1/models lists the personas", param="model", code="model_not_found"
         ) from None
+    messages, tail = split_tool_exchange(body.messages) if passed else (body.messages, [])
     try:
-        parsed = parse_messages([(m.role, m.text()) for m in body.messages], service.markers)
+        parsed = parse_messages([(m.role, m.conversation_text()) for m in messages], service.markers)
     except ValueError as exc:
         raise ApiError(400, str(exc), param="messages") from None
-    if body.n > 1 and (parsed.mode != "send" or service.models is None or service.config.guard == "off"):
+    if passed and parsed.mode != "send":
+        field = next(iter(passed))
+        raise ApiError(
+            400, f"{field}: passed through only with a new message, not Continue or Impersonate", param=field
+        )
+    if body.n > 1 and not passed and (parsed.mode != "send" or service.models is None or service.config.guard == "off"):
         raise ApiError(400, "n: more than one choice needs the guard on (and not Continue or Impersonate)", param="n")
+    upstream_tail = [m.upstream() for m in tail]
     created = int(time.time())
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if x_personae_session:  # 404 or 400 before streaming starts
@@ -332,15 +476,22 @@ async def chat_completions(
             raise ApiError(400, f"model: session {x_personae_session} is with {owner.persona_id!r}", param="model")
 
     if not body.stream:
-        outcome: TurnOutcome | Impersonation | None = None
+        outcome: TurnOutcome | Impersonation | PassedThrough | None = None
         kind = "turn"
-        async for item in _run(service, key, body, parsed, x_personae_session):
-            if isinstance(item, TurnOutcome | Impersonation):
+        async for item in _run(service, key, body, parsed, x_personae_session, passed, upstream_tail):
+            if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
                 outcome = item
             elif outcome is not None:
                 kind = item  # after the outcome comes whether it was a turn or a swipe
         assert outcome is not None
         head = {"id": cid, "object": "chat.completion", "created": created, "model": body.model}
+        if isinstance(outcome, PassedThrough):
+            return {
+                **head,
+                "choices": passed_choices(outcome),
+                "usage": _usage(outcome.outcome.usage),
+                "personae": _passed_extension(outcome, kind == "swipe", passed),
+            }
         if isinstance(outcome, Impersonation):
             message = {"role": "assistant", "content": outcome.text}
             return {
@@ -368,16 +519,27 @@ async def chat_completions(
             return _sse({**head, "choices": [{"index": index, "delta": delta, "finish_reason": finish}], **extra})
 
         role = chunk(0, {"role": "assistant"})
-        outcome: TurnOutcome | Impersonation | None = None
+        outcome: TurnOutcome | Impersonation | PassedThrough | None = None
         streamed = False  # reply pieces already sent (the guard is off), the role chunk first among them
         tail = ""
         try:
-            async for item in _run(service, key, body, parsed, x_personae_session):
-                if isinstance(item, TurnOutcome | Impersonation):
+            async for item in _run(service, key, body, parsed, x_personae_session, passed, upstream_tail):
+                if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
                     outcome = item
                     if isinstance(item, Impersonation):
                         tail = role + chunk(0, {"content": item.text})
                         tail += chunk(0, {}, "stop", personae={"session_id": item.chat.id, "impersonation": True})
+                elif isinstance(outcome, PassedThrough):  # the upstream's reply, sent whole as one delta per choice
+                    tail = ""
+                    given = outcome.output.choices
+                    for i, c in enumerate(given):
+                        whole = {"index": i, "delta": _passed_delta(c), "logprobs": c.logprobs, "finish_reason": None}
+                        tail += (role if i == 0 else chunk(i, {"role": "assistant"})) + _sse(
+                            {**head, "choices": [whole]}
+                        )
+                        last = i == len(given) - 1
+                        ext = {"personae": _passed_extension(outcome, item == "swipe", passed)} if last else {}
+                        tail += chunk(i, {}, c.finish_reason or "stop", **ext)
                 elif outcome is None:
                     yield chunk(0, {"content": item}) if streamed else role + chunk(0, {"content": item})
                     streamed = True
@@ -390,7 +552,8 @@ async def chat_completions(
                         ext = {"personae": extension(outcome, item == "swipe")} if i == len(picked) - 1 else {}
                         tail += chunk(i, {}, finish, **ext)
             if include_usage and outcome is not None:
-                tail += _sse({**head, "choices": [], "usage": _usage(outcome.usage)})
+                usage = outcome.outcome.usage if isinstance(outcome, PassedThrough) else outcome.usage
+                tail += _sse({**head, "choices": [], "usage": _usage(usage)})
         except Exception as exc:  # the status line is already sent: report the error in the stream
             status = exc.status_code if isinstance(exc, HTTPException) else 500
             message = exc.detail if isinstance(exc, HTTPException) else f"{exc.__class__.__name__}: {exc}"

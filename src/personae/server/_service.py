@@ -22,7 +22,16 @@ from typing import Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from personae.backends import Backend, BackendSettings, GenerateConfig, ModelEvent, Usage, get_backend
+from personae.backends import (
+    Backend,
+    BackendOutput,
+    BackendSettings,
+    GenerateConfig,
+    Message,
+    ModelEvent,
+    Usage,
+    get_backend,
+)
 from personae.guard import Candidate
 from personae.interop import Imported, read_bytes
 from personae.memory import MemoryScope
@@ -185,6 +194,13 @@ class TurnOutcome(NamedTuple):
     """Tokens of every upstream request of the turn (all candidates, memory upkeep included)."""
     added: str | None = None
     """For Continue: the text appended to the shown reply (else the client shows `turn.reply`)."""
+
+
+class PassedThrough(NamedTuple):
+    """A pass-through turn: stored like any turn, answered with the upstream's own choices (tool calls, logprobs)."""
+
+    outcome: TurnOutcome
+    output: BackendOutput
 
 
 def candidate_view(c: Candidate) -> CandidateView:
@@ -855,6 +871,33 @@ class Service:
         finally:
             chat.settings.generate, chat.guard.n = original, guard_n
         yield TurnOutcome(chat, turn, spent.seconds, spent.usage, added)
+
+    async def pass_through_turn(
+        self,
+        chat: ChatSession,
+        text: str,
+        fields: dict[str, Any],
+        tail: Sequence[Message] = (),
+        regenerate: bool = False,
+        generate: dict[str, Any] | None = None,
+        n: int = 1,
+    ) -> PassedThrough:
+        """Run a turn whose request passes `fields` through to the upstream (`ChatSession.pass_through`).
+
+        `generate` overrides the session's sampling settings for this turn, `n` choices are asked of the upstream
+        itself (no guard). The caller holds `lock(chat.id)`; the turn and its hashes are stored before returning.
+        """
+        spent = _Spent()
+        _spent.set(spent)
+        settings = chat.settings.generate.model_dump()
+        config = GenerateConfig.model_validate({**settings, **(generate or {}), "n": n, "pass_through": fields})
+        try:
+            turn, output = await chat.pass_through(text, config, tail, regenerate)
+            self.remember_conversation(chat)
+        except TurnConflictError:
+            self._drop(chat.id)  # as in `turn_stream`: another process stored this turn first
+            raise
+        return PassedThrough(TurnOutcome(chat, turn, spent.seconds, spent.usage), output)
 
     async def impersonate(
         self, chat: ChatSession, instruction: str | None, generate: dict[str, Any] | None = None

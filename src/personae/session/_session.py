@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from personae.backends import Backend, BackendError, GenerateConfig, Message
+from personae.backends import Backend, BackendError, BackendOutput, GenerateConfig, Message
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
 from personae.memory import LongTermMemory, MemoryItem, MemoryScope, MemorySettings, UserMemory, extract_facts
 from personae.persona import Persona, expand_macros
@@ -371,6 +371,48 @@ class ChatSession:
         candidates = await self.guard.score(user_text, ["".join(parts).strip()], [t.reply for t in self.turns])
         turn = self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
         await self._learn(turn)
+
+    async def pass_through(
+        self, user_text: str, config: GenerateConfig, tail: Sequence[Message] = (), regenerate: bool = False
+    ) -> tuple[TurnRecord, BackendOutput]:
+        """Answer with the upstream's own choices, the guard bypassed: tool calls, JSON and logprobs are no role-play.
+
+        The persona's prompt for `user_text` (to `regenerate`: the last turn's prompt) goes upstream with `tail`
+        after it (the tool exchange since that message) and `config.pass_through`. Every choice is stored unscored
+        as a candidate, with its text (empty for a bare tool call), and the first is shown: a new turn, or one
+        more round of the last turn's swipes. The upstream's output is returned with its tool calls and logprobs.
+        """
+        if not regenerate:
+            self._turn_times.setdefault(len(self.turns), self.clock())
+            prompt = await self.build_prompt(user_text)
+            output = await self.backend.generate([*prompt.messages, *tail], config)
+            candidates = [
+                Candidate(index=i, text=c.text, finish_reason=c.finish_reason) for i, c in enumerate(output.choices)
+            ]
+            turn = TurnRecord(
+                index=len(self.turns), user_text=user_text, prompt=prompt, candidates=candidates, chosen_index=0
+            )
+            self._append(turn)
+            await self._learn(turn)
+            return turn, output
+        turn = self._last()
+        output = await self.backend.generate([*self._last_prompt(), *tail], config)
+        first, round_no = len(turn.candidates), max((c.round for c in turn.candidates), default=-1) + 1
+        added = [
+            Candidate(index=first + i, round=round_no, text=c.text, finish_reason=c.finish_reason)
+            for i, c in enumerate(output.choices)
+        ]
+        self.record.version = self.store.add_candidates(
+            self.id,
+            turn.index,
+            added,
+            first,
+            also=self._stored_hook(self.turns, added[0].text),
+            version=self.record.version,
+        )
+        turn.candidates.extend(added)
+        turn.chosen_index = first
+        return turn, output
 
     def _last(self) -> TurnRecord:
         if not self.turns:

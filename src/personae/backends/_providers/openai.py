@@ -74,13 +74,27 @@ def _error_message(body: bytes) -> str:
     return body.decode("utf-8", "replace")[:300] or "(empty body)"
 
 
-def _output(model: str, request: dict[str, Any], response: dict[str, Any]) -> BackendOutput:
-    """A chat-completion response (plain JSON) as a `BackendOutput`, choices in index order."""
+def _choice(raw: dict[str, Any], passed: bool) -> Choice:
+    """One response choice; for a pass-through request, with the message's other fields and logprobs as given."""
+    message = raw["message"]
+    choice = Choice(text=message.get("content") or "", finish_reason=raw.get("finish_reason"))
+    if not passed:
+        return choice
+    fields = {k: v for k, v in message.items() if k not in ("role", "content") and v is not None}
+    if message.get("content") is None:  # a tool call without text: sent back as the upstream gave it
+        fields["content"] = None
+    logprobs = raw.get("logprobs")
+    return choice.model_copy(update={"fields": fields, "logprobs": logprobs if isinstance(logprobs, dict) else None})
+
+
+def _output(model: str, request: dict[str, Any], response: dict[str, Any], passed: bool = False) -> BackendOutput:
+    """A chat-completion response (plain JSON) as a `BackendOutput`, choices in index order.
+
+    `passed`: the request passed fields through, so each choice keeps its message's other fields and logprobs.
+    """
     try:
         raw_choices = sorted(response["choices"], key=lambda c: c.get("index", 0))
-        choices = [
-            Choice(text=c["message"].get("content") or "", finish_reason=c.get("finish_reason")) for c in raw_choices
-        ]
+        choices = [_choice(c, passed) for c in raw_choices]
     except (KeyError, TypeError, AttributeError) as exc:
         raise BackendError(f"openai: not a chat completion ({type(exc).__name__}: {exc}): {response!r:.300}") from exc
     usage = Usage()
@@ -154,6 +168,7 @@ class OpenAIBackendAPI(BackendAPI):
     provider: ClassVar[str] = "openai"
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
+    passes_through: ClassVar[bool] = True
     default_model: ClassVar[str] = "gpt-4o-mini"
 
     class Options(ProviderOptions):
@@ -211,8 +226,9 @@ class OpenAIBackendAPI(BackendAPI):
     def _request(self, messages: Sequence[Message], config: GenerateConfig) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
-            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "messages": [{"role": m.role, "content": m.content, **(m.fields or {})} for m in messages],
             "temperature": config.temperature,
+            **config.pass_through,
         }
         if config.n != 1:
             request["n"] = config.n
@@ -236,7 +252,7 @@ class OpenAIBackendAPI(BackendAPI):
                 raise _translate_error(exc) from exc
             except ValueError as exc:  # the SDK lets a 200 whose body is not JSON through as a JSONDecodeError
                 raise BackendError(f"openai: not a chat completion: {type(exc).__name__}: {exc}") from exc
-            return _output(self.model, request, response.model_dump(mode="json"))
+            return _output(self.model, request, response.model_dump(mode="json"), bool(config.pass_through))
         session = await shared_pool()
         try:
             async with session.post(
@@ -260,7 +276,7 @@ class OpenAIBackendAPI(BackendAPI):
             raise BackendError(f"openai: HTTP {status} but not JSON: {body[:300]!r}") from exc
         if not isinstance(response, dict):
             raise BackendError(f"openai: HTTP {status} but not a chat completion: {body[:300]!r}")
-        return _output(self.model, request, response)
+        return _output(self.model, request, response, bool(config.pass_through))
 
     async def stream(self, messages: Sequence[Message], config: GenerateConfig) -> AsyncIterator[StreamChunk]:
         """Server-sent events from the chat-completions endpoint, one chunk per delta."""

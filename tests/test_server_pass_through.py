@@ -1,0 +1,286 @@
+"""`pass_through`: tools, JSON output and logprobs forwarded to an OpenAI-compatible upstream (a stub on loopback)
+with the persona's prompt, seen through the official `openai` SDK and langchain against a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from fastapi import FastAPI
+
+from helpers.server import mock_config, running
+from helpers.stub_openai import StubState, stub_openai_server
+from personae.server import create_app
+from personae.store import AccessStore
+
+MODEL = "ada-quint"
+PERSONA = "Ada Quint"
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class Passing:
+    """A server whose upstream is the stub, its key, and what the stub saw."""
+
+    def __init__(self, url: str, app: FastAPI, key: str, stub: StubState) -> None:
+        self.url = url
+        self.app = app
+        self.key = key
+        self.stub = stub
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=self.key, max_retries=0)
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        response = httpx.get(f"{self.url}/v1/sessions/{session_id}", headers=headers, timeout=30)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+
+@contextmanager
+def through_stub(tmp_path: Path, pass_through: list[str]) -> Iterator[Passing]:
+    """A server passing `pass_through` to the stub upstream, called with a key of its own."""
+    with stub_openai_server() as (upstream, stub):
+        config = mock_config(
+            tmp_path,
+            backend="openai/stub-model",
+            base_url=upstream,
+            backend_options={"api_key": "upstream-secret"},
+            pass_through=pass_through,
+        )
+        app = create_app(config)
+        key = AccessStore(app.state.service.store).create_key("pass").secret
+        with running(app) as url:
+            yield Passing(url, app, key, stub)
+
+
+@pytest.fixture
+def passing(tmp_path: Path) -> Iterator[Passing]:
+    with through_stub(tmp_path, ["tools", "response_format", "logprobs"]) as server:
+        yield server
+
+
+def _persona_prompt(request: dict[str, Any]) -> str:
+    first = request["messages"][0]
+    assert first["role"] == "system"
+    return str(first["content"])
+
+
+def test_a_tool_call_comes_back_from_the_upstream_and_its_result_completes_the_same_turn(passing: Passing) -> None:
+    client = passing.client()
+    ask = {"role": "user", "content": "What is the weather in Oslo?"}
+    called = client.chat.completions.create(
+        model=MODEL,
+        messages=[ask],
+        tools=[WEATHER],
+        tool_choice="auto",
+        parallel_tool_calls=False,  # type: ignore[list-item]
+    )
+    choice = called.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls or []
+    assert call.function.name == "get_weather"  # type: ignore[union-attr]
+    assert json.loads(call.function.arguments) == {"city": "Oslo"}  # type: ignore[union-attr]
+    sent = passing.stub.requests[-1]
+    assert len(passing.stub.requests) == 1  # one upstream request: no guard, no candidates
+    assert sent["tools"] == [WEATHER]
+    assert (sent["tool_choice"], sent["parallel_tool_calls"]) == ("auto", False)
+    assert PERSONA in _persona_prompt(sent)  # the persona still speaks
+    assert sent["messages"][-1] == {"role": "user", "content": ask["content"]}
+    assert passing.stub.headers[-1]["authorization"] == "Bearer upstream-secret"  # the server's upstream key only
+    assert passing.key not in json.dumps(sent)
+    first = (called.model_extra or {})["personae"]
+    assert first["pass_through"] == ["parallel_tool_calls", "tool_choice", "tools"]
+    assert (first["turn"], first["swipe"], first["apc_normalized"]) == (0, False, None)
+
+    history: list[Any] = [
+        ask,
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "Sleet, 2 degrees."},
+    ]
+    answered = client.chat.completions.create(model=MODEL, messages=history, tools=[WEATHER])  # type: ignore[list-item]
+    text = answered.choices[0].message.content
+    assert text == "stub reply 0 after tool result: Sleet, 2 degrees."
+    assert answered.choices[0].finish_reason == "stop"
+    sent = passing.stub.requests[-1]
+    assert PERSONA in _persona_prompt(sent)
+    assert sent["messages"][-3]["content"] == ask["content"]
+    assert sent["messages"][-2]["tool_calls"] == [call.model_dump()]
+    assert sent["messages"][-1] == {"role": "tool", "content": "Sleet, 2 degrees.", "tool_call_id": call.id}
+    second = (answered.model_extra or {})["personae"]
+    assert second["session_id"] == first["session_id"]
+    assert (second["turn"], second["swipe"]) == (0, True)  # the tool result answers the same message
+
+    [turn] = passing.session(first["session_id"])["turns"]
+    assert [c["text"] for c in turn["candidates"]] == [text, ""]  # ranked: the bare tool call is empty
+    assert turn["chosen_index"] == 1
+
+    follow = client.chat.completions.create(  # back to role-play: guarded, and in the same session
+        model=MODEL, messages=[*history, {"role": "assistant", "content": text}, {"role": "user", "content": "Brr."}]
+    )
+    extension = (follow.model_extra or {})["personae"]
+    assert (extension["session_id"], extension["turn"], extension["swipe"]) == (first["session_id"], 1, False)
+    assert "pass_through" not in extension
+    assert "tools" not in passing.stub.requests[-1]
+
+
+def test_json_output_and_logprobs_come_back_as_the_upstream_gave_them(passing: Passing) -> None:
+    client = passing.client()
+    before = len(passing.stub.requests)
+    reply = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Your name, as JSON"}],
+        response_format={"type": "json_object"},
+        logprobs=True,
+        top_logprobs=2,
+        n=2,
+        max_tokens=50,
+    )
+    assert len(passing.stub.requests) == before + 1
+    sent = passing.stub.requests[-1]
+    assert (sent["response_format"], sent["logprobs"], sent["top_logprobs"], sent["n"]) == (
+        {"type": "json_object"},
+        True,
+        2,
+        2,
+    )
+    assert sent["max_tokens"] == 50
+    assert PERSONA in _persona_prompt(sent)
+    assert [c.index for c in reply.choices] == [0, 1]
+    assert json.loads(reply.choices[0].message.content or "") == {"reply": "stub reply 0 to: Your name, as JSON"}
+    logprobs = reply.choices[1].logprobs
+    assert logprobs is not None
+    assert logprobs.content is not None
+    assert logprobs.content[0].token == '{"reply":'
+    assert [t.token for t in logprobs.content[0].top_logprobs] == ['{"reply":~0', '{"reply":~1']
+    assert reply.usage is not None
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (13, 10)  # what the upstream reported
+
+    with pytest.raises(openai.BadRequestError) as refused:  # no guard, but still no Continue
+        client.chat.completions.create(
+            model=MODEL,
+            messages=[
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello."},
+                {"role": "system", "content": "[Continue your last message without repeating it.]"},
+            ],
+            response_format={"type": "json_object"},
+        )
+    assert refused.value.param == "response_format"
+
+
+def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing: Passing) -> None:
+    stream = passing.client().chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Weather?"}],
+        tools=[WEATHER],  # type: ignore[list-item]
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    calls = [call for c in chunks if c.choices for call in c.choices[0].delta.tool_calls or []]
+    assert [(c.index, c.id, c.function.name if c.function else None) for c in calls] == [(0, "call_0", "get_weather")]
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["tool_calls"]
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.prompt_tokens == 13
+    assert len({c.id for c in chunks}) == 1
+    assert any((c.model_extra or {}).get("personae", {}).get("pass_through") == ["tools"] for c in chunks)
+
+
+def test_only_the_fields_the_server_passes_through_reach_the_upstream(tmp_path: Path) -> None:
+    with through_stub(tmp_path, ["logprobs"]) as server:
+        with pytest.raises(openai.BadRequestError) as refused:
+            server.client().chat.completions.create(
+                model=MODEL,
+                messages=[{"role": "user", "content": "Hi"}],
+                logprobs=True,
+                tools=[WEATHER],  # type: ignore[list-item]
+            )
+        assert (refused.value.param, refused.value.code) == ("tools", "unsupported_parameter")
+        assert "--pass-through tools" in refused.value.message
+        assert server.stub.requests == []
+        reply = server.client().chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], logprobs=True
+        )
+        assert reply.choices[0].logprobs is not None
+        assert "tools" not in server.stub.requests[-1]
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"tools": [WEATHER]}, "tools"),
+        ({"extra_body": {"functions": [{"name": "f", "parameters": {}}]}}, "functions"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"logprobs": True}, "logprobs"),
+        ({"top_logprobs": 3}, "top_logprobs"),
+    ],
+)
+def test_a_mock_upstream_cannot_take_what_is_passed_through(tmp_path: Path, extra: dict[str, Any], field: str) -> None:
+    app = create_app(mock_config(tmp_path, pass_through=["tools", "response_format", "logprobs"]))
+    key = AccessStore(app.state.service.store).create_key("pass").secret
+    with running(app) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
+        assert (refused.value.param, refused.value.code) == (field, "unsupported_parameter")
+        assert "upstream mock/echo cannot take it" in refused.value.message
+        plain = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
+        assert (plain.choices[0].message.content or "").startswith("You said: Hi")
+
+
+def test_langchain_structured_output_and_tool_calls_through_the_pass_through(passing: Passing) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    pydantic = pytest.importorskip("pydantic")
+    chat = langchain_openai.ChatOpenAI(model=MODEL, base_url=f"{passing.url}/v1", api_key=passing.key, max_retries=0)
+
+    class Answer(pydantic.BaseModel):  # type: ignore[name-defined,misc]
+        text: str
+
+    answer = chat.with_structured_output(Answer).invoke("Answer in JSON")
+    assert answer == Answer(text="stub reply 0 to: Answer in JSON")
+    assert passing.stub.requests[-1]["response_format"]["type"] == "json_schema"
+
+    message = chat.bind_tools([WEATHER]).invoke("Weather in Oslo?")
+    assert [(c["name"], c["args"]) for c in message.tool_calls] == [("get_weather", {"city": "Oslo"})]
+
+
+def test_personae_serve_takes_pass_through_fields_repeated_or_comma_separated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from personae.cli import app as cli
+    from personae.server import CONFIG_ENV
+
+    monkeypatch.setattr(uvicorn, "run", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(os, "umask", lambda mask: mask)  # `serve` makes its files private: not this process's
+    monkeypatch.setenv(CONFIG_ENV, "")  # restored when the test ends: `serve` sets it
+    args = ["serve", "--backend", "mock/echo", "--scoring", "off", "--db", f"sqlite:///{tmp_path / 'cli.db'}"]
+    result = CliRunner().invoke(cli, [*args, "--pass-through", "tools,logprobs", "--pass-through", "response_format"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(os.environ[CONFIG_ENV])["pass_through"] == ["tools", "logprobs", "response_format"]
+    assert "passing tools, logprobs, response_format through" in result.stderr
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert json.loads(os.environ[CONFIG_ENV])["pass_through"] == []
+
+    bad = CliRunner().invoke(cli, [*args, "--pass-through", "tools,stream"])
+    assert bad.exit_code == 2
+    assert "--pass-through: 'stream' is not one of tools, response_format, logprobs" in bad.stderr
