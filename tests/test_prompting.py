@@ -128,18 +128,3 @@ def test_options_kept_by_a_card_import_are_honoured() -> None:
     book = Lorebook(entries=[not_selective, regex, partial])
     assert [t.entry for t in triggered_entries(book, ["The sea is calm."])] == [not_selective, partial]
     assert [t.entry for t in triggered_entries(book, ["Two ferries; seasonal."])] == [regex, partial]
-
-
-def test_the_facts_that_bear_on_the_message_are_repeated_last_against_false_premises() -> None:
-    """ "Is your collie a cat?" to the owner of a border collie: the fact goes last, with the rule not to play along."""
-    assembler = PromptAssembler(sailor(), user_name="Sam", relevance=RelevanceModel(FakeEmbedder()))
-    prompt = assembler.assemble([], "Is your border collie a cat?")
-    [focus] = [p.text for p in prompt.parts if p.section == "focus"]
-    assert focus.startswith("Bear in mind for Sam's message: Ada has a border collie named Skerry.")
-    assert "do not go along with it" in focus
-    assert prompt.messages[0].content.endswith(focus)
-    unrelated = assembler.assemble([], "Lovely weather this morning.")
-    assert not [p for p in unrelated.parts if p.section == "focus"]
-    quiet = PromptSettings(focus_statements=0)
-    off = PromptAssembler(sailor(), relevance=RelevanceModel(FakeEmbedder()), settings=quiet)
-    assert not [p for p in off.assemble([], "Is your border collie a cat?").parts if p.section == "focus"]

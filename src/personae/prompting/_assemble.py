@@ -41,7 +41,6 @@ Section = Literal[
     "turn",
     "example",
     "rules",
-    "focus",
     "user",
 ]
 
@@ -65,11 +64,6 @@ class PromptSettings(BaseModel):
     """Facts about the user (from earlier sessions too) retrieved for the latest user message."""
     episodes: int = Field(default=2, ge=0)
     """Episodes of earlier sessions retrieved for the latest user message."""
-    focus_statements: int = Field(default=2, ge=0)
-    """The statements most relevant to the user's message repeated at the end of the system prompt, with the rule
-    not to go along with a message that assumes otherwise ("How is your husband?" to a widow); 0: no such note."""
-    focus_relevance: float = Field(default=0.5, ge=0.0, le=1.0)
-    """The relevance a statement needs to be repeated there (a message about nothing in the persona gets no note)."""
 
 
 class PromptPart(BaseModel):
@@ -176,22 +170,6 @@ class PromptAssembler:
         order = np.argsort(-probs, kind="stable")
         return [(statements[int(i)], float(probs[int(i)])) for i in order]
 
-    def focus_note(self, ranked: Sequence[tuple[str, float | None]]) -> str:
-        """The facts that bear on the message, repeated last, where small models heed them most; "" if none.
-
-        Tempting messages take a contrary fact for granted ("Can you give us a lift in your car?" to a character who
-        never learned to drive): the relevant statement usually ranks first, but sits at the top of a long prompt.
-        """
-        cfg = self.settings
-        facts = [self._x(s) for s, p in ranked[: cfg.focus_statements] if p is not None and p >= cfg.focus_relevance]
-        if not facts:
-            return ""
-        user = self.user_name
-        return (
-            f"Bear in mind for {user}'s message: " + " ".join(facts) + f" If {user}'s message assumes something else "
-            "about you, do not go along with it: say how things really are, in your own voice."
-        )
-
     def _known_block(self, memory: MemoryContext, facts: list[str], episodes: list[str], first_turn: bool) -> str:
         """The "What {{char}} knows about {{user}}" block: facts, earlier conversations, and a returning user's cue."""
         char, user = self.persona.name, self.user_name
@@ -249,13 +227,9 @@ class PromptAssembler:
         for exchange in reversed(recent[-2:]):
             turn_parts[exchange.index] = offer("turn", exchange.transcript(persona.name, user))
 
-        ranked = self.ranked_statements(user_text)
-        focus = self.focus_note(ranked)
-        if focus:
-            fixed("focus", focus)
         statement_parts = [
             offer("statement", self._x(s), None if p is None else f"relevance {p:.2f}")
-            for s, p in ranked[: cfg.top_k_statements]
+            for s, p in self.ranked_statements(user_text)[: cfg.top_k_statements]
         ]
 
         scan = [m for e in recent for m in (e.user, e.reply)] + [user_text]
@@ -307,8 +281,6 @@ class PromptAssembler:
             system_blocks.append("\n\n".join(memory_lines))
         system_blocks.extend(p.text for p in example_parts if p.included)
         system_blocks.append(self._x(rules_block(persona, user)))
-        if focus:  # last, next to the message it is about
-            system_blocks.append(focus)
 
         messages = [Message(role="system", content="\n\n".join(system_blocks))]
         if greeting is not None:
