@@ -9,43 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
-from fastapi import FastAPI
 
-from helpers.server import mock_config, running
+from helpers.server import Live, mock_config, running
 from personae.server import create_app
-from personae.server._service import Service
 from personae.store import AccessStore
 
 MODEL = "ada-quint"
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm would fetch its price list at import
-
-
-class Live:
-    """A running server, its app (to read the upstream's own token counters) and a key."""
-
-    def __init__(self, url: str, app: FastAPI, key: str) -> None:
-        self.url = url
-        self.base = f"{url}/v1"
-        self.app = app
-        self.key = key
-
-    @property
-    def service(self) -> Service:
-        service: Service = self.app.state.service
-        return service
-
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(base_url=self.base, api_key=self.key, max_retries=0)
-
-    def session(self, session_id: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        response = httpx.get(f"{self.url}/v1/sessions/{session_id}", headers=headers, timeout=30)
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
 
 
 @pytest.fixture

@@ -10,12 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from fastapi import FastAPI
 
-from helpers.server import mock_config, running
+from helpers.server import Live, mock_config, running
 from helpers.stub_openai import StubState, stub_openai_server
 from personae.server import create_app
 from personae.store import AccessStore
@@ -32,24 +31,12 @@ WEATHER = {
 }
 
 
-class Passing:
+class Passing(Live):
     """A server whose upstream is the stub, its key, and what the stub saw."""
 
     def __init__(self, url: str, app: FastAPI, key: str, stub: StubState) -> None:
-        self.url = url
-        self.app = app
-        self.key = key
+        super().__init__(url, app, key)
         self.stub = stub
-
-    def client(self) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=self.key, max_retries=0)
-
-    def session(self, session_id: str) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self.key}"}
-        response = httpx.get(f"{self.url}/v1/sessions/{session_id}", headers=headers, timeout=30)
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
-        return data
 
 
 @contextmanager

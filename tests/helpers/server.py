@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import uvicorn
 from fastapi import FastAPI
 
 from personae.server import ServerConfig
+from personae.server._service import Service
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "personas"
 
@@ -84,3 +86,28 @@ def serving(args: list[str], timeout: float = 60) -> Iterator[tuple[str, subproc
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+
+
+class Live:
+    """A running server, its app (to read the upstream's own token counters) and a key."""
+
+    def __init__(self, url: str, app: FastAPI, key: str) -> None:
+        self.url = url
+        self.base = f"{url}/v1"
+        self.app = app
+        self.key = key
+
+    @property
+    def service(self) -> Service:
+        service: Service = self.app.state.service
+        return service
+
+    def client(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.base, api_key=self.key, max_retries=0)
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        response = httpx.get(f"{self.url}/v1/sessions/{session_id}", headers=headers, timeout=30)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
