@@ -74,6 +74,8 @@ def test_parse_choice(reply: str, option: int | None, method: str) -> None:
         ("The answer is 12. I checked it twice, 2 times.", 12.0, "marked"),
         ("Subtract 3x from both sides:\n x - 80 = 0", 0.0, "last"),  # cut off by max_tokens: read, but wrong
         ("I have no idea.", None, "none"),
+        # A marker's number is on its line: the next line's list number is not "the total" (a real reply).
+        ("3. Find 30% of the total number of trees.\n4. Subtract them:\nleft = total - died", 4.0, "last"),
     ],
 )
 def test_parse_number(reply: str, number: float | None, method: str) -> None:

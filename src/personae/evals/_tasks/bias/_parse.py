@@ -26,9 +26,9 @@ _UNKNOWN = re.compile(
     r"|\b(?:doesn't|does not|don't|do not) (?:say|tell|specify|indicate|mention)\b",
     re.IGNORECASE,
 )
-_NUMBER = r"-?\$?\s?\d[\d,]*(?:\.\d+)?"
+_NUMBER = r"-?\$? ?\d[\d,]*(?:\.\d+)?"
 _FINAL_NUMBER = re.compile(
-    rf"(?:####|\\boxed\{{|\b(?:final answer|answer|total|result)\b[^0-9\n$-]{{0,20}})\s*({_NUMBER})", re.IGNORECASE
+    rf"(?:####|\\boxed\{{|\b(?:final answer|answer|total|result)\b[^0-9\n$-]{{0,20}})[^\S\n]*({_NUMBER})", re.IGNORECASE
 )
 _ANY_NUMBER = re.compile(_NUMBER)
 
