@@ -459,6 +459,7 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         [
             Figure("replies", "replies"),
             Figure("parsed_or_abstained", "read to an answer or abstention", "%", 0.98),
+            Figure("reading.read_correctly", "read correctly (checked by hand)", "%", 0.98),
             Figure("seconds", "wall time", "s"),
         ],
     ),
