@@ -8,13 +8,14 @@ activation quantisation, whose scales change with what else is in the batch).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from personae._util import weights
 
 MIN_COMPRESSED_ELEMENTS = 16_384
 """Initializers smaller than this stay fp32 (biases, layer norms): not worth the precision loss."""
@@ -97,8 +98,8 @@ def compress_weights(src: Path, dest: Path) -> dict[str, int]:
 
 
 def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Hex sha256 of a file (the shared block-wise reader: a model file need not fit in memory twice)."""
+    return weights.file_sha256(path)
 
 
 def export_model(
