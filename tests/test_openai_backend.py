@@ -174,6 +174,7 @@ def test_redact_hides_the_servers_address_and_the_key() -> None:
     assert local.api.redact("Cannot connect to host 127.0.0.1:9 ssl:default") == (
         "Cannot connect to host <upstream> ssl:default"
     )
+    assert local.api.redact("(http://127.0.0.1:9/v1/chat/completions, key x)") == "(<upstream>, key x)"
     assert get_backend("mock/echo", cache=None).api.redact("mock/echo said no") == "mock/echo said no"
 
 

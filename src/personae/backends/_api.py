@@ -124,7 +124,7 @@ class BackendAPI(ABC):
             return text
         parts = urllib.parse.urlsplit(self.base_url)
         if parts.netloc:  # the server's URL with whatever path follows it, then its address alone
-            text = re.sub(re.escape(f"{parts.scheme}://{parts.netloc}") + r"\S*", "<upstream>", text)
+            text = re.sub(re.escape(f"{parts.scheme}://{parts.netloc}") + r"[^\s,;'\"()<>\[\]]*", "<upstream>", text)
         try:
             address = f"{parts.hostname}:{parts.port}" if parts.hostname and parts.port else None
         except ValueError:  # a port that is no number: the netloc still hides it
