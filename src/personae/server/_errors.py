@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -108,8 +108,11 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return "; ".join(problems) + (f" (and {more} more)" if more > 0 else ""), first
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error of `app` in OpenAI's shape (the one place errors are turned into responses)."""
+def install(app: FastAPI, redact: Callable[[str], str] = str) -> None:
+    """Answer every error of `app` in OpenAI's shape (the one place errors are turned into responses).
+
+    `redact` hides the upstream's address and key from the upstream's failures sent to clients (the log keeps them).
+    """
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -137,7 +140,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(BackendError)
     async def upstream(_request: Request, exc: BackendError) -> JSONResponse:
         log.warning("upstream model failed: %s", exc)
-        return error_response(502, f"upstream model: {exc}", code="upstream_error", type="server_error")
+        return error_response(502, f"upstream model: {redact(str(exc))}", code="upstream_error", type="server_error")
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
