@@ -307,6 +307,21 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     assert upstream.split("//")[1].split("/")[0] not in failed.value.message
 
 
+def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:
+    backend = passing.app.state.service.backend
+    backend.settings = backend.settings.model_copy(update={"max_retries": 0})
+    upstream = _upstream(passing)
+    said = f"proxy {upstream} refused key upstream-secret"
+    passing.stub.fail_replies.append((500, {"error": {"message": said}}))
+    stream = passing.client().chat.completions.create(  # guarded: the status line goes before the guard runs
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as failed:
+        list(stream)
+    assert (failed.value.code, failed.value.type) == ("upstream_error", "server_error")
+    assert failed.value.message == "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
+
+
 def test_only_the_fields_the_server_passes_through_reach_the_upstream(tmp_path: Path) -> None:
     with through_stub(tmp_path, ["logprobs"]) as server:
         with pytest.raises(openai.BadRequestError) as refused:

@@ -15,14 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, Literal, NamedTuple
 
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
 from personae.backends import Backend, Choice, Message, RejectedRequestError, Usage
 from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._config import PassThroughField
-from personae.server._errors import ApiError, error_body
+from personae.server._errors import ApiError, error_reply
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
@@ -617,10 +617,8 @@ async def chat_completions(
             if include_usage and outcome is not None:
                 usage = outcome.outcome.usage if isinstance(outcome, PassedThrough) else outcome.usage
                 tail += _sse({**head, "choices": [], "usage": _usage(usage)})
-        except Exception as exc:  # the status line is already sent: report the error in the stream
-            status = exc.status_code if isinstance(exc, HTTPException) else 500
-            message = exc.detail if isinstance(exc, HTTPException) else f"{exc.__class__.__name__}: {exc}"
-            tail += _sse(error_body(status, str(message)))
+        except Exception as exc:  # the status line is already sent: report the error in the stream, as it would be
+            tail += _sse(error_reply(exc, service.backend.api.redact)[1])
         # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
         yield LastEvents(("" if streamed or tail.startswith(role) else role) + tail + "data: [DONE]\n\n")
 
