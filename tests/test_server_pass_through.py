@@ -30,6 +30,9 @@ WEATHER = {
     },
 }
 
+TOOLS: Any = [WEATHER]
+"""`tools` as the SDK's typed parameter takes them (a plain dict is no `ChatCompletionFunctionToolParam` to mypy)."""
+
 
 class Passing(Live):
     """A server whose upstream is the stub, its key, and what the stub saw."""
@@ -172,6 +175,44 @@ def test_json_output_and_logprobs_come_back_as_the_upstream_gave_them(passing: P
     assert refused.value.param == "response_format"
 
 
+def test_the_guard_record_of_a_pass_through_turn_says_the_guard_was_skipped_and_why(passing: Passing) -> None:
+    client = passing.client()
+    ask: list[Any] = [{"role": "user", "content": "Your name, as JSON"}]
+    reply = client.chat.completions.create(
+        model=MODEL,
+        messages=ask,
+        response_format={"type": "json_object"},
+        logprobs=True,
+    )
+    record = (reply.model_extra or {})["personae"]
+    assert record["guard"] == "skipped"  # not the session's "best-of-n": no candidates were scored or ranked
+    assert record["guard_skipped"] == (
+        "logprobs, response_format passed through: the upstream's reply as given, not scored or chosen"
+    )
+    assert (record["ooc"], record["apc_normalized"], record["candidates"]) == (None, None, 1)
+    assert passing.session(record["session_id"])["guard"] == "best-of-n"  # the session's policy is unchanged
+
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Weather?"}], tools=TOOLS, stream=True
+    )
+    [streamed] = [(c.model_extra or {})["personae"] for c in stream if (c.model_extra or {}).get("personae")]
+    assert (streamed["guard"], streamed["ooc"]) == ("skipped", None)
+    assert streamed["guard_skipped"].startswith("tools passed through: ")
+
+    guarded = client.chat.completions.create(  # the same session, back to role-play: guarded again
+        model=MODEL,
+        messages=[
+            *ask,
+            {"role": "assistant", "content": reply.choices[0].message.content},
+            {"role": "user", "content": "Hi"},
+        ],
+    )
+    after = (guarded.model_extra or {})["personae"]
+    assert (after["session_id"], after["turn"]) == (record["session_id"], 1)
+    assert (after["guard"], after["ooc"], after["candidates"]) == ("best-of-n", False, 2)
+    assert "guard_skipped" not in after
+
+
 def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing: Passing) -> None:
     stream = passing.client().chat.completions.create(
         model=MODEL,
@@ -259,7 +300,7 @@ def test_an_upstream_refusal_of_a_passed_request_is_the_clients_error_not_a_502(
             model=MODEL,
             messages=[{"role": "user", "content": "Your name, as JSON"}],
             response_format={"type": "json_object"},
-            tools=[WEATHER],  # type: ignore[list-item]
+            tools=TOOLS,
             stream=stream,  # the error comes as an error status before the stream starts, as without streaming
         )
     assert len(passing.stub.requests) == 1  # a refusal is final: not retried
@@ -296,11 +337,7 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     said = f"Incorrect API key provided: upstream-secret at {upstream}"
     passing.stub.fail_replies.append((upstream_status, {"error": {"message": said, "code": "invalid_api_key"}}))
     with pytest.raises(openai.InternalServerError) as failed:
-        passing.client().chat.completions.create(
-            model=MODEL,
-            messages=[{"role": "user", "content": "Hi"}],
-            tools=[WEATHER],  # type: ignore[list-item]
-        )
+        passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], tools=TOOLS)
     assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
     assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
     assert "upstream-secret" not in failed.value.message

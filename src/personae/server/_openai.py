@@ -464,8 +464,19 @@ def passed_choices(passed: PassedThrough) -> list[dict[str, Any]]:
 
 
 def _passed_extension(passed: PassedThrough, swipe: bool, fields: dict[str, Any]) -> dict[str, Any]:
-    """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream."""
-    return {**extension(passed.outcome, swipe), "pass_through": sorted(fields)}
+    """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream.
+
+    The guard did not run, so `guard` says "skipped" and `guard_skipped` why, rather than the session's policy (which
+    governs its other turns), and `ooc` is null: nothing checked the reply.
+    """
+    names = sorted(fields)
+    return {
+        **extension(passed.outcome, swipe),
+        "guard": "skipped",
+        "guard_skipped": f"{', '.join(names)} passed through: the upstream's reply as given, not scored or chosen",
+        "ooc": None,
+        "pass_through": names,
+    }
 
 
 def passed_events(
