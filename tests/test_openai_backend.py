@@ -138,6 +138,7 @@ async def test_a_4xx_is_a_rejected_request_with_the_upstreams_own_message(
             await backend.generate(HELLO, GenerateConfig(pass_through={"response_format": {"type": "json_object"}}))
         assert (rejected.value.status_code, rejected.value.reason) == (status, reason)
         assert (rejected.value.param, rejected.value.code) == (param, code)
+        assert rejected.value.passed_through == ("response_format",)  # what the client of a server had sent
         assert str(rejected.value).startswith(f"openai: HTTP {status}: ")
         if isinstance(body, bytes):  # the log keeps what came back; `reason` only ever holds an error message
             assert "nginx" in str(rejected.value)
@@ -145,9 +146,9 @@ async def test_a_4xx_is_a_rejected_request_with_the_upstreams_own_message(
         await backend.aclose()
 
 
-async def test_429_and_5xx_are_retryable_not_rejections(transport: str) -> None:
+async def test_429_and_5xx_are_retryable_and_a_plain_refusal_passed_nothing_through(transport: str) -> None:
     failures = [(429, {"error": {"message": "slow down"}}), (503, b"")]
-    with stub_openai_server(StubState(fail_replies=failures)) as (url, _state):
+    with stub_openai_server(StubState(fail_replies=failures)) as (url, state):
         settings = FAST.model_copy(update={"max_retries": 0})
         backend = get_backend("openai/stub-model", base_url=url, settings=settings, cache=None, transport=transport)
         for status, message in ((429, "slow down"), (503, "(empty body)")):
@@ -155,6 +156,10 @@ async def test_429_and_5xx_are_retryable_not_rejections(transport: str) -> None:
                 await backend.generate(HELLO)
             assert not isinstance(failed.value, RejectedRequestError)
             assert (failed.value.status_code, str(failed.value)) == (status, f"openai: HTTP {status}: {message}")
+        state.fail_replies.append((400, SCHEMA_ERROR))
+        with pytest.raises(RejectedRequestError) as rejected:  # a request with nothing passed through
+            await backend.generate(HELLO)
+        assert rejected.value.passed_through == ()
         await backend.aclose()
 
 

@@ -329,19 +329,24 @@ def test_an_upstream_refusal_of_a_passed_request_is_the_clients_error_not_a_502(
     assert (reply.model_extra or {})["personae"]["turn"] == 0  # the refused request stored no turn
 
 
-@pytest.mark.parametrize("upstream_status", [401, 403, 500])
-def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream_status: int) -> None:
+@pytest.mark.parametrize(
+    ("upstream_status", "tools"),
+    [(401, TOOLS), (403, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing the client passed
+)
+def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream_status: int, tools: Any) -> None:
     backend = passing.app.state.service.backend
     backend.settings = backend.settings.model_copy(update={"max_retries": 0})  # a 500 is final at once
     upstream = _upstream(passing)
     said = f"Incorrect API key provided: upstream-secret at {upstream}"
     passing.stub.fail_replies.append((upstream_status, {"error": {"message": said, "code": "invalid_api_key"}}))
+    extra = {"tools": tools} if tools else {}
     with pytest.raises(openai.InternalServerError) as failed:
-        passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], tools=TOOLS)
+        passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
     assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
     assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
     assert "upstream-secret" not in failed.value.message
     assert upstream.split("//")[1].split("/")[0] not in failed.value.message
+    assert ("tools" in passing.stub.requests[-1]) == bool(tools)
 
 
 def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:

@@ -23,7 +23,13 @@ class RejectedRequestError(BackendError):
     """
 
     def __init__(
-        self, message: str, status_code: int, reason: str, param: str | None = None, code: str | None = None
+        self,
+        message: str,
+        status_code: int,
+        reason: str,
+        param: str | None = None,
+        code: str | None = None,
+        passed_through: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
@@ -34,6 +40,9 @@ class RejectedRequestError(BackendError):
         """The request field the upstream names as at fault (`error.param`), if it names one."""
         self.code = code
         """The upstream's error code (`error.code`), if it gives one."""
+        self.passed_through = passed_through
+        """The fields the refused request passed through as given (`GenerateConfig.pass_through`): none for a
+        request personae built itself (a guarded reply, a memory summary), whose refusal is no client's doing."""
 
 
 class BackendNotFoundError(BackendError):

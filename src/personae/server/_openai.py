@@ -234,18 +234,19 @@ SERVER_SIDE_REFUSALS = frozenset({401, 403, 407})
 """Upstream statuses about the server's own key or account, never the client's request: these stay a 502."""
 
 
-def upstream_refusal(exc: RejectedRequestError, fields: Collection[str], upstream: Backend) -> ApiError | None:
-    """The upstream's refusal of a request passing `fields` through as the client's error; None (a 502) if not its.
+def upstream_refusal(exc: RejectedRequestError, upstream: Backend) -> ApiError | None:
+    """The upstream's refusal of fields a client passed through, as that client's error; None (a 502) if not its.
 
-    A refusal about the server's key or account (`SERVER_SIDE_REFUSALS`) is not the client's. The status is the
-    upstream's, except that 422 answers 400 (as every request this server cannot validate does). `param` stays when
-    it names a field passed through as given; the message says the refusal is the upstream's and hides where the
-    upstream is and its key (`BackendAPI.redact`).
+    A refusal of a request the server built itself (a memory summary: nothing `passed_through`) or about the
+    server's key or account (`SERVER_SIDE_REFUSALS`) is not the client's. The status is the upstream's, except that
+    422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field passed
+    through; the message says the refusal is the upstream's and hides where the upstream is and its key
+    (`BackendAPI.redact`).
     """
-    if exc.status_code in SERVER_SIDE_REFUSALS:
+    if not exc.passed_through or exc.status_code in SERVER_SIDE_REFUSALS:
         return None
     named = re.match(r"[A-Za-z_]+", exc.param or "")
-    param = exc.param if named and named.group(0) in fields else None
+    param = exc.param if named and named.group(0) in exc.passed_through else None
     said = f"HTTP {exc.status_code}" + (f", code {exc.code}" if exc.code else "")
     message = f"upstream model rejected the request ({said}): {exc.reason}"
     status = 400 if exc.status_code == 422 else exc.status_code
@@ -379,7 +380,7 @@ async def _finished(
 ) -> tuple[TurnOutcome | Impersonation | PassedThrough, bool]:
     """Run the turn to its end (`_run`): its outcome, and whether it was a swipe.
 
-    An upstream's refusal of fields `passed` through is the client's error (`upstream_refusal`).
+    The upstream's refusal of the fields `passed` through is the client's error (`upstream_refusal`).
     """
     outcome: TurnOutcome | Impersonation | PassedThrough | None = None
     kind = "turn"
@@ -390,7 +391,7 @@ async def _finished(
             elif outcome is not None:
                 kind = item  # after the outcome comes whether it was a turn or a swipe
     except RejectedRequestError as exc:
-        refusal = upstream_refusal(exc, passed, service.backend) if passed else None
+        refusal = upstream_refusal(exc, service.backend)
         if refusal is None:
             raise
         raise refusal from None

@@ -43,10 +43,11 @@ KEY_ENV_VARS = ("PERSONAE_OPENAI_API_KEY", "OPENAI_API_KEY")
 Transport = Literal["aiohttp", "sdk"]
 
 
-def _status_error(status: int, body: bytes) -> BackendError:
+def _status_error(status: int, body: bytes, passed: Sequence[str] = ()) -> BackendError:
     """An HTTP error response as personae's error: 429 and 5xx retryable, any other 4xx a rejected request.
 
-    A rejection keeps the upstream's error message, param and code; a 401 says where the key comes from.
+    A rejection keeps the upstream's error message, param and code, and the fields the request `passed` through;
+    a 401 says where the key comes from.
     """
     reason, param, code = _error_fields(body)
     text = f"openai: HTTP {status}: {reason or _shortened(body)}"
@@ -55,12 +56,12 @@ def _status_error(status: int, body: bytes) -> BackendError:
     if status == 401:
         text += f" (set {' or '.join(KEY_ENV_VARS)} to a valid key)"
     if 400 <= status < 500:
-        return RejectedRequestError(text, status, reason or "(no error message)", param, code)
+        return RejectedRequestError(text, status, reason or "(no error message)", param, code, tuple(passed))
     return BackendError(text)
 
 
-def _translate_error(exc: Exception) -> BackendError:
-    """Map SDK exceptions to personae's: timeouts, connection errors, 429 and 5xx are retryable."""
+def _translate_error(exc: Exception, passed: Sequence[str] = ()) -> BackendError:
+    """Map SDK exceptions to personae's: timeouts, connection errors, 429 and 5xx are retryable (`_status_error`)."""
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return RetryableBackendError(f"openai: {type(exc).__name__}: {exc}")
     if isinstance(exc, openai.APIStatusError):
@@ -68,7 +69,7 @@ def _translate_error(exc: Exception) -> BackendError:
             body = exc.response.content
         except RuntimeError:  # httpx's ResponseNotRead: the SDK had no body to read
             body = b""
-        return _status_error(exc.status_code, body)
+        return _status_error(exc.status_code, body, passed)
     return BackendError(f"openai: {type(exc).__name__}: {exc}")
 
 
@@ -287,7 +288,7 @@ class OpenAIBackendAPI(BackendAPI):
             try:
                 response = await self._client.chat.completions.create(**request)
             except openai.OpenAIError as exc:
-                raise _translate_error(exc) from exc
+                raise _translate_error(exc, list(config.pass_through)) from exc
             except ValueError as exc:  # the SDK lets a 200 whose body is not JSON through as a JSONDecodeError
                 raise BackendError(f"openai: not a chat completion: {type(exc).__name__}: {exc}") from exc
             return _output(self.model, request, response.model_dump(mode="json"), bool(config.pass_through))
@@ -307,7 +308,7 @@ class OpenAIBackendAPI(BackendAPI):
         except aiohttp.ClientError as exc:
             raise RetryableBackendError(f"openai: APIConnectionError: {type(exc).__name__}: {exc}") from exc
         if status >= 400:
-            raise _status_error(status, body)
+            raise _status_error(status, body, list(config.pass_through))
         try:
             response = json.loads(body)
         except ValueError as exc:
