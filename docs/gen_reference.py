@@ -250,7 +250,7 @@ A key sees only its own sessions, uploads and eval runs: another key's id is 404
 raise their usual classes with the message: a body that does not validate is 400 (never 422) with `param` naming
 the field, a missing resource 404, a request that cannot apply to the resource's state (a session changed by
 another process, a report of a run still running) 409, a body over the size limit 413, an upstream model failure
-502.
+502 (but the upstream's refusal of fields passed through to it is the client's error, with its 4xx).
 """
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")

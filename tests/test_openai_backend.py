@@ -8,7 +8,16 @@ import aiohttp
 import pytest
 
 from helpers.stub_openai import StubState, stub_openai_server
-from personae.backends import BackendError, BackendSettings, GenerateConfig, Message, ModelEvent, get_backend
+from personae.backends import (
+    BackendError,
+    BackendSettings,
+    GenerateConfig,
+    Message,
+    ModelEvent,
+    RejectedRequestError,
+    RetryableBackendError,
+    get_backend,
+)
 from personae.backends._providers import openai as openai_provider
 from personae.backends._providers.openai import env_proxy
 
@@ -90,6 +99,88 @@ async def test_429_then_503_then_success_and_a_400_is_final(transport: str) -> N
             await backend.generate(HELLO)
         assert len(state.requests) == 4
         await backend.aclose()
+
+
+SCHEMA_ERROR = {
+    "error": {
+        "message": "Invalid schema for response_format 'Answer': 'required' is missing 'text'.",
+        "type": "invalid_request_error",
+        "param": "response_format",
+        "code": "invalid_json_schema",
+    }
+}
+
+
+NONE = (None, None)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason", "param", "code"),
+    [
+        (400, SCHEMA_ERROR, SCHEMA_ERROR["error"]["message"], "response_format", "invalid_json_schema"),
+        (400, {"object": "error", "message": "bad tools", "type": "BadRequestError", "code": 400}, "bad tools", *NONE),
+        (
+            422,
+            {"detail": [{"loc": ["body", "tools", 0, "type"], "msg": "Input should be 'function'", "type": "literal"}]},
+            "tools.0.type: Input should be 'function'",
+            *NONE,
+        ),
+        (404, {"error": "model 'nope' not found"}, "model 'nope' not found", *NONE),
+        (404, b"<html><center>nginx</center></html>", "(no error message)", *NONE),
+    ],
+)
+async def test_a_4xx_is_a_rejected_request_with_the_upstreams_own_message(
+    transport: str, status: int, body: object, reason: str, param: str | None, code: str | None
+) -> None:
+    with stub_openai_server(StubState(fail_replies=[(status, body)])) as (url, state):
+        backend = get_backend("openai/stub-model", base_url=url, settings=FAST, cache=None, transport=transport)
+        with pytest.raises(RejectedRequestError) as rejected:
+            await backend.generate(HELLO, GenerateConfig(pass_through={"response_format": {"type": "json_object"}}))
+        assert (rejected.value.status_code, rejected.value.reason) == (status, reason)
+        assert (rejected.value.param, rejected.value.code) == (param, code)
+        assert rejected.value.passed_through == ("response_format",)  # what the client of a server had sent
+        assert str(rejected.value).startswith(f"openai: HTTP {status}: ")
+        if isinstance(body, bytes):  # the log keeps what came back; `reason` only ever holds an error message
+            assert "nginx" in str(rejected.value)
+        assert len(state.requests) == 1  # final: not retried
+        await backend.aclose()
+
+
+async def test_429_and_5xx_are_retryable_and_a_plain_refusal_passed_nothing_through(transport: str) -> None:
+    failures = [(429, {"error": {"message": "slow down"}}), (503, b"")]
+    with stub_openai_server(StubState(fail_replies=failures)) as (url, state):
+        settings = FAST.model_copy(update={"max_retries": 0})
+        backend = get_backend("openai/stub-model", base_url=url, settings=settings, cache=None, transport=transport)
+        for status, message in ((429, "slow down"), (503, "(empty body)")):
+            with pytest.raises(RetryableBackendError) as failed:
+                await backend.generate(HELLO)
+            assert not isinstance(failed.value, RejectedRequestError)
+            assert (failed.value.status_code, str(failed.value)) == (status, f"openai: HTTP {status}: {message}")
+        state.fail_replies.append((400, SCHEMA_ERROR))
+        with pytest.raises(RejectedRequestError) as rejected:  # a request with nothing passed through
+            await backend.generate(HELLO)
+        assert rejected.value.passed_through == ()
+        await backend.aclose()
+
+
+def test_redact_hides_the_servers_address_and_the_key() -> None:
+    backend = get_backend(
+        "openai/m", base_url="http://bob:pw-77@llm.internal:8000/v1", api_key="sk-secret-1", cache=None
+    )
+    said = (
+        "POST http://bob:pw-77@llm.internal:8000/v1/chat/completions failed; host llm.internal:8000 "
+        "('llm.internal', 8000) with key sk-secret-1 and password pw-77; not llm.internal.example or sk-secret-10"
+    )
+    assert backend.api.redact(said) == (
+        "POST <upstream> failed; host <upstream> ('<upstream>', 8000) with key <key> and password <upstream>; "
+        "not llm.internal.example or sk-secret-10"
+    )
+    local = get_backend("openai/m", base_url="http://127.0.0.1:9/v1", cache=None)
+    assert local.api.redact("Cannot connect to host 127.0.0.1:9 ssl:default") == (
+        "Cannot connect to host <upstream> ssl:default"
+    )
+    assert local.api.redact("(http://127.0.0.1:9/v1/chat/completions, key x)") == "(<upstream>, key x)"
+    assert get_backend("mock/echo", cache=None).api.redact("mock/echo said no") == "mock/echo said no"
 
 
 async def test_streaming_over_sse(transport: str) -> None:

@@ -287,3 +287,12 @@ def test_an_unexpected_error_is_a_500_in_openai_shape_without_internals(
     assert failed.value.type == "server_error"
     assert "RuntimeError" in failed.value.message
     assert "secret internal detail" not in failed.value.message
+
+    monkeypatch.setattr(live.service, "match_conversation", broken)  # inside a stream: the same error, as an event
+    stream = live.client().chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as streamed:
+        list(stream)
+    assert (streamed.value.code, streamed.value.type) == ("internal_error", "server_error")
+    assert streamed.value.message == "internal error: RuntimeError"

@@ -30,6 +30,9 @@ WEATHER = {
     },
 }
 
+TOOLS: Any = [WEATHER]
+"""`tools` as the SDK's typed parameter takes them (a plain dict is no `ChatCompletionFunctionToolParam` to mypy)."""
+
 
 class Passing(Live):
     """A server whose upstream is the stub, its key, and what the stub saw."""
@@ -172,6 +175,44 @@ def test_json_output_and_logprobs_come_back_as_the_upstream_gave_them(passing: P
     assert refused.value.param == "response_format"
 
 
+def test_the_guard_record_of_a_pass_through_turn_says_the_guard_was_skipped_and_why(passing: Passing) -> None:
+    client = passing.client()
+    ask: list[Any] = [{"role": "user", "content": "Your name, as JSON"}]
+    reply = client.chat.completions.create(
+        model=MODEL,
+        messages=ask,
+        response_format={"type": "json_object"},
+        logprobs=True,
+    )
+    record = (reply.model_extra or {})["personae"]
+    assert record["guard"] == "skipped"  # not the session's "best-of-n": no candidates were scored or ranked
+    assert record["guard_skipped"] == (
+        "logprobs, response_format passed through: the upstream's reply as given, not scored or chosen"
+    )
+    assert (record["ooc"], record["apc_normalized"], record["candidates"]) == (None, None, 1)
+    assert passing.session(record["session_id"])["guard"] == "best-of-n"  # the session's policy is unchanged
+
+    stream = client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Weather?"}], tools=TOOLS, stream=True
+    )
+    [streamed] = [(c.model_extra or {})["personae"] for c in stream if (c.model_extra or {}).get("personae")]
+    assert (streamed["guard"], streamed["ooc"]) == ("skipped", None)
+    assert streamed["guard_skipped"].startswith("tools passed through: ")
+
+    guarded = client.chat.completions.create(  # the same session, back to role-play: guarded again
+        model=MODEL,
+        messages=[
+            *ask,
+            {"role": "assistant", "content": reply.choices[0].message.content},
+            {"role": "user", "content": "Hi"},
+        ],
+    )
+    after = (guarded.model_extra or {})["personae"]
+    assert (after["session_id"], after["turn"]) == (record["session_id"], 1)
+    assert (after["guard"], after["ooc"], after["candidates"]) == ("best-of-n", False, 2)
+    assert "guard_skipped" not in after
+
+
 def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing: Passing) -> None:
     stream = passing.client().chat.completions.create(
         model=MODEL,
@@ -188,6 +229,139 @@ def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing
     assert chunks[-1].usage.prompt_tokens == 13
     assert len({c.id for c in chunks}) == 1
     assert any((c.model_extra or {}).get("personae", {}).get("pass_through") == ["tools"] for c in chunks)
+
+
+def _upstream(server: Passing) -> str:
+    """The upstream's base URL, as the server's config holds it."""
+    return str(server.app.state.service.config.base_url)
+
+
+REFUSALS = [  # (what the upstream answers, the error class, status, type and param the client gets)
+    (
+        400,
+        {
+            "error": {
+                "message": "Invalid schema for response_format 'Answer': In context=(), 'required' is required.",
+                "type": "invalid_request_error",
+                "param": "response_format",
+                "code": "invalid_json_schema",
+            }
+        },
+        openai.BadRequestError,
+        400,
+        "invalid_request_error",
+        "response_format",
+    ),
+    (  # vLLM's request validation (FastAPI): 422 where this server, as OpenAI, answers 400
+        422,
+        {"detail": [{"loc": ["body", "tools", 0, "type"], "msg": "Input should be 'function'", "type": "literal"}]},
+        openai.BadRequestError,
+        400,
+        "invalid_request_error",
+        None,
+    ),
+    (  # the upstream's model, not the persona: `param: "model"` is not the client's field
+        404,
+        {
+            "error": {
+                "message": "The model `stub-model` does not exist or you do not have access to it.",
+                "type": "invalid_request_error",
+                "param": "model",
+                "code": "model_not_found",
+            }
+        },
+        openai.NotFoundError,
+        404,
+        "not_found_error",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(("upstream_status", "body", "error", "status", "type_", "param"), REFUSALS)
+def test_an_upstream_refusal_of_a_passed_request_is_the_clients_error_not_a_502(
+    passing: Passing,
+    stream: bool,
+    upstream_status: int,
+    body: dict[str, Any],
+    error: type[openai.APIStatusError],
+    status: int,
+    type_: str,
+    param: str | None,
+) -> None:
+    upstream = _upstream(passing)
+    said = body.get("error", {}).get("message") or "tools.0.type: Input should be 'function'"
+    if "error" in body:  # an upstream that names itself and its key in its message: the client sees neither
+        body = {"error": {**body["error"], "message": f"{said} ({upstream}/chat/completions, key upstream-secret)"}}
+    passing.stub.fail_replies.append((upstream_status, body))
+    with pytest.raises(error) as refused:
+        passing.client().chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Your name, as JSON"}],
+            response_format={"type": "json_object"},
+            tools=TOOLS,
+            stream=stream,  # the error comes as an error status before the stream starts, as without streaming
+        )
+    assert len(passing.stub.requests) == 1  # a refusal is final: not retried
+    failure = refused.value
+    assert (failure.status_code, failure.type, failure.code, failure.param) == (
+        status,
+        type_,
+        "upstream_rejected",
+        param,
+    )
+    code = body.get("error", {}).get("code")
+    message = f"upstream model rejected the request (HTTP {upstream_status}{f', code {code}' if code else ''}): {said}"
+    if "error" in body:
+        message += " (<upstream>, key <key>)"
+    assert isinstance(failure.body, dict)
+    assert failure.body["message"] == message
+    assert message in failure.message  # the SDK's message: "Error code: 400 - " and the server's
+    assert not [s for s in (upstream, upstream.split("//")[1].split("/")[0], "upstream-secret") if s in str(failure)]
+
+    reply = passing.client().chat.completions.create(  # the same request again, once the upstream takes it
+        model=MODEL,
+        messages=[{"role": "user", "content": "Your name, as JSON"}],
+        response_format={"type": "json_object"},
+    )
+    assert json.loads(reply.choices[0].message.content or "") == {"reply": "stub reply 0 to: Your name, as JSON"}
+    assert (reply.model_extra or {})["personae"]["turn"] == 0  # the refused request stored no turn
+
+
+@pytest.mark.parametrize(
+    ("upstream_status", "tools"),
+    [(401, TOOLS), (403, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing the client passed
+)
+def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream_status: int, tools: Any) -> None:
+    backend = passing.app.state.service.backend
+    backend.settings = backend.settings.model_copy(update={"max_retries": 0})  # a 500 is final at once
+    upstream = _upstream(passing)
+    said = f"Incorrect API key provided: upstream-secret at {upstream}"
+    passing.stub.fail_replies.append((upstream_status, {"error": {"message": said, "code": "invalid_api_key"}}))
+    extra = {"tools": tools} if tools else {}
+    with pytest.raises(openai.InternalServerError) as failed:
+        passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
+    assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
+    assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
+    assert "upstream-secret" not in failed.value.message
+    assert upstream.split("//")[1].split("/")[0] not in failed.value.message
+    assert ("tools" in passing.stub.requests[-1]) == bool(tools)
+
+
+def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:
+    backend = passing.app.state.service.backend
+    backend.settings = backend.settings.model_copy(update={"max_retries": 0})
+    upstream = _upstream(passing)
+    said = f"proxy {upstream} refused key upstream-secret"
+    passing.stub.fail_replies.append((500, {"error": {"message": said}}))
+    stream = passing.client().chat.completions.create(  # guarded: the status line goes before the guard runs
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as failed:
+        list(stream)
+    assert (failed.value.code, failed.value.type) == ("upstream_error", "server_error")
+    assert failed.value.message == "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
 
 
 def test_only_the_fields_the_server_passes_through_reach_the_upstream(tmp_path: Path) -> None:

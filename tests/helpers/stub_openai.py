@@ -18,6 +18,9 @@ class StubState:
 
     fail_statuses: list[int] = field(default_factory=list)
     """Statuses to answer with, one per request, before answering normally."""
+    fail_replies: list[tuple[int, Any]] = field(default_factory=list)
+    """Error responses, (status, JSON body or raw bytes), one per request before `fail_statuses` and normal answers:
+    the error bodies real servers give (OpenAI's, vLLM's, FastAPI's 422, a proxy's HTML page)."""
     garbage_bodies: int = 0
     """Requests to answer with status 200 and a body that is not JSON, before answering normally."""
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -91,7 +94,9 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
+            self._raw(status, json.dumps(payload).encode())
+
+        def _raw(self, status: int, data: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -105,11 +110,15 @@ def _make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 state.requests.append(body)
                 state.headers.append({k.lower(): v for k, v in self.headers.items()})
                 state.targets.append(self.path)
-                status = state.fail_statuses.pop(0) if state.fail_statuses else 200
-                garbage = status == 200 and state.garbage_bodies > 0
+                failure = state.fail_replies.pop(0) if state.fail_replies else None
+                status = state.fail_statuses.pop(0) if state.fail_statuses and failure is None else 200
+                garbage = failure is None and status == 200 and state.garbage_bodies > 0
                 state.garbage_bodies -= garbage
             if urlsplit(self.path).path != "/v1/chat/completions":  # absolute-form when acting as a proxy
                 self._json(404, {"error": {"message": "not found"}})
+                return
+            if failure is not None:
+                self._raw(failure[0], failure[1] if isinstance(failure[1], bytes) else json.dumps(failure[1]).encode())
                 return
             if status != 200:
                 self._json(status, {"error": {"message": f"stub failure {status}", "type": "server_error"}})

@@ -22,6 +22,7 @@ from personae.backends._errors import (
     BackendOptionError,
     MissingDependencyError,
     ModelUnavailableError,
+    RejectedRequestError,
     RetryableBackendError,
 )
 from personae.backends._events import JsonlEventLog, ModelEvent
@@ -66,6 +67,7 @@ __all__ = [
     "ModelEvent",
     "ModelUnavailableError",
     "ProviderOptions",
+    "RejectedRequestError",
     "RequestCache",
     "RetryableBackendError",
     "StreamChunk",

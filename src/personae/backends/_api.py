@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
+import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -112,6 +114,24 @@ class BackendAPI(ABC):
     def cache_identity(self) -> dict[str, Any]:
         """What identifies this backend in a cache key (never secrets or transport settings)."""
         return {"provider": self.provider, "model": self.model, "base_url": self.base_url}
+
+    def redact(self, text: str) -> str:
+        """`text` with where this backend's server is (`base_url`, its host, credentials in it) hidden.
+
+        For messages shown to someone other than the backend's owner, such as a client of `personae serve`.
+        """
+        if not self.base_url:
+            return text
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.netloc:  # the server's URL with whatever path follows it, then its address alone
+            text = re.sub(re.escape(f"{parts.scheme}://{parts.netloc}") + r"[^\s,;'\"()<>\[\]]*", "<upstream>", text)
+        try:
+            address = f"{parts.hostname}:{parts.port}" if parts.hostname and parts.port else None
+        except ValueError:  # a port that is no number: the netloc still hides it
+            address = None
+        for secret in [s for s in (parts.password, parts.netloc, address, parts.hostname) if s]:
+            text = re.sub(rf"(?<![\w.-]){re.escape(secret)}(?!\.?[\w-])", "<upstream>", text)
+        return text
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing to close
         """Release connections or models held by the provider."""

@@ -93,7 +93,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
     app.state.scenes = _scenes.ServerScenes(service)
     app.include_router(_scenes.router)
 
-    _errors.install(app)
+    _errors.install(app, service.backend.api.redact)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -75,18 +75,6 @@ def error_body(
     return {"error": {"message": message, "type": type or error_type(status), "param": param, "code": code}}
 
 
-def error_response(
-    status: int,
-    message: str,
-    param: str | None = None,
-    code: str | None = None,
-    headers: Mapping[str, str] | None = None,
-    type: str | None = None,
-) -> JSONResponse:
-    """An error response in OpenAI's shape."""
-    return JSONResponse(error_body(status, message, param, code, type), status_code=status, headers=headers)
-
-
 def field_path(loc: Sequence[int | str]) -> str:
     """A validation location as OpenAI spells a param: `messages[0].role` (the leading `body` dropped)."""
     parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
@@ -108,38 +96,49 @@ def validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return "; ".join(problems) + (f" (and {more} more)" if more > 0 else ""), first
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error of `app` in OpenAI's shape (the one place errors are turned into responses)."""
+def error_reply(exc: Exception, redact: Callable[[str], str] = str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, OpenAI-shaped body and headers answering `exc`: the one mapping, for responses and streams alike.
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    Upstream failures (502) and unexpected errors (500, named by class only) are logged here. `redact` hides the
+    upstream's address and key from upstream failures sent to clients (the log keeps them).
+    """
+    if isinstance(exc, StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = dict(exc.headers or {})
         if isinstance(exc, ApiError):
-            return error_response(exc.status_code, message, exc.param, exc.code, exc.headers, exc.type)
+            return exc.status_code, error_body(exc.status_code, message, exc.param, exc.code, exc.type), headers
         code = "invalid_api_key" if exc.status_code == 401 else None
-        return error_response(exc.status_code, message, code=code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return exc.status_code, error_body(exc.status_code, message, code=code), headers
+    if isinstance(exc, RequestValidationError):
         message, param = validation_message(exc)
-        return error_response(400, message, param, code="invalid_value")
-
-    @app.exception_handler(NotFoundError)
-    @app.exception_handler(SessionNotFoundError)
-    async def not_found(_request: Request, exc: Exception) -> JSONResponse:
-        return error_response(404, str(exc), code="not_found")
-
-    @app.exception_handler(ConflictError)
-    @app.exception_handler(TurnConflictError)
-    async def conflict(_request: Request, exc: Exception) -> JSONResponse:
-        return error_response(409, str(exc), code="conflict")
-
-    @app.exception_handler(BackendError)
-    async def upstream(_request: Request, exc: BackendError) -> JSONResponse:
+        return 400, error_body(400, message, param, code="invalid_value"), {}
+    if isinstance(exc, NotFoundError | SessionNotFoundError):
+        return 404, error_body(404, str(exc), code="not_found"), {}
+    if isinstance(exc, ConflictError | TurnConflictError):
+        return 409, error_body(409, str(exc), code="conflict"), {}
+    if isinstance(exc, BackendError):
         log.warning("upstream model failed: %s", exc)
-        return error_response(502, f"upstream model: {exc}", code="upstream_error", type="server_error")
+        message = f"upstream model: {redact(str(exc))}"
+        return 502, error_body(502, message, code="upstream_error", type="server_error"), {}
+    log.exception("unhandled error", exc_info=exc)
+    return 500, error_body(500, f"internal error: {exc.__class__.__name__}", code="internal_error"), {}
 
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(500, f"internal error: {exc.__class__.__name__}", code="internal_error")
+
+def install(app: FastAPI, redact: Callable[[str], str] = str) -> None:
+    """Answer every error of `app` in OpenAI's shape (`error_reply`: the one place errors are turned into replies)."""
+
+    async def reply(_request: Request, exc: Exception) -> JSONResponse:
+        status, body, headers = error_reply(exc, redact)
+        return JSONResponse(body, status_code=status, headers=headers or None)
+
+    for handled in (
+        StarletteHTTPException,
+        RequestValidationError,
+        NotFoundError,
+        SessionNotFoundError,
+        ConflictError,
+        TurnConflictError,
+        BackendError,
+        Exception,
+    ):
+        app.add_exception_handler(handled, reply)

@@ -15,14 +15,14 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, Literal, NamedTuple
 
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Header
 from pydantic import BaseModel, ConfigDict, Field
 
-from personae.backends import Backend, Choice, Message, Usage
+from personae.backends import Backend, Choice, Message, RejectedRequestError, Usage
 from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._config import PassThroughField
-from personae.server._errors import ApiError, error_body
+from personae.server._errors import ApiError, error_reply
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
@@ -230,6 +230,29 @@ def split_tool_exchange(messages: Sequence[ChatMessage]) -> tuple[list[ChatMessa
     return list(messages[:cut]), list(messages[cut:])
 
 
+SERVER_SIDE_REFUSALS = frozenset({401, 403, 407})
+"""Upstream statuses about the server's own key or account, never the client's request: these stay a 502."""
+
+
+def upstream_refusal(exc: RejectedRequestError, upstream: Backend) -> ApiError | None:
+    """The upstream's refusal of fields a client passed through, as that client's error; None (a 502) if not its.
+
+    A refusal of a request the server built itself (a memory summary: nothing `passed_through`) or about the
+    server's key or account (`SERVER_SIDE_REFUSALS`) is not the client's. The status is the upstream's, except that
+    422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field passed
+    through; the message says the refusal is the upstream's and hides where the upstream is and its key
+    (`BackendAPI.redact`).
+    """
+    if not exc.passed_through or exc.status_code in SERVER_SIDE_REFUSALS:
+        return None
+    named = re.match(r"[A-Za-z_]+", exc.param or "")
+    param = exc.param if named and named.group(0) in exc.passed_through else None
+    said = f"HTTP {exc.status_code}" + (f", code {exc.code}" if exc.code else "")
+    message = f"upstream model rejected the request ({said}): {exc.reason}"
+    status = 400 if exc.status_code == 422 else exc.status_code
+    return ApiError(status, upstream.api.redact(message), param=param, code="upstream_rejected")
+
+
 def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if body.max_completion_tokens or body.max_tokens:
@@ -346,6 +369,36 @@ async def _run(
                 yield item
 
 
+async def _finished(
+    service: Service,
+    key: ApiKey,
+    body: ChatCompletionRequest,
+    parsed: ParsedChat,
+    session_id: str | None,
+    passed: dict[str, Any],
+    tail: Sequence[Message] = (),
+) -> tuple[TurnOutcome | Impersonation | PassedThrough, bool]:
+    """Run the turn to its end (`_run`): its outcome, and whether it was a swipe.
+
+    The upstream's refusal of the fields `passed` through is the client's error (`upstream_refusal`).
+    """
+    outcome: TurnOutcome | Impersonation | PassedThrough | None = None
+    kind = "turn"
+    try:
+        async for item in _run(service, key, body, parsed, session_id, passed, tail):
+            if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
+                outcome = item
+            elif outcome is not None:
+                kind = item  # after the outcome comes whether it was a turn or a swipe
+    except RejectedRequestError as exc:
+        refusal = upstream_refusal(exc, service.backend)
+        if refusal is None:
+            raise
+        raise refusal from None
+    assert outcome is not None
+    return outcome, kind == "swipe"
+
+
 def _sse(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -412,8 +465,46 @@ def passed_choices(passed: PassedThrough) -> list[dict[str, Any]]:
 
 
 def _passed_extension(passed: PassedThrough, swipe: bool, fields: dict[str, Any]) -> dict[str, Any]:
-    """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream."""
-    return {**extension(passed.outcome, swipe), "pass_through": sorted(fields)}
+    """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream.
+
+    The guard did not run, so `guard` says "skipped" and `guard_skipped` why, rather than the session's policy (which
+    governs its other turns), and `ooc` is null: nothing checked the reply.
+    """
+    names = sorted(fields)
+    return {
+        **extension(passed.outcome, swipe),
+        "guard": "skipped",
+        "guard_skipped": f"{', '.join(names)} passed through: the upstream's reply as given, not scored or chosen",
+        "ooc": None,
+        "pass_through": names,
+    }
+
+
+def passed_events(
+    passed: PassedThrough, swipe: bool, fields: dict[str, Any], head: dict[str, Any], include_usage: bool
+) -> str:
+    """A pass-through reply as its whole event stream, known before the stream starts (so is any error).
+
+    Per choice a role chunk, one delta with its message and logprobs, and the finish chunk (the last one carrying
+    `personae`); then the usage chunk if asked for, and `[DONE]`.
+    """
+    events = ""
+    given = passed.output.choices
+    for i, c in enumerate(given):
+        delta = {"index": i, "delta": _passed_delta(c), "logprobs": c.logprobs, "finish_reason": None}
+        ext = {"personae": _passed_extension(passed, swipe, fields)} if i == len(given) - 1 else {}
+        finish = {"index": i, "delta": {}, "finish_reason": c.finish_reason or "stop"}
+        role = {"index": i, "delta": {"role": "assistant"}, "finish_reason": None}
+        events += "".join(_sse({**head, "choices": [part]}) for part in (role, delta))
+        events += _sse({**head, "choices": [finish], **ext})
+    if include_usage:
+        events += _sse({**head, "choices": [], "usage": _usage(passed.outcome.usage)})
+    return events + "data: [DONE]\n\n"
+
+
+async def _whole(events: str) -> AsyncIterator[str]:
+    """An event stream known whole before it starts, sent in one write with the end of the response."""
+    yield LastEvents(events)
 
 
 def _model(info: PersonaInfo, created: int) -> dict[str, Any]:
@@ -475,22 +566,19 @@ async def chat_completions(
         if owner is not None and owner.persona_id != body.model:
             raise ApiError(400, f"model: session {x_personae_session} is with {owner.persona_id!r}", param="model")
 
-    if not body.stream:
-        outcome: TurnOutcome | Impersonation | PassedThrough | None = None
-        kind = "turn"
-        async for item in _run(service, key, body, parsed, x_personae_session, passed, upstream_tail):
-            if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
-                outcome = item
-            elif outcome is not None:
-                kind = item  # after the outcome comes whether it was a turn or a swipe
-        assert outcome is not None
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    if passed or not body.stream:  # a pass-through reply comes whole: an error is an error status, not in a stream
+        outcome, swipe = await _finished(service, key, body, parsed, x_personae_session, passed, upstream_tail)
+        if isinstance(outcome, PassedThrough) and body.stream:
+            chunk_head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
+            return EventStream(_whole(passed_events(outcome, swipe, passed, chunk_head, include_usage)))
         head = {"id": cid, "object": "chat.completion", "created": created, "model": body.model}
         if isinstance(outcome, PassedThrough):
             return {
                 **head,
                 "choices": passed_choices(outcome),
                 "usage": _usage(outcome.outcome.usage),
-                "personae": _passed_extension(outcome, kind == "swipe", passed),
+                "personae": _passed_extension(outcome, swipe, passed),
             }
         if isinstance(outcome, Impersonation):
             message = {"role": "assistant", "content": outcome.text}
@@ -507,10 +595,8 @@ async def chat_completions(
                 for i, (text, finish) in enumerate(choices(outcome, body.n))
             ],
             "usage": _usage(outcome.usage),
-            "personae": extension(outcome, kind == "swipe"),
+            "personae": extension(outcome, swipe),
         }
-
-    include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def events() -> AsyncIterator[str]:
         head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
@@ -519,7 +605,7 @@ async def chat_completions(
             return _sse({**head, "choices": [{"index": index, "delta": delta, "finish_reason": finish}], **extra})
 
         role = chunk(0, {"role": "assistant"})
-        outcome: TurnOutcome | Impersonation | PassedThrough | None = None
+        outcome: TurnOutcome | Impersonation | PassedThrough | None = None  # never PassedThrough: sent whole above
         streamed = False  # reply pieces already sent (the guard is off), the role chunk first among them
         tail = ""
         try:
@@ -529,17 +615,6 @@ async def chat_completions(
                     if isinstance(item, Impersonation):
                         tail = role + chunk(0, {"content": item.text})
                         tail += chunk(0, {}, "stop", personae={"session_id": item.chat.id, "impersonation": True})
-                elif isinstance(outcome, PassedThrough):  # the upstream's reply, sent whole as one delta per choice
-                    tail = ""
-                    given = outcome.output.choices
-                    for i, c in enumerate(given):
-                        whole = {"index": i, "delta": _passed_delta(c), "logprobs": c.logprobs, "finish_reason": None}
-                        tail += (role if i == 0 else chunk(i, {"role": "assistant"})) + _sse(
-                            {**head, "choices": [whole]}
-                        )
-                        last = i == len(given) - 1
-                        ext = {"personae": _passed_extension(outcome, item == "swipe", passed)} if last else {}
-                        tail += chunk(i, {}, c.finish_reason or "stop", **ext)
                 elif outcome is None:
                     yield chunk(0, {"content": item}) if streamed else role + chunk(0, {"content": item})
                     streamed = True
@@ -554,10 +629,8 @@ async def chat_completions(
             if include_usage and outcome is not None:
                 usage = outcome.outcome.usage if isinstance(outcome, PassedThrough) else outcome.usage
                 tail += _sse({**head, "choices": [], "usage": _usage(usage)})
-        except Exception as exc:  # the status line is already sent: report the error in the stream
-            status = exc.status_code if isinstance(exc, HTTPException) else 500
-            message = exc.detail if isinstance(exc, HTTPException) else f"{exc.__class__.__name__}: {exc}"
-            tail += _sse(error_body(status, str(message)))
+        except Exception as exc:  # the status line is already sent: report the error in the stream, as it would be
+            tail += _sse(error_reply(exc, service.backend.api.redact)[1])
         # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
         yield LastEvents(("" if streamed or tail.startswith(role) else role) + tail + "data: [DONE]\n\n")
 

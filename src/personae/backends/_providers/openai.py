@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -24,7 +25,7 @@ import openai
 from pydantic import Field
 
 from personae.backends._api import BackendAPI, ProviderOptions
-from personae.backends._errors import BackendError, RetryableBackendError
+from personae.backends._errors import BackendError, RejectedRequestError, RetryableBackendError
 from personae.backends._types import (
     BackendOutput,
     Choice,
@@ -42,36 +43,74 @@ KEY_ENV_VARS = ("PERSONAE_OPENAI_API_KEY", "OPENAI_API_KEY")
 Transport = Literal["aiohttp", "sdk"]
 
 
-def _status_error(status: int, message: str) -> BackendError:
-    """An HTTP error status as personae's error: 429 and 5xx are retryable, 401 says where the key comes from."""
-    text = f"openai: HTTP {status}: {message}"
+def _status_error(status: int, body: bytes, passed: Sequence[str] = ()) -> BackendError:
+    """An HTTP error response as personae's error: 429 and 5xx retryable, any other 4xx a rejected request.
+
+    A rejection keeps the upstream's error message, param and code, and the fields the request `passed` through;
+    a 401 says where the key comes from.
+    """
+    reason, param, code = _error_fields(body)
+    text = f"openai: HTTP {status}: {reason or _shortened(body)}"
     if status == 429 or status >= 500:
         return RetryableBackendError(text, status_code=status)
     if status == 401:
-        return BackendError(text + f" (set {' or '.join(KEY_ENV_VARS)} to a valid key)")
+        text += f" (set {' or '.join(KEY_ENV_VARS)} to a valid key)"
+    if 400 <= status < 500:
+        return RejectedRequestError(text, status, reason or "(no error message)", param, code, tuple(passed))
     return BackendError(text)
 
 
-def _translate_error(exc: Exception) -> BackendError:
-    """Map SDK exceptions to personae's: timeouts, connection errors, 429 and 5xx are retryable."""
+def _translate_error(exc: Exception, passed: Sequence[str] = ()) -> BackendError:
+    """Map SDK exceptions to personae's: timeouts, connection errors, 429 and 5xx are retryable (`_status_error`)."""
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
         return RetryableBackendError(f"openai: {type(exc).__name__}: {exc}")
     if isinstance(exc, openai.APIStatusError):
-        return _status_error(exc.status_code, exc.message)
+        try:
+            body = exc.response.content
+        except RuntimeError:  # httpx's ResponseNotRead: the SDK had no body to read
+            body = b""
+        return _status_error(exc.status_code, body, passed)
     return BackendError(f"openai: {type(exc).__name__}: {exc}")
 
 
-def _error_message(body: bytes) -> str:
-    """The `error.message` of an OpenAI-style error body, else the body itself (shortened)."""
+def _shortened(body: bytes) -> str:
+    """A body that holds no error message, cut to 300 characters for personae's message."""
+    return body.decode("utf-8", "replace").strip()[:300] or "(empty body)"
+
+
+def _detail_text(detail: object) -> str | None:
+    """FastAPI's `detail`: a string, or validation errors as `field: reason` (the first three)."""
+    if isinstance(detail, str):
+        return detail or None
+    if not isinstance(detail, list):
+        return None
+    problems = []
+    for item in detail[:3]:
+        if isinstance(item, dict):
+            where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return "; ".join(problems) or None
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str | None, str | None]:
+    """(message, param, code) of an error response's body, None where it gives none.
+
+    Reads OpenAI's `{"error": {...}}` and `{"error": "text"}`, older vLLM's top-level error object and FastAPI's
+    `{"detail": ...}` (a server's 422 for a request that does not validate); a body that is none of them gives none.
+    """
     try:
-        error = json.loads(body).get("error")
-    except (ValueError, AttributeError):
-        error = None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
+        parsed: object = json.loads(body)
+    except ValueError:
+        return None, None, None
+    error = parsed.get("error", parsed) if isinstance(parsed, dict) else None
     if isinstance(error, str):
-        return error
-    return body.decode("utf-8", "replace")[:300] or "(empty body)"
+        return error or None, None, None
+    if not isinstance(error, dict):
+        return None, None, None
+    message = error.get("message")
+    text = str(message) if message else _detail_text(error.get("detail"))
+    param, code = error.get("param"), error.get("code")
+    return text, param if isinstance(param, str) else None, code if isinstance(code, str) else None
 
 
 def _choice(raw: dict[str, Any], passed: bool) -> Choice:
@@ -249,7 +288,7 @@ class OpenAIBackendAPI(BackendAPI):
             try:
                 response = await self._client.chat.completions.create(**request)
             except openai.OpenAIError as exc:
-                raise _translate_error(exc) from exc
+                raise _translate_error(exc, list(config.pass_through)) from exc
             except ValueError as exc:  # the SDK lets a 200 whose body is not JSON through as a JSONDecodeError
                 raise BackendError(f"openai: not a chat completion: {type(exc).__name__}: {exc}") from exc
             return _output(self.model, request, response.model_dump(mode="json"), bool(config.pass_through))
@@ -269,7 +308,7 @@ class OpenAIBackendAPI(BackendAPI):
         except aiohttp.ClientError as exc:
             raise RetryableBackendError(f"openai: APIConnectionError: {type(exc).__name__}: {exc}") from exc
         if status >= 400:
-            raise _status_error(status, _error_message(body))
+            raise _status_error(status, body, list(config.pass_through))
         try:
             response = json.loads(body)
         except ValueError as exc:
@@ -298,6 +337,13 @@ class OpenAIBackendAPI(BackendAPI):
                     yield StreamChunk(text=text, finish_reason=finish, usage=usage)
         except openai.OpenAIError as exc:
             raise _translate_error(exc) from exc
+
+    def redact(self, text: str) -> str:
+        """`text` with the server's address and the API key hidden (`BackendAPI.redact`)."""
+        text = super().redact(text)
+        if self._key == "not-needed":
+            return text
+        return re.sub(rf"(?<![\w-]){re.escape(self._key)}(?![\w-])", "<key>", text)
 
     async def aclose(self) -> None:
         """Close the SDK client; the shared aiohttp pool belongs to the event loop and closes with it."""
