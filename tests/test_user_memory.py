@@ -397,6 +397,11 @@ def test_rest_memory_is_scoped_to_the_key_and_user_and_can_be_corrected_and_forg
     crossed = client.patch("/v1/users/Sam/memory", json={"forget": [oslo["id"]]}, headers=auth(a))
     assert crossed.status_code == 404
     assert client.delete(f"/v1/users/Sam/memory?fact={oslo['id']}", headers=auth(a)).status_code == 404
+    for huge in ({"forget": [2**63]}, {"correct": [{"id": 2**63, "text": "x"}]}):  # no row id; once a 500 (overflow)
+        too_big = client.patch("/v1/users/Sam/memory", json=huge, headers=auth(a))
+        assert too_big.status_code == 400, too_big.text
+        assert too_big.json()["error"]["type"] == "invalid_request_error"
+    assert client.delete(f"/v1/users/Sam/memory?fact={2**63}", headers=auth(a)).status_code == 400
     bad = client.patch("/v1/users/Sam/memory", json={"correct": [{"id": leeds["id"]}]}, headers=auth(a))
     assert bad.status_code == 400  # OpenAI's status and error shape, naming the missing field
     assert bad.json()["error"]["param"] == "correct[0].text"

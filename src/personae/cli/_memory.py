@@ -71,7 +71,9 @@ def show(
 def forget(
     user: UserOpt,
     persona: PersonaOpt = None,
-    fact: Annotated[list[int] | None, typer.Option("--fact", help="Forget this fact id (repeatable).")] = None,
+    fact: Annotated[
+        list[int] | None, typer.Option("--fact", min=1, max=2**63 - 1, help="Forget this fact id (repeatable).")
+    ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Forget every fact and episode of the user.")] = False,
     key_id: KeyIdOpt = None,
     db: DatabaseOpt = None,

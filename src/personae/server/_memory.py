@@ -38,12 +38,17 @@ class MemoryView(BaseModel):
     """Dated summaries of earlier sessions, oldest first."""
 
 
+FACT_ID_MAX = 2**63 - 1
+"""Fact ids are SQL BIGINT row ids: a larger number is no fact (and would overflow the driver), so it is a 400."""
+FactId = Annotated[int, Field(ge=1, le=FACT_ID_MAX)]
+
+
 class FactCorrection(BaseModel):
     """A corrected fact: its id and the text it should say instead."""
 
     model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
 
-    id: int
+    id: FactId
     """The fact's id (from `GET`)."""
     text: str = Field(min_length=1, max_length=2000)
     """What is true instead, in the third person ("Sam lives in Leeds.")."""
@@ -56,7 +61,7 @@ class MemoryPatch(BaseModel):
 
     correct: list[FactCorrection] = Field(default_factory=list, max_length=200)
     """Facts to correct; the old text is kept as history, superseded by the correction."""
-    forget: list[int] = Field(default_factory=list, max_length=1000)
+    forget: list[FactId] = Field(default_factory=list, max_length=1000)
     """Ids of facts to delete for good (with the history they superseded)."""
 
 
@@ -105,7 +110,7 @@ def delete_memory(
     service: ServiceDep,
     key: KeyDep,
     persona: PersonaQuery = None,
-    fact: Annotated[int | None, Query(description="Forget only this fact.")] = None,
+    fact: Annotated[int | None, Query(description="Forget only this fact.", ge=1, le=FACT_ID_MAX)] = None,
 ) -> Response:
     """Forget `user`: every fact and episode (of one character with `persona`; one fact with `fact`)."""
     memory = UserMemoryStore(service.store)
