@@ -4,7 +4,8 @@ A few audit personas and the no-persona baseline answer the same BBQ questions a
 `personae eval`'s `persona-bias` task (open-ended prompts are left out: they need a judge). Prints one JSON line:
 wall time, per persona the figures (BBQ accuracy ambiguous/disambiguated, GSM8K accuracy, abstention rate) and
 their differences to the baseline, and `parsed_or_abstained`: the share of replies read to an answer or counted
-as an abstention (goal ≥ 0.98). The run folder (samples.jsonl, report.html) is kept for reading the replies.
+as an abstention (goal ≥ 0.98); `cut_off` counts the replies stopped by max_tokens before an explicit answer (no
+answer, wrong for accuracy). The run folder (samples.jsonl, report.html) is kept for reading the replies.
 Needs ../shared/data (BBQ, GSM8K) and the embedded model.
 """
 
@@ -91,6 +92,7 @@ def main() -> None:
         "failed": results.failed,
         "seconds": round(seconds, 1),
         "parsed_or_abstained": round(read / len(samples), 4) if samples else None,
+        "cut_off": sum(1 for s in samples if s.scores.get("cut_off")),
         "gsm8k_unmarked": sum(1 for s in samples if s.data.get("probe") == "gsm8k" and s.data.get("parse") == "last"),
         "figures": figures,
         "run": str(args.out),
