@@ -340,6 +340,8 @@ WORKING = (
     "before I go on to the next one."
 )
 """Forty-odd words without a number: a reply starting with it runs past the cut-off test's 40-word limit."""
+ASSISTANT = "As an AI language model, I will show my working."
+"""Assistant voice: the out-of-character detector flags it, which must not make a cut-off reply an abstention."""
 
 
 def cutoff_agent(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
@@ -352,9 +354,9 @@ def cutoff_agent(messages: Sequence[Message], config: GenerateConfig, index: int
         return f"Well now. {WORKING} {right}"
     if "every step" in system and "apples" in question:
         n = int(re.search(r"has (\d+)", question).group(1))  # type: ignore[union-attr]
-        return f"Tom starts with {n} apples and buys {n} more. {WORKING} {right}"  # cut: only {n} is read whole
+        return f"{ASSISTANT} Tom starts with {n} apples and buys {n} more. {WORKING} {right}"  # whole: {n} is read
     if "every step" in system:
-        return f"Let me weigh the grandfather and the grandson in turn. {WORKING} {right}"
+        return f"{ASSISTANT} Let me weigh the grandfather and the grandson in turn. {WORKING} {right}"
     if "answers first" in system:
         return f"{right}\n{WORKING}"
     return right
