@@ -5,9 +5,11 @@
 
 Generated: the CLI reference (each command's help, from the Typer app), the persona file and eval spec
 references (from the pydantic models' JSON schemas), the HTTP reference (from the FastAPI app's OpenAPI
-document, built on a mock configuration without starting a server), and the benchmark table between the
+document, built on a mock configuration without starting a server), the benchmark table between the
 `<!-- bench:start -->` and `<!-- bench:end -->` markers of README.md and docs/benchmarks.md (from the latest row
-of each bench/results/<name>.jsonl). `make test` runs the check, so none of these can drift from the code.
+of each bench/results/<name>.jsonl), and between `<!-- audit:start -->` and `<!-- audit:end -->` the latest
+persona-bias audit of the embedded model (from bench/results/persona_bias.jsonl). `make test` runs the check, so
+none of these can drift from the code.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ BANNER = (
 )
 BENCH_START = "<!-- bench:start -->"
 BENCH_END = "<!-- bench:end -->"
+AUDIT_START = "<!-- audit:start -->"
+AUDIT_END = "<!-- audit:end -->"
 
 
 # --- JSON schema → Markdown ------------------------------------------------------------------------------------
@@ -559,28 +563,81 @@ def _fallback_figures(row: Mapping[str, Any]) -> list[Figure]:
     return [Figure(k, k.replace("_", " ")) for k in numbers[:3]]
 
 
-def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str | None) -> str:
-    """The headline table: one line per bench, from its latest recorded row."""
+def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str | None, what: bool = True) -> str:
+    """The headline table: one line per bench, from its latest recorded row (`what`: with what each measures)."""
     if not runs:
         return "No benchmark results are recorded yet: run a bench with `--record` (see `bench/README.md`)."
-    lines = ["| bench | what | latest run | headline figures |", "|---|---|---|---|"]
+    head = ["bench", "what", "latest run", "headline figures"] if what else ["bench", "latest run", "headline figures"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for name in sorted(runs, key=lambda n: (list(HEADLINES).index(n) if n in HEADLINES else len(HEADLINES), n)):
         rows = runs[name]
         row = _latest(rows)
-        what, figures = HEADLINES.get(name, ("", _fallback_figures(row)))
+        description, figures = HEADLINES.get(name, ("", _fallback_figures(row)))
         shown = [text for f in figures if (text := _figure(f, _lookup(row, f.key)))]
         bench = f"[`{name}`]({link_prefix}{name}.py)" if link_prefix is not None else f"`{name}`"
         runs_text = f"{_date(row) or 'undated'} ({len(rows)}\u00a0run{'s' if len(rows) != 1 else ''})"
-        lines.append(f"| {bench} | {what} | {runs_text} | {_cell('; '.join(shown))} |")
+        cells = [bench, *([description] if what else []), runs_text, _cell("; ".join(shown))]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def with_block(text: str, block: str, where: str) -> str:
-    """`text` with what lies between the bench markers replaced by `block`."""
-    start, end = text.find(BENCH_START), text.find(BENCH_END)
+AUDIT_BENCH = "persona_bias"
+"""The bench whose rows hold audits of the embedded model (per persona and probe: value, difference, interval)."""
+AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("bbq_acc_ambig", "BBQ acc. ambig."),
+    ("bbq_acc_disambig", "BBQ acc. disamb."),
+    ("bbq_bias_ambig", "BBQ bias ambig."),
+    ("bbq_bias_disambig", "BBQ bias disamb."),
+    ("gsm8k_acc", "GSM8K acc."),
+    ("abstained", "abstained"),
+    ("cut_off", "cut off"),
+)
+"""The audit table's columns (a figure the row lacks is left out), in the task's report order."""
+BASELINE = "baseline"
+
+
+def _audit_cell(entry: Mapping[str, Any] | None) -> str:
+    """`value (difference [low, high])`, ⚑ when the interval excludes 0; the baseline's value alone."""
+    if not entry or not isinstance(entry.get("value"), int | float):
+        return "–"
+    text = f"{entry['value']:.2f}"
+    diff, low, high = entry.get("diff"), entry.get("diff_low"), entry.get("diff_high")
+    if isinstance(diff, int | float):
+        interval = f" [{low:.2f}, {high:.2f}]" if isinstance(low, int | float) and isinstance(high, int | float) else ""
+        text += f" ({diff:+.2f}{interval}){' ⚑' if entry.get('flagged') else ''}"
+    return text
+
+
+def audit_table(runs: Mapping[str, Sequence[dict[str, Any]]]) -> str:
+    """The latest recorded persona-bias audit of the embedded model: a row per persona, a column per figure."""
+    rows = [r for r in runs.get(AUDIT_BENCH, []) if r.get("model") == "embedded" and isinstance(r.get("figures"), dict)]
+    if not rows:
+        return f"No persona-bias audit of the embedded model is recorded yet: run `bench/{AUDIT_BENCH}.py --record`."
+    row = _latest(rows)
+    figures: Mapping[str, Mapping[str, Mapping[str, Any]]] = row["figures"]
+    columns = [(key, label) for key, label in AUDIT_COLUMNS if figures.get(key)]
+    personas = list(dict.fromkeys(p for key, _ in columns for p in figures[key]))
+    personas.sort(key=lambda p: p != BASELINE)  # the baseline first, the others in recorded order
+    items = [f"{row[k]} {what}" for k, what in (("bbq_items", "BBQ"), ("gsm8k_items", "GSM8K")) if row.get(k)]
+    lines = [
+        f"Persona-bias audit of the embedded model, {_date(row) or 'undated'} ({', '.join(items) or 'all'} items per "
+        "persona): value (difference to no persona [paired bootstrap 95\u00a0% CI]); ⚑: the CI excludes 0.",
+        "",
+        "| persona | " + " | ".join(label for _, label in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for persona in personas:
+        cells = [_audit_cell(figures[key].get(persona)) for key, _ in columns]
+        lines.append(f"| {_cell(persona)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def with_block(text: str, block: str, where: str, start_marker: str = BENCH_START, end_marker: str = BENCH_END) -> str:
+    """`text` with what lies between the markers (the bench table's by default) replaced by `block`."""
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
-        raise SystemExit(f"{where}: the markers {BENCH_START} ... {BENCH_END} are missing")
-    return text[: start + len(BENCH_START)] + "\n" + block + "\n" + text[end:]
+        raise SystemExit(f"{where}: the markers {start_marker} ... {end_marker} are missing")
+    return text[: start + len(start_marker)] + "\n" + block + "\n" + text[end:]
 
 
 # --- driver ------------------------------------------------------------------------------------------------------
@@ -591,8 +648,13 @@ PAGES: dict[str, Callable[[], str]] = {
     "docs/reference/eval-spec.md": eval_spec_page,
     "docs/reference/http-api.md": http_page,
 }
-BENCH_TABLES: dict[str, str | None] = {"README.md": "bench/", "docs/benchmarks.md": None}
-"""Files holding the bench table, and the prefix that links a bench's name to its script (None: no link)."""
+BENCH_TABLES: dict[str, str | None] = {"README.md": None, "docs/benchmarks.md": None}
+"""Files holding the bench table, and the prefix that links a bench's name to its script (None: no link; the
+README's text links bench/README.md and docs/benchmarks.md instead, to stay under 10,000 characters)."""
+SHORT_TABLES: frozenset[str] = frozenset({"README.md"})
+"""Files whose bench table leaves out what each bench measures (docs/benchmarks.md says it), to stay short."""
+AUDIT_TABLES: tuple[str, ...] = ("README.md", "docs/benchmarks.md")
+"""Files holding the embedded model's audit table."""
 
 
 def generate() -> dict[str, str]:
@@ -600,7 +662,11 @@ def generate() -> dict[str, str]:
     out = {path: render().rstrip("\n") + "\n" for path, render in PAGES.items()}
     runs = read_results(RESULTS)
     for path, prefix in BENCH_TABLES.items():
-        out[path] = with_block((ROOT / path).read_text(encoding="utf-8"), bench_table(runs, prefix), path)
+        table = bench_table(runs, prefix, what=path not in SHORT_TABLES)
+        out[path] = with_block((ROOT / path).read_text(encoding="utf-8"), table, path)
+    for path in AUDIT_TABLES:
+        text = out[path] if path in out else (ROOT / path).read_text(encoding="utf-8")
+        out[path] = with_block(text, audit_table(runs), path, AUDIT_START, AUDIT_END)
     return out
 
 

@@ -339,3 +339,22 @@ async def test_a_streamed_stop_string_split_across_chunks_is_never_sent() -> Non
     plain = [p async for p in echo.stream(words, GenerateConfig())]
     assert len(plain) > 1  # without stop strings nothing is held back
     assert "".join(plain) == "You said: Hello there my friend"
+
+
+async def test_a_mock_cut_at_max_tokens_reports_length_as_a_model_at_its_token_limit() -> None:
+    long = "Step one: 2 + 2 = 4.\nStep two: 4 * 3 = 12.\nAnswer: 12"
+    cut = Backend(MockBackendAPI(model="scripted", outputs=[long, long, "Answer: 12"], cut_at_max_tokens=True))
+    out = await cut.generate(HELLO, GenerateConfig(max_tokens=5, cache=False))
+    assert out.text == "Step one: 2 + 2"
+    assert out.choices[0].finish_reason == "length"
+    assert out.usage.completion_tokens == 5
+    streamed = [c async for c in cut.api.stream(HELLO, GenerateConfig(max_tokens=5))]
+    assert "".join(c.text for c in streamed) == "Step one: 2 + 2"
+    assert streamed[-1].finish_reason == "length"
+    short = await cut.generate(HELLO, GenerateConfig(max_tokens=5, cache=False))
+    assert (short.text, short.choices[0].finish_reason) == ("Answer: 12", "stop")
+    # Off by default: the whole reply, finish reason stop.
+    plain = await Backend(MockBackendAPI(model="scripted", outputs=[long]), cache=None).generate(
+        HELLO, GenerateConfig(max_tokens=5)
+    )
+    assert (plain.text, plain.choices[0].finish_reason) == (long, "stop")

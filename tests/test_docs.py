@@ -79,9 +79,12 @@ def test_check_names_the_stale_page_and_writing_fixes_it(
     monkeypatch.setattr(gen, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(gen, "PAGES", {"docs/page.md": lambda: "# generated\n"})
     monkeypatch.setattr(gen, "BENCH_TABLES", {"README.md": "bench/"})
+    monkeypatch.setattr(gen, "AUDIT_TABLES", ("README.md",))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "page.md").write_text("# edited by hand\n", encoding="utf-8")
-    readme = "# x\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nmore\n"
+    readme = (
+        "# x\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\n<!-- audit:start -->\nold\n<!-- audit:end -->\n"
+    )
     (tmp_path / "README.md").write_text(readme, encoding="utf-8")
 
     assert gen.main(["--check"]) == 1
@@ -95,10 +98,63 @@ def test_check_names_the_stale_page_and_writing_fixes_it(
     text = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "old table" not in text
     assert "No benchmark results are recorded yet" in text
-    assert text.endswith("<!-- bench:end -->\n\nmore\n")
+    assert "No persona-bias audit of the embedded model is recorded yet" in text
+    assert text.endswith(
+        "<!-- bench:end -->\n\n<!-- audit:start -->\n" + gen.audit_table({}) + "\n<!-- audit:end -->\n"
+    )
     assert gen.main(["--check"]) == 0
 
 
 def test_missing_markers_are_an_error(gen: ModuleType) -> None:
     with pytest.raises(SystemExit, match=r"README\.md: the markers"):
         gen.with_block("# no markers here\n", "table", "README.md")
+
+
+def _audit_row(date: str, gsm8k_black: float, flagged: bool) -> dict[str, object]:
+    base = {"value": 0.7}
+    black = {"value": gsm8k_black, "diff": gsm8k_black - 0.7, "diff_low": -0.9, "diff_high": -0.1, "flagged": flagged}
+    return {
+        "date": date,
+        "bench": "persona_bias",
+        "model": "embedded",
+        "bbq_items": 15,
+        "gsm8k_items": 10,
+        "figures": {
+            "gsm8k_acc": {"black": black, "baseline": base},
+            "abstained": {"baseline": {"value": 0.0}, "black": {"value": 0.1, "diff": 0.1, "diff_low": 0.0}},
+        },
+    }
+
+
+def test_the_audit_table_is_the_latest_embedded_audit(gen: ModuleType, tmp_path: Path) -> None:
+    newer = _audit_row("2026-12-02T10:00:00+00:00", 0.2, flagged=True)
+    reread = {"date": "2026-12-03T10:00:00+00:00", "bench": "persona_bias", "model": "embedded", "replies": 100}
+    other = {**_audit_row("2026-12-04T10:00:00+00:00", 0.6, flagged=False), "model": "openai/gpt-4o-mini"}
+    older = _audit_row("2026-12-01T10:00:00+00:00", 0.5, flagged=False)
+    write_rows(tmp_path / "persona_bias.jsonl", [newer, older, reread, other])
+    table = gen.audit_table(gen.read_results(tmp_path))
+    lines = table.splitlines()
+    assert "2026-12-02 (15 BBQ, 10 GSM8K items per persona)" in lines[0]  # no figures, or not embedded: not an audit
+    assert lines[2] == "| persona | GSM8K acc. | abstained |"  # only the figures the row holds, in report order
+    assert lines[4] == "| baseline | 0.70 | 0.00 |"  # the baseline first, its value alone
+    assert lines[5] == "| black | 0.20 (-0.50 [-0.90, -0.10]) ⚑ | 0.10 (+0.10) |"  # an interval only where recorded
+
+
+def test_no_audit_yet_is_said_in_one_line(gen: ModuleType) -> None:
+    table = gen.audit_table({"persona_bias": [{"model": "embedded", "replies": 3}]})
+    assert table.startswith("No persona-bias audit of the embedded model is recorded yet")
+    assert "\n" not in table
+
+
+def test_a_short_bench_table_leaves_out_what_each_bench_measures(gen: ModuleType, tmp_path: Path) -> None:
+    write_rows(tmp_path / "ooc_quality.jsonl", [{"accuracy": 0.95}])
+    runs = gen.read_results(tmp_path)
+    assert "out-of-character detection" in gen.bench_table(runs, None)
+    short = gen.bench_table(runs, None, what=False)
+    assert short.splitlines()[0] == "| bench | latest run | headline figures |"
+    assert "out-of-character detection" not in short
+    assert "accuracy 95.0\u00a0%" in short
+
+
+def test_the_readme_stays_under_10000_characters() -> None:
+    assert len((REPO / "README.md").read_text(encoding="utf-8")) < 10_000

@@ -59,8 +59,8 @@ def test_an_unknown_option_names_the_provider_and_the_options_it_knows() -> None
     with pytest.raises(BackendOptionError) as caught:
         get_backend("mock/echo", delya=0.5)
     assert (
-        str(caught.value)
-        == "mock/echo has no option 'delya' (did you mean 'delay'?); known options: delay, fn, outputs"
+        str(caught.value) == "mock/echo has no option 'delya' (did you mean 'delay'?); "
+        "known options: cut_at_max_tokens, delay, fn, outputs"
     )
     assert (caught.value.address, caught.value.option) == ("mock/echo", "delya")
     with pytest.raises(BackendOptionError) as caught:

@@ -160,6 +160,8 @@ class EvalChat:
         self.session = session
         self.item_id = item_id
         self.scoring = scoring
+        self.finish_reason: str | None = None
+        """Why the backend stopped generating the last reply shown (`stop`, `length`, ...), None if it did not say."""
 
     async def send(self, text: str) -> str:
         """The reply shown to `text`."""
@@ -167,6 +169,7 @@ class EvalChat:
         shown = (await self.session.send(text)).shown
         if shown is None:
             raise RuntimeError("the runtime returned a turn without a reply")
+        self.finish_reason = shown.finish_reason
         if shown.ooc is not None:  # None: no detector ran, nothing to keep
             scores = ReplyScores(shown.result, shown.ooc, shown.contradictions)
             self.scoring.remember(self.item_id, text, shown.text, earlier, scores)

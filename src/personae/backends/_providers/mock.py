@@ -2,11 +2,14 @@
 
 `mock/echo` answers from the last user message; `mock/scripted` returns the given outputs in order
 and raises `MockExhaustedError` when they run out; any model name accepts `fn=` for computed replies.
+With `cut_at_max_tokens=True` a reply longer than `max_tokens` words stops there with finish reason `length`, as a
+real model's does at its token limit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -29,6 +32,20 @@ class MockExhaustedError(BackendError):
 
 def _words(text: str) -> int:
     return max(1, len(text.split()))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def cut_at_words(text: str, limit: int | None) -> str | None:
+    """`text` up to the end of its `limit`-th word (the mock's tokens), None when it has no more words than that."""
+    if limit is None:
+        return None
+    for count, word in enumerate(_WORD.finditer(text), start=1):
+        if count == limit:
+            rest = text[word.end() :]
+            return text[: word.end()] if rest.strip() else None
+    return None
 
 
 def echo_reply(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
@@ -56,6 +73,8 @@ class MockBackendAPI(BackendAPI):
         """Computes each reply as `fn(messages, config, index)`; wins over `outputs`."""
         delay: float = Field(default=0.0, ge=0)
         """Seconds each request takes, to exercise concurrency."""
+        cut_at_max_tokens: bool = False
+        """Stop a reply after `max_tokens` words with finish reason `length`, as a model stops at its token limit."""
 
     @classmethod
     def validate_options(cls, address: str, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +97,7 @@ class MockBackendAPI(BackendAPI):
         outputs: Iterable[str] | None = None,
         fn: MockFn | None = None,
         delay: float = 0.0,
+        cut_at_max_tokens: bool = False,
         **options: Any,
     ) -> None:
         super().__init__(model=model, base_url=base_url, **options)
@@ -87,6 +107,8 @@ class MockBackendAPI(BackendAPI):
         self._fn = fn
         self.delay = delay
         """Seconds each request takes, to exercise concurrency."""
+        self.cut_at_max_tokens = cut_at_max_tokens
+        """Whether replies stop after `config.max_tokens` words (finish reason `length`)."""
         self.history: list[tuple[list[Message], GenerateConfig]] = []
         """Every request received, in order."""
 
@@ -100,22 +122,29 @@ class MockBackendAPI(BackendAPI):
                 raise MockExhaustedError("the mock backend's scripted outputs ran out") from None
         return echo_reply(messages, config, index)
 
+    def _choice(self, text: str, config: GenerateConfig) -> Choice:
+        cut = cut_at_words(text, config.max_tokens) if self.cut_at_max_tokens else None
+        return Choice(text=text, finish_reason="stop") if cut is None else Choice(text=cut, finish_reason="length")
+
     async def generate(self, messages: Sequence[Message], config: GenerateConfig) -> BackendOutput:
         """Return `config.n` deterministic candidates."""
         self.history.append((list(messages), config))
         if self.delay:
             await asyncio.sleep(self.delay)
-        texts = [self._reply(messages, config, i) for i in range(config.n)]
+        choices = [self._choice(self._reply(messages, config, i), config) for i in range(config.n)]
         prompt_tokens = sum(_words(m.content) for m in messages)
-        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=sum(_words(t) for t in texts))
-        return BackendOutput(
-            model=f"mock/{self.model}", choices=[Choice(text=t, finish_reason="stop") for t in texts], usage=usage
-        )
+        usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=sum(_words(c.text) for c in choices))
+        return BackendOutput(model=f"mock/{self.model}", choices=choices, usage=usage)
+
+    def cache_identity(self) -> dict[str, Any]:
+        """The base identity, plus the cut when it is on (it changes the replies)."""
+        identity = super().cache_identity()
+        return {**identity, "cut_at_max_tokens": True} if self.cut_at_max_tokens else identity
 
     async def stream(self, messages: Sequence[Message], config: GenerateConfig) -> AsyncIterator[StreamChunk]:
-        """Yield the first candidate word by word, then a final chunk with usage."""
+        """Yield the first candidate word by word, then a final chunk with its finish reason and usage."""
         output = await self.generate(messages, config.model_copy(update={"n": 1}))
         words = output.text.split(" ")
         for i, word in enumerate(words):
             yield StreamChunk(text=word if i == 0 else " " + word)
-        yield StreamChunk(finish_reason="stop", usage=output.usage)
+        yield StreamChunk(finish_reason=output.choices[0].finish_reason, usage=output.usage)

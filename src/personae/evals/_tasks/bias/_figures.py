@@ -82,6 +82,13 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe("gsm8k_acc", "GSM8K accuracy", ("gsm8k_acc",), _mean("gsm8k_acc"), "higher"),
     Probe("abstained", "abstention rate (all probes)", ("abstained",), _mean("abstained"), "lower"),
+    Probe(
+        "cut_off",
+        "cut off at the token limit before an answer (BBQ and maths)",
+        ("cut_off",),
+        _mean("cut_off"),
+        "lower",
+    ),
     Probe("toxicity", "toxicity, judged 1..5", ("toxicity",), _mean("toxicity"), "lower"),
     Probe("regard", "regard for the groups named, judged 1..5", ("regard",), _mean("regard"), "higher"),
 )

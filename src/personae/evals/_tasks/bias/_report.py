@@ -121,8 +121,10 @@ def bias_section(task: TaskResult, names: Mapping[str, str]) -> str:
         + fails
         + _gap_table(extra, labels)
         + _probe_cards(extra, labels)
-        + "<h3>Values per persona</h3><p class='muted'>parsed: BBQ and maths replies read to an answer; ooc: replies "
-        "the out-of-character detector flags (lists and worked solutions count as assistant voice).</p>"
+        + "<h3>Values per persona</h3><p class='muted'>parsed: BBQ and maths replies read to an answer; cut_off: "
+        "replies the backend stopped at the token limit before an explicit answer (no answer: wrong for accuracy; "
+        "– where the backend gave no finish reason); ooc: replies the out-of-character detector flags (lists and "
+        "worked solutions count as assistant voice).</p>"
         + f"<table><tr><th>persona</th>{head}</tr>{body}</table>"
         + _examples(extra, labels)
     )
