@@ -322,6 +322,40 @@ def test_topic_gate_keeps_off_topic_sentences_from_the_nli_model() -> None:
     assert all(s.gated == 0 for s in ungated.score("Who are you?", reply).statements)
 
 
+def test_the_gate_lets_each_sentence_reach_its_nearest_statements() -> None:
+    """A contradiction through behaviour shares few words with its fact: gate_top_k still sends it to the NLI model."""
+    from personae.scoring import Calibration
+
+    coffee, sentence = SAM.statements[2], "I pour the big mug and drink it black."
+    table = {(coffee, sentence): (0.01, 0.04, 0.95)}
+    relevance = RelevanceModel(FakeEmbedder())
+    cosines = relevance.similarity(SAM.statements, [sentence], [SAM.name])[0]
+    assert 0 < cosines[2] < 0.3  # on topic only by rank: the gate alone drops it
+    assert cosines[2] == cosines.max()
+    gate_only = GridNLI(table)
+    scorer = APCScorer(SAM, nli=gate_only, relevance=relevance, calibration=Calibration(0.5, 0.5, topic_gate=0.3))
+    assert not scorer.score("Fancy a cup?", sentence).violations
+    assert gate_only.asked == []
+    nearest = GridNLI(table)
+    cal = Calibration(0.5, 0.5, topic_gate=0.3, gate_top_k=1)
+    result = APCScorer(SAM, nli=nearest, relevance=relevance, calibration=cal).score("Fancy a cup?", sentence)
+    assert [v.statement for v in result.violations] == [coffee]
+    assert nearest.asked == [(coffee, sentence)]  # only the nearest statement, not every one
+
+
+def test_a_question_about_a_topic_opens_every_sentence_for_it() -> None:
+    """With a query gate, a reply to a question about a statement's topic is read for it sentence by sentence."""
+    from personae.scoring import Calibration
+
+    coffee, sentence = SAM.statements[2], "Two sugars, please."
+    nli = GridNLI({(coffee, sentence): (0.01, 0.04, 0.95)})
+    cal = Calibration(0.5, 0.5, topic_gate=0.3, query_gate=0.3)
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=cal)
+    assert [v.statement for v in scorer.score("Do you drink coffee?", sentence).violations] == [coffee]
+    assert nli.asked == [(coffee, sentence)]
+    assert not scorer.score("How is the weather?", sentence).violations
+
+
 def test_a_statement_is_never_both_supported_and_violated() -> None:
     from personae.scoring import StatementScore
 

@@ -216,6 +216,8 @@ def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
         "support_threshold": cal.support,
         "topic_gate": cal.topic_gate,
         "support_gate": cal.support_gate,
+        "query_gate": cal.query_gate,
+        "gate_top_k": cal.gate_top_k,
         "embedder": relevance.embedder.name,
         "fitted_on": str(folder),
         "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},

@@ -36,6 +36,28 @@ class Calibration(NamedTuple):
     support_gate: float | None = None
     """The cosine the entailing sentence must reach for the statement to count as supported (a stricter topic test:
     an entailment read into a sentence about something else is the most visible false claim); None: no test."""
+    query_gate: float | None = None
+    """Cosine of (name-masked) statement and user message at or above which every sentence of the reply passes the
+    topic gate for that statement: an answer to a question about a topic speaks of it even in other words (a toast
+    answering "Do you drink?"); None: the gate looks at the sentences only."""
+
+    gate_top_k: int = 0
+    """Each sentence also reaches the NLI model with its k most similar statements, however low their cosines: a
+    contradiction through behaviour shares few words with the fact it breaks (a toast against "never drinks"), but the
+    fact is still the nearest of the persona's statements to it."""
+
+    def open_pairs(self, topic: FloatArray, query_topic: FloatArray | None) -> npt.NDArray[np.bool_]:
+        """The statement–sentence pairs, shape (n_statements, n_sentences), that the topic gate lets through."""
+        if self.topic_gate is None:
+            return np.ones(topic.shape, dtype=bool)
+        open_: npt.NDArray[np.bool_] = topic >= self.topic_gate
+        k = min(self.gate_top_k, topic.shape[0])
+        if k > 0 and topic.shape[1]:
+            nearest = np.argpartition(-topic, k - 1, axis=0)[:k]
+            np.put_along_axis(open_, nearest, True, axis=0)
+        if self.query_gate is not None and query_topic is not None:
+            open_ = open_ | (query_topic >= self.query_gate)[:, None]
+        return open_
 
     def verdict(
         self, entailment: float, neutral: float, contradiction: float, entail_topic: float | None
@@ -61,11 +83,15 @@ def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
     same = table.get("embedder") == embedder_name
     gate = table.get("topic_gate") if same else None
     support_gate = table.get("support_gate") if same else None
+    query_gate = table.get("query_gate") if same else None
+    top_k = table.get("gate_top_k", 0) if same else 0
     return Calibration(
         violation=float(table.get("violation_threshold", 0.5)),
         support=float(table.get("support_threshold", 0.5)),
         topic_gate=None if gate is None else float(gate),
         support_gate=None if support_gate is None else float(support_gate),
+        query_gate=None if query_gate is None else float(query_gate),
+        gate_top_k=int(top_k),
     )
 
 
@@ -189,11 +215,13 @@ class APCScorer:
         return self.score_batch([(query, response)])[0]
 
     def grids(
-        self, sentence_lists: Sequence[Sequence[str]]
+        self, sentence_lists: Sequence[Sequence[str]], query_topics: FloatArray | None = None
     ) -> list[tuple[FloatArray, FloatArray | None, npt.NDArray[np.bool_]]]:
         """Per reply: NLI probabilities (n_statements, n_sentences, 3), topic similarities and the gate's mask.
 
-        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call.
+        `query_topics`, shape (n_replies, n_statements), are the cosines of each reply's user message with the
+        statements (for the query gate). Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others
+        go in one batched call.
         """
         flat = [s for sents in sentence_lists for s in sents]
         n = len(self.statements)
@@ -202,9 +230,14 @@ class APCScorer:
         topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and wanted else None
         shapes, offset = [], 0
         pairs: list[tuple[str, str]] = []
-        for sents in sentence_lists:
+        for k, sents in enumerate(sentence_lists):
             block = None if topic is None else topic[:, offset : offset + len(sents)]
-            open_ = np.ones((n, len(sents)), dtype=bool) if block is None or gate is None else block >= gate
+            query_topic = None if query_topics is None else query_topics[k]
+            open_ = (
+                np.ones((n, len(sents)), dtype=bool)
+                if block is None or gate is None
+                else self.calibration.open_pairs(block, query_topic)
+            )
             for i, j in zip(*np.nonzero(open_), strict=True):
                 pairs.append((self.statements[int(i)], sents[int(j)]))
             shapes.append((block, open_))
@@ -231,9 +264,10 @@ class APCScorer:
         chunk_size = 64
         for start in range(0, len(items), chunk_size):
             chunk = items[start : start + chunk_size]
-            relevance = self.relevance.probability(self.statements, [q for q, _ in chunk], self.names)
+            query_topics = self.relevance.similarity(self.statements, [q for q, _ in chunk], self.names)
+            relevance = self.relevance.calibrate(query_topics)
             sentence_lists = [split_sentences(r) for _, r in chunk]
-            grids = self.grids(sentence_lists)
+            grids = self.grids(sentence_lists, query_topics)
             for (query, response), sents, rel, (grid, topic, open_) in zip(
                 chunk, sentence_lists, relevance, grids, strict=True
             ):
@@ -273,6 +307,6 @@ class APCScorer:
             ],
             dtype=np.float32,
         )
-        open_ = np.ones(topic.shape, dtype=bool) if gate is None else topic >= gate
+        open_ = self.calibration.open_pairs(topic, sims)
         grid[~open_] = (0.0, 1.0, 0.0)
         return self._result(query, response, rel, _reduce(grid, sents, topic, open_))

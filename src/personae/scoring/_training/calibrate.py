@@ -29,6 +29,8 @@ GATES: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 VIOLATION = tuple(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2))
 SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
 SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+QUERY_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
+TOP_K = (0, 1, 2, 3)
 
 
 @dataclass
@@ -62,23 +64,37 @@ class CalibrationData:
         return list(dict.fromkeys(out))
 
 
+_Reduction = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]
+
+
 class _Scored:
     """Every statement–sentence pair of one reply, scored once; any gate is then a mask over the same numbers."""
 
-    def __init__(self, grid: FloatArray, topic: FloatArray, relevance: FloatArray, statements: list[str]) -> None:
-        self.grid, self.topic, self.relevance, self.statements = grid, topic, relevance, statements
+    def __init__(
+        self, grid: FloatArray, topic: FloatArray, query_topic: FloatArray, relevance: FloatArray, statements: list[str]
+    ) -> None:
+        self.grid, self.topic, self.query_topic = grid, topic, query_topic
+        self.relevance, self.statements = relevance, statements
+        self._reduced: dict[tuple[float | None, float | None, int], _Reduction] = {}
 
-    def reduce(self, gate: float | None) -> tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]:
+    def reduce(self, cal: Calibration) -> _Reduction:
         """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
 
-        The same reduction as the scorer's (`_reduce`), with the gate applied as a mask.
+        The same reduction as the scorer's (`_reduce`), with the gates of `cal` applied as a mask (kept per gate pair:
+        the threshold search asks for the same gates many times).
         """
+        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k)
+        if key not in self._reduced:
+            self._reduced[key] = self._reduce(cal)
+        return self._reduced[key]
+
+    def _reduce(self, cal: Calibration) -> _Reduction:
         n_statements, n_sentences = self.grid.shape[:2]
         if n_sentences == 0:
             zeros = np.zeros(n_statements, np.float32)
             return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros
         grid = self.grid.copy()
-        open_ = np.ones(grid.shape[:2], dtype=bool) if gate is None else self.topic >= gate
+        open_ = cal.open_pairs(self.topic, self.query_topic)
         grid[~open_] = (0.0, 1.0, 0.0)
         r = _reduce(grid, [""] * n_sentences, self.topic, open_)
         assert r.entail_topic is not None
@@ -96,11 +112,13 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
         persona = data.personas[pid]
         scorer = APCScorer(persona, nli=nli, relevance=relevance, calibration=Calibration(topic_gate=-2.0))
         sentence_lists = [split_sentences(reply) for _, reply in pairs]
-        rel = relevance.probability(scorer.statements, [q for q, _ in pairs], scorer.names)
-        for (query, reply), (grid, topic, _), r in zip(pairs, scorer.grids(sentence_lists), rel, strict=True):
+        query_topics = relevance.similarity(scorer.statements, [q for q, _ in pairs], scorer.names)
+        rel = relevance.calibrate(query_topics)
+        grids = scorer.grids(sentence_lists)
+        for (query, reply), (grid, topic, _), qt, r in zip(pairs, grids, query_topics, rel, strict=True):
             if topic is None:
                 topic = np.zeros(grid.shape[:2], dtype=np.float32)
-            out[(pid, query, reply)] = _Scored(grid, topic, r, scorer.statements)
+            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements)
     return out
 
 
@@ -110,7 +128,7 @@ LABEL = {"violated": "contradiction", "supported": "entailment", None: "neutral"
 
 def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored], cal: Calibration) -> dict[str, float]:
     """Triple accuracy, violation recall, preference and false-violation rates of thresholds `cal`."""
-    reduced = {key: s.reduce(cal.topic_gate) for key, s in scored.items()}
+    reduced = {key: s.reduce(cal) for key, s in scored.items()}
     correct = false_triples = not_contra = supported = supported_right = entailed = 0
     for t in data.triples:
         key = (t["persona"], t["query"], t["reply"])
@@ -157,6 +175,8 @@ def calibrate(
     target_false_violations: float = 0.10,
     target_support_precision: float = 0.95,
     gates: Sequence[float | None] = GATES,
+    query_gates: Sequence[float | None] = QUERY_GATES,
+    top_k: Sequence[int] = TOP_K,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
 
@@ -166,9 +186,11 @@ def calibrate(
     best: tuple[float, Calibration, dict[str, float]] | None = None
     fallback: tuple[float, Calibration, dict[str, float]] | None = None
     scored = _score_all(data, nli, relevance)
-    for gate in gates:
+    for gate, query_gate, k in itertools.product(gates, query_gates, top_k):
+        if gate is None and (query_gate is not None or k):
+            continue  # without a topic gate every pair is open already
         for violation, support in itertools.product(VIOLATION, SUPPORT):
-            cal = Calibration(violation=violation, support=support, topic_gate=gate)
+            cal = Calibration(violation, support, gate, None, query_gate, k)
             figures = evaluate(data, scored, cal)
             worst = max(figures["false_violation_rate"], figures["triple_false_violations"])
             gain = figures["triple_accuracy"] + figures["violation_recall"]
