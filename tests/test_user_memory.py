@@ -460,3 +460,21 @@ def test_recall_reads_only_the_newest_episodes_and_never_the_asking_sessions(tmp
     assert sorted(e.session_id for e, _ in recalled.episodes) == ["s2", "s3", "s4"]  # s0, s1: older than 3
     newest = mem.repository.episodes(scope, newest=2)
     assert [e.session_id for e in newest] == ["s4", "s5"]  # oldest first, as without the bound
+
+
+def test_an_episode_rewritten_under_a_reused_row_id_is_read_as_rewritten(tmp_path: Path) -> None:
+    """Episodes built once per row are found by the row's values, not its id: SQLite gives a deleted id again."""
+    from personae.memory import Episode
+
+    store = db(tmp_path)
+    scope = MemoryScope(None, "Sam", "ada")
+    memories = UserMemoryStore(store)
+    first = memories.save_episode(scope, Episode(session_id="s1", first_turn=0, last_turn=0, summary="One."))
+    assert [e.summary for e in memories.episodes(scope, newest=5)] == ["One."]
+    again = Episode(session_id="s1", first_turn=0, last_turn=1, summary="Two.", events=["Sam bakes."])
+    second = memories.save_episode(scope, again)
+    assert second.id == first.id  # the stretch rewritten: the same id, new values
+    [read] = memories.episodes(scope, newest=5)
+    assert (read.summary, read.events, read.last_turn) == ("Two.", ["Sam bakes."], 1)
+    memories.forget(scope)
+    assert memories.episodes(scope, newest=5) == []
