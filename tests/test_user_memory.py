@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -460,6 +461,24 @@ def test_recall_reads_only_the_newest_episodes_and_never_the_asking_sessions(tmp
     assert sorted(e.session_id for e, _ in recalled.episodes) == ["s2", "s3", "s4"]  # s0, s1: older than 3
     newest = mem.repository.episodes(scope, newest=2)
     assert [e.session_id for e in newest] == ["s4", "s5"]  # oldest first, as without the bound
+
+
+def test_bm25_of_kept_word_counts_gives_rank_bm25s_scores() -> None:
+    """Recall's BM25 keeps each document's word counts instead of indexing the words again: the same floats."""
+    from rank_bm25 import BM25Okapi
+
+    from personae.memory._user import _bm25
+
+    rng = np.random.default_rng(7)
+    vocabulary = [f"w{i}" for i in range(12)]
+    for size in (1, 2, 5, 40):
+        corpus = [list(rng.choice(vocabulary, size=int(rng.integers(0, 9)))) or ["_"] for _ in range(size)]
+        query = list(rng.choice([*vocabulary, "absent"], size=5))  # repeats, a word in no document
+        kept = [(np.zeros(1), Counter(words), len(words)) for words in corpus]
+        assert _bm25(kept, query).tolist() == BM25Okapi(corpus).get_scores(query).tolist()
+    common = [["tea", "rare"], ["tea"], ["tea"], ["tea", "milk"]]  # "tea" in most documents: the floored idf
+    kept = [(np.zeros(1), Counter(words), len(words)) for words in common]
+    assert _bm25(kept, ["tea", "rare"]).tolist() == BM25Okapi(common).get_scores(["tea", "rare"]).tolist()
 
 
 def test_an_episode_rewritten_under_a_reused_row_id_is_read_as_rewritten(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ session database implements it in `personae.store`).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -19,7 +20,6 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 from pydantic import BaseModel, Field
-from rank_bm25 import BM25Okapi
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.memory._facts import (
@@ -158,9 +158,46 @@ dropped first; a dropped one is rebuilt from the database when needed."""
 _INDEXES: OrderedDict[tuple[str, MemoryScope], FactIndex] = OrderedDict()
 
 MAX_DOCUMENTS = 50_000
-_Document = tuple[np.ndarray, list[str]]
+_Document = tuple[np.ndarray, dict[str, int], int]
+"""A fact or episode as recall ranks it: its masked embedding, its BM25 word counts and its length in words."""
 _DOCUMENTS: WeakKeyDictionary[object, OrderedDict[tuple[tuple[str, str], str], _Document]] = WeakKeyDictionary()
-"""Per embedder, facts' and episodes' masked embeddings and words by (names, text), least recently used dropped."""
+"""Per embedder, facts' and episodes' `_Document` by (names, text), least recently used dropped."""
+
+
+class _Query(NamedTuple):
+    """A user message as recall ranks memory against it (names masked): computed once for facts and episodes."""
+
+    vector: np.ndarray
+    words: list[str]
+
+
+def _bm25(
+    documents: Sequence[_Document], words: Sequence[str], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
+) -> np.ndarray:
+    """`rank_bm25.BM25Okapi(corpus).get_scores(words)`, the same numbers, from the word counts kept per document.
+
+    Building BM25Okapi counted every document's words again on every turn; the counts of a document do not change.
+    """
+    n = len(documents)
+    spread: Counter[str] = Counter()
+    for _vector, counts, _length in documents:
+        spread.update(counts.keys())
+    idf: dict[str, float] = {}
+    total = 0.0
+    for word, seen in spread.items():  # in BM25Okapi's order, so its average (the floor) is the same float
+        idf[word] = math.log(n - seen + 0.5) - math.log(seen + 0.5)
+        total += idf[word]
+    floor = epsilon * total / len(idf)
+    lengths = np.array([length for _vector, _counts, length in documents])
+    norm = k1 * (1 - b + b * lengths / (int(lengths.sum()) / n))
+    scores = np.zeros(n)
+    for word in words:
+        weight = idf.get(word)
+        if not weight:
+            continue
+        frequency = np.array([counts.get(word) or 0 for _vector, counts, _length in documents])
+        scores += (floor if weight < 0 else weight) * (frequency * (k1 + 1) / (frequency + norm))
+    return scores
 
 
 _STOP = frozenset(
@@ -373,13 +410,14 @@ class UserMemory:
         earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
         earlier += [e.happened_at for e in past if e.happened_at is not None]
         known = bool(past) or any(f.session_id != session_id for f in current)
+        asked = self._query(query)
         # Who the user is (home, job, name…) matters to most replies: a small lift over a merely similar remark.
         scored = [
             (current[i], s + (0.1 if single_valued(current[i].topic) else 0.0))
-            for i, s in self._rank([f.text for f in current], query)
+            for i, s in self._rank([f.text for f in current], asked)
         ]
         scored.sort(key=lambda pair: -pair[1])
-        ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], query)
+        ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], asked)
         return Recalled(
             facts=scored[:facts],
             episodes=[(past[i], s) for i, s in ranked_episodes][:episodes],
@@ -445,30 +483,31 @@ class UserMemory:
         seen = {f.id for f in nearest}
         return [*nearest, *(f for f in on_topic if f.id not in seen)]
 
-    def _rank(self, texts: Sequence[str], query: str) -> list[tuple[int, float]]:
-        """Indexes of `texts` by relevance to `query`, best first (newest first without models or a query)."""
+    def _query(self, text: str) -> _Query | None:
+        """The message's embedding and words for ranking; None without models or words (then newest first)."""
+        if self.models is None or not text.strip():
+            return None
+        masked = mask_names(text, (self.user, self.char))
+        return _Query(self.models.embedder.embed([masked])[0], _words(masked))
+
+    def _rank(self, texts: Sequence[str], query: _Query | None) -> list[tuple[int, float]]:
+        """Indexes of `texts` by relevance to `query`, best first (newest first without one)."""
         if not texts:
             return []
-        if not query.strip():
+        if query is None or self.models is None:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
-        if self.models is None:
-            return [(i, 0.0) for i in reversed(range(len(texts)))]
-        names = (self.user, self.char)
-        documents = self._documents(texts, names)
-        vectors = np.stack([vector for vector, _ in documents])
-        sims = vectors @ self.models.embedder.embed([mask_names(query, names)])[0]
+        documents = self._documents(texts, (self.user, self.char))
+        sims = np.stack([vector for vector, _counts, _length in documents]) @ query.vector
         scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
-        words = _words(mask_names(query, names))
-        if self.settings.lexical_weight > 0 and words:
-            corpus = [tokens or ["_"] for _, tokens in documents]
-            lexical = np.clip(np.asarray(BM25Okapi(corpus).get_scores(words)), 0.0, None)
+        if self.settings.lexical_weight > 0 and query.words:
+            lexical = np.clip(_bm25(documents, query.words), 0.0, None)
             if lexical.max() > 0:
                 scores = scores + self.settings.lexical_weight * lexical / lexical.max()
         order = np.argsort(-scores, kind="stable")
         return [(int(i), float(scores[int(i)])) for i in order]
 
     def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
-        """Each text's embedding and BM25 words, names masked; kept per process, since every turn ranks them again."""
+        """Each text's `_Document`, names masked; kept per process, since every turn ranks them again."""
         assert self.models is not None
         kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
         missing = list(dict.fromkeys(t for t in texts if (names, t) not in kept))
@@ -476,7 +515,8 @@ class UserMemory:
             masked = [mask_names(t, names) for t in missing]
             vectors = self.models.embedder.embed(masked)
             for text, plain, vector in zip(missing, masked, vectors, strict=True):
-                kept[(names, text)] = (vector, _words(plain))
+                words = _words(plain) or ["_"]  # as BM25Okapi was given an empty document
+                kept[(names, text)] = (vector, Counter(words), len(words))
             while len(kept) > MAX_DOCUMENTS:
                 kept.popitem(last=False)
         found = []
