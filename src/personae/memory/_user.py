@@ -15,6 +15,7 @@ import re
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Literal, NamedTuple, Protocol
 from weakref import WeakKeyDictionary
 
@@ -179,9 +180,7 @@ def _bm25(
     Building BM25Okapi counted every document's words again on every turn; the counts of a document do not change.
     """
     n = len(documents)
-    spread: Counter[str] = Counter()
-    for _vector, counts, _length in documents:
-        spread.update(counts.keys())
+    spread = Counter(chain.from_iterable(counts for _vector, counts, _length in documents))  # documents per word
     idf: dict[str, float] = {}
     total = 0.0
     for word, seen in spread.items():  # in BM25Okapi's order, so its average (the floor) is the same float
