@@ -30,7 +30,7 @@ from personae.persona import Persona
 from personae.scoring import FakeNLI, ScoringModels
 from personae.server import create_app
 from personae.session import ChatSession, SessionSettings
-from personae.store import AccessStore, SessionStore, UserMemoryStore
+from personae.store import AccessStore, SessionStore, TurnConflictError, UserMemoryStore
 
 MONDAY = datetime(2023, 5, 8, 14, 0, tzinfo=UTC)
 
@@ -252,6 +252,32 @@ async def test_backend_episodes_are_written_when_a_stretch_completes_or_the_sess
     assert memories.episodes(scope)[0].summary.startswith("Sam and Ada talked")  # offline until the end
     await session.end()
     assert memories.episodes(scope)[0].summary == "Sam told Ada about the bakery."
+
+
+async def test_a_turn_and_what_it_taught_commit_together(tmp_path: Path) -> None:
+    """Facts and the episode are written in the transaction of their turn: a turn refused is taught nothing."""
+    store = db(tmp_path)
+    first = chat(store)
+    stale = ChatSession.resume(first.id, get_backend("mock/echo", cache=None), store, models=fake_models())
+    await first.send("I bake bread for a living.")
+    with pytest.raises(TurnConflictError):  # another copy of the session stored turn 0 first
+        await stale.send("I live in Oban.")
+    memories = UserMemoryStore(store)
+    scope = MemoryScope(None, "Sam", first.persona.slug)
+    assert [f.text for f in memories.facts(scope, history=True)] == ["Sam bakes bread for a living."]
+    [episode] = memories.episodes(scope)
+    assert (episode.last_turn, episode.events) == (0, ["Sam bakes bread for a living."])
+
+
+async def test_a_fact_superseded_later_in_the_same_message_is_kept_as_its_history(tmp_path: Path) -> None:
+    """The facts of one message are planned before any is stored: the second still supersedes the first."""
+    store = db(tmp_path)
+    session = chat(store)
+    await session.send("I live in Paris. I moved to Leeds last week.")
+    paris, leeds = UserMemoryStore(store).facts(MemoryScope(None, "Sam", None), history=True)
+    assert [paris.text, leeds.text] == ["Sam lives in Paris.", "Sam moved to Leeds (May 2023)."]
+    assert (paris.superseded_by, leeds.current) == (leeds.id, True)
+    assert session.user_memory.recall("Where do I live?").facts[0][0].id == leeds.id
 
 
 async def test_imported_history_teaches_the_character_too(tmp_path: Path) -> None:

@@ -133,6 +133,17 @@ class MemoryRepository(Protocol):
         ...
 
 
+class Planned(NamedTuple):
+    """A fact to store and the ids of the facts it supersedes (`UserMemory.plan`).
+
+    Until stored, the fact's id is -k, k counting the facts planned with it from 1; a fact it supersedes that was
+    planned before it in the same batch is named so too.
+    """
+
+    fact: UserFact
+    supersedes: list[int]
+
+
 class Recalled(NamedTuple):
     """What memory offers a prompt: current facts and episodes, most relevant first, with their scores."""
 
@@ -288,25 +299,29 @@ class UserMemory:
             ]
         return [i for i in replaced if i is not None]
 
-    def remember(
+    def plan(
         self,
         found: Sequence[ExtractedFact],
         session_id: str | None,
         turn: int | None,
         when: datetime,
         source: Literal["rules", "backend", "user"] = "rules",
-    ) -> list[UserFact]:
-        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
-        stored: list[UserFact] = []
+    ) -> list[Planned]:
+        """Decide what storing extracted facts changes (repeats dropped, supersessions found), writing nothing.
+
+        Reads and model calls happen here, so that `commit` only writes: a turn writes what it taught in its own
+        transaction without holding the database's write lock through the models. Each fact is judged against the
+        current facts and the ones planned before it, as if those were stored already.
+        """
+        planned: list[Planned] = []
+        gone: set[int] = set()
         for item in found:
-            current = self._current_for(item)
+            current = [f for f in [*self._current_for(item), *(p.fact for p in planned)] if f.id not in gone]
             replaced = self.supersedes(item, current)
             if replaced is None:
                 continue
-            index = _INDEXES.get((self.repository.identity, self.read_scope))
-            if index is not None:
-                index.remove(replaced)
             fact = UserFact(
+                id=-(len(planned) + 1),
                 text=item.text,
                 topic=item.topic,
                 persona_id=self.scope.persona_id or "",
@@ -316,7 +331,41 @@ class UserMemory:
                 refers_to=item.refers_to,
                 source=source,
             )
-            stored.append(self.repository.add_fact(self.scope, fact, replaced))
+            planned.append(Planned(fact, replaced))
+            gone.update(replaced)
+        return planned
+
+    def commit(self, planned: Sequence[Planned], repository: MemoryRepository | None = None) -> list[UserFact]:
+        """Store planned facts (in `repository`, e.g. one bound to a turn's transaction); returns them stored."""
+        repository = repository or self.repository
+        stored_ids: dict[int, int] = {}
+        stored: list[UserFact] = []
+        for fact, replaces in planned:
+            replaced = [stored_ids.get(i, i) for i in replaces]  # a fact planned before this one: its stored id
+            new = repository.add_fact(self.scope, fact.model_copy(update={"id": None}), replaced)
+            if fact.id is not None and new.id is not None:
+                stored_ids[fact.id] = new.id
+            stored.append(new)
+        return stored
+
+    def unindex(self, planned: Sequence[Planned]) -> None:
+        """Drop the facts `planned` superseded from the vector index, once the writes have committed."""
+        index = _INDEXES.get((self.repository.identity, self.read_scope))
+        if index is not None:
+            index.remove([i for p in planned for i in p.supersedes if i > 0])
+
+    def remember(
+        self,
+        found: Sequence[ExtractedFact],
+        session_id: str | None,
+        turn: int | None,
+        when: datetime,
+        source: Literal["rules", "backend", "user"] = "rules",
+    ) -> list[UserFact]:
+        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
+        planned = self.plan(found, session_id, turn, when, source)
+        stored = self.commit(planned)
+        self.unindex(planned)
         return stored
 
     async def observe(
@@ -346,6 +395,35 @@ class UserMemory:
         about = f" about {topics}" if topics else ""
         return f"{self.user} and {self.char} talked{about} ({len(exchanges)} exchanges). {told}".strip()
 
+    def draft_episode(
+        self,
+        session_id: str,
+        first_turn: int,
+        exchanges: Sequence[tuple[str, str]],
+        when: datetime,
+        told: Sequence[str] = (),
+    ) -> Episode | None:
+        """The offline episode of `exchanges`, turns `first_turn…`, not stored yet.
+
+        Its events are the facts stored for those turns, then `told`: facts of its last turn planned but not stored
+        yet.
+        """
+        if not self.settings.enabled or not exchanges:
+            return None
+        last_turn = first_turn + len(exchanges) - 1
+        stored = self.repository.facts(self.scope, history=True, session_id=session_id)
+        facts = [f.text for f in stored if f.turn is not None and first_turn <= f.turn <= last_turn]
+        facts += told
+        return Episode(
+            persona_id=self.scope.persona_id or "",
+            session_id=session_id,
+            first_turn=first_turn,
+            last_turn=last_turn,
+            summary=self.summarize_offline(exchanges, facts)[:4000],
+            events=facts[:50],
+            happened_at=when,
+        )
+
     async def episode(
         self,
         session_id: str,
@@ -355,15 +433,9 @@ class UserMemory:
         backend: Backend | None = None,
     ) -> Episode | None:
         """Write (or rewrite) the episode of `exchanges`, turns `first_turn…`; by the backend if asked, else offline."""
-        if not self.settings.enabled or not exchanges:
+        episode = self.draft_episode(session_id, first_turn, exchanges, when)
+        if episode is None:
             return None
-        last_turn = first_turn + len(exchanges) - 1
-        facts = [
-            f.text
-            for f in self.repository.facts(self.scope, history=True, session_id=session_id)
-            if f.turn is not None and first_turn <= f.turn <= last_turn
-        ]
-        summary = self.summarize_offline(exchanges, facts)
         if self.settings.extraction == "backend" and backend is not None:
             transcript = "\n".join(f"{self.user}: {u}\n{self.char}: {r}" for u, r in exchanges)[-6000:]
             prompt = (
@@ -375,18 +447,9 @@ class UserMemory:
                 output = await backend.generate(
                     [Message(role="user", content=prompt)], GenerateConfig(temperature=0.2, max_tokens=160)
                 )
-                summary = output.text.strip()[:4000] or summary
+                episode.summary = output.text.strip()[:4000] or episode.summary
             except BackendError:
                 pass
-        episode = Episode(
-            persona_id=self.scope.persona_id or "",
-            session_id=session_id,
-            first_turn=first_turn,
-            last_turn=last_turn,
-            summary=summary,
-            events=facts[:50],
-            happened_at=when,
-        )
         return self.repository.save_episode(self.scope, episode)
 
     # reading ------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from copy import copy
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -239,8 +240,18 @@ class UserMemoryStore:
 
     def __init__(self, store: SessionStore) -> None:
         self.store = store
-        self._sessions = store._sessions
+        self._conn: Connection | None = None
+        """The caller's transaction every call runs in (`bound`); None: each call in one of its own."""
         self._identity = store.engine.url.render_as_string(hide_password=True)
+
+    def bound(self, conn: Connection) -> UserMemoryStore:
+        """This store reading and writing in the transaction of `conn`, to commit or roll back with the caller's writes.
+
+        A turn stores what it taught the character about its user this way, in the transaction that stores the turn.
+        """
+        bound = copy(self)
+        bound._conn = conn
+        return bound
 
     def facts(
         self,
@@ -251,13 +262,12 @@ class UserMemoryStore:
         topic: str | None = None,
         after: int | None = None,
         session_id: str | None = None,
-        conn: Connection | None = None,
     ) -> list[UserFact]:
         """Facts of the scope, oldest first; superseded ones too with `history`.
 
         `ids`, `topic` and `after` (ids above it) narrow the query: what recall and supersession read when a
         character knows too many facts to read them all (see `personae.memory.FactIndex`); `session_id` what one
-        session told (its episode's events). `conn`: read within the caller's transaction.
+        session told (its episode's events).
         """
         query = _facts_query(
             scope.key_id is None,
@@ -271,16 +281,11 @@ class UserMemoryStore:
         params = {**_scope_params(scope), "topic": topic, "after": after, "sid": session_id}
         if ids is not None:
             params["ids"] = list(ids)
-        with within(self.store.engine, conn) as db:
+        with within(self.store.engine, self._conn) as db:
             return [_fact(row) for row in db.execute(query, params)]
 
-    def add_fact(
-        self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = (), conn: Connection | None = None
-    ) -> UserFact:
-        """Store `fact` for the scope's character, marking `supersedes` (of the same key and user) as replaced.
-
-        `conn`: write within the caller's transaction (e.g. the turn that told it), else in one of its own.
-        """
+    def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
+        """Store `fact` for the scope's character, marking `supersedes` (of the same key and user) as replaced."""
         persona_id = scope.persona_id or fact.persona_id
         if not persona_id:
             raise ValueError("a fact is stored for one character: give MemoryScope.persona_id")
@@ -298,7 +303,7 @@ class UserMemoryStore:
             "source": fact.source,
             "created_at": now,
         }
-        with within(self.store.engine, conn) as db:
+        with within(self.store.engine, self._conn) as db:
             new_id = db.execute(_INSERT_FACT, values).scalar_one()
             if supersedes:
                 params = {**_scope_params(scope), "ids": list(supersedes), "new": new_id, "now": now}
@@ -307,7 +312,7 @@ class UserMemoryStore:
 
     def fact(self, scope: MemoryScope, fact_id: int) -> UserFact | None:
         """One fact of the scope by id (None if it is another key's, user's or character's)."""
-        with self.store.engine.connect() as db:
+        with within(self.store.engine, self._conn) as db:
             query = select(*_FACT_COLUMNS).where(UserFactRow.id == fact_id, *_where(UserFactRow, scope))
             row = db.execute(query).first()
         return _fact(row) if row else None
@@ -322,7 +327,7 @@ class UserMemoryStore:
 
     def forget(self, scope: MemoryScope, fact_ids: Sequence[int] | None = None) -> int:
         """Delete facts for good (history too): the given ones, or all of the scope with its episodes."""
-        with self.store.engine.begin() as conn:
+        with within(self.store.engine, self._conn) as conn:
             query = delete(UserFactRow).where(*_where(UserFactRow, scope))
             if fact_ids is not None:
                 # A forgotten fact takes the facts it superseded with it: no trace of what the user asked to forget.
@@ -350,7 +355,6 @@ class UserMemoryStore:
         *,
         newest: int | None = None,
         excluding_session: str | None = None,
-        conn: Connection | None = None,
     ) -> list[Episode]:
         """Episodes of the scope, oldest first; only the `newest` so many, leaving out `excluding_session`'s.
 
@@ -360,15 +364,12 @@ class UserMemoryStore:
             scope.key_id is None, scope.persona_id is not None, excluding_session is not None, newest is not None
         )
         params = {**_scope_params(scope), "sid": excluding_session, "newest": newest}
-        with within(self.store.engine, conn) as db:
+        with within(self.store.engine, self._conn) as db:
             rows = db.execute(query, params).all()
         return _kept_episodes(rows[::-1])
 
-    def save_episode(self, scope: MemoryScope, episode: Episode, conn: Connection | None = None) -> Episode:
-        """Store an episode, replacing the one of the same session and first turn (a stretch still going on).
-
-        `conn`: write within the caller's transaction (e.g. the turn the episode now ends with).
-        """
+    def save_episode(self, scope: MemoryScope, episode: Episode) -> Episode:
+        """Store an episode, replacing the one of the same session and first turn (a stretch still going on)."""
         persona_id = scope.persona_id or episode.persona_id
         values: dict[str, Any] = {
             "key_id": scope.key_id,
@@ -383,15 +384,16 @@ class UserMemoryStore:
             "created_at": utcnow(),
         }
         same = {**_scope_params(scope), "sid": episode.session_id, "first": episode.first_turn}
-        with within(self.store.engine, conn) as db:
+        with within(self.store.engine, self._conn) as db:
             db.execute(_replace_episode(scope.key_id is None), same)
             new_id = db.execute(_INSERT_EPISODE, values).scalar_one()
         return episode.model_copy(update={"id": int(new_id), "persona_id": persona_id})
 
     def covered(self, session_id: str) -> int:
         """The last turn of `session_id` that an episode covers (-1 if none)."""
-        with self._sessions() as db:
-            last = db.scalar(select(func.max(UserEpisodeRow.last_turn)).where(UserEpisodeRow.session_id == session_id))
+        with within(self.store.engine, self._conn) as db:
+            query = select(func.max(UserEpisodeRow.last_turn)).where(UserEpisodeRow.session_id == session_id)
+            last = db.execute(query).scalar()
             return -1 if last is None else int(last)
 
     def export(self, scope: MemoryScope) -> MemoryExport:
@@ -412,5 +414,5 @@ class UserMemoryStore:
     def users(self, key_id: str | None) -> list[str]:
         """Users this key (None: the local CLI) has memory of."""
         key = UserFactRow.key_id.is_(None) if key_id is None else UserFactRow.key_id == key_id
-        with self._sessions() as db:
-            return sorted(set(db.scalars(select(UserFactRow.user_name).where(key).distinct())))
+        with within(self.store.engine, self._conn) as db:
+            return sorted(set(db.execute(select(UserFactRow.user_name).where(key).distinct()).scalars()))
