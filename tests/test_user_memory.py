@@ -280,6 +280,24 @@ async def test_a_fact_superseded_later_in_the_same_message_is_kept_as_its_histor
     assert session.user_memory.recall("Where do I live?").facts[0][0].id == leeds.id
 
 
+async def test_an_episode_lists_what_was_told_before_a_resume_and_drops_what_was_forgotten(tmp_path: Path) -> None:
+    """A session reads the facts of its stretch unless every turn of it went through this copy and told none."""
+    store = db(tmp_path)
+    first = chat(store)
+    await first.send("I have a cat named Tib.")
+    await first.send("I bake bread for a living.")
+    resumed = ChatSession.resume(first.id, get_backend("mock/echo", cache=None), store, models=fake_models())
+    await resumed.send("Nice weather.")
+    memories = UserMemoryStore(store)
+    scope = MemoryScope(None, "Sam", first.persona.slug)
+    assert memories.episodes(scope)[0].events == ["Sam has a cat named Tib.", "Sam bakes bread for a living."]
+    tib = next(f for f in memories.facts(scope) if "Tib" in f.text)
+    assert tib.id is not None
+    memories.forget(scope, [tib.id])
+    await resumed.send("Still nice.")
+    assert memories.episodes(scope)[0].events == ["Sam bakes bread for a living."]
+
+
 async def test_imported_history_teaches_the_character_too(tmp_path: Path) -> None:
     store = db(tmp_path)
     session = chat(store)

@@ -402,16 +402,18 @@ class UserMemory:
         exchanges: Sequence[tuple[str, str]],
         when: datetime,
         told: Sequence[str] = (),
+        read_stored: bool = True,
     ) -> Episode | None:
         """The offline episode of `exchanges`, turns `first_turn…`, not stored yet.
 
         Its events are the facts stored for those turns, then `told`: facts of its last turn planned but not stored
-        yet.
+        yet. Without `read_stored` the caller knows that none are stored (a session that told none since the
+        stretch began), and the query is saved.
         """
         if not self.settings.enabled or not exchanges:
             return None
         last_turn = first_turn + len(exchanges) - 1
-        stored = self.repository.facts(self.scope, history=True, session_id=session_id)
+        stored = self.repository.facts(self.scope, history=True, session_id=session_id) if read_stored else []
         facts = [f.text for f in stored if f.turn is not None and first_turn <= f.turn <= last_turn]
         facts += told
         return Episode(

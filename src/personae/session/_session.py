@@ -154,6 +154,9 @@ class ChatSession:
         """What the character knows about its user across sessions, per (key, user, character)."""
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._turn_times: dict[int, datetime] = {}
+        self._told_none_from = len(record.turns)
+        """From this turn on, every turn went through this copy and told nothing: an episode of a stretch starting
+        here or later has no stored facts to read (the query is saved on most turns)."""
         """The session's time: when a message is said (facts' dates, "yesterday"); replaceable for replays."""
         self.last_judgement: Judgement | None = None
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
@@ -309,7 +312,9 @@ class ChatSession:
             first, _complete = self._stretch(turn.index)
             exchanges = [(t.user_text, t.reply) for t in [*self.turns[first : turn.index], turn]]
             told = [p.fact.text for p in planned]
-            episode = memory.draft_episode(self.id, first, exchanges, self._started(first) or when, told)
+            began = self._started(first) or when
+            unread = self._told_none_from <= first
+            episode = memory.draft_episode(self.id, first, exchanges, began, told, read_stored=not unread)
         except (StoreError, BackendError) as exc:
             log.warning("user memory not updated: %s", exc)
             return None
@@ -337,6 +342,8 @@ class ChatSession:
         memory = self.user_memory
         if lesson is None:
             return
+        if lesson.facts:
+            self._told_none_from = turn.index + 1
         memory.unindex(lesson.facts)
         first, complete = self._stretch(turn.index)
         if complete and memory.settings.extraction == "backend":
@@ -423,7 +430,8 @@ class ChatSession:
             except StoreError as exc:
                 log.warning("user memory not updated: %s", exc)
         self._append(turn, self._memory_writer(lesson))
-        if lesson is not None:
+        if lesson is not None and lesson.facts:
+            self._told_none_from = turn.index + 1
             memory.unindex(lesson.facts)
         return turn
 
