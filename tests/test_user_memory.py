@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -27,7 +29,7 @@ from personae.memory import (
     resolve_relative_dates,
 )
 from personae.persona import Persona
-from personae.scoring import FakeNLI, ScoringModels
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.server import create_app
 from personae.session import ChatSession, SessionSettings
 from personae.store import AccessStore, SessionStore, TurnConflictError, UserMemoryStore
@@ -39,14 +41,20 @@ def db(tmp_path: Path) -> SessionStore:
     return SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
 
 
-def chat(store: SessionStore, user: str = "Sam", persona: Persona | None = None, **settings: object) -> ChatSession:
+def chat(
+    store: SessionStore,
+    user: str = "Sam",
+    persona: Persona | None = None,
+    models: ScoringModels | None = None,
+    **settings: object,
+) -> ChatSession:
     session = ChatSession.start(
         persona or sailor(),
         get_backend("mock/echo", cache=None),
         store,
         user_name=user,
         settings=SessionSettings.model_validate({"guard": "off", **settings}),
-        models=fake_models(),
+        models=models or fake_models(),
     )
     session.clock = lambda: MONDAY
     return session
@@ -541,3 +549,42 @@ def test_an_episode_rewritten_under_a_reused_row_id_is_read_as_rewritten(tmp_pat
     assert (read.summary, read.events, read.last_turn) == ("Two.", ["Sam bakes."], 1)
     memories.forget(scope)
     assert memories.episodes(scope, newest=5) == []
+
+
+class _HeavyEmbedder(FakeEmbedder):
+    """The fake embedder presented as a native model (not `light`): work with it belongs off the event loop."""
+
+    light = False
+
+
+async def test_memory_work_runs_off_the_event_loop_with_native_models_and_on_it_with_light_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recall and planning (embeddings, NLI) take milliseconds with ONNX models; pure-Python fakes stay on the loop."""
+    threads: dict[str, set[int]] = {"recall": set(), "plan": set()}
+    for name in threads:
+        original = getattr(UserMemory, name)
+
+        def spy(
+            self: UserMemory, *args: object, _name: str = name, _original: object = original, **kw: object
+        ) -> object:
+            threads[_name].add(threading.get_ident())
+            return _original(self, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(UserMemory, name, spy)
+    store = db(tmp_path)
+    heavy = ScoringModels(nli=FakeNLI(), embedder=_HeavyEmbedder(), ooc_classifier=False)
+    assert not heavy.light
+    loop = threading.get_ident()
+    sessions = [chat(store, user=f"U{i}", models=heavy) for i in range(6)]
+    await asyncio.gather(*(s.send(f"I live in Town{i}. I have a dog named Rex{i}.") for i, s in enumerate(sessions)))
+    await asyncio.gather(*(s.send(f"I moved to City{i}.") for i, s in enumerate(sessions)))
+    assert loop not in threads["recall"] | threads["plan"]
+    memories = UserMemoryStore(store)
+    for i in range(6):  # every session's facts and supersessions, written from worker threads at once
+        facts = memories.facts(MemoryScope(None, f"U{i}", None))
+        assert sorted(f.text for f in facts) == [f"U{i} has a dog named Rex{i}.", f"U{i} moved to City{i}."]
+    for seen in threads.values():
+        seen.clear()
+    await chat(store).send("I live in Leeds.")  # light models: on the loop
+    assert threads["recall"] == threads["plan"] == {loop}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
@@ -163,6 +164,10 @@ def _words(text: str) -> list[str]:
 def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
+
+_LOCK = threading.RLock()
+"""Guards the process's memory caches (`_INDEXES`, `_DOCUMENTS`): sessions with heavy models run their memory work
+in worker threads, several at once."""
 
 MAX_INDEXES = 64
 """Vector indexes a process keeps (one per database and scope that outgrew `index_above`), least recently used
@@ -350,9 +355,10 @@ class UserMemory:
 
     def unindex(self, planned: Sequence[Planned]) -> None:
         """Drop the facts `planned` superseded from the vector index, once the writes have committed."""
-        index = _INDEXES.get((self.repository.identity, self.read_scope))
-        if index is not None:
-            index.remove([i for p in planned for i in p.supersedes if i > 0])
+        with _LOCK:
+            index = _INDEXES.get((self.repository.identity, self.read_scope))
+            if index is not None:
+                index.remove([i for p in planned for i in p.supersedes if i > 0])
 
     def remember(
         self,
@@ -498,14 +504,16 @@ class UserMemory:
     def _index(self) -> FactIndex | None:
         """The read scope's vector index if it has one, caught up with the facts stored since it was last used."""
         key = (self.repository.identity, self.read_scope)
-        index = _INDEXES.get(key)
-        if index is None or self.models is None:
-            return None
-        _INDEXES.move_to_end(key)
-        new = self.repository.facts(self.read_scope, after=index.last_id)
-        if new:
-            index.add([f.id for f in new if f.id is not None], self._vectors([f.text for f in new if f.id is not None]))
-        return index
+        with _LOCK:
+            index = _INDEXES.get(key)
+            if index is None or self.models is None:
+                return None
+            _INDEXES.move_to_end(key)
+            new = self.repository.facts(self.read_scope, after=index.last_id)
+            if new:
+                ids = [f.id for f in new if f.id is not None]
+                index.add(ids, self._vectors([f.text for f in new if f.id is not None]))
+            return index
 
     def _build_index(self, current: Sequence[UserFact]) -> None:
         """Index the read scope's facts once there are more than `index_above` of them (needs an embedder)."""
@@ -515,20 +523,24 @@ class UserMemory:
         vectors = self._vectors([f.text for f in stored])
         index = FactIndex(int(vectors.shape[1]))
         index.add([f.id for f in stored if f.id is not None], vectors)
-        _INDEXES[(self.repository.identity, self.read_scope)] = index
-        while len(_INDEXES) > MAX_INDEXES:
-            _INDEXES.popitem(last=False)
+        with _LOCK:
+            _INDEXES[(self.repository.identity, self.read_scope)] = index
+            while len(_INDEXES) > MAX_INDEXES:
+                _INDEXES.popitem(last=False)
 
     def _nearest(self, index: FactIndex, text: str, k: int) -> list[UserFact]:
         """The current facts nearest `text` by the index, read back from the repository.
 
         The repository drops any fact superseded or forgotten since it was indexed; those leave the index too.
         """
-        hits = index.search(self._vectors([text])[0], k)
+        vector = self._vectors([text])[0]
+        with _LOCK:
+            hits = index.search(vector, k)
         found = self.repository.facts(self.read_scope, ids=[h.id for h in hits])
         gone = {h.id for h in hits} - {f.id for f in found}
         if gone:
-            index.remove(sorted(gone))
+            with _LOCK:
+                index.remove(sorted(gone))
         order = {h.id: i for i, h in enumerate(hits)}
         return sorted(found, key=lambda f: order.get(f.id or 0, 0))
 
@@ -573,18 +585,20 @@ class UserMemory:
     def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
         """Each text's `_Document`, names masked; kept per process, since every turn ranks them again."""
         assert self.models is not None
-        kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
-        missing = list(dict.fromkeys(t for t in texts if (names, t) not in kept))
-        if missing:
+        with _LOCK:
+            kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
+            made = {t: kept[(names, t)] for t in texts if (names, t) in kept}
+        missing = [t for t in dict.fromkeys(texts) if t not in made]
+        if missing:  # embedded outside the lock: other sessions' memory work goes on meanwhile
             masked = [mask_names(t, names) for t in missing]
             vectors = self.models.embedder.embed(masked)
             for text, plain, vector in zip(missing, masked, vectors, strict=True):
                 words = _words(plain) or ["_"]  # as BM25Okapi was given an empty document
-                kept[(names, text)] = (vector, Counter(words), len(words))
+                made[text] = (vector, Counter(words), len(words))
+        with _LOCK:
+            for text, document in made.items():
+                kept[(names, text)] = document
+                kept.move_to_end((names, text))
             while len(kept) > MAX_DOCUMENTS:
                 kept.popitem(last=False)
-        found = []
-        for text in texts:
-            kept.move_to_end((names, text))
-            found.append(kept[(names, text)])
-        return found
+        return [made[t] for t in texts]

@@ -7,10 +7,11 @@ store (every candidate and its scores) → user memory (the facts in the message
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
@@ -19,6 +20,7 @@ from personae.backends import Backend, BackendError, BackendOutput, GenerateConf
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
 from personae.memory import (
     Episode,
+    ExtractedFact,
     LongTermMemory,
     MemoryItem,
     MemoryScope,
@@ -33,6 +35,8 @@ from personae.scoring import Contradiction, OOCResult, ScoringModels, StatementS
 from personae.store import SessionRecord, SessionStore, StoreError, StoreHook, TurnRecord, UserMemoryStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ShownTurns = list[tuple[str, str]]
 """A conversation as the user sees it: (user message, shown reply) per turn, oldest first."""
@@ -143,6 +147,8 @@ class ChatSession:
             relevance=models.relevance if models else None,
             count_tokens=backend.count_tokens,
         )
+        self._offload = models is not None and not models.light
+        """Whether model work runs in a worker thread (`_off_loop`)."""
         self.memory = LongTermMemory(
             persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
         )
@@ -270,9 +276,21 @@ class ChatSession:
         self.record.version = self.store.add_memory(self.id, item, version=self.record.version)
         self.record.memories.append(item)
 
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        """Run model work (embeddings, NLI) and the queries around it in a worker thread, as the guard scores.
+
+        Native models release the GIL, so the event loop serves other sessions meanwhile. Light, pure-Python models
+        (or none) run here: a thread would only add GIL hand-offs.
+        """
+        return await asyncio.to_thread(work) if self._offload else work()
+
     async def build_prompt(self, user_text: str) -> AssembledPrompt:
         """Assemble the prompt for `user_text` (updating long-term memory first when due)."""
         await self._update_memory()
+        return await self._off_loop(lambda: self._assemble(user_text))
+
+    def _assemble(self, user_text: str) -> AssembledPrompt:
+        """The prompt for `user_text`: relevant statements, lorebook, what the character knows about the user."""
         history = self._history()
         context = self.memory.context(history, self.settings.prompt.recent_turns, user_text, self._summary())
         prompt_settings = self.settings.prompt
@@ -305,20 +323,22 @@ class ChatSession:
         if not memory.settings.enabled:
             return None
         when = self.clock()
+        source: Literal["rules", "backend"] = "backend" if memory.settings.extraction == "backend" else "rules"
+        first, _complete = self._stretch(turn.index)
+        exchanges = [(t.user_text, t.reply) for t in [*self.turns[first : turn.index], turn]]
+        began, unread = self._started(first) or when, self._told_none_from <= first
+
+        def plan(found: list[ExtractedFact]) -> Lesson:
+            planned = memory.plan(found, self.id, turn.index, when, source)
+            told = [p.fact.text for p in planned]
+            return Lesson(planned, memory.draft_episode(self.id, first, exchanges, began, told, read_stored=not unread))
+
         try:
             found = await memory.extract(turn.user_text, when, self.backend)
-            backend = memory.settings.extraction == "backend"
-            planned = memory.plan(found, self.id, turn.index, when, "backend" if backend else "rules")
-            first, _complete = self._stretch(turn.index)
-            exchanges = [(t.user_text, t.reply) for t in [*self.turns[first : turn.index], turn]]
-            told = [p.fact.text for p in planned]
-            began = self._started(first) or when
-            unread = self._told_none_from <= first
-            episode = memory.draft_episode(self.id, first, exchanges, began, told, read_stored=not unread)
+            return await self._off_loop(lambda: plan(found))
         except (StoreError, BackendError) as exc:
             log.warning("user memory not updated: %s", exc)
             return None
-        return Lesson(planned, episode)
 
     def _memory_writer(self, lesson: Lesson | None) -> StoreHook | None:
         """A store hook writing `lesson` in the transaction of its turn: the turn and what it taught commit together."""
