@@ -197,17 +197,19 @@ def _bm25(
     """
     n = len(documents)
     spread = Counter(chain.from_iterable(counts for _vector, counts, _length in documents))  # documents per word
-    idf: dict[str, float] = {}
+    idf: dict[int, float] = {}  # by the number of documents a word is in: a few values for a whole vocabulary
     total = 0.0
-    for word, seen in spread.items():  # in BM25Okapi's order, so its average (the floor) is the same float
-        idf[word] = math.log(n - seen + 0.5) - math.log(seen + 0.5)
-        total += idf[word]
-    floor = epsilon * total / len(idf)
+    for seen in spread.values():  # in BM25Okapi's order, so its average (the floor) is the same float
+        weight = idf.get(seen)
+        if weight is None:
+            weight = idf[seen] = math.log(n - seen + 0.5) - math.log(seen + 0.5)
+        total += weight
+    floor = epsilon * total / len(spread)
     lengths = np.array([length for _vector, _counts, length in documents])
     norm = k1 * (1 - b + b * lengths / (int(lengths.sum()) / n))
     scores = np.zeros(n)
     for word in words:
-        weight = idf.get(word)
+        weight = idf.get(spread.get(word, 0), 0.0)
         if not weight:
             continue
         frequency = np.array([counts.get(word) or 0 for _vector, counts, _length in documents])

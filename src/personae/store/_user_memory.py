@@ -181,32 +181,35 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _fact(row: _Row) -> UserFact:
+    """The fact of a row of `_FACT_COLUMNS` (unpacked: reading a row's fields by name cost more than the model)."""
+    fact_id, text, topic, persona_id, session_id, turn, said_at, refers_to, source, by, superseded_at = row
     return UserFact(
-        id=row.id,
-        text=row.text,
-        topic=row.topic,
-        persona_id=row.persona_id,
-        session_id=row.session_id,
-        turn=row.turn,
-        said_at=_utc(row.said_at),
-        refers_to=row.refers_to,
-        source=row.source,
-        superseded_by=row.superseded_by,
-        superseded_at=_utc(row.superseded_at),
+        id=fact_id,
+        text=text,
+        topic=topic,
+        persona_id=persona_id,
+        session_id=session_id,
+        turn=turn,
+        said_at=_utc(said_at),
+        refers_to=refers_to,
+        source=source,
+        superseded_by=by,
+        superseded_at=_utc(superseded_at),
     )
 
 
 def _episode(row: _Row) -> Episode:
     """The episode of a row of `_EPISODE_COLUMNS` (its events as JSON text)."""
+    episode_id, persona_id, session_id, first_turn, last_turn, summary, events, happened_at = row
     return Episode(
-        id=row.id,
-        persona_id=row.persona_id,
-        session_id=row.session_id,
-        first_turn=row.first_turn,
-        last_turn=row.last_turn,
-        summary=row.summary,
-        events=json.loads(row.events) if row.events and row.events != "[]" else [],
-        happened_at=_utc(row.happened_at),
+        id=episode_id,
+        persona_id=persona_id,
+        session_id=session_id,
+        first_turn=first_turn,
+        last_turn=last_turn,
+        summary=summary,
+        events=json.loads(events) if events and events != "[]" else [],
+        happened_at=_utc(happened_at),
     )
 
 
@@ -282,7 +285,8 @@ class UserMemoryStore:
         if ids is not None:
             params["ids"] = list(ids)
         with within(self.store.engine, self._conn) as db:
-            return [_fact(row) for row in db.execute(query, params)]
+            rows = db.execute(query, params).all()
+        return [_fact(row) for row in rows]
 
     def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
         """Store `fact` for the scope's character, marking `supersedes` (of the same key and user) as replaced."""
