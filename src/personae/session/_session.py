@@ -2,7 +2,8 @@
 
 Each user message goes through: memory upkeep (rolling summary when due) → prompt assembly (retrieved statements,
 lorebook, what the character knows about the user, memory, recent turns) → the guard (sample, score, choose) → the
-store (every candidate and its scores) → user memory (the facts in the message, the episode of this stretch).
+store, in one transaction: every candidate and its scores, and what the message taught about the user (its facts,
+the episode of this stretch).
 """
 
 from __future__ import annotations
@@ -160,10 +161,10 @@ class ChatSession:
         """What the character knows about its user across sessions, per (key, user, character)."""
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._turn_times: dict[int, datetime] = {}
+        """The session's time: when a message is said (facts' dates, "yesterday"); replaceable for replays."""
         self._told_none_from = len(record.turns)
         """From this turn on, every turn went through this copy and told nothing: an episode of a stretch starting
         here or later has no stored facts to read (the query is saved on most turns)."""
-        """The session's time: when a message is said (facts' dates, "yesterday"); replaceable for replays."""
         self.last_judgement: Judgement | None = None
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
