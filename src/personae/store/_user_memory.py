@@ -138,8 +138,9 @@ def _episodes_query(local: bool, persona: bool, excluding: bool, newest: bool) -
     return query.limit(bindparam("newest")) if newest else query
 
 
-MAX_EPISODES_KEPT = 20_000
-"""Episodes a process keeps built (`_EPISODES`), least recently used dropped first."""
+MAX_EPISODES_KEPT = 4096
+"""Episodes a process keeps built (`_EPISODES`), least recently used dropped first: recall reads at most
+`episode_candidates` (50) per user and character, so this covers some eighty talking at once."""
 _EPISODES: OrderedDict[tuple[Any, ...], Episode] = OrderedDict()
 """Episodes built from their rows, by the row's values: each turn's recall reads the newest fifty episodes of its
 user, and between two turns only a few of them are new (the other sessions' latest stretches); building the rest
