@@ -476,6 +476,34 @@ def test_rest_memory_is_scoped_to_the_key_and_user_and_can_be_corrected_and_forg
     ]
 
 
+def test_what_a_turn_taught_is_there_when_its_reply_arrives_and_after_a_restart(tmp_path: Path) -> None:
+    """The OpenAI route: the reply comes after the turn and its memory are stored, and nothing waits for shutdown."""
+    cfg = mock_config(tmp_path, workers=2)  # beside another worker: nothing is trusted from this process's memory
+    assert cfg.database_url is not None
+    keys_store = SessionStore(cfg.database_url)
+    secret = AccessStore(keys_store).create_key("k").secret
+    keys_store.close()
+    said = [{"role": "user", "content": "I live in Oban and I have a dog named Rex.", "name": "Sam"}]
+    with TestClient(create_app(cfg)) as client:
+        body = {"model": "ada-quint", "messages": said}
+        reply = client.post("/v1/chat/completions", json=body, headers=auth(secret)).json()
+        known = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()
+        assert sorted(f["text"] for f in known["facts"]) == ["Sam has a dog named Rex.", "Sam lives in Oban."]
+        assert [(e["last_turn"], len(e["events"])) for e in known["episodes"]] == [(0, 2)]
+    with TestClient(create_app(cfg)) as client:  # a restarted server, on the same database
+        again = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()
+        assert again["facts"] == known["facts"]
+        said += [{"role": "assistant", "content": reply["choices"][0]["message"]["content"]}]
+        said += [{"role": "user", "content": "Where do I live?", "name": "Sam"}]
+        client.post("/v1/chat/completions", json={"model": "ada-quint", "messages": said}, headers=auth(secret))
+        sid = reply["personae"]["session_id"]
+        episodes = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()["episodes"]
+        assert [(e["session_id"], e["last_turn"]) for e in episodes] == [(sid, 1)]
+    stored = SessionStore(cfg.database_url).load(sid).turns
+    assert [t.user_text for t in stored] == [said[0]["content"], "Where do I live?"]
+    assert "- Sam lives in Oban." in stored[1].prompt.messages[0].content  # recalled by the next turn
+
+
 class _Blind:
     """An embedder that sees no difference between texts, so only the lexical ranking can order them."""
 
