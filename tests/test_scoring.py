@@ -449,3 +449,20 @@ def test_support_gate_needs_the_entailing_sentence_on_the_statement_topic() -> N
     assert score.gated == 0  # the support gate only withholds the verdict; the NLI model still saw the pair
     nli.table[(keeper, "I am a lighthouse keeper.")] = (0.95, 0.03, 0.02)
     assert strict.score("Job?", "I am a lighthouse keeper.").statements[0].supported
+
+
+def test_the_onnx_embedders_cache_cleared_by_another_thread_mid_call_loses_nothing() -> None:
+    """Threads embed at once (guard scoring, memory work): a cache another one clears must not fail this call."""
+    from personae.scoring._relevance import OnnxEmbedder
+
+    embedder = OnnxEmbedder.__new__(OnnxEmbedder)  # the cache logic alone, without loading the model
+    embedder._cache, embedder._max_cache = {}, 100
+
+    def compute(texts: list[str]) -> np.ndarray:
+        embedder._cache.clear()  # as another thread whose texts overflowed the cache would
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32)
+
+    embedder._compute = compute  # type: ignore[method-assign]
+    embedder._cache["seen"] = np.array([9.0, 9.0], dtype=np.float32)
+    vectors = embedder.embed(["seen", "new text", "seen"])
+    assert vectors.tolist() == [[9.0, 9.0], [8.0, 1.0], [9.0, 9.0]]

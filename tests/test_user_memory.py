@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,10 +29,10 @@ from personae.memory import (
     resolve_relative_dates,
 )
 from personae.persona import Persona
-from personae.scoring import FakeNLI, ScoringModels
+from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.server import create_app
 from personae.session import ChatSession, SessionSettings
-from personae.store import AccessStore, SessionStore, UserMemoryStore
+from personae.store import AccessStore, SessionStore, TurnConflictError, UserMemoryStore
 
 MONDAY = datetime(2023, 5, 8, 14, 0, tzinfo=UTC)
 
@@ -38,14 +41,20 @@ def db(tmp_path: Path) -> SessionStore:
     return SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
 
 
-def chat(store: SessionStore, user: str = "Sam", persona: Persona | None = None, **settings: object) -> ChatSession:
+def chat(
+    store: SessionStore,
+    user: str = "Sam",
+    persona: Persona | None = None,
+    models: ScoringModels | None = None,
+    **settings: object,
+) -> ChatSession:
     session = ChatSession.start(
         persona or sailor(),
         get_backend("mock/echo", cache=None),
         store,
         user_name=user,
         settings=SessionSettings.model_validate({"guard": "off", **settings}),
-        models=fake_models(),
+        models=models or fake_models(),
     )
     session.clock = lambda: MONDAY
     return session
@@ -253,6 +262,50 @@ async def test_backend_episodes_are_written_when_a_stretch_completes_or_the_sess
     assert memories.episodes(scope)[0].summary == "Sam told Ada about the bakery."
 
 
+async def test_a_turn_and_what_it_taught_commit_together(tmp_path: Path) -> None:
+    """Facts and the episode are written in the transaction of their turn: a turn refused is taught nothing."""
+    store = db(tmp_path)
+    first = chat(store)
+    stale = ChatSession.resume(first.id, get_backend("mock/echo", cache=None), store, models=fake_models())
+    await first.send("I bake bread for a living.")
+    with pytest.raises(TurnConflictError):  # another copy of the session stored turn 0 first
+        await stale.send("I live in Oban.")
+    memories = UserMemoryStore(store)
+    scope = MemoryScope(None, "Sam", first.persona.slug)
+    assert [f.text for f in memories.facts(scope, history=True)] == ["Sam bakes bread for a living."]
+    [episode] = memories.episodes(scope)
+    assert (episode.last_turn, episode.events) == (0, ["Sam bakes bread for a living."])
+
+
+async def test_a_fact_superseded_later_in_the_same_message_is_kept_as_its_history(tmp_path: Path) -> None:
+    """The facts of one message are planned before any is stored: the second still supersedes the first."""
+    store = db(tmp_path)
+    session = chat(store)
+    await session.send("I live in Paris. I moved to Leeds last week.")
+    paris, leeds = UserMemoryStore(store).facts(MemoryScope(None, "Sam", None), history=True)
+    assert [paris.text, leeds.text] == ["Sam lives in Paris.", "Sam moved to Leeds (May 2023)."]
+    assert (paris.superseded_by, leeds.current) == (leeds.id, True)
+    assert session.user_memory.recall("Where do I live?").facts[0][0].id == leeds.id
+
+
+async def test_an_episode_lists_what_was_told_before_a_resume_and_drops_what_was_forgotten(tmp_path: Path) -> None:
+    """A session reads the facts of its stretch unless every turn of it went through this copy and told none."""
+    store = db(tmp_path)
+    first = chat(store)
+    await first.send("I have a cat named Tib.")
+    await first.send("I bake bread for a living.")
+    resumed = ChatSession.resume(first.id, get_backend("mock/echo", cache=None), store, models=fake_models())
+    await resumed.send("Nice weather.")
+    memories = UserMemoryStore(store)
+    scope = MemoryScope(None, "Sam", first.persona.slug)
+    assert memories.episodes(scope)[0].events == ["Sam has a cat named Tib.", "Sam bakes bread for a living."]
+    tib = next(f for f in memories.facts(scope) if "Tib" in f.text)
+    assert tib.id is not None
+    memories.forget(scope, [tib.id])
+    await resumed.send("Still nice.")
+    assert memories.episodes(scope)[0].events == ["Sam bakes bread for a living."]
+
+
 async def test_imported_history_teaches_the_character_too(tmp_path: Path) -> None:
     store = db(tmp_path)
     session = chat(store)
@@ -428,6 +481,34 @@ def test_rest_memory_is_scoped_to_the_key_and_user_and_can_be_corrected_and_forg
     ]
 
 
+def test_what_a_turn_taught_is_there_when_its_reply_arrives_and_after_a_restart(tmp_path: Path) -> None:
+    """The OpenAI route: the reply comes after the turn and its memory are stored, and nothing waits for shutdown."""
+    cfg = mock_config(tmp_path, workers=2)  # beside another worker: nothing is trusted from this process's memory
+    assert cfg.database_url is not None
+    keys_store = SessionStore(cfg.database_url)
+    secret = AccessStore(keys_store).create_key("k").secret
+    keys_store.close()
+    said = [{"role": "user", "content": "I live in Oban and I have a dog named Rex.", "name": "Sam"}]
+    with TestClient(create_app(cfg)) as client:
+        body = {"model": "ada-quint", "messages": said}
+        reply = client.post("/v1/chat/completions", json=body, headers=auth(secret)).json()
+        known = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()
+        assert sorted(f["text"] for f in known["facts"]) == ["Sam has a dog named Rex.", "Sam lives in Oban."]
+        assert [(e["last_turn"], len(e["events"])) for e in known["episodes"]] == [(0, 2)]
+    with TestClient(create_app(cfg)) as client:  # a restarted server, on the same database
+        again = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()
+        assert again["facts"] == known["facts"]
+        said += [{"role": "assistant", "content": reply["choices"][0]["message"]["content"]}]
+        said += [{"role": "user", "content": "Where do I live?", "name": "Sam"}]
+        client.post("/v1/chat/completions", json={"model": "ada-quint", "messages": said}, headers=auth(secret))
+        sid = reply["personae"]["session_id"]
+        episodes = client.get("/v1/users/Sam/memory", headers=auth(secret)).json()["episodes"]
+        assert [(e["session_id"], e["last_turn"]) for e in episodes] == [(sid, 1)]
+    stored = SessionStore(cfg.database_url).load(sid).turns
+    assert [t.user_text for t in stored] == [said[0]["content"], "Where do I live?"]
+    assert "- Sam lives in Oban." in stored[1].prompt.messages[0].content  # recalled by the next turn
+
+
 class _Blind:
     """An embedder that sees no difference between texts, so only the lexical ranking can order them."""
 
@@ -465,3 +546,78 @@ def test_recall_reads_only_the_newest_episodes_and_never_the_asking_sessions(tmp
     assert sorted(e.session_id for e, _ in recalled.episodes) == ["s2", "s3", "s4"]  # s0, s1: older than 3
     newest = mem.repository.episodes(scope, newest=2)
     assert [e.session_id for e in newest] == ["s4", "s5"]  # oldest first, as without the bound
+
+
+def test_bm25_of_kept_word_counts_gives_rank_bm25s_scores() -> None:
+    """Recall's BM25 keeps each document's word counts instead of indexing the words again: the same floats."""
+    from rank_bm25 import BM25Okapi
+
+    from personae.memory._user import _bm25
+
+    rng = np.random.default_rng(7)
+    vocabulary = [f"w{i}" for i in range(12)]
+    for size in (1, 2, 5, 40):
+        corpus = [list(rng.choice(vocabulary, size=int(rng.integers(0, 9)))) or ["_"] for _ in range(size)]
+        query = list(rng.choice([*vocabulary, "absent"], size=5))  # repeats, a word in no document
+        kept = [(np.zeros(1), Counter(words), len(words)) for words in corpus]
+        assert _bm25(kept, query).tolist() == BM25Okapi(corpus).get_scores(query).tolist()
+    common = [["tea", "rare"], ["tea"], ["tea"], ["tea", "milk"]]  # "tea" in most documents: the floored idf
+    kept = [(np.zeros(1), Counter(words), len(words)) for words in common]
+    assert _bm25(kept, ["tea", "rare"]).tolist() == BM25Okapi(common).get_scores(["tea", "rare"]).tolist()
+
+
+def test_an_episode_rewritten_under_a_reused_row_id_is_read_as_rewritten(tmp_path: Path) -> None:
+    """Episodes built once per row are found by the row's values, not its id: SQLite gives a deleted id again."""
+    from personae.memory import Episode
+
+    store = db(tmp_path)
+    scope = MemoryScope(None, "Sam", "ada")
+    memories = UserMemoryStore(store)
+    first = memories.save_episode(scope, Episode(session_id="s1", first_turn=0, last_turn=0, summary="One."))
+    assert [e.summary for e in memories.episodes(scope, newest=5)] == ["One."]
+    again = Episode(session_id="s1", first_turn=0, last_turn=1, summary="Two.", events=["Sam bakes."])
+    second = memories.save_episode(scope, again)
+    assert second.id == first.id  # the stretch rewritten: the same id, new values
+    [read] = memories.episodes(scope, newest=5)
+    assert (read.summary, read.events, read.last_turn) == ("Two.", ["Sam bakes."], 1)
+    memories.forget(scope)
+    assert memories.episodes(scope, newest=5) == []
+
+
+class _HeavyEmbedder(FakeEmbedder):
+    """The fake embedder presented as a native model (not `light`): work with it belongs off the event loop."""
+
+    light = False
+
+
+async def test_memory_work_runs_off_the_event_loop_with_native_models_and_on_it_with_light_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recall and planning (embeddings, NLI) take milliseconds with ONNX models; pure-Python fakes stay on the loop."""
+    threads: dict[str, set[int]] = {"recall": set(), "plan": set()}
+    for name in threads:
+        original = getattr(UserMemory, name)
+
+        def spy(
+            self: UserMemory, *args: object, _name: str = name, _original: object = original, **kw: object
+        ) -> object:
+            threads[_name].add(threading.get_ident())
+            return _original(self, *args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(UserMemory, name, spy)
+    store = db(tmp_path)
+    heavy = ScoringModels(nli=FakeNLI(), embedder=_HeavyEmbedder(), ooc_classifier=False)
+    assert not heavy.light
+    loop = threading.get_ident()
+    sessions = [chat(store, user=f"U{i}", models=heavy) for i in range(6)]
+    await asyncio.gather(*(s.send(f"I live in Town{i}. I have a dog named Rex{i}.") for i, s in enumerate(sessions)))
+    await asyncio.gather(*(s.send(f"I moved to City{i}.") for i, s in enumerate(sessions)))
+    assert loop not in threads["recall"] | threads["plan"]
+    memories = UserMemoryStore(store)
+    for i in range(6):  # every session's facts and supersessions, written from worker threads at once
+        facts = memories.facts(MemoryScope(None, f"U{i}", None))
+        assert sorted(f.text for f in facts) == [f"U{i} has a dog named Rex{i}.", f"U{i} moved to City{i}."]
+    for seen in threads.values():
+        seen.clear()
+    await chat(store).send("I live in Leeds.")  # light models: on the loop
+    assert threads["recall"] == threads["plan"] == {loop}

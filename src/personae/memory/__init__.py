@@ -19,7 +19,7 @@ from personae.memory._facts import (
 )
 from personae.memory._index import FactIndex, Neighbour
 from personae.memory._memory import LongTermMemory, MemoryItem, MemorySettings
-from personae.memory._user import Episode, MemoryRepository, Recalled, UserMemory, UserMemorySettings
+from personae.memory._user import Episode, MemoryRepository, Planned, Recalled, UserMemory, UserMemorySettings
 
 __all__ = [
     "SINGLE_VALUED",
@@ -33,6 +33,7 @@ __all__ = [
     "MemoryScope",
     "MemorySettings",
     "Neighbour",
+    "Planned",
     "Recalled",
     "ResolvedDates",
     "UserFact",

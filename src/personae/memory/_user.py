@@ -10,16 +10,18 @@ session database implements it in `personae.store`).
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import chain
 from typing import Literal, NamedTuple, Protocol
 from weakref import WeakKeyDictionary
 
 import numpy as np
 from pydantic import BaseModel, Field
-from rank_bm25 import BM25Okapi
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.memory._facts import (
@@ -132,6 +134,17 @@ class MemoryRepository(Protocol):
         ...
 
 
+class Planned(NamedTuple):
+    """A fact to store and the ids of the facts it supersedes (`UserMemory.plan`).
+
+    Until stored, the fact's id is -k, k counting the facts planned with it from 1; a fact it supersedes that was
+    planned before it in the same batch is named so too.
+    """
+
+    fact: UserFact
+    supersedes: list[int]
+
+
 class Recalled(NamedTuple):
     """What memory offers a prompt: current facts and episodes, most relevant first, with their scores."""
 
@@ -152,15 +165,56 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
+_LOCK = threading.RLock()
+"""Guards the process's memory caches (`_INDEXES`, `_DOCUMENTS`): sessions with heavy models run their memory work
+in worker threads, several at once."""
+
 MAX_INDEXES = 64
 """Vector indexes a process keeps (one per database and scope that outgrew `index_above`), least recently used
 dropped first; a dropped one is rebuilt from the database when needed."""
 _INDEXES: OrderedDict[tuple[str, MemoryScope], FactIndex] = OrderedDict()
 
 MAX_DOCUMENTS = 50_000
-_Document = tuple[np.ndarray, list[str]]
+_Document = tuple[np.ndarray, dict[str, int], int]
+"""A fact or episode as recall ranks it: its masked embedding, its BM25 word counts and its length in words."""
 _DOCUMENTS: WeakKeyDictionary[object, OrderedDict[tuple[tuple[str, str], str], _Document]] = WeakKeyDictionary()
-"""Per embedder, facts' and episodes' masked embeddings and words by (names, text), least recently used dropped."""
+"""Per embedder, facts' and episodes' `_Document` by (names, text), least recently used dropped."""
+
+
+class _Query(NamedTuple):
+    """A user message as recall ranks memory against it (names masked): computed once for facts and episodes."""
+
+    vector: np.ndarray
+    words: list[str]
+
+
+def _bm25(
+    documents: Sequence[_Document], words: Sequence[str], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
+) -> np.ndarray:
+    """`rank_bm25.BM25Okapi(corpus).get_scores(words)`, the same numbers, from the word counts kept per document.
+
+    Building BM25Okapi counted every document's words again on every turn; the counts of a document do not change.
+    """
+    n = len(documents)
+    spread = Counter(chain.from_iterable(counts for _vector, counts, _length in documents))  # documents per word
+    idf: dict[int, float] = {}  # by the number of documents a word is in: a few values for a whole vocabulary
+    total = 0.0
+    for seen in spread.values():  # in BM25Okapi's order, so its average (the floor) is the same float
+        weight = idf.get(seen)
+        if weight is None:
+            weight = idf[seen] = math.log(n - seen + 0.5) - math.log(seen + 0.5)
+        total += weight
+    floor = epsilon * total / len(spread)
+    lengths = np.array([length for _vector, _counts, length in documents])
+    norm = k1 * (1 - b + b * lengths / (int(lengths.sum()) / n))
+    scores = np.zeros(n)
+    for word in words:
+        weight = idf.get(spread.get(word, 0), 0.0)
+        if not weight:
+            continue
+        frequency = np.array([counts.get(word) or 0 for _vector, counts, _length in documents])
+        scores += (floor if weight < 0 else weight) * (frequency * (k1 + 1) / (frequency + norm))
+    return scores
 
 
 _STOP = frozenset(
@@ -252,25 +306,29 @@ class UserMemory:
             ]
         return [i for i in replaced if i is not None]
 
-    def remember(
+    def plan(
         self,
         found: Sequence[ExtractedFact],
         session_id: str | None,
         turn: int | None,
         when: datetime,
         source: Literal["rules", "backend", "user"] = "rules",
-    ) -> list[UserFact]:
-        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
-        stored: list[UserFact] = []
+    ) -> list[Planned]:
+        """Decide what storing extracted facts changes (repeats dropped, supersessions found), writing nothing.
+
+        Reads and model calls happen here, so that `commit` only writes: a turn writes what it taught in its own
+        transaction without holding the database's write lock through the models. Each fact is judged against the
+        current facts and the ones planned before it, as if those were stored already.
+        """
+        planned: list[Planned] = []
+        gone: set[int] = set()
         for item in found:
-            current = self._current_for(item)
+            current = [f for f in [*self._current_for(item), *(p.fact for p in planned)] if f.id not in gone]
             replaced = self.supersedes(item, current)
             if replaced is None:
                 continue
-            index = _INDEXES.get((self.repository.identity, self.read_scope))
-            if index is not None:
-                index.remove(replaced)
             fact = UserFact(
+                id=-(len(planned) + 1),
                 text=item.text,
                 topic=item.topic,
                 persona_id=self.scope.persona_id or "",
@@ -280,7 +338,42 @@ class UserMemory:
                 refers_to=item.refers_to,
                 source=source,
             )
-            stored.append(self.repository.add_fact(self.scope, fact, replaced))
+            planned.append(Planned(fact, replaced))
+            gone.update(replaced)
+        return planned
+
+    def commit(self, planned: Sequence[Planned], repository: MemoryRepository | None = None) -> list[UserFact]:
+        """Store planned facts (in `repository`, e.g. one bound to a turn's transaction); returns them stored."""
+        repository = repository or self.repository
+        stored_ids: dict[int, int] = {}
+        stored: list[UserFact] = []
+        for fact, replaces in planned:
+            replaced = [stored_ids.get(i, i) for i in replaces]  # a fact planned before this one: its stored id
+            new = repository.add_fact(self.scope, fact.model_copy(update={"id": None}), replaced)
+            if fact.id is not None and new.id is not None:
+                stored_ids[fact.id] = new.id
+            stored.append(new)
+        return stored
+
+    def unindex(self, planned: Sequence[Planned]) -> None:
+        """Drop the facts `planned` superseded from the vector index, once the writes have committed."""
+        with _LOCK:
+            index = _INDEXES.get((self.repository.identity, self.read_scope))
+            if index is not None:
+                index.remove([i for p in planned for i in p.supersedes if i > 0])
+
+    def remember(
+        self,
+        found: Sequence[ExtractedFact],
+        session_id: str | None,
+        turn: int | None,
+        when: datetime,
+        source: Literal["rules", "backend", "user"] = "rules",
+    ) -> list[UserFact]:
+        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
+        planned = self.plan(found, session_id, turn, when, source)
+        stored = self.commit(planned)
+        self.unindex(planned)
         return stored
 
     async def observe(
@@ -310,6 +403,37 @@ class UserMemory:
         about = f" about {topics}" if topics else ""
         return f"{self.user} and {self.char} talked{about} ({len(exchanges)} exchanges). {told}".strip()
 
+    def draft_episode(
+        self,
+        session_id: str,
+        first_turn: int,
+        exchanges: Sequence[tuple[str, str]],
+        when: datetime,
+        told: Sequence[str] = (),
+        read_stored: bool = True,
+    ) -> Episode | None:
+        """The offline episode of `exchanges`, turns `first_turn…`, not stored yet.
+
+        Its events are the facts stored for those turns, then `told`: facts of its last turn planned but not stored
+        yet. Without `read_stored` the caller knows that none are stored (a session that told none since the
+        stretch began), and the query is saved.
+        """
+        if not self.settings.enabled or not exchanges:
+            return None
+        last_turn = first_turn + len(exchanges) - 1
+        stored = self.repository.facts(self.scope, history=True, session_id=session_id) if read_stored else []
+        facts = [f.text for f in stored if f.turn is not None and first_turn <= f.turn <= last_turn]
+        facts += told
+        return Episode(
+            persona_id=self.scope.persona_id or "",
+            session_id=session_id,
+            first_turn=first_turn,
+            last_turn=last_turn,
+            summary=self.summarize_offline(exchanges, facts)[:4000],
+            events=facts[:50],
+            happened_at=when,
+        )
+
     async def episode(
         self,
         session_id: str,
@@ -319,15 +443,9 @@ class UserMemory:
         backend: Backend | None = None,
     ) -> Episode | None:
         """Write (or rewrite) the episode of `exchanges`, turns `first_turn…`; by the backend if asked, else offline."""
-        if not self.settings.enabled or not exchanges:
+        episode = self.draft_episode(session_id, first_turn, exchanges, when)
+        if episode is None:
             return None
-        last_turn = first_turn + len(exchanges) - 1
-        facts = [
-            f.text
-            for f in self.repository.facts(self.scope, history=True, session_id=session_id)
-            if f.turn is not None and first_turn <= f.turn <= last_turn
-        ]
-        summary = self.summarize_offline(exchanges, facts)
         if self.settings.extraction == "backend" and backend is not None:
             transcript = "\n".join(f"{self.user}: {u}\n{self.char}: {r}" for u, r in exchanges)[-6000:]
             prompt = (
@@ -339,18 +457,9 @@ class UserMemory:
                 output = await backend.generate(
                     [Message(role="user", content=prompt)], GenerateConfig(temperature=0.2, max_tokens=160)
                 )
-                summary = output.text.strip()[:4000] or summary
+                episode.summary = output.text.strip()[:4000] or episode.summary
             except BackendError:
                 pass
-        episode = Episode(
-            persona_id=self.scope.persona_id or "",
-            session_id=session_id,
-            first_turn=first_turn,
-            last_turn=last_turn,
-            summary=summary,
-            events=facts[:50],
-            happened_at=when,
-        )
         return self.repository.save_episode(self.scope, episode)
 
     # reading ------------------------------------------------------------------------------------------------------
@@ -373,13 +482,14 @@ class UserMemory:
         earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
         earlier += [e.happened_at for e in past if e.happened_at is not None]
         known = bool(past) or any(f.session_id != session_id for f in current)
+        asked = self._query(query)
         # Who the user is (home, job, name…) matters to most replies: a small lift over a merely similar remark.
         scored = [
             (current[i], s + (0.1 if single_valued(current[i].topic) else 0.0))
-            for i, s in self._rank([f.text for f in current], query)
+            for i, s in self._rank([f.text for f in current], asked)
         ]
         scored.sort(key=lambda pair: -pair[1])
-        ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], query)
+        ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], asked)
         return Recalled(
             facts=scored[:facts],
             episodes=[(past[i], s) for i, s in ranked_episodes][:episodes],
@@ -396,14 +506,16 @@ class UserMemory:
     def _index(self) -> FactIndex | None:
         """The read scope's vector index if it has one, caught up with the facts stored since it was last used."""
         key = (self.repository.identity, self.read_scope)
-        index = _INDEXES.get(key)
-        if index is None or self.models is None:
-            return None
-        _INDEXES.move_to_end(key)
-        new = self.repository.facts(self.read_scope, after=index.last_id)
-        if new:
-            index.add([f.id for f in new if f.id is not None], self._vectors([f.text for f in new if f.id is not None]))
-        return index
+        with _LOCK:
+            index = _INDEXES.get(key)
+            if index is None or self.models is None:
+                return None
+            _INDEXES.move_to_end(key)
+            new = self.repository.facts(self.read_scope, after=index.last_id)
+            if new:
+                ids = [f.id for f in new if f.id is not None]
+                index.add(ids, self._vectors([f.text for f in new if f.id is not None]))
+            return index
 
     def _build_index(self, current: Sequence[UserFact]) -> None:
         """Index the read scope's facts once there are more than `index_above` of them (needs an embedder)."""
@@ -413,20 +525,24 @@ class UserMemory:
         vectors = self._vectors([f.text for f in stored])
         index = FactIndex(int(vectors.shape[1]))
         index.add([f.id for f in stored if f.id is not None], vectors)
-        _INDEXES[(self.repository.identity, self.read_scope)] = index
-        while len(_INDEXES) > MAX_INDEXES:
-            _INDEXES.popitem(last=False)
+        with _LOCK:
+            _INDEXES[(self.repository.identity, self.read_scope)] = index
+            while len(_INDEXES) > MAX_INDEXES:
+                _INDEXES.popitem(last=False)
 
     def _nearest(self, index: FactIndex, text: str, k: int) -> list[UserFact]:
         """The current facts nearest `text` by the index, read back from the repository.
 
         The repository drops any fact superseded or forgotten since it was indexed; those leave the index too.
         """
-        hits = index.search(self._vectors([text])[0], k)
+        vector = self._vectors([text])[0]
+        with _LOCK:
+            hits = index.search(vector, k)
         found = self.repository.facts(self.read_scope, ids=[h.id for h in hits])
         gone = {h.id for h in hits} - {f.id for f in found}
         if gone:
-            index.remove(sorted(gone))
+            with _LOCK:
+                index.remove(sorted(gone))
         order = {h.id: i for i, h in enumerate(hits)}
         return sorted(found, key=lambda f: order.get(f.id or 0, 0))
 
@@ -445,42 +561,46 @@ class UserMemory:
         seen = {f.id for f in nearest}
         return [*nearest, *(f for f in on_topic if f.id not in seen)]
 
-    def _rank(self, texts: Sequence[str], query: str) -> list[tuple[int, float]]:
-        """Indexes of `texts` by relevance to `query`, best first (newest first without models or a query)."""
+    def _query(self, text: str) -> _Query | None:
+        """The message's embedding and words for ranking; None without models or words (then newest first)."""
+        if self.models is None or not text.strip():
+            return None
+        masked = mask_names(text, (self.user, self.char))
+        return _Query(self.models.embedder.embed([masked])[0], _words(masked))
+
+    def _rank(self, texts: Sequence[str], query: _Query | None) -> list[tuple[int, float]]:
+        """Indexes of `texts` by relevance to `query`, best first (newest first without one)."""
         if not texts:
             return []
-        if not query.strip():
+        if query is None or self.models is None:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
-        if self.models is None:
-            return [(i, 0.0) for i in reversed(range(len(texts)))]
-        names = (self.user, self.char)
-        documents = self._documents(texts, names)
-        vectors = np.stack([vector for vector, _ in documents])
-        sims = vectors @ self.models.embedder.embed([mask_names(query, names)])[0]
+        documents = self._documents(texts, (self.user, self.char))
+        sims = np.stack([vector for vector, _counts, _length in documents]) @ query.vector
         scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
-        words = _words(mask_names(query, names))
-        if self.settings.lexical_weight > 0 and words:
-            corpus = [tokens or ["_"] for _, tokens in documents]
-            lexical = np.clip(np.asarray(BM25Okapi(corpus).get_scores(words)), 0.0, None)
+        if self.settings.lexical_weight > 0 and query.words:
+            lexical = np.clip(_bm25(documents, query.words), 0.0, None)
             if lexical.max() > 0:
                 scores = scores + self.settings.lexical_weight * lexical / lexical.max()
         order = np.argsort(-scores, kind="stable")
         return [(int(i), float(scores[int(i)])) for i in order]
 
     def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
-        """Each text's embedding and BM25 words, names masked; kept per process, since every turn ranks them again."""
+        """Each text's `_Document`, names masked; kept per process, since every turn ranks them again."""
         assert self.models is not None
-        kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
-        missing = list(dict.fromkeys(t for t in texts if (names, t) not in kept))
-        if missing:
+        with _LOCK:
+            kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
+            made = {t: kept[(names, t)] for t in texts if (names, t) in kept}
+        missing = [t for t in dict.fromkeys(texts) if t not in made]
+        if missing:  # embedded outside the lock: other sessions' memory work goes on meanwhile
             masked = [mask_names(t, names) for t in missing]
             vectors = self.models.embedder.embed(masked)
             for text, plain, vector in zip(missing, masked, vectors, strict=True):
-                kept[(names, text)] = (vector, _words(plain))
+                words = _words(plain) or ["_"]  # as BM25Okapi was given an empty document
+                made[text] = (vector, Counter(words), len(words))
+        with _LOCK:
+            for text, document in made.items():
+                kept[(names, text)] = document
+                kept.move_to_end((names, text))
             while len(kept) > MAX_DOCUMENTS:
                 kept.popitem(last=False)
-        found = []
-        for text in texts:
-            kept.move_to_end((names, text))
-            found.append(kept[(names, text)])
-        return found
+        return [made[t] for t in texts]

@@ -60,16 +60,21 @@ class OnnxEmbedder:
         return self._compute(texts)
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Embed `texts`, computing only those not seen before."""
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        """Embed `texts`, computing only those not seen before.
+
+        Worker threads embed at once (the guard's scoring, sessions' memory work): what this call returns is what it
+        found or computed, never re-read from the cache another thread may have just cleared.
+        """
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._cache.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             if len(self._cache) + len(missing) > self._max_cache:
                 self._cache.clear()
             for text, vector in zip(missing, self._compute(missing), strict=True):
-                self._cache[text] = vector
+                self._cache[text] = found[text] = vector
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
 
 class FakeEmbedder:

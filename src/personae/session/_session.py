@@ -2,28 +2,42 @@
 
 Each user message goes through: memory upkeep (rolling summary when due) → prompt assembly (retrieved statements,
 lorebook, what the character knows about the user, memory, recent turns) → the guard (sample, score, choose) → the
-store (every candidate and its scores) → user memory (the facts in the message, the episode of this stretch).
+store, in one transaction: every candidate and its scores, and what the message taught about the user (its facts,
+the episode of this stretch).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
 from personae.backends import Backend, BackendError, BackendOutput, GenerateConfig, Message
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
-from personae.memory import LongTermMemory, MemoryItem, MemoryScope, MemorySettings, UserMemory, extract_facts
+from personae.memory import (
+    Episode,
+    ExtractedFact,
+    LongTermMemory,
+    MemoryItem,
+    MemoryScope,
+    MemorySettings,
+    Planned,
+    UserMemory,
+    extract_facts,
+)
 from personae.persona import Persona, expand_macros
 from personae.prompting import AssembledPrompt, Exchange, PromptAssembler, PromptSettings
 from personae.scoring import Contradiction, OOCResult, ScoringModels, StatementScore
 from personae.store import SessionRecord, SessionStore, StoreError, StoreHook, TurnRecord, UserMemoryStore
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ShownTurns = list[tuple[str, str]]
 """A conversation as the user sees it: (user message, shown reply) per turn, oldest first."""
@@ -46,6 +60,15 @@ def joined(reply: str, more: str) -> str:
     if reply and more and not reply[-1].isspace() and not more[0].isspace() and more[0] not in ",.;:!?)":
         return " " + more
     return more
+
+
+class Lesson(NamedTuple):
+    """What a turn teaches the character about its user, planned before the turn is stored and written with it."""
+
+    facts: list[Planned]
+    """The facts in the user's message, with the facts they supersede."""
+    episode: Episode | None
+    """The episode of the turn's stretch of the session, rewritten offline (None: none to write)."""
 
 
 class SessionSettings(BaseModel):
@@ -125,17 +148,23 @@ class ChatSession:
             relevance=models.relevance if models else None,
             count_tokens=backend.count_tokens,
         )
+        self._offload = models is not None and not models.light
+        """Whether model work runs in a worker thread (`_off_loop`)."""
         self.memory = LongTermMemory(
             persona.name, user, embedder=models.embedder if models else None, settings=self.settings.memory
         )
         scope = memory_scope or MemoryScope(None, user, persona.slug)
+        self._memory_store = UserMemoryStore(store)
         self.user_memory = UserMemory(
-            UserMemoryStore(store), scope._replace(user=user), persona.name, models, self.settings.memory.user
+            self._memory_store, scope._replace(user=user), persona.name, models, self.settings.memory.user
         )
         """What the character knows about its user across sessions, per (key, user, character)."""
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._turn_times: dict[int, datetime] = {}
         """The session's time: when a message is said (facts' dates, "yesterday"); replaceable for replays."""
+        self._told_none_from = len(record.turns)
+        """From this turn on, every turn went through this copy and told nothing: an episode of a stretch starting
+        here or later has no stored facts to read (the query is saved on most turns)."""
         self.last_judgement: Judgement | None = None
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
@@ -248,9 +277,21 @@ class ChatSession:
         self.record.version = self.store.add_memory(self.id, item, version=self.record.version)
         self.record.memories.append(item)
 
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        """Run model work (embeddings, NLI) and the queries around it in a worker thread, as the guard scores.
+
+        Native models release the GIL, so the event loop serves other sessions meanwhile. Light, pure-Python models
+        (or none) run here: a thread would only add GIL hand-offs.
+        """
+        return await asyncio.to_thread(work) if self._offload else work()
+
     async def build_prompt(self, user_text: str) -> AssembledPrompt:
         """Assemble the prompt for `user_text` (updating long-term memory first when due)."""
         await self._update_memory()
+        return await self._off_loop(lambda: self._assemble(user_text))
+
+    def _assemble(self, user_text: str) -> AssembledPrompt:
+        """The prompt for `user_text`: relevant statements, lorebook, what the character knows about the user."""
         history = self._history()
         context = self.memory.context(history, self.settings.prompt.recent_turns, user_text, self._summary())
         prompt_settings = self.settings.prompt
@@ -267,25 +308,74 @@ class ChatSession:
             context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
         return self.assembler.assemble(history, user_text, context)
 
-    async def _learn(self, turn: TurnRecord, final: bool = False) -> None:
-        """Remember the facts in the turn's user message and rewrite the episode of its stretch of the session.
+    def _stretch(self, index: int) -> tuple[int, bool]:
+        """The first turn of the stretch (episode) turn `index` belongs to, and whether `index` completes it."""
+        every = self.user_memory.settings.episode_every
+        first = (index // every) * every
+        return first, index - first + 1 == every
 
-        Offline, the episode of the stretch is rewritten each turn (so a session that simply stops has one); with
-        backend extraction the model summarises a stretch once it is complete, or at `end()`.
+    async def _lesson(self, turn: TurnRecord) -> Lesson | None:
+        """What `turn` (not stored yet) teaches: the facts in its message and its stretch's episode, rewritten offline.
+
+        Offline, the episode of the stretch is rewritten each turn, so a session that simply stops has one. Nothing
+        is written here: `_memory_writer` writes the lesson in the turn's transaction.
         """
         memory = self.user_memory
         if not memory.settings.enabled:
-            return
+            return None
         when = self.clock()
+        source: Literal["rules", "backend"] = "backend" if memory.settings.extraction == "backend" else "rules"
+        first, _complete = self._stretch(turn.index)
+        exchanges = [(t.user_text, t.reply) for t in [*self.turns[first : turn.index], turn]]
+        began, unread = self._started(first) or when, self._told_none_from <= first
+
+        def plan(found: list[ExtractedFact]) -> Lesson:
+            planned = memory.plan(found, self.id, turn.index, when, source)
+            told = [p.fact.text for p in planned]
+            return Lesson(planned, memory.draft_episode(self.id, first, exchanges, began, told, read_stored=not unread))
+
         try:
-            if not final:
-                await memory.observe(turn.user_text, self.id, turn.index, when, self.backend)
-            every = memory.settings.episode_every
-            first = (turn.index // every) * every
-            exchanges = [(t.user_text, t.reply) for t in self.turns[first : turn.index + 1]]
-            complete = final or turn.index - first + 1 == every
-            use_backend = self.backend if complete else None
-            await memory.episode(self.id, first, exchanges, self._started(first) or when, use_backend)
+            found = await memory.extract(turn.user_text, when, self.backend)
+            return await self._off_loop(lambda: plan(found))
+        except (StoreError, BackendError) as exc:
+            log.warning("user memory not updated: %s", exc)
+            return None
+
+    def _memory_writer(self, lesson: Lesson | None) -> StoreHook | None:
+        """A store hook writing `lesson` in the transaction of its turn: the turn and what it taught commit together."""
+        if lesson is None:
+            return None
+        memory = self.user_memory
+
+        def write(conn: Connection) -> None:
+            repository = self._memory_store.bound(conn)
+            memory.commit(lesson.facts, repository)
+            if lesson.episode is not None:
+                repository.save_episode(memory.scope, lesson.episode)
+
+        return write
+
+    async def _learnt(self, turn: TurnRecord, lesson: Lesson | None) -> None:
+        """Finish a lesson once its turn is stored: the vector index follows the facts it superseded.
+
+        A stretch the turn completes gets its episode written by the backend when the settings ask for it.
+        """
+        memory = self.user_memory
+        if lesson is None:
+            return
+        if lesson.facts:
+            self._told_none_from = turn.index + 1
+        memory.unindex(lesson.facts)
+        first, complete = self._stretch(turn.index)
+        if complete and memory.settings.extraction == "backend":
+            await self._summarize(first, turn.index)
+
+    async def _summarize(self, first: int, last: int) -> None:
+        """Rewrite the episode of turns `first…last` (by the backend when the settings ask for it)."""
+        exchanges = [(t.user_text, t.reply) for t in self.turns[first : last + 1]]
+        when = self._started(first) or self.clock()
+        try:
+            await self.user_memory.episode(self.id, first, exchanges, when, self.backend)
         except (StoreError, BackendError) as exc:
             log.warning("user memory not updated: %s", exc)
 
@@ -295,8 +385,9 @@ class ChatSession:
 
     async def end(self) -> None:
         """Close the session's current episode (summarised by the backend when the settings ask for it)."""
-        if self.turns:
-            await self._learn(self.turns[-1], final=True)
+        if self.turns and self.user_memory.settings.enabled:
+            last = self.turns[-1].index
+            await self._summarize(self._stretch(last)[0], last)
 
     def _config(self, round_no: int) -> GenerateConfig:
         config = self.settings.generate
@@ -314,7 +405,7 @@ class ChatSession:
             shown[-1] = (shown[-1][0], last_reply)
         return lambda conn: hook(conn, self, shown)
 
-    def _record_turn(self, user_text: str, prompt: AssembledPrompt, judgement: Judgement) -> TurnRecord:
+    async def _record_turn(self, user_text: str, prompt: AssembledPrompt, judgement: Judgement) -> TurnRecord:
         turn = TurnRecord(
             index=len(self.turns),
             user_text=user_text,
@@ -322,14 +413,26 @@ class ChatSession:
             candidates=judgement.candidates,
             chosen_index=judgement.best.index,
         )
-        self._append(turn)
+        await self._store_new_turn(turn)
         self.last_judgement = judgement
         return turn
 
-    def _append(self, turn: TurnRecord) -> None:
-        """Store `turn` (with `on_turn_stored` in its transaction), then add it to the turns held in memory."""
+    async def _store_new_turn(self, turn: TurnRecord) -> None:
+        """Store a new turn together with what it teaches about the user (`_lesson`), then finish the lesson."""
+        lesson = await self._lesson(turn)
+        self._append(turn, self._memory_writer(lesson))
+        await self._learnt(turn, lesson)
+
+    def _append(self, turn: TurnRecord, more: StoreHook | None = None) -> None:
+        """Store `turn` (with `on_turn_stored` and `more` in its transaction), then add it to the turns in memory."""
+        hooks = [h for h in (self._stored_hook([*self.turns, turn]), more) if h is not None]
+
+        def also(conn: Connection) -> None:
+            for hook in hooks:
+                hook(conn)
+
         self.record.version = self.store.add_turn(
-            self.id, turn, also=self._stored_hook([*self.turns, turn]), version=self.record.version
+            self.id, turn, also=also if hooks else None, version=self.record.version
         )
         self.turns.append(turn)
 
@@ -340,14 +443,17 @@ class ChatSession:
         turn = TurnRecord(
             index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
         )
-        self._append(turn)
-        memory = self.user_memory
+        memory, lesson = self.user_memory, None
         if memory.settings.enabled:  # what a client's history tells about the user is known from now on
             try:
                 found = extract_facts(user_text, memory.user, memory.char, self.clock().date())
-                memory.remember(found, self.id, turn.index, self.clock())
+                lesson = Lesson(memory.plan(found, self.id, turn.index, self.clock()), None)
             except StoreError as exc:
                 log.warning("user memory not updated: %s", exc)
+        self._append(turn, self._memory_writer(lesson))
+        if lesson is not None and lesson.facts:
+            self._told_none_from = turn.index + 1
+            memory.unindex(lesson.facts)
         return turn
 
     async def send(self, user_text: str) -> TurnRecord:
@@ -356,9 +462,7 @@ class ChatSession:
         prompt = await self.build_prompt(user_text)
         earlier = [t.reply for t in self.turns]
         judgement = await self.guard.run(self.backend, prompt.messages, self._config(0), user_text, earlier)
-        turn = self._record_turn(user_text, prompt, judgement)
-        await self._learn(turn)
-        return turn
+        return await self._record_turn(user_text, prompt, judgement)
 
     async def stream(self, user_text: str) -> AsyncIterator[str]:
         """Stream one reply (the guard needs whole candidates, so this always samples one); scored and stored."""
@@ -369,8 +473,7 @@ class ChatSession:
             parts.append(piece)
             yield piece
         candidates = await self.guard.score(user_text, ["".join(parts).strip()], [t.reply for t in self.turns])
-        turn = self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
-        await self._learn(turn)
+        await self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
 
     async def pass_through(
         self, user_text: str, config: GenerateConfig, tail: Sequence[Message] = (), regenerate: bool = False
@@ -392,8 +495,7 @@ class ChatSession:
             turn = TurnRecord(
                 index=len(self.turns), user_text=user_text, prompt=prompt, candidates=candidates, chosen_index=0
             )
-            self._append(turn)
-            await self._learn(turn)
+            await self._store_new_turn(turn)
             return turn, output
         turn = self._last()
         output = await self.backend.generate([*self._last_prompt(), *tail], config)
