@@ -301,6 +301,24 @@ class GridNLI:
         return np.asarray([self.table.get(p, (0.05, 0.9, 0.05)) for p in pairs], dtype=np.float32).reshape(-1, 3)
 
 
+def test_cli_score_uses_the_models_calibrated_violation_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --threshold the table's verdicts are the calibrated scorer's (a fixed 0.5 once overrode it)."""
+    import personae.cli._score as score_cli
+
+    nli = GridNLI({(SAM.statements[2], "I drink coffee."): (0.02, 0.08, 0.9)})
+    nli.calibration = {"violation_threshold": 0.95}  # type: ignore[attr-defined]
+    monkeypatch.setattr(score_cli, "get_nli", lambda name: nli)
+    persona = _persona_file(tmp_path)
+    args = ["score", str(persona), "-q", "Coffee?", "-r", "I drink coffee.", "--json"]
+    calibrated = runner.invoke(app, args)
+    assert calibrated.exit_code == 0, calibrated.output
+    assert json.loads(calibrated.stdout)["violations"] == []  # 0.9 is under the calibrated 0.95
+    explicit = runner.invoke(app, [*args, "--threshold", "0.5"])
+    assert json.loads(explicit.stdout)["violations"] == [SAM.statements[2]]
+
+
 def test_topic_gate_keeps_off_topic_sentences_from_the_nli_model() -> None:
     from personae.scoring import Calibration
 

@@ -73,7 +73,14 @@ def score(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
     nli: NliOpt = "shipped",
-    threshold: Annotated[float, typer.Option(help="P(contradiction) above which a statement is violated.")] = 0.5,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="P(contradiction) above which a statement is violated (default: the model's calibrated threshold).",
+        ),
+    ] = None,
 ) -> None:
     """Score how faithful replies are to a persona (APC), with a per-statement explanation."""
     persona = load_persona(persona_file)
