@@ -60,7 +60,7 @@ test: lint docs-check
 	$(BIN)/pytest
 
 test-fast: lint
-	$(BIN)/pytest -m "not slow and not embedded"
+	$(BIN)/pytest -n 2 -m "not slow and not embedded"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache site
