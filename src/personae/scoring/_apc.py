@@ -225,8 +225,7 @@ class APCScorer:
         """
         flat = [s for sents in sentence_lists for s in sents]
         n = len(self.statements)
-        gate = self.calibration.topic_gate
-        wanted = gate is not None or self.calibration.support_gate is not None
+        wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
         topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and wanted else None
         shapes, offset = [], 0
         pairs: list[tuple[str, str]] = []
@@ -235,8 +234,8 @@ class APCScorer:
             query_topic = None if query_topics is None else query_topics[k]
             open_ = (
                 np.ones((n, len(sents)), dtype=bool)
-                if block is None or gate is None
-                else self.calibration.open_pairs(block, query_topic)
+                if block is None
+                else self.calibration.open_pairs(block, query_topic)  # all open without a topic gate
             )
             for i, j in zip(*np.nonzero(open_), strict=True):
                 pairs.append((self.statements[int(i)], sents[int(j)]))
@@ -297,8 +296,7 @@ class APCScorer:
             return self._result(query, response, rel, None)
         probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
         grid = probs.reshape(len(self.statements), len(sents), 3)
-        gate = self.calibration.topic_gate
-        if gate is None and self.calibration.support_gate is None:
+        if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             return self._result(query, response, rel, _reduce(grid, sents, None, np.ones(grid.shape[:2], dtype=bool)))
         topic = np.asarray(
             [

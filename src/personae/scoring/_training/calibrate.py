@@ -190,7 +190,7 @@ def calibrate(
         if gate is None and (query_gate is not None or k):
             continue  # without a topic gate every pair is open already
         for violation, support in itertools.product(VIOLATION, SUPPORT):
-            cal = Calibration(violation, support, gate, None, query_gate, k)
+            cal = Calibration(violation, support, topic_gate=gate, query_gate=query_gate, gate_top_k=k)
             figures = evaluate(data, scored, cal)
             worst = max(figures["false_violation_rate"], figures["triple_false_violations"])
             gain = figures["triple_accuracy"] + figures["violation_recall"]
