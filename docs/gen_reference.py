@@ -458,6 +458,16 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("scenes_per_second", "scenes", "/s"),
         ],
     ),
+    "scene_guard": (
+        "guard off vs best-of-n in multi-character scenes, same seeds",
+        [
+            Figure("relative_role_confusion_cut", "role confusion cut", "%", 0.5),
+            Figure("relative_contradiction_cut", "contradictions cut (scorer)", "%", 0.5),
+            Figure("relative_ooc_cut", "OOC cut (detector)", "%", 0.5),
+            Figure("scoring_over_generating", "scoring/generating", "%", 0.10, higher_is_better=False),
+            Figure("replies_on", "replies per guard"),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [

@@ -1,0 +1,116 @@
+"""bench/scene_guard.py on the mock backends with rule-based scoring: its figures, their sanity, and its readings."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from conftest import REPO, SHARED_DATA
+
+BENCH = REPO / "bench" / "scene_guard.py"
+HAS_CHARACTERBOX = (SHARED_DATA / "characterbox").is_dir()
+OWN = ["harbour", "twins", "night-train"]
+RATES = ("role_confusion", "contradiction", "ooc")
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("scene_guard_bench", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(bench: ModuleType, tmp_path: Path, *options: str) -> dict[str, Any]:
+    args = bench.parser().parse_args(["--scoring", "fake", "--out", str(tmp_path / "runs"), *options])
+    result: dict[str, Any] = asyncio.run(bench.run(args))
+    json.dumps(result)  # printed as one JSON line
+    return result
+
+
+def check_rates(result: dict[str, Any]) -> None:
+    for name in RATES:
+        off, on = result[f"{name}_rate_off"], result[f"{name}_rate_on"]
+        assert 0.0 <= off <= 1.0
+        assert 0.0 <= on <= 1.0
+        expected = round(1 - on / off, 4) if off else None
+        assert result[f"relative_{name}_cut"] == expected
+    assert result["met"].keys() == result["reference"].keys()
+    assert result["meets_reference"] == all(result["met"].values())
+
+
+def test_echo_counts_every_line_of_every_scene_and_writes_a_reading_for_each(bench: ModuleType, tmp_path: Path) -> None:
+    readings = tmp_path / "readings.jsonl"
+    result = run(bench, tmp_path, "--backend", "mock/echo", "--turns", "2", "--readings", str(readings))
+    scenes = [*(["harry-potter-22", "matrix-0"] if HAS_CHARACTERBOX else []), *OWN]
+    assert result["bench"] == "scene_guard"
+    assert result["backend"] == "mock/echo"
+    assert result["scenes"] == scenes
+    assert result["failures"] == []
+    # Two turns, one line each, in every scene, with the guard off and on.
+    assert result["replies_off"] == result["replies_on"] == 2 * len(scenes)
+    assert result["per_scene"].keys() == set(scenes)
+    for figures in result["per_scene"].values():
+        assert figures["replies_off"] == figures["replies_on"] == 2
+    check_rates(result)
+    # Echo repeats what it heard, the first speaker's line with its speaker label included: the second line of each
+    # scene writes another character's line, and best-of-n has only more echoes to choose from.
+    assert result["role_confusion_rate_off"] == result["role_confusion_rate_on"] == 0.5
+    assert result["role_confusion_kinds_off"] == {"writes_lines": len(scenes)}
+    assert result["relative_role_confusion_cut"] == 0.0
+    assert not result["meets_reference"]
+    assert result["seconds_scoring"] > 0
+    assert result["seconds_generating"] >= 0
+    # Every counted reply is in the readings, with the flags the figures counted.
+    rows = [json.loads(line) for line in readings.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == result["replies_off"] + result["replies_on"]
+    assert {r["guard"] for r in rows} == {"off", "on"}
+    for row in rows:
+        assert {"scene", "turn", "speaker", "guard", "heard", "text", "flags"} <= row.keys()
+        assert row["text"].startswith("You said: ")
+        assert row["flags"].keys() == {"role_confusion", "violated", "ooc", "self_contradiction"}
+    for guard in ("off", "on"):
+        mine = [r for r in rows if r["guard"] == guard]
+        assert [r["candidates"] for r in mine] == [1 if guard == "off" else 4] * len(mine)
+        for name, flag in (("role_confusion", "role_confusion"), ("contradiction", "violated"), ("ooc", "ooc")):
+            flagged = sum(bool(r["flags"][flag]) for r in mine)
+            assert result[f"{name}_rate_{guard}"] == round(flagged / len(mine), 4)
+    assert (tmp_path / "runs" / "twins" / "on" / "transcript.jsonl").is_file()
+
+
+def test_the_guard_passing_over_confused_candidates_is_a_full_cut(bench: ModuleType, tmp_path: Path) -> None:
+    # mock/scene-confused: each turn's first candidate acts for another character; best-of-n passes over it.
+    result = run(bench, tmp_path, "--backend", "mock/scene-confused", "--turns", "3", "--scenes", *OWN)
+    assert result["replies_off"] == result["replies_on"] == 9
+    check_rates(result)
+    assert result["role_confusion_rate_off"] > 0.5
+    assert result["role_confusion_rate_on"] == 0.0
+    assert result["relative_role_confusion_cut"] == 1.0
+    assert result["met"]["relative_role_confusion_cut"]
+    assert set(result["role_confusion_kinds_off"]) == {"speaks_for"}
+
+
+def test_characterbox_scenes_are_skipped_with_a_note_without_shared_data(bench: ModuleType, tmp_path: Path) -> None:
+    result = run(bench, tmp_path, "--backend", "mock/scene", "--turns", "1", "--shared", str(tmp_path / "absent"))
+    assert result["scenes"] == OWN
+    assert len(result["skipped"]) == 2
+    assert all("is absent" in note for note in result["skipped"])
+    assert result["replies_off"] == result["replies_on"] == 3
+
+
+def test_unknown_scenes_and_readings_paths(bench: ModuleType, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="unknown scene nowhere"):
+        run(bench, tmp_path, "--scenes", "nowhere")
+    readings = REPO / "bench" / "data" / "readings"
+    assert bench.readings_path(Path("scene_guard_x.jsonl")) == readings / "scene_guard_x.jsonl"
+    assert bench.readings_path(tmp_path / "r.jsonl") == tmp_path / "r.jsonl"
