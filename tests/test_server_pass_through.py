@@ -10,13 +10,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from fastapi import FastAPI
+from rich.console import Console
 
 from helpers.server import Live, mock_config, running
 from helpers.stub_openai import StubState, stub_openai_server
+from personae.cli._render import render_explanation
 from personae.server import create_app
+from personae.session import Explanation
 from personae.store import AccessStore
 
 MODEL = "ada-quint"
@@ -211,6 +215,45 @@ def test_the_guard_record_of_a_pass_through_turn_says_the_guard_was_skipped_and_
     assert (after["session_id"], after["turn"]) == (record["session_id"], 1)
     assert (after["guard"], after["ooc"], after["candidates"]) == ("best-of-n", False, 2)
     assert "guard_skipped" not in after
+
+
+def test_the_stored_turn_records_that_the_guard_was_skipped_for_why_the_ui_and_exports(passing: Passing) -> None:
+    client = passing.client()
+    ask: list[Any] = [{"role": "user", "content": "Your name, as JSON"}]
+    reply = client.chat.completions.create(model=MODEL, messages=ask, response_format={"type": "json_object"}, n=2)
+    sid = (reply.model_extra or {})["personae"]["session_id"]
+    reason = "response_format passed through: the upstream's reply as given, not scored or chosen"
+    history = [*ask, {"role": "assistant", "content": reply.choices[0].message.content}]
+    client.chat.completions.create(model=MODEL, messages=[*history, {"role": "user", "content": "Hi"}])  # guarded
+
+    passing.service._drop(sid)  # what the server shows next comes from the database, not from memory
+    passed, guarded = passing.session(sid)["turns"]  # the session view: what the web UI draws
+    assert [c["guard_skipped"] for c in passed["candidates"]] == [reason, reason]
+    assert [c["guard_skipped"] for c in guarded["candidates"]] == [None, None]
+
+    record = passing.service.store.load(sid)  # the stored record, as exports (`personae export-pairs`) read it
+    assert [c.guard_skipped for c in record.turns[0].candidates] == [reason, reason]
+    assert [c.guard_skipped for c in record.turns[1].candidates] == [None, None]
+
+    headers = {"Authorization": f"Bearer {passing.key}"}
+    why = httpx.get(f"{passing.url}/v1/sessions/{sid}/why", headers=headers, timeout=30).json()
+    assert why["guard_skipped"] is None  # the last turn was guarded
+    swiped = client.chat.completions.create(  # the tool loop's answer to a resent message: a pass-through swipe
+        model=MODEL, messages=[*history, {"role": "user", "content": "Hi"}], logprobs=True
+    )
+    assert (swiped.model_extra or {})["personae"]["swipe"] is True
+    passing.service._drop(sid)
+    why = httpx.get(f"{passing.url}/v1/sessions/{sid}/why", headers=headers, timeout=30).json()
+    assert why["guard_skipped"] == "logprobs passed through: the upstream's reply as given, not scored or chosen"
+    assert (why["apc_normalized"], why["supported"], why["violated"]) == (None, [], [])
+    console = Console(record=True, width=200)
+    render_explanation(Explanation.model_validate(why), console)  # `personae chat`'s /why of the same record
+    assert "not scored: the guard was skipped (logprobs passed through:" in console.export_text()
+    assert [c["guard_skipped"] is None for c in passing.session(sid)["turns"][1]["candidates"]] == [
+        True,
+        True,
+        False,
+    ]
 
 
 def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing: Passing) -> None:

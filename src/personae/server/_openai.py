@@ -269,10 +269,19 @@ def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
 
 
 def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
-    """The `personae` field of a reply: where it is stored and why it is (un)faithful."""
+    """The `personae` field of a reply: where it is stored and why it is (un)faithful.
+
+    A reply the guard never judged (`Candidate.guard_skipped`, as stored with the turn) says so rather than naming
+    the session's policy (which governs its other turns): `guard` is "skipped", `guard_skipped` says why, and `ooc`
+    is null, since nothing checked the reply.
+    """
     turn = outcome.turn
     shown = turn.shown
     view = candidate_view(shown) if shown else None
+    if view is not None and view.guard_skipped is not None:
+        skipped = {"guard": "skipped", "guard_skipped": view.guard_skipped, "ooc": None}
+    else:
+        skipped = {}
     return {
         "session_id": outcome.chat.id,
         "turn": turn.index,
@@ -288,6 +297,7 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
         "ooc": view.ooc if view else False,
         "ooc_reasons": view.ooc_reasons if view else [],
         "backend_ms": round(outcome.backend_seconds * 1000.0, 3),
+        **skipped,
     }
 
 
@@ -467,17 +477,9 @@ def passed_choices(passed: PassedThrough) -> list[dict[str, Any]]:
 def _passed_extension(passed: PassedThrough, swipe: bool, fields: dict[str, Any]) -> dict[str, Any]:
     """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream.
 
-    The guard did not run, so `guard` says "skipped" and `guard_skipped` why, rather than the session's policy (which
-    governs its other turns), and `ooc` is null: nothing checked the reply.
+    The guard did not run: the stored turn records it (`extension` reads `guard_skipped` from it).
     """
-    names = sorted(fields)
-    return {
-        **extension(passed.outcome, swipe),
-        "guard": "skipped",
-        "guard_skipped": f"{', '.join(names)} passed through: the upstream's reply as given, not scored or chosen",
-        "ooc": None,
-        "pass_through": names,
-    }
+    return {**extension(passed.outcome, swipe), "pass_through": sorted(fields)}
 
 
 def passed_events(
