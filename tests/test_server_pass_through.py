@@ -4,6 +4,7 @@ with the persona's prompt, seen through the official `openai` SDK and langchain 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -372,6 +373,14 @@ def test_an_upstream_refusal_of_a_passed_request_is_the_clients_error_not_a_502(
     assert (reply.model_extra or {})["personae"]["turn"] == 0  # the refused request stored no turn
 
 
+def _settings_fault(status: int) -> str:
+    """What a client is told of an upstream refusal about the server's own settings (its key, account, ...)."""
+    return (
+        f"upstream model: the server's upstream refused its request (HTTP {status}), a fault in the server's own "
+        "settings rather than in this request; the server's log has the details"
+    )
+
+
 @pytest.mark.parametrize(
     ("upstream_status", "tools"),
     [(401, TOOLS), (403, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing the client passed
@@ -386,10 +395,40 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     with pytest.raises(openai.InternalServerError) as failed:
         passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
     assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
-    assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
+    if upstream_status in (401, 403):  # the server's key or account: the client learns the status, nothing more
+        assert isinstance(failed.value.body, dict)
+        assert failed.value.body["message"] == _settings_fault(upstream_status)
+    else:
+        assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
     assert "upstream-secret" not in failed.value.message
     assert upstream.split("//")[1].split("/")[0] not in failed.value.message
     assert ("tools" in passing.stub.requests[-1]) == bool(tools)
+
+
+def test_an_upstream_401_tells_clients_nothing_of_the_servers_settings_and_the_log_everything(
+    passing: Passing, caplog: pytest.LogCaptureFixture
+) -> None:
+    said = "Incorrect API key provided: upstr*****cret. You can find your API key at https://platform.openai.com."
+    passing.stub.fail_replies.extend([(401, {"error": {"message": said, "code": "invalid_api_key"}})] * 3)
+    error = {"message": _settings_fault(401), "type": "server_error", "param": None, "code": "upstream_error"}
+    ask: list[Any] = [{"role": "user", "content": "Hi"}]
+    told: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="personae.server"):
+        for extra in ({}, {"tools": TOOLS}):  # guarded, then passed through
+            with pytest.raises(openai.InternalServerError) as failed:
+                passing.client().chat.completions.create(model=MODEL, messages=ask, **extra)
+            assert (failed.value.status_code, failed.value.body) == (502, error)  # OpenAI's error shape
+            told.append(str(failed.value))
+        headers = {"Authorization": f"Bearer {passing.key}"}  # the web UI's stream: the same error, as its last event
+        started = httpx.post(f"{passing.url}/v1/sessions", json={"persona": MODEL}, headers=headers, timeout=30)
+        sent = f"{passing.url}/v1/sessions/{started.json()['id']}/messages"
+        events = httpx.post(sent, json={"content": "Hi"}, headers=headers, timeout=30).text
+        assert events == f"event: error\ndata: {json.dumps(error)}\n\n"
+        told.append(events)
+    assert not [t for t in told if "API_KEY" in t or "upstr*" in t or "platform.openai.com" in t]
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("upstream model failed")]
+    assert len(logged) == 3
+    assert all(said in m and "set PERSONAE_OPENAI_API_KEY or OPENAI_API_KEY to a valid key" in m for m in logged)
 
 
 def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:

@@ -22,7 +22,7 @@ from personae.backends import Backend, Choice, Message, RejectedRequestError, Us
 from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._config import PassThroughField
-from personae.server._errors import ApiError, error_reply
+from personae.server._errors import SERVER_SIDE_REFUSALS, ApiError, error_reply
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
@@ -230,18 +230,14 @@ def split_tool_exchange(messages: Sequence[ChatMessage]) -> tuple[list[ChatMessa
     return list(messages[:cut]), list(messages[cut:])
 
 
-SERVER_SIDE_REFUSALS = frozenset({401, 403, 407})
-"""Upstream statuses about the server's own key or account, never the client's request: these stay a 502."""
-
-
 def upstream_refusal(exc: RejectedRequestError, upstream: Backend) -> ApiError | None:
     """The upstream's refusal of fields a client passed through, as that client's error; None (a 502) if not its.
 
     A refusal of a request the server built itself (a memory summary: nothing `passed_through`) or about the
-    server's key or account (`SERVER_SIDE_REFUSALS`) is not the client's. The status is the upstream's, except that
-    422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field passed
-    through; the message says the refusal is the upstream's and hides where the upstream is and its key
-    (`BackendAPI.redact`).
+    server's own settings (`SERVER_SIDE_REFUSALS`: its key, account or proxy) is not the client's: a 502, as for a
+    guarded request. The status is the upstream's, except that 422 answers 400 (as every request this server cannot
+    validate does). `param` stays when it names a field passed through; the message says the refusal is the
+    upstream's and hides where the upstream is and its key (`BackendAPI.redact`).
     """
     if not exc.passed_through or exc.status_code in SERVER_SIDE_REFUSALS:
         return None
