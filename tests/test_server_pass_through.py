@@ -48,13 +48,13 @@ class Passing(Live):
 
 
 @contextmanager
-def through_stub(tmp_path: Path, pass_through: list[str]) -> Iterator[Passing]:
-    """A server passing `pass_through` to the stub upstream, called with a key of its own."""
+def through_stub(tmp_path: Path, pass_through: list[str], path: str = "") -> Iterator[Passing]:
+    """A server passing `pass_through` to the stub upstream (`path` added to its base URL), with a key of its own."""
     with stub_openai_server() as (upstream, stub):
         config = mock_config(
             tmp_path,
             backend="openai/stub-model",
-            base_url=upstream,
+            base_url=upstream + path,
             backend_options={"api_key": "upstream-secret"},
             pass_through=pass_through,
         )
@@ -304,21 +304,6 @@ REFUSALS = [  # (what the upstream answers, the error class, status, type and pa
         "invalid_request_error",
         None,
     ),
-    (  # the upstream's model, not the persona: `param: "model"` is not the client's field
-        404,
-        {
-            "error": {
-                "message": "The model `stub-model` does not exist or you do not have access to it.",
-                "type": "invalid_request_error",
-                "param": "model",
-                "code": "model_not_found",
-            }
-        },
-        openai.NotFoundError,
-        404,
-        "not_found_error",
-        None,
-    ),
 ]
 
 
@@ -383,7 +368,8 @@ def _settings_fault(status: int) -> str:
 
 @pytest.mark.parametrize(
     ("upstream_status", "tools"),
-    [(401, TOOLS), (403, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing the client passed
+    # 404: the upstream's model (`--backend openai/<model>`) or `--base-url` path, no field of the client's
+    [(401, TOOLS), (403, TOOLS), (404, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing passed
 )
 def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream_status: int, tools: Any) -> None:
     backend = passing.app.state.service.backend
@@ -395,7 +381,7 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     with pytest.raises(openai.InternalServerError) as failed:
         passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
     assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
-    if upstream_status in (401, 403):  # the server's key or account: the client learns the status, nothing more
+    if upstream_status in (401, 403, 404):  # the server's own settings: the client learns the status, nothing more
         assert isinstance(failed.value.body, dict)
         assert failed.value.body["message"] == _settings_fault(upstream_status)
     else:
@@ -403,6 +389,19 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     assert "upstream-secret" not in failed.value.message
     assert upstream.split("//")[1].split("/")[0] not in failed.value.message
     assert ("tools" in passing.stub.requests[-1]) == bool(tools)
+
+
+@pytest.mark.parametrize("tools", [None, TOOLS], ids=["guarded", "passed-through"])
+def test_a_wrong_base_url_path_is_a_502_whether_the_request_is_guarded_or_passed_through(
+    tmp_path: Path, tools: Any
+) -> None:
+    with through_stub(tmp_path, ["tools"], path="/wrong") as server:  # .../v1/wrong/chat/completions: 404
+        extra = {"tools": tools} if tools else {}
+        with pytest.raises(openai.InternalServerError) as failed:
+            server.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
+        assert server.stub.targets == ["/v1/wrong/chat/completions"]  # a 404 is final: not retried
+        error = {"message": _settings_fault(404), "type": "server_error", "param": None, "code": "upstream_error"}
+        assert (failed.value.status_code, failed.value.body) == (502, error)
 
 
 def test_an_upstream_401_tells_clients_nothing_of_the_servers_settings_and_the_log_everything(

@@ -35,10 +35,11 @@ ERROR_TYPES: dict[int, str] = {
 }
 """OpenAI error `type` by status; other 4xx are `invalid_request_error`, 5xx `server_error`."""
 
-SERVER_SIDE_REFUSALS = frozenset({401, 403, 407})
+SERVER_SIDE_REFUSALS = frozenset({401, 403, 404, 407})
 """Upstream statuses about the server's own upstream settings, never a client's request: its key (401), account
-(403) and proxy (407). A 502 whose message names only the status: how the server is set up (where its key comes
-from, the upstream's own words about it) goes to the server's log, not to clients."""
+(403), a `--base-url` path or upstream model that does not exist (404) and proxy (407). A 502 whose message names
+only the status: how the server is set up (where its key comes from, the upstream's own words about it) goes to the
+server's log, not to clients."""
 
 _FIELD = re.compile(r"^([A-Za-z_][\w.\[\]-]{0,80}): ")
 

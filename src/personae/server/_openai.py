@@ -234,10 +234,11 @@ def upstream_refusal(exc: RejectedRequestError, upstream: Backend) -> ApiError |
     """The upstream's refusal of fields a client passed through, as that client's error; None (a 502) if not its.
 
     A refusal of a request the server built itself (a memory summary: nothing `passed_through`) or about the
-    server's own settings (`SERVER_SIDE_REFUSALS`: its key, account or proxy) is not the client's: a 502, as for a
-    guarded request. The status is the upstream's, except that 422 answers 400 (as every request this server cannot
-    validate does). `param` stays when it names a field passed through; the message says the refusal is the
-    upstream's and hides where the upstream is and its key (`BackendAPI.redact`).
+    server's own settings (`SERVER_SIDE_REFUSALS`: its key, account, proxy, or a `--base-url` path or upstream model
+    that does not exist) is not the client's: a 502, as for a guarded request. The status is the upstream's, except
+    that 422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field
+    passed through; the message says the refusal is the upstream's and hides where the upstream is and its key
+    (`BackendAPI.redact`).
     """
     if not exc.passed_through or exc.status_code in SERVER_SIDE_REFUSALS:
         return None
