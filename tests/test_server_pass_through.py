@@ -430,19 +430,37 @@ def test_an_upstream_401_tells_clients_nothing_of_the_servers_settings_and_the_l
     assert all(said in m and "set PERSONAE_OPENAI_API_KEY or OPENAI_API_KEY to a valid key" in m for m in logged)
 
 
-def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:
-    backend = passing.app.state.service.backend
-    backend.settings = backend.settings.model_copy(update={"max_retries": 0})
-    upstream = _upstream(passing)
-    said = f"proxy {upstream} refused key upstream-secret"
-    passing.stub.fail_replies.append((500, {"error": {"message": said}}))
-    stream = passing.client().chat.completions.create(  # guarded: the status line goes before the guard runs
-        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
-    )
-    with pytest.raises(openai.APIError) as failed:
-        list(stream)
-    assert (failed.value.code, failed.value.type) == ("upstream_error", "server_error")
-    assert failed.value.message == "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
+@pytest.mark.parametrize(("upstream_status", "path"), [(500, ""), (404, "/wrong")])
+def test_an_upstream_failure_under_a_guarded_stream_is_an_error_status_as_without_stream(
+    tmp_path: Path, upstream_status: int, path: str
+) -> None:
+    with through_stub(tmp_path, [], path=path) as server:
+        backend = server.app.state.service.backend
+        backend.settings = backend.settings.model_copy(update={"max_retries": 0})
+        upstream = _upstream(server)
+        if not path:  # at the wrong path, every request is a 404
+            said = f"proxy {upstream} refused key upstream-secret"
+            server.stub.fail_replies.append((upstream_status, {"error": {"message": said}}))
+        with pytest.raises(openai.InternalServerError) as failed:  # the status line waits for the guard's reply
+            server.client().chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+            )
+        message = (
+            _settings_fault(404) if path else "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
+        )
+        error = {"message": message, "type": "server_error", "param": None, "code": "upstream_error"}
+        assert (failed.value.status_code, failed.value.body) == (502, error)
+        assert len(server.stub.requests) == 1  # one sampling request for the guard's candidates, no turn stored
+        assert server.service.store.list_sessions()[0].turns == 0
+
+        if path:
+            return
+        reply = server.client().chat.completions.create(  # then a guarded stream as usual, once the upstream is back
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+        chunks = list(reply)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith("stub reply")
+        assert (chunks[-1].model_extra or {})["personae"]["guard"] == "best-of-n"
 
 
 def test_only_the_fields_the_server_passes_through_reach_the_upstream(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from personae.server._service import (
     candidate_view,
     parse_messages,
 )
-from personae.server._sse import EventStream, LastEvents
+from personae.server._sse import EventStream, LastEvents, started
 from personae.session import ChatSession
 from personae.store import ApiKey
 
@@ -628,9 +628,14 @@ async def chat_completions(
             if include_usage and outcome is not None:
                 usage = outcome.outcome.usage if isinstance(outcome, PassedThrough) else outcome.usage
                 tail += _sse({**head, "choices": [], "usage": _usage(usage)})
-        except Exception as exc:  # the status line is already sent: report the error in the stream, as it would be
+        except Exception as exc:
+            if not streamed:  # nothing is sent yet (`started`): the error is answered with its status
+                raise
+            # The status line went with the first piece: report the error in the stream, as its status would be.
             tail += _sse(error_reply(exc, service.backend.api.redact)[1])
         # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
         yield LastEvents(("" if streamed or tail.startswith(role) else role) + tail + "data: [DONE]\n\n")
 
-    return EventStream(events())
+    # The response starts with the first piece: under the guard, once the reply is chosen and stored (an upstream
+    # failure is then an error status, as without `stream`); with the guard off, with the reply's first tokens.
+    return await started(events())
