@@ -28,7 +28,7 @@ from personae.scoring import FakeNLI, ScoringModels, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
 from personae.server._app import GC_THRESHOLDS, tune_gc
 from personae.server._service import Service, TurnOutcome, parse_messages
-from personae.server._sse import EventStream, LastEvents
+from personae.server._sse import EventStream, LastEvents, started
 from personae.store import AccessStore, ApiKey, SessionStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "personas"
@@ -203,6 +203,45 @@ async def test_an_event_stream_stops_its_producer_when_the_client_leaves() -> No
     stream.cancel()  # the server stopping, say: not the stream's to swallow
     with pytest.raises(asyncio.CancelledError):
         await stream
+
+
+async def test_a_started_stream_answers_only_once_its_first_piece_exists_and_closes_its_producer() -> None:
+    async def failing() -> AsyncIterator[str]:
+        raise RuntimeError("the upstream failed before the first piece")
+        yield "never"
+
+    with pytest.raises(RuntimeError, match="before the first piece"):  # raised to the route: nothing was sent
+        await started(failing())
+
+    produced: list[str] = []
+
+    async def slow() -> AsyncIterator[str]:
+        try:
+            produced.append("first")
+            yield "first"
+            await asyncio.sleep(30)  # a turn still streaming when the client goes away
+            yield LastEvents("never")
+        finally:
+            produced.append("closed")
+
+    response = await started(slow())
+    assert produced == ["first"]  # pulled before the response starts
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+        if message.get("body") == b"first":
+            left.set()
+
+    await asyncio.wait_for(response(SCOPE, receive, send), timeout=5)
+    assert produced == ["first", "closed"]  # the producer ends with the response
+    assert [m.get("body") for m in messages] == [None, b"first"]
 
 
 def test_stateless_history_continues_the_session_and_a_resent_message_is_a_swipe(server: Server) -> None:

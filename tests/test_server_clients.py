@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
 from helpers.server import Live, mock_config, running
+from personae.backends import BackendError, StreamChunk
 from personae.server import create_app
 from personae.store import AccessStore
 
@@ -268,9 +271,63 @@ def test_an_upstream_failure_is_a_502_in_openai_shape(tmp_path: Path) -> None:
         assert failed.value.status_code == 502
         assert failed.value.code == "upstream_error"
         assert "scripted outputs ran out" in failed.value.message
-        stream = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True)
-        with pytest.raises(openai.APIError, match="scripted outputs ran out"):  # headers were sent: in the stream
+        with pytest.raises(openai.InternalServerError) as streamed:  # guarded: the stream starts with the reply
+            client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True)
+        assert (streamed.value.status_code, streamed.value.code) == (502, "upstream_error")
+        assert "scripted outputs ran out" in streamed.value.message
+
+
+def _failing_stream(live: Live, pieces: list[str]) -> None:
+    """Make the upstream stream `pieces`, then fail."""
+    api = live.service.backend.api
+
+    async def stream(*_args: Any, **_kwargs: Any) -> AsyncIterator[StreamChunk]:
+        for piece in pieces:
+            yield StreamChunk(text=piece)
+        raise BackendError("openai: APIConnectionError: connection reset by peer")
+
+    api.stream = stream  # type: ignore[method-assign]
+
+
+def test_a_failure_after_the_first_tokens_of_an_unguarded_stream_is_an_openai_error_event(tmp_path: Path) -> None:
+    app = create_app(mock_config(tmp_path, guard="off"))
+    key = AccessStore(app.state.service.store).create_key("clients").secret
+    with running(app) as url:
+        live = Live(url, app, key)
+        _failing_stream(live, [])  # before any token: nothing is sent yet, so the error has its status
+        with pytest.raises(openai.InternalServerError) as failed:
+            live.client().chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+            )
+        assert (failed.value.status_code, failed.value.code) == (502, "upstream_error")
+
+        _failing_stream(live, ["Well, ", "I"])  # after tokens went out: the last event is OpenAI's error object
+        headers = {"Authorization": f"Bearer {key}"}
+        body = {"model": MODEL, "messages": [{"role": "user", "content": "Hello"}], "stream": True}
+        response = httpx.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+        assert response.status_code == 200
+        events = [e.removeprefix("data: ") for e in response.text.split("\n\n") if e]
+        assert events[-1] == "[DONE]"
+        error = {
+            "message": "upstream model: openai: APIConnectionError: connection reset by peer",
+            "type": "server_error",
+            "param": None,
+            "code": "upstream_error",
+        }
+        assert json.loads(events[-2]) == {"error": error}
+        texts = [c["choices"][0]["delta"].get("content") for c in map(json.loads, events[:-2])]
+        assert texts == [None, "Well, ", "I"]  # the role chunk, then the pieces as they came
+
+        stream = live.client().chat.completions.create(  # as the SDK sees it
+            model=MODEL, messages=[{"role": "user", "content": "Hello again"}], stream=True
+        )
+        with pytest.raises(openai.APIError) as streamed:
             list(stream)
+        assert (streamed.value.code, streamed.value.type, streamed.value.message) == (
+            "upstream_error",
+            "server_error",
+            error["message"],
+        )
 
 
 def test_an_unexpected_error_is_a_500_in_openai_shape_without_internals(
@@ -288,11 +345,13 @@ def test_an_unexpected_error_is_a_500_in_openai_shape_without_internals(
     assert "RuntimeError" in failed.value.message
     assert "secret internal detail" not in failed.value.message
 
-    monkeypatch.setattr(live.service, "match_conversation", broken)  # inside a stream: the same error, as an event
-    stream = live.client().chat.completions.create(
-        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+    monkeypatch.setattr(live.service, "match_conversation", broken)  # before a stream starts: the same error
+    with pytest.raises(openai.InternalServerError) as streamed:
+        live.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True)
+    assert (streamed.value.status_code, streamed.value.code, streamed.value.type) == (
+        500,
+        "internal_error",
+        "server_error",
     )
-    with pytest.raises(openai.APIError) as streamed:
-        list(stream)
-    assert (streamed.value.code, streamed.value.type) == ("internal_error", "server_error")
-    assert streamed.value.message == "internal error: RuntimeError"
+    assert isinstance(streamed.value.body, dict)
+    assert streamed.value.body["message"] == "internal error: RuntimeError"

@@ -4,19 +4,24 @@ with the persona's prompt, seen through the official `openai` SDK and langchain 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from fastapi import FastAPI
+from rich.console import Console
 
 from helpers.server import Live, mock_config, running
 from helpers.stub_openai import StubState, stub_openai_server
+from personae.cli._render import render_explanation
 from personae.server import create_app
+from personae.session import Explanation
 from personae.store import AccessStore
 
 MODEL = "ada-quint"
@@ -43,13 +48,13 @@ class Passing(Live):
 
 
 @contextmanager
-def through_stub(tmp_path: Path, pass_through: list[str]) -> Iterator[Passing]:
-    """A server passing `pass_through` to the stub upstream, called with a key of its own."""
+def through_stub(tmp_path: Path, pass_through: list[str], path: str = "") -> Iterator[Passing]:
+    """A server passing `pass_through` to the stub upstream (`path` added to its base URL), with a key of its own."""
     with stub_openai_server() as (upstream, stub):
         config = mock_config(
             tmp_path,
             backend="openai/stub-model",
-            base_url=upstream,
+            base_url=upstream + path,
             backend_options={"api_key": "upstream-secret"},
             pass_through=pass_through,
         )
@@ -213,6 +218,45 @@ def test_the_guard_record_of_a_pass_through_turn_says_the_guard_was_skipped_and_
     assert "guard_skipped" not in after
 
 
+def test_the_stored_turn_records_that_the_guard_was_skipped_for_why_the_ui_and_exports(passing: Passing) -> None:
+    client = passing.client()
+    ask: list[Any] = [{"role": "user", "content": "Your name, as JSON"}]
+    reply = client.chat.completions.create(model=MODEL, messages=ask, response_format={"type": "json_object"}, n=2)
+    sid = (reply.model_extra or {})["personae"]["session_id"]
+    reason = "response_format passed through: the upstream's reply as given, not scored or chosen"
+    history = [*ask, {"role": "assistant", "content": reply.choices[0].message.content}]
+    client.chat.completions.create(model=MODEL, messages=[*history, {"role": "user", "content": "Hi"}])  # guarded
+
+    passing.service._drop(sid)  # what the server shows next comes from the database, not from memory
+    passed, guarded = passing.session(sid)["turns"]  # the session view: what the web UI draws
+    assert [c["guard_skipped"] for c in passed["candidates"]] == [reason, reason]
+    assert [c["guard_skipped"] for c in guarded["candidates"]] == [None, None]
+
+    record = passing.service.store.load(sid)  # the stored record, as exports (`personae export-pairs`) read it
+    assert [c.guard_skipped for c in record.turns[0].candidates] == [reason, reason]
+    assert [c.guard_skipped for c in record.turns[1].candidates] == [None, None]
+
+    headers = {"Authorization": f"Bearer {passing.key}"}
+    why = httpx.get(f"{passing.url}/v1/sessions/{sid}/why", headers=headers, timeout=30).json()
+    assert why["guard_skipped"] is None  # the last turn was guarded
+    swiped = client.chat.completions.create(  # the tool loop's answer to a resent message: a pass-through swipe
+        model=MODEL, messages=[*history, {"role": "user", "content": "Hi"}], logprobs=True
+    )
+    assert (swiped.model_extra or {})["personae"]["swipe"] is True
+    passing.service._drop(sid)
+    why = httpx.get(f"{passing.url}/v1/sessions/{sid}/why", headers=headers, timeout=30).json()
+    assert why["guard_skipped"] == "logprobs passed through: the upstream's reply as given, not scored or chosen"
+    assert (why["apc_normalized"], why["supported"], why["violated"]) == (None, [], [])
+    console = Console(record=True, width=200)
+    render_explanation(Explanation.model_validate(why), console)  # `personae chat`'s /why of the same record
+    assert "not scored: the guard was skipped (logprobs passed through:" in console.export_text()
+    assert [c["guard_skipped"] is None for c in passing.session(sid)["turns"][1]["candidates"]] == [
+        True,
+        True,
+        False,
+    ]
+
+
 def test_a_streamed_pass_through_reply_arrives_whole_with_its_tool_calls(passing: Passing) -> None:
     stream = passing.client().chat.completions.create(
         model=MODEL,
@@ -258,21 +302,6 @@ REFUSALS = [  # (what the upstream answers, the error class, status, type and pa
         openai.BadRequestError,
         400,
         "invalid_request_error",
-        None,
-    ),
-    (  # the upstream's model, not the persona: `param: "model"` is not the client's field
-        404,
-        {
-            "error": {
-                "message": "The model `stub-model` does not exist or you do not have access to it.",
-                "type": "invalid_request_error",
-                "param": "model",
-                "code": "model_not_found",
-            }
-        },
-        openai.NotFoundError,
-        404,
-        "not_found_error",
         None,
     ),
 ]
@@ -329,9 +358,18 @@ def test_an_upstream_refusal_of_a_passed_request_is_the_clients_error_not_a_502(
     assert (reply.model_extra or {})["personae"]["turn"] == 0  # the refused request stored no turn
 
 
+def _settings_fault(status: int) -> str:
+    """What a client is told of an upstream refusal about the server's own settings (its key, account, ...)."""
+    return (
+        f"upstream model: the server's upstream refused its request (HTTP {status}), a fault in the server's own "
+        "settings rather than in this request; the server's log has the details"
+    )
+
+
 @pytest.mark.parametrize(
     ("upstream_status", "tools"),
-    [(401, TOOLS), (403, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing the client passed
+    # 404: the upstream's model (`--backend openai/<model>`) or `--base-url` path, no field of the client's
+    [(401, TOOLS), (403, TOOLS), (404, TOOLS), (500, TOOLS), (400, None)],  # 400 of a guarded request: nothing passed
 )
 def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream_status: int, tools: Any) -> None:
     backend = passing.app.state.service.backend
@@ -343,25 +381,86 @@ def test_the_upstreams_own_key_or_failure_stays_a_502(passing: Passing, upstream
     with pytest.raises(openai.InternalServerError) as failed:
         passing.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
     assert (failed.value.status_code, failed.value.code, failed.value.type) == (502, "upstream_error", "server_error")
-    assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
+    if upstream_status in (401, 403, 404):  # the server's own settings: the client learns the status, nothing more
+        assert isinstance(failed.value.body, dict)
+        assert failed.value.body["message"] == _settings_fault(upstream_status)
+    else:
+        assert f"HTTP {upstream_status}: Incorrect API key provided: <key> at <upstream>" in failed.value.message
     assert "upstream-secret" not in failed.value.message
     assert upstream.split("//")[1].split("/")[0] not in failed.value.message
     assert ("tools" in passing.stub.requests[-1]) == bool(tools)
 
 
-def test_an_upstream_failure_inside_a_guarded_stream_hides_the_upstream_as_a_502_does(passing: Passing) -> None:
-    backend = passing.app.state.service.backend
-    backend.settings = backend.settings.model_copy(update={"max_retries": 0})
-    upstream = _upstream(passing)
-    said = f"proxy {upstream} refused key upstream-secret"
-    passing.stub.fail_replies.append((500, {"error": {"message": said}}))
-    stream = passing.client().chat.completions.create(  # guarded: the status line goes before the guard runs
-        model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
-    )
-    with pytest.raises(openai.APIError) as failed:
-        list(stream)
-    assert (failed.value.code, failed.value.type) == ("upstream_error", "server_error")
-    assert failed.value.message == "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
+@pytest.mark.parametrize("tools", [None, TOOLS], ids=["guarded", "passed-through"])
+def test_a_wrong_base_url_path_is_a_502_whether_the_request_is_guarded_or_passed_through(
+    tmp_path: Path, tools: Any
+) -> None:
+    with through_stub(tmp_path, ["tools"], path="/wrong") as server:  # .../v1/wrong/chat/completions: 404
+        extra = {"tools": tools} if tools else {}
+        with pytest.raises(openai.InternalServerError) as failed:
+            server.client().chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], **extra)
+        assert server.stub.targets == ["/v1/wrong/chat/completions"]  # a 404 is final: not retried
+        error = {"message": _settings_fault(404), "type": "server_error", "param": None, "code": "upstream_error"}
+        assert (failed.value.status_code, failed.value.body) == (502, error)
+
+
+def test_an_upstream_401_tells_clients_nothing_of_the_servers_settings_and_the_log_everything(
+    passing: Passing, caplog: pytest.LogCaptureFixture
+) -> None:
+    said = "Incorrect API key provided: upstr*****cret. You can find your API key at https://platform.openai.com."
+    passing.stub.fail_replies.extend([(401, {"error": {"message": said, "code": "invalid_api_key"}})] * 3)
+    error = {"message": _settings_fault(401), "type": "server_error", "param": None, "code": "upstream_error"}
+    ask: list[Any] = [{"role": "user", "content": "Hi"}]
+    told: list[str] = []
+    with caplog.at_level(logging.WARNING, logger="personae.server"):
+        for extra in ({}, {"tools": TOOLS}):  # guarded, then passed through
+            with pytest.raises(openai.InternalServerError) as failed:
+                passing.client().chat.completions.create(model=MODEL, messages=ask, **extra)
+            assert (failed.value.status_code, failed.value.body) == (502, error)  # OpenAI's error shape
+            told.append(str(failed.value))
+        headers = {"Authorization": f"Bearer {passing.key}"}  # the web UI's stream: the same error, as its last event
+        started = httpx.post(f"{passing.url}/v1/sessions", json={"persona": MODEL}, headers=headers, timeout=30)
+        sent = f"{passing.url}/v1/sessions/{started.json()['id']}/messages"
+        events = httpx.post(sent, json={"content": "Hi"}, headers=headers, timeout=30).text
+        assert events == f"event: error\ndata: {json.dumps(error)}\n\n"
+        told.append(events)
+    assert not [t for t in told if "API_KEY" in t or "upstr*" in t or "platform.openai.com" in t]
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("upstream model failed")]
+    assert len(logged) == 3
+    assert all(said in m and "set PERSONAE_OPENAI_API_KEY or OPENAI_API_KEY to a valid key" in m for m in logged)
+
+
+@pytest.mark.parametrize(("upstream_status", "path"), [(500, ""), (404, "/wrong")])
+def test_an_upstream_failure_under_a_guarded_stream_is_an_error_status_as_without_stream(
+    tmp_path: Path, upstream_status: int, path: str
+) -> None:
+    with through_stub(tmp_path, [], path=path) as server:
+        backend = server.app.state.service.backend
+        backend.settings = backend.settings.model_copy(update={"max_retries": 0})
+        upstream = _upstream(server)
+        if not path:  # at the wrong path, every request is a 404
+            said = f"proxy {upstream} refused key upstream-secret"
+            server.stub.fail_replies.append((upstream_status, {"error": {"message": said}}))
+        with pytest.raises(openai.InternalServerError) as failed:  # the status line waits for the guard's reply
+            server.client().chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+            )
+        message = (
+            _settings_fault(404) if path else "upstream model: openai: HTTP 500: proxy <upstream> refused key <key>"
+        )
+        error = {"message": message, "type": "server_error", "param": None, "code": "upstream_error"}
+        assert (failed.value.status_code, failed.value.body) == (502, error)
+        assert len(server.stub.requests) == 1  # one sampling request for the guard's candidates, no turn stored
+        assert server.service.store.list_sessions()[0].turns == 0
+
+        if path:
+            return
+        reply = server.client().chat.completions.create(  # then a guarded stream as usual, once the upstream is back
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+        chunks = list(reply)
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).startswith("stub reply")
+        assert (chunks[-1].model_extra or {})["personae"]["guard"] == "best-of-n"
 
 
 def test_only_the_fields_the_server_passes_through_reach_the_upstream(tmp_path: Path) -> None:

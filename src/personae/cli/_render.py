@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from personae.guard import Diversity
@@ -63,6 +64,9 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
 
 def render_explanation(why: Explanation, console: Console) -> None:
     """The `/why` view: supported and violated statements of the shown reply, and self-contradictions."""
+    if why.guard_skipped:  # the upstream's reply as given (fields passed through): there is nothing to explain
+        console.print(f"[bold]not scored[/bold]: the guard was skipped ({escape(why.guard_skipped)})")
+        return
     score = f"APC {why.apc_normalized:.2f}" if why.apc_normalized is not None else "not scored"
     console.print(f"[bold]{score}[/bold]")
     if why.supported:

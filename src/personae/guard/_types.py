@@ -33,6 +33,9 @@ class Candidate(BaseModel):
     """Sentences contradicting the character's own earlier replies in the session."""
     ooc: OOCResult | None = None
     """Out-of-character verdict; None when no detector was available."""
+    guard_skipped: str | None = None
+    """Why the guard never judged this reply (e.g. fields passed through to the upstream): it is the upstream's reply
+    as given, neither scored nor chosen among others. None when the guard ran, whatever its policy."""
 
     @property
     def violations(self) -> list[StatementScore]:

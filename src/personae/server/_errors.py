@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from personae.backends import BackendError
+from personae.backends import BackendError, RejectedRequestError
 from personae.server._service import ConflictError, NotFoundError
 from personae.store import SessionNotFoundError, TurnConflictError
 
@@ -34,6 +34,12 @@ ERROR_TYPES: dict[int, str] = {
     429: "rate_limit_error",
 }
 """OpenAI error `type` by status; other 4xx are `invalid_request_error`, 5xx `server_error`."""
+
+SERVER_SIDE_REFUSALS = frozenset({401, 403, 404, 407})
+"""Upstream statuses about the server's own upstream settings, never a client's request: its key (401), account
+(403), a `--base-url` path or upstream model that does not exist (404) and proxy (407). A 502 whose message names
+only the status: how the server is set up (where its key comes from, the upstream's own words about it) goes to the
+server's log, not to clients."""
 
 _FIELD = re.compile(r"^([A-Za-z_][\w.\[\]-]{0,80}): ")
 
@@ -100,7 +106,8 @@ def error_reply(exc: Exception, redact: Callable[[str], str] = str) -> tuple[int
     """The status, OpenAI-shaped body and headers answering `exc`: the one mapping, for responses and streams alike.
 
     Upstream failures (502) and unexpected errors (500, named by class only) are logged here. `redact` hides the
-    upstream's address and key from upstream failures sent to clients (the log keeps them).
+    upstream's address and key from upstream failures sent to clients (the log keeps them); a refusal about the
+    server's own settings (`SERVER_SIDE_REFUSALS`) is told to clients by its status alone.
     """
     if isinstance(exc, StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
@@ -119,6 +126,11 @@ def error_reply(exc: Exception, redact: Callable[[str], str] = str) -> tuple[int
     if isinstance(exc, BackendError):
         log.warning("upstream model failed: %s", exc)
         message = f"upstream model: {redact(str(exc))}"
+        if isinstance(exc, RejectedRequestError) and exc.status_code in SERVER_SIDE_REFUSALS:
+            message = (
+                f"upstream model: the server's upstream refused its request (HTTP {exc.status_code}), a fault in "
+                "the server's own settings rather than in this request; the server's log has the details"
+            )
         return 502, error_body(502, message, code="upstream_error", type="server_error"), {}
     log.exception("unhandled error", exc_info=exc)
     return 500, error_body(500, f"internal error: {exc.__class__.__name__}", code="internal_error"), {}

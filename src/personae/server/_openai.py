@@ -22,7 +22,7 @@ from personae.backends import Backend, Choice, Message, RejectedRequestError, Us
 from personae.guard import Candidate
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._config import PassThroughField
-from personae.server._errors import ApiError, error_reply
+from personae.server._errors import SERVER_SIDE_REFUSALS, ApiError, error_reply
 from personae.server._service import (
     NotFoundError,
     ParsedChat,
@@ -33,7 +33,7 @@ from personae.server._service import (
     candidate_view,
     parse_messages,
 )
-from personae.server._sse import EventStream, LastEvents
+from personae.server._sse import EventStream, LastEvents, started
 from personae.session import ChatSession
 from personae.store import ApiKey
 
@@ -230,17 +230,14 @@ def split_tool_exchange(messages: Sequence[ChatMessage]) -> tuple[list[ChatMessa
     return list(messages[:cut]), list(messages[cut:])
 
 
-SERVER_SIDE_REFUSALS = frozenset({401, 403, 407})
-"""Upstream statuses about the server's own key or account, never the client's request: these stay a 502."""
-
-
 def upstream_refusal(exc: RejectedRequestError, upstream: Backend) -> ApiError | None:
     """The upstream's refusal of fields a client passed through, as that client's error; None (a 502) if not its.
 
     A refusal of a request the server built itself (a memory summary: nothing `passed_through`) or about the
-    server's key or account (`SERVER_SIDE_REFUSALS`) is not the client's. The status is the upstream's, except that
-    422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field passed
-    through; the message says the refusal is the upstream's and hides where the upstream is and its key
+    server's own settings (`SERVER_SIDE_REFUSALS`: its key, account, proxy, or a `--base-url` path or upstream model
+    that does not exist) is not the client's: a 502, as for a guarded request. The status is the upstream's, except
+    that 422 answers 400 (as every request this server cannot validate does). `param` stays when it names a field
+    passed through; the message says the refusal is the upstream's and hides where the upstream is and its key
     (`BackendAPI.redact`).
     """
     if not exc.passed_through or exc.status_code in SERVER_SIDE_REFUSALS:
@@ -269,10 +266,19 @@ def _generate_overrides(body: ChatCompletionRequest) -> dict[str, Any]:
 
 
 def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
-    """The `personae` field of a reply: where it is stored and why it is (un)faithful."""
+    """The `personae` field of a reply: where it is stored and why it is (un)faithful.
+
+    A reply the guard never judged (`Candidate.guard_skipped`, as stored with the turn) says so rather than naming
+    the session's policy (which governs its other turns): `guard` is "skipped", `guard_skipped` says why, and `ooc`
+    is null, since nothing checked the reply.
+    """
     turn = outcome.turn
     shown = turn.shown
     view = candidate_view(shown) if shown else None
+    if view is not None and view.guard_skipped is not None:
+        skipped = {"guard": "skipped", "guard_skipped": view.guard_skipped, "ooc": None}
+    else:
+        skipped = {}
     return {
         "session_id": outcome.chat.id,
         "turn": turn.index,
@@ -288,6 +294,7 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
         "ooc": view.ooc if view else False,
         "ooc_reasons": view.ooc_reasons if view else [],
         "backend_ms": round(outcome.backend_seconds * 1000.0, 3),
+        **skipped,
     }
 
 
@@ -467,17 +474,9 @@ def passed_choices(passed: PassedThrough) -> list[dict[str, Any]]:
 def _passed_extension(passed: PassedThrough, swipe: bool, fields: dict[str, Any]) -> dict[str, Any]:
     """The `personae` field of a pass-through reply: where it is stored, and which fields went upstream.
 
-    The guard did not run, so `guard` says "skipped" and `guard_skipped` why, rather than the session's policy (which
-    governs its other turns), and `ooc` is null: nothing checked the reply.
+    The guard did not run: the stored turn records it (`extension` reads `guard_skipped` from it).
     """
-    names = sorted(fields)
-    return {
-        **extension(passed.outcome, swipe),
-        "guard": "skipped",
-        "guard_skipped": f"{', '.join(names)} passed through: the upstream's reply as given, not scored or chosen",
-        "ooc": None,
-        "pass_through": names,
-    }
+    return {**extension(passed.outcome, swipe), "pass_through": sorted(fields)}
 
 
 def passed_events(
@@ -629,9 +628,14 @@ async def chat_completions(
             if include_usage and outcome is not None:
                 usage = outcome.outcome.usage if isinstance(outcome, PassedThrough) else outcome.usage
                 tail += _sse({**head, "choices": [], "usage": _usage(usage)})
-        except Exception as exc:  # the status line is already sent: report the error in the stream, as it would be
+        except Exception as exc:
+            if not streamed:  # nothing is sent yet (`started`): the error is answered with its status
+                raise
+            # The status line went with the first piece: report the error in the stream, as its status would be.
             tail += _sse(error_reply(exc, service.backend.api.redact)[1])
         # Under the guard this is the whole body, role chunk to [DONE], written once with the end of the response.
         yield LastEvents(("" if streamed or tail.startswith(role) else role) + tail + "data: [DONE]\n\n")
 
-    return EventStream(events())
+    # The response starts with the first piece: under the guard, once the reply is chosen and stored (an upstream
+    # failure is then an error status, as without `stream`); with the guard off, with the reply's first tokens.
+    return await started(events())

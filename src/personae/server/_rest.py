@@ -14,7 +14,7 @@ from personae.persona import PersonaFormatError
 from personae.scoring import split_sentences
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._avatars import AvatarError
-from personae.server._errors import ApiError
+from personae.server._errors import ApiError, error_reply
 from personae.server._service import PersonaInfo, SessionView, TooLargeError, TurnOutcome, TurnView, turn_view
 from personae.server._sse import EventStream, LastEvents
 from personae.session import Explanation
@@ -174,7 +174,11 @@ def _event(name: str, data: Any) -> str:
 
 @router.post("/sessions/{session_id}/messages")
 async def send_message(session_id: str, body: UserMessage, service: ServiceDep, key: KeyDep) -> EventStream:
-    """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores)."""
+    """Send a message; server-sent events `delta` (reply text) then `turn` (the stored turn with scores).
+
+    A failure after the headers are sent is the last event, `error`, with OpenAI's error object (`message`, `type`,
+    `param`, `code`) as an error status would carry it: upstream failures redacted, internals left out.
+    """
     chat = service.session(key, session_id)
 
     async def events() -> AsyncIterator[str]:
@@ -190,8 +194,8 @@ async def send_message(session_id: str, body: UserMessage, service: ServiceDep, 
                     else:
                         streamed = True
                         yield _event("delta", {"text": item})
-        except Exception as exc:  # headers are sent: report in the stream
-            tail += _event("error", {"message": f"{exc.__class__.__name__}: {exc}"})
+        except Exception as exc:  # headers are sent: report in the stream, as an error status would (`error_reply`)
+            tail += _event("error", error_reply(exc, service.backend.api.redact)[1]["error"])
         yield LastEvents(tail)
 
     return EventStream(events())

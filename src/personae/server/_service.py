@@ -144,6 +144,9 @@ class CandidateView(BaseModel):
     """Generation round: 0 for the first batch, one more for each regeneration."""
     verdicts: list[VerdictView] = Field(default_factory=list)
     """The statements in `supported` and `violated`, each with its evidence sentence."""
+    guard_skipped: str | None = None
+    """Why the guard never judged this reply (its request passed fields through to the upstream, whose reply it is
+    as given): unscored, and not chosen among others. None when the guard ran."""
 
 
 class TurnView(BaseModel):
@@ -225,6 +228,7 @@ def candidate_view(c: Candidate) -> CandidateView:
             for s in (c.result.statements if c.result else [])
             if s.verdict is not None
         ],
+        guard_skipped=c.guard_skipped,
     )
 
 

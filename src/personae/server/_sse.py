@@ -1,4 +1,4 @@
-"""Server-sent event streams whose last piece goes out together with the end of the response body."""
+"""Server-sent event streams that start with their first piece and end together with their last one."""
 
 from __future__ import annotations
 
@@ -33,3 +33,22 @@ class EventStream(StreamingResponse):
             await send({"type": "http.response.body", "body": body, "more_body": not ended})
         if not ended:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def started(events: AsyncIterator[str]) -> EventStream:
+    """`events` as a response whose status line waits for its first piece.
+
+    Nothing is sent before that piece exists, so an error raised before it (an upstream failure while the guard
+    samples its candidates, say) comes out of this call for the route to answer with its own status; only an error
+    after it can still go into the stream. A guarded reply is known whole before its first piece: all of its errors
+    are statuses.
+    """
+    first = await anext(events, None)
+
+    async def resumed() -> AsyncIterator[str]:
+        if first is not None:
+            yield first
+        async for piece in events:
+            yield piece
+
+    return EventStream(resumed())

@@ -51,6 +51,11 @@ IMPERSONATE_INSTRUCTION = (
 """What asks the model for the user's next line, unless the client sends its own."""
 
 
+def passed_through_reason(fields: Sequence[str]) -> str:
+    """Why the guard skipped a reply whose request passed `fields` through (`Candidate.guard_skipped`)."""
+    return f"{', '.join(sorted(fields))} passed through: the upstream's reply as given, not scored or chosen"
+
+
 def _normal(text: str) -> str:
     return " ".join(text.split())
 
@@ -104,6 +109,8 @@ class Explanation(BaseModel):
     """Earlier replies of the character it contradicts."""
     ooc: OOCResult | None = None
     """Whether it leaves the character, and why."""
+    guard_skipped: str | None = None
+    """Why the guard never judged the reply (it was passed through as the upstream gave it); None when it did."""
 
 
 class ChatSession:
@@ -483,14 +490,17 @@ class ChatSession:
         The persona's prompt for `user_text` (to `regenerate`: the last turn's prompt) goes upstream with `tail`
         after it (the tool exchange since that message) and `config.pass_through`. Every choice is stored unscored
         as a candidate, with its text (empty for a bare tool call), and the first is shown: a new turn, or one
-        more round of the last turn's swipes. The upstream's output is returned with its tool calls and logprobs.
+        more round of the last turn's swipes, each recording that the guard skipped it and why (`guard_skipped`).
+        The upstream's output is returned with its tool calls and logprobs.
         """
+        skipped = passed_through_reason(list(config.pass_through))
         if not regenerate:
             self._turn_times.setdefault(len(self.turns), self.clock())
             prompt = await self.build_prompt(user_text)
             output = await self.backend.generate([*prompt.messages, *tail], config)
             candidates = [
-                Candidate(index=i, text=c.text, finish_reason=c.finish_reason) for i, c in enumerate(output.choices)
+                Candidate(index=i, text=c.text, finish_reason=c.finish_reason, guard_skipped=skipped)
+                for i, c in enumerate(output.choices)
             ]
             turn = TurnRecord(
                 index=len(self.turns), user_text=user_text, prompt=prompt, candidates=candidates, chosen_index=0
@@ -501,7 +511,9 @@ class ChatSession:
         output = await self.backend.generate([*self._last_prompt(), *tail], config)
         first, round_no = len(turn.candidates), max((c.round for c in turn.candidates), default=-1) + 1
         added = [
-            Candidate(index=first + i, round=round_no, text=c.text, finish_reason=c.finish_reason)
+            Candidate(
+                index=first + i, round=round_no, text=c.text, finish_reason=c.finish_reason, guard_skipped=skipped
+            )
             for i, c in enumerate(output.choices)
         ]
         self.record.version = self.store.add_candidates(
@@ -646,4 +658,5 @@ class ChatSession:
             violated=shown.violations,
             contradictions=shown.contradictions,
             ooc=shown.ooc,
+            guard_skipped=shown.guard_skipped,
         )

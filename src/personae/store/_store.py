@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -145,11 +146,15 @@ class _JSONText(TypeDecorator[Any]):
 
 
 def _scores_json(c: Candidate) -> str:
-    """The `scores` column of a candidate as JSON text: its APC result, self-contradictions and OOC verdict."""
+    """The `scores` column of a candidate as JSON text: its APC result, self-contradictions and OOC verdict.
+
+    A candidate the guard never judged also gets `guard_skipped`, why not (guarded ones are stored as before).
+    """
     result = c.result.model_dump_json() if c.result else "null"
     contradictions = ",".join(x.model_dump_json() for x in c.contradictions)
     ooc = c.ooc.model_dump_json() if c.ooc else "null"
-    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}}}'
+    skipped = f',"guard_skipped":{json.dumps(c.guard_skipped)}' if c.guard_skipped is not None else ""
+    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}{skipped}}}'
 
 
 def _candidate_values(c: Candidate, turn_id: int, now: datetime) -> dict[str, Any]:
@@ -178,6 +183,8 @@ class _Scores(BaseModel):
     """Its contradictions of the character's earlier replies."""
     ooc: OOCResult | None = None
     """The out-of-character verdict, if one was made."""
+    guard_skipped: str | None = None
+    """Why the guard never judged the candidate (`Candidate.guard_skipped`); absent when it did."""
 
 
 def _candidate(row: Row[Any]) -> Candidate:

@@ -283,7 +283,10 @@ function message(role, who, text) {
   return el("li", { class: `msg ${role === "user" ? "user" : "reply"}` }, el("div", { class: "who" }, who), body);
 }
 
-function meter(value, ooc) {
+function meter(value, ooc, skipped) {
+  // A reply the guard never judged (fields passed through to the upstream) says so, with the reason on hover.
+  if (skipped) return el("span", { class: "meter skipped", title: skipped, "aria-label": `guard skipped: ${skipped}` },
+    "guard skipped");
   if (value === null || value === undefined) return el("span", { class: "meter" }, "not scored");
   const pct = Math.round(value * 100);
   // Out of character overrides the number: a reply can keep every fact and still not be the character speaking.
@@ -301,6 +304,9 @@ function oocWords(reasons) {
 }
 
 function whyPanel(candidate) {
+  if (candidate.guard_skipped) {
+    return el("div", { class: "why-panel" }, el("h4", {}, "Guard skipped"), el("p", { class: "none" }, candidate.guard_skipped));
+  }
   const verdicts = candidate.verdicts && candidate.verdicts.length ? candidate.verdicts : [
     ...candidate.supported.map((s) => ({ statement: s, verdict: "supported", evidence: null })),
     ...candidate.violated.map((s) => ({ statement: s, verdict: "violated", evidence: null })),
@@ -353,7 +359,7 @@ function renderTurn(node, turn, isLast) {
   node.querySelector(".tools")?.remove();
   node.querySelector(".why-panel")?.remove();
   if (!shown) return;
-  const tools = el("div", { class: "tools" }, meter(shown.apc_normalized, shown.ooc));
+  const tools = el("div", { class: "tools" }, meter(shown.apc_normalized, shown.ooc, shown.guard_skipped));
   if (shown.ooc) {
     const words = oocWords(shown.ooc_reasons);
     tools.append(el("span", { class: "ooc" }, el("span", { class: "ooc-badge" }, "out of character"),
