@@ -12,7 +12,10 @@ import httpx
 import pytest
 
 from helpers.server import running
+from personae.backends import BackendError
+from personae.evals import EvalSpecError
 from personae.server import ServerConfig, create_app
+from personae.server._evals import ServerEvals
 from personae.store import AccessStore, SessionStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,3 +152,18 @@ def test_unparseable_spec_and_results_before_the_end(api: Api) -> None:
         assert early.status_code == 409
         assert "running" in early.json()["error"]["message"]
         assert wait_finished(client, run_id)["status"] == "finished"
+
+
+def test_a_failed_run_tells_its_owner_its_own_errors_and_no_server_internals(tmp_path: Path) -> None:
+    store = SessionStore(f"sqlite:///{tmp_path / 'server.db'}")
+    evals = ServerEvals(
+        AccessStore(store), tmp_path / "evals", ROOT, interrupt_stale=False, redact=lambda s: s.replace("10.9.8.7", "…")
+    )
+    try:
+        assert evals._failure(EvalSpecError("spec.yaml", "too many items", "tasks.0.n")).startswith("EvalSpecError: ")
+        upstream = evals._failure(BackendError("openai: connection refused at http://10.9.8.7/v1"))
+        assert upstream.startswith("upstream model:")
+        assert "10.9.8.7" not in upstream
+        assert evals._failure(RuntimeError("/srv/personae/secret.db is locked")) == "internal error: RuntimeError"
+    finally:
+        store.close()

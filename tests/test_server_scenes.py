@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from helpers.server import mock_config, running
-from personae.backends import GenerateConfig, Message
+from personae.backends import GenerateConfig, Message, RejectedRequestError
 from personae.server import create_app
 from personae.server._scenes import ServerScenes
 from personae.server._service import Service
@@ -388,3 +388,28 @@ def test_a_scene_that_fails_reports_it_is_interrupted_and_gives_its_slot_back(tm
             assert [s.status for s in scenes.scenes(key)] == ["interrupted"] * 2
 
         asyncio.run(main())
+
+
+def refusing_upstream(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+    """The server's upstream refusing the server's own key, with a hint that names server settings."""
+    raise RejectedRequestError(
+        "openai: HTTP 401 from http://10.9.8.7/v1: set PERSONAE_OPENAI_API_KEY", 401, "invalid key"
+    )
+
+
+def test_a_failed_scene_tells_its_client_no_server_settings(tmp_path: Path) -> None:
+    with server_scenes(tmp_path, backend_options={"fn": refusing_upstream}) as (scenes, key):
+        failing = scene(stop={"turns": 2}, guard="off", n=1)
+        del failing["backend"]
+        spec, ids = scenes.parse(key, json.dumps(failing).encode(), "application/json")
+
+        async def main() -> list[str]:
+            return [piece async for piece in await scenes.start(key, spec, ids)]
+
+        pieces = asyncio.run(main())
+        error = json.loads(pieces[-1].split("data: ", 1)[1])
+        assert "event: error" in pieces[-1]
+        assert error["code"] == "upstream_error"
+        assert "HTTP 401" in error["message"]
+        assert "PERSONAE_OPENAI_API_KEY" not in pieces[-1]
+        assert "10.9.8.7" not in pieces[-1]

@@ -85,6 +85,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
         # A worker starting beside others must not mark their runs interrupted: `personae serve` did it once.
         interrupt_stale=service.sole_writer,
         config=config,
+        redact=service.backend.api.redact,
     )
     app.include_router(_openai.router)
     app.include_router(_rest.router)

@@ -136,6 +136,15 @@ def error_reply(exc: Exception, redact: Callable[[str], str] = str) -> tuple[int
     return 500, error_body(500, f"internal error: {exc.__class__.__name__}", code="internal_error"), {}
 
 
+def client_error(exc: Exception, redact: Callable[[str], str] = str) -> dict[str, Any]:
+    """The OpenAI error object a client may read about `exc`, worded as `error_reply` words it.
+
+    For errors reported outside a response: stream events, a failed run's status.
+    """
+    error: dict[str, Any] = error_reply(exc, redact)[1]["error"]
+    return error
+
+
 def install(app: FastAPI, redact: Callable[[str], str] = str) -> None:
     """Answer every error of `app` in OpenAI's shape (`error_reply`: the one place errors are turned into replies)."""
 

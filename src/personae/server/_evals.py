@@ -14,6 +14,7 @@ import os
 import secrets
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,9 +36,10 @@ from personae.evals import (
     spec_from_data,
     spec_paths,
 )
+from personae.persona import PersonaError
 from personae.server._auth import KeyDep
 from personae.server._config import ServerConfig
-from personae.server._errors import ApiError
+from personae.server._errors import ApiError, client_error
 from personae.server._service import ConflictError, NotFoundError
 from personae.server._upstreams import UpstreamPolicy
 from personae.store import AccessStore, ApiKey, EvalRunInfo
@@ -184,13 +186,19 @@ class ServerEvals:
         base_dir: Path,
         interrupt_stale: bool = True,
         config: ServerConfig | None = None,
+        redact: Callable[[str], str] = str,
     ) -> None:
-        """`interrupt_stale`: mark runs left `running` as interrupted (only where no other server process runs)."""
+        """Bind the runs to `access`; `interrupt_stale` marks runs left `running` as interrupted.
+
+        Only where no other server process runs. `redact` hides upstream addresses and keys in the errors a failed run
+        reports to its owner.
+        """
         self.access = access
         self.out_root = out_root
         self.base_dir = base_dir.resolve()
         self.config = config or ServerConfig()
         self.policy = UpstreamPolicy(self.config)
+        self.redact = redact
         self._running: dict[str, _Running] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.runner = process_tag()
@@ -250,13 +258,23 @@ class ServerEvals:
                 raise
         except Exception as exc:  # recorded for the owner to read in the run's status
             log.error("eval run %s failed: %s: %s", run_id, type(exc).__name__, exc)
-            self.access.end_eval(run_id, "failed", f"{exc.__class__.__name__}: {exc}", if_running=True)
+            self.access.end_eval(run_id, "failed", self._failure(exc), if_running=True)
         else:
             error = None if not results.failed else f"{results.failed} items failed"
             self.access.end_eval(run_id, "finished", error, if_running=True)
         finally:
             self._tasks.pop(run_id, None)
             self._running.pop(run_id, None)
+
+    def _failure(self, exc: Exception) -> str:
+        """What a failed run's owner reads: the spec's or persona's own error, else what a client may see of it.
+
+        An upstream's address and key are redacted, an internal error is named by class only; the log keeps the rest.
+        """
+        if isinstance(exc, EvalError | PersonaError):
+            return f"{exc.__class__.__name__}: {exc}"
+        message: str = client_error(exc, self.redact)["message"]
+        return message
 
     async def cancel(self, key: ApiKey, run_id: str, wait: float = 10.0) -> EvalRunView:
         """Cancel an owned running run and wait (up to `wait` s) for its thread to stop; ConflictError otherwise."""

@@ -28,7 +28,7 @@ from personae._util.loading import DataFormatError, Kind, load_text
 from personae._util.paths import home_dir
 from personae.backends import Backend, BackendSettings, get_backend
 from personae.evals import EvalSpecError, RoleSpec
-from personae.persona import Persona
+from personae.persona import Persona, PersonaError
 from personae.scene import (
     RESULTS_FILE,
     SCENE_FILE,
@@ -45,7 +45,7 @@ from personae.scene import (
 )
 from personae.scoring import ScoringModels
 from personae.server._auth import KeyDep
-from personae.server._errors import ApiError
+from personae.server._errors import ApiError, client_error
 from personae.server._service import CandidateView, NotFoundError, Service, candidate_view
 from personae.server._sse import EventStream, LastEvents
 from personae.server._upstreams import UpstreamPolicy
@@ -410,6 +410,17 @@ class ServerScenes:
         if entry is not None and entry[1] is thread:
             self._running.pop(scene_id, None)
 
+    def _failure(self, exc: BaseException) -> dict[str, Any]:
+        """The error event of a failed scene: the scene's or persona's own error, else what a client may see of it.
+
+        An upstream's address and key are redacted, an internal error is named by class only; the log keeps the rest.
+        """
+        if isinstance(exc, SceneError | PersonaError):
+            return {"message": f"{exc.__class__.__name__}: {exc}"}
+        if not isinstance(exc, Exception):
+            return {"message": exc.__class__.__name__}
+        return client_error(exc, self.service.backend.api.redact)
+
     async def _events(
         self, key: ApiKey, scene_id: str, thread: _Thread, persona_ids: dict[str, str]
     ) -> AsyncIterator[str]:
@@ -439,7 +450,7 @@ class ServerScenes:
             if isinstance(item, SceneRecord):
                 yield _event("turn", scene_turn(item, persona_ids).model_dump(mode="json"))
             elif isinstance(item, BaseException):
-                yield LastEvents(_event("error", {"message": f"{item.__class__.__name__}: {item}"}))
+                yield LastEvents(_event("error", self._failure(item)))
                 return
             else:
                 status = "waiting" if run.paused else "finished"
