@@ -701,9 +701,14 @@ class Service:
             self._forget_hashes(dropped)
         return chat
 
-    def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
-        """Start a session owned by `key`: the session and its ownership row are written in one transaction."""
-        persona = self.persona(key, persona_id)
+    def start(
+        self, key: ApiKey, persona_id: str, user_name: str = "User", persona: Persona | None = None
+    ) -> ChatSession:
+        """Start a session owned by `key`: the session and its ownership row are written in one transaction.
+
+        `persona` is persona `persona_id` as the caller just looked it up (else it is looked up here).
+        """
+        persona = persona or self.persona(key, persona_id)
         empty = conversation_hashes(persona_id, user_name, [])
 
         def claim(conn: Connection, session_id: str) -> None:
@@ -922,12 +927,13 @@ class Service:
         return self._locks.hold(f"conversation:{key.id}:{request}")
 
     def match_conversation(
-        self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str
+        self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str, persona: Persona | None = None
     ) -> tuple[ChatSession, bool]:
         """The session a stateless request continues, and whether the request is a swipe (its last message resent).
 
         Conversations are matched per key, persona and user name. A history that matches no stored conversation
-        starts a new session, seeded with that history as unscored turns so the character remembers it.
+        starts a new session (with `persona`, if the caller has looked persona `persona_id` up already), seeded
+        with that history as unscored turns so the character remembers it.
         """
         head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
         # Continue and Impersonate add no user message, so they can only continue a conversation, never swipe one.
@@ -943,7 +949,7 @@ class Service:
             ownership, is_swipe = found
             return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
         branched = self._branch(key, persona_id, user_name, parsed.pairs) if parsed.pairs else None
-        chat, kept = branched or (self.start(key, persona_id, user_name), 0)
+        chat, kept = branched or (self.start(key, persona_id, user_name, persona), 0)
         for user, reply in parsed.pairs[kept:]:
             chat.import_turn(user, reply)
         self.remember_conversation(chat)
