@@ -702,11 +702,17 @@ class Service:
         return chat
 
     def start(
-        self, key: ApiKey, persona_id: str, user_name: str = "User", persona: Persona | None = None
+        self,
+        key: ApiKey,
+        persona_id: str,
+        user_name: str = "User",
+        persona: Persona | None = None,
+        defer: bool = False,
     ) -> ChatSession:
         """Start a session owned by `key`: the session and its ownership row are written in one transaction.
 
-        `persona` is persona `persona_id` as the caller just looked it up (else it is looked up here).
+        `persona` is persona `persona_id` as the caller just looked it up (else it is looked up here). With `defer`
+        they are written in the transaction of the session's first turn instead (`ChatSession.start`).
         """
         persona = persona or self.persona(key, persona_id)
         empty = conversation_hashes(persona_id, user_name, [])
@@ -724,6 +730,7 @@ class Service:
             scoring=self.models is not None,
             also=claim,
             memory_scope=MemoryScope(key.id, user_name, persona_id),
+            defer=defer,
         )
         chat.on_turn_stored = self._hash_writer(persona_id)
         self._owners[chat.id] = Ownership(
@@ -933,7 +940,9 @@ class Service:
 
         Conversations are matched per key, persona and user name. A history that matches no stored conversation
         starts a new session (with `persona`, if the caller has looked persona `persona_id` up already), seeded
-        with that history as unscored turns so the character remembers it.
+        with that history as unscored turns so the character remembers it. The new session is stored with its
+        first turn (seeded or answered), in one transaction: its id reaches the client only with a reply, and a
+        first message whose reply fails leaves no empty session behind.
         """
         head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
         # Continue and Impersonate add no user message, so they can only continue a conversation, never swipe one.
@@ -949,7 +958,7 @@ class Service:
             ownership, is_swipe = found
             return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
         branched = self._branch(key, persona_id, user_name, parsed.pairs) if parsed.pairs else None
-        chat, kept = branched or (self.start(key, persona_id, user_name, persona), 0)
+        chat, kept = branched or (self.start(key, persona_id, user_name, persona, defer=True), 0)
         for user, reply in parsed.pairs[kept:]:
             chat.import_turn(user, reply)
         self.remember_conversation(chat)
