@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 from sqlalchemy import Connection, event
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -533,6 +534,35 @@ def test_a_new_conversation_is_stored_with_its_first_reply_and_not_at_all_if_tha
     written = {s: tx for tx, s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))}
     assert {"INSERT INTO sessions", "INSERT INTO session_owners", "INSERT INTO turns"} <= set(written)
     assert len(set(written.values())) == 1  # the session, its owner and its first turn: one transaction
+
+
+def test_a_workers_first_turns_find_their_statements_compiled(tmp_path: Path) -> None:
+    cfg = config(tmp_path, workers=2)
+    [secret] = make_keys(str(cfg.database_url), 1)
+    app = create_app(cfg)
+    compiled: list[str] = []
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as http:  # start-up has warmed the worker
+        http.headers["Authorization"] = f"Bearer {secret}"
+
+        @event.listens_for(app.state.service.store.engine, "before_cursor_execute")
+        def executing(
+            _conn: Connection, _cursor: object, statement: str, _params: object, context: Any, _: bool
+        ) -> None:
+            if context is not None and context.cache_hit != CacheStats.CACHE_HIT:
+                compiled.append(" ".join(statement.split()))
+
+        history = [{"role": "user", "content": "Hello there"}]
+        for then in ("I live in Berlin.", "And then?"):  # a first turn, one that tells a fact, a third
+            reply = http.post("/v1/chat/completions", json={"model": "ada-quint", "messages": history}).json()
+            history += [reply["choices"][0]["message"], {"role": "user", "content": then}]
+        http.post("/v1/chat/completions", json={"model": "ada-quint", "messages": history}).raise_for_status()
+        sid = reply["personae"]["session_id"]
+        sent = http.post(f"/v1/sessions/{sid}/messages", json={"content": "Still there?"})  # the web UI's route
+        assert "event: turn" in sent.text
+        in_turns = list(compiled)
+        facts = http.get("/v1/users/User/memory").json()["facts"]
+    assert ["Berlin" in f["text"] for f in facts] == [True]  # a turn wrote what it was told
+    assert in_turns == []  # no statement compiled in a turn: start-up ran each
 
 
 def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:
