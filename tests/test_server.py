@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import json
 import shutil
 import socket
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from sqlalchemy import Connection, event
+from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -23,6 +26,7 @@ from helpers.cards import b64, png_with, text_chunk, v2_card
 from helpers.runtime import CountingEmbedder
 from helpers.server import mock_config as config
 from helpers.server import running, serving
+from personae.backends import BackendError, GenerateConfig, Message, get_backend
 from personae.cli import app as cli_app
 from personae.scoring import FakeNLI, ScoringModels, mask_names
 from personae.server import CONFIG_ENV, ServerConfig, app_from_env, create_app
@@ -533,6 +537,81 @@ async def test_a_stored_turn_is_found_by_its_resend_even_when_its_request_ended_
     cont, swipe = later.match_conversation(key, "ada-quint", follow_up, "User")
     assert (cont.id, swipe) == (chat.id, False)  # the swipe moved the stored hashes with it
     later.close()
+
+
+def test_a_new_conversation_is_stored_with_its_first_reply_and_not_at_all_if_that_fails(tmp_path: Path) -> None:
+    down = True
+
+    def upstream(messages: Sequence[Message], _config: GenerateConfig, index: int) -> str:
+        if down:
+            raise BackendError("upstream down")
+        return f"Aye, {messages[-1].content} ({index})"
+
+    cfg = config(tmp_path, workers=2)  # as beside another worker: nothing is matched from memory
+    [secret] = make_keys(str(cfg.database_url), 1)
+    service = Service(cfg, backend=get_backend("mock/echo", fn=upstream, cache=None))
+    statements: list[tuple[int, str]] = []
+    begun = [0]
+
+    @event.listens_for(service.store.engine, "begin")
+    def began(_conn: Connection) -> None:
+        begun[0] += 1
+
+    @event.listens_for(service.store.engine, "before_cursor_execute")
+    def executing(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append((begun[0], " ".join(statement.split()[:3])))
+
+    body = {"model": "ada-quint", "messages": [{"role": "user", "content": "Hello there"}]}
+    with running(create_app(service=service)) as url, httpx.Client(base_url=url, timeout=30) as http:
+        http.headers["Authorization"] = f"Bearer {secret}"
+        assert http.post("/v1/chat/completions", json=body).status_code == 502
+        assert http.get("/v1/sessions").json() == []  # no empty session left behind
+        down = False
+        statements.clear()
+        answered = http.post("/v1/chat/completions", json=body).json()
+        [listed] = http.get("/v1/sessions").json()
+    assert (listed["id"], listed["turns"]) == (answered["personae"]["session_id"], 1)
+    written = {s: tx for tx, s in statements if s.startswith(("INSERT", "UPDATE", "DELETE"))}
+    assert {"INSERT INTO sessions", "INSERT INTO session_owners", "INSERT INTO turns"} <= set(written)
+    assert len(set(written.values())) == 1  # the session, its owner and its first turn: one transaction
+
+
+def test_a_workers_first_turns_find_their_statements_compiled_and_their_routes_prepared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = config(tmp_path, workers=2)
+    [secret] = make_keys(str(cfg.database_url), 1)
+    app = create_app(cfg)
+    compiled: list[str] = []
+    sources_read: list[object] = []
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as http:  # start-up has warmed the worker
+        http.headers["Authorization"] = f"Bearer {secret}"
+
+        @event.listens_for(app.state.service.store.engine, "before_cursor_execute")
+        def executing(
+            _conn: Connection, _cursor: object, statement: str, _params: object, context: Any, _: bool
+        ) -> None:
+            if context is not None and context.cache_hit != CacheStats.CACHE_HIT:
+                compiled.append(" ".join(statement.split()))
+
+        def read_source(obj: object) -> tuple[list[str], int]:
+            sources_read.append(obj)
+            return [], 0
+
+        monkeypatch.setattr(inspect, "getsourcelines", read_source)
+        history = [{"role": "user", "content": "Hello there"}]
+        for then in ("I live in Berlin.", "And then?"):  # a first turn, one that tells a fact, a third
+            reply = http.post("/v1/chat/completions", json={"model": "ada-quint", "messages": history}).json()
+            history += [reply["choices"][0]["message"], {"role": "user", "content": then}]
+        http.post("/v1/chat/completions", json={"model": "ada-quint", "messages": history}).raise_for_status()
+        sid = reply["personae"]["session_id"]
+        sent = http.post(f"/v1/sessions/{sid}/messages", json={"content": "Still there?"})  # the web UI's route
+        assert "event: turn" in sent.text
+        in_turns = (list(compiled), list(sources_read))
+        facts = http.get("/v1/users/User/memory").json()["facts"]
+    assert ["Berlin" in f["text"] for f in facts] == [True]  # a turn wrote what it was told
+    # No statement compiled in a turn (start-up ran each), no endpoint prepared (FastAPI reads its source at first).
+    assert in_turns == ([], [])
 
 
 def test_a_new_session_is_not_kept_when_its_ownership_cannot_be_written(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, event, inspect, text
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import (
@@ -345,6 +345,58 @@ def test_what_start_also_writes_commits_with_the_session_and_its_failure_undoes_
 
     chat = ChatSession.start(sailor(), scripted(PLAIN), db, settings=settings("off"), also=rename, scoring=False)
     assert db.load(chat.id).user_name == "Tom"
+
+
+def _transactions_of(db: SessionStore, statements: list[tuple[int, str]]) -> None:
+    """Note each statement of `db` with the number of the transaction it ran in."""
+    begun = [0]
+
+    @event.listens_for(db.engine, "begin")
+    def began(_conn: Connection) -> None:
+        begun[0] += 1
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def executing(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append((begun[0], " ".join(statement.split()[:3])))
+
+
+async def test_a_deferred_session_is_stored_with_its_first_turn_in_one_transaction(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    owners: list[str] = []
+    statements: list[tuple[int, str]] = []
+    _transactions_of(db, statements)
+    chat = ChatSession.start(
+        sailor(),
+        scripted(PLAIN, "Hi."),
+        db,
+        settings=settings("off"),
+        scoring=False,
+        also=lambda _conn, sid: owners.append(sid),
+        defer=True,
+    )
+    assert (statements, owners) == ([], [])  # nothing written before the first turn
+    assert db.list_sessions() == []
+    await chat.send("Hello!")
+    assert owners == [chat.id]  # `also` ran once, in the turn's transaction
+    [(tx_session, _)] = [(tx, s) for tx, s in statements if s == "INSERT INTO sessions"]
+    [(tx_turn, _)] = [(tx, s) for tx, s in statements if s == "INSERT INTO turns"]
+    assert tx_session == tx_turn
+    stored = db.load(chat.id)
+    assert ([t.user_text for t in stored.turns], stored.version) == (["Hello!"], chat.record.version)
+    assert stored.version == 1  # as a session written on its own and then given a turn
+    await chat.send("Again!")  # later turns write as before
+    assert [t.user_text for t in db.load(chat.id).turns] == ["Hello!", "Again!"]
+
+
+async def test_a_deferred_session_whose_first_turn_fails_is_never_stored(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    chat = ChatSession.start(sailor(), scripted(), db, settings=settings("off"), scoring=False, defer=True)
+    with pytest.raises(BackendError):
+        await chat.send("Hello?")
+    assert db.list_sessions() == []
+    imported = ChatSession.start(sailor(), scripted(), db, settings=settings("off"), scoring=False, defer=True)
+    imported.import_turn("Earlier", "Aye.")  # an imported turn is a first turn too
+    assert [t.user_text for t in db.load(imported.id).turns] == ["Earlier"]
 
 
 async def test_turn_hooks_write_in_the_turns_transaction_and_a_failing_hook_undoes_the_turn(tmp_path: Path) -> None:

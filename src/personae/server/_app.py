@@ -71,6 +71,48 @@ async def _checkpoints(service: Service, every: float = 1.0) -> None:
             log.warning("WAL checkpoint failed: %s", exc)
 
 
+WARMED_ROUTES = ("/v1/chat/completions", "/v1/sessions/warm-up/messages")
+"""Routes each worker requests once at start-up (`warm_routes`): those of a chat turn."""
+
+
+async def _post_without_key(app: ASGIApp, path: str) -> None:
+    """POST `{}` to `path` in process, without a key, and drop the answer (a 401)."""
+    body = b"{}"
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "client": ("127.0.0.1", 0),
+        "server": ("127.0.0.1", 0),
+    }
+    messages: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    await app(scope, receive, send)
+
+
+async def warm_routes(app: ASGIApp, paths: tuple[str, ...] = WARMED_ROUTES) -> None:
+    """Request each of `paths` once, in process and without a key (a 401): a route's first request does one-time work.
+
+    FastAPI reads an endpoint's source file on its first request (for the context of error messages), some 20 ms
+    on the event loop; a worker's first chat turn paid it while every request in flight waited.
+    """
+    for path in paths:
+        await _post_without_key(app, path)
+
+
 def create_app(config: ServerConfig | None = None, service: Service | None = None) -> FastAPI:
     """Build the app around one `Service` (made from `config` unless given)."""
     config = config or (service.config if service else ServerConfig())
@@ -122,6 +164,7 @@ def create_app(config: ServerConfig | None = None, service: Service | None = Non
 
     async def start_up() -> None:
         service.warm()
+        await warm_routes(app)
         async with anyio.create_task_group():  # loads anyio's asyncio backend, which every streamed response uses
             pass
         if sqlite:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from personae.backends import Backend, Choice, Message, RejectedRequestError, Usage
 from personae.guard import Candidate
+from personae.persona import Persona
 from personae.server._auth import KeyDep, ServiceDep
 from personae.server._config import PassThroughField
 from personae.server._errors import SERVER_SIDE_REFUSALS, ApiError, error_reply
@@ -314,11 +315,16 @@ def _user_name(body: ChatCompletionRequest) -> str:
 
 
 def _resolve(
-    service: Service, key: ApiKey, body: ChatCompletionRequest, parsed: ParsedChat, session_id: str | None
+    service: Service,
+    key: ApiKey,
+    body: ChatCompletionRequest,
+    parsed: ParsedChat,
+    session_id: str | None,
+    persona: Persona | None = None,
 ) -> tuple[ChatSession, bool]:
     if session_id:  # an explicit session: its stored turns are the history, the last user message is the turn
         return service.session(key, session_id), False
-    return service.match_conversation(key, body.model, parsed, _user_name(body))
+    return service.match_conversation(key, body.model, parsed, _user_name(body), persona)
 
 
 class Impersonation(NamedTuple):
@@ -337,14 +343,16 @@ async def _run(
     session_id: str | None,
     passed: dict[str, Any],
     tail: Sequence[Message] = (),
+    persona: Persona | None = None,
 ) -> AsyncIterator[str | TurnOutcome | Impersonation | PassedThrough]:
     """Locks the conversation and the session for the whole turn, so resent requests cannot double a turn.
 
     With fields `passed` through, the turn is the upstream's own reply (`Service.pass_through_turn`); a tool
-    exchange in `tail` answers the last user message, so it adds to that turn's swipes.
+    exchange in `tail` answers the last user message, so it adds to that turn's swipes. `persona` is the one the
+    request was checked against, which a new session starts with (rather than looking it up again).
     """
     async with service.conversation_lock(key, body.model, _user_name(body), parsed):
-        chat, swipe = _resolve(service, key, body, parsed, session_id)
+        chat, swipe = _resolve(service, key, body, parsed, session_id, persona)
         async with service.lock(chat.id):
             if passed:
                 last = chat.turns[-1].user_text if chat.turns else None
@@ -384,6 +392,7 @@ async def _finished(
     session_id: str | None,
     passed: dict[str, Any],
     tail: Sequence[Message] = (),
+    persona: Persona | None = None,
 ) -> tuple[TurnOutcome | Impersonation | PassedThrough, bool]:
     """Run the turn to its end (`_run`): its outcome, and whether it was a swipe.
 
@@ -392,7 +401,7 @@ async def _finished(
     outcome: TurnOutcome | Impersonation | PassedThrough | None = None
     kind = "turn"
     try:
-        async for item in _run(service, key, body, parsed, session_id, passed, tail):
+        async for item in _run(service, key, body, parsed, session_id, passed, tail, persona):
             if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
                 outcome = item
             elif outcome is not None:
@@ -539,7 +548,7 @@ async def chat_completions(
     """Reply in character; the message history selects the stored session (docs/guides/serving.md)."""
     passed = pass_through_fields(body, service.config.pass_through, service.backend)
     try:
-        service.persona(key, body.model)
+        persona = service.persona(key, body.model)  # a new session starts with it: one lookup per request
     except NotFoundError as exc:
         raise ApiError(
             404, f"model: {exc}; GET /v1/models lists the personas", param="model", code="model_not_found"
@@ -567,7 +576,7 @@ async def chat_completions(
 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     if passed or not body.stream:  # a pass-through reply comes whole: an error is an error status, not in a stream
-        outcome, swipe = await _finished(service, key, body, parsed, x_personae_session, passed, upstream_tail)
+        outcome, swipe = await _finished(service, key, body, parsed, x_personae_session, passed, upstream_tail, persona)
         if isinstance(outcome, PassedThrough) and body.stream:
             chunk_head = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": body.model}
             return EventStream(_whole(passed_events(outcome, swipe, passed, chunk_head, include_usage)))
@@ -608,7 +617,7 @@ async def chat_completions(
         streamed = False  # reply pieces already sent (the guard is off), the role chunk first among them
         tail = ""
         try:
-            async for item in _run(service, key, body, parsed, x_personae_session, passed, upstream_tail):
+            async for item in _run(service, key, body, parsed, x_personae_session, passed, upstream_tail, persona):
                 if isinstance(item, TurnOutcome | Impersonation | PassedThrough):
                     outcome = item
                     if isinstance(item, Impersonation):

@@ -16,11 +16,13 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from personae.backends import (
     Backend,
@@ -34,7 +36,7 @@ from personae.backends import (
 )
 from personae.guard import Candidate
 from personae.interop import Imported, read_bytes
-from personae.memory import MemoryScope
+from personae.memory import MemoryScope, UserFact, UserMemory
 from personae.persona import Persona, PersonaFormatError, load_persona, parse_persona_text
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
@@ -51,6 +53,7 @@ from personae.store import (
     StoreError,
     TurnConflictError,
     TurnRecord,
+    UserMemoryStore,
 )
 
 log = logging.getLogger(__name__)
@@ -520,22 +523,64 @@ class Service:
         self._warm_statements()
 
     def _warm_statements(self) -> None:
-        """Run a first turn's statements once, in a transaction rolled back: SQLAlchemy compiles each on first use."""
+        """Run a first and a later turn's statements once, in a transaction rolled back, and their reads.
+
+        SQLAlchemy compiles each statement on its first use: a worker's first request paid some 10-20 ms for the
+        dozen it runs, while every request in flight waited. So every one a turn runs is run here: the key's
+        lookups and uploads, the conversation's, the session's and its turns' with one and with several candidates,
+        the conversation hashes, and what the character recalls and learns about the user. No key exists for the
+        writes naming one (the session's owner, the user's facts and episodes): they run last, where their foreign
+        key fails once they are compiled.
+        """
         persona = next(iter(self.library.values()), None) or Persona(name="Warm", statements=["Warm is a stand-in."])
         hashes = conversation_hashes(persona.slug, "User", [("Hello", "Hello.")])
-        self.access.find_conversation("", persona.slug, hashes.head, hashes.swipe or "")
+        nobody = ""  # no key has this id
+        self.access.find_key("")
+        self.access.uploads_stamp(nobody)
+        self.access.personas(nobody)
+        self.access.avatar_hashes(nobody)
+        self.access.find_conversation(nobody, persona.slug, hashes.head, hashes.swipe or "")
         self.access.owner("")
-        settings = self._settings().model_dump(mode="json")
+        settings = self._settings()
+        scope = MemoryScope(nobody, "User", persona.slug)
+        repository = UserMemoryStore(self.store)
+        memory = UserMemory(repository, scope, persona.name, self.models, settings.memory.user)
+        memory.recall("Hello", settings.prompt.user_facts, settings.prompt.episodes, session_id="")
+        repository.facts(memory.read_scope, topic="home")  # what a fact told on a single-valued topic may replace
+        episode = memory.draft_episode("", 0, [("Hello", "Hello.")], datetime.now(UTC))
         prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
-        turn = TurnRecord(index=0, user_text="Hello", prompt=prompt, candidates=[Candidate(index=0, text="Hello.")])
+        turns = [
+            TurnRecord(
+                index=i,
+                user_text="Hello",
+                prompt=prompt,
+                candidates=[Candidate(index=c, text="Hello.") for c in range(i + 1)],
+            )
+            for i in range(2)  # one candidate (guard off), then several (best-of-n): two forms of the insert
+        ]
         with self.store.engine.connect() as conn:
             transaction = conn.begin()
             try:
-                record = self.store.create(persona, "User", self.backend.address, settings, conn=conn)
-                self.store.add_turn(record.id, turn, conn=conn)
+                record = self.store.create(
+                    persona, "User", self.backend.address, settings.model_dump(mode="json"), conn=conn
+                )
+                version = record.version
+                for turn in turns:
+                    version = self.store.add_turn(record.id, turn, conn=conn, version=version)
                 self.store.load(record.id, conn=conn)
                 with contextlib.suppress(StoreError):  # no owner row: the update runs (and compiles), then raises
                     self.access.set_hashes(record.id, hashes.head, hashes.swipe, conn)
+                writes: list[Callable[[], object]] = [
+                    lambda: self.access.claim(record.id, nobody, persona.slug, hashes.head, hashes.swipe, conn),
+                    lambda: repository.bound(conn).add_fact(scope, UserFact(text="User is a stand-in.")),
+                ]
+                if episode is not None:  # first: its delete must succeed for its insert to run (and compile)
+                    writes.insert(0, lambda: repository.bound(conn).save_episode(scope, episode))
+                # The missing key fails each once compiled; on PostgreSQL the failed transaction then refuses the
+                # next statement, again once compiled.
+                for write in writes:
+                    with contextlib.suppress(DBAPIError):
+                        write()
             finally:
                 transaction.rollback()
 
@@ -705,9 +750,20 @@ class Service:
             self._forget_hashes(dropped)
         return chat
 
-    def start(self, key: ApiKey, persona_id: str, user_name: str = "User") -> ChatSession:
-        """Start a session owned by `key`: the session and its ownership row are written in one transaction."""
-        persona = self.persona(key, persona_id)
+    def start(
+        self,
+        key: ApiKey,
+        persona_id: str,
+        user_name: str = "User",
+        persona: Persona | None = None,
+        defer: bool = False,
+    ) -> ChatSession:
+        """Start a session owned by `key`: the session and its ownership row are written in one transaction.
+
+        `persona` is persona `persona_id` as the caller just looked it up (else it is looked up here). With `defer`
+        they are written in the transaction of the session's first turn instead (`ChatSession.start`).
+        """
+        persona = persona or self.persona(key, persona_id)
         empty = conversation_hashes(persona_id, user_name, [])
 
         def claim(conn: Connection, session_id: str) -> None:
@@ -723,6 +779,7 @@ class Service:
             scoring=self.models is not None,
             also=claim,
             memory_scope=MemoryScope(key.id, user_name, persona_id),
+            defer=defer,
         )
         chat.on_turn_stored = self._hash_writer(persona_id)
         self._owners[chat.id] = Ownership(
@@ -926,12 +983,15 @@ class Service:
         return self._locks.hold(f"conversation:{key.id}:{request}")
 
     def match_conversation(
-        self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str
+        self, key: ApiKey, persona_id: str, parsed: ParsedChat, user_name: str, persona: Persona | None = None
     ) -> tuple[ChatSession, bool]:
         """The session a stateless request continues, and whether the request is a swipe (its last message resent).
 
         Conversations are matched per key, persona and user name. A history that matches no stored conversation
-        starts a new session, seeded with that history as unscored turns so the character remembers it.
+        starts a new session (with `persona`, if the caller has looked persona `persona_id` up already), seeded
+        with that history as unscored turns so the character remembers it. The new session is stored with its
+        first turn (seeded or answered), in one transaction: its id reaches the client only with a reply, and a
+        first message whose reply fails leaves no empty session behind.
         """
         head = conversation_hash(persona_id, user_name, parsed.pairs) if parsed.pairs else None
         # Continue and Impersonate add no user message, so they can only continue a conversation, never swipe one.
@@ -947,7 +1007,7 @@ class Service:
             ownership, is_swipe = found
             return self.session(key, ownership.session_id, read=ownership), is_swipe  # read just now: no 2nd lookup
         branched = self._branch(key, persona_id, user_name, parsed.pairs) if parsed.pairs else None
-        chat, kept = branched or (self.start(key, persona_id, user_name), 0)
+        chat, kept = branched or (self.start(key, persona_id, user_name, persona, defer=True), 0)
         for user, reply in parsed.pairs[kept:]:
             chat.import_turn(user, reply)
         self.remember_conversation(chat)

@@ -176,6 +176,8 @@ class ChatSession:
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
         shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
+        self._unstored: StoreHook | None = None
+        """Writes the session itself, while a session started with `defer` waits for its first turn."""
 
     @classmethod
     def start(
@@ -189,18 +191,26 @@ class ChatSession:
         scoring: bool = True,
         also: Callable[[Connection, str], None] | None = None,
         memory_scope: MemoryScope | None = None,
+        defer: bool = False,
     ) -> ChatSession:
         """Start and store a new session. Without `scoring` (or statements) the guard is off.
 
-        `also(conn, session_id)` writes more in the transaction that creates the session (e.g. who owns it).
+        `also(conn, session_id)` writes more in the transaction that creates the session (e.g. who owns it). With
+        `defer` the session is stored with its first turn, in that turn's transaction (a session whose first turn
+        fails is not stored at all): for callers that reveal the session's id only with a reply.
         """
         store = store or SessionStore()
         settings = settings or SessionSettings()
         if models is None and scoring:
             models = ScoringModels()
         stored = settings.model_dump(mode="json")
-        record = store.create(persona, user_name=user_name, backend=backend.address, settings=stored, also=also)
-        return cls(record, backend, store, models, memory_scope)
+        record = store.create(
+            persona, user_name=user_name, backend=backend.address, settings=stored, also=also, defer=defer
+        )
+        chat = cls(record, backend, store, models, memory_scope)
+        if defer:
+            chat._unstored = lambda conn: store.insert(record, also, conn)
+        return chat
 
     @classmethod
     def resume(
@@ -439,8 +449,9 @@ class ChatSession:
                 hook(conn)
 
         self.record.version = self.store.add_turn(
-            self.id, turn, also=also if hooks else None, version=self.record.version
+            self.id, turn, also=also if hooks else None, version=self.record.version, first=self._unstored
         )
+        self._unstored = None
         self.turns.append(turn)
 
     def import_turn(self, user_text: str, reply: str) -> TurnRecord:

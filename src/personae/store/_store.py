@@ -323,40 +323,52 @@ class SessionStore:
         settings: dict[str, Any],
         also: Callable[[Connection, str], None] | None = None,
         conn: Connection | None = None,
+        defer: bool = False,
     ) -> SessionRecord:
         """Start a session with a copy of `persona`; `also(conn, session_id)` writes more in the same transaction.
 
         A Core insert, and the record is built from what was written rather than read back: a server starts many
-        sessions at once (and, through `also`, records who owns each in the same commit).
+        sessions at once (and, through `also`, records who owns each in the same commit). With `defer` nothing is
+        written yet: `insert` writes the record later, e.g. in the transaction of its first turn (`add_turn`'s
+        `first`), so that starting a session and answering its first message cost one commit, not two.
         """
         now = utcnow()
-        session_id = uuid.uuid4().hex[:12]
-        persona_hash = persona.content_hash()
-        values = {
-            "id": session_id,
-            "persona_hash": persona_hash,
-            "persona_name": persona.name,
-            "persona_json": persona.model_dump_json(exclude_none=True),
-            "user_name": user_name,
-            "backend": backend,
-            "settings": settings,
-            "created_at": now,
-            "updated_at": now,
-        }
-        with within(self.engine, conn) as db:
-            db.execute(_INSERT_SESSION, values)
-            if also is not None:
-                also(db, session_id)
-        return SessionRecord(
-            id=session_id,
+        record = SessionRecord(
+            id=uuid.uuid4().hex[:12],
             persona=persona,
-            persona_hash=persona_hash,
+            persona_hash=persona.content_hash(),
             user_name=user_name,
             backend=backend,
             settings=settings,
             created_at=now,
             updated_at=now,
         )
+        if not defer:
+            self.insert(record, also, conn)
+        return record
+
+    def insert(
+        self,
+        record: SessionRecord,
+        also: Callable[[Connection, str], None] | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Write a session `create` made with `defer` (its turns, if any, are not written); `also` as in `create`."""
+        values = {
+            "id": record.id,
+            "persona_hash": record.persona_hash,
+            "persona_name": record.persona.name,
+            "persona_json": record.persona.model_dump_json(exclude_none=True),
+            "user_name": record.user_name,
+            "backend": record.backend,
+            "settings": record.settings,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
+        with within(self.engine, conn) as db:
+            db.execute(_INSERT_SESSION, values)
+            if also is not None:
+                also(db, record.id)
 
     def load(self, session_id: str, conn: Connection | None = None) -> SessionRecord:
         """The session with its turns, candidates and memories."""
@@ -423,10 +435,13 @@ class SessionStore:
         also: StoreHook | None = None,
         conn: Connection | None = None,
         version: int | None = None,
+        first: StoreHook | None = None,
     ) -> int:
         """Store a new turn with its candidates (and whatever `also` writes, in the same transaction).
 
         Returns the session's new version; with `version`, only a session still at it is changed (see `_touch`).
+        `first` writes before the turn in the same transaction: the session's own row when it was created with
+        `defer` (`insert`).
 
         This runs on every turn a server answers, so it uses Core statements built once on a plain connection:
         the ORM unit of work cost several times more CPU per turn than the database itself.
@@ -441,6 +456,8 @@ class SessionStore:
             "created_at": now,
         }
         with within(self.engine, conn) as db:
+            if first is not None:
+                first(db)
             new = self._touch(db, session_id, now, version)
             try:
                 turn_id = db.execute(_INSERT_TURN, values).scalar_one()
