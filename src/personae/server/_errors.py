@@ -136,11 +136,18 @@ def error_reply(exc: Exception, redact: Callable[[str], str] = str) -> tuple[int
     return 500, error_body(500, f"internal error: {exc.__class__.__name__}", code="internal_error"), {}
 
 
-def client_error(exc: Exception, redact: Callable[[str], str] = str) -> dict[str, Any]:
+def client_error(
+    exc: BaseException, redact: Callable[[str], str] = str, own: tuple[type[BaseException], ...] = ()
+) -> dict[str, Any]:
     """The OpenAI error object a client may read about `exc`, worded as `error_reply` words it.
 
-    For errors reported outside a response: stream events, a failed run's status.
+    For errors reported outside a response (stream events, a failed run's status). Errors of the `own` types are
+    the client's own input's (its spec, its persona) and are told in full; anything not an `Exception` by class.
     """
+    if isinstance(exc, own):
+        return {"message": f"{exc.__class__.__name__}: {exc}"}
+    if not isinstance(exc, Exception):
+        return {"message": exc.__class__.__name__}
     error: dict[str, Any] = error_reply(exc, redact)[1]["error"]
     return error
 

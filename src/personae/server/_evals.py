@@ -267,13 +267,8 @@ class ServerEvals:
             self._running.pop(run_id, None)
 
     def _failure(self, exc: Exception) -> str:
-        """What a failed run's owner reads: the spec's or persona's own error, else what a client may see of it.
-
-        An upstream's address and key are redacted, an internal error is named by class only; the log keeps the rest.
-        """
-        if isinstance(exc, EvalError | PersonaError):
-            return f"{exc.__class__.__name__}: {exc}"
-        message: str = client_error(exc, self.redact)["message"]
+        """What a failed run's owner reads: its spec's or persona's own error in full, else what a client may see."""
+        message: str = client_error(exc, self.redact, own=(EvalError, PersonaError))["message"]
         return message
 
     async def cancel(self, key: ApiKey, run_id: str, wait: float = 10.0) -> EvalRunView:

@@ -410,17 +410,6 @@ class ServerScenes:
         if entry is not None and entry[1] is thread:
             self._running.pop(scene_id, None)
 
-    def _failure(self, exc: BaseException) -> dict[str, Any]:
-        """The error event of a failed scene: the scene's or persona's own error, else what a client may see of it.
-
-        An upstream's address and key are redacted, an internal error is named by class only; the log keeps the rest.
-        """
-        if isinstance(exc, SceneError | PersonaError):
-            return {"message": f"{exc.__class__.__name__}: {exc}"}
-        if not isinstance(exc, Exception):
-            return {"message": exc.__class__.__name__}
-        return client_error(exc, self.service.backend.api.redact)
-
     async def _events(
         self, key: ApiKey, scene_id: str, thread: _Thread, persona_ids: dict[str, str]
     ) -> AsyncIterator[str]:
@@ -450,7 +439,8 @@ class ServerScenes:
             if isinstance(item, SceneRecord):
                 yield _event("turn", scene_turn(item, persona_ids).model_dump(mode="json"))
             elif isinstance(item, BaseException):
-                yield LastEvents(_event("error", self._failure(item)))
+                error = client_error(item, self.service.backend.api.redact, own=(SceneError, PersonaError))
+                yield LastEvents(_event("error", error))
                 return
             else:
                 status = "waiting" if run.paused else "finished"
