@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.exc import IntegrityError
+from starlette.types import Receive, Send
 from typer.testing import CliRunner
 
 from helpers.cards import b64, png_with, text_chunk, v2_card
@@ -170,6 +171,22 @@ async def test_an_event_stream_ends_its_body_with_its_last_events() -> None:
         await sent(EventStream(pieces(LastEvents("b"), "c")))
 
 
+def leaving_after_first(messages: list[dict[str, Any]]) -> tuple[Receive, Send]:
+    """ASGI receive and send of a client that records what it is sent and goes away once the body `first` arrives."""
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        messages.append(message)
+        if message.get("body") == b"first":
+            left.set()
+
+    return receive, send
+
+
 async def test_an_event_stream_stops_its_producer_when_the_client_leaves() -> None:
     produced: list[str] = []
 
@@ -181,18 +198,8 @@ async def test_an_event_stream_stops_its_producer_when_the_client_leaves() -> No
         finally:
             produced.append("closed")
 
-    left = asyncio.Event()
-
-    async def receive() -> dict[str, Any]:
-        await left.wait()
-        return {"type": "http.disconnect"}
-
     messages: list[dict[str, Any]] = []
-
-    async def send(message: Any) -> None:
-        messages.append(message)
-        if message.get("body") == b"first":
-            left.set()
+    receive, send = leaving_after_first(messages)
 
     await asyncio.wait_for(EventStream(slow())(SCOPE, receive, send), timeout=5)  # returns, does not raise
     assert produced == ["closed"]
@@ -230,18 +237,8 @@ async def test_a_started_stream_answers_only_once_its_first_piece_exists_and_clo
 
     response = await started(slow())
     assert produced == ["first"]  # pulled before the response starts
-    left = asyncio.Event()
-
-    async def receive() -> dict[str, Any]:
-        await left.wait()
-        return {"type": "http.disconnect"}
-
     messages: list[dict[str, Any]] = []
-
-    async def send(message: Any) -> None:
-        messages.append(message)
-        if message.get("body") == b"first":
-            left.set()
+    receive, send = leaving_after_first(messages)
 
     await asyncio.wait_for(response(SCOPE, receive, send), timeout=5)
     assert produced == ["first", "closed"]  # the producer ends with the response
