@@ -151,8 +151,11 @@ def test_backend_binds_every_role() -> None:
 # --- CharacterBox ----------------------------------------------------------------------------------------------------
 
 
-def characterbox_fixture(path: Path) -> Path:
-    """A small synthetic CharacterBox file: one scene with two characters, one with a single character."""
+def characterbox_fixture(path: Path, lonely_first: bool = False) -> Path:
+    """A small synthetic CharacterBox file: one scene with two characters, one with a single character.
+
+    `lonely_first` puts the one-character scene first, as scene 0 of the published Harry Potter file is.
+    """
 
     def person(i: int, name: str, description: str) -> dict[str, Any]:
         return {"id": i, "name": name, "gender": "x", "description": description, "position": "By the gate.",
@@ -195,6 +198,8 @@ def characterbox_fixture(path: Path) -> Path:
             },
         ],
     }
+    if lonely_first:
+        data["scenes"].reverse()
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
 
@@ -218,6 +223,50 @@ def test_a_characterbox_file_becomes_scenes(tmp_path: Path) -> None:
         load_scene(path, 1)
     with pytest.raises(SceneSpecError, match="no scene 7"):
         load_scene(path, 7)
+
+
+class FakeModelsRun(SceneRun):
+    """`SceneRun` with the offline scoring models, whatever the scene names (CharacterBox scenes name the shipped)."""
+
+    def __init__(self, spec: SceneSpec, out_dir: Path | str, **kwargs: Any) -> None:
+        super().__init__(spec, out_dir, models=fake_models(), **kwargs)
+
+
+def test_a_characterbox_file_without_an_index_runs_its_first_scene_with_two_characters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = characterbox_fixture(tmp_path / "book.scenes.json", lonely_first=True)
+    assert load_scene(path).name.startswith("Test Book #1:")
+    monkeypatch.setattr("personae.cli._scene.SceneRun", FakeModelsRun)
+    runner = CliRunner()
+    out = tmp_path / "out"
+    args = ["scene", str(path), "--out", str(out), "--backend", "mock/scene", "--turns", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "book.scenes.json: running scene 1, the first with two or more characters" in result.output
+    assert json.loads((out / "scene.json").read_text())["spec"]["name"].startswith("Test Book #1:")
+    assert runner.invoke(app, [*args, "--resume"]).exit_code == 0  # the same default scene, resumed
+    asked = runner.invoke(app, ["scene", str(path), "--out", str(tmp_path / "o2"), "--scene-index", "0"])
+    assert asked.exit_code == 2
+    assert "book.scenes.json" in asked.output
+    assert "--scene-index 1" in asked.output
+    assert len(asked.output.strip().splitlines()) == 1
+    lonely = tmp_path / "lonely.scenes.json"
+    data = json.loads(path.read_text())
+    data["scenes"] = data["scenes"][:1]
+    lonely.write_text(json.dumps(data), encoding="utf-8")
+    none = runner.invoke(app, ["scene", str(lonely), "--out", str(tmp_path / "o3")])
+    assert none.exit_code == 2
+    assert "lonely.scenes.json" in none.output
+    assert "two characters" in none.output
+    assert len(none.output.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not CHARACTERBOX.is_dir(), reason="../shared/data/characterbox is not present")
+def test_the_harry_potter_file_without_an_index_gives_its_first_scene_with_two_characters() -> None:
+    spec = load_scene(CHARACTERBOX / "Harry_Potter.scenes.json")  # its scenes 0 and 1 have one character each
+    assert spec.name.startswith("Harry Potter #2:")
+    assert len(spec.characters) == 2
 
 
 def test_a_json_file_that_is_not_characterbox_is_refused(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ from personae.scene import (
     SceneSpec,
     SceneStudy,
     StudySummary,
+    first_runnable,
     load_scene,
     load_scenes,
+    looks_like_characterbox,
     measure_chat,
 )
 from personae.scene import (
@@ -48,7 +50,12 @@ def scene_command(
     ] = None,
     turns: Annotated[int | None, typer.Option("--turns", min=1, max=500, help="Speaking turns at most.")] = None,
     scene_index: Annotated[
-        int | None, typer.Option("--scene-index", min=0, help="Which scene of a CharacterBox file (default 0).")
+        int | None,
+        typer.Option(
+            "--scene-index",
+            min=0,
+            help="Which scene of a CharacterBox file (default: the first with two or more characters).",
+        ),
     ] = None,
     guard: GuardOpt = None,
     n: NOpt = None,
@@ -100,6 +107,13 @@ def scene_command(
             summary = asyncio.run(study.run())
             _print_study(summary, out)
             return
+        if scene_index is None and looks_like_characterbox(scene):
+            scene_index = first_runnable(scene)
+            typer.echo(
+                f"{scene.name}: running scene {scene_index}, the first with two or more characters "
+                "(--scene-index picks another)",
+                err=True,
+            )
         spec = _override(load_scene(scene, scene_index), backend, turns, guard, n, nli)
         interactive = spec.user is not None and spec.user.takes_part
         ask = (lambda last: typer.prompt(f"{last}\nyou")) if interactive else None

@@ -7,7 +7,7 @@ results = asyncio.run(run_scene(spec, "out/harbour"))      # transcript.jsonl, r
 results.scene.role_confusion_rate, results.characters["Ada"].apc_normalized
 """
 
-from personae.scene._characterbox import is_characterbox, read_characterbox
+from personae.scene._characterbox import first_runnable, is_characterbox, read_characterbox
 from personae.scene._confusion import (
     CONFUSION_KINDS,
     ConfusionDetector,
@@ -17,7 +17,7 @@ from personae.scene._confusion import (
     aliases,
     rule_signals,
 )
-from personae.scene._load import load_scene, load_scenes
+from personae.scene._load import load_scene, load_scenes, looks_like_characterbox
 from personae.scene._log import (
     REPORT_FILE,
     RESULTS_FILE,
@@ -120,11 +120,13 @@ __all__ = [
     "convergence",
     "direct",
     "dominance",
+    "first_runnable",
     "is_characterbox",
     "load_scene",
     "load_scene_results",
     "load_scene_yaml",
     "load_scenes",
+    "looks_like_characterbox",
     "measure_chat",
     "memory_view",
     "natural",

@@ -66,12 +66,8 @@ def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
     }
 
 
-def read_characterbox(path: Path | str, index: int | None = None) -> list[SceneSpec]:
-    """The scenes of a CharacterBox file (only scene `index` when given); errors name the file and the scene.
-
-    A scene with fewer than two characters cannot be run: it is skipped when reading all, an error when asked for.
-    """
-    path = Path(path)
+def _read(path: Path) -> dict[str, Any]:
+    """The parsed file, checked to be a CharacterBox scenes file; errors name the file."""
     try:
         data = json.loads(read_limited(path, MAX_CHARACTERBOX_BYTES))
     except PersonaError as exc:
@@ -80,6 +76,36 @@ def read_characterbox(path: Path | str, index: int | None = None) -> list[SceneS
         raise SceneSpecError(path, f"not valid JSON: {exc}") from None
     if not is_characterbox(data):
         raise SceneSpecError(path, "not a CharacterBox scenes file (expected {title, scenes: [...]})")
+    return dict(data)
+
+
+def _runnable(raw: Any) -> bool:
+    """Whether a raw scene has the two characters a scene needs (the published files have one-character scenes)."""
+    return isinstance(raw, dict) and isinstance(raw.get("characters"), list) and len(raw["characters"]) >= 2
+
+
+def first_runnable(path: Path | str) -> int:
+    """Index of the file's first scene with two or more characters: the scene to run when none is named.
+
+    Scene 0 of the published Harry Potter file has one character, so "the first scene" would be an error there;
+    the first runnable one is what running "the file" means. A file without any is an error naming the file.
+    """
+    path = Path(path)
+    scenes = _read(path)["scenes"]
+    index = next((i for i, raw in enumerate(scenes) if _runnable(raw)), None)
+    if index is None:
+        raise SceneSpecError(path, f"none of its {len(scenes)} scenes has the two characters a scene needs")
+    return index
+
+
+def read_characterbox(path: Path | str, index: int | None = None) -> list[SceneSpec]:
+    """The scenes of a CharacterBox file (only scene `index` when given); errors name the file and the scene.
+
+    A scene with fewer than two characters cannot be run: it is skipped when reading all, an error when asked for
+    (naming the first scene that can run).
+    """
+    path = Path(path)
+    data = _read(path)
     scenes = data["scenes"]
     title = _text(data.get("title"), 100).replace("_", " ") or path.stem
     if index is not None:
@@ -87,7 +113,11 @@ def read_characterbox(path: Path | str, index: int | None = None) -> list[SceneS
             raise SceneSpecError(path, f"no scene {index}: the file holds {len(scenes)} (0..{len(scenes) - 1})")
         raw = _scene(scenes[index], title, index, path)
         if len(raw["characters"]) < 2:
-            raise SceneSpecError(path, "a scene needs at least two characters", field=f"scenes[{index}].characters")
+            first = next((i for i, s in enumerate(scenes) if _runnable(s)), None)
+            hint = f"; the first that has is --scene-index {first}" if first is not None else ""
+            raise SceneSpecError(
+                path, f"a scene needs at least two characters{hint}", field=f"scenes[{index}].characters"
+            )
         return [scene_from_data(raw, path, base_dir=path.resolve().parent)]
     out = []
     for i, scene in enumerate(scenes):
