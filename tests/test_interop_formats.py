@@ -166,6 +166,20 @@ def test_offline_extraction_rewrites_pronouns_and_skips_dialogue() -> None:
     ]
 
 
+def test_offline_extraction_keeps_abbreviations_inside_their_sentence() -> None:
+    # Neo's description in CharacterBox's Matrix scenes: "a.k.a." once ended a statement ("The protagonist, a.k.a.")
+    text = "The protagonist, a.k.a. The One, with the ability to manipulate the Matrix. He is determined."
+    assert extract_statements(text, "Neo") == [
+        "The protagonist, a.k.a. The One, with the ability to manipulate the Matrix.",
+        "Neo is determined.",
+    ]
+    text = "She keeps tools, e.g. Hammers and saws. She met Dr. Reed, i.e. Her doctor, in St. Ives."
+    assert extract_statements(text, "Mira") == [
+        "Mira keeps tools, e.g. Hammers and saws.",
+        "Mira met Dr. Reed, i.e. Her doctor, in St. Ives.",
+    ]
+
+
 async def test_llm_extraction_parses_lines_and_dedupes_by_embedding() -> None:
     reply = "1. Mira is a healer.\n- Mira lives in a glade.\n\n* Mira is a healer!\nMira has red hair."
     backend = get_backend("mock/scripted", outputs=[reply], cache=None)

@@ -91,6 +91,19 @@ def test_scorer_needs_statements() -> None:
     [
         ("Hi there. I am Sam! Are you lost?", ["Hi there.", "I am Sam!", "Are you lost?"]),
         ("Dr. Reed came by. He left.", ["Dr. Reed came by.", "He left."]),
+        # abbreviations end no sentence, in any case; a word that merely ends like one ("first.") still does
+        (
+            "The protagonist, a.k.a. The One, can fly. He met Mr. Smith on St. Mark Street.",
+            ["The protagonist, a.k.a. The One, can fly.", "He met Mr. Smith on St. Mark Street."],
+        ),
+        (
+            "Pets, e.g. Dogs, are fine. E.g. Cats. I.e. Skerry.",
+            ["Pets, e.g. Dogs, are fine.", "E.g. Cats.", "I.e. Skerry."],
+        ),
+        (
+            "Tea, cake, etc. And he came first. Then Jr. Reed left.",
+            ["Tea, cake, etc. And he came first.", "Then Jr. Reed left."],
+        ),
         ("*smiles* Aye.\nWelcome in", ["smiles Aye.", "Welcome in"]),
         # narration of two or more words is a unit of its own, without asterisks; one-word emphasis stays inline
         (
