@@ -180,6 +180,28 @@ def test_offline_extraction_keeps_abbreviations_inside_their_sentence() -> None:
     ]
 
 
+def test_a_description_s_phrases_get_the_character_as_subject() -> None:
+    # the shapes of CharacterBox's character descriptions
+    text = (
+        "A skilled hacker and elite warrior of the resistance. Humorous, impulsive, and loyal. Rides a motorcycle. "
+        "Skilled in dueling, he is known for his reflexes. Its body glows. Harry's best friend. The One, calm. "
+        "The Matrix is a simulation. Ron is brave. Never drinks."
+    )
+    assert extract_statements(text, "Ron Weasley", describes=True) == [
+        "Ron Weasley is a skilled hacker and elite warrior of the resistance.",
+        "Ron Weasley is humorous, impulsive, and loyal.",
+        "Ron Weasley rides a motorcycle.",
+        "Skilled in dueling, Ron Weasley is known for his reflexes.",
+        "Ron Weasley's body glows.",
+        "Ron Weasley is Harry's best friend.",
+        "Ron Weasley is The One, calm.",
+        "The Matrix is a simulation.",  # a verb and a subject of its own
+        "Ron is brave.",  # names him already
+        "Ron Weasley never drinks.",
+    ]
+    assert extract_statements("A skilled hacker.", "Trinity") == ["A skilled hacker."]  # only when asked
+
+
 async def test_llm_extraction_parses_lines_and_dedupes_by_embedding() -> None:
     reply = "1. Mira is a healer.\n- Mira lives in a glade.\n\n* Mira is a healer!\nMira has red hair."
     backend = get_backend("mock/scripted", outputs=[reply], cache=None)

@@ -40,6 +40,7 @@ from personae.scene import (
     measure_chat,
     memory_view,
     natural,
+    persona_of,
     read_characterbox,
     read_chat_export,
     read_transcript,
@@ -410,6 +411,41 @@ def test_claiming_another_characters_facts_is_found_by_the_persona_nli() -> None
     assert not detector.detect("Who is she?", "Trinity rides a black motorcycle.").confused  # about her, not a claim
     assert not detector.detect("Who is she?", "You ride a black motorcycle, Trinity.").confused
     assert not ConfusionDetector(neo, [neo, trinity], None).detect("?", "I ride a black motorcycle.").confused
+
+
+def test_claims_of_subject_less_characterbox_facts_are_found(tmp_path: Path) -> None:
+    # CharacterBox describes characters in phrases without a subject; the claim check needs statements naming them.
+    path = characterbox_fixture(tmp_path / "book.scenes.json")
+    data = json.loads(path.read_text())
+    people = data["scenes"][0]["characters"]
+    people[0].update(name="Neo", description="A former programmer turned savior. Calm and determined.")
+    people[1].update(
+        name="Trinity",
+        description="A skilled hacker and elite warrior of the resistance. Rides a black motorcycle through the city.",
+    )
+    path.write_text(json.dumps(data), encoding="utf-8")
+    spec = read_characterbox(path, 0)[0]
+    neo, trinity = (persona_of(spec, i) for i in range(2))
+    assert trinity.statements == [
+        "Trinity is a skilled hacker and elite warrior of the resistance.",
+        "Trinity rides a black motorcycle through the city.",
+    ]
+    detector = ConfusionDetector(neo, [neo, trinity], fake_models())
+    claim = detector.detect("Who are you?", "I'm a skilled hacker, an elite warrior of the resistance.")
+    assert claim.kinds == ["claims_facts"]
+    assert claim.signals[0].evidence == "Trinity is a skilled hacker and elite warrior of the resistance."
+    assert not detector.detect("Who are you?", "I was a programmer. Now I am calm.").confused  # his own
+    assert not detector.detect("Who is she?", "Trinity is a skilled hacker of the resistance.").confused
+
+
+def test_subject_less_statements_of_any_persona_are_claimable() -> None:
+    neo = Persona(name="Neo", statements=["Lives in a small apartment."])
+    trinity = Persona(name="Trinity", statements=["Rides a black motorcycle.", "The Matrix is a prison."])
+    detector = ConfusionDetector(neo, [neo, trinity], fake_models())
+    claim = detector.detect("Who are you?", "I ride a black motorcycle.")
+    assert [(s.kind, s.evidence) for s in claim.signals] == [("claims_facts", "Rides a black motorcycle.")]
+    assert not detector.detect("What is it?", "I know the Matrix is a prison.").confused  # a fact of the world
+    assert not detector.detect("Home?", "I live in a small apartment.").confused
 
 
 def test_a_shared_fact_is_not_a_claim() -> None:

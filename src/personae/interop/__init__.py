@@ -41,7 +41,7 @@ from personae.interop._limits import (
 from personae.interop._lint import LintIssue, contradictions, lint_persona, lint_summary
 from personae.interop._llm import LLMExtractor, dedupe_by_embedding, extract_statements_llm, parse_statement_lines
 from personae.interop._png import PNG_SIGNATURE, blank_png, read_chunks, read_text_chunks, write_text_chunks
-from personae.interop._text import extract_statements, strip_wiki
+from personae.interop._text import extract_statements, strip_wiki, with_subject
 from personae.interop._tinytroupe import deep_merge, is_tinytroupe, persona_from_tinytroupe, persona_to_tinytroupe
 
 __all__ = [
@@ -93,6 +93,7 @@ __all__ = [
     "render_mes_example",
     "safe_member_name",
     "strip_wiki",
+    "with_subject",
     "write_charx",
     "write_text_chunks",
 ]

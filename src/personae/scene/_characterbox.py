@@ -1,7 +1,9 @@
 """CharacterBox's extracted scenes (`{title, scenes: [{event, time, location, description, characters, plot}]}`).
 
 Each scene becomes a `SceneSpec`: the setting from time, location and description; one inline persona per character,
-its statements extracted from the character's description, its position and state told to it alone; the scene's
+its statements extracted from the character's description (every sentence of which is about the character: one
+written as a phrase, "A skilled hacker.", gets the name as its subject), its position and state told to it alone; the
+scene's
 event as the opening narration; the plot as the narrator's direction. The source's reference actions are not used:
 they are what the characters did in the book, not something to feed them.
 """
@@ -48,7 +50,7 @@ def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
                 "persona": {
                     "name": name,
                     "summary": description or None,
-                    "statements": extract_statements(description, name) if description else [],
+                    "statements": extract_statements(description, name, describes=True) if description else [],
                 },
                 "position": position[:MAX_TEXT] or None,
             }

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from personae.interop import with_subject
 from personae.persona import Persona
 from personae.scoring import APCScorer, ScoringModels, split_sentences
 
@@ -220,14 +221,17 @@ class ConfusionDetector:
         self.speaker = speaker
         self.cast = [p for p in cast if p.name != speaker.name]
         self.everyone = [speaker.name, *(p.name for p in self.cast)]
-        own = {s.casefold() for s in speaker.statements}
+        own = {with_subject(s, speaker.name).casefold() for s in speaker.statements}
         self._claims: dict[str, tuple[list[str], APCScorer]] = {}
         """Other character → (its statements as rewritten, a scorer of them as the speaker's)."""
         if models is None:
             return
         for other in self.cast:
             originals = other.statements[:MAX_CLAIM_STATEMENTS]
-            rewritten = [_about(s, other.name, speaker.name, self.everyone) for s in originals]
+            # A statement without a subject ("Rides a black motorcycle.", as CharacterBox descriptions have them) is
+            # about its own character: given the name, it can be rewritten about the speaker like any other.
+            named = [with_subject(s, other.name) for s in originals]
+            rewritten = [_about(s, other.name, speaker.name, self.everyone) for s in named]
             keep = [(o, r) for o, r in zip(originals, rewritten, strict=True) if r.casefold() not in own and r != o]
             if keep:
                 scorer = APCScorer(
