@@ -448,6 +448,71 @@ def test_subject_less_statements_of_any_persona_are_claimable() -> None:
     assert not detector.detect("Home?", "I live in a small apartment.").confused
 
 
+ROSA = Persona(name="Rosa Marsh", statements=["Rosa Marsh is a vet.", "Rosa Marsh lives in Bristol."])
+LENA = Persona(name="Lena Marsh", statements=["Lena Marsh is the pilot.", "Lena Marsh lives in Oslo."])
+SWAPPED = [
+    # the speaker's own facts given to the one it speaks to (seen in the twins scene of bench/scene_guard.py)
+    ("You're the vet, and you live in Bristol.", ["gives_facts", "gives_facts"]),
+    ("Lena, you'll be the vet today.", ["gives_facts"]),
+    # taking on another's role
+    ("I'll be the pilot.", ["claims_facts"]),
+    ("Let me be the pilot, then.", ["claims_facts"]),
+    ("Fine. I'll be the pilot and you can sign first.", ["claims_facts"]),
+]
+UNSWAPPED = [
+    "You're the pilot, Lena, and you live in Oslo.",  # her own facts, rightly
+    "I'm the vet and I live in Bristol.",  # mine
+    "Lena flies the planes; I'm only the vet.",
+    "You know I'm the vet, Lena.",
+    "Are you the vet?",  # a question claims nothing
+    'You said it yourself: "I\'ll be the pilot."',  # quoting her
+    '"I\'m the pilot," she told the clerk.',
+    'Lena always says "I\'ll be the pilot" when we travel.',
+]
+
+
+@pytest.mark.parametrize(("reply", "kinds"), SWAPPED)
+def test_facts_put_on_the_wrong_twin_are_found(reply: str, kinds: list[str]) -> None:
+    detector = ConfusionDetector(ROSA, [ROSA, LENA], fake_models())
+    verdict = detector.detect("Which of you is the pilot?", reply, present=["Lena Marsh"])
+    assert [s.kind for s in verdict.signals] == kinds
+    assert {s.other for s in verdict.signals} == {"Lena Marsh"}
+    if kinds[0] == "gives_facts":
+        assert verdict.signals[0].evidence == "Rosa Marsh is a vet."
+
+
+@pytest.mark.parametrize("reply", UNSWAPPED)
+def test_talking_about_the_other_twin_rightly_or_quoting_her_is_no_confusion(reply: str) -> None:
+    detector = ConfusionDetector(ROSA, [ROSA, LENA], fake_models())
+    assert detector.detect("Which of you is the pilot?", reply, present=["Lena Marsh"]).signals == []
+
+
+def test_what_a_reply_says_of_whom_intentions_quotes_and_questions() -> None:
+    from personae.scene._confusion import addressed_claims, self_claims
+
+    everyone = ["Rosa Marsh", "Lena Marsh"]
+    # the NLI reads "I'll be the pilot" as neutral towards "... is an airline pilot": an intention is read as the claim
+    assert self_claims("I'll be the pilot.", "Rosa Marsh", everyone) == "I am the pilot."
+    assert self_claims("Let me be the pilot, Rosa.", "Rosa Marsh", everyone) == "I am the pilot."
+    told = addressed_claims("Lena, you're the vet, and you live in Bristol.", "Rosa Marsh", everyone)
+    assert told == "I'm the vet. I live in Bristol."
+    assert addressed_claims("You gave me your word, aren't you sure?", "Rosa Marsh", everyone) == (
+        "I gave you my word, aren't I sure?"
+    )
+    assert self_claims('You said it yourself: "I\'ll be the pilot."', "Rosa Marsh", everyone) == ""
+    assert self_claims('*smiles* "I\'m the vet," I said.', "Rosa Marsh", everyone) == 'Smiles "I\'m the vet," I said.'
+    assert self_claims("Am I the pilot?", "Rosa Marsh", everyone) == ""
+    assert self_claims("Your sister and I are twins.", "Rosa Marsh", everyone) == "Your sister and I are twins."
+
+
+def test_a_fact_both_share_is_given_to_no_one() -> None:
+    rosa = ROSA.model_copy(update={"statements": [*ROSA.statements, "Rosa Marsh was born in Bath."]})
+    lena = LENA.model_copy(update={"statements": [*LENA.statements, "Lena Marsh was born in Bath."]})
+    detector = ConfusionDetector(rosa, [rosa, lena], fake_models())
+    assert not detector.detect("Where were you born?", "You were born in Bath too.").confused
+    assert detector.detect("Where?", "You live in Bristol.").kinds == ["gives_facts"]
+
+
 def test_a_shared_fact_is_not_a_claim() -> None:
     a = Persona(name="Ann", statements=["Ann lives in Oban."])
     b = Persona(name="Bea", statements=["Bea lives in Oban."])

@@ -447,7 +447,8 @@ class SceneRun:
         if spec.guard == "threshold" and all(v.confused for v in confusion):
             correction = (
                 f"Important: a draft of your reply spoke for someone else. You are {name} only: do not write lines, "
-                f"speech or actions of {audience}, do not use speaker labels, do not claim their facts as yours."
+                f"speech or actions of {audience}, do not use speaker labels, do not claim their facts as yours "
+                "or tell them yours are theirs."
             )
             corrected = [Message(role="system", content=f"{messages[0].content}\n\n{correction}"), *messages[1:]]
             more = await guard.run(
