@@ -9,12 +9,14 @@ stranded night train asked about their jobs, homes and habits). Each scene is sc
 its file says (`--scoring fake` for offline tests).
 
 Prints one JSON line, guard off against on, over every character line of every scene: role-confusion rate (a line
-speaking for or as another character, writing their lines or claiming their facts: the scene's role-confusion
-detector), contradiction rate (a line with at least one persona violation: the scorer's calibrated verdict, as in
-guard_effect.py), out-of-character rate (the OOC detector), each with its relative cut; self-contradiction rate and
-mean normalised APC beside them; scoring time over generation time of the character lines; replies counted, per
-scene too. `--readings FILE` writes every counted reply (scene, turn, speaker, guard, what the character heard, the
-text, its flags) as JSONL for reading by hand (a bare file name goes to bench/data/readings/). The scene folders
+speaking for or as another character, writing their lines, claiming their facts or giving them its own: the scene's
+role-confusion detector, or the OOC detector's own role-confusion reason; each line counted once), contradiction rate
+(a line with at least one persona violation: the scorer's calibrated verdict, as in guard_effect.py), out-of-character
+rate (the OOC detector, for any reason but role confusion, which the first rate counts), each with its relative
+cut; self-contradiction rate and mean normalised APC beside them; scoring time over generation time of the character
+lines; replies counted, per scene too. `--readings FILE` writes every counted reply (scene, turn, speaker, guard,
+what the character heard, the text, its flags) as JSONL for reading by hand (a bare file name goes to
+bench/data/readings/). The scene folders
 (transcript.jsonl, results.json, report.html per scene and guard) stay in `--out` (default: a temporary folder,
 named in the output); `--resume` continues an interrupted run there. `--record` appends the line to
 bench/results/scene_guard.jsonl.
@@ -46,11 +48,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record
 from personae.backends import Backend, BackendError, get_backend
+from personae.guard import Candidate
 from personae.scene import (
     TRANSCRIPT_FILE,
     SceneRecord,
     SceneRun,
     SceneSpec,
+    line_confused,
+    line_confusion_kinds,
+    line_ooc,
     load_scene,
     memory_view,
     read_characterbox,
@@ -136,9 +142,13 @@ def cut(off: float | None, on: float | None) -> float | None:
 
 
 def summarize(lines: Sequence[SceneRecord]) -> dict[str, Any]:
-    """Rates, mean normalised APC, confusion kinds and times of some character lines."""
+    """Rates, mean normalised APC, confusion kinds and times of some character lines.
+
+    Role confusion and OOC are counted as the scene's results.json counts them (`line_confused`, `line_ooc`): a
+    reply's role confusion once, in the role-confusion rate, even when the OOC detector found it too.
+    """
     shown = [r.shown for r in lines if r.shown is not None]
-    confused = [r.shown_confusion for r in lines if r.shown_confusion is not None and r.shown_confusion.confused]
+    confused = [line_confusion_kinds(r) for r in lines if line_confused(r)]
     apc = [c.apc_normalized for c in shown if c.apc_normalized is not None]
     generating = sum(r.seconds_generating for r in lines)
     scoring = sum(r.seconds_scoring for r in lines)
@@ -146,10 +156,10 @@ def summarize(lines: Sequence[SceneRecord]) -> dict[str, Any]:
         "replies": len(lines),
         "role_confusion_rate": rate(len(confused), len(lines)),
         "contradiction_rate": rate(sum(bool(c.violations) for c in shown), len(lines)),
-        "ooc_rate": rate(sum(c.out_of_character for c in shown), len(lines)),
+        "ooc_rate": rate(sum(line_ooc(r) for r in lines), len(lines)),
         "self_contradiction_rate": rate(sum(bool(c.contradictions) for c in shown), len(lines)),
         "apc_norm": round(sum(apc) / len(apc), 4) if apc else None,
-        "role_confusion_kinds": dict(Counter(k for v in confused for k in v.kinds)),
+        "role_confusion_kinds": dict(Counter(k for kinds in confused for k in kinds)),
         "seconds_generating": round(generating, 2),
         "seconds_scoring": round(scoring, 2),
         "scoring_over_generating": round(scoring / generating, 4) if generating else None,
@@ -176,15 +186,28 @@ def readings(key: str, guard: str, records: Sequence[SceneRecord]) -> list[dict[
                 "candidates": len(r.candidates),
                 "chosen": r.chosen,
                 "flags": {
-                    "role_confusion": [s.model_dump() for s in confusion.signals] if confusion else [],
+                    "role_confusion": [
+                        *([s.model_dump() for s in confusion.signals] if confusion else []),
+                        *(
+                            [{"kind": "ooc_role_confusion", "evidence": ooc_evidence(shown)}]
+                            if "ooc_role_confusion" in line_confusion_kinds(r)
+                            else []
+                        ),
+                    ],
                     "violated": [v.statement for v in shown.violations],
-                    "ooc": shown.ooc.reasons if shown.ooc and shown.ooc.ooc else [],
+                    "ooc": [x for x in shown.ooc.reasons if x != "role_confusion"] if line_ooc(r) and shown.ooc else [],
                     "self_contradiction": [c.earlier for c in shown.contradictions],
                 },
                 "apc_norm": None if shown.apc_normalized is None else round(shown.apc_normalized, 4),
             }
         )
     return rows
+
+
+def ooc_evidence(shown: Candidate) -> str:
+    """What the OOC detector saw as role confusion in a reply."""
+    signals = shown.ooc.signals if shown.ooc else []
+    return next((s.evidence for s in signals if s.reason == "role_confusion"), "")
 
 
 def readings_path(path: Path) -> Path:

@@ -24,11 +24,15 @@ from helpers.cards import tinytroupe_agent, v2_card
 from helpers.runtime import fake_models
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.cli import app
+from personae.guard import Candidate
 from personae.persona import Persona
 from personae.scene import (
     TRANSCRIPT_FILE,
     ConfusionDetector,
+    ConfusionSignal,
+    RoleConfusion,
     SceneError,
+    SceneRecord,
     SceneRun,
     SceneSpec,
     SceneSpecError,
@@ -49,6 +53,7 @@ from personae.scene import (
     scene_from_data,
     scene_reply,
 )
+from personae.scoring import OOCResult
 
 SCENES = REPO / "examples" / "scenes"
 CHARACTERBOX = SHARED_DATA / "characterbox"
@@ -724,6 +729,38 @@ def test_resume_after_a_kill(tmp_path: Path) -> None:
 
 
 # --- group figures ---------------------------------------------------------------------------------------------------
+
+
+def line(
+    turn: int, speaker: str, ooc: Sequence[str] = (), confused: Sequence[str] = (), **timing: float
+) -> SceneRecord:
+    """A character line whose one candidate has the given OOC reasons and role-confusion kinds."""
+    verdict = OOCResult(ooc=bool(ooc), ooc_probability=0.95 if ooc else 0.0, reasons=list(ooc))
+    signals = [ConfusionSignal(kind=k, other="someone", evidence="x") for k in confused]
+    return SceneRecord(
+        step=f"t{turn}/line", kind="line", turn=turn, speaker=speaker, text="Hello there.",
+        candidates=[Candidate(index=0, text="Hello there.", ooc=verdict)],
+        confusion=[RoleConfusion(signals=signals)], chosen=0, **timing,
+    )  # fmt: skip
+
+
+def test_a_reply_s_role_confusion_counts_once_whichever_detector_found_it() -> None:
+    from personae.scene._metrics import figures
+
+    records = [
+        line(0, "Ada", ooc=["role_confusion"], confused=["writes_lines"]),  # both detectors: confusion only
+        line(1, "Vega", ooc=["role_confusion"]),  # the OOC detector's reason alone: still confusion, not OOC
+        line(2, "Ada", ooc=["ai_disclaimer"]),  # out of character for another reason
+        line(3, "Vega", ooc=["role_confusion", "meta_fourth_wall"], confused=["speaks_as"]),  # both, for two reasons
+        line(4, "Ada"),
+    ]
+    per, scene = figures(records, ["Ada", "Vega"], None)
+    assert scene.role_confusion_rate == 3 / 5
+    assert scene.ooc_rate == 2 / 5
+    assert per["Ada"].role_confusion == {"writes_lines": 1, "ooc_role_confusion": 1}
+    assert per["Vega"].role_confusion == {"ooc_role_confusion": 2, "speaks_as": 1}
+    assert per["Vega"].role_confusion_rate == 1.0
+    assert per["Vega"].ooc_rate == 0.5
 
 
 def test_dominance_is_zero_when_even_and_one_when_one_voice() -> None:

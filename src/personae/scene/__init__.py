@@ -30,7 +30,7 @@ from personae.scene._log import (
     SceneResults,
     read_transcript,
 )
-from personae.scene._metrics import convergence, dominance, style_profile
+from personae.scene._metrics import convergence, dominance, line_confused, line_confusion_kinds, line_ooc, style_profile
 from personae.scene._mock import scene_mock_options, scene_reply
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
 from personae.scene._report import load_scene_results, render_scene_report, write_report
@@ -122,6 +122,9 @@ __all__ = [
     "dominance",
     "first_runnable",
     "is_characterbox",
+    "line_confused",
+    "line_confusion_kinds",
+    "line_ooc",
     "load_scene",
     "load_scene_results",
     "load_scene_yaml",

@@ -104,15 +104,19 @@ class CharacterFigures(BaseModel):
     apc_curve: list[float | None] = Field(default_factory=list)
     """Normalised APC of each of its lines, in order."""
     ooc_rate: float = 0.0
-    """Share of its lines judged out of character."""
+    """Share of its lines judged out of character for a reason other than role confusion (a line the OOC detector
+    flags for role confusion alone counts in `role_confusion_rate` instead: each line's role confusion counts once)."""
     contradiction_rate: float = 0.0
     """Share of its lines contradicting its own earlier lines."""
     violation_rate: float = 0.0
     """Share of its lines contradicting at least one of its persona statements."""
     role_confusion_rate: float = 0.0
-    """Share of its lines with any role confusion."""
+    """Share of its lines with any role confusion, counted once per line whichever detector found it: the scene's
+    (writes others' lines, speaks as or for them, claims their facts or gives them its own) or the OOC detector's own
+    role-confusion reason (calls its listener by its own name, writes the listener's lines)."""
     role_confusion: dict[str, int] = Field(default_factory=dict)
-    """Kind of role confusion → lines showing it."""
+    """Kind of role confusion → lines showing it (a line may show several kinds; `ooc_role_confusion`: the OOC
+    detector's reason)."""
     confusion_curve: list[float] = Field(default_factory=list)
     """1 for each of its lines with role confusion, else 0 (the report's curve)."""
 
@@ -154,9 +158,11 @@ class SceneFigures(BaseModel):
     lines: int = 0
     """Character lines."""
     role_confusion_rate: float = 0.0
-    """Share of character lines with role confusion."""
+    """Share of character lines with role confusion, each line counted once whichever detector found it (the scene's
+    role-confusion detector, or the OOC detector's own role-confusion reason)."""
     ooc_rate: float = 0.0
-    """Share of character lines out of character."""
+    """Share of character lines out of character for a reason other than role confusion (which `role_confusion_rate`
+    counts), so that no line's role confusion is counted in both rates."""
     contradiction_rate: float = 0.0
     """Share of character lines contradicting the speaker's earlier lines."""
     violation_rate: float = 0.0

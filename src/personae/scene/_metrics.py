@@ -134,10 +134,45 @@ def dominance(word_shares: Sequence[float]) -> float:
     return max(0.0, (max(word_shares) - 1 / k) / (1 - 1 / k))
 
 
+OOC_ROLE_CONFUSION = "role_confusion"
+"""The OOC detector's own role-confusion reason (the listener called by the speaker's name, the listener's lines
+written): in a scene it is role confusion, counted there and not again as out of character."""
+
+
+def line_confusion_kinds(record: SceneRecord) -> list[str]:
+    """The kinds of role confusion of a line's shown reply (none: not confused).
+
+    The scene detector's kinds, then `ooc_role_confusion` when the OOC detector judged the reply out of character
+    for its own role-confusion reason.
+    """
+    verdict, shown = record.shown_confusion, record.shown
+    kinds: list[str] = list(verdict.kinds) if verdict else []
+    if shown is not None and shown.out_of_character and shown.ooc and OOC_ROLE_CONFUSION in shown.ooc.reasons:
+        kinds.append(f"ooc_{OOC_ROLE_CONFUSION}")
+    return kinds
+
+
+def line_confused(record: SceneRecord) -> bool:
+    """Whether a line's shown reply has role confusion, found by the scene's detector or by the OOC detector."""
+    return bool(line_confusion_kinds(record))
+
+
+def line_ooc(record: SceneRecord) -> bool:
+    """Whether a line's shown reply is out of character for a reason other than role confusion.
+
+    A reply the OOC detector flags only for role confusion is counted by `line_confused`: each reply's role
+    confusion counts once, in the role-confusion rate, never in both rates.
+    """
+    shown = record.shown
+    if shown is None or not shown.out_of_character or shown.ooc is None:
+        return False
+    return any(reason != OOC_ROLE_CONFUSION for reason in shown.ooc.reasons)
+
+
 def figures(
     records: Sequence[SceneRecord], characters: Sequence[str], embedder: Embedder | None
 ) -> tuple[dict[str, CharacterFigures], SceneFigures]:
-    """Per-character and scene figures from the records of character lines."""
+    """Per-character and scene figures from the records of character lines (see `line_confused`, `line_ooc`)."""
     lines = [r for r in records if r.kind == "line" and r.shown is not None]
     per: dict[str, CharacterFigures] = {name: CharacterFigures() for name in characters}
     texts: dict[str, list[str]] = {name: [] for name in characters}
@@ -150,16 +185,18 @@ def figures(
         fig.turns += 1
         fig.words += len(shown.text.split())
         fig.apc_curve.append(shown.apc_normalized)
-        fig.ooc_rate += shown.out_of_character
+        fig.ooc_rate += line_ooc(record)
         fig.contradiction_rate += bool(shown.contradictions)
         fig.violation_rate += bool(shown.violations)
-        confused = bool(verdict and verdict.confused)
+        kinds = line_confusion_kinds(record)
+        confused = bool(kinds)
         fig.role_confusion_rate += confused
         fig.confusion_curve.append(1.0 if confused else 0.0)
-        for kind in verdict.kinds if verdict else []:
+        for kind in kinds:
             fig.role_confusion[kind] = fig.role_confusion.get(kind, 0) + 1
         ranked_first = min(range(len(record.candidates)), key=lambda i: record.candidates[i].rank_key())
-        if len(record.confusion) == len(record.candidates) and record.confusion[ranked_first].confused and not confused:
+        passed_over = record.confusion[ranked_first].confused and not (verdict and verdict.confused)
+        if len(record.confusion) == len(record.candidates) and passed_over:
             rejected += 1
     total_turns = sum(f.turns for f in per.values()) or 1
     total_words = sum(f.words for f in per.values()) or 1
