@@ -108,6 +108,16 @@ def test_the_guard_passes_over_every_candidate_acting_for_another(bench: ModuleT
     assert result["met"]["relative_role_confusion_cut"]
 
 
+def test_the_scoring_share_is_counted_as_results_json_counts_it(bench: ModuleType, tmp_path: Path) -> None:
+    # the harbour scene has a narrator: generated, never scored, so not in the share
+    result = run(bench, tmp_path, "--backend", "mock/scene", "--turns", "3", "--scenes", "harbour")
+    results = json.loads((tmp_path / "runs" / "harbour" / "on" / "results.json").read_text(encoding="utf-8"))
+    scene = results["scene"]
+    assert scene["seconds_narrating"] > 0  # the bench's default backend options give the mock no delay: still > 0
+    assert result["seconds_generating"] == round(scene["seconds_generating"], 2)
+    assert result["scoring_over_generating"] == round(scene["scoring_share"], 4)
+
+
 def test_characterbox_scenes_are_skipped_with_a_note_without_shared_data(bench: ModuleType, tmp_path: Path) -> None:
     result = run(bench, tmp_path, "--backend", "mock/scene", "--turns", "1", "--shared", str(tmp_path / "absent"))
     assert result["scenes"] == OWN

@@ -763,6 +763,25 @@ def test_a_reply_s_role_confusion_counts_once_whichever_detector_found_it() -> N
     assert per["Vega"].ooc_rate == 0.5
 
 
+def test_the_scoring_share_is_scoring_over_generating_the_character_lines() -> None:
+    from personae.scene._metrics import figures
+
+    records = [
+        line(0, "Ada", seconds_generating=8.0, seconds_scoring=0.4),
+        SceneRecord(
+            step="t0/narration", kind="narration", turn=0, speaker="Narrator", text="Rain.", seconds_generating=12.0
+        ),
+        SceneRecord(step="t1/line", kind="user", turn=1, speaker="Rob", text="Hi.", seconds_generating=30.0),
+        line(2, "Vega", seconds_generating=2.0, seconds_scoring=0.6),
+    ]
+    _, scene = figures(records, ["Ada", "Vega"], None)
+    assert scene.seconds_generating == 10.0  # the lines only: not the narration, nor the user's typing
+    assert scene.seconds_narrating == 12.0
+    assert scene.seconds_scoring == 1.0
+    assert scene.scoring_share == 0.1
+    assert figures([line(0, "Ada"), line(1, "Vega")], ["Ada", "Vega"], None)[1].scoring_share is None  # measured
+
+
 def test_dominance_is_zero_when_even_and_one_when_one_voice() -> None:
     assert dominance([0.5, 0.5]) == 0.0
     assert dominance([1.0, 0.0, 0.0]) == 1.0

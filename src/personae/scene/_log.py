@@ -174,9 +174,14 @@ class SceneFigures(BaseModel):
     candidates_rejected_for_confusion: int = 0
     """Lines where the guard passed over a role-confused candidate that would otherwise have ranked first."""
     seconds_generating: float = 0.0
-    """Wall time in backends."""
+    """Wall time in backends generating the character lines (every candidate, corrective rounds included)."""
+    seconds_narrating: float = 0.0
+    """Wall time in the narrator's backend (apart: the guard scores no narration)."""
     seconds_scoring: float = 0.0
-    """Wall time scoring."""
+    """Wall time scoring the character lines' candidates (APC, OOC, self-contradiction, role confusion)."""
+    scoring_share: float | None = None
+    """seconds_scoring / seconds_generating: what the guard's scoring costs beside generating the lines it scores
+    (issue 22's goal: at most 0.10); None when nothing was generated (a measured chat)."""
 
 
 class SceneResults(BaseModel):

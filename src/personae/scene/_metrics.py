@@ -224,7 +224,10 @@ def figures(
         dominance=dominance([f.word_share for f in per.values()]) if lines else 0.0,
         convergence=convergence(texts, embedder),
         candidates_rejected_for_confusion=rejected,
-        seconds_generating=sum(r.seconds_generating for r in records),
-        seconds_scoring=sum(r.seconds_scoring for r in records),
+        # Character lines only: a narration is generated but never scored, and a user line's time is the user's.
+        seconds_generating=sum(r.seconds_generating for r in lines),
+        seconds_narrating=sum(r.seconds_generating for r in records if r.kind == "narration"),
+        seconds_scoring=sum(r.seconds_scoring for r in lines),
     )
+    scene.scoring_share = scene.seconds_scoring / scene.seconds_generating if scene.seconds_generating else None
     return per, scene

@@ -105,10 +105,12 @@ def render_scene_report(results: SceneResults, records: Sequence[SceneRecord]) -
     """The HTML of one scene's report."""
     scene, chars = results.scene, results.characters
     names = list(chars)
+    share = "" if scene.scoring_share is None else f" = {scene.scoring_share:.1%} of generating"
     head = (
         f"<h1>personae scene: {escape(results.name)}</h1><p class='muted'>{results.turns} turns · ended: "
-        f"{escape(results.ended or 'not yet')} · {results.seconds:.1f} s (generating {scene.seconds_generating:.1f} s, "
-        f"scoring {scene.seconds_scoring:.1f} s) · personae {escape(results.versions.get('personae', '?'))}</p>"
+        f"{escape(results.ended or 'not yet')} · {results.seconds:.1f} s (generating lines "
+        f"{scene.seconds_generating:.1f} s, scoring them {scene.seconds_scoring:.1f} s{share}, narrating "
+        f"{scene.seconds_narrating:.1f} s) · personae {escape(results.versions.get('personae', '?'))}</p>"
     )
     conv = scene.convergence
     summary = (

@@ -171,7 +171,9 @@ def _figures(results: SceneResults) -> dict[str, float | None]:
         "convergence_semantic_delta": scene.convergence.semantic_delta,
         "convergence_style_delta": scene.convergence.style_delta,
         "seconds_generating": scene.seconds_generating,
+        "seconds_narrating": scene.seconds_narrating,
         "seconds_scoring": scene.seconds_scoring,
+        "scoring_share": scene.scoring_share,
     }
 
 
