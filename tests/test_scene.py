@@ -179,7 +179,12 @@ def characterbox_fixture(path: Path, lonely_first: bool = False) -> Path:
                 "plot": "They must decide whether to open the gate.",
                 "characters": [
                     person(0, "Mira Stone", "Mira Stone is a gatekeeper. She distrusts strangers."),
-                    person(1, "Tobin", "Tobin is a travelling tinker."),
+                    # positions and states without a full stop, as in many of the published scenes
+                    {
+                        **person(1, "Tobin", "Tobin is a travelling tinker."),
+                        "position": "Leaning on his cart, an old figure",
+                        "states": "He is tired",
+                    },
                 ],
                 "actions": [
                     {
@@ -215,13 +220,14 @@ def test_a_characterbox_file_becomes_scenes(tmp_path: Path) -> None:
     scenes = read_characterbox(path)
     assert len(scenes) == 1  # the one-character scene cannot be run
     spec = scenes[0]
-    assert spec.setting.startswith("Dusk A castle gate Rain falls")
+    assert spec.setting == "Dusk. A castle gate. Rain falls on the gate."
     assert spec.events[0].turn == 0
     assert "The Gate" in spec.events[0].text
     assert spec.narrator is not None
     assert spec.narrator.direction == "They must decide whether to open the gate."
     mira = spec.characters[0]
     assert mira.position == "By the gate. Wary."
+    assert spec.characters[1].position == "Leaning on his cart, an old figure. He is tired."
     assert isinstance(mira.persona, dict)
     assert "Mira Stone distrusts strangers." in mira.persona["statements"]
     assert load_scene(path, 0).name == spec.name

@@ -31,6 +31,15 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return " ".join(str(value).split())[:limit] if isinstance(value, str | int | float) else ""
 
 
+def _sentences(*parts: str) -> str:
+    """Parts joined as sentences: each ends in punctuation, so that "...calm figure" and "He is wary" do not run on.
+
+    CharacterBox's positions and states, times and locations are often fragments without a full stop.
+    """
+    out = [p if p[-1] in ".!?…\"'”’)" else f"{p}." for p in (part.strip() for part in parts) if p]
+    return " ".join(out)
+
+
 def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
     where = f"scenes[{index}]"
     if not isinstance(raw, dict):
@@ -44,7 +53,7 @@ def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
         if not name:
             raise SceneSpecError(source, "a character needs a name", field=f"{where}.characters[{j}].name")
         description = _text(person.get("description"))
-        position = " ".join(t for t in (_text(person.get("position")), _text(person.get("states"))) if t)
+        position = _sentences(_text(person.get("position")), _text(person.get("states")))
         characters.append(
             {
                 "persona": {
@@ -55,7 +64,7 @@ def _scene(raw: Any, title: str, index: int, source: Path) -> dict[str, Any]:
                 "position": position[:MAX_TEXT] or None,
             }
         )
-    setting = " ".join(t for t in (_text(raw.get("time")), _text(raw.get("location")), _text(raw.get("description"))))
+    setting = _sentences(_text(raw.get("time")), _text(raw.get("location")), _text(raw.get("description")))
     event = _text(raw.get("event"), 200)
     opening = [EventSpec(turn=0, name=event or None, text=f"{event}. {_text(raw.get('description'))}".strip(" ."))]
     plot = _text(raw.get("plot"))
