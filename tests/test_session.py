@@ -27,7 +27,7 @@ from personae.guard import Candidate, Guard
 from personae.memory import MemoryItem, MemorySettings
 from personae.prompting import AssembledPrompt, PromptSettings
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
-from personae.session import ChatSession, SessionSettings, ShownTurns
+from personae.session import IMPORTED_REASON, ChatSession, SessionSettings, ShownTurns
 from personae.store import (
     Migration,
     SessionNotFoundError,
@@ -423,6 +423,16 @@ async def test_turn_hooks_write_in_the_turns_transaction_and_a_failing_hook_undo
     chat.import_turn("Remember me?", "Of course.")
     assert seen[-1] == (chat.id, [("Hello!", regenerated.reply), ("Remember me?", "Of course.")])
     assert db.load(chat.id).turns[1].candidates[0].finish_reason == "imported"
+
+
+def test_an_imported_reply_says_the_guard_never_judged_it(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    chat = ChatSession.start(sailor(), scripted(), db, settings=settings(), models=fake_models())
+    chat.import_turn("Remember me?", BAD)  # a reply the guard would have refused, written elsewhere
+    [stored] = db.load(chat.id).turns[0].candidates
+    assert (stored.finish_reason, stored.guard_skipped) == ("imported", IMPORTED_REASON)
+    why = ChatSession.resume(chat.id, scripted(), db, models=fake_models()).why()
+    assert (why.guard_skipped, why.apc_normalized, why.violated) == (IMPORTED_REASON, None, [])
 
 
 class ThreadNoting(FakeNLI):

@@ -51,6 +51,10 @@ IMPERSONATE_INSTRUCTION = (
 """What asks the model for the user's next line, unless the client sends its own."""
 
 
+IMPORTED_REASON = "imported from the client's history: written elsewhere, not generated, scored or chosen here"
+"""Why the guard never judged an imported turn's reply (`Candidate.guard_skipped`)."""
+
+
 def passed_through_reason(fields: Sequence[str]) -> str:
     """Why the guard skipped a reply whose request passed `fields` through (`Candidate.guard_skipped`)."""
     return f"{', '.join(sorted(fields))} passed through: the upstream's reply as given, not scored or chosen"
@@ -457,7 +461,7 @@ class ChatSession:
     def import_turn(self, user_text: str, reply: str) -> TurnRecord:
         """Store an exchange that happened elsewhere (e.g. a client's earlier history) as an unscored turn."""
         prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
-        candidate = Candidate(index=0, text=reply, finish_reason="imported")
+        candidate = Candidate(index=0, text=reply, finish_reason="imported", guard_skipped=IMPORTED_REASON)
         turn = TurnRecord(
             index=len(self.turns), user_text=user_text, prompt=prompt, candidates=[candidate], chosen_index=0
         )
