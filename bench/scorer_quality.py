@@ -9,6 +9,9 @@ cases (a faithful, a contradicting and an off-topic in-character reply per query
   violation), false-violation rate (faithful or off-topic replies with ≥ 1 violation);
 - the topic gate: share of statement–sentence pairs it skips, and how often the verdict on violations differs
   from scoring without the gate;
+- real replies read by hand: the embedded model's replies to tempting questions that guard_effect.py counted
+  (bench/data/readings/guard_effect*.jsonl, each read against the whole persona): the share of read contradictions the
+  scorer flags, and the share of the others it flags (`read_replies`);
 - speed (pairs/s through the NLI model) and, with ../shared/data, Alice NLI, the SNLI held-out slice and the
   clear-cut persona pairs (bench/data/persona_clear_cut.jsonl).
 References are the goals of issue 17.
@@ -34,6 +37,7 @@ from personae.scoring import APCResult, APCScorer, Calibration, OnnxNLI, Relevan
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "roleplay"
 CLEAR_CUT = HERE / "data" / "persona_clear_cut.jsonl"
+READINGS = HERE / "data" / "readings"
 EXAMPLES = HERE.parent / "examples" / "personas"
 GOALS = {
     "preference": 0.95,
@@ -154,6 +158,30 @@ def reply_figures(scoring: Scoring, cases: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+def read_replies(personas: dict[str, Persona], folder: Path = READINGS) -> list[tuple[str, str, str, bool]]:
+    """(persona id, query, reply, read as a contradiction) of every distinct guard_effect reply read by hand."""
+    by_name = {p.name: pid for pid, p in personas.items()}
+    out: dict[tuple[str, str, str], bool] = {}
+    for file in sorted(folder.glob("guard_effect*.jsonl")):
+        for row in read_jsonl(file):
+            out[(by_name[row["persona"]], row["query"], row["reply"])] = bool(row["read_contradiction"])
+    return [(*key, read) for key, read in out.items()]
+
+
+def read_reply_figures(scoring: Scoring, read: list[tuple[str, str, str, bool]]) -> dict[str, Any]:
+    """How the scorer's violations agree with a careful reading of real replies."""
+    contra = [bool(scoring.get(pid, q, r).violations) for pid, q, r, c in read if c]
+    other = [bool(scoring.get(pid, q, r).violations) for pid, q, r, c in read if not c]
+    return {
+        "read_replies": {
+            "replies": len(read),
+            "read_contradictions": len(contra),
+            "violation_recall": round(sum(contra) / max(1, len(contra)), 4),
+            "false_violation_rate": round(sum(other) / max(1, len(other)), 4),
+        }
+    }
+
+
 def gate_figures(scoring: Scoring, ungated: Scoring, items: list[tuple[str, str, str]]) -> dict[str, Any]:
     pairs = gated = differ = 0
     for key in dict.fromkeys(items):
@@ -201,6 +229,8 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     cases = read_jsonl(args.data / "replies.jsonl")
     items = [(t["persona"], t["query"], t["reply"]) for t in triples]
     items += [(c["persona"], c["query"], c[k]) for c in cases for k in ("faithful", "contradicting", "off_topic")]
+    read = read_replies(personas)
+    items += [(pid, query, reply) for pid, query, reply, _ in read]
     scoring = Scoring(personas, nli, relevance, cal)
     started = time.perf_counter()
     scoring.many(items)
@@ -212,6 +242,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     }
     figures.update(triple_figures(scoring, triples))
     figures.update(reply_figures(scoring, cases))
+    figures.update(read_reply_figures(scoring, read))
     if cal.topic_gate is not None:
         ungated = Scoring(personas, nli, relevance, cal._replace(topic_gate=None))
         ungated.many(items)
