@@ -397,6 +397,8 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("false_violation_rate", "false violations", "%", 0.10, higher_is_better=False),
             Figure("triple_accuracy", "triple accuracy", "%", 0.80),
             Figure("alice_nli", "Alice NLI", "%", 0.70),
+            Figure("read_replies.violation_recall", "read replies: recall", "%", 0.85),
+            Figure("read_replies.false_violation_rate", "false", "%", 0.10, higher_is_better=False),
         ],
     ),
     "apc_fact_preference": (
@@ -481,17 +483,22 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
 """The few figures each bench's row in the README table shows; a bench not listed shows its first numbers."""
 
 DATE_KEYS = ("recorded_at", "timestamp", "date")
+GOAL_KEYS = ("goals", "reference", "references")
+"""Nested mappings that hold a bench's goals, not its figures: a figure is never read from them."""
 
 
 def _lookup(row: Mapping[str, Any], key: str) -> Any:
-    """A figure of a row: a dotted path, else the key inside one nested mapping (e.g. a `figures` object)."""
+    """A figure of a row: a dotted path, else the key inside one nested mapping (e.g. a `figures` object).
+
+    Goal tables are not searched: a row without the figure would otherwise show its goal as the result.
+    """
     value: Any = row
     for part in key.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     if value is not None:
         return value
-    for nested in row.values():
-        if isinstance(nested, Mapping) and key in nested:
+    for name, nested in row.items():
+        if name not in GOAL_KEYS and isinstance(nested, Mapping) and key in nested:
             return nested[key]
     return None
 

@@ -57,6 +57,15 @@ def test_the_latest_row_is_shown_with_its_goals(gen: ModuleType, tmp_path: Path)
     assert "undated (1\u00a0run)" in unknown
 
 
+def test_a_figure_a_row_lacks_is_never_read_from_its_goals(gen: ModuleType, tmp_path: Path) -> None:
+    quick = {"preference": 0.5, "goals": {"alice_nli": 0.7}, "reference": {"triple_accuracy": 0.8}}
+    write_rows(tmp_path / "scorer_quality.jsonl", [quick])  # a quick run: no Alice figure, no triples
+    row = next(line for line in gen.bench_table(gen.read_results(tmp_path), None).splitlines() if "scorer" in line)
+    assert "faithful reply preferred 50.0" in row
+    assert "Alice NLI" not in row
+    assert "triple accuracy" not in row
+
+
 def test_an_unmet_goal_is_marked(gen: ModuleType, tmp_path: Path) -> None:
     write_rows(tmp_path / "server_load.jsonl", [{"p99_added_ms": 75.0, "lost": 1, "duplicated": 0}])
     table = gen.bench_table(gen.read_results(tmp_path), None)
