@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,12 +19,14 @@ from helpers.server import mock_config
 from personae.backends import GenerateConfig, Message, get_backend
 from personae.cli import app as cli_app
 from personae.memory import (
+    MESSAGE_TOPIC,
     MemoryScope,
     UserFact,
     UserMemory,
     UserMemorySettings,
     extract_facts,
     extract_with_backend,
+    fuse,
     resolve_relative_dates,
 )
 from personae.persona import Persona
@@ -326,11 +327,14 @@ async def test_forgetting_a_fact_takes_its_history_with_it_and_forgetting_all_ta
     scope = MemoryScope(None, "Sam", None)
     leeds = next(f for f in memories.facts(scope) if "Leeds" in f.text)
     assert leeds.id is not None
-    assert memories.forget(scope, [leeds.id]) == 2  # Leeds and the Paris it superseded
+    # Leeds, the Paris it superseded and the two messages they were read from, kept verbatim
+    assert memories.forget(scope, [leeds.id]) == 4
     assert [f.text for f in memories.facts(scope, history=True)] == ["Sam has a cat named Tib."]
+    kept = memories.facts(scope, history=True, messages=True)
+    assert [f.text for f in kept if f.topic == MESSAGE_TOPIC] == ['Sam said: "I have a cat named Tib."']
     assert memories.episodes(scope)
     memories.forget(scope)
-    assert memories.facts(scope, history=True) == []
+    assert memories.facts(scope, history=True, messages=True) == []
     assert memories.episodes(scope) == []
 
 
@@ -506,7 +510,8 @@ def test_what_a_turn_taught_is_there_when_its_reply_arrives_and_after_a_restart(
         assert [(e["session_id"], e["last_turn"]) for e in episodes] == [(sid, 1)]
     stored = SessionStore(cfg.database_url).load(sid).turns
     assert [t.user_text for t in stored] == [said[0]["content"], "Where do I live?"]
-    assert "- Sam lives in Oban." in stored[1].prompt.messages[0].content  # recalled by the next turn
+    # recalled by the next turn: the fact, or the message it was read from (one item per message)
+    assert "Oban" in stored[1].prompt.messages[0].content.split("What Ada Quint knows about Sam:")[1]
 
 
 class _Blind:
@@ -548,22 +553,76 @@ def test_recall_reads_only_the_newest_episodes_and_never_the_asking_sessions(tmp
     assert [e.session_id for e in newest] == ["s4", "s5"]  # oldest first, as without the bound
 
 
-def test_bm25_of_kept_word_counts_gives_rank_bm25s_scores() -> None:
-    """Recall's BM25 keeps each document's word counts instead of indexing the words again: the same floats."""
-    from rank_bm25 import BM25Okapi
+def test_fusion_ranks_by_reciprocal_rank_across_rankings() -> None:
+    """Items high in both rankings beat an item first in one only; a weight of 0 leaves a ranking out."""
+    fused = fuse([[2, 0, 1], [0, 2]], [1.0, 1.0], k=60)
+    assert sorted(fused, key=lambda i: -fused[i]) == [2, 0, 1]
+    assert fused[0] == pytest.approx(1 / 62 + 1 / 61)
+    assert set(fuse([[1], [0]], [1.0, 0.0])) == {1}
 
-    from personae.memory._user import _bm25
 
-    rng = np.random.default_rng(7)
-    vocabulary = [f"w{i}" for i in range(12)]
-    for size in (1, 2, 5, 40):
-        corpus = [list(rng.choice(vocabulary, size=int(rng.integers(0, 9)))) or ["_"] for _ in range(size)]
-        query = list(rng.choice([*vocabulary, "absent"], size=5))  # repeats, a word in no document
-        kept = [(np.zeros(1), Counter(words), len(words)) for words in corpus]
-        assert _bm25(kept, query).tolist() == BM25Okapi(corpus).get_scores(query).tolist()
-    common = [["tea", "rare"], ["tea"], ["tea"], ["tea", "milk"]]  # "tea" in most documents: the floored idf
-    kept = [(np.zeros(1), Counter(words), len(words)) for words in common]
-    assert _bm25(kept, ["tea", "rare"]).tolist() == BM25Okapi(common).get_scores(["tea", "rare"]).tolist()
+async def test_messages_are_kept_verbatim_and_dated_recalled_and_retired_with_their_facts(tmp_path: Path) -> None:
+    """What the user says beyond statements about themselves is remembered: the message is an episodic item."""
+    store = db(tmp_path)
+    mem = memory(store)
+    await mem.observe("Yesterday Ingrid won the chess final in Tromsø!", "s1", 0, MONDAY)
+    await mem.observe("I live in Paris.", "s1", 1, MONDAY)
+    assert [f.text for f in mem.repository.facts(mem.scope)] == ["Sam lives in Paris."]  # listed: facts only
+    kept = [f for f in mem.repository.facts(mem.scope, messages=True) if f.topic == MESSAGE_TOPIC]
+    assert [f.text for f in kept] == [
+        'Sam said: "On 7 May 2023 Ingrid won the chess final in Tromsø!"',
+        'Sam said: "I live in Paris."',
+    ]
+    assert kept[0].refers_to == date(2023, 5, 7)
+    recalled = mem.recall("Who won the chess final?", facts=3).facts
+    assert recalled[0][0].text == kept[0].text
+    assert len({(f.session_id, f.turn) for f, _ in recalled}) == len(recalled)  # one item per message
+    await mem.observe("I moved to Leeds.", "s2", 0, MONDAY)
+    current = {f.text for f in mem.repository.facts(mem.scope, messages=True)}
+    assert 'Sam said: "I live in Paris."' not in current  # retired with the home it told
+    assert "Sam lives in Paris." not in current
+    assert kept[0].text in current
+    history = mem.repository.facts(mem.scope, history=True, messages=True)
+    assert next(f for f in history if f.text == 'Sam said: "I live in Paris."').superseded_by is not None
+
+
+class _CountingNLI(FakeNLI):
+    __test__ = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.pairs += list(pairs)
+        return np.tile(np.array([[0.0, 0.0, 1.0]], dtype=np.float32), (len(pairs), 1))  # all contradictions
+
+
+async def test_only_states_on_one_subject_are_judged_for_contradiction_a_message_in_one_call(tmp_path: Path) -> None:
+    """A later event does not make an earlier one untrue: only lasting states that share a content word go to the
+    NLI model, a message's all at once."""
+    nli = _CountingNLI()
+    calls: list[int] = []
+    predict = nli.predict
+
+    def counted(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        calls.append(len(pairs))
+        return predict(pairs)
+
+    nli.predict = counted  # type: ignore[method-assign]
+    models = ScoringModels(nli=nli, embedder=FakeEmbedder(), ooc_classifier=False)
+    settings = UserMemorySettings(topic_probability=0.0)
+    mem = UserMemory(UserMemoryStore(db(tmp_path)), MemoryScope(None, "Sam", "ada"), "Ada", models, settings)
+    await mem.observe("I went to a support group yesterday.", "s1", 0, MONDAY)
+    await mem.observe("I went to a pride parade last week.", "s1", 1, MONDAY)
+    assert nli.pairs == []
+    assert len(mem.repository.facts(mem.scope)) == 2  # both events stand
+    await mem.observe("I drink tea every morning.", "s1", 2, MONDAY)
+    assert calls == []  # no older state to contradict
+    await mem.observe("I drink coffee every night. I drink milk every morning. I collect old maps.", "s1", 3, MONDAY)
+    assert calls == [3]  # the message's states against the older ones they share a word with, in one call
+    assert not [pair for pair in nli.pairs if "maps" in pair[0] + pair[1]]
+    assert all("went" not in premise for premise, _ in nli.pairs)
 
 
 def test_an_episode_rewritten_under_a_reused_row_id_is_read_as_rewritten(tmp_path: Path) -> None:

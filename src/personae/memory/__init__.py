@@ -7,6 +7,7 @@ memory.recall("Where do I live?").facts       # [(UserFact('Sam moved to Berlin 
 
 from personae.memory._dates import ResolvedDates, resolve_relative_dates
 from personae.memory._facts import (
+    MESSAGE_TOPIC,
     SINGLE_VALUED,
     ExtractedFact,
     FactSource,
@@ -14,14 +15,25 @@ from personae.memory._facts import (
     UserFact,
     extract_facts,
     extract_with_backend,
+    is_state,
+    message_item,
     single_valued,
     third_person,
 )
 from personae.memory._index import FactIndex, Neighbour
 from personae.memory._memory import LongTermMemory, MemoryItem, MemorySettings
-from personae.memory._user import Episode, MemoryRepository, Planned, Recalled, UserMemory, UserMemorySettings
+from personae.memory._user import (
+    Episode,
+    MemoryRepository,
+    Planned,
+    Recalled,
+    UserMemory,
+    UserMemorySettings,
+    fuse,
+)
 
 __all__ = [
+    "MESSAGE_TOPIC",
     "SINGLE_VALUED",
     "Episode",
     "ExtractedFact",
@@ -41,6 +53,9 @@ __all__ = [
     "UserMemorySettings",
     "extract_facts",
     "extract_with_backend",
+    "fuse",
+    "is_state",
+    "message_item",
     "resolve_relative_dates",
     "single_valued",
     "third_person",

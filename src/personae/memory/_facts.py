@@ -29,6 +29,17 @@ SINGLE_VALUED = ("name", "age", "home", "job", "employer", "relationship", "stud
 MAX_FACT_CHARS = 300
 """Longer sentences are not kept as facts: they are rarely one fact, and the prompt pays for every character."""
 
+MESSAGE_TOPIC = "said"
+"""The topic of a user's message kept verbatim (dates resolved) beside the facts read from it: an episodic item.
+
+What a user says is more than the first-person statements the extractor turns into facts (what happened to others,
+questions, plans, opinions); memory systems keep the raw message for that. A message is never superseded by a
+newer fact on its own, only retired when a fact read from it is (see `UserMemory.plan`), and it is not listed
+among the facts (`MemoryRepository.facts(messages=False)`)."""
+
+MAX_MESSAGE_CHARS = 1500
+"""A longer message is kept cut to this many characters."""
+
 
 class MemoryScope(NamedTuple):
     """Whose memory: an API key (None: the local user of the CLI), the user's name, and the character."""
@@ -418,6 +429,57 @@ async def extract_with_backend(
     if facts or output.text.strip().upper().startswith("NONE"):
         return facts
     return extract_facts(message, user, char, today)
+
+
+def message_item(message: str, user: str, today: date | None = None) -> ExtractedFact | None:
+    """`message` as an episodic item, `Sam said: "…"` with relative times resolved.
+
+    None for a message that tells nothing to remember: under three words, or only questions.
+
+    Example:
+        message_item("Yesterday my sister called.", "Sam", date(2023, 5, 8)).text
+        # 'Sam said: "On 7 May 2023 my sister called."'
+    """
+    text = " ".join(message.split())[:MAX_MESSAGE_CHARS]
+    if len(text.split()) < 3 or all(s.rstrip(' "”)').endswith("?") for s in split_sentences(text)):
+        return None  # a greeting, or only questions: nothing the user told
+    resolved = resolve_relative_dates(text, today) if today else None
+    said = resolved.text if resolved else text
+    said = said[0].upper() + said[1:]
+    return ExtractedFact(f'{user} said: "{said}"', MESSAGE_TOPIC, resolved.refers_to if resolved else None)
+
+
+_PAST_TENSE = _words(
+    "was were went got saw made took had bought ran met found began came did felt gave kept knew left lost paid "
+    "said sent sold spent told thought won wrote became brought built caught chose drove ate fell flew forgot grew "
+    "heard held hurt lit meant rode rose sang sat slept spoke stood swam taught threw understood woke wore"
+)
+_NOT_PAST = _words("need needs feed feeds bleed breed seed speed shed bed red")
+_MOMENT = _words(
+    "will would could should might may thinks feels hopes wishes wonders guesses wants plans means says 'll 'd"
+)
+"""Verbs of plans, wishes and opinions of the moment: what they say is not a lasting state to contradict."""
+_ADVERBS = r"(?:(?:does not|doesn't|no longer|never|always|usually|still|now|also|really|just)\s+)*"
+
+
+def is_state(text: str, user: str, refers_to: date | None = None) -> bool:
+    """Whether a fact states something lasting about the user, the kind a newer fact can contradict.
+
+    "Sam is vegetarian", "Sam does not drink tea", "Sam lives in Leeds": the user is the subject, in the present
+    tense. Not a state: an event (dated, or in the past tense: a later event never makes an earlier one untrue),
+    something going on ("Sam is feeling hopeful"), a plan, wish or opinion ("Sam will…", "Sam thinks…"), or a
+    fact about someone or something else ("Sam's kids loved it"). On LoCoMo, the NLI model read a third of the
+    pairs of such statements as contradictions; only states are given to it.
+    """
+    if refers_to is not None:
+        return False
+    match = re.match(rf"{re.escape(user)}\s+{_ADVERBS}([a-z']+)(?:\s+([a-z']+))?", text, re.IGNORECASE)
+    if match is None:
+        return False
+    verb, after = match.group(1).lower(), (match.group(2) or "").lower()
+    if verb in _PAST_TENSE or (verb.endswith("ed") and verb not in _NOT_PAST) or verb in _MOMENT:
+        return False
+    return not (verb in ("is", "are", "am") and after.endswith("ing"))
 
 
 def single_valued(topic: str) -> bool:

@@ -10,32 +10,39 @@ session database implements it in `personae.store`).
 
 from __future__ import annotations
 
-import math
 import re
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import chain
 from typing import Literal, NamedTuple, Protocol
 from weakref import WeakKeyDictionary
 
 import numpy as np
 from pydantic import BaseModel, Field
+from rank_bm25 import BM25Okapi
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.memory._facts import (
+    MESSAGE_TOPIC,
     ExtractedFact,
+    FactSource,
     MemoryScope,
     UserFact,
     extract_facts,
     extract_with_backend,
+    is_state,
+    message_item,
     single_valued,
 )
 from personae.memory._index import FactIndex
 from personae.scoring import ScoringModels, mask_names
 
 CON = 2
+
+IDENTITY_LIFT = 0.1
+"""Added to the recall score (0…1) of a fact on a single-valued topic: who the user is (home, job, name…) matters to
+most replies, a small lift over a merely similar remark."""
 
 
 class Episode(BaseModel):
@@ -80,12 +87,20 @@ class UserMemorySettings(BaseModel):
 
     High: the relevance model was calibrated for statements against questions, and short facts about one person
     all look alike to it (on LoCoMo at 0.5, a third of the facts were superseded by unrelated ones)."""
-    lexical_weight: float = Field(default=0.5, ge=0.0, le=2.0)
-    """Weight of BM25 (scaled to the best match) beside the embedding relevance when ranking memory for a message:
-    names, places and rare words that embeddings blur; 0 ranks by embeddings alone."""
+    messages: bool = True
+    """Keep each user message verbatim (relative times made dates) as an episodic item beside the facts read from
+    it, and recall it like a fact: what the user said that is no first-person statement (what happened to others,
+    plans, opinions, photos shared) is remembered too. Not listed among the facts; forgetting or correcting a fact
+    forgets or retires the message it was read from."""
+    lexical_weight: float = Field(default=1.0, ge=0.0, le=4.0)
+    """Weight of the BM25 ranking beside the embedding ranking in their reciprocal-rank fusion (1: equal): names,
+    places and rare words that embeddings blur; 0 ranks by embeddings alone."""
+    fusion_k: int = Field(default=60, ge=1, le=10_000)
+    """The constant of reciprocal-rank fusion, 1 / (fusion_k + rank): 60, as Cormack et al. (2009) found robust
+    and most hybrid retrievers use; not tuned here."""
     contradiction: float = Field(default=0.7, ge=0.0, le=1.0)
     """NLI contradiction probability above which a new fact supersedes an older one on its topic."""
-    index_above: int = Field(default=256, ge=0, le=100_000_000)
+    index_above: int = Field(default=2048, ge=0, le=100_000_000)
     """Above this many current facts, recall and supersession ask a vector index (usearch HNSW, `FactIndex`) for the
     facts nearest the message instead of reading and ranking every fact (bench/memory_scale.py)."""
     index_candidates: int = Field(default=64, ge=8, le=4096)
@@ -112,10 +127,12 @@ class MemoryRepository(Protocol):
         topic: str | None = None,
         after: int | None = None,
         session_id: str | None = None,
+        messages: bool = False,
     ) -> list[UserFact]:
         """Facts of the scope, oldest first; superseded ones too with `history`; narrowed by the keywords.
 
-        Only `ids`, only on `topic`, only ids above `after`, only those told in `session_id`.
+        Only `ids`, only on `topic`, only ids above `after`, only those told in `session_id`; the messages kept
+        verbatim (topic `MESSAGE_TOPIC`) only with `messages`.
         """
         ...
 
@@ -175,8 +192,8 @@ dropped first; a dropped one is rebuilt from the database when needed."""
 _INDEXES: OrderedDict[tuple[str, MemoryScope], FactIndex] = OrderedDict()
 
 MAX_DOCUMENTS = 50_000
-_Document = tuple[np.ndarray, dict[str, int], int]
-"""A fact or episode as recall ranks it: its masked embedding, its BM25 word counts and its length in words."""
+_Document = tuple[np.ndarray, list[str]]
+"""A fact, message or episode as recall ranks it: its masked embedding and its words for BM25."""
 _DOCUMENTS: WeakKeyDictionary[object, OrderedDict[tuple[tuple[str, str], str], _Document]] = WeakKeyDictionary()
 """Per embedder, facts' and episodes' `_Document` by (names, text), least recently used dropped."""
 
@@ -188,33 +205,19 @@ class _Query(NamedTuple):
     words: list[str]
 
 
-def _bm25(
-    documents: Sequence[_Document], words: Sequence[str], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25
-) -> np.ndarray:
-    """`rank_bm25.BM25Okapi(corpus).get_scores(words)`, the same numbers, from the word counts kept per document.
+def fuse(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60) -> dict[int, float]:
+    """Reciprocal-rank fusion: each item's sum over rankings of weight / (k + rank), rank from 1.
 
-    Building BM25Okapi counted every document's words again on every turn; the counts of a document do not change.
+    Rankings of different scorers (cosine similarities, BM25 scores) are not on one scale; their ranks are.
+    Example: fuse([[2, 0, 1], [0, 2]], [1.0, 1.0]) ranks 0 and 2 (in both) above 1.
     """
-    n = len(documents)
-    spread = Counter(chain.from_iterable(counts for _vector, counts, _length in documents))  # documents per word
-    idf: dict[int, float] = {}  # by the number of documents a word is in: a few values for a whole vocabulary
-    total = 0.0
-    for seen in spread.values():  # in BM25Okapi's order, so its average (the floor) is the same float
-        weight = idf.get(seen)
-        if weight is None:
-            weight = idf[seen] = math.log(n - seen + 0.5) - math.log(seen + 0.5)
-        total += weight
-    floor = epsilon * total / len(spread)
-    lengths = np.array([length for _vector, _counts, length in documents])
-    norm = k1 * (1 - b + b * lengths / (int(lengths.sum()) / n))
-    scores = np.zeros(n)
-    for word in words:
-        weight = idf.get(spread.get(word, 0), 0.0)
-        if not weight:
+    fused: dict[int, float] = defaultdict(float)
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if weight <= 0:
             continue
-        frequency = np.array([counts.get(word) or 0 for _vector, counts, _length in documents])
-        scores += (floor if weight < 0 else weight) * (frequency * (k1 + 1) / (frequency + norm))
-    return scores
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] += weight / (k + rank)
+    return fused
 
 
 _STOP = frozenset(
@@ -227,6 +230,19 @@ _STOP = frozenset(
         )
     ).split()
 )
+
+
+def _one_per_message(scored: Sequence[tuple[UserFact, float]]) -> list[tuple[UserFact, float]]:
+    """Ranked facts and messages with, of those read from one message (session and turn), only the first."""
+    seen: set[tuple[str | None, int]] = set()
+    kept: list[tuple[UserFact, float]] = []
+    for fact, score in scored:
+        if fact.turn is not None:
+            if (fact.session_id, fact.turn) in seen:
+                continue
+            seen.add((fact.session_id, fact.turn))
+        kept.append((fact, score))
+    return kept
 
 
 class UserMemory:
@@ -274,37 +290,67 @@ class UserMemory:
             return await extract_with_backend(backend, text, self.user, self.char, when.date())
         return extract_facts(text, self.user, self.char, when.date())
 
-    def _probabilities(self, new: str, older: Sequence[UserFact]) -> np.ndarray:
-        """Relevance probability of each older fact to the new one (the user's name masked), 0 without models."""
+    def _on_topic(self, new: str, older: Sequence[UserFact]) -> list[UserFact]:
+        """The older facts the relevance model puts on the new fact's topic (at most 8, most probable first).
+
+        Their embeddings come from the kept documents (`_documents`): a fact is embedded once, not on every turn.
+        """
         if self.models is None or not older:
-            return np.zeros(len(older), dtype=np.float32)
-        names = [self.user]
-        vectors = self.models.embedder.embed([mask_names(f.text, names) for f in older])
-        query = self.models.embedder.embed([mask_names(new, names)])[0]
-        return np.asarray(self.models.relevance.calibrate((vectors @ query).astype(np.float32)))
+            return []
+        names = (self.user, self.char)
+        documents = self._documents([new, *(f.text for f in older)], names)
+        vectors = np.stack([vector for vector, _words in documents[1:]])
+        probs = np.asarray(self.models.relevance.calibrate((vectors @ documents[0][0]).astype(np.float32)))
+        top = [int(i) for i in np.argsort(-probs, kind="stable")[:8]]
+        return [older[i] for i in top if probs[i] >= self.settings.topic_probability]
+
+    def _state(self, fact: UserFact | ExtractedFact) -> bool:
+        """Whether a fact may contradict another: a lasting state (`is_state`), not a message."""
+        return fact.topic != MESSAGE_TOPIC and is_state(fact.text, self.user, fact.refers_to)
+
+    def _subject(self, text: str) -> set[str]:
+        """A fact's content words but the names: a contradiction speaks of the same thing as what it replaces."""
+        names = {w.lower() for n in (self.user, self.char) for w in n.split()}
+        return {w.removesuffix("'s") for w in _words(text)} - names
 
     def supersedes(self, new: ExtractedFact, current: Sequence[UserFact]) -> list[int] | None:
         """Ids of the current facts `new` replaces; None when it repeats one (then it is not stored again).
 
         A single-valued topic (home, job, `likes:coffee`…) holds one fact: a new one on it replaces the others. Any
-        other older fact the relevance model puts on the new fact's topic is replaced when the NLI model reads the
-        new fact as contradicting it.
+        other older state the relevance model puts on the new fact's topic is replaced when the NLI model reads the
+        new fact as contradicting it, if the two share a content word. Events, plans, moods and messages never
+        contradict (`is_state`). `plan` judges a whole message's facts this way at once.
         """
         said = _normal(new.text)
         if any(_normal(f.text) == said for f in current):
             return None
-        replaced: list[int | None] = [f.id for f in current if f.topic == new.topic and single_valued(new.topic)]
-        others = [f for f in current if f.id is not None and f.id not in replaced]
-        if self.models is None or not others:
-            return [i for i in replaced if i is not None]
-        probs = self._probabilities(new.text, others)
-        on_topic = [others[int(i)] for i in np.argsort(-probs)[:8] if probs[int(i)] >= self.settings.topic_probability]
-        if on_topic:
-            verdicts = self.models.nli.predict([(f.text, new.text) for f in on_topic])
-            replaced += [
-                f.id for f, row in zip(on_topic, verdicts, strict=True) if row[CON] >= self.settings.contradiction
+        return self._replaced([new], [list(current)])[0]
+
+    def _replaced(self, items: Sequence[ExtractedFact], pools: Sequence[Sequence[UserFact]]) -> list[list[int]]:
+        """For each new item, the ids in its pool of older facts it replaces: one NLI call for all of them."""
+        replaced: list[list[int]] = []
+        pairs: list[tuple[str, str]] = []
+        owners: list[tuple[int, int]] = []
+        for n, (item, pool) in enumerate(zip(items, pools, strict=True)):
+            same = [f.id for f in pool if f.id is not None and f.topic == item.topic and single_valued(item.topic)]
+            replaced.append(same)
+            if self.models is None or not self._state(item):
+                continue
+            subject = self._subject(item.text)
+            others = [
+                f
+                for f in pool
+                if f.id is not None and f.id not in same and self._state(f) and subject & self._subject(f.text)
             ]
-        return [i for i in replaced if i is not None]
+            for older in self._on_topic(item.text, others):
+                pairs.append((older.text, item.text))
+                owners.append((n, older.id or 0))
+        if pairs and self.models is not None:
+            verdicts = self.models.nli.predict(pairs)
+            for (n, older_id), row in zip(owners, verdicts, strict=True):
+                if row[CON] >= self.settings.contradiction:
+                    replaced[n].append(older_id)
+        return replaced
 
     def plan(
         self,
@@ -312,23 +358,34 @@ class UserMemory:
         session_id: str | None,
         turn: int | None,
         when: datetime,
-        source: Literal["rules", "backend", "user"] = "rules",
+        source: FactSource = "rules",
+        message: str | None = None,
     ) -> list[Planned]:
         """Decide what storing extracted facts changes (repeats dropped, supersessions found), writing nothing.
 
         Reads and model calls happen here, so that `commit` only writes: a turn writes what it taught in its own
         transaction without holding the database's write lock through the models. Each fact is judged against the
-        current facts and the ones planned before it, as if those were stored already.
+        current facts and the ones planned before it, as if those were stored already; the embeddings and the NLI
+        verdicts of a whole message are computed in one call each. With `message` (and `settings.messages`), the
+        message itself is planned first as an episodic item; a message of which a fact is replaced is retired
+        with it (what it told is no longer all true), keeping the history.
         """
-        planned: list[Planned] = []
-        gone: set[int] = set()
-        for item in found:
-            current = [f for f in [*self._current_for(item), *(p.fact for p in planned)] if f.id not in gone]
-            replaced = self.supersedes(item, current)
-            if replaced is None:
-                continue
+        said = message_item(message, self.user, when.date()) if message and self.settings.messages else None
+        items = [*([said] if said else []), *found]
+        if not items:
+            return []
+        known = self._current_for(items)
+        if self.models is not None:  # one embedding call for the message's new texts (kept for recall too)
+            self._documents([i.text for i in items], (self.user, self.char))
+        kept: list[tuple[int, ExtractedFact, UserFact]] = []
+        seen: set[str] = set()
+        for j, (item, pool) in enumerate(zip(items, known, strict=True)):
+            text = _normal(item.text)
+            if text in seen or any(_normal(f.text) == text for f in pool):
+                continue  # said before: not stored again
+            seen.add(text)
             fact = UserFact(
-                id=-(len(planned) + 1),
+                id=-(len(kept) + 1),
                 text=item.text,
                 topic=item.topic,
                 persona_id=self.scope.persona_id or "",
@@ -336,11 +393,42 @@ class UserMemory:
                 turn=turn,
                 said_at=when,
                 refers_to=item.refers_to,
-                source=source,
+                source="rules" if item.topic == MESSAGE_TOPIC else source,  # a message is the user's own words
             )
-            planned.append(Planned(fact, replaced))
-            gone.update(replaced)
+            kept.append((j, item, fact))
+        pools = [
+            [*(f for f in known[j] if f.topic != MESSAGE_TOPIC), *(p for _, _, p in kept[:n])]
+            for n, (j, _, _) in enumerate(kept)
+        ]
+        verdicts = self._replaced([item for _, item, _ in kept], pools)
+        planned: list[Planned] = []
+        gone: set[int] = set()
+        for (j, _item, fact), pool, replaced in zip(kept, pools, verdicts, strict=True):
+            ids = [i for i in dict.fromkeys(replaced) if i not in gone]
+            if ids:
+                ids += self._messages_of([f for f in pool if f.id in ids], known[j], gone)
+            planned.append(Planned(fact, ids))
+            gone.update(ids)
         return planned
+
+    def _messages_of(self, facts: Sequence[UserFact], known: Sequence[UserFact], gone: set[int]) -> list[int]:
+        """Ids of the current stored messages the given (stored) facts were read from: they retire with them."""
+        turns = {(f.session_id, f.turn) for f in facts if f.id is not None and f.id > 0 and f.turn is not None}
+        if not turns:
+            return []
+        pool = [f for f in known if f.topic == MESSAGE_TOPIC]
+        if not {(f.session_id, f.turn) for f in pool} >= turns:  # a memory of many facts: read those sessions'
+            pool = [
+                f
+                for sid in {sid for sid, _ in turns}
+                for f in self.repository.facts(self.read_scope, session_id=sid, messages=True)
+                if f.topic == MESSAGE_TOPIC
+            ]
+        return [
+            f.id
+            for f in pool
+            if f.id is not None and f.id not in gone and f.current and (f.session_id, f.turn) in turns
+        ]
 
     def commit(self, planned: Sequence[Planned], repository: MemoryRepository | None = None) -> list[UserFact]:
         """Store planned facts (in `repository`, e.g. one bound to a turn's transaction); returns them stored."""
@@ -368,10 +456,14 @@ class UserMemory:
         session_id: str | None,
         turn: int | None,
         when: datetime,
-        source: Literal["rules", "backend", "user"] = "rules",
+        source: FactSource = "rules",
+        message: str | None = None,
     ) -> list[UserFact]:
-        """Store extracted facts, each superseding what it contradicts; returns those stored (repeats are not)."""
-        planned = self.plan(found, session_id, turn, when, source)
+        """Store extracted facts (and `message`, as `plan` does), each superseding what it contradicts.
+
+        Returns those stored (repeats are not).
+        """
+        planned = self.plan(found, session_id, turn, when, source, message)
         stored = self.commit(planned)
         self.unindex(planned)
         return stored
@@ -386,7 +478,7 @@ class UserMemory:
         source: Literal["rules", "backend"] = (
             "backend" if self.settings.extraction == "backend" and backend else "rules"
         )
-        return self.remember(found, session_id, turn, when, source)
+        return self.remember(found, session_id, turn, when, source, text)
 
     # episodes -----------------------------------------------------------------------------------------------------
 
@@ -465,9 +557,12 @@ class UserMemory:
     # reading ------------------------------------------------------------------------------------------------------
 
     def recall(self, query: str, facts: int = 8, episodes: int = 2, session_id: str | None = None) -> Recalled:
-        """The current facts and the episodes most relevant to `query` (newest first without models).
+        """The current facts (and messages) and the episodes most relevant to `query` (newest first without models).
 
-        Episodes of `session_id` (the session asking) are left out: its own turns are in the prompt already.
+        Ranking fuses the embedding ranking and the BM25 ranking (`_rank`). One item per message: a fact and the
+        message it was read from say the same thing, so only the better ranked of them is offered, and the slots go
+        to other turns. Episodes of `session_id` (the session asking) are left out: its own turns are in the
+        prompt already.
         """
         if not self.settings.enabled:
             return Recalled([], [], False, None)
@@ -476,19 +571,21 @@ class UserMemory:
         if index is not None:
             current = self._nearest(index, query, self.settings.index_candidates)
         else:
-            current = [f for f in self.repository.facts(scope) if f.current]
+            current = [f for f in self.repository.facts(scope, messages=True) if f.current]
             self._build_index(current)
+        # The asking session's own messages are in its prompt already (recent turns, summary, related exchanges).
+        current = [f for f in current if f.topic != MESSAGE_TOPIC or f.session_id is None or f.session_id != session_id]
         past = self.repository.episodes(scope, newest=self.settings.episode_candidates, excluding_session=session_id)
         earlier = [f.said_at for f in current if f.session_id != session_id and f.said_at is not None]
         earlier += [e.happened_at for e in past if e.happened_at is not None]
         known = bool(past) or any(f.session_id != session_id for f in current)
         asked = self._query(query)
-        # Who the user is (home, job, name…) matters to most replies: a small lift over a merely similar remark.
         scored = [
-            (current[i], s + (0.1 if single_valued(current[i].topic) else 0.0))
+            (current[i], s + (IDENTITY_LIFT if single_valued(current[i].topic) else 0.0))
             for i, s in self._rank([f.text for f in current], asked)
         ]
         scored.sort(key=lambda pair: -pair[1])
+        scored = _one_per_message(scored)
         ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], asked)
         return Recalled(
             facts=scored[:facts],
@@ -546,20 +643,24 @@ class UserMemory:
         order = {h.id: i for i, h in enumerate(hits)}
         return sorted(found, key=lambda f: order.get(f.id or 0, 0))
 
-    def _current_for(self, item: ExtractedFact) -> list[UserFact]:
-        """The current facts a new fact may repeat or supersede: all of them, or, for a memory of many facts, some.
+    def _current_for(self, items: Sequence[ExtractedFact]) -> list[list[UserFact]]:
+        """For each new item, the current facts and messages it may repeat or supersede.
 
-        Those are the facts on its topic and the nearest by the index (a repeat or a contradiction is among those).
+        All of them (one read for the whole message), or, for a memory of many facts, the facts on its topic and
+        its nearest by the index (a repeat or a contradiction is among those).
         """
         index = self._index()
         if index is None:
-            current = self.repository.facts(self.read_scope)
+            current = self.repository.facts(self.read_scope, messages=True)
             self._build_index(current)
-            return current
-        nearest = self._nearest(index, item.text, 16)
-        on_topic = self.repository.facts(self.read_scope, topic=item.topic) if single_valued(item.topic) else []
-        seen = {f.id for f in nearest}
-        return [*nearest, *(f for f in on_topic if f.id not in seen)]
+            return [current] * len(items)
+        found: list[list[UserFact]] = []
+        for item in items:
+            nearest = self._nearest(index, item.text, 16)
+            on_topic = self.repository.facts(self.read_scope, topic=item.topic) if single_valued(item.topic) else []
+            seen = {f.id for f in nearest}
+            found.append([*nearest, *(f for f in on_topic if f.id not in seen)])
+        return found
 
     def _query(self, text: str) -> _Query | None:
         """The message's embedding and words for ranking; None without models or words (then newest first)."""
@@ -569,20 +670,30 @@ class UserMemory:
         return _Query(self.models.embedder.embed([masked])[0], _words(masked))
 
     def _rank(self, texts: Sequence[str], query: _Query | None) -> list[tuple[int, float]]:
-        """Indexes of `texts` by relevance to `query`, best first (newest first without one)."""
+        """Indexes of `texts` by relevance to `query`, best first (newest first without one), with scores in 0…1.
+
+        Reciprocal-rank fusion of two rankings: by embedding similarity (names masked) and by BM25 over the words
+        (rank-bm25's Okapi; texts sharing no word with the query are not in that ranking). The score is the fused
+        value over its best possible (first in both rankings: 1).
+        """
         if not texts:
             return []
         if query is None or self.models is None:
             return [(i, 0.0) for i in reversed(range(len(texts)))]
         documents = self._documents(texts, (self.user, self.char))
-        sims = np.stack([vector for vector, _counts, _length in documents]) @ query.vector
-        scores = self.models.relevance.calibrate(sims.astype(np.float32)).astype(np.float64)
+        sims = np.stack([vector for vector, _words in documents]) @ query.vector
+        rankings = [[int(i) for i in np.argsort(-sims, kind="stable")]]
+        weights = [1.0]
         if self.settings.lexical_weight > 0 and query.words:
-            lexical = np.clip(_bm25(documents, query.words), 0.0, None)
-            if lexical.max() > 0:
-                scores = scores + self.settings.lexical_weight * lexical / lexical.max()
-        order = np.argsort(-scores, kind="stable")
-        return [(int(i), float(scores[int(i)])) for i in order]
+            lexical = BM25Okapi([words for _vector, words in documents]).get_scores(query.words)
+            by_words = np.argsort(-lexical, kind="stable")
+            rankings.append([int(i) for i in by_words if lexical[int(i)] > 0])
+            weights.append(self.settings.lexical_weight)
+        k = self.settings.fusion_k
+        fused = fuse(rankings, weights, k)
+        best = sum(w for w, r in zip(weights, rankings, strict=True) if r) / (k + 1)
+        order = sorted(range(len(texts)), key=lambda i: -fused.get(i, 0.0))  # stable: ties stay oldest first
+        return [(i, fused.get(i, 0.0) / best) for i in order]
 
     def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
         """Each text's `_Document`, names masked; kept per process, since every turn ranks them again."""
@@ -595,8 +706,7 @@ class UserMemory:
             masked = [mask_names(t, names) for t in missing]
             vectors = self.models.embedder.embed(masked)
             for text, plain, vector in zip(missing, masked, vectors, strict=True):
-                words = _words(plain) or ["_"]  # as BM25Okapi was given an empty document
-                made[text] = (vector, Counter(words), len(words))
+                made[text] = (vector, _words(plain) or ["_"])  # BM25Okapi divides by the mean length
         with _LOCK:
             for text, document in made.items():
                 kept[(names, text)] = document

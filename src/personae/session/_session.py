@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from personae.backends import Backend, BackendError, BackendOutput, GenerateConfig, Message
 from personae.guard import DEFAULT_SPREAD, Candidate, Guard, GuardPolicy, Judgement
 from personae.memory import (
+    MESSAGE_TOPIC,
     Episode,
     ExtractedFact,
     LongTermMemory,
@@ -78,6 +79,11 @@ class Lesson(NamedTuple):
     """The facts in the user's message, with the facts they supersede."""
     episode: Episode | None
     """The episode of the turn's stretch of the session, rewritten offline (None: none to write)."""
+
+
+def _tells_facts(lesson: Lesson) -> bool:
+    """Whether a lesson stores facts (beyond the message itself, kept verbatim): an episode then reads them back."""
+    return any(p.fact.topic != MESSAGE_TOPIC for p in lesson.facts)
 
 
 class SessionSettings(BaseModel):
@@ -351,8 +357,8 @@ class ChatSession:
         began, unread = self._started(first) or when, self._told_none_from <= first
 
         def plan(found: list[ExtractedFact]) -> Lesson:
-            planned = memory.plan(found, self.id, turn.index, when, source)
-            told = [p.fact.text for p in planned]
+            planned = memory.plan(found, self.id, turn.index, when, source, message=turn.user_text)
+            told = [p.fact.text for p in planned if p.fact.topic != MESSAGE_TOPIC]
             return Lesson(planned, memory.draft_episode(self.id, first, exchanges, began, told, read_stored=not unread))
 
         try:
@@ -384,7 +390,7 @@ class ChatSession:
         memory = self.user_memory
         if lesson is None:
             return
-        if lesson.facts:
+        if _tells_facts(lesson):
             self._told_none_from = turn.index + 1
         memory.unindex(lesson.facts)
         first, complete = self._stretch(turn.index)
@@ -469,12 +475,13 @@ class ChatSession:
         if memory.settings.enabled:  # what a client's history tells about the user is known from now on
             try:
                 found = extract_facts(user_text, memory.user, memory.char, self.clock().date())
-                lesson = Lesson(memory.plan(found, self.id, turn.index, self.clock()), None)
+                lesson = Lesson(memory.plan(found, self.id, turn.index, self.clock(), message=user_text), None)
             except StoreError as exc:
                 log.warning("user memory not updated: %s", exc)
         self._append(turn, self._memory_writer(lesson))
-        if lesson is not None and lesson.facts:
-            self._told_none_from = turn.index + 1
+        if lesson is not None:
+            if _tells_facts(lesson):
+                self._told_none_from = turn.index + 1
             memory.unindex(lesson.facts)
         return turn
 

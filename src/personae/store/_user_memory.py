@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from personae.memory import Episode, MemoryScope, UserFact
+from personae.memory import MESSAGE_TOPIC, Episode, MemoryScope, UserFact
 from personae.store._schema import UserEpisodeRow, UserFactRow, utcnow
 from personae.store._store import SessionStore, _as_text, within
 
@@ -46,7 +46,7 @@ class MemoryExport(BaseModel):
     persona_id: str | None
     """The character, or None for every character."""
     facts: list[UserFact] = Field(default_factory=list)
-    """Facts, oldest first, superseded ones included."""
+    """Facts, oldest first, superseded ones included, and the user's messages kept verbatim (topic `said`)."""
     episodes: list[Episode] = Field(default_factory=list)
     """Episodes, oldest first."""
 
@@ -266,12 +266,14 @@ class UserMemoryStore:
         topic: str | None = None,
         after: int | None = None,
         session_id: str | None = None,
+        messages: bool = False,
     ) -> list[UserFact]:
         """Facts of the scope, oldest first; superseded ones too with `history`.
 
         `ids`, `topic` and `after` (ids above it) narrow the query: what recall and supersession read when a
         character knows too many facts to read them all (see `personae.memory.FactIndex`); `session_id` what one
-        session told (its episode's events).
+        session told (its episode's events). The user's messages kept verbatim (`MESSAGE_TOPIC`) come only with
+        `messages` (left out after the query, so that the statements stay the ones warmed at start-up).
         """
         query = _facts_query(
             scope.key_id is None,
@@ -287,7 +289,7 @@ class UserMemoryStore:
             params["ids"] = list(ids)
         with within(self.store.engine, self._conn) as db:
             rows = db.execute(query, params).all()
-        return [_fact(row) for row in rows]
+        return [_fact(row) for row in rows if messages or row[2] != MESSAGE_TOPIC]
 
     def add_fact(self, scope: MemoryScope, fact: UserFact, supersedes: Sequence[int] = ()) -> UserFact:
         """Store `fact` for the scope's character, marking `supersedes` (of the same key and user) as replaced."""
@@ -328,7 +330,18 @@ class UserMemoryStore:
         if old is None or not old.current:
             return None
         new = old.model_copy(update={"id": None, "text": text, "source": "user", "said_at": utcnow()})
-        return self.add_fact(scope._replace(persona_id=old.persona_id), new, [fact_id])
+        retired = [fact_id, *self._messages_of(scope, [old])]  # the message it was read from says the old text
+        return self.add_fact(scope._replace(persona_id=old.persona_id), new, retired)
+
+    def _messages_of(self, scope: MemoryScope, facts: Sequence[UserFact]) -> list[int]:
+        """Ids of the scope's kept messages the given facts were read from (same session and turn)."""
+        turns = {(f.session_id, f.turn) for f in facts if f.topic != MESSAGE_TOPIC and f.turn is not None}
+        found: list[int] = []
+        for session_id in {sid for sid, _ in turns if sid is not None}:
+            for fact in self.facts(scope, history=True, session_id=session_id, messages=True):
+                if fact.topic == MESSAGE_TOPIC and (fact.session_id, fact.turn) in turns and fact.id is not None:
+                    found.append(fact.id)
+        return found
 
     def forget(self, scope: MemoryScope, fact_ids: Sequence[int] | None = None) -> int:
         """Delete facts for good (history too): the given ones, or all of the scope with its episodes."""
@@ -348,6 +361,9 @@ class UserMemoryStore:
                     if more <= ids:
                         break
                     ids |= more
+                # ...and the message it was read from, kept verbatim: it says the same.
+                bound = self.bound(conn)
+                ids |= set(bound._messages_of(scope, bound.facts(scope, history=True, ids=list(ids))))
                 query = query.where(UserFactRow.id.in_(list(ids)))
             gone = conn.execute(query).rowcount or 0
             if fact_ids is None:
@@ -407,7 +423,7 @@ class UserMemoryStore:
             key_id=scope.key_id,
             user=scope.user,
             persona_id=scope.persona_id,
-            facts=self.facts(scope, history=True),
+            facts=self.facts(scope, history=True, messages=True),
             episodes=self.episodes(scope),
         )
 
