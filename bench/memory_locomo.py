@@ -47,7 +47,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from _results import record as record_result
-from personae.backends import Backend, GenerateConfig, Message, approx_tokens, get_backend
+from personae.backends import Backend, BackendError, GenerateConfig, Message, approx_tokens, get_backend
 from personae.memory import MemoryScope, UserMemory, UserMemorySettings
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.store import SessionStore, UserMemoryStore
@@ -150,17 +150,21 @@ def within_budget(texts: Sequence[str], budget: int) -> list[str]:
     return kept
 
 
-async def answer(backend: Backend, question: str, items: Sequence[str], speakers: tuple[str, str]) -> str:
-    """The backend's short answer to `question` from `items` (dated lines) alone."""
+async def answer(backend: Backend, question: str, items: Sequence[str], speakers: tuple[str, str]) -> str | None:
+    """The backend's short answer to `question` from `items` (dated lines) alone; None if the backend failed."""
     context = "\n".join(f"- {item}" for item in items)
     prompt = (
         f"Memories of conversations between {speakers[0]} and {speakers[1]}, with their dates:\n{context}\n\n"
         f"Answer the question from these memories only, in a few words (a name, a date as day month year, a "
         f"short phrase). If they do not tell, answer: {NOT_THERE}.\nQuestion: {question}\nAnswer:"
     )
-    output = await backend.generate(
-        [Message(role="user", content=prompt)], GenerateConfig(temperature=0.0, max_tokens=32)
-    )
+    try:
+        output = await backend.generate(
+            [Message(role="user", content=prompt)], GenerateConfig(temperature=0.0, max_tokens=32)
+        )
+    except BackendError as exc:
+        print(f"answering failed: {exc}", file=sys.stderr)
+        return None
     return output.text.strip().splitlines()[0].strip() if output.text.strip() else ""
 
 
@@ -285,7 +289,7 @@ def answer_all(
             for method in METHODS:
                 texts = ranked[method].texts if method == "full_context_truncated" else ranked[method].texts[:k]
                 said = await answer(backend, str(qa["question"]), within_budget(texts, budget), speakers)
-                row[method] = answer_score(said, qa)
+                row[method] = answer_score(said, qa) if said is not None else float("nan")
             scores.append(row)
         return scores
 
@@ -313,6 +317,7 @@ def main(
     by_category: dict[str, dict[str, list[int]]] = {m: defaultdict(list) for m in METHODS}
     per_conversation: dict[str, dict[str, float | None]] = {}
     f1: dict[str, dict[str, list[float]]] = {m: defaultdict(list) for m in METHODS}
+    failed: Counter[str] = Counter()
     write_seconds: list[float] = []
     recall_ms: list[float] = []
     facts_total = superseded_total = messages_total = 0
@@ -348,6 +353,9 @@ def main(
                 for qa, row in zip(result.questions, scored, strict=False):
                     category = CATEGORIES.get(int(qa.get("category", 0)), "other")
                     for method, value in row.items():
+                        if value != value:  # the backend failed: counted apart, not as a wrong answer
+                            failed[method] += 1
+                            continue
                         f1[method][category].append(value)
                         f1[method]["overall"].append(value)
 
@@ -366,6 +374,7 @@ def main(
         answer_f1 = {
             "backend": answer_backend.address,
             "questions": len(f1["memory"]["overall"]),
+            "failed": dict(failed),
             "scores": {m: {c: round(float(np.mean(v)), 4) for c, v in sorted(f1[m].items())} for m in METHODS},
         }
     return {

@@ -470,6 +470,16 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("replies_on", "replies per guard"),
         ],
     ),
+    "memory_locomo": (
+        "user memory on LoCoMo: evidence recall@k against raw-turn baselines, answer F1",
+        [
+            Figure("conversations", "conversations"),
+            Figure("evidence_recall_at_k", "evidence recall@k", "%"),
+            Figure("points_over_best_baseline", "points over the best baseline", "", 10.0),
+            Figure("answer_f1.scores.memory.overall", "answer F1 (sample)", "%"),
+            Figure("write_ms_per_turn", "write per turn", "ms", 500.0, higher_is_better=False),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [

@@ -123,6 +123,7 @@ def test_the_bench_reports_recall_and_answer_f1_for_memory_and_every_baseline(
     f1 = result["answer_f1"]
     assert f1["backend"] == "mock/answers"
     assert f1["questions"] == 3
+    assert f1["failed"] == {}
     assert set(f1["scores"]) == {"memory", *methods}
     assert f1["scores"]["memory"]["single_hop"] == 1.0  # Pepper, from the items
     assert set(f1["scores"]["memory"]) == {"single_hop", "temporal", "multi_hop", "overall"}
