@@ -385,14 +385,14 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         [
             Figure("snli_heldout", "SNLI held-out", "%", 0.80),
             Figure("alice_nli", "APC Alice NLI", "%", 0.65),
-            Figure("clear_cut_persona", "clear-cut persona pairs", "%", 0.80),
+            Figure("clear_cut_persona", "clear-cut pairs", "%", 0.80),
             Figure("alice_relevance", "Alice relevance", "%", 0.80),
         ],
     ),
     "scorer_quality": (
         "faithfulness scorer on hand-labelled role-play replies",
         [
-            Figure("preference", "faithful reply preferred", "%", 0.95),
+            Figure("preference", "preferred", "%", 0.95),
             Figure("violation_recall", "violation recall", "%", 0.85),
             Figure("false_violation_rate", "false violations", "%", 0.10, higher_is_better=False),
             Figure("triple_accuracy", "triple accuracy", "%", 0.80),
@@ -412,9 +412,9 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         "guard off vs best-of-n, same seeds",
         [
             Figure("relative_contradiction_cut", "contradictions cut (scorer)", "%", 0.5),
-            Figure("reading.relative_contradiction_cut", "contradictions cut (read by hand)", "%", 0.5),
+            Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
             Figure("relative_ooc_cut", "OOC cut (detector)", "%", 0.5),
-            Figure("reading.relative_ooc_cut", "OOC cut (read by hand)", "%", 0.5),
+            Figure("reading.relative_ooc_cut", "OOC cut (read)", "%", 0.5),
             Figure("apc_norm_gain", "APC gain", "", 0.05),
             Figure("scoring_over_generating", "scoring/generating", "%", 0.10, higher_is_better=False),
         ],
@@ -427,9 +427,9 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         "batched APC scorer vs naive reference",
         [
             Figure("speedup", "speedup", "×"),
-            Figure("pairs_per_s", "statement–sentence pairs", "/s"),
-            Figure("gate_skipped_share", "skipped by the topic gate", "%"),
-            Figure("hundred_statement_turn_s", "100-statement guarded turn", "s", 2.0, higher_is_better=False),
+            Figure("pairs_per_s", "pairs", "/s"),
+            Figure("gate_skipped_share", "gated", "%"),
+            Figure("hundred_statement_turn_s", "100-statement turn", "s", 2.0, higher_is_better=False),
             Figure("max_abs_diff", "max abs diff", "", 1e-4, higher_is_better=False),
         ],
     ),
@@ -475,7 +475,7 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         [
             Figure("conversations", "conversations"),
             Figure("evidence_recall_at_k", "evidence recall@k", "%"),
-            Figure("points_over_best_baseline", "points over the best baseline", "", 10.0),
+            Figure("points_over_best_baseline", "over best baseline", "", 10.0),
             Figure("answer_f1.scores.memory.overall", "answer F1 (sample)", "%"),
             Figure("write_ms_per_turn", "write per turn", "ms", 500.0, higher_is_better=False),
         ],
@@ -484,8 +484,8 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         "small persona-bias audit on the embedded model",
         [
             Figure("replies", "replies"),
-            Figure("parsed_or_abstained", "read to an answer or abstention", "%", 0.98),
-            Figure("reading.read_correctly", "read correctly (checked by hand)", "%", 0.98),
+            Figure("parsed_or_abstained", "parsed", "%", 0.98),
+            Figure("reading.read_correctly", "read correctly (by hand)", "%", 0.98),
             Figure("seconds", "wall time", "s"),
         ],
     ),
