@@ -220,7 +220,8 @@ async def test_user_memory_supersedes_isolates_and_forgets_on_postgres(pg_url: s
     assert history[0].superseded_by == history[1].id
     assert [f.text for f in memory.facts(MemoryScope(key_b, "Sam", None))] == ["Sam lives in Oslo."]
     assert len(memory.episodes(mine)) == 1
-    assert memory.forget(mine) == 3  # two facts and the episode; key b's Sam keeps everything
+    # two facts, the message they were read from (kept verbatim beside them) and the episode; key b's Sam keeps all
+    assert memory.forget(mine) == 4
     assert memory.facts(mine, history=True) == []
     assert [f.text for f in memory.facts(MemoryScope(key_b, "Sam", None))] == ["Sam lives in Oslo."]
     store.close()
