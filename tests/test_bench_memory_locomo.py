@@ -6,9 +6,7 @@ No LoCoMo data is used here (CC BY-NC, measure only): the conversation below is 
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO
+from helpers.scripts import load_script
 from personae.backends import GenerateConfig, Message, get_backend
 
 BENCH = REPO / "bench" / "memory_locomo.py"
@@ -23,14 +22,7 @@ BENCH = REPO / "bench" / "memory_locomo.py"
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    sys.path.insert(0, str(BENCH.parent))  # the bench imports its sibling _results
-    spec = importlib.util.spec_from_file_location("memory_locomo_bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH, "memory_locomo_bench")
 
 
 def conversation() -> dict[str, Any]:

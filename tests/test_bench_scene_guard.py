@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO, SHARED_DATA
+from helpers.scripts import load_script
 
 BENCH = REPO / "bench" / "scene_guard.py"
 HAS_CHARACTERBOX = (SHARED_DATA / "characterbox").is_dir()
@@ -22,13 +21,7 @@ RATES = ("role_confusion", "contradiction", "ooc")
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("scene_guard_bench", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BENCH, "scene_guard_bench")
 
 
 def run(bench: ModuleType, tmp_path: Path, *options: str) -> dict[str, Any]:
