@@ -1,9 +1,10 @@
 """SillyTavern's everyday flows against a real server, replayed from recorded request bodies.
 
-The bodies in fixtures/sillytavern/ have the shape SillyTavern's Custom (OpenAI-compatible) chat-completion source
-sends upstream (src/endpoints/backends/chat-completions.js: messages, model, temperature, max_tokens, stream,
-penalties, top_p, top_k, stop, logit_bias, seed, n) with its default prompts: the main prompt naming {{user}},
-the `[Start a new Chat]` marker, the greeting, the Continue nudge and the Impersonate prompt.
+The bodies in fixtures/sillytavern/ are what SillyTavern 1.19.0 sent upstream when driven through its web UI
+(Chat Completion, Custom (OpenAI-compatible) source, default settings, the Ada Quint card exported by `personae
+export`) against a personae server on the mock upstream: its default prompts (the main prompt naming {{user}}, the
+card's example chat as named system messages, the `[Start a new Chat]` marker, the greeting, the Continue nudge
+and the Impersonate prompt) and its fields (no `stop`, `logit_bias` or `top_k` when unset).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> N
     assert len(turns) == 2  # the same turn, extended
     assert shown(turns[1]) == extended + added
     assert added.strip()
-    assert fixture("05_impersonate")["messages"][-2]["content"] == extended + added  # what ST shows next
+    # What ST shows next: its continue postfix (a space by default) before the added text, which starts with one
+    shown_next = fixture("05_impersonate")["messages"][-2]["content"]
+    assert shown_next == extended + " " + added
 
     line, ext = tavern.send("05_impersonate")
     assert ext == {"session_id": session, "impersonation": True}
@@ -147,9 +150,9 @@ def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> N
 
 
 def test_a_marker_sent_as_a_user_message_is_dropped_and_the_user_is_named(tavern: Tavern) -> None:
-    _, ext = tavern.send("11_strict_new_chat")
+    _, ext = tavern.send("11_strict_new_chat")  # one merged system message, then `[Start a new chat]` as a user's
     view = tavern.http.get(f"/v1/sessions/{ext['session_id']}").json()
-    assert view["user_name"] == "Bob"
+    assert view["user_name"] == "Alice"  # from the main prompt, merged with the card into one system message
     assert [t["user_text"] for t in view["turns"]] == ["Hi, I'm Bob."]
 
 
