@@ -149,6 +149,24 @@ def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> N
     assert tavern.sessions() == [session]  # one conversation in the list throughout
 
 
+def test_a_swipe_back_to_an_earlier_reply_keeps_the_turn_and_shows_that_reply(tavern: Tavern) -> None:
+    _, ext = tavern.send("01_send")
+    session = ext["session_id"]
+    first, _ = tavern.send("02_send")
+    tavern.send("03_swipe")
+    swipes = tavern.turns(session)[1]["candidates"]
+    assert len(swipes) == 4
+    assert fixture("13_swipe_back_send")["messages"][-2]["content"] == first  # ST swiped back to the first reply
+
+    _, ext = tavern.send("13_swipe_back_send")  # swiping back sends nothing: the next message brings the history
+    assert ext["session_id"] == session
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada.", "Do you have a dog?", "Tell me about Skerry."]
+    assert turns[1]["candidates"] == swipes  # every scored swipe kept: not re-imported as an unscored turn
+    assert shown(turns[1]) == first
+    assert tavern.sessions() == [session]
+
+
 def test_a_marker_sent_as_a_user_message_is_dropped_and_the_user_is_named(tavern: Tavern) -> None:
     _, ext = tavern.send("11_strict_new_chat")  # one merged system message, then `[Start a new chat]` as a user's
     view = tavern.http.get(f"/v1/sessions/{ext['session_id']}").json()
