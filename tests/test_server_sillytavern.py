@@ -167,6 +167,20 @@ def test_a_swipe_back_to_an_earlier_reply_keeps_the_turn_and_shows_that_reply(ta
     assert tavern.sessions() == [session]
 
 
+def test_names_in_the_message_content_are_the_clients_not_the_conversations(tavern: Tavern) -> None:
+    first, ext = tavern.send("14_names_content_send")  # 'Alice: Hello, Ada.' after 'Ada Quint: <greeting>'
+    session = ext["session_id"]
+    assert first == "You said: Hello, Ada. (candidate 1)"  # the upstream never sees the prefix
+    assert fixture("15_names_content_send")["messages"][-2]["content"] == f"Ada Quint: {first}"
+
+    _, ext = tavern.send("15_names_content_send")
+    assert ext["session_id"] == session  # the same conversation, not a new session per message
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada.", "Do you have a dog?"]
+    assert len(turns[0]["candidates"]) == 2  # the guarded turn kept, not re-imported with the prefix
+    assert tavern.sessions() == [session]
+
+
 def test_a_marker_sent_as_a_user_message_is_dropped_and_the_user_is_named(tavern: Tavern) -> None:
     _, ext = tavern.send("11_strict_new_chat")  # one merged system message, then `[Start a new chat]` as a user's
     view = tavern.http.get(f"/v1/sessions/{ext['session_id']}").json()
@@ -187,6 +201,11 @@ def test_parse_messages_names_each_flow() -> None:
     assert (empty.mode, empty.user_text, empty.pairs) == ("send", "", [("Hi", "Hello.")])
     merged = parse_messages([("user", "[Start a new Chat]\n\nHi there")])
     assert merged.user_text == "Hi there"
+    named = [("assistant", "Ada: Hello."), ("user", "Al: Hi"), ("assistant", "Ada: Aye."), ("user", "Al: Bye")]
+    unnamed = parse_messages(named, user_names=["Al"], char_names=["Ada Quint", "Ada"])
+    assert (unnamed.pairs, unnamed.user_text) == ([("Hi", "Aye.")], "Bye")
+    mixed = parse_messages([("user", "Al: Hi"), ("assistant", "Aye."), ("user", "Bye")], user_names=["Al"])
+    assert (mixed.pairs, mixed.user_text) == ([("Al: Hi", "Aye.")], "Bye")  # not every message: the user's own
     with pytest.raises(ValueError, match="messages: Continue needs"):
         parse_messages([("user", "Hi"), ("system", "[Continue your last message]")])
     with pytest.raises(ValueError, match="messages: no user message"):

@@ -301,16 +301,38 @@ class ParsedChat(NamedTuple):
     """The client's own Continue or Impersonate instruction, used in the prompt when given."""
 
 
-def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None = None) -> ParsedChat:
+def _unnamed(items: list[tuple[str, str]], role: str, names: Sequence[str], markers: Markers) -> list[tuple[str, str]]:
+    """`items` without the `Name: ` a client put before every message of `role`, markers aside.
+
+    SillyTavern does so with "Character Names Behavior: Message Content". Unchanged unless all of them start with
+    the same one of `names`: a user's own `Name: ` in one message stays.
+    """
+    starts = (*markers.new_chat, *markers.continue_, *markers.impersonate)
+    said = [c for r, c in items if r == role and not _marked(c, starts)]
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        prefix = f"{name}: "
+        if said and all(c.startswith(prefix) for c in said):
+            return [(r, c.removeprefix(prefix) if r == role else c) for r, c in items]
+    return items
+
+
+def parse_messages(
+    messages: Sequence[tuple[str, str]],
+    markers: Markers | None = None,
+    user_names: Sequence[str] = (),
+    char_names: Sequence[str] = (),
+) -> ParsedChat:
     """Split (role, content) messages into the conversation and the flow asked for.
 
     System messages, a leading greeting and chat-start markers are dropped (the persona owns them). A trailing
     Continue or Impersonate instruction (system, or user after a client's prompt post-processing) picks that flow;
     a history ending with the character's message and no instruction asks the character to speak again (empty
-    user text).
+    user text). When every user message starts with `Name: ` for one of `user_names`, or every character message
+    with one of `char_names`, that prefix is the client's (names in the message content) and is dropped.
     """
     markers = markers or Markers()
     items = [(r, c) for r, c in messages if r in ("user", "assistant", "system")]
+    items = _unnamed(_unnamed(items, "user", user_names, markers), "assistant", char_names, markers)
     mode: ChatMode = "send"
     instruction: str | None = None
     while items and items[-1][0] in ("system", "user") and mode == "send":
