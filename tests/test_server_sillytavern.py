@@ -1,9 +1,10 @@
 """SillyTavern's everyday flows against a real server, replayed from recorded request bodies.
 
-The bodies in fixtures/sillytavern/ have the shape SillyTavern's Custom (OpenAI-compatible) chat-completion source
-sends upstream (src/endpoints/backends/chat-completions.js: messages, model, temperature, max_tokens, stream,
-penalties, top_p, top_k, stop, logit_bias, seed, n) with its default prompts: the main prompt naming {{user}},
-the `[Start a new Chat]` marker, the greeting, the Continue nudge and the Impersonate prompt.
+The bodies in fixtures/sillytavern/ are what SillyTavern 1.19.0 sent upstream when driven through its web UI
+(Chat Completion, Custom (OpenAI-compatible) source, default settings, the Ada Quint card exported by `personae
+export`) against a personae server on the mock upstream: its default prompts (the main prompt naming {{user}}, the
+card's example chat as named system messages, the `[Start a new Chat]` marker, the greeting, the Continue nudge
+and the Impersonate prompt) and its fields (no `stop`, `logit_bias` or `top_k` when unset).
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> N
     assert len(turns) == 2  # the same turn, extended
     assert shown(turns[1]) == extended + added
     assert added.strip()
-    assert fixture("05_impersonate")["messages"][-2]["content"] == extended + added  # what ST shows next
+    # What ST shows next: its continue postfix (a space by default) before the added text, which starts with one
+    shown_next = fixture("05_impersonate")["messages"][-2]["content"]
+    assert shown_next == extended + " " + added
 
     line, ext = tavern.send("05_impersonate")
     assert ext == {"session_id": session, "impersonation": True}
@@ -146,10 +149,42 @@ def test_sillytavern_flows_map_onto_one_stored_conversation(tavern: Tavern) -> N
     assert tavern.sessions() == [session]  # one conversation in the list throughout
 
 
+def test_a_swipe_back_to_an_earlier_reply_keeps_the_turn_and_shows_that_reply(tavern: Tavern) -> None:
+    _, ext = tavern.send("01_send")
+    session = ext["session_id"]
+    first, _ = tavern.send("02_send")
+    tavern.send("03_swipe")
+    swipes = tavern.turns(session)[1]["candidates"]
+    assert len(swipes) == 4
+    assert fixture("13_swipe_back_send")["messages"][-2]["content"] == first  # ST swiped back to the first reply
+
+    _, ext = tavern.send("13_swipe_back_send")  # swiping back sends nothing: the next message brings the history
+    assert ext["session_id"] == session
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada.", "Do you have a dog?", "Tell me about Skerry."]
+    assert turns[1]["candidates"] == swipes  # every scored swipe kept: not re-imported as an unscored turn
+    assert shown(turns[1]) == first
+    assert tavern.sessions() == [session]
+
+
+def test_names_in_the_message_content_are_the_clients_not_the_conversations(tavern: Tavern) -> None:
+    first, ext = tavern.send("14_names_content_send")  # 'Alice: Hello, Ada.' after 'Ada Quint: <greeting>'
+    session = ext["session_id"]
+    assert first == "You said: Hello, Ada. (candidate 1)"  # the upstream never sees the prefix
+    assert fixture("15_names_content_send")["messages"][-2]["content"] == f"Ada Quint: {first}"
+
+    _, ext = tavern.send("15_names_content_send")
+    assert ext["session_id"] == session  # the same conversation, not a new session per message
+    turns = tavern.turns(session)
+    assert [t["user_text"] for t in turns] == ["Hello, Ada.", "Do you have a dog?"]
+    assert len(turns[0]["candidates"]) == 2  # the guarded turn kept, not re-imported with the prefix
+    assert tavern.sessions() == [session]
+
+
 def test_a_marker_sent_as_a_user_message_is_dropped_and_the_user_is_named(tavern: Tavern) -> None:
-    _, ext = tavern.send("11_strict_new_chat")
+    _, ext = tavern.send("11_strict_new_chat")  # one merged system message, then `[Start a new chat]` as a user's
     view = tavern.http.get(f"/v1/sessions/{ext['session_id']}").json()
-    assert view["user_name"] == "Bob"
+    assert view["user_name"] == "Alice"  # from the main prompt, merged with the card into one system message
     assert [t["user_text"] for t in view["turns"]] == ["Hi, I'm Bob."]
 
 
@@ -166,6 +201,11 @@ def test_parse_messages_names_each_flow() -> None:
     assert (empty.mode, empty.user_text, empty.pairs) == ("send", "", [("Hi", "Hello.")])
     merged = parse_messages([("user", "[Start a new Chat]\n\nHi there")])
     assert merged.user_text == "Hi there"
+    named = [("assistant", "Ada: Hello."), ("user", "Al: Hi"), ("assistant", "Ada: Aye."), ("user", "Al: Bye")]
+    unnamed = parse_messages(named, user_names=["Al"], char_names=["Ada Quint", "Ada"])
+    assert (unnamed.pairs, unnamed.user_text) == ([("Hi", "Aye.")], "Bye")
+    mixed = parse_messages([("user", "Al: Hi"), ("assistant", "Aye."), ("user", "Bye")], user_names=["Al"])
+    assert (mixed.pairs, mixed.user_text) == ([("Al: Hi", "Aye.")], "Bye")  # not every message: the user's own
     with pytest.raises(ValueError, match="messages: Continue needs"):
         parse_messages([("user", "Hi"), ("system", "[Continue your last message]")])
     with pytest.raises(ValueError, match="messages: no user message"):

@@ -511,6 +511,26 @@ def test_rewind_sets_turns_aside_as_a_branch_and_restores_it(tmp_path: Path) -> 
     assert {(t.branch, t.user_text) for t in db.branches([record.id])} >= {(2, "other")}
 
 
+def test_branches_list_every_candidate_and_rewind_can_show_another(tmp_path: Path) -> None:
+    db = store(tmp_path)
+    record = db.create(sailor(), "Tom", "mock/echo", settings().model_dump(mode="json"))
+    prompt = AssembledPrompt(messages=[], parts=[], budget_tokens=0)
+    for i in range(2):
+        candidates = [Candidate(index=c, text=f"reply {i}.{c}") for c in range(2)]
+        db.add_turn(
+            record.id, TurnRecord(index=i, user_text=f"q{i}", prompt=prompt, candidates=candidates, chosen_index=1)
+        )
+    assert [(t.number, t.reply, t.swipes) for t in db.branches([record.id])] == [
+        (0, "reply 0.1", ((0, "reply 0.0"), (1, "reply 0.1"))),
+        (1, "reply 1.1", ((0, "reply 1.0"), (1, "reply 1.1"))),
+    ]
+    with pytest.raises(StoreError, match="keeps no turn 1"):  # a turn set aside shows nothing
+        db.rewind(record.id, 1, show={1: 0})
+    assert [t.reply for t in db.load(record.id).turns] == ["reply 0.1", "reply 1.1"]  # rolled back whole
+    db.rewind(record.id, 2, show={0: 0})  # a client swiped back to the first reply of turn 0
+    assert [t.reply for t in db.load(record.id).turns] == ["reply 0.0", "reply 1.1"]
+
+
 class _ToolCaller(BackendAPI):
     """An upstream that passes requests through: a tool call first, then text once a tool result is in the prompt."""
 

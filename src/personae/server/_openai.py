@@ -299,8 +299,16 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
     }
 
 
-_ST_MAIN_PROMPT = re.compile(r"fictional chat between (?:.{1,200}?) and ([^.\n]{1,100})\.")
+_ST_MAIN_PROMPT = re.compile(r"fictional chat between (.{1,200}?) and ([^.\n]{1,100})\.")
 """SillyTavern's default main prompt names the user: "... in a fictional chat between {{char}} and {{user}}."."""
+
+
+def _st_names(body: ChatCompletionRequest) -> tuple[str, str] | None:
+    """The character's and the user's names in SillyTavern's main prompt, if a system message holds it."""
+    for message in body.messages:
+        if message.role == "system" and (match := _ST_MAIN_PROMPT.search(message.text()[:4000])):
+            return match.group(1).strip(), match.group(2).strip()
+    return None
 
 
 def _user_name(body: ChatCompletionRequest) -> str:
@@ -308,10 +316,8 @@ def _user_name(body: ChatCompletionRequest) -> str:
     named = next((m.name for m in body.messages if m.role == "user" and m.name), None)
     if named or body.user:
         return (named or body.user or "").strip()[:200] or "User"
-    for message in body.messages:
-        if message.role == "system" and (match := _ST_MAIN_PROMPT.search(message.text()[:4000])):
-            return match.group(1).strip()
-    return "User"
+    names = _st_names(body)
+    return names[1] if names else "User"
 
 
 def _resolve(
@@ -555,7 +561,13 @@ async def chat_completions(
         ) from None
     messages, tail = split_tool_exchange(body.messages) if passed else (body.messages, [])
     try:
-        parsed = parse_messages([(m.role, m.conversation_text()) for m in messages], service.markers)
+        st_names = _st_names(body)
+        parsed = parse_messages(
+            [(m.role, m.conversation_text()) for m in messages],
+            service.markers,
+            user_names=[_user_name(body)],
+            char_names=[persona.name, *(st_names[:1] if st_names else [])],
+        )
     except ValueError as exc:
         raise ApiError(400, str(exc), param="messages") from None
     if passed and parsed.mode != "send":

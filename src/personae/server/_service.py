@@ -301,16 +301,38 @@ class ParsedChat(NamedTuple):
     """The client's own Continue or Impersonate instruction, used in the prompt when given."""
 
 
-def parse_messages(messages: Sequence[tuple[str, str]], markers: Markers | None = None) -> ParsedChat:
+def _unnamed(items: list[tuple[str, str]], role: str, names: Sequence[str], markers: Markers) -> list[tuple[str, str]]:
+    """`items` without the `Name: ` a client put before every message of `role`, markers aside.
+
+    SillyTavern does so with "Character Names Behavior: Message Content". Unchanged unless all of them start with
+    the same one of `names`: a user's own `Name: ` in one message stays.
+    """
+    starts = (*markers.new_chat, *markers.continue_, *markers.impersonate)
+    said = [c for r, c in items if r == role and not _marked(c, starts)]
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        prefix = f"{name}: "
+        if said and all(c.startswith(prefix) for c in said):
+            return [(r, c.removeprefix(prefix) if r == role else c) for r, c in items]
+    return items
+
+
+def parse_messages(
+    messages: Sequence[tuple[str, str]],
+    markers: Markers | None = None,
+    user_names: Sequence[str] = (),
+    char_names: Sequence[str] = (),
+) -> ParsedChat:
     """Split (role, content) messages into the conversation and the flow asked for.
 
     System messages, a leading greeting and chat-start markers are dropped (the persona owns them). A trailing
     Continue or Impersonate instruction (system, or user after a client's prompt post-processing) picks that flow;
     a history ending with the character's message and no instruction asks the character to speak again (empty
-    user text).
+    user text). When every user message starts with `Name: ` for one of `user_names`, or every character message
+    with one of `char_names`, that prefix is the client's (names in the message content) and is dropped.
     """
     markers = markers or Markers()
     items = [(r, c) for r, c in messages if r in ("user", "assistant", "system")]
+    items = _unnamed(_unnamed(items, "user", user_names, markers), "assistant", char_names, markers)
     mode: ChatMode = "send"
     instruction: str | None = None
     while items and items[-1][0] in ("system", "user") and mode == "send":
@@ -1018,30 +1040,44 @@ class Service:
     ) -> tuple[ChatSession, int] | None:
         """The stored conversation a history branches from, moved onto it; and how many of its turns it holds.
 
-        This is how an edited, deleted or branched-from earlier message reaches the server.
-        The history is compared with every branch of this key's recent sessions with the persona and user; the one
-        sharing the longest start wins (at least one turn, or the first reply when only the first message was
-        edited). Turns after the shared start are set aside as a branch of the same session (a branch of the
-        history's own, set aside earlier, is brought back), so the session list keeps one conversation.
+        This is how an edited, deleted or branched-from earlier message, or a swipe back to an earlier reply,
+        reaches the server. The history is compared with every branch of this key's recent sessions with the persona
+        and user; the one sharing the longest start wins (at least one turn, or the first reply when only the first
+        message was edited). A turn is shared when its user message matches and the history's reply is the one it
+        shows or another of its candidates: that candidate is shown from now on (a client swiped back to it, which
+        it never tells the server). Turns after the shared start are set aside as a branch of the same session (a
+        branch of the history's own, set aside earlier, is brought back), so the session list keeps one
+        conversation.
         """
         ids = self.access.recent_conversations(key.id, persona_id, user_name, limit=BRANCH_SCAN)
         lines: dict[tuple[str, int], list[ShownTurn]] = {}
         for turn in self.store.branches(ids):
             lines.setdefault((turn.session_id, turn.branch), []).append(turn)
         wanted = [(_normal(u), _normal(r)) for u, r in pairs]
-        best: tuple[int, int, str, int, int] | None = None  # (shared, first reply shared, session, branch, from)
+        # (shared, first reply shared, fewest swipes, session, branch, from, turn -> candidate to show)
+        best: tuple[int, int, int, str, int, int, dict[int, int]] | None = None
         for (sid, branch), turns in lines.items():
             start = turns[0].number if branch else 0
             live = lines.get((sid, 0), []) if branch else []
-            line = [(_normal(t.user_text), _normal(t.reply)) for t in [*live[:start], *turns]]
-            shared = next((i for i, (a, b) in enumerate(zip(line, wanted, strict=False)) if a != b), None)
-            shared = min(len(line), len(wanted)) if shared is None else shared
-            first_reply = int(bool(line) and line[0][1] == wanted[0][1])
-            if (shared or first_reply) and (best is None or (shared, first_reply) > best[:2]):
-                best = (shared, first_reply, sid, branch, start)
+            line = [*live[:start], *turns]
+            show: dict[int, int] = {}
+            shared = 0
+            for i, (turn, (user, reply)) in enumerate(zip(line, wanted, strict=False)):
+                if _normal(turn.user_text) != user:
+                    break
+                if _normal(turn.reply) != reply:
+                    swiped = next((c for c, text in turn.swipes if _normal(text) == reply), None)
+                    if swiped is None:
+                        break
+                    show[i] = swiped
+                shared = i + 1
+            first_reply = int(bool(line) and _normal(line[0].reply) == wanted[0][1])
+            rank = (shared, first_reply, -len(show))
+            if (shared or first_reply) and (best is None or rank > best[:3]):
+                best = (*rank, sid, branch, start, show)
         if best is None:
             return None
-        shared, _first, sid, branch, start = best
+        shared, _first, _swipes, sid, branch, start, show = best
         self.session(key, sid)  # owned by this key (raises otherwise)
         self._drop(sid)  # what this process holds of it is reloaded once it is moved
         if branch:  # bring the history's own branch back, setting aside what stands from its start on
@@ -1053,7 +1089,8 @@ class Service:
         def move(conn: Connection) -> None:
             self.access.set_hashes(sid, hashes.head, hashes.swipe, conn)
 
-        self.store.rewind(sid, keep, also=move)  # nothing is set aside when the history holds the whole branch
+        # nothing is set aside when the history holds the whole branch
+        self.store.rewind(sid, keep, also=move, show={i: c for i, c in show.items() if i < keep})
         return self.session(key, sid), keep
 
     def remember_conversation(self, chat: ChatSession) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -118,6 +118,8 @@ class ShownTurn(NamedTuple):
     """The turn's index (a NamedTuple's `index` is the tuple method)."""
     user_text: str
     reply: str
+    swipes: tuple[tuple[int, str], ...] = ()
+    """Every candidate of the turn as (index, text), the shown one among them."""
 
 
 class SessionSummary(BaseModel):
@@ -525,11 +527,14 @@ class SessionStore:
         restore: int | None = None,
         also: StoreHook | None = None,
         version: int | None = None,
+        show: Mapping[int, int] | None = None,
     ) -> int:
         """Set aside the turns from index `keep` on as a new branch and, with `restore`, bring that branch back.
 
-        Summaries reaching into the turns set aside are dropped (the next turn writes them again). Returns the
-        session's new version (`also`, `version`: as in `add_turn`). The caller reloads the session.
+        With `show`, turn index -> candidate index, those turns left in place show another of their candidates
+        (a client swiped back to it). Summaries reaching into the turns set aside are dropped (the next turn writes
+        them again). Returns the session's new version (`also`, `version`: as in `add_turn`). The caller reloads
+        the session.
         """
         now = utcnow()
         with self.engine.begin() as conn:
@@ -540,30 +545,47 @@ class SessionStore:
             if restore is not None:
                 back = (TurnRow.session_id == session_id) & (TurnRow.branch == restore)
                 conn.execute(update(TurnRow).where(back).values(branch=0))
+            for index, chosen in sorted((show or {}).items()):
+                turn_id = conn.execute(_TURN_ID, {"sid": session_id, "index": index}).scalar()
+                if turn_id is None or index >= keep:
+                    raise StoreError(f"session {session_id!r} keeps no turn {index}")
+                conn.execute(_SET_CHOSEN, {"tid": turn_id, "chosen": chosen})
             conn.execute(delete(MemoryRow).where(MemoryRow.session_id == session_id, MemoryRow.last_turn >= keep))
             if also is not None:
                 also(conn)
         return new
 
     def branches(self, session_ids: Sequence[str]) -> list[ShownTurn]:
-        """Every turn of these sessions, of every branch, with the reply it shows.
+        """Every turn of these sessions, of every branch, with the reply it shows and all its candidates.
 
-        A client's history is matched against these when it edited, deleted or branched from an earlier message.
+        A client's history is matched against these when it edited, deleted or branched from an earlier message,
+        or swiped back to an earlier reply.
         """
         if not session_ids:
             return []
-        shown = (CandidateRow.turn_id == TurnRow.id) & (CandidateRow.index == TurnRow.chosen_index)
         query = (
-            select(TurnRow.session_id, TurnRow.branch, TurnRow.index, TurnRow.user_text, CandidateRow.text)
-            .outerjoin(CandidateRow, shown)
+            select(
+                TurnRow.session_id,
+                TurnRow.branch,
+                TurnRow.index,
+                TurnRow.user_text,
+                TurnRow.chosen_index,
+                CandidateRow.index,
+                CandidateRow.text,
+            )
+            .outerjoin(CandidateRow, CandidateRow.turn_id == TurnRow.id)
             .where(TurnRow.session_id.in_(list(session_ids)))
-            .order_by(TurnRow.session_id, TurnRow.branch, TurnRow.index)
+            .order_by(TurnRow.session_id, TurnRow.branch, TurnRow.index, CandidateRow.index)
         )
+        turns: dict[tuple[str, int, int], ShownTurn] = {}
         with self.engine.connect() as conn:
-            return [
-                ShownTurn(sid, branch, index, user, reply or "")
-                for sid, branch, index, user, reply in conn.execute(query)
-            ]
+            for sid, branch, index, user, chosen, candidate, text in conn.execute(query):
+                turn = turns.get((sid, branch, index)) or ShownTurn(sid, branch, index, user, "")
+                if candidate is not None:
+                    reply = text if candidate == chosen else turn.reply
+                    turn = turn._replace(reply=reply, swipes=(*turn.swipes, (candidate, text)))
+                turns[(sid, branch, index)] = turn
+        return list(turns.values())
 
     def add_memory(self, session_id: str, item: MemoryItem, version: int | None = None) -> int:
         """Store a memory (a new rolling summary); returns the session's new version (`version`: as in `add_turn`)."""
