@@ -108,6 +108,13 @@ def test_statements_about_others_and_questions_are_not_facts() -> None:
     assert extract_facts("Do you remember the storm? What happened to the ferry?", "Sam", "Ada") == []
     assert extract_facts("The weather is lovely today.", "Sam", "Ada") == []
     assert extract_facts("If I were a sailor, I would go north.", "Sam", "Ada") == []
+    # Requests to the character ("me" as the object of an imperative) say nothing about the user; the embedded
+    # personalization run stored "Tell Sam something about Ada Quint's week." as a fact about Sam.
+    for request in ("Tell me something about your week.", "Please show me the harbour.", "Remind me to call you."):
+        assert extract_facts(request, "Sam", "Ada") == [], request
+    assert [f.text for f in extract_facts("Tell me about it. I sold my boat.", "Sam", "Ada")] == [
+        "Sam sold Sam's boat."
+    ]
 
 
 async def test_backend_extraction_reads_json_lines_and_falls_back_to_the_rules() -> None:

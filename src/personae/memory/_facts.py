@@ -207,7 +207,10 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|my|me|mine|myself)\b", re.
 _SKIP = re.compile(
     r"^\s*(?:if|would|could|should|can|do|does|did|is|are|what|why|how|when|where|who|which|may|shall|let's|"
     r"lol|haha|hi|hey|hello|thanks|thank you|ok|okay|yes|no|sure)\b|\?\s*$|\b(?:if i|i wonder|i guess|"
-    r"i think you|i hope you|do you)\b",
+    r"i think you|i hope you|do you)\b"
+    # A request to the character, the user only its object: "Tell me about your week", "Please show me the harbour".
+    r"|^\s*(?:please\s+)?(?:tell|give|show|remind|send|bring|teach|ask|text|read|sing|pass|get|make|"
+    r"describe|explain|call|wake|take|guide|lend|pour|hand|fetch|play)\s+(?:me|us)\b",
     re.IGNORECASE,
 )
 _PAST = _words(
