@@ -497,3 +497,34 @@ def test_the_onnx_embedders_cache_cleared_by_another_thread_mid_call_loses_nothi
     embedder._cache["seen"] = np.array([9.0, 9.0], dtype=np.float32)
     vectors = embedder.embed(["seen", "new text", "seen"])
     assert vectors.tolist() == [[9.0, 9.0], [8.0, 1.0], [9.0, 9.0]]
+
+
+def test_calibration_keeps_the_gate_the_speed_goal_needs() -> None:
+    """An ungated scorer catches more here, but lets every pair through: calibration takes it only without the floor."""
+    from personae.persona import persona_from_data
+    from personae.scoring._training.calibrate import CalibrationData, calibrate
+
+    sam = persona_from_data(
+        {"name": "Sam", "statements": ["Sam is a vegetarian.", "Sam has a dog named Rex.", "Sam lives in Leeds."]}
+    )
+    case = {
+        "persona": "sam",
+        "query": "Hungry?",
+        "faithful": "Just a salad for me, thanks.",
+        "contradicting": "I had the steak tonight.",
+        "off_topic": "Lovely weather we are having.",
+    }
+    data = CalibrationData({"sam": sam}, [], [case])
+    nli = GridNLI({("Sam is a vegetarian.", "I had the steak tonight."): (0.0, 0.01, 0.99)})
+    relevance = RelevanceModel(FakeEmbedder())
+    grid = {"gates": (None, 0.3), "query_gates": (None,), "top_k": (0,)}
+
+    open_cal, open_figures = calibrate(data, nli, relevance, min_gate_skipped=0.0, **grid)  # type: ignore[arg-type]
+    assert open_cal.topic_gate is None
+    assert open_figures["violation_recall"] == 1.0
+    assert open_figures["gate_skipped"] == 0.0
+
+    gated_cal, gated_figures = calibrate(data, nli, relevance, min_gate_skipped=0.9, **grid)  # type: ignore[arg-type]
+    assert gated_cal.topic_gate == 0.3
+    assert gated_figures["gate_skipped"] >= 0.9
+    assert gated_figures["violation_recall"] == 0.0  # the price, on this case: its words share nothing with the diet

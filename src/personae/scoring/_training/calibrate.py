@@ -3,7 +3,8 @@
 The calibration set (data/calibration/: personas, hand-labelled triples and reply-level cases) is not a measuring
 set: it exists so that thresholds are never tuned on the data that reports quality. The search keeps the false-
 violation rate (faithful or off-topic replies flagged, neutral or supporting triples read as contradictions) under a
-target and, among those settings, takes the one with the best triple accuracy plus violation recall.
+target and, among those settings, takes the one with the best triple accuracy plus violation recall. The topic gate
+must also keep enough pairs from the NLI model for the speed goal (`MIN_GATE_SKIPPED`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
 from personae.scoring._sentences import split_sentences
 
-GATES: tuple[float | None, ...] = (None, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
-VIOLATION = tuple(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2))
+GATES: tuple[float | None, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+"""Always a topic gate (issue 17): without one every statement meets the NLI model for every sentence, ten times
+the pairs of a gated turn, and stage 4 calibrated with `None` allowed chose it."""
+# Up to 0.99: a model trained on many contradictions is sure of some false ones (stage 4 met no false-violation
+# target with 0.95, the top of the earlier grid).
+VIOLATION = (*(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2)), 0.97, 0.98, 0.99)
 SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
-SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
 QUERY_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 TOP_K = (0, 1, 2, 3)
 
@@ -64,7 +69,15 @@ class CalibrationData:
         return list(dict.fromkeys(out))
 
 
-_Reduction = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray]
+_Reduction = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, int]
+"""Per statement: entailment, neutral, contradiction; the normalised APC; the entailing sentence's topic; and the
+number of pairs the gates closed."""
+
+MIN_GATE_SKIPPED = 0.9
+"""Share of statement–sentence pairs the gates must keep from the NLI model on the calibration set. A guarded turn
+for a persona of 100 statements took 1.19 s with 92.7 % skipped (goal 2 s, bench/results/apc_throughput.jsonl); the
+NLI model's time grows with the pairs it reads, so a gate that lets through twice as many misses the goal. Stage 4,
+calibrated without this floor, chose a topic gate of 0.05 (or none)."""
 
 
 class _Scored:
@@ -92,14 +105,15 @@ class _Scored:
         n_statements, n_sentences = self.grid.shape[:2]
         if n_sentences == 0:
             zeros = np.zeros(n_statements, np.float32)
-            return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros
+            return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros, 0
         grid = self.grid.copy()
         open_ = cal.open_pairs(self.topic, self.query_topic)
         grid[~open_] = (0.0, 1.0, 0.0)
         r = _reduce(grid, [""] * n_sentences, self.topic, open_)
         assert r.entail_topic is not None
         apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
-        return r.entailment, r.neutral, r.contradiction, float(np.clip(apc, 0, 1).mean()), r.entail_topic
+        skipped = int((~open_).sum())
+        return r.entailment, r.neutral, r.contradiction, float(np.clip(apc, 0, 1).mean()), r.entail_topic, skipped
 
 
 def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
@@ -132,7 +146,7 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
     correct = false_triples = not_contra = supported = supported_right = entailed = 0
     for t in data.triples:
         key = (t["persona"], t["query"], t["reply"])
-        e, n, c, _, topic = reduced[key]
+        e, n, c, _, topic, _ = reduced[key]
         i = scored[key].statements.index(t["statement"])
         predicted = LABEL[cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]))]
         correct += int(predicted == t["label"])
@@ -145,7 +159,7 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
             false_triples += int(predicted == "contradiction")
 
     def violated(key: tuple[str, str, str]) -> bool:
-        e, n, c, _, topic = reduced[key]
+        e, n, c, _, topic, _ = reduced[key]
         return any(
             cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i])) == "violated" for i in range(len(e))
         )
@@ -157,6 +171,7 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
         flagged += int(violated(f)) + int(violated(o))
         wins += int(reduced[f][3] > reduced[k][3])
     n_cases = max(1, len(data.replies))
+    pairs = sum(s.grid.shape[0] * s.grid.shape[1] for s in scored.values())
     return {
         "triple_accuracy": correct / max(1, len(data.triples)),
         "triple_false_violations": false_triples / max(1, not_contra),
@@ -165,6 +180,7 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
         "preference": wins / n_cases,
         "support_precision": supported_right / max(1, supported),
         "support_recall": supported_right / max(1, entailed),
+        "gate_skipped": sum(r[5] for r in reduced.values()) / max(1, pairs),
     }
 
 
@@ -177,18 +193,30 @@ def calibrate(
     gates: Sequence[float | None] = GATES,
     query_gates: Sequence[float | None] = QUERY_GATES,
     top_k: Sequence[int] = TOP_K,
+    min_gate_skipped: float = MIN_GATE_SKIPPED,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
 
-    If no setting meets the target, the one with the fewest false violations is returned (and its figures say so).
+    Only settings whose gates keep at least `min_gate_skipped` of the pairs from the NLI model are considered (all
+    of them if none does). If no setting meets the target, the one with the fewest false violations is returned (and
+    its figures say so).
     Then the support threshold and gate: the most support recall whose precision reaches its target.
     """
     best: tuple[float, Calibration, dict[str, float]] | None = None
     fallback: tuple[float, Calibration, dict[str, float]] | None = None
     scored = _score_all(data, nli, relevance)
-    for gate, query_gate, k in itertools.product(gates, query_gates, top_k):
-        if gate is None and (query_gate is not None or k):
-            continue  # without a topic gate every pair is open already
+    settings = [
+        (gate, query_gate, k)
+        for gate, query_gate, k in itertools.product(gates, query_gates, top_k)
+        if gate is not None or (query_gate is None and not k)  # without a topic gate every pair is open already
+    ]
+    fast = [
+        s
+        for s in settings
+        if evaluate(data, scored, Calibration(topic_gate=s[0], query_gate=s[1], gate_top_k=s[2]))["gate_skipped"]
+        >= min_gate_skipped
+    ]
+    for gate, query_gate, k in fast or settings:
         for violation, support in itertools.product(VIOLATION, SUPPORT):
             cal = Calibration(violation, support, topic_gate=gate, query_gate=query_gate, gate_top_k=k)
             figures = evaluate(data, scored, cal)
