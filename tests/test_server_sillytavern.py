@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers.server import mock_config, running
+from helpers.server import mock_config, reply_and_extension, running
 from personae.server import create_app
 from personae.server._service import parse_messages
 from personae.store import AccessStore
@@ -40,18 +40,7 @@ class Tavern:
         """POST a recorded body; the reply text and the `personae` extension (streamed or not)."""
         response = self.http.post("/v1/chat/completions", json=fixture(name))
         assert response.status_code == 200, response.text
-        if not fixture(name).get("stream"):
-            data = response.json()
-            return data["choices"][0]["message"]["content"], data["personae"]
-        text, extension = "", None
-        for line in response.text.splitlines():
-            if line.startswith("data: {"):
-                event = json.loads(line[6:])
-                assert "error" not in event, event
-                text += "".join(c["delta"].get("content") or "" for c in event["choices"])
-                extension = event.get("personae") or extension
-        assert extension is not None
-        return text, extension
+        return reply_and_extension(response, bool(fixture(name).get("stream")))
 
     def turns(self, session_id: str) -> list[dict[str, Any]]:
         turns: list[dict[str, Any]] = self.http.get(f"/v1/sessions/{session_id}").json()["turns"]

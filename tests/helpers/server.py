@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -111,3 +112,20 @@ class Live:
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
+
+
+def reply_and_extension(response: httpx.Response, stream: bool) -> tuple[str, dict[str, Any]]:
+    """A chat completion's text and its `personae` extension, from a plain or a streamed (SSE) answer."""
+    if not stream:
+        data = response.json()
+        assert "error" not in data, data
+        return str(data["choices"][0]["message"]["content"]), dict(data["personae"])
+    text, extension = "", None
+    for line in response.text.splitlines():
+        if line.startswith("data: {"):
+            event = json.loads(line[6:])
+            assert "error" not in event, event
+            text += "".join(c["delta"].get("content") or "" for c in event["choices"])
+            extension = event.get("personae") or extension
+    assert extension is not None, response.text
+    return text, extension
