@@ -2,7 +2,11 @@
 // "why" with evidence, out-of-character reasons), a searchable paged chat list, and eval runs on their own page.
 // Plain JavaScript with no dependencies, served by the app itself (works offline). Where the user is lives in the
 // URL hash (#/chat/<id>, #/new/<persona>, #/evals, #/evals/<run>), so reload and Back keep it.
+
 "use strict";
+
+// A guard name ("best-of-n") kept on one line: a phone-width header broke it after "best-".
+const unbroken = (text) => String(text).replaceAll("-", "\u2011");
 
 const PAGE = 20;  // chats per page of the list
 const OOC_WORDS = {
@@ -239,7 +243,7 @@ function renderChat(session) {
   const face = avatar(session.persona_name, session.persona_id, pictureOf(session.persona_id));
   $("#chat-avatar").replaceWith(Object.assign(face, { id: "chat-avatar" }));
   $("#chat-guard").textContent = session.draft ? `new chat · you are ${session.user_name}`
-    : `you are ${session.user_name} · guard: ${session.guard}`;
+    : `you are ${session.user_name} · guard: ${unbroken(session.guard)}`;
   const list = $("#messages");
   list.replaceChildren();
   if (session.greeting) list.append(message("assistant", session.persona_name, session.greeting));
@@ -444,7 +448,7 @@ async function ensureSession(chat) {
   Object.assign(chat, session, { draft: false });
   if (state.session === chat) {
     history.replaceState(null, "", `#/chat/${session.id}`);
-    $("#chat-guard").textContent = `you are ${session.user_name} · guard: ${session.guard}`;
+    $("#chat-guard").textContent = `you are ${session.user_name} · guard: ${unbroken(session.guard)}`;
   }
   return chat;
 }
