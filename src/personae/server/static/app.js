@@ -5,8 +5,9 @@
 
 "use strict";
 
-// A guard name ("best-of-n") kept on one line: a phone-width header broke it after "best-".
-const unbroken = (text) => String(text).replaceAll("-", "\u2011");
+// The chat header's second line; the guard's name ("best-of-n") kept on one line (at phone width it broke after
+// "best-").
+const guardLine = (session) => `you are ${session.user_name} · guard: ${String(session.guard).replaceAll("-", "\u2011")}`;
 
 const PAGE = 20;  // chats per page of the list
 const OOC_WORDS = {
@@ -243,7 +244,7 @@ function renderChat(session) {
   const face = avatar(session.persona_name, session.persona_id, pictureOf(session.persona_id));
   $("#chat-avatar").replaceWith(Object.assign(face, { id: "chat-avatar" }));
   $("#chat-guard").textContent = session.draft ? `new chat · you are ${session.user_name}`
-    : `you are ${session.user_name} · guard: ${unbroken(session.guard)}`;
+    : guardLine(session);
   const list = $("#messages");
   list.replaceChildren();
   if (session.greeting) list.append(message("assistant", session.persona_name, session.greeting));
@@ -448,7 +449,7 @@ async function ensureSession(chat) {
   Object.assign(chat, session, { draft: false });
   if (state.session === chat) {
     history.replaceState(null, "", `#/chat/${session.id}`);
-    $("#chat-guard").textContent = `you are ${session.user_name} · guard: ${unbroken(session.guard)}`;
+    $("#chat-guard").textContent = guardLine(session);
   }
   return chat;
 }
