@@ -199,6 +199,7 @@ async def test_a_returning_user_is_known_and_greeted_as_known(tmp_path: Path) ->
     assert "Sam moved to Leeds (May 2023). (told 08 May 2023)" in system
     assert "Sam works as a baker." in system
     assert "greet Sam as someone Ada knows" in system
+    assert "These are facts about Sam, not about Ada." in system  # "Where do I live?" asks about Sam's life
     assert "Earlier conversations with Sam:" in system
     assert [m.role for m in second.turns[-1].prompt.messages][:2] == ["system", "user"]  # no greeting message
     parts = {p.section for p in second.turns[-1].prompt.parts}

@@ -178,6 +178,10 @@ class PromptAssembler:
             when = f" (last on {memory.last_seen})" if memory.last_seen else ""
             lines.append(f"{char} has talked with {user} before{when}: greet {user} as someone {char} knows.")
         if facts:
+            # A small model answered "Where do I live these days?" with the character's own home: say whose facts
+            # these are and what a question in the user's first person asks for.
+            lines.append(f"These are facts about {user}, not about {char}. When {user} asks about {user}'s own life")
+            lines.append(f'("Where do I live?", "What is my job?"), answer from them: "you live …", "your job …".')
             lines.append("\n".join(f"- {t}" for t in facts))
         if episodes:
             lines.append(f"Earlier conversations with {user}:\n" + "\n".join(f"- {t}" for t in episodes))
