@@ -217,7 +217,7 @@ def shared_figures(nli: OnnxNLI, shared: Path) -> dict[str, Any]:
 def main(args: argparse.Namespace) -> dict[str, Any]:
     nli = OnnxNLI(args.model)
     relevance = RelevanceModel()
-    cal = default_calibration(nli, relevance.embedder.name)
+    cal = default_calibration(nli, relevance.topic_model.name)
     if args.threshold is not None:
         cal = cal._replace(violation=args.threshold)
     if args.gate is not None:

@@ -528,3 +528,64 @@ def test_calibration_keeps_the_gate_the_speed_goal_needs() -> None:
     assert gated_cal.topic_gate == 0.3
     assert gated_figures["gate_skipped"] >= 0.9
     assert gated_figures["violation_recall"] == 0.0  # the price, on this case: its words share nothing with the diet
+
+
+def test_the_topic_scale_is_the_cosine_without_the_shipped_embedder() -> None:
+    from personae.scoring._topic import CosineTopic
+
+    relevance = RelevanceModel(FakeEmbedder())
+    assert isinstance(relevance.topic_model, CosineTopic)
+    assert relevance.topic_model.name == "fake"
+    sentences = ["I keep the lighthouse.", "Lovely weather."]
+    topic = relevance.topic(SAM.statements, sentences, "Hi", [SAM.name])
+    assert np.allclose(topic, relevance.similarity(SAM.statements, sentences, [SAM.name]).T)
+
+
+def test_a_learned_topic_gate_reads_the_users_message() -> None:
+    """The learned gate sees the question: a sentence that shares nothing with a statement opens when the user asked
+    about it (here a gate that reads only the statement–message cosine, the last feature)."""
+    from personae.scoring import Calibration
+    from personae.scoring._topic import LearnedTopic, topic_features
+
+    dim = FakeEmbedder().dim
+    weights = np.zeros(3 * dim + 2, dtype=np.float32)
+    weights[-1] = 20.0
+    gate = LearnedTopic(weights, -8.0, "test-gate")
+    relevance = RelevanceModel(FakeEmbedder(), topic=gate)
+    coffee, sentence = SAM.statements[2], "Two sugars and a biscuit, ta."
+    nli = GridNLI({(coffee, sentence): (0.01, 0.04, 0.95)})
+    scorer = APCScorer(SAM, nli=nli, relevance=relevance, calibration=Calibration(0.5, 0.5, topic_gate=0.5))
+    assert [v.statement for v in scorer.score("Do you drink coffee black?", sentence).violations] == [coffee]
+    assert nli.asked == [(coffee, sentence)]
+    nli.asked.clear()
+    assert scorer.score("Nice day?", sentence).violations == []
+    assert nli.asked == []
+    vectors = FakeEmbedder().embed(["a b", "c d", "e"])
+    assert topic_features(vectors[:1], vectors[1:2], vectors[2]).shape == (1, 1, 3 * dim + 2)
+
+
+def test_calibrated_gates_apply_only_on_the_topic_scale_they_were_fitted_on() -> None:
+    from personae.scoring import Calibration, default_calibration
+
+    nli = GridNLI({})
+    nli.calibration = {  # type: ignore[attr-defined]
+        "violation_threshold": 0.9,
+        "topic_gate": 0.4,
+        "topic_scale": "topic-gate@abc:minilm-embedder",
+    }
+    assert default_calibration(nli, "topic-gate@abc:minilm-embedder").topic_gate == 0.4
+    assert default_calibration(nli, "topic-gate@def:minilm-embedder") == Calibration(0.9, 0.5, None)
+    assert default_calibration(nli, "onnx:minilm-embedder").topic_gate is None
+
+
+def test_self_contradiction_keeps_a_cosine_gate_when_the_models_gate_is_learned() -> None:
+    """The history check compares sentences by cosine: a gate fitted on the learned scale is not its threshold."""
+    from personae.scoring import HistoryChecker
+    from personae.scoring._history import COSINE_GATE
+
+    nli = GridNLI({})
+    nli.calibration = {"violation_threshold": 0.9, "topic_gate": 0.6, "topic_scale": "topic-gate@x:y"}  # type: ignore[attr-defined]
+    assert HistoryChecker(nli, FakeEmbedder()).gate == COSINE_GATE
+    nli.calibration = {"violation_threshold": 0.9, "topic_gate": 0.25, "topic_scale": "fake"}  # type: ignore[attr-defined]
+    assert HistoryChecker(nli, FakeEmbedder()).gate == 0.25
+    assert HistoryChecker(GridNLI({}), FakeEmbedder()).gate is None

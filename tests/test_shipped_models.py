@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_model_files_are_small_and_carded() -> None:
     shipped = 0
-    for folder in (NLI_DIR, MODELS_DIR / SHIPPED_EMBEDDER, MODELS_DIR / "ooc-classifier"):
+    for folder in (NLI_DIR, MODELS_DIR / SHIPPED_EMBEDDER, MODELS_DIR / "ooc-classifier", MODELS_DIR / "topic-gate"):
         size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
         assert size <= 40 * 1024 * 1024, folder
         shipped += size
@@ -99,13 +99,36 @@ def test_naive_reference_matches_the_batched_scorer(examples_dir) -> None:  # ty
             assert abs(a.contradiction - b.contradiction) <= 1e-4
 
 
-def test_the_shipped_model_is_calibrated_with_a_topic_gate_for_the_shipped_embedder() -> None:
+def test_the_shipped_model_is_calibrated_for_the_shipped_topic_gate() -> None:
+    from personae.scoring._topic import LearnedTopic
+
     nli = OnnxNLI()
     calibration = nli.calibration
-    assert calibration["embedder"] == f"onnx:{SHIPPED_EMBEDDER}"
+    assert calibration["topic_scale"] == LearnedTopic.load().name  # thresholds fitted on this very gate
+    assert calibration["topic_scale"].endswith(f":{SHIPPED_EMBEDDER}")
     assert 0.0 < calibration["topic_gate"] < 1.0
     assert 0.5 <= calibration["violation_threshold"] < 1.0
     assert APCScorer(["Sam is a keeper."], nli=nli).calibration.topic_gate == calibration["topic_gate"]
+
+
+def test_the_learned_gate_opens_what_a_reply_decides_and_closes_a_self_introduction(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """The cosine gate closed "steak" against "vegetarian"; the learned one opens it and still keeps a
+    self-introduction away from the dog, the husband and swimming."""
+    from personae.persona import load_persona
+    from personae.scoring import RelevanceModel
+
+    ada = load_persona(examples_dir / "ada.yaml")
+    gate = OnnxNLI().calibration["topic_gate"]
+    relevance = RelevanceModel()
+    steak = "I had a lovely steak for supper."
+    intro = "I'm Ada Quint, a retired ferry captain on Skye."
+    topic = relevance.topic(ada.statements, [steak, intro], "What did you have for supper?", [ada.name])
+    diet = next(i for i, s in enumerate(ada.statements) if "vegetarian" in s)
+    assert topic[diet, 0] >= gate
+    assert topic[diet, 0] == topic[:, 0].max()
+    for untouched in ("border collie", "widow", "cannot swim"):
+        row = next(i for i, s in enumerate(ada.statements) if untouched in s)
+        assert topic[row, 1] < gate, untouched
 
 
 def test_a_self_introduction_decides_only_the_statements_it_speaks_of(examples_dir) -> None:  # type: ignore[no-untyped-def]

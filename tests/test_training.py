@@ -113,3 +113,32 @@ def test_the_shipped_model_can_be_trained_further(tmp_path: Path) -> None:
         rebuilt = torch.softmax(model(**enc).logits, -1).numpy()
     assert model.config.id2label == {0: "entailment", 1: "neutral", 2: "contradiction"}
     np.testing.assert_allclose(rebuilt, OnnxNLI(None).predict(pairs), atol=1e-3)
+
+
+def test_train_gate_writes_a_gate_the_scorer_loads(tmp_path: Path) -> None:
+    """A tiny run of `personae train-gate`: numpy only, on the role-play data shipped in the repository."""
+    from personae.scoring._topic import LearnedTopic
+
+    source = Path(__file__).parent.parent / "data" / "training" / "roleplay" / "w1.jsonl"
+    small = tmp_path / "small.jsonl"
+    small.write_text("\n".join(source.read_text(encoding="utf-8").splitlines()[:48]) + "\n", encoding="utf-8")
+    out = tmp_path / "gate"
+    result = CliRunner().invoke(app, ["train-gate", "--out", str(out), "--roleplay", str(small)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    figures = metrics["dev_at_90pct_skipped"]["learned"]
+    assert 0.0 <= figures["decided"] <= 1.0
+    assert metrics["train_pairs"] > metrics["dev_pairs"] > 0
+    assert "personae train-gate --out" in (out / "MODEL_CARD.md").read_text(encoding="utf-8")
+    gate = LearnedTopic.load(out)
+    assert gate.name != LearnedTopic.load().name  # another gate, another scale: the shipped thresholds do not apply
+    vectors = np.eye(384, dtype=np.float32)[:3]
+    scores = gate.scores(vectors[:2], vectors[:3], vectors[2])
+    assert scores.shape == (2, 3)
+    assert ((scores > 0) & (scores < 1)).all()
+
+
+def test_train_gate_names_a_missing_data_path(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train-gate", "--out", str(tmp_path / "g"), "--roleplay", str(tmp_path / "no")])
+    assert result.exit_code == 2
+    assert "no: not found" in result.output

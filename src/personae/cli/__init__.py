@@ -15,7 +15,7 @@ from personae.cli._pairs import export_pairs
 from personae.cli._scene import scene_command
 from personae.cli._score import nli_command, ooc_command, score
 from personae.cli._serve import keys_app, serve
-from personae.cli._train import calibrate_nli, train_nli, train_ooc
+from personae.cli._train import calibrate_nli, train_gate, train_nli, train_ooc
 
 app = typer.Typer(
     name="personae",
@@ -30,6 +30,7 @@ app.command("score")(score)
 app.command("nli")(nli_command)
 app.command("ooc")(ooc_command)
 app.command("train-nli")(train_nli)
+app.command("train-gate")(train_gate)
 app.command("train-ooc")(train_ooc)
 app.command("calibrate-nli")(calibrate_nli)
 app.command("export-pairs")(export_pairs)

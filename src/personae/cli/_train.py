@@ -1,4 +1,7 @@
-"""`personae train-nli`: the recipe that produces the shipped persona-NLI model (needs `personae[train]`)."""
+"""`personae train-nli`, `train-gate`, `train-ooc` and `calibrate-nli`: the recipes behind the shipped scoring models.
+
+Only `train-nli` needs `personae[train]` (torch); the others are numpy.
+"""
 
 from __future__ import annotations
 
@@ -218,7 +221,7 @@ def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
         "support_gate": cal.support_gate,
         "query_gate": cal.query_gate,
         "gate_top_k": cal.gate_top_k,
-        "embedder": relevance.embedder.name,
+        "topic_scale": relevance.topic_model.name,
         "fitted_on": str(folder),
         "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},
     }
@@ -246,4 +249,25 @@ def train_ooc(
         raise fail(f"{shared}: not a folder", EXIT_USAGE)
     metrics = training.train_ooc(out, n_train=n_train, n_dev=n_dev, seed=seed, shared=shared)
     training.write_ooc_card(out)
+    typer.echo(json.dumps(metrics))
+
+
+@user_errors
+def train_gate(
+    out: Annotated[Path, typer.Option("--out", help="Folder for gate.npz, config.json and MODEL_CARD.md.")],
+    roleplay: Annotated[
+        Path, typer.Option("--roleplay", help="Hand-labelled role-play replies (a JSONL file or a folder).")
+    ] = Path("data/training/roleplay"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split into training and dev characters.")] = 0,
+) -> None:
+    """Train the topic gate (numpy, minutes on a CPU) and write it with its model card.
+
+    A new gate has a new scale: calibrate the persona-NLI model with it (`personae calibrate-nli`) before use.
+    """
+    from personae.scoring import training
+
+    if not roleplay.exists():
+        raise fail(f"{roleplay}: not found (give a role-play JSONL file or folder)", EXIT_USAGE)
+    metrics = training.train_gate(training.read_roleplay(roleplay), out, seed=seed)
+    training.write_gate_card(out, f"personae train-gate --out {out} --roleplay {roleplay} --seed {seed}")
     typer.echo(json.dumps(metrics))

@@ -31,10 +31,11 @@ class Calibration(NamedTuple):
     support: float = 0.5
     """P(entailment) above which a statement counts as supported."""
     topic_gate: float | None = None
-    """Cosine of (name-masked) statement and reply sentence below which the pair is neutral without the NLI model;
-    None: every pair goes to the NLI model."""
+    """Topic score of (name-masked) statement and reply sentence below which the pair is neutral without the NLI
+    model, on the relevance model's topic scale (`RelevanceModel.topic_model`); None: every pair goes to the NLI
+    model."""
     support_gate: float | None = None
-    """The cosine the entailing sentence must reach for the statement to count as supported (a stricter topic test:
+    """The topic score the entailing sentence must reach for the statement to count as supported (a stricter topic test:
     an entailment read into a sentence about something else is the most visible false claim); None: no test."""
     query_gate: float | None = None
     """Cosine of (name-masked) statement and user message at or above which every sentence of the reply passes the
@@ -64,7 +65,8 @@ class Calibration(NamedTuple):
     ) -> str | None:
         """`violated`, `supported` or None for one statement's maxima: the one rule the scorer and its calibration use.
 
-        The stronger evidence wins, so a statement is never both; `entail_topic` is the entailing sentence's cosine.
+        The stronger evidence wins, so a statement is never both; `entail_topic` is the entailing sentence's topic
+        score.
         """
         if contradiction > self.violation and contradiction >= entailment:
             return "violated"
@@ -74,13 +76,14 @@ class Calibration(NamedTuple):
         return None
 
 
-def default_calibration(nli: NLIModel, embedder_name: str) -> Calibration:
+def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
     """The thresholds shipped with `nli` (its config's `calibration`).
 
-    The topic gate applies only with the embedder it was fitted with: another embedder's cosines live on another scale.
+    The gates apply only on the topic scale they were fitted on (`TopicModel.name`): another embedder's cosines, or
+    another trained gate's probabilities, live on another scale.
     """
     table = getattr(nli, "calibration", None) or {}
-    same = table.get("embedder") == embedder_name
+    same = table.get("topic_scale", table.get("embedder")) == topic_scale
     gate = table.get("topic_gate") if same else None
     support_gate = table.get("support_gate") if same else None
     query_gate = table.get("query_gate") if same else None
@@ -167,7 +170,7 @@ class APCScorer:
             raise ValueError("APC needs at least one persona statement")
         self.nli: NLIModel = get_nli(nli) if isinstance(nli, str) else (nli or get_nli())
         self.relevance = relevance or RelevanceModel()
-        calibration = calibration or default_calibration(self.nli, self.relevance.embedder.name)
+        calibration = calibration or default_calibration(self.nli, self.relevance.topic_model.name)
         if threshold is not None:
             calibration = calibration._replace(violation=threshold)
         self.calibration = calibration
@@ -215,22 +218,28 @@ class APCScorer:
         return self.score_batch([(query, response)])[0]
 
     def grids(
-        self, sentence_lists: Sequence[Sequence[str]], query_topics: FloatArray | None = None
+        self,
+        sentence_lists: Sequence[Sequence[str]],
+        query_topics: FloatArray | None = None,
+        queries: Sequence[str] | None = None,
     ) -> list[tuple[FloatArray, FloatArray | None, npt.NDArray[np.bool_]]]:
-        """Per reply: NLI probabilities (n_statements, n_sentences, 3), topic similarities and the gate's mask.
+        """Per reply: NLI probabilities (n_statements, n_sentences, 3), topic scores and the gate's mask.
 
-        `query_topics`, shape (n_replies, n_statements), are the cosines of each reply's user message with the
-        statements (for the query gate). Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others
+        `queries` are the user messages the replies answer (the learned topic gate reads them); `query_topics`,
+        shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate).
+        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others
         go in one batched call.
         """
         flat = [s for sents in sentence_lists for s in sents]
         n = len(self.statements)
         wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
-        topic = self.relevance.similarity(self.statements, flat, self.names).T if flat and wanted else None
-        shapes, offset = [], 0
+        queries = list(queries) if queries is not None else [""] * len(sentence_lists)
+        if flat and wanted:  # one embedding call for the whole batch; the per-reply topic scores reuse it
+            self.relevance.embedder.embed([mask_names(t, self.names) for t in [*flat, *queries]])
+        shapes = []
         pairs: list[tuple[str, str]] = []
         for k, sents in enumerate(sentence_lists):
-            block = None if topic is None else topic[:, offset : offset + len(sents)]
+            block = self.relevance.topic(self.statements, sents, queries[k], self.names) if wanted else None
             query_topic = None if query_topics is None else query_topics[k]
             open_ = (
                 np.ones((n, len(sents)), dtype=bool)
@@ -240,7 +249,6 @@ class APCScorer:
             for i, j in zip(*np.nonzero(open_), strict=True):
                 pairs.append((self.statements[int(i)], sents[int(j)]))
             shapes.append((block, open_))
-            offset += len(sents)
         probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
         grids, used = [], 0
         for block, open_ in shapes:
@@ -266,7 +274,7 @@ class APCScorer:
             query_topics = self.relevance.similarity(self.statements, [q for q, _ in chunk], self.names)
             relevance = self.relevance.calibrate(query_topics)
             sentence_lists = [split_sentences(r) for _, r in chunk]
-            grids = self.grids(sentence_lists, query_topics)
+            grids = self.grids(sentence_lists, query_topics, [q for q, _ in chunk])
             for (query, response), sents, rel, (grid, topic, open_) in zip(
                 chunk, sentence_lists, relevance, grids, strict=True
             ):
@@ -298,12 +306,10 @@ class APCScorer:
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             return self._result(query, response, rel, _reduce(grid, sents, None, np.ones(grid.shape[:2], dtype=bool)))
-        topic = np.asarray(
-            [
-                [float(embed([mask_names(s, self.names)])[0] @ embed([mask_names(t, self.names)])[0]) for t in sents]
-                for s in self.statements
-            ],
-            dtype=np.float32,
+        topic = self.relevance.topic_model.scores(
+            np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
+            np.concatenate([embed([mask_names(t, self.names)]) for t in sents]),
+            embed([masked_query])[0],
         )
         open_ = self.calibration.open_pairs(topic, sims)
         grid[~open_] = (0.0, 1.0, 0.0)

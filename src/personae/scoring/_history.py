@@ -14,6 +14,11 @@ from personae.scoring._types import Contradiction
 
 CON = 2
 
+COSINE_GATE = 0.3
+"""Cosine of two sentences below which they are on different topics, when the NLI model's calibration has no cosine
+gate (its gate is on a learned scale made for statement–sentence pairs): the cosine topic gate calibrated for the
+stage-3 model on data/calibration (2026-12-01)."""
+
 
 class HistoryChecker:
     """Compares each sentence of a new reply with the k most similar sentences of the character's earlier replies.
@@ -37,7 +42,11 @@ class HistoryChecker:
         calibration = default_calibration(self.nli, self.embedder.name)
         self.threshold = calibration.violation if threshold is None else threshold
         """P(contradiction) above which an earlier sentence counts as contradicted."""
-        self.gate = calibration.topic_gate if gate is None else gate
+        gated_elsewhere = (getattr(self.nli, "calibration", None) or {}).get("topic_gate") is not None
+        cosine_gate = calibration.topic_gate
+        if cosine_gate is None and gated_elsewhere:  # the model's gate is on another scale than this cosine
+            cosine_gate = COSINE_GATE
+        self.gate = cosine_gate if gate is None else gate
         """Cosine below which two sentences are on different topics and never compared (None: all k are)."""
 
     def check(self, earlier_replies: Sequence[str], reply: str) -> list[Contradiction]:

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from personae.scoring._onnx import FloatArray, shipped_encoder
+from personae.scoring._topic import CosineTopic, LearnedTopic, TopicModel
 
 SHIPPED_EMBEDDER = "minilm-embedder"
 """Folder name of the shipped sentence-embedding model under `personae/scoring/models/`."""
@@ -130,8 +131,16 @@ class RelevanceModel:
     max_cached_statement_sets = 256
     """Statement lists (with their names) whose embeddings are kept; the oldest goes first."""
 
-    def __init__(self, embedder: Embedder | None = None, a: float | None = None, b: float | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        a: float | None = None,
+        b: float | None = None,
+        topic: TopicModel | None = None,
+    ) -> None:
         self.embedder: Embedder = embedder or OnnxEmbedder()
+        self.topic_model: TopicModel = topic or _default_topic(self.embedder)
+        """The topic gate's scale: the shipped learned gate with the shipped embedder, the cosine otherwise."""
         default_a, default_b = getattr(self.embedder, "calibration", (10.0, -4.4))
         self.a = default_a if a is None else a
         self.b = default_b if b is None else b
@@ -161,6 +170,19 @@ class RelevanceModel:
             q = q[[unique[query] for query in queries]]
         return (q @ s.T).astype(np.float32)
 
+    def topic(
+        self, statements: Sequence[str], sentences: Sequence[str], query: str, names: Sequence[str] = ()
+    ) -> FloatArray:
+        """The topic gate's scores of each statement with each reply sentence, shape (n_statements, n_sentences).
+
+        `query` is the user message the reply answers; `names` (the character's) are masked from every text.
+        """
+        s = self.statement_vectors(statements, names)
+        if not sentences:
+            return np.zeros((len(statements), 0), dtype=np.float32)
+        vectors = self.embedder.embed([mask_names(t, names) for t in [*sentences, query]])
+        return self.topic_model.scores(s, vectors[:-1], vectors[-1])
+
     def probability(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
         """Relevance probabilities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
         return self.calibrate(self.similarity(statements, queries, names))
@@ -169,6 +191,13 @@ class RelevanceModel:
         """Map cosine similarities to probabilities."""
         result: FloatArray = (1.0 / (1.0 + np.exp(-(self.a * sims + self.b)))).astype(np.float32)
         return result
+
+
+def _default_topic(embedder: Embedder) -> TopicModel:
+    """The learned gate when `embedder` is the one it was trained on, else the embedder's cosine."""
+    if embedder.name == f"onnx:{SHIPPED_EMBEDDER}":
+        return LearnedTopic.load()
+    return CosineTopic(embedder.name)
 
 
 def fit_logistic(x: Sequence[float], y: Sequence[int], steps: int = 3000, lr: float = 0.5) -> tuple[float, float]:

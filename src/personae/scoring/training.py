@@ -1,4 +1,4 @@
-"""Training and measuring personae's own scoring models: the recipes behind `personae train-nli` and `train-ooc`.
+"""Training and measuring personae's own scoring models: the recipes behind `personae train-nli` and its siblings.
 
 Importing this module is cheap and never imports torch: each name loads its private module on first use, and
 torch, transformers and onnx are imported only inside the functions that need them (`train_cross_encoder`,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from personae.scoring._training.calibrate import CalibrationData, calibrate
     from personae.scoring._training.delta import export_delta_model
     from personae.scoring._training.export import checkpoint_from_onnx, export_model, sha256_of
+    from personae.scoring._training.gate_train import train_gate, write_gate_card
     from personae.scoring._training.model_card import write_model_card
     from personae.scoring._training.ooc_train import train_ooc, write_ooc_card
     from personae.scoring._training.persona_nli_data import generate_persona_dev, generate_persona_nli
@@ -63,6 +64,8 @@ _HOME = {
     "is_assembled": "personae.scoring._assembly",
     "checkpoint_from_onnx": "personae.scoring._training.export",
     "write_model_card": "personae.scoring._training.model_card",
+    "train_gate": "personae.scoring._training.gate_train",
+    "write_gate_card": "personae.scoring._training.gate_train",
     "train_ooc": "personae.scoring._training.ooc_train",
     "write_ooc_card": "personae.scoring._training.ooc_train",
     "generate_persona_nli": "personae.scoring._training.persona_nli_data",
@@ -126,7 +129,9 @@ __all__ = [
     "sha256_of",
     "split_by_persona",
     "train_cross_encoder",
+    "train_gate",
     "train_ooc",
+    "write_gate_card",
     "write_model_card",
     "write_ooc_card",
 ]

@@ -25,6 +25,7 @@ from personae.scoring._nli import NLIModel
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
 from personae.scoring._sentences import split_sentences
+from personae.scoring._topic import LearnedTopic
 
 GATES: tuple[float | None, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 """Always a topic gate (issue 17): without one every statement meets the NLI model for every sentence, ten times
@@ -34,6 +35,8 @@ the pairs of a gated turn, and stage 4 calibrated with `None` allowed chose it."
 VIOLATION = (*(float(x) for x in np.round(np.arange(0.5, 0.99, 0.05), 2)), 0.97, 0.98, 0.99)
 SUPPORT = (0.5, 0.6, 0.7, 0.8, 0.9)
 SUPPORT_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7)
+LEARNED_GATES: tuple[float | None, ...] = tuple(float(x) for x in np.round(np.arange(0.05, 0.96, 0.05), 2))
+"""Topic and support gates on the learned gate's scale (a probability) instead of a cosine."""
 QUERY_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 TOP_K = (0, 1, 2, 3)
 
@@ -128,7 +131,7 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
         sentence_lists = [split_sentences(reply) for _, reply in pairs]
         query_topics = relevance.similarity(scorer.statements, [q for q, _ in pairs], scorer.names)
         rel = relevance.calibrate(query_topics)
-        grids = scorer.grids(sentence_lists)
+        grids = scorer.grids(sentence_lists, queries=[q for q, _ in pairs])
         for (query, reply), (grid, topic, _), qt, r in zip(pairs, grids, query_topics, rel, strict=True):
             if topic is None:
                 topic = np.zeros(grid.shape[:2], dtype=np.float32)
@@ -190,7 +193,7 @@ def calibrate(
     relevance: RelevanceModel,
     target_false_violations: float = 0.10,
     target_support_precision: float = 0.95,
-    gates: Sequence[float | None] = GATES,
+    gates: Sequence[float | None] | None = None,
     query_gates: Sequence[float | None] = QUERY_GATES,
     top_k: Sequence[int] = TOP_K,
     min_gate_skipped: float = MIN_GATE_SKIPPED,
@@ -202,6 +205,9 @@ def calibrate(
     its figures say so).
     Then the support threshold and gate: the most support recall whose precision reaches its target.
     """
+    learned = isinstance(relevance.topic_model, LearnedTopic)
+    gates = gates if gates is not None else (LEARNED_GATES if learned else GATES)
+    support_gates = (None, *LEARNED_GATES) if learned else SUPPORT_GATES
     best: tuple[float, Calibration, dict[str, float]] | None = None
     fallback: tuple[float, Calibration, dict[str, float]] | None = None
     scored = _score_all(data, nli, relevance)
@@ -231,7 +237,7 @@ def calibrate(
     cal, figures = chosen[1], chosen[2]
     # Support is tuned apart (it does not move violations): the most recall at a support precision over target.
     best_support: tuple[float, Calibration, dict[str, float]] | None = None
-    for support, support_gate in itertools.product(SUPPORT, SUPPORT_GATES):
+    for support, support_gate in itertools.product(SUPPORT, support_gates):
         candidate = cal._replace(support=support, support_gate=support_gate)
         f = evaluate(data, scored, candidate)
         key = f["support_recall"] if f["support_precision"] >= target_support_precision else f["support_precision"] - 1

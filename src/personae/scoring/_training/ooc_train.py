@@ -26,21 +26,32 @@ def _texts(records: Sequence[dict[str, str]]) -> list[str]:
 
 
 def fit_softmax(
-    x: FloatArray, y: np.ndarray, classes: int, l2: float = 1e-3, steps: int = 400, lr: float = 0.5
+    x: FloatArray,
+    y: np.ndarray,
+    classes: int,
+    l2: float = 1e-3,
+    steps: int = 400,
+    lr: float = 0.5,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Multinomial logistic regression by full-batch gradient descent with momentum; returns (weights, bias)."""
+    """Multinomial logistic regression by full-batch gradient descent with momentum; returns (weights, bias).
+
+    `sample_weight` weighs each example's loss (a rare class counted several times); all 1 when None.
+    """
     n, d = x.shape
     w = np.zeros((d, classes), dtype=np.float64)
     b = np.zeros(classes, dtype=np.float64)
     onehot = np.eye(classes)[y]
+    weight = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    weight = (weight / weight.sum())[:, None]
     vw, vb = np.zeros_like(w), np.zeros_like(b)
     for _ in range(steps):
         logits = x @ w + b
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        gw = x.T @ (p - onehot) / n + l2 * w
-        gb = (p - onehot).mean(axis=0)
+        gw = x.T @ ((p - onehot) * weight) + l2 * w
+        gb = ((p - onehot) * weight).sum(axis=0)
         vw = 0.9 * vw + gw
         vb = 0.9 * vb + gb
         w -= lr * vw

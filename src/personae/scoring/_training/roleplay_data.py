@@ -102,23 +102,37 @@ def _decides(sentence: str, evidence: str) -> bool:
     return a == b or (len(b) > 8 and b in a) or (len(a) > 8 and a in b)
 
 
-def expand_record(record: RoleplayRecord) -> list[dict[str, str]]:
-    """Pairs of one record: each statement against each sentence and against the whole reply.
+def sentence_labels(record: RoleplayRecord) -> list[tuple[int, str, str]]:
+    """(statement index, reply sentence, label) of every statement–sentence pair whose label the record fixes.
 
     A sentence other than the evidence of a decided statement is left out for that statement (it may or may
     not decide it too); every sentence is neutral for the statements the record does not list.
     """
     decided = {d.statement: d for d in record.labels}
+    out = []
+    for sentence in split_sentences(record.reply):
+        for index in range(len(record.persona.statements)):
+            label = decided.get(index)
+            if label is None:
+                out.append((index, sentence, "neutral"))
+            elif _decides(sentence, label.evidence):
+                out.append((index, sentence, label.label))
+    return out
+
+
+def expand_record(record: RoleplayRecord) -> list[dict[str, str]]:
+    """Pairs of one record: each statement against each sentence (`sentence_labels`) and against the whole reply."""
+    decided = {d.statement: d for d in record.labels}
     sentences = split_sentences(record.reply)
     whole = _plain(record.reply)
+    by_statement: dict[int, list[tuple[str, str]]] = {}
+    for index, sentence, label_name in sentence_labels(record):
+        by_statement.setdefault(index, []).append((sentence, label_name))
     pairs = []
     for index, statement in enumerate(record.persona.statements):
         label = decided.get(index)
-        for sentence in sentences:
-            if label is None:
-                pairs.append({"premise": statement, "hypothesis": sentence, "label": "neutral"})
-            elif _decides(sentence, label.evidence):
-                pairs.append({"premise": statement, "hypothesis": sentence, "label": label.label})
+        for sentence, label_name in by_statement.get(index, []):
+            pairs.append({"premise": statement, "hypothesis": sentence, "label": label_name})
         if len(sentences) > 1:
             pairs.append({"premise": statement, "hypothesis": whole, "label": label.label if label else "neutral"})
     return pairs
