@@ -181,7 +181,7 @@ class PromptAssembler:
             # A small model answered "Where do I live these days?" with the character's own home: say whose facts
             # these are and what a question in the user's first person asks for.
             lines.append(f"These are facts about {user}, not about {char}. When {user} asks about {user}'s own life")
-            lines.append(f'("Where do I live?", "What is my job?"), answer from them: "you live …", "your job …".')
+            lines.append('("Where do I live?", "What is my job?"), answer from them: "you live …", "your job …".')
             lines.append("\n".join(f"- {t}" for t in facts))
         if episodes:
             lines.append(f"Earlier conversations with {user}:\n" + "\n".join(f"- {t}" for t in episodes))

@@ -118,6 +118,20 @@ def shipped_encoder(name: str) -> OnnxEncoder:
     return OnnxEncoder(folder)
 
 
+def read_numpy_model(folder: Path, file: str, what: str, command: str) -> tuple[dict[str, FloatArray], dict[str, Any]]:
+    """The arrays of `folder/file` (an .npz) and `folder/config.json` of a small numpy model (OOC classifier, gate).
+
+    A missing file is a `ScoringModelError` that names `what` is missing and the `command` that trains it.
+    """
+    path = folder / file
+    if not path.is_file():
+        raise ScoringModelError(f"{what} missing: {path} (train it with `{command}`)")
+    with np.load(path) as data:
+        arrays = {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+    config: dict[str, Any] = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    return arrays, config
+
+
 def softmax(logits: FloatArray) -> FloatArray:
     """Row-wise softmax."""
     shifted = logits - logits.max(axis=-1, keepdims=True)

@@ -12,7 +12,6 @@ of character (`bench/ooc_quality.py`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from personae.persona import Persona
-from personae.scoring._onnx import MODELS_DIR, FloatArray, ScoringModelError
+from personae.scoring._onnx import MODELS_DIR, FloatArray, read_numpy_model
 from personae.scoring._ooc_rules import OOC_REASONS, Cues, rule_signals
 from personae.scoring._relevance import Embedder, OnnxEmbedder
 
@@ -82,13 +81,10 @@ class OOCClassifier:
     @classmethod
     def load(cls, folder: Path | None = None, embedder: Embedder | None = None) -> OOCClassifier:
         """Load the shipped classifier (or one from `folder`)."""
-        folder = folder or MODELS_DIR / SHIPPED_OOC
-        path = folder / "classifier.npz"
-        if not path.is_file():
-            raise ScoringModelError(f"OOC classifier missing: {path} (train it with `personae train-ooc`)")
-        data = np.load(path)
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        return cls(data["weights"], data["bias"], config["labels"], embedder or OnnxEmbedder())
+        arrays, config = read_numpy_model(
+            folder or MODELS_DIR / SHIPPED_OOC, "classifier.npz", "OOC classifier", "personae train-ooc"
+        )
+        return cls(arrays["weights"], arrays["bias"], config["labels"], embedder or OnnxEmbedder())
 
     def predict(self, texts: Sequence[str]) -> FloatArray:
         """Class probabilities, shape (len(texts), len(labels))."""

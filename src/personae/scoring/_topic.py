@@ -10,13 +10,12 @@ Thresholds are fitted per scale (`Calibration`), so each scale has its own name.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from personae.scoring._onnx import MODELS_DIR, FloatArray, ScoringModelError
+from personae.scoring._onnx import MODELS_DIR, FloatArray, read_numpy_model
 
 SHIPPED_TOPIC_GATE = "topic-gate"
 """Folder name of the shipped learned topic gate under `personae/scoring/models/`."""
@@ -73,13 +72,10 @@ class LearnedTopic:
     @classmethod
     def load(cls, folder: Path | None = None) -> LearnedTopic:
         """Load the shipped gate (or one trained with `personae train-gate` into `folder`)."""
-        folder = folder or MODELS_DIR / SHIPPED_TOPIC_GATE
-        path = folder / "gate.npz"
-        if not path.is_file():
-            raise ScoringModelError(f"topic gate missing: {path} (train it with `personae train-gate`)")
-        data = np.load(path)
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        weights, bias = np.asarray(data["weights"], np.float32), np.asarray(data["bias"], np.float32)
+        arrays, config = read_numpy_model(
+            folder or MODELS_DIR / SHIPPED_TOPIC_GATE, "gate.npz", "topic gate", "personae train-gate"
+        )
+        weights, bias = arrays["weights"], arrays["bias"]
         digest = hashlib.sha256(weights.tobytes() + bias.tobytes()).hexdigest()[:12]
         # The weights' digest is in the name: thresholds fitted for one trained gate never apply to another.
         return cls(weights, float(bias), f"topic-gate@{digest}:{config['embedder']}")
