@@ -688,3 +688,33 @@ async def test_memory_work_runs_off_the_event_loop_with_native_models_and_on_it_
         seen.clear()
     await chat(store).send("I live in Leeds.")  # light models: on the loop
     assert threads["recall"] == threads["plan"] == {loop}
+
+
+async def test_an_earlier_episode_in_the_prompt_leaves_out_what_has_been_superseded(tmp_path: Path) -> None:
+    """The embedded model answered "Where do I live?" with the old home an earlier episode's summary repeated."""
+    store = db(tmp_path)
+    await chat(store).send("I live in Cardiff, and I work as a photographer.")
+    await chat(store).send("Big news: I moved to Belfast last week.")
+    third = chat(store)
+    await third.send("Where do I live these days?")
+    system = system_prompt(third)
+    scope = MemoryScope(None, "Sam", third.persona.slug)
+    stored = UserMemoryStore(store).episodes(scope)
+    assert any("Sam lives in Cardiff." in e.summary for e in stored)  # the stored episode keeps its history
+    assert "Sam lives in Cardiff." not in system
+    assert "Sam moved to Belfast" in system
+    assert "Sam works as a photographer." in system  # what is still current stays in the episode
+    assert "Earlier conversations with Sam:" in system
+
+
+async def test_questions_and_requests_to_the_character_are_not_kept_as_messages(tmp_path: Path) -> None:
+    """'Tell me something about your week.' reached the prompt as something Sam had told (embedded run, 2026-12-01)."""
+    store = db(tmp_path)
+    mem = memory(store)
+    for number, said in enumerate(
+        ["Tell me something about your week.", "Where do I live these days?", "Please show me the harbour."]
+    ):
+        await mem.observe(said, "s1", number, MONDAY)
+    await mem.observe("Please show me the harbour. I love boats.", "s1", 3, MONDAY)
+    kept = [f.text for f in mem.repository.facts(mem.scope, messages=True) if f.topic == MESSAGE_TOPIC]
+    assert kept == ['Sam said: "Please show me the harbour. I love boats."']

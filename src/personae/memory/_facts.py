@@ -204,15 +204,19 @@ _LIKE_VERBS = {
 }
 
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|my|me|mine|myself)\b", re.IGNORECASE)
+_REQUEST = (
+    # A request to the character, the user only its object: "Tell me about your week", "Please show me the harbour".
+    r"^\s*(?:please\s+)?(?:tell|give|show|remind|send|bring|teach|ask|text|read|sing|pass|get|make|"
+    r"describe|explain|call|wake|take|guide|lend|pour|hand|fetch|play)\s+(?:me|us)\b"
+)
 _SKIP = re.compile(
     r"^\s*(?:if|would|could|should|can|do|does|did|is|are|what|why|how|when|where|who|which|may|shall|let's|"
     r"lol|haha|hi|hey|hello|thanks|thank you|ok|okay|yes|no|sure)\b|\?\s*$|\b(?:if i|i wonder|i guess|"
-    r"i think you|i hope you|do you)\b"
-    # A request to the character, the user only its object: "Tell me about your week", "Please show me the harbour".
-    r"|^\s*(?:please\s+)?(?:tell|give|show|remind|send|bring|teach|ask|text|read|sing|pass|get|make|"
-    r"describe|explain|call|wake|take|guide|lend|pour|hand|fetch|play)\s+(?:me|us)\b",
+    rf"i think you|i hope you|do you)\b|{_REQUEST}",
     re.IGNORECASE,
 )
+_ASKS = re.compile(rf"\?[\s\"”)]*$|{_REQUEST}", re.IGNORECASE)
+"""A sentence that asks the character for something (a question or a request) and tells nothing about the user."""
 _PAST = _words(
     "was were went got saw made took had bought ran met found began came did felt gave kept knew left "
     "lost paid put read said sent sold spent told thought won wrote became brought built caught chose "
@@ -437,15 +441,15 @@ async def extract_with_backend(
 def message_item(message: str, user: str, today: date | None = None) -> ExtractedFact | None:
     """`message` as an episodic item, `Sam said: "…"` with relative times resolved.
 
-    None for a message that tells nothing to remember: under three words, or only questions.
+    None for a message that tells nothing to remember: under three words, or only questions and requests.
 
     Example:
         message_item("Yesterday my sister called.", "Sam", date(2023, 5, 8)).text
         # 'Sam said: "On 7 May 2023 my sister called."'
     """
     text = " ".join(message.split())[:MAX_MESSAGE_CHARS]
-    if len(text.split()) < 3 or all(s.rstrip(' "”)').endswith("?") for s in split_sentences(text)):
-        return None  # a greeting, or only questions: nothing the user told
+    if len(text.split()) < 3 or all(_ASKS.search(s) for s in split_sentences(text)):
+        return None  # a greeting, or only questions and requests ("Tell me about your week."): nothing the user told
     resolved = resolve_relative_dates(text, today) if today else None
     said = resolved.text if resolved else text
     said = said[0].upper() + said[1:]

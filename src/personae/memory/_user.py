@@ -590,10 +590,29 @@ class UserMemory:
         ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], asked)
         return Recalled(
             facts=scored[:facts],
-            episodes=[(past[i], s) for i, s in ranked_episodes][:episodes],
+            episodes=[(self._without_superseded(past[i]), s) for i, s in ranked_episodes][:episodes],
             known=known,
             last_seen=max(earlier) if earlier else None,
         )
+
+    def _without_superseded(self, episode: Episode) -> Episode:
+        """`episode` without the facts superseded since it was written, for the prompt (the stored one keeps them).
+
+        An episode's offline summary repeats what the user told then ("Sam lives in Cardiff."); after a move the
+        embedded model answered "Where do I live?" with that old home, read from the episode beside the current fact.
+        """
+        stale = [
+            f.text
+            for f in self.repository.facts(self.read_scope, history=True, session_id=episode.session_id)
+            if not f.current and f.text in episode.summary + "\n" + "\n".join(episode.events)
+        ]
+        if not stale:
+            return episode
+        summary = episode.summary
+        for text in stale:
+            summary = summary.replace(text, "")
+        events = [e for e in episode.events if e not in stale]
+        return episode.model_copy(update={"summary": " ".join(summary.split()), "events": events})
 
     # the vector index, for a memory of many facts -------------------------------------------------------------------
 
