@@ -200,6 +200,9 @@ async def test_a_returning_user_is_known_and_greeted_as_known(tmp_path: Path) ->
     assert "Sam works as a baker." in system
     assert "greet Sam as someone Ada knows" in system
     assert "These are facts about Sam, not about Ada." in system  # "Where do I live?" asks about Sam's life
+    assert system.endswith("Sam is asking about Sam's own life: answer from what Ada knows about Sam.")
+    await second.send("Tell me about the ferry.")
+    assert "is asking about Sam's own life" not in system_prompt(second)
     assert "Earlier conversations with Sam:" in system
     assert [m.role for m in second.turns[-1].prompt.messages][:2] == ["system", "user"]  # no greeting message
     parts = {p.section for p in second.turns[-1].prompt.parts}

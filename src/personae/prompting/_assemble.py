@@ -10,6 +10,7 @@ show what was left out and why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -141,6 +142,10 @@ class MemoryContext(BaseModel):
     """When they last talked, as the prompt says it ("08 May 2023")."""
 
 
+_ABOUT_THEMSELVES = re.compile(r"\b(?:i|my|me|mine|myself)\b[^.!?]*\?", re.IGNORECASE)
+"""A question in the user's first person ("Where do I live these days?", "What is my job?")."""
+
+
 class PromptAssembler:
     """Builds the messages for the next reply of one persona."""
 
@@ -267,9 +272,10 @@ class PromptAssembler:
         lore = [lore_parts[i].text for i in range(len(triggers)) if lore_parts[i].included]
         if lore:
             system_blocks.append("What you know about your world:\n" + "\n".join(f"- {t}" for t in lore))
+        kept_facts = [p.text for p in fact_parts if p.included]
         known = self._known_block(
             memory,
-            [p.text for p in fact_parts if p.included],
+            kept_facts,
             [p.text for p in episode_parts if p.included],
             first_turn=not history,
         )
@@ -285,6 +291,10 @@ class PromptAssembler:
             system_blocks.append("\n\n".join(memory_lines))
         system_blocks.extend(p.text for p in example_parts if p.included)
         system_blocks.append(self._x(rules_block(persona, user)))
+        if kept_facts and _ABOUT_THEMSELVES.search(user_text):
+            # Last, where a small model attends most: it read "Where do I live?" as asking about the character.
+            cue = f"{user} is asking about {user}'s own life: answer from what {persona.name} knows about {user}."
+            system_blocks.append(cue)
 
         messages = [Message(role="system", content="\n\n".join(system_blocks))]
         if greeting is not None:
