@@ -601,10 +601,11 @@ class UserMemory:
         An episode's offline summary repeats what the user told then ("Sam lives in Cardiff."); after a move the
         embedded model answered "Where do I live?" with that old home, read from the episode beside the current fact.
         """
+        written = episode.summary + "\n" + "\n".join(episode.events)
         stale = [
             f.text
             for f in self.repository.facts(self.read_scope, history=True, session_id=episode.session_id)
-            if not f.current and f.text in episode.summary + "\n" + "\n".join(episode.events)
+            if not f.current and f.text in written
         ]
         if not stale:
             return episode

@@ -227,19 +227,16 @@ class APCScorer:
 
         `queries` are the user messages the replies answer (the learned topic gate reads them); `query_topics`,
         shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate).
-        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others
-        go in one batched call.
+        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call.
         """
-        flat = [s for sents in sentence_lists for s in sents]
         n = len(self.statements)
         wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
         queries = list(queries) if queries is not None else [""] * len(sentence_lists)
-        if flat and wanted:  # one embedding call for the whole batch; the per-reply topic scores reuse it
-            self.relevance.embedder.embed([mask_names(t, self.names) for t in [*flat, *queries]])
+        topics = self.relevance.topics(self.statements, sentence_lists, queries, self.names) if wanted else None
         shapes = []
         pairs: list[tuple[str, str]] = []
         for k, sents in enumerate(sentence_lists):
-            block = self.relevance.topic(self.statements, sents, queries[k], self.names) if wanted else None
+            block = None if topics is None else topics[k]
             query_topic = None if query_topics is None else query_topics[k]
             open_ = (
                 np.ones((n, len(sents)), dtype=bool)

@@ -177,11 +177,28 @@ class RelevanceModel:
 
         `query` is the user message the reply answers; `names` (the character's) are masked from every text.
         """
+        return self.topics(statements, [sentences], [query], names)[0]
+
+    def topics(
+        self,
+        statements: Sequence[str],
+        sentence_lists: Sequence[Sequence[str]],
+        queries: Sequence[str],
+        names: Sequence[str] = (),
+    ) -> list[FloatArray]:
+        """`topic` for several replies (their sentences and user messages) with one embedding call for all."""
         s = self.statement_vectors(statements, names)
-        if not sentences:
-            return np.zeros((len(statements), 0), dtype=np.float32)
-        vectors = self.embedder.embed([mask_names(t, names) for t in [*sentences, query]])
-        return self.topic_model.scores(s, vectors[:-1], vectors[-1])
+        flat = [t for sentences in sentence_lists for t in sentences]
+        vectors = self.embedder.embed([mask_names(t, names) for t in [*flat, *queries]]) if flat else None
+        out, offset = [], 0
+        for k, sentences in enumerate(sentence_lists):
+            if vectors is None or not sentences:
+                out.append(np.zeros((len(statements), len(sentences)), dtype=np.float32))
+                continue
+            block = vectors[offset : offset + len(sentences)]
+            out.append(self.topic_model.scores(s, block, vectors[len(flat) + k]))
+            offset += len(sentences)
+        return out
 
     def probability(self, statements: Sequence[str], queries: Sequence[str], names: Sequence[str] = ()) -> FloatArray:
         """Relevance probabilities, shape (len(queries), len(statements)); `names` (the character's) are masked."""
