@@ -589,3 +589,21 @@ def test_self_contradiction_keeps_a_cosine_gate_when_the_models_gate_is_learned(
     nli.calibration = {"violation_threshold": 0.9, "topic_gate": 0.25, "topic_scale": "fake"}  # type: ignore[attr-defined]
     assert HistoryChecker(nli, FakeEmbedder()).gate == 0.25
     assert HistoryChecker(GridNLI({}), FakeEmbedder()).gate is None
+
+
+def test_support_is_chosen_by_f_half_when_no_setting_reaches_the_precision_target() -> None:
+    """The shipped calibration set's figures: no support setting reaches 95 % precision; the most precise one (0.878)
+    listed under half the entailed statements, F0.5 takes 0.852 at 0.658 recall."""
+    from personae.scoring import Calibration
+    from personae.scoring._training.calibrate import choose_support, f_beta
+
+    assert f_beta(1.0, 1.0, 0.5) == 1.0
+    assert f_beta(0.0, 0.0, 0.5) == 0.0
+    assert abs(f_beta(0.5, 1.0, 0.5) - 0.5 * 1.25 / 1.125) < 1e-9
+    strict = (Calibration(support=0.9, support_gate=0.95), {"support_precision": 0.878, "support_recall": 0.474})
+    balanced = (Calibration(support=0.9, support_gate=0.5), {"support_precision": 0.852, "support_recall": 0.658})
+    loose = (Calibration(support=0.5), {"support_precision": 0.794, "support_recall": 0.75})
+    assert choose_support([strict, balanced, loose], 0.95) is balanced
+    # A setting over the target wins on recall, however precise the others are.
+    assert choose_support([strict, balanced, loose], 0.85) is balanced
+    assert choose_support([strict, balanced, loose], 0.79) is loose

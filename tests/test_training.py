@@ -142,3 +142,24 @@ def test_train_gate_names_a_missing_data_path(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train-gate", "--out", str(tmp_path / "g"), "--roleplay", str(tmp_path / "no")])
     assert result.exit_code == 2
     assert "no: not found" in result.output
+
+
+def test_the_neutral_pairs_past_the_gate_are_those_the_scorer_would_ask_about() -> None:
+    """Training on neutral pairs the topic gate closes teaches the model nothing it is asked; the open ones are the
+    hard ones. The set comes from the scorer's own gate (here a bag-of-words cosine at 0.3)."""
+    from personae.scoring import Calibration, FakeEmbedder, RelevanceModel
+    from personae.scoring._training.roleplay_data import RoleplayRecord
+    from personae.scoring.training import pairs_past_the_gate, roleplay_pairs
+
+    record = RoleplayRecord.model_validate(
+        {
+            "persona": {"name": "Ada", "statements": ["Ada keeps bees in the garden.", "Ada was born in Cork."]},
+            "query": "Any animals?",
+            "reply": "I keep hens in the garden. Lovely weather today.",
+            "labels": [],
+        }
+    )
+    opened = pairs_past_the_gate([record], RelevanceModel(FakeEmbedder()), Calibration(topic_gate=0.3))
+    assert opened == {("Ada keeps bees in the garden.", "I keep hens in the garden.")}
+    kept = [p for p in roleplay_pairs([record]) if (p["premise"], p["hypothesis"]) in opened]
+    assert [p["label"] for p in kept] == ["neutral"]

@@ -36,6 +36,13 @@ def train_nli(
         int | None,
         typer.Option(min=0, help="Keep at most this many neutral role-play pairs (a seeded sample; default: all)."),
     ] = None,
+    neutrals_past_gate: Annotated[
+        bool,
+        typer.Option(
+            help="Keep only the neutral role-play pairs the shipped topic gate sends to the NLI model (the hard ones: "
+            "same topic, another value); the scorer never asks about the others."
+        ),
+    ] = False,
     snli_limit: Annotated[
         int | None, typer.Option(min=0, help="Train on at most this many SNLI pairs (a seeded sample; default: all).")
     ] = None,
@@ -86,6 +93,13 @@ def train_nli(
         records = [r for path in roleplay for r in t.read_roleplay(path)]
         train_records, dev_records = t.split_by_persona(records, 0.15, seed)
         expanded = t.roleplay_pairs(train_records, roleplay_weight)
+        if neutrals_past_gate:
+            from personae.scoring import RelevanceModel, default_calibration, get_nli
+
+            relevance = RelevanceModel()
+            gate = default_calibration(get_nli("shipped"), relevance.topic_model.name)
+            opened = t.pairs_past_the_gate(train_records, relevance, gate)
+            expanded = [p for p in expanded if p["label"] != "neutral" or (p["premise"], p["hypothesis"]) in opened]
         if roleplay_neutrals is not None:
             expanded = t.limit_label(expanded, "neutral", roleplay_neutrals, sampler)
         evals["role-play dev (unseen characters, sentence pairs)"] = t.roleplay_pairs(dev_records)
@@ -177,6 +191,7 @@ def train_nli(
             + (f" --synthetic {synthetic}" if synthetic else "")
             + (f" --roleplay-weight {roleplay_weight}" if roleplay else "")
             + (f" --roleplay-neutrals {roleplay_neutrals}" if roleplay_neutrals is not None else "")
+            + (" --neutrals-past-gate" if neutrals_past_gate else "")
             + (f" --base-model {base_model}" if base_model else "")
             + (f" --delta-rank {delta_rank}" if delta_rank else "")
             + f" --batch-size {batch_size} --max-length {max_length}"

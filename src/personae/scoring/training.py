@@ -27,7 +27,12 @@ if TYPE_CHECKING:
     from personae.scoring._training.model_card import write_model_card
     from personae.scoring._training.ooc_train import train_ooc, write_ooc_card
     from personae.scoring._training.persona_nli_data import generate_persona_dev, generate_persona_nli
-    from personae.scoring._training.roleplay_data import read_roleplay, roleplay_pairs, split_by_persona
+    from personae.scoring._training.roleplay_data import (
+        pairs_past_the_gate,
+        read_roleplay,
+        roleplay_pairs,
+        split_by_persona,
+    )
     from personae.scoring._training.snli import SnliSplit, load_snli
     from personae.scoring._training.train import (
         TrainConfig,
@@ -46,6 +51,7 @@ _HOME = {
     "calibrate": "personae.scoring._training.calibrate",
     "read_roleplay": "personae.scoring._training.roleplay_data",
     "roleplay_pairs": "personae.scoring._training.roleplay_data",
+    "pairs_past_the_gate": "personae.scoring._training.roleplay_data",
     "split_by_persona": "personae.scoring._training.roleplay_data",
     "TrainConfig": "personae.scoring._training.train",
     "TrainingDataError": "personae.scoring._training.train",
@@ -118,6 +124,7 @@ __all__ = [
     "load_snli",
     "missing_training_dependencies",
     "nli_accuracy",
+    "pairs_past_the_gate",
     "read_pairs",
     "read_roleplay",
     "relevance_accuracy",

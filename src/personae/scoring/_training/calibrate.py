@@ -203,7 +203,8 @@ def calibrate(
     Only settings whose gates keep at least `min_gate_skipped` of the pairs from the NLI model are considered (all
     of them if none does). If no setting meets the target, the one with the fewest false violations is returned (and
     its figures say so).
-    Then the support threshold and gate: the most support recall whose precision reaches its target.
+    Then the support threshold and gate: the most support recall whose precision reaches its target, or, when none
+    does, the best F0.5.
     """
     learned = isinstance(relevance.topic_model, LearnedTopic)
     gates = gates if gates is not None else (LEARNED_GATES if learned else GATES)
@@ -234,14 +235,34 @@ def calibrate(
                 fallback = (worst, cal, figures)
     chosen = best or fallback
     assert chosen is not None
-    cal, figures = chosen[1], chosen[2]
-    # Support is tuned apart (it does not move violations): the most recall at a support precision over target.
-    best_support: tuple[float, Calibration, dict[str, float]] | None = None
-    for support, support_gate in itertools.product(SUPPORT, support_gates):
-        candidate = cal._replace(support=support, support_gate=support_gate)
-        f = evaluate(data, scored, candidate)
-        key = f["support_recall"] if f["support_precision"] >= target_support_precision else f["support_precision"] - 1
-        if best_support is None or key > best_support[0]:
-            best_support = (key, candidate, f)
-    assert best_support is not None
-    return best_support[1], best_support[2]
+    cal = chosen[1]
+    # Support is tuned apart (it does not move violations).
+    candidates = [
+        (c, evaluate(data, scored, c))
+        for c in (cal._replace(support=s, support_gate=g) for s, g in itertools.product(SUPPORT, support_gates))
+    ]
+    return choose_support(candidates, target_support_precision)
+
+
+def choose_support(
+    candidates: Sequence[tuple[Calibration, dict[str, float]]], target_precision: float
+) -> tuple[Calibration, dict[str, float]]:
+    """The most support recall at a precision over target, else the best F0.5 (precision counted twice as recall).
+
+    The earlier fallback, the most precision alone, bought 2.6 points of precision with 18 of recall on the
+    calibration set (0.878 / 0.474 against 0.852 / 0.658), so a plain "I've not touched meat in thirty years" listed
+    no support for "is a vegetarian".
+    """
+
+    def key(figures: dict[str, float]) -> tuple[int, float]:
+        precision, recall = figures["support_precision"], figures["support_recall"]
+        return (1, recall) if precision >= target_precision else (0, f_beta(precision, recall, 0.5))
+
+    return max(candidates, key=lambda c: key(c[1]))
+
+
+def f_beta(precision: float, recall: float, beta: float) -> float:
+    """F-beta of a precision and a recall (beta < 1 weighs precision more); 0 when both are 0."""
+    b2 = beta * beta
+    denominator = b2 * precision + recall
+    return (1 + b2) * precision * recall / denominator if denominator else 0.0

@@ -13,12 +13,18 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from personae.scoring._sentences import split_sentences
 from personae.scoring._training.train import TrainingDataError
+
+if TYPE_CHECKING:
+    from personae.scoring._apc import Calibration
+    from personae.scoring._relevance import RelevanceModel
 
 MAX_FILE_BYTES = 20_000_000
 """Refuse larger files: the data is hand-written, a bigger file is a mistake."""
@@ -155,3 +161,41 @@ def roleplay_pairs(records: Iterable[RoleplayRecord], decided_weight: int = 1) -
         for pair in expand_record(record):
             out.extend([pair] * (decided_weight if pair["label"] != "neutral" else 1))
     return out
+
+
+class _AskedPairs:
+    """An NLI stand-in that records the pairs the scorer asks about and answers neutral (no model is run)."""
+
+    name = "asked-pairs"
+
+    def __init__(self) -> None:
+        self.asked: set[tuple[str, str]] = set()
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32]:
+        self.asked.update(pairs)
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        out[:, 1] = 1.0
+        return out
+
+
+def pairs_past_the_gate(
+    records: Sequence[RoleplayRecord], relevance: RelevanceModel, calibration: Calibration
+) -> set[tuple[str, str]]:
+    """The (statement, sentence) pairs of `records` that the scorer's topic gate sends to the NLI model.
+
+    The gate keeps about nine pairs in ten from the NLI model, so a neutral pair it closes teaches the model nothing it
+    will be asked; the neutral pairs it opens are the hard ones (same topic, another value: "I keep chickens" beside
+    "keeps bees"). Found with the scorer's own mechanism (`APCScorer.grids`), with a stand-in for the NLI model.
+    """
+    from personae.scoring._apc import APCScorer
+
+    asked = _AskedPairs()
+    by_persona: dict[tuple[str, tuple[str, ...]], list[RoleplayRecord]] = {}
+    for record in records:
+        by_persona.setdefault((record.persona.name, tuple(record.persona.statements)), []).append(record)
+    for (name, statements), group in by_persona.items():
+        scorer = APCScorer(list(statements), asked, relevance, names=(name,), calibration=calibration)
+        queries = [r.query for r in group]
+        query_topics = relevance.similarity(scorer.statements, queries, scorer.names)
+        scorer.grids([split_sentences(r.reply) for r in group], query_topics, queries)
+    return asked.asked
