@@ -39,8 +39,9 @@ def train_nli(
     neutrals_past_gate: Annotated[
         bool,
         typer.Option(
-            help="Keep only the neutral role-play pairs the shipped topic gate sends to the NLI model (the hard ones: "
-            "same topic, another value); the scorer never asks about the others."
+            help="Keep every neutral role-play pair the shipped topic gate sends to the NLI model (the hard ones: "
+            "same topic, another value) and only --roleplay-neutrals of the others (default none): the scorer "
+            "never asks about those."
         ),
     ] = False,
     snli_limit: Annotated[
@@ -99,8 +100,10 @@ def train_nli(
             relevance = RelevanceModel()
             gate = default_calibration(get_nli("shipped"), relevance.topic_model.name)
             opened = t.pairs_past_the_gate(train_records, relevance, gate)
-            expanded = [p for p in expanded if p["label"] != "neutral" or (p["premise"], p["hypothesis"]) in opened]
-        if roleplay_neutrals is not None:
+            hard = [p for p in expanded if p["label"] == "neutral" and (p["premise"], p["hypothesis"]) in opened]
+            rest = [p for p in expanded if p["label"] != "neutral" or (p["premise"], p["hypothesis"]) not in opened]
+            expanded = hard + t.limit_label(rest, "neutral", roleplay_neutrals or 0, sampler)
+        elif roleplay_neutrals is not None:
             expanded = t.limit_label(expanded, "neutral", roleplay_neutrals, sampler)
         evals["role-play dev (unseen characters, sentence pairs)"] = t.roleplay_pairs(dev_records)
     if snli is not None:
