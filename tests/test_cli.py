@@ -5,10 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from personae.backends import RequestCache
-from personae.cli import app
+from personae.cli import app, main
 
 runner = CliRunner()
 
@@ -49,6 +50,24 @@ def test_malformed_persona_exits_2_with_one_line_and_no_traceback(tmp_path: Path
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == f"error: {bad}: statements[1]: expected a string\n"
+
+
+def test_usage_errors_are_one_line_naming_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in [
+        (["chat", "--bogus"], "error: personae chat: No such option: --bogus"),
+        (["score"], "error: personae score: Missing argument 'persona_file'."),
+        (["memory", "show", "--limit", "x"], "error: personae memory show: No such option: --limit"),
+    ]:
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        assert ended.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith(message), err
+        assert err.count("\n") == 1, err  # one line: no usage block, no box
+    with pytest.raises(SystemExit) as ended:  # help still works and exits 0
+        main(["lint", "--help"])
+    assert ended.value.code == 0
+    assert "Usage: personae lint" in capsys.readouterr().out
 
 
 def test_unknown_backend_exits_2_with_a_message(minimal_persona_file: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from typer.exceptions import TyperException
 
 from personae import __version__
 from personae.cli import _cache, _memory
@@ -60,9 +63,21 @@ def _root(
     """Persona-driven role-playing agents that stay in character, measurably."""
 
 
-def main() -> None:
-    """Console-script entry point."""
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: usage errors end in one `error:` line naming the command, exit code 2."""
+    try:
+        code = app(args=argv, prog_name="personae", standalone_mode=False)
+    except TyperException as exc:  # click's exceptions, as vendored by typer
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ != "NoArgsIsHelpError":  # `personae` or a group alone: typer printed its help
+            command = ctx.command_path if ctx is not None else "personae"
+            hint = f" (see '{command} --help')" if exc.exit_code == 2 else ""
+            print(f"error: {command}: {' '.join(exc.format_message().split())}{hint}", file=sys.stderr)
+        code = exc.exit_code
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "main"]
