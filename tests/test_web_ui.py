@@ -284,11 +284,16 @@ def test_swipes_go_both_ways_and_count_from_one_after_regenerate(
         swipes = reply.locator(".swipes")
         assert swipes.inner_text() == "1/2"
         good = int(reply.locator(".meter .value").inner_text().rstrip("%"))
+        # the colour and the hover text follow the calibrated verdicts, not the raw number
+        assert "high" in (reply.locator(".meter").get_attribute("class") or "")
+        assert "no statement violated" in (reply.locator(".meter").get_attribute("title") or "")
         reply.locator(".swipe-next").click()
         page.wait_for_selector(".msg.reply .swipes:has-text('2/2')")
         assert reply.locator(".text").inner_text() == ADA_BAD
         bad = int(reply.locator(".meter .value").inner_text().rstrip("%"))
         assert 0 <= bad < good <= 100
+        assert "low" in (reply.locator(".meter").get_attribute("class") or "")
+        assert "2 statements violated" in (reply.locator(".meter").get_attribute("title") or "")
         reply.locator(".swipe-prev").click()  # ◀ did not exist: swipes went forward only
         page.wait_for_selector(".msg.reply .swipes:has-text('1/2')")
         assert reply.locator(".text").inner_text() == ADA_GOOD

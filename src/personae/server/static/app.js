@@ -288,18 +288,26 @@ function message(role, who, text) {
   return el("li", { class: `msg ${role === "user" ? "user" : "reply"}` }, el("div", { class: "who" }, who), body);
 }
 
-function meter(value, ooc, skipped) {
+function meter(c) {
   // A reply the guard never judged (fields passed through to the upstream) says so, with the reason on hover.
-  if (skipped) return el("span", { class: "meter skipped", title: skipped, "aria-label": `guard skipped: ${skipped}` },
-    "guard skipped");
+  if (c.guard_skipped) return el("span", { class: "meter skipped", title: c.guard_skipped,
+    "aria-label": `guard skipped: ${c.guard_skipped}` }, "guard skipped");
+  const value = c.apc_normalized;
   if (value === null || value === undefined) return el("span", { class: "meter" }, "not scored");
   const pct = Math.round(value * 100);
-  // Out of character overrides the number: a reply can keep every fact and still not be the character speaking.
-  const level = ooc ? "ooc" : value >= 0.66 ? "high" : value >= 0.4 ? "mid" : "low";
+  const violated = (c.violated || []).length;
+  const supported = (c.supported || []).length;
+  // The colour follows the calibrated verdicts, not the raw number: normalised APC also counts the persona
+  // statements a reply is about but neither supports nor contradicts, so a faithful reply can read 59 %.
+  // Out of character overrides both: a reply can keep every fact and still not be the character speaking.
+  const level = c.ooc ? "ooc" : violated ? "low" : value >= 0.4 ? "high" : "mid";
   const fill = el("div", { class: "fill" });
   fill.style.width = `${pct}%`;
-  const title = ooc ? `faithfulness ${pct}% (normalised APC), but the reply is out of character`
-    : `faithfulness ${pct}% (normalised APC)`;
+  const verdicts = violated ? `${violated} statement${violated > 1 ? "s" : ""} violated`
+    : `no statement violated, ${supported} supported`;
+  const title = `faithfulness ${pct}% (normalised APC): ${verdicts}`
+    + (c.ooc ? "; out of character" : "")
+    + "; statements the reply touches without supporting them lower the number";
   return el("span", { class: `meter ${level}`, title, "aria-label": title },
     el("span", { class: "label" }, "faithfulness"), el("span", { class: "bar" }, fill), el("span", { class: "value" }, `${pct}%`));
 }
@@ -364,7 +372,7 @@ function renderTurn(node, turn, isLast) {
   node.querySelector(".tools")?.remove();
   node.querySelector(".why-panel")?.remove();
   if (!shown) return;
-  const tools = el("div", { class: "tools" }, meter(shown.apc_normalized, shown.ooc, shown.guard_skipped));
+  const tools = el("div", { class: "tools" }, meter(shown));
   if (shown.ooc) {
     const words = oocWords(shown.ooc_reasons);
     tools.append(el("span", { class: "ooc" }, el("span", { class: "ooc-badge" }, "out of character"),

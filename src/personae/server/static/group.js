@@ -35,7 +35,7 @@ function groupLine(turn) {
     body);
   const shown = turn.candidate;
   if (!shown) return node;
-  const tools = el("div", { class: "tools" }, meter(shown.apc_normalized, shown.ooc));
+  const tools = el("div", { class: "tools" }, meter(shown));
   if (shown.ooc) {
     tools.append(el("span", { class: "ooc" }, el("span", { class: "ooc-badge" }, "out of character"),
       el("span", { class: "ooc-reason" }, oocWords(shown.ooc_reasons).join("; "))));
