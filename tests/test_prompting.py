@@ -82,6 +82,30 @@ def test_top_k_statements_are_the_most_relevant_to_the_message() -> None:
     assert "vegetarian" not in prompt.messages[0].content
 
 
+def test_a_question_about_the_users_own_life_ranks_the_characters_same_topic_statements_last() -> None:
+    assembler = PromptAssembler(
+        sailor(), settings=PromptSettings(top_k_statements=1), relevance=RelevanceModel(FakeEmbedder())
+    )
+    question = "Do I have a border collie named Skerry?"
+    knows = MemoryContext(user_facts=[("Sam has a cat named Mitten.", 0.9)])
+    # without memory of the user, the character's own dog is the statement to offer ...
+    assert [p.text for p in assembler.assemble([], question).parts if p.section == "statement"] == [
+        "Ada has a border collie named Skerry."
+    ]
+    # ... with it, the question is about Sam's life: Ada's own dog was what the embedded model answered with
+    prompt = assembler.assemble([], question, knows)
+    kept = [p for p in prompt.parts if p.section == "statement"]
+    assert len(kept) == 1 and "Skerry" not in kept[0].text
+    assert "Sam has a cat named Mitten." in prompt.messages[0].content
+    full = PromptAssembler(sailor(), relevance=RelevanceModel(FakeEmbedder())).assemble([], question, knows)
+    last = [p for p in full.parts if p.section == "statement"][-1]
+    assert last.text == "Ada has a border collie named Skerry."
+    assert last.note is not None and last.note.endswith("ranked last: User asks about User's own life")
+    # a question to the character keeps the ranking by relevance
+    other = assembler.assemble([], "Is Skerry your border collie?", knows)
+    assert [p.text for p in other.parts if p.section == "statement"] == ["Ada has a border collie named Skerry."]
+
+
 def test_recent_turns_are_verbatim_and_old_ones_drop_first_over_budget() -> None:
     history = [Exchange(index=i, user=f"question {i} " + "word " * 40, reply=f"answer {i}") for i in range(6)]
     roomy = PromptAssembler(sailor()).assemble(history, "And now?")

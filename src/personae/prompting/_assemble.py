@@ -144,6 +144,8 @@ class MemoryContext(BaseModel):
 
 _ABOUT_THEMSELVES = re.compile(r"\b(?:i|my|me|mine|myself)\b[^.!?]*\?", re.IGNORECASE)
 """A question in the user's first person ("Where do I live these days?", "What is my job?")."""
+SELF_QUESTION_RELEVANCE = 0.5
+"""A persona statement at least this relevant to a question about the user's own life is ranked last."""
 
 
 class PromptAssembler:
@@ -236,10 +238,15 @@ class PromptAssembler:
         for exchange in reversed(recent[-2:]):
             turn_parts[exchange.index] = offer("turn", exchange.transcript(persona.name, user))
 
-        statement_parts = [
-            offer("statement", self._x(s), None if p is None else f"relevance {p:.2f}")
-            for s, p in self.ranked_statements(user_text)[: cfg.top_k_statements]
-        ]
+        ranked = self.ranked_statements(user_text)
+        notes = {s: None if p is None else f"relevance {p:.2f}" for s, p in ranked}
+        if memory.user_facts and _ABOUT_THEMSELVES.search(user_text):
+            # "Where do I live these days?" finds the character's own home most relevant, and the embedded model
+            # answered with it ("I live in a stone cottage in Uig") though the prompt held the user's new city.
+            tempting = [s for s, p in ranked if p is not None and p >= SELF_QUESTION_RELEVANCE]
+            ranked = [x for x in ranked if x[0] not in tempting] + [x for x in ranked if x[0] in tempting]
+            notes.update({s: f"{notes[s]}; ranked last: {user} asks about {user}'s own life" for s in tempting})
+        statement_parts = [offer("statement", self._x(s), notes[s]) for s, _ in ranked[: cfg.top_k_statements]]
 
         scan = [m for e in recent for m in (e.user, e.reply)] + [user_text]
         budget = persona.lorebook.token_budget if persona.lorebook and persona.lorebook.token_budget else None
