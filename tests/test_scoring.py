@@ -607,3 +607,12 @@ def test_support_is_chosen_by_f_half_when_no_setting_reaches_the_precision_targe
     # A setting over the target wins on recall, however precise the others are.
     assert choose_support([strict, balanced, loose], 0.85) is balanced
     assert choose_support([strict, balanced, loose], 0.79) is loose
+
+
+def test_number_words_become_digits_on_both_sides_of_a_pair() -> None:
+    from personae.scoring._numbers import numbers_as_digits, pairs_with_digits
+
+    assert numbers_as_digits("I'm sixty-seven, and forty years at sea.") == "I'm 67, and 40 years at sea."
+    for kept in ("No one came.", "One of them, the one I trust.", "Ada Quint has a border collie named Skerry."):
+        assert numbers_as_digits(kept) == kept  # "one" as a pronoun, and text without numbers, as written
+    assert pairs_with_digits([("Sam is thirty-two.", "I'm 32.")]) == [("Sam is 32.", "I'm 32.")]

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from personae.scoring import APCScorer, OnnxEmbedder, OnnxNLI
+from personae.scoring import LABELS, APCScorer, OnnxEmbedder, OnnxNLI
 from personae.scoring._onnx import MODELS_DIR
 from personae.scoring._relevance import SHIPPED_EMBEDDER
 
@@ -63,6 +63,18 @@ def test_nli_outputs_are_probabilities_and_batch_invariant() -> None:
         ("Ada Quint is married.", "I am not married."),
     ]
     assert [int(i) for i in nli.predict(negations).argmax(axis=1)] == [2, 2, 2, 2]
+
+
+def test_a_number_spelt_in_words_agrees_with_its_digits() -> None:
+    nli = OnnxNLI()
+    pairs = [
+        ("Ada Quint is 67 years old.", "I'm sixty-seven, and I feel every one of those years on a cold morning."),
+        ("Brother Anselm is 41 years old.", "I have forty-one years, by God's grace."),
+        ("Captain Iris Vega has a crew of thirty-four.", "We are 34 aboard."),
+    ]
+    # read as contradictions (0.95-0.97) before both sides were written with digits
+    assert (nli.predict(pairs).argmax(axis=1) == LABELS.index("entailment")).all()
+    assert nli.predict([("Ada Quint is 67 years old.", "I'm twenty-five.")])[0].argmax() == LABELS.index("contradiction")
 
 
 def test_embedder_is_normalised_and_cached() -> None:

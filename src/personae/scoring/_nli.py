@@ -19,6 +19,7 @@ import numpy as np
 
 from personae.backends import Backend, GenerateConfig, get_backend
 from personae.plugins import Registry
+from personae.scoring._numbers import pairs_with_digits
 from personae.scoring._onnx import FloatArray, OnnxEncoder, ScoringModelError, shipped_encoder, softmax
 from personae.scoring._types import LABELS, canonical_label
 
@@ -68,13 +69,13 @@ class OnnxNLI:
         """Batched, length-sorted forward passes."""
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
-        outputs = self.encoder.run(list(pairs), batch_size=self.batch_size)
+        outputs = self.encoder.run(pairs_with_digits(pairs), batch_size=self.batch_size)
         logits = np.stack([out for out, _ in outputs])
         return softmax(logits)[:, self._perm]
 
     def predict_unbatched(self, pairs: Sequence[Pair]) -> FloatArray:
         """One forward pass per pair: the naive reference for the throughput benchmark."""
-        rows = [softmax(self.encoder.run_one(pair)[0][None, :])[0] for pair in pairs]
+        rows = [softmax(self.encoder.run_one(pair)[0][None, :])[0] for pair in pairs_with_digits(pairs)]
         return np.stack(rows)[:, self._perm] if rows else np.zeros((0, 3), dtype=np.float32)
 
 
@@ -98,6 +99,7 @@ class HFCrossEncoderNLI:
     def predict(self, pairs: Sequence[Pair]) -> FloatArray:
         """Batched forward passes in torch."""
         rows: list[FloatArray] = []
+        pairs = pairs_with_digits(pairs)
         for start in range(0, len(pairs), self.batch_size):
             chunk = pairs[start : start + self.batch_size]
             enc = self.tokenizer(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file
+from personae.scoring._numbers import numbers_as_digits
 from personae.scoring._types import LABELS, canonical_label
 
 Row = TypeVar("Row")
@@ -171,6 +172,7 @@ def train_cross_encoder(
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     rng = random.Random(config.seed)
+    rows = [(numbers_as_digits(p), numbers_as_digits(h), y) for p, h, y in rows]  # as the NLI model reads at run time
     base = resolve_base_model(config.base_model, out_dir)
     resume = out_dir / "resume"
     state_file = resume / "state.pt"
