@@ -361,6 +361,13 @@ def test_every_policy_runs_a_scene(tmp_path: Path, policy: str) -> None:
 CONFUSED = [
     ("Trinity: I'll take the left door.", "writes_lines"),
     ("**Trinity:** Move!", "writes_lines"),
+    ("We split up.\n[Trinity] I'll take the left door.", "writes_lines"),  # the tag the scene gives the narrator
+    # seen in a real run (Qwen2.5-1.5B as Harry Potter): it went on as the narrator, in the tag it had heard
+    (
+        "I need to try to escape.\n[Narrator] As Harry Potter attempts to escape, he hears footsteps outside.",
+        "writes_lines",
+    ),
+    ("Narrator: The lights go out.", "writes_lines"),
     ("I am Trinity, and I do not miss.", "speaks_as"),
     ("My name is Trinity.", "speaks_as"),
     ('Trinity says, "We go now."', "speaks_for"),
@@ -382,6 +389,8 @@ CLEAN = [
     "Cypher: a name I will not forget.",  # a label only at the start of a line
     "Trinity knows this ship. Trinity is right, as always.",  # talk about her, not narration of her
     "Trinity nods, so we go.",  # one sentence is not narration enough
+    "(Trinity, quiet.) We go now.",  # an aside that opens with her name is no tag
+    "The narrator of this story is a liar.",
 ]
 
 

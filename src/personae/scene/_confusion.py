@@ -29,6 +29,13 @@ be the pilot") about itself; `gives_facts`: tells another character that the spe
 the vet", from the vet)."""
 CONFUSION_KINDS: tuple[ConfusionKind, ...] = ("writes_lines", "speaks_as", "speaks_for", "claims_facts", "gives_facts")
 
+NARRATOR = "Narrator"
+"""The narrator's speaker name: characters hear its lines as `[Narrator] …`."""
+_NARRATOR_LINE = re.compile(
+    rf"^\s*(?:[*_]*[\[(]\s*{NARRATOR}\s*[\])]|[*_]*{NARRATOR}[*_]*\s*:)", re.MULTILINE | re.IGNORECASE
+)
+"""A line a character opens as the narrator's (`[Narrator] As Harry attempts to escape, …` or `Narrator: …`)."""
+
 MAX_CLAIM_STATEMENTS = 32
 """Statements per other character checked for claims (the first ones; a bound on NLI work per candidate)."""
 
@@ -131,7 +138,10 @@ class _Patterns:
 
     def __init__(self, names: Sequence[str]) -> None:
         alt = "|".join(re.escape(n) for n in names)
-        self.label = re.compile(rf"^\s*[*_\[(\"“]*\s*(?:{alt})\s*[*_\])\"”]*\s*:", re.MULTILINE)
+        # "Ron: …", "**Ron**: …", or a bracketed tag without a colon as the scene writes the narrator's ("[Ron] …")
+        self.label = re.compile(
+            rf"^\s*(?:[*_\[(\"“]*\s*(?:{alt})\s*[*_\])\"”]*\s*:|[*_]*[\[(]\s*(?:{alt})\s*[\])])", re.MULTILINE
+        )
         self.speaks_as = re.compile(
             rf"\b(?:I\s+am|I'm|I’m|my\s+name\s+is|call\s+me|it\s+is\s+I,?|as)\s+(?:{alt})\b(?!['’]s)(?:\s*,\s*I\b)?",
             re.IGNORECASE,
@@ -171,6 +181,8 @@ def rule_signals(reply: str, speaker: str, others: Sequence[str]) -> list[Confus
     """The rule-based signals of `reply` by `speaker` about each of `others` (at most one per kind and character)."""
     everyone = [speaker, *others]
     signals: list[ConfusionSignal] = []
+    if m := _NARRATOR_LINE.search(reply):  # the embedded model went on as the narrator, in the tag it had heard
+        signals.append(ConfusionSignal(kind="writes_lines", other=NARRATOR, evidence=reply[m.start() :][:160].strip()))
     for other in others:
         patterns = _patterns(tuple(aliases(other, everyone)))
         if m := patterns.label.search(reply):

@@ -20,7 +20,7 @@ from personae.guard import Guard, Judgement
 from personae.memory import LongTermMemory
 from personae.persona import Persona
 from personae.prompting import Exchange, PromptAssembler, PromptSettings
-from personae.scene._confusion import ConfusionDetector, RoleConfusion
+from personae.scene._confusion import NARRATOR, ConfusionDetector, RoleConfusion
 from personae.scene._log import (
     RESULTS_FILE,
     SCENE_FILE,
@@ -36,7 +36,6 @@ from personae.scene._sillytavern import ChatMessage, read_chat_export
 from personae.scene._spec import CharacterSpec, SceneError, SceneSpec, persona_of, scene_from_data
 from personae.scoring import FakeEmbedder, ScoringModels, get_nli
 
-NARRATOR = "Narrator"
 END_MARK = "THE END"
 NARRATOR_PROMPT = (
     "You are the narrator of a scene with several characters. In one to three sentences, describe what happens next: "
