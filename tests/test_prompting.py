@@ -95,12 +95,14 @@ def test_a_question_about_the_users_own_life_ranks_the_characters_same_topic_sta
     # ... with it, the question is about Sam's life: Ada's own dog was what the embedded model answered with
     prompt = assembler.assemble([], question, knows)
     kept = [p for p in prompt.parts if p.section == "statement"]
-    assert len(kept) == 1 and "Skerry" not in kept[0].text
+    assert len(kept) == 1
+    assert "Skerry" not in kept[0].text
     assert "Sam has a cat named Mitten." in prompt.messages[0].content
     full = PromptAssembler(sailor(), relevance=RelevanceModel(FakeEmbedder())).assemble([], question, knows)
     last = [p for p in full.parts if p.section == "statement"][-1]
     assert last.text == "Ada has a border collie named Skerry."
-    assert last.note is not None and last.note.endswith("ranked last: User asks about User's own life")
+    assert last.note is not None
+    assert last.note.endswith("ranked last: User asks about User's own life")
     # a question to the character keeps the ranking by relevance
     other = assembler.assemble([], "Is Skerry your border collie?", knows)
     assert [p.text for p in other.parts if p.section == "statement"] == ["Ada has a border collie named Skerry."]

@@ -269,6 +269,8 @@ _META = _any(
         r"\bfictional character\b",
         r"\bin (?:the|this) (?:game|story),? i\b",
         r"[(\[]\s*ooc\b|\booc\s*:",
+        # a stage direction about its own speaking: "(Continuing to speak as Ron Weasley)", seen in a real scene
+        r"[(\[]\s*(?:continu\w*\s+(?:to\s+)?)?(?:speak|speaking|talking|replying|responding|answering)\s+as\b",
     ]
 )
 _KNOWLEDGE_CUTOFF = _any(
