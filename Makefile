@@ -33,11 +33,13 @@ $(VENV)/.bases-installed: | $(BIN)/python
 	touch $@
 
 $(VENV)/.demo-installed: pyproject.toml $(VENV)/.llama-installed $(VENV)/.bases-installed
-	$(PIP) install --progress-bar off -e '.[embedded]'
+	@echo "installing personae and its dependencies into $(VENV) (quietly; errors still show)"
+	$(PIP) install --quiet --progress-bar off -e '.[embedded]'
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.llama-installed $(VENV)/.bases-installed
-	$(PIP) install --progress-bar off -e '.[dev,embedded,train,ray]'
+	@echo "installing personae with its dev, embedded, train and ray extras into $(VENV) (quietly; errors still show)"
+	$(PIP) install --quiet --progress-bar off -e '.[dev,embedded,train,ray]'
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
