@@ -243,8 +243,8 @@ class PromptAssembler:
         if memory.user_facts and _ABOUT_THEMSELVES.search(user_text):
             # "Where do I live these days?" finds the character's own home most relevant, and the embedded model
             # answered with it ("I live in a stone cottage in Uig") though the prompt held the user's new city.
-            tempting = [s for s, p in ranked if p is not None and p >= SELF_QUESTION_RELEVANCE]
-            ranked = [x for x in ranked if x[0] not in tempting] + [x for x in ranked if x[0] in tempting]
+            tempting = {s for s, p in ranked if p is not None and p >= SELF_QUESTION_RELEVANCE}
+            ranked.sort(key=lambda pair: pair[0] in tempting)  # stable: by relevance within each group
             notes.update({s: f"{notes[s]}; ranked last: {user} asks about {user}'s own life" for s in tempting})
         statement_parts = [offer("statement", self._x(s), notes[s]) for s, _ in ranked[: cfg.top_k_statements]]
 
