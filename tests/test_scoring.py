@@ -530,6 +530,31 @@ def test_calibration_keeps_the_gate_the_speed_goal_needs() -> None:
     assert gated_figures["violation_recall"] == 0.0  # the price, on this case: its words share nothing with the diet
 
 
+def test_calibration_judges_the_nearest_statements_at_the_speed_goals_persona_size() -> None:
+    """Top-k opens a third of a 3-statement persona's pairs but 1 % of a 100-statement one's: the floor allows it."""
+    from personae.persona import persona_from_data
+    from personae.scoring._training.calibrate import CalibrationData, _score_all, calibrate, skipped_at_reference
+
+    sam = persona_from_data(
+        {"name": "Sam", "statements": ["Sam is a vegetarian.", "Sam has a dog named Rex.", "Sam lives in Leeds."]}
+    )
+    steak = "I had the steak tonight, vegetarian or not."  # its only word in common is with the diet (cosine 0.18)
+    case = {"persona": "sam", "query": "Hungry?", "faithful": "Just a salad for me, thanks.", "contradicting": steak}
+    case["off_topic"] = "Lovely weather we are having."
+    data = CalibrationData({"sam": sam}, [], [case])
+    nli = GridNLI({("Sam is a vegetarian.", steak): (0.0, 0.01, 0.99)})
+    relevance = RelevanceModel(FakeEmbedder())
+    scored = _score_all(data, nli, relevance)
+    assert skipped_at_reference(data, scored, 0.3, None, 0) == 1.0  # the threshold closes every pair here
+    assert skipped_at_reference(data, scored, 0.3, None, 1) == pytest.approx(0.99)
+
+    grid = {"gates": (0.3,), "query_gates": (None,), "top_k": (0, 1)}
+    cal, figures = calibrate(data, nli, relevance, min_gate_skipped=0.9, **grid)  # type: ignore[arg-type]
+    assert (cal.topic_gate, cal.gate_top_k) == (0.3, 1)
+    assert figures["violation_recall"] == 1.0
+    assert figures["gate_skipped"] == pytest.approx(2 / 3)  # on this small persona: one pair of three per sentence
+
+
 def test_the_topic_scale_is_the_cosine_without_the_shipped_embedder() -> None:
     from personae.scoring._topic import CosineTopic
 
