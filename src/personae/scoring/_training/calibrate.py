@@ -84,8 +84,8 @@ calibrated without this floor, chose a topic gate of 0.05 (or none)."""
 
 REFERENCE_STATEMENTS = 100
 """The persona size the floor is judged at: the speed goal's (a guarded turn for 100 statements). A gate threshold
-skips about the same share of pairs at any size, but `gate_top_k` opens k pairs per sentence whatever the size: a
-third of the pairs of the calibration set's 7–9-statement personas, 3 % of a 100-statement persona's. Judging
+skips about the same share of pairs at any size, but `gate_top_k` opens k pairs per sentence whatever the size:
+with k = 3, a third of the pairs of the calibration set's 7–9-statement personas, 3 % of a 100-statement one's. Judging
 top-k at the calibration set's size kept it at 0 and left a fifth of the calibration set's contradictions gated
 out (a van driven "to every market myself" against "has never learned to drive": learned topic 0.07)."""
 
