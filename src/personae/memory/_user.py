@@ -590,7 +590,7 @@ class UserMemory:
         ranked_episodes = self._rank([e.summary + " " + " ".join(e.events) for e in past], asked)
         return Recalled(
             facts=scored[:facts],
-            episodes=[(self._without_superseded(past[i]), s) for i, s in ranked_episodes][:episodes],
+            episodes=[(self._without_superseded(past[i]), s) for i, s in ranked_episodes[:episodes]],  # a query each
             known=known,
             last_seen=max(earlier) if earlier else None,
         )
