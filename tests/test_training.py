@@ -163,3 +163,45 @@ def test_the_neutral_pairs_past_the_gate_are_those_the_scorer_would_ask_about() 
     assert opened == {("Ada keeps bees in the garden.", "I keep hens in the garden.")}
     kept = [p for p in roleplay_pairs([record]) if (p["premise"], p["hypothesis"]) in opened]
     assert [p["label"] for p in kept] == ["neutral"]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_training_replies_load_and_share_no_character_statement_or_reply_with_the_held_out_sets() -> None:
+    """The measuring set (bench/data/roleplay, which also reads examples/personas) and the calibration set
+    (data/calibration) are never trained on: no training line may reuse one of their characters, statements or
+    replies. Every training file also loads (each evidence one sentence of its reply)."""
+    import yaml
+
+    from personae.scoring._training.roleplay_data import read_roleplay
+
+    files = sorted((ROOT / "data" / "training" / "roleplay").glob("*.jsonl"))
+    records = [record for path in files for record in read_roleplay(path)]
+    assert len(files) >= 24
+    assert len(records) >= 4000
+    names = {r.persona.name for r in records}
+    statements = {s for r in records for s in r.persona.statements}
+    replies = {r.reply.strip() for r in records}
+    held_names: set[str] = set()
+    held_statements: set[str] = set()
+    held_replies: set[str] = set()
+    for folder in (ROOT / "bench" / "data" / "roleplay", ROOT / "data" / "calibration"):
+        for persona in yaml.safe_load((folder / "personas.yaml").read_text()):
+            held_names.add(persona["name"])
+            held_statements.update(persona["statements"])
+        for path in folder.glob("*.jsonl"):
+            for line in path.read_text().splitlines():
+                row = json.loads(line)
+                held_replies.update(
+                    str(row[k]).strip() for k in ("reply", "faithful", "contradicting", "off_topic") if k in row
+                )
+    for path in (ROOT / "examples" / "personas").glob("*.yaml"):
+        persona = yaml.safe_load(path.read_text())
+        held_names.add(persona["name"])
+        held_statements.update(persona.get("statements", []))
+    assert len(held_names) > 30
+    assert len(held_replies) > 500
+    assert not names & held_names
+    assert not statements & held_statements
+    assert not replies & held_replies
