@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from helpers.runtime import CountingEmbedder
+from helpers.runtime import CountingEmbedder, GridNLI
 from personae.cli import app
 from personae.persona import Persona
 from personae.scoring import (
@@ -298,20 +298,6 @@ def test_llm_judge_nli_counts_sampled_labels_and_records_failures() -> None:
     assert probs[0].tolist() == pytest.approx([0.25, 0.25, 0.5])
     assert probs[1].tolist() == pytest.approx([1 / 3, 1 / 3, 1 / 3])
     assert nli.failures == 1
-
-
-class GridNLI:
-    """Probabilities looked up by (premise, hypothesis); every pair asked is recorded, unknown pairs are neutral."""
-
-    name = "grid"
-
-    def __init__(self, table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
-        self.table = table
-        self.asked: list[tuple[str, str]] = []
-
-    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        self.asked.extend(pairs)
-        return np.asarray([self.table.get(p, (0.05, 0.9, 0.05)) for p in pairs], dtype=np.float32).reshape(-1, 3)
 
 
 def test_cli_score_uses_the_models_calibrated_violation_threshold(

@@ -185,3 +185,20 @@ def test_self_contradiction_compares_only_sentences_on_one_topic() -> None:
     assert checker.check(earlier, "I cannot swim.") == []
     found = checker.check(["I cannot swim, not a stroke."], "I swim in the sea every single morning.")
     assert [c.earlier for c in found] == ["I cannot swim, not a stroke."]
+
+
+def test_a_bare_yes_to_a_tempting_question_is_read_as_the_claim_it_agrees_to(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """Real replies of the embedded model: "Of course, dear." to the bacon rolls broke the persona unseen."""
+    from personae.persona import load_persona
+
+    ada = APCScorer(load_persona(examples_dir / "ada.yaml"))
+    bacon = "I've brought bacon rolls for us both, you love a bacon roll, don't you?"
+    result = ada.score(bacon, "Of course, dear. Let's enjoy our feast.")
+    assert [v.statement for v in result.violations] == ["Ada Quint is a vegetarian."]
+    assert result.violations[0].evidence == "Of course, dear. [agreeing: I love a bacon roll.]"
+    assert not ada.score(bacon, "Och, you know I never touch meat. Let's enjoy the tea.").violations
+    # a "yes" that the reply corrects at once agrees to nothing
+    vega = APCScorer(load_persona(examples_dir / "vega.yaml"))
+    milk = "Do you take milk and sugar in your coffee?"
+    corrected = vega.score(milk, "Yes, Captain Iris Vega drinks her coffee black and far too strong.")
+    assert corrected.violations == []

@@ -41,3 +41,17 @@ def sailor(entries: list[LorebookEntry] | None = None, budget: int | None = None
         greetings=["Come in, {{user}}."],
         lorebook=Lorebook(entries=entries or [], token_budget=budget) if entries is not None else None,
     )
+
+
+class GridNLI:
+    """Probabilities looked up by (premise, hypothesis); every pair asked is recorded, unknown pairs are neutral."""
+
+    name = "grid"
+
+    def __init__(self, table: dict[tuple[str, str], tuple[float, float, float]]) -> None:
+        self.table = table
+        self.asked: list[tuple[str, str]] = []
+
+    def predict(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.asked.extend(pairs)
+        return np.asarray([self.table.get(p, (0.05, 0.9, 0.05)) for p in pairs], dtype=np.float32).reshape(-1, 3)

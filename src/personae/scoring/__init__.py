@@ -5,6 +5,7 @@ result = scorer.score(query, reply)
 result.apc_normalized, [v.statement for v in result.violations]
 """
 
+from personae.scoring._answers import ReplySentences, agreed_claim, question_claim, reply_sentences
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._history import HistoryChecker
 from personae.scoring._models import ScoringModels
@@ -49,14 +50,18 @@ __all__ = [
     "OnnxEmbedder",
     "OnnxNLI",
     "RelevanceModel",
+    "ReplySentences",
     "ScoringModelError",
     "ScoringModels",
     "StatementScore",
+    "agreed_claim",
     "default_calibration",
     "fit_logistic",
     "get_nli",
     "list_nli",
     "mask_names",
+    "question_claim",
     "register_nli",
+    "reply_sentences",
     "split_sentences",
 ]

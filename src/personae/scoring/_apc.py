@@ -14,10 +14,10 @@ import numpy as np
 import numpy.typing as npt
 
 from personae.persona import Persona
+from personae.scoring._answers import ReplySentences, reply_sentences
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
-from personae.scoring._sentences import split_sentences
 from personae.scoring._types import APCResult, StatementScore
 
 ENT, NEU, CON = 0, 1, 2
@@ -257,6 +257,24 @@ class APCScorer:
             grids.append((grid, block, open_))
         return grids
 
+    def read_replies(self, items: Sequence[tuple[str, str]]) -> list[ReplySentences]:
+        """Each reply's sentences and the claim its opening "yes" makes, unless the reply itself contradicts that claim.
+
+        "Yes, she takes it black." answers "Do you take milk?" with a correction, not an agreement: a claim that one of
+        the reply's own sentences contradicts (the NLI model's most probable label) is dropped, in one batched call.
+        """
+        read = [reply_sentences(q, r) for q, r in items]
+        pairs = [(r.claim, s) for r in read if r.claim for s in r.sentences]
+        if not pairs:
+            return read
+        contradicted = iter(self.nli.predict(pairs).argmax(axis=1) == CON)
+        out = []
+        for r in read:
+            if r.claim and any([next(contradicted) for _ in r.sentences]):
+                r = r._replace(claim=None)
+            out.append(r)
+        return out
+
     def score_batch(
         self, items: Sequence[tuple[str, str]], progress: Callable[[int], None] | None = None
     ) -> list[APCResult]:
@@ -270,12 +288,10 @@ class APCScorer:
             chunk = items[start : start + chunk_size]
             query_topics = self.relevance.similarity(self.statements, [q for q, _ in chunk], self.names)
             relevance = self.relevance.calibrate(query_topics)
-            sentence_lists = [split_sentences(r) for _, r in chunk]
-            grids = self.grids(sentence_lists, query_topics, [q for q, _ in chunk])
-            for (query, response), sents, rel, (grid, topic, open_) in zip(
-                chunk, sentence_lists, relevance, grids, strict=True
-            ):
-                reduced = _reduce(grid, sents, topic, open_) if sents else None
+            read = self.read_replies(chunk)
+            grids = self.grids([r.judged for r in read], query_topics, [q for q, _ in chunk])
+            for (query, response), sents, rel, (grid, topic, open_) in zip(chunk, read, relevance, grids, strict=True):
+                reduced = _reduce(grid, sents.shown, topic, open_) if sents.judged else None
                 results.append(self._result(query, response, rel, reduced))
             if progress is not None:
                 progress(len(chunk))
@@ -288,7 +304,8 @@ class APCScorer:
         """
         if not isinstance(self.nli, OnnxNLI):
             raise TypeError("score_naive compares the ONNX model against itself; bind the shipped or an onnx: NLI")
-        sents = split_sentences(response)
+        read = self.read_replies([(query, response)])[0]
+        sents, shown = read.judged, read.shown
         embedder = self.relevance.embedder
         embed = getattr(embedder, "embed_uncached", embedder.embed)
         masked_query = mask_names(query, self.names)
@@ -302,7 +319,7 @@ class APCScorer:
         probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
-            return self._result(query, response, rel, _reduce(grid, sents, None, np.ones(grid.shape[:2], dtype=bool)))
+            return self._result(query, response, rel, _reduce(grid, shown, None, np.ones(grid.shape[:2], dtype=bool)))
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
             np.concatenate([embed([mask_names(t, self.names)]) for t in sents]),
@@ -310,4 +327,4 @@ class APCScorer:
         )
         open_ = self.calibration.open_pairs(topic, sims)
         grid[~open_] = (0.0, 1.0, 0.0)
-        return self._result(query, response, rel, _reduce(grid, sents, topic, open_))
+        return self._result(query, response, rel, _reduce(grid, shown, topic, open_))

@@ -24,7 +24,6 @@ from personae.scoring._apc import APCScorer, Calibration, _reduce
 from personae.scoring._nli import NLIModel
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
-from personae.scoring._sentences import split_sentences
 from personae.scoring._topic import LearnedTopic
 
 GATES: tuple[float | None, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
@@ -135,7 +134,7 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
     for pid, pairs in by_persona.items():
         persona = data.personas[pid]
         scorer = APCScorer(persona, nli=nli, relevance=relevance, calibration=Calibration(topic_gate=-2.0))
-        sentence_lists = [split_sentences(reply) for _, reply in pairs]
+        sentence_lists = [r.judged for r in scorer.read_replies(pairs)]
         query_topics = relevance.similarity(scorer.statements, [q for q, _ in pairs], scorer.names)
         rel = relevance.calibrate(query_topics)
         grids = scorer.grids(sentence_lists, queries=[q for q, _ in pairs])

@@ -1,0 +1,122 @@
+"""A bare "yes" read as the claim it agrees to: question-to-statement rules and their use in the scorer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.runtime import GridNLI
+from personae.persona import Persona
+from personae.scoring import (
+    APCScorer,
+    Calibration,
+    FakeEmbedder,
+    RelevanceModel,
+    agreed_claim,
+    question_claim,
+    reply_sentences,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "claim"),
+    [
+        ("Do you still go for your morning swim off the pier?", "I do still go for my morning swim off the pier."),
+        ("Are you a vegetarian?", "I am a vegetarian."),
+        ("Were you ever married?", "I was married."),
+        ("Have you ever been to Rome?", "I have been to Rome."),
+        ("Was your father a knight?", "My father was a knight."),
+        ("Can you text me the ferry times from your phone?", "I can text you the ferry times from my phone."),
+        ("Can I see both of your hands?", "You can see both of my hands."),
+        ("Is your sister doing well on Europa?", "My sister is doing well on Europa."),
+        ("I've brought bacon rolls for us both, you love a bacon roll, don't you?", "I love a bacon roll."),
+        ("You don't trust the ship's AI, do you?", "I don't trust the ship's AI."),
+        ("You always beat Wren at chess, right?", "I always beat Wren at chess."),
+        ("The earth goes round the sun, surely you agree?", "The earth goes round the sun."),
+        ("Morning! Do you take sugar?", "I do take sugar."),
+        # no yes/no question, no claim: nothing is guessed
+        ("How is your wife, brother?", None),
+        ("Who are you?", None),
+        ("Why are you?", None),
+        ("What did you think of Rome when you visited?", None),
+        ("Tell me about your ship.", None),
+        ("", None),
+    ],
+)
+def test_a_yes_no_question_becomes_the_statement_a_yes_makes(question: str, claim: str | None) -> None:
+    assert question_claim(question) == claim
+
+
+@pytest.mark.parametrize(
+    ("opening", "agrees"),
+    [
+        ("Of course, dear.", True),
+        ("Aye, I do.", True),
+        ("Sure!", True),
+        ("Well, yes.", True),
+        ("That's right, every morning.", True),
+        ("Of course not.", False),
+        ("Yes, I don't.", False),
+        ("Sure, but I have no phone.", False),
+        ("I never have.", False),
+        ("I understand.", False),
+        ("I am a lighthouse keeper.", False),
+        ("I have a cat.", False),
+        ("Right, let me think.", False),
+        ("Yesterday was rough.", False),
+    ],
+)
+def test_only_an_opening_that_agrees_makes_the_claim(opening: str, agrees: bool) -> None:
+    claim = agreed_claim("Do you swim?", opening)
+    assert claim == ("I do swim." if agrees else None)
+
+
+def test_the_claim_comes_from_the_first_spoken_sentence_and_is_quoted_with_it() -> None:
+    read = reply_sentences("Do you swim?", "*laughs and sets down her mug* Aye, I do. Every morning.")
+    assert read.sentences == ["laughs and sets down her mug", "Aye, I do.", "Every morning."]
+    assert read.claim == "I do swim."
+    assert read.judged[-1] == "I do swim."
+    assert read.shown[-1] == "Aye, I do. [agreeing: I do swim.]"
+    assert reply_sentences("Do you swim?", "The sea is cold.").judged == ["The sea is cold."]
+
+
+SAM = Persona(name="Sam Rivers", statements=["Sam Rivers does not drink coffee.", "Sam Rivers keeps a cat."])
+
+
+def test_a_bare_yes_to_a_tempting_question_is_a_violation_explained_by_its_opening() -> None:
+    coffee = SAM.statements[0]
+    nli = GridNLI({(coffee, "I do drink coffee."): (0.01, 0.02, 0.97)})
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.9, 0.9))
+    result = scorer.score("Do you drink coffee?", "Of course! Two sugars.")
+    assert [v.statement for v in result.violations] == [coffee]
+    assert result.violations[0].evidence == "Of course! [agreeing: I do drink coffee.]"
+    # the same reply to a question it does not agree to decides nothing
+    assert not scorer.score("What will you have?", "Of course! Two sugars.").violations
+
+
+def test_a_yes_that_the_reply_itself_corrects_makes_no_claim() -> None:
+    """ "Yes, Sam only drinks tea." answers "Do you drink coffee?" with a correction, not an agreement."""
+    coffee, reply = SAM.statements[0], "Yes, Sam only drinks tea."
+    nli = GridNLI(
+        {
+            (coffee, "I do drink coffee."): (0.01, 0.02, 0.97),
+            ("I do drink coffee.", reply): (0.02, 0.08, 0.9),
+        }
+    )
+    scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.9, 0.9))
+    result = scorer.score("Do you drink coffee?", reply)
+    assert not result.violations
+    assert ("I do drink coffee.", reply) in nli.asked
+    assert all(h != "I do drink coffee." for _, h in nli.asked)
+    assert np.isclose(result.statements[0].contradiction, 0.05)
+
+
+def test_a_huge_message_is_read_in_bounded_time() -> None:
+    """Messages are untrusted: the rules read the message's last characters only, so a megabyte costs no more."""
+    import time
+
+    started = time.perf_counter()
+    assert question_claim("It is cold. " * 100_000 + "Do you swim?") == "I do swim."
+    assert question_claim("you, " * 200_000 + "?") is None
+    assert agreed_claim("Do you swim?", "Yes " + "no " * 300_000) is None
+    assert time.perf_counter() - started < 2.0
