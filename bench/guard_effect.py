@@ -1,7 +1,8 @@
 """Benchmark: does the guard keep characters faithful? Guard off versus best-of-n, same backend, same seeds.
 
 Every query (JSONL of {"persona": name, "query": text}; by default probes that tempt the example personas out of
-character) is answered in a fresh session twice: with the guard off, and with best-of-n. Prints one JSON line:
+character) is answered in a fresh session twice: with the guard off, and with best-of-n (`--policy threshold`: then
+one corrective regeneration when the best candidate still contradicts or leaves the role). Prints one JSON line:
 contradiction rates (share of replies with a violation: the scorer's calibrated verdict), out-of-character rates (the
 OOC detector's verdict), mean normalised APC, the time spent generating and scoring in the best-of-n run, and how alike
 the n candidates of a best-of-n turn were (mean pairwise MiniLM similarity, share of near-duplicates, distinct
@@ -122,12 +123,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, list[Judgement]] = {"off": [], "on": []}
     asked: dict[str, list[tuple[Persona, str]]] = {"off": [], "on": []}
     failures: list[dict[str, str]] = []
+    policy: GuardPolicy = "threshold" if args.policy == "threshold" else "best-of-n"
+    arms: tuple[tuple[str, GuardPolicy, int], ...] = (("off", "off", 1), ("on", policy, args.n))
     started = time.perf_counter()
     with Progress(transient=True, console=None) as progress:
-        task = progress.add_task("guard off / best-of-n", total=len(queries) * 2)
+        task = progress.add_task(f"guard off / {args.policy}", total=len(queries) * 2)
         for i, (persona, query) in enumerate(queries):
             config = GenerateConfig(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
-            for key, guard, n in (("off", "off", 1), ("on", "best-of-n", args.n)):
+            for key, guard, n in arms:
                 try:
                     judgement = await answer(persona, query, backend, store, models, guard, n, config, args.spread)
                     runs[key].append(judgement)
@@ -149,6 +152,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                 "reply": best.text,
                                 "violated": [v.statement for v in best.result.violations] if best.result else [],
                                 "ooc": best.out_of_character,
+                                "round": best.round,
                             },
                             ensure_ascii=False,
                         )
@@ -161,6 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bench": "guard_effect",
         "backend": backend.address,
+        "policy": args.policy,
         "n": args.n,
         "spread": args.spread,
         "queries": len(queries),
@@ -190,6 +195,12 @@ if __name__ == "__main__":
     parser.add_argument("--persona", type=Path, nargs="+", default=DEFAULT_PERSONAS)
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES)
     parser.add_argument("--n", type=int, default=4)
+    parser.add_argument(
+        "--policy",
+        choices=["best-of-n", "threshold"],
+        default="best-of-n",
+        help="the guard's policy when on (threshold: best-of-n, then one corrective regeneration)",
+    )
     parser.add_argument("--backend", default="embedded")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=0.8)
