@@ -15,6 +15,7 @@ from personae.persona import Persona
 from personae.scoring import (
     LABELS,
     APCScorer,
+    Calibration,
     FakeEmbedder,
     FakeNLI,
     HistoryChecker,
@@ -399,6 +400,23 @@ def test_a_statement_is_never_both_supported_and_violated() -> None:
     flipped = scorer.score("Coffee?", "I never touch coffee. Still, I had three cups of coffee today.").statements[2]
     assert flipped.supported
     assert not flipped.violation
+    # unless a contradiction over the threshold wins: a reply that says both is flagged, with the contradicting sentence
+    nli.table[(statement, "Still, I had three cups of coffee today.")] = (0.02, 0.02, 0.96)
+    wins = APCScorer(
+        SAM,
+        nli=nli,
+        relevance=RelevanceModel(FakeEmbedder()),
+        calibration=Calibration(0.9, 0.9, contradiction_wins=True),
+    )
+    both = wins.score("Coffee?", "I never touch coffee. Still, I had three cups of coffee today.").statements[2]
+    assert both.entailment > both.contradiction
+    assert both.violation
+    assert not both.supported
+    assert both.evidence == "Still, I had three cups of coffee today."
+    stronger = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.9, 0.9))
+    kept = stronger.score("Coffee?", "I never touch coffee. Still, I had three cups of coffee today.").statements[2]
+    assert kept.supported
+    assert kept.evidence == "I never touch coffee."
     with pytest.raises(ValueError, match="both supported and violated"):
         StatementScore(
             statement="x",

@@ -46,6 +46,10 @@ class Calibration(NamedTuple):
     """Each sentence also reaches the NLI model with its k most similar statements, however low their cosines: a
     contradiction through behaviour shares few words with the fact it breaks (a toast against "never drinks"), but the
     fact is still the nearest of the persona's statements to it."""
+    contradiction_wins: bool = False
+    """A sentence that contradicts a statement violates it even when another sentence of the reply entails it ("I do
+    take milk and sugar. My coffee is always black."): a reader flags a reply that says both. False: the stronger
+    evidence decides."""
 
     def open_pairs(self, topic: FloatArray, query_topic: FloatArray | None) -> npt.NDArray[np.bool_]:
         """The statement–sentence pairs, shape (n_statements, n_sentences), that the topic gate lets through."""
@@ -65,10 +69,10 @@ class Calibration(NamedTuple):
     ) -> str | None:
         """`violated`, `supported` or None for one statement's maxima: the one rule the scorer and its calibration use.
 
-        The stronger evidence wins, so a statement is never both; `entail_topic` is the entailing sentence's topic
-        score.
+        A statement is never both: a contradiction over the threshold wins when `contradiction_wins`, else the
+        stronger evidence does; `entail_topic` is the entailing sentence's topic score.
         """
-        if contradiction > self.violation and contradiction >= entailment:
+        if contradiction > self.violation and (self.contradiction_wins or contradiction >= entailment):
             return "violated"
         on_topic = self.support_gate is None or entail_topic is None or entail_topic >= self.support_gate
         if on_topic and entailment > self.support and entailment > max(neutral, contradiction):
@@ -95,6 +99,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         support_gate=None if support_gate is None else float(support_gate),
         query_gate=None if query_gate is None else float(query_gate),
         gate_top_k=int(top_k),
+        contradiction_wins=bool(table.get("contradiction_wins", False)),
     )
 
 
@@ -107,7 +112,8 @@ class _Reduced(NamedTuple):
     topic: FloatArray | None
     entail_topic: FloatArray | None
     gated: list[int]
-    evidence: list[str | None]
+    evidence: list[tuple[str, str] | None]
+    """Per statement, the most entailing and the most contradicting sentence (None: every pair was gated)."""
 
 
 def _reduce(
@@ -124,12 +130,10 @@ def _reduce(
     entail = grid[rows, ent_idx, ENT]
     contra = grid[rows, con_idx, CON]
     neutral = grid[rows, ent_idx, NEU]
-    evidence: list[str | None] = []
-    for i in range(n_statements):
-        if not open_[i].any():
-            evidence.append(None)
-        else:
-            evidence.append(sentences[int(con_idx[i] if contra[i] > entail[i] else ent_idx[i])])
+    evidence: list[tuple[str, str] | None] = [
+        (sentences[int(ent_idx[i])], sentences[int(con_idx[i])]) if open_[i].any() else None
+        for i in range(n_statements)
+    ]
     gated = [int((~open_[i]).sum()) for i in range(n_statements)]
     if topic is None:
         return _Reduced(entail, neutral, contra, None, None, gated, evidence)
@@ -193,6 +197,15 @@ class APCScorer:
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
             verdict = cal.verdict(ent, neu, con, ent_topic)
+            both = reduced.evidence[i]
+            # the sentence that decided: the contradicting one for a violation, else the stronger evidence
+            evidence = (
+                None
+                if both is None
+                else both[1]
+                if verdict == "violated" or (verdict is None and con > ent)
+                else both[0]
+            )
             scores.append(
                 StatementScore(
                     statement=statement,
@@ -205,7 +218,7 @@ class APCScorer:
                     supported=verdict == "supported",
                     topic=None if reduced.topic is None else float(reduced.topic[i]),
                     gated=reduced.gated[i],
-                    evidence=reduced.evidence[i],
+                    evidence=evidence,
                 )
             )
         total = float(sum(s.apc for s in scores))

@@ -225,8 +225,10 @@ def calibrate(
     ]
     fast = [s for s in settings if skipped_at_reference(data, scored, *s) >= min_gate_skipped]
     for gate, query_gate, k in fast or settings:
-        for violation, support in itertools.product(VIOLATION, SUPPORT):
-            cal = Calibration(violation, support, topic_gate=gate, query_gate=query_gate, gate_top_k=k)
+        for violation, support, wins in itertools.product(VIOLATION, SUPPORT, (False, True)):
+            cal = Calibration(
+                violation, support, topic_gate=gate, query_gate=query_gate, gate_top_k=k, contradiction_wins=wins
+            )
             figures = evaluate(data, scored, cal)
             worst = max(figures["false_violation_rate"], figures["triple_false_violations"])
             gain = figures["triple_accuracy"] + figures["violation_recall"]
