@@ -480,6 +480,16 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("write_ms_per_turn", "write per turn", "ms", 500.0, higher_is_better=False),
         ],
     ),
+    "personalization": (
+        "the personalization task: a character remembers its user across sessions",
+        [
+            Figure("current_fact_recall", "current-fact recall", "%", 0.8),
+            Figure("baseline_current_fact_recall", "without memory", "%"),
+            Figure("misattributed_fact_rate", "claimed as its own", "%"),
+            Figure("stale_fact_rate", "stale", "%", 0.1, higher_is_better=False),
+            Figure("cross_user_leakage", "leakage", "%", 0.0, higher_is_better=False),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [

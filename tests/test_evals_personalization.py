@@ -80,3 +80,22 @@ def test_scores_catch_stale_invented_and_leaked_values() -> None:
     assert sample.scores["invented_fact_rate"] == 1 / 3
     assert "baseline_current_fact_recall" not in sample.scores
     assert sample.data["probe_scores"][1]["leaked"] == [neighbour.jobs[1]]
+    assert sample.scores["misattributed_fact_rate"] == 0
+
+
+def test_a_value_the_character_claims_as_its_own_is_not_recalled() -> None:
+    """The embedded model answered "What do I do for a living now?" with "I work as a nurse."."""
+    user, _ = profiles(7, 0)
+    task = PersonalizationTask(PersonalizationTask.Params(), ".", 0)
+    scoring = ScoringContext({"ada-quint": load_persona(ADA)}, ScoringModels(FakeNLI(), FakeEmbedder(), False))
+    sample = sample_with(
+        [
+            f"My dear, you live in {user.homes[1]} now.",  # the user's: recalled
+            f"I work as a {user.jobs[1]}.",  # the character's own: not recalled
+            f"Yes, I have a {user.pet[0]} named {user.pet[1]}. I hear you love {user.pet[1]}.",  # one sentence gives it
+        ]
+    )
+    task.score(sample, scoring)
+    assert [r["current"] for r in sample.data["probe_scores"]] == [True, False, True]
+    assert sample.data["probe_scores"][1]["misattributed"] == [user.jobs[1]]
+    assert sample.scores["misattributed_fact_rate"] == 1 / 3

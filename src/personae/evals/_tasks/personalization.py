@@ -4,7 +4,8 @@ A simulated user with a hidden profile talks to the character over several sessi
 changes as they go: they say where they live and what they do, then move city, change job and get a pet. Between
 the user's sessions a second user (the neighbour) tells the same character their own, different, profile. A final
 session probes what the character knows ("Where do I live these days?"), once with user memory and once without (the
-baseline). Scores, per item, from the replies alone: current-fact recall (the current value named), stale-fact rate
+baseline). Scores, per item, from the replies alone: current-fact recall (the current value named as the user's;
+"I work as a nurse" answering "What do I do?" is counted apart, as misattributed), stale-fact rate
 (an outdated value named), invented user facts (a city, job or pet name nobody said), cross-user leakage (a value
 only the neighbour said; must be 0). The simulated user is scripted from the profile (no user model), so the task
 runs the same offline and on any backend.
@@ -27,6 +28,7 @@ from personae.evals._task import Item, Task, TaskParams
 from personae.evals._tasks._common import item_seed
 from personae.memory import MemoryScope
 from personae.persona import Persona
+from personae.scoring import split_sentences
 from personae.store import UserMemoryStore
 
 CITIES = ("Leeds", "York", "Bristol", "Glasgow", "Cardiff", "Dundee", "Norwich", "Exeter", "Belfast", "Brighton")
@@ -101,6 +103,28 @@ def _says(text: str, value: str) -> bool:
     return re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE) is not None
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|My|me|Me)\b")
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+_SECOND_PERSON = re.compile(r"\b(?:you|your|you're|you've|yours)\b", re.IGNORECASE)
+
+
+def _gives_the_user(text: str, value: str) -> bool:
+    """Whether `text` names `value` as the user's ("You work as a nurse"), not as its own ("I work as a nurse").
+
+    The small model answered "What do I do for a living now?" so, claiming the user's life as its own.
+    """
+    for sentence in split_sentences(text):
+        found = re.search(rf"\b{re.escape(value)}\b", sentence, re.IGNORECASE)
+        if found is None:
+            continue
+        before = _QUOTED.sub(" ", sentence[: found.start()])
+        if '"' in before or "“" in before:  # inside quoted words ('Sam said: "I work as a nurse."'): theirs
+            return True
+        if _SECOND_PERSON.search(before) or not _FIRST_PERSON.search(before):
+            return True
+    return False
+
+
 class PersonalizationTask(Task):
     """A user whose life changes across sessions; probes of what the character knows about them now."""
 
@@ -111,6 +135,7 @@ class PersonalizationTask(Task):
         "stale_fact_rate",
         "invented_fact_rate",
         "cross_user_leakage",
+        "misattributed_fact_rate",
         "baseline_current_fact_recall",
     )
     scored: ClassVar[tuple[str, ...]] = metrics
@@ -194,11 +219,12 @@ class PersonalizationTask(Task):
             rows.append(
                 {
                     "slot": slot,
-                    "current": any(_says(reply, v) for v in current[slot]),
+                    "current": any(_gives_the_user(reply, v) for v in current[slot]),
+                    "misattributed": [v for v in current[slot] if _says(reply, v) and not _gives_the_user(reply, v)],
                     "stale": [v for v in stale[slot] if _says(reply, v)],
                     "invented": [v for v in invented_pool if _says(reply, v)],
                     "leaked": [v for v in theirs if _says(reply, v)],
-                    "baseline_current": None if base is None else any(_says(base, v) for v in current[slot]),
+                    "baseline_current": None if base is None else any(_gives_the_user(base, v) for v in current[slot]),
                 }
             )
         n = len(rows)
@@ -208,6 +234,7 @@ class PersonalizationTask(Task):
                 "stale_fact_rate": sum(bool(r["stale"]) for r in rows) / n,
                 "invented_fact_rate": sum(bool(r["invented"]) for r in rows) / n,
                 "cross_user_leakage": sum(bool(r["leaked"]) for r in rows) / n,
+                "misattributed_fact_rate": sum(bool(r["misattributed"]) for r in rows) / n,
             }
         )
         based = [r["baseline_current"] for r in rows if r["baseline_current"] is not None]
