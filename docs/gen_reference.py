@@ -483,11 +483,9 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
     "personalization": (
         "the personalization task: a character remembers its user across sessions",
         [
-            Figure("current_fact_recall", "current-fact recall", "%", 0.8),
+            Figure("current_fact_recall", "recall", "%", 0.8),
             Figure("baseline_current_fact_recall", "without memory", "%"),
-            Figure("misattributed_fact_rate", "claimed as its own", "%"),
-            Figure("stale_fact_rate", "stale", "%", 0.1, higher_is_better=False),
-            Figure("cross_user_leakage", "leakage", "%", 0.0, higher_is_better=False),
+            Figure("cross_user_leakage", "leaked", "%", 0.0, higher_is_better=False),
         ],
     ),
     "persona_bias": (
