@@ -409,7 +409,7 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         ],
     ),
     "guard_effect": (
-        "guard off vs best-of-n, same seeds",
+        "guard off vs on (best-of-n; `policy` threshold: then one corrective regeneration), same seeds",
         [
             Figure("relative_contradiction_cut", "contradictions cut (scorer)", "%", 0.5),
             Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
