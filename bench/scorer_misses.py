@@ -21,25 +21,25 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scorer_quality as sq
-from personae.scoring import APCScorer, Calibration, RelevanceModel, default_calibration
+from personae.scoring import APCScorer, RelevanceModel, default_calibration
 from personae.scoring._nli import OnnxNLI
 
 
-def classify(scorer: APCScorer, cal: Calibration, query: str, reply: str) -> tuple[str, bool, dict[str, Any]]:
-    """(class of the best contradiction, whether calibration `cal` flags the reply, the best pair) of one reply.
+def classify(scorer: APCScorer, every_pair: APCScorer, query: str, reply: str) -> tuple[str, bool, dict[str, Any]]:
+    """(class of the best contradiction, whether `scorer` flags the reply, the best pair) of one reply.
 
-    `scorer` opens every pair (its gate is below every topic score), so the NLI model judges the pairs `cal` closes too.
+    `every_pair` opens every pair (its gate is below every topic score), so the NLI model judges the pairs `scorer`'s
+    gate closes too; whether the reply is flagged is `scorer`'s own verdict.
     """
+    cal = scorer.calibration
+    flagged = bool(scorer.score(query, reply).violations)
+    scorer = every_pair
     sentences = scorer.read_replies([(query, reply)])[0].judged
     query_topics = scorer.relevance.similarity(scorer.statements, [query], scorer.names)
     grid, topic, _ = scorer.grids([sentences], query_topics, [query])[0]
     assert topic is not None
     open_ = cal.open_pairs(topic, query_topics[0])
     contra = grid[:, :, 2]
-    gated = np.where(open_, contra, 0.0)
-    best_entail = np.where(open_, grid[:, :, 0], 0.0).max(axis=1)
-    best_contra = gated.max(axis=1)
-    flagged = bool(((best_contra > cal.violation) & (cal.contradiction_wins | (best_contra >= best_entail))).any())
     i, j = np.unravel_index(int(np.argmax(contra)), contra.shape)
     best = float(contra[i, j])
     if flagged:
@@ -60,11 +60,17 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     cal = default_calibration(nli, relevance.topic_model.name)
     personas = sq.load_personas(sq.DATA / "personas.yaml")
     every_pair = cal._replace(topic_gate=-10.0)  # topics still computed, every pair to the NLI model
-    scorers = {pid: APCScorer(p, nli=nli, relevance=relevance, calibration=every_pair) for pid, p in personas.items()}
+    scorers = {
+        pid: (
+            APCScorer(p, nli=nli, relevance=relevance, calibration=cal),
+            APCScorer(p, nli=nli, relevance=relevance, calibration=every_pair),
+        )
+        for pid, p in personas.items()
+    }
     classes: Counter[str] = Counter()
     false_flags, faithful, listed = 0, 0, []
     for pid, query, reply, contradicts in sq.read_replies(personas):
-        kind, flagged, pair = classify(scorers[pid], cal, query, reply)
+        kind, flagged, pair = classify(*scorers[pid], query, reply)
         if contradicts:
             classes[kind] += 1
             if kind != "caught":

@@ -197,15 +197,10 @@ class APCScorer:
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
             verdict = cal.verdict(ent, neu, con, ent_topic)
-            both = reduced.evidence[i]
             # the sentence that decided: the contradicting one for a violation, else the stronger evidence
-            evidence = (
-                None
-                if both is None
-                else both[1]
-                if verdict == "violated" or (verdict is None and con > ent)
-                else both[0]
-            )
+            contradicting = verdict == "violated" or (verdict is None and con > ent)
+            both = reduced.evidence[i]
+            evidence = None if both is None else both[1] if contradicting else both[0]
             scores.append(
                 StatementScore(
                     statement=statement,

@@ -99,8 +99,12 @@ def script(profile: Profile) -> list[list[str]]:
     ]
 
 
+def _mention(text: str, value: str) -> re.Match[str] | None:
+    return re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE)
+
+
 def _says(text: str, value: str) -> bool:
-    return re.search(rf"\b{re.escape(value)}\b", text, re.IGNORECASE) is not None
+    return _mention(text, value) is not None
 
 
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|my|My|me|Me)\b")
@@ -114,7 +118,7 @@ def _gives_the_user(text: str, value: str) -> bool:
     The small model answered "What do I do for a living now?" so, claiming the user's life as its own.
     """
     for sentence in split_sentences(text):
-        found = re.search(rf"\b{re.escape(value)}\b", sentence, re.IGNORECASE)
+        found = _mention(sentence, value)
         if found is None:
             continue
         before = _QUOTED.sub(" ", sentence[: found.start()])
@@ -216,11 +220,12 @@ class PersonalizationTask(Task):
         for probe in sample.data["probes"]:
             reply, slot = probe["reply"], probe["slot"]
             base = probe.get("baseline_reply")
+            given = [v for v in current[slot] if _gives_the_user(reply, v)]
             rows.append(
                 {
                     "slot": slot,
-                    "current": any(_gives_the_user(reply, v) for v in current[slot]),
-                    "misattributed": [v for v in current[slot] if _says(reply, v) and not _gives_the_user(reply, v)],
+                    "current": bool(given),
+                    "misattributed": [v for v in current[slot] if _says(reply, v) and v not in given],
                     "stale": [v for v in stale[slot] if _says(reply, v)],
                     "invented": [v for v in invented_pool if _says(reply, v)],
                     "leaked": [v for v in theirs if _says(reply, v)],
