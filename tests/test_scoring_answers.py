@@ -1,4 +1,5 @@
-"""A bare "yes" read as the claim it agrees to: question-to-statement rules and their use in the scorer."""
+"""Answers read against their questions: the claim a bare "yes" agrees to, the premise an answer accepts, and their
+use in the scorer."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from personae.scoring import (
     Calibration,
     FakeEmbedder,
     RelevanceModel,
+    accepted_premise,
     agreed_claim,
+    premise_claim,
     question_claim,
     reply_sentences,
 )
@@ -119,4 +122,94 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
     assert question_claim("It is cold. " * 100_000 + "Do you swim?") == "I do swim."
     assert question_claim("you, " * 200_000 + "?") is None
     assert agreed_claim("Do you swim?", "Yes " + "no " * 300_000) is None
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("question", "premise"),
+    [
+        ("How are your daughters getting on at school?", "I have daughters."),
+        ("Morning! How's your dog today?", "I have a dog."),
+        ("How is your husband Tom?", "I have a husband."),
+        ("When did you give up the violin?", "I did give up the violin."),
+        ("Why did you leave the navy after the war?", "I did leave the navy after the war."),
+        ("How long have you been a blacksmith?", "I have been a blacksmith."),
+        ("What was it like growing up in Lagos?", "I was growing up in Lagos."),
+        ("What's it like being a pilot?", "I am a pilot."),
+        ("How did it feel to win the cup?", "I did win the cup."),
+        ("How does it feel to have been born in Paris?", "I have been born in Paris."),
+        ("Tell me about the horse you sold in Galway.", "I sold the horse in Galway."),
+        ("What happened to the letters you burned?", "I burned the letters."),
+        ("What did you make of Vienna when you visited?", "I visited Vienna."),
+        # no premise about the answerer that the rules can read: nothing is guessed
+        ("Where do you live?", None),
+        ("Where are you off to on your holidays?", None),  # "where" leaves a gap in the statement
+        ("What's your name?", None),
+        ("What is your job?", None),
+        ("Who are you?", None),
+        ("How are you?", None),
+        ("Tell me about yourself.", None),
+        ("What was the book you mentioned?", None),
+        ("Do you have a dog?", None),  # a yes/no question: `question_claim`'s, not a premise
+        ("My sons are at school.", None),
+        ("", None),
+    ],
+)
+def test_a_wh_question_gives_the_premise_it_takes_for_granted(question: str, premise: str | None) -> None:
+    assert premise_claim(question) == premise
+
+
+@pytest.mark.parametrize(
+    ("opening", "accepts"),
+    [
+        ("They're doing grand, thanks.", True),  # refers back
+        ("Oh, the daughters are thriving.", True),  # names the premise's word
+        ("Daughters?", True),  # takes it up; a later "I have none" is the scorer's to read (NLI)
+        ("I have no daughters.", False),
+        ("Sorry, I can't say.", False),
+        ("The weather has turned cold.", False),
+    ],
+)
+def test_a_reply_accepts_the_premise_when_its_opening_takes_it_up_and_denies_nothing(
+    opening: str, accepts: bool
+) -> None:
+    premise = accepted_premise("How are your daughters getting on?", opening)
+    assert premise == ("I have daughters." if accepts else None)
+
+
+def test_the_premise_is_quoted_with_the_opening_that_accepted_it() -> None:
+    read = reply_sentences("What are your sons up to?", "*smiles* They're back at school. Busy lads.")
+    assert read.claim == "I have sons."
+    assert read.kind == "accepting"
+    assert read.shown[-1] == "They're back at school. [accepting: I have sons.]"
+    # a yes to a yes/no question is an agreement, not a premise
+    assert reply_sentences("Do you have sons?", "Aye, I do.").kind == "agreeing"
+
+
+def test_an_accepted_premise_is_a_violation_and_one_the_reply_denies_is_dropped() -> None:
+    persona = Persona(name="Sam Rivers", statements=["Sam Rivers has no children.", "Sam Rivers keeps a cat."])
+    children = persona.statements[0]
+    denial = "I have no children, love."
+    nli = GridNLI(
+        {
+            (children, "I have daughters."): (0.01, 0.02, 0.97),
+            ("I have daughters.", denial): (0.01, 0.04, 0.95),
+        }
+    )
+    scorer = APCScorer(persona, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.9, 0.9))
+    accepted = scorer.score("How are your daughters?", "They're grand, thanks.")
+    assert [v.statement for v in accepted.violations] == [children]
+    assert accepted.violations[0].evidence == "They're grand, thanks. [accepting: I have daughters.]"
+    assert not scorer.score("How are your daughters?", f"Daughters? {denial}").violations
+
+
+def test_a_huge_wh_question_is_read_in_bounded_time() -> None:
+    """The premise rules read the message's last characters only, and none of their patterns backtracks badly."""
+    import time
+
+    started = time.perf_counter()
+    assert premise_claim("It is cold. " * 100_000 + "How are your sons?") == "I have sons."
+    assert premise_claim("What was it like " + "flying " * 100_000 + "?") is None
+    assert premise_claim("Tell me about the " + "you " * 200_000) is None
+    assert accepted_premise("How are your sons?", "They " + "no " * 300_000) is None
     assert time.perf_counter() - started < 2.0

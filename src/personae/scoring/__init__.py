@@ -5,7 +5,14 @@ result = scorer.score(query, reply)
 result.apc_normalized, [v.statement for v in result.violations]
 """
 
-from personae.scoring._answers import ReplySentences, agreed_claim, question_claim, reply_sentences
+from personae.scoring._answers import (
+    ReplySentences,
+    accepted_premise,
+    agreed_claim,
+    premise_claim,
+    question_claim,
+    reply_sentences,
+)
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._history import HistoryChecker
 from personae.scoring._models import ScoringModels
@@ -54,12 +61,14 @@ __all__ = [
     "ScoringModelError",
     "ScoringModels",
     "StatementScore",
+    "accepted_premise",
     "agreed_claim",
     "default_calibration",
     "fit_logistic",
     "get_nli",
     "list_nli",
     "mask_names",
+    "premise_claim",
     "question_claim",
     "register_nli",
     "reply_sentences",

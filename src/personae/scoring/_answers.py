@@ -1,10 +1,18 @@
-"""Reading a bare "yes" as the claim it agrees to: the user's yes/no question turned into the character's statement.
+"""Reading an answer against its question: the claim a bare "yes" agrees to, and the premise an answer accepts.
 
 "You love a bacon roll, don't you?" answered "Of course, dear!" says "I love a bacon roll" without those words; read
 sentence by sentence, the reply contradicts nothing. Dialogue NLI resolves such answers against the question
 (question-to-declarative conversion); this is a small rule-based version for English yes/no and tag questions: the
-question's subject and auxiliary are put back in statement order and the speakers' pronouns are swapped. Questions it
-cannot turn into a statement (wh-questions, several clauses it cannot parse) give no claim: nothing is guessed.
+question's subject and auxiliary are put back in statement order and the speakers' pronouns are swapped.
+
+A wh-question carries a premise too (a presupposition): "What are your sons up to now?" takes for granted "I have
+sons", and "They're back at school." accepts it without saying so. The premises read here are few and plain: a
+relative of the character's or a pet ("your sons" → "I have sons."), an adverbial wh-question about the character
+("When did you leave the monastery?" → "I did leave the monastery."), "What was it like flying planes?" ("I was
+flying planes."), "the ship you lost in the storm" ("I lost the ship in the storm.") and "… when you visited"
+after "of Rome" ("I visited Rome."). A reply accepts the premise when its first spoken sentence takes up the
+question (names a word of the premise, or refers back with a pronoun) and denies nothing. Questions the rules
+cannot read give no claim: nothing is guessed.
 """
 
 from __future__ import annotations
@@ -138,6 +146,105 @@ def question_claim(text: str) -> str | None:
     return _statement(_subject(inverted["subj"]), inverted["aux"], inverted["rest"])
 
 
+_KIN = (
+    "wife|husband|son|sons|daughter|daughters|child|children|kids|brother|brothers|sister|sisters|twin|mother|father|"
+    "mum|mom|dad|parents|grandson|grandsons|granddaughter|granddaughters|grandchildren|fiancée|fiancé|fiance|fiancee|"
+    "girlfriend|boyfriend|cat|cats|dog|dogs|horse|horses|pet|pets"
+)
+_PLURAL = {"sons", "daughters", "children", "kids", "brothers", "sisters", "parents", "grandsons", "granddaughters"}
+_PLURAL.update({"grandchildren", "cats", "dogs", "horses", "pets"})
+_POSSESSIVE = re.compile(rf"\byour\s+(?P<noun>{_KIN})\b", re.IGNORECASE)
+_WH = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what|how|when|where|why|who|which|whose)\b", re.IGNORECASE)
+_TELL = re.compile(r"^(?:(?:so|and|now|please),?\s+)?tell me (?:about|more about)\b", re.IGNORECASE)
+_ADVERBIAL = re.compile(
+    r"^(?:(?:so|and|but|well|oh),?\s+)?(?:when|why|how long|how often|how)\s+"
+    r"(?P<aux>did|do|does|have|had|were|was|are|will|would|didn't|don't|haven't|weren't|wasn't|aren't)\s+you\s+"
+    r"(?P<rest>\S+\s+\S.*?)\s*\?+$",
+    re.IGNORECASE,
+)
+_LIKE = re.compile(
+    r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what(?:'s|\s+is|\s+was)\s+it\s+like|how\s+(?:does|did)\s+it\s+feel)\s+"
+    r"(?:to\s+be\s+|being\s+|to\s+(?P<perfect>have\s+been\s+)|to\s+(?P<inf>\w+)\s+|(?P<ving>\w+ing)\s+)?"
+    r"(?P<rest>\S.*?)\s*\?+$",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(
+    r"\bthe\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+(?:that\s+|which\s+)?you\s+(?P<verb>[a-z]+)\b(?P<rest>[^,;?.!]*)",
+    re.IGNORECASE,
+)
+_NOT_A_DEED = re.compile(
+    rf"^(?:{_AUX}|know|knew|mean|meant|said|say|mentioned|told|asked|want|wanted|need|needed|think|thought)$",
+    re.IGNORECASE,
+)
+_VISITED = re.compile(
+    r"\b(?:of|about)\s+(?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)\s+when\s+you\s+(?P<verb>[a-z]+ed|saw|went)\s*\?+$"
+)
+_DENIAL = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot|sorry)\b|n't\b", re.IGNORECASE)
+_CONTENT = re.compile(r"[a-z]{4,}")
+_BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
+
+
+def _last_sentence(text: str) -> str:
+    """The message's closing sentence (of its last `MAX_QUESTION` characters), whitespace collapsed."""
+    tail = " ".join(text[-MAX_QUESTION:].split())
+    body = tail.rstrip("?.! ")
+    return tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
+
+
+def premise_claim(text: str) -> str | None:
+    """The premise about the answerer that the wh-question or "tell me about" closing `text` takes for granted, or None.
+
+    "What are your sons up to now?" → "I have sons."; "When did you leave the monastery to become a merchant?" → "I did
+    leave the monastery to become a merchant."; "Tell me about the ship you lost in the storm." → "I lost the ship in
+    the storm."
+    """
+    question = _last_sentence(text)
+    if not (_WH.match(question) and question.endswith("?")) and not _TELL.match(question):
+        return None
+    adverbial = _ADVERBIAL.match(question)
+    if adverbial:
+        return _statement("I", adverbial["aux"], adverbial["rest"])
+    like = _LIKE.match(question)
+    if like:
+        past = re.match(r"(?:\w+\W+){1,2}(?:was|did)\b", question, re.IGNORECASE) is not None
+        if like["perfect"]:
+            verb = "have been "
+        elif like["inf"]:
+            verb = ("did " if past else "do ") + like["inf"] + " "
+        else:
+            verb = ("was " if past else "am ") + (like["ving"] + " " if like["ving"] else "")
+        return _sentence(f"I {verb}{_swap_pronouns(like['rest'])}")
+    visited = _VISITED.search(question)
+    if visited:
+        return _sentence(f"I {visited['verb']} {visited['place']}")
+    relative = _RELATIVE.search(question)
+    if relative and not _NOT_A_DEED.match(relative["verb"]):
+        rest = _swap_pronouns(relative["rest"].strip())
+        return _sentence(f"I {relative['verb']} the {relative['noun']} {rest}".strip())
+    kin = _POSSESSIVE.search(question)
+    if kin:
+        noun = kin["noun"].lower()
+        return _sentence(f"I have {noun}" if noun in _PLURAL else f"I have a {noun}")
+    return None
+
+
+def accepted_premise(query: str, first_sentence: str) -> str | None:
+    """The premise of the question closing `query`, when the reply's opening sentence takes it up and denies nothing.
+
+    "They're back at school." takes up "What are your sons up to now?" (a pronoun refers back); "Sons? I've none." and
+    "The weather's turned." do not.
+    """
+    opening = first_sentence[:MAX_QUESTION]
+    if _DENIAL.search(opening):
+        return None
+    claim = premise_claim(query)
+    if claim is None:
+        return None
+    said = {w[:5] for w in _CONTENT.findall(opening.lower())}
+    premise = {w[:5] for w in _CONTENT.findall(claim.lower())} - {"have", "were"}
+    return claim if _BACK.search(opening) or said & premise else None
+
+
 def agreed_claim(query: str, first_sentence: str) -> str | None:
     """The claim a reply makes by agreeing at its start (`first_sentence`) to the yes/no question closing `query`."""
     if not _YES.match(first_sentence[:MAX_QUESTION].strip(" *\"'“")):
@@ -146,12 +253,14 @@ def agreed_claim(query: str, first_sentence: str) -> str | None:
 
 
 class ReplySentences(NamedTuple):
-    """A reply as the scorer reads it: its sentences, and the claim its opening "yes" makes (`agreed_claim`)."""
+    """A reply as the scorer reads it: its sentences, and the claim its opening makes (agreement, else a premise)."""
 
     sentences: list[str]
     claim: str | None = None
     opening: str | None = None
-    """The spoken sentence whose "yes" made the claim (narration in asterisks is skipped)."""
+    """The spoken sentence that made the claim (narration in asterisks is skipped)."""
+    kind: str = "agreeing"
+    """How the opening made the claim: "agreeing" (a yes to a yes/no question) or "accepting" (a question's premise)."""
 
     @property
     def judged(self) -> list[str]:
@@ -163,12 +272,20 @@ class ReplySentences(NamedTuple):
         """How an explanation quotes each judged sentence: the claim as the opening that made it."""
         if not self.claim:
             return self.sentences
-        return [*self.sentences, f"{self.opening} [agreeing: {self.claim}]"]
+        return [*self.sentences, f"{self.opening} [{self.kind}: {self.claim}]"]
 
 
 def reply_sentences(query: str, reply: str) -> ReplySentences:
-    """The reply's sentences, and the claim its first spoken sentence's "yes" to the question closing `query` makes."""
+    """The reply's sentences, and the claim its first spoken sentence makes (`agreed_claim`, else `accepted_premise`).
+
+    The sentence agrees to the yes/no question closing `query`, or takes up the premise of its wh-question.
+    """
     sentences = split_sentences(reply)
     spoken = split_sentences(_NARRATION.sub(" ", reply))
-    claim = agreed_claim(query, spoken[0]) if spoken else None
-    return ReplySentences(sentences, claim, spoken[0] if claim else None)
+    if not spoken:
+        return ReplySentences(sentences)
+    claim = agreed_claim(query, spoken[0])
+    if claim:
+        return ReplySentences(sentences, claim, spoken[0])
+    claim = accepted_premise(query, spoken[0])
+    return ReplySentences(sentences, claim, spoken[0], "accepting") if claim else ReplySentences(sentences)
