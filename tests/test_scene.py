@@ -40,6 +40,8 @@ from personae.scene import (
     convergence,
     direct,
     dominance,
+    echo_signals,
+    heard_lines,
     load_scene,
     measure_chat,
     memory_view,
@@ -531,6 +533,48 @@ def test_a_fact_both_share_is_given_to_no_one() -> None:
     detector = ConfusionDetector(rosa, [rosa, lena], fake_models())
     assert not detector.detect("Where were you born?", "You were born in Bath too.").confused
     assert detector.detect("Where?", "You live in Bristol.").kinds == ["gives_facts"]
+
+
+HEARD_LINE = "I'm studying. I don't mind what they do. I'll study, you can talk to Draco if you want to."
+
+
+@pytest.mark.parametrize(
+    ("reply", "echoes"),
+    [
+        # seen in a real run (Qwen2.5-1.5B): Ron and Draco said Harry's line word for word, all four candidates alike
+        (HEARD_LINE, True),
+        ("I'm studying! I don't mind what they do; I'll study. You can talk to Draco if you want.", True),
+        ("I'm not studying. I mind very much what they do, and I'll be talking to Draco myself.", False),
+        ("Good morning!", False),  # too short to be a copy
+    ],
+)
+def test_a_line_repeating_what_another_just_said_is_an_echo(reply: str, echoes: bool) -> None:
+    heard = {"Harry Potter": ["I'm ready. Let's get started.", HEARD_LINE], "Narrator": ["Good morning!"]}
+    signals = echo_signals(reply, heard)
+    assert [(s.kind, s.other) for s in signals] == ([("echoes", "Harry Potter")] if echoes else [])
+
+
+def test_the_detector_compares_with_what_others_said_not_with_the_speaker_s_own_lines() -> None:
+    a = Persona(name="Ann", statements=["Ann lives in Oban."])
+    b = Persona(name="Bea", statements=["Bea lives in Oban."])
+    detector = ConfusionDetector(a, [a, b])
+    assert detector.detect("", HEARD_LINE, heard={"Bea": [HEARD_LINE]}).kinds == ["echoes"]
+    assert not detector.detect("", HEARD_LINE, heard={"Ann": [HEARD_LINE]}).confused
+    assert not detector.detect("", HEARD_LINE).confused
+
+
+def test_heard_lines_are_the_others_lines_the_character_witnessed() -> None:
+    def record(kind: str, speaker: str | None, text: str, witnesses: list[str]) -> SceneRecord:
+        return SceneRecord(step=text, kind=kind, turn=0, speaker=speaker, text=text, witnesses=witnesses)  # type: ignore[arg-type]
+
+    history = [
+        record("event", None, "A storm.", ["Ann", "Bea"]),
+        record("line", "Bea", "Bea's first.", ["Ann", "Bea"]),
+        record("line", "Ann", "Ann's own.", ["Ann", "Bea"]),
+        record("narration", "Narrator", "Night falls.", ["Ann", "Bea"]),
+        record("line", "Bea", "Said while Ann was away.", ["Bea"]),
+    ]
+    assert heard_lines("Ann", history) == {"Bea": ["Bea's first."], "Narrator": ["Night falls."]}
 
 
 def test_a_shared_fact_is_not_a_claim() -> None:

@@ -15,6 +15,7 @@ from personae.scene._confusion import (
     ConfusionSignal,
     RoleConfusion,
     aliases,
+    echo_signals,
     rule_signals,
 )
 from personae.scene._load import load_scene, load_scenes, looks_like_characterbox
@@ -40,6 +41,7 @@ from personae.scene._runner import (
     OnRecord,
     SceneRun,
     chat_scene,
+    heard_lines,
     measure_chat,
     memory_view,
     run_scene,
@@ -120,7 +122,9 @@ __all__ = [
     "convergence",
     "direct",
     "dominance",
+    "echo_signals",
     "first_runnable",
+    "heard_lines",
     "is_characterbox",
     "line_confused",
     "line_confusion_kinds",

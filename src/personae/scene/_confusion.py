@@ -1,6 +1,7 @@
 """Role confusion: a reply that writes others' lines, speaks as or for another, or mixes up whose facts are whose.
 
-Rules find the first three (speaker labels, "I am <other>", speech or actions attributed to another); the persona-NLI
+Rules find the first three (speaker labels, "I am <other>", speech or actions attributed to another) and a line that
+repeats what another just said (the embedded model copies the previous speaker's line word for word); the persona-NLI
 of `personae.scoring` finds the facts put on the wrong person, from both sides. Each other character's statements,
 rewritten about the speaker, are scored against the reply's first-person clauses that name no other character: one
 they support is a claim of the other's facts (unless the speaker's own persona says the same). The speaker's own
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Literal
 
@@ -22,12 +24,28 @@ from personae.interop import with_subject
 from personae.persona import Persona
 from personae.scoring import APCScorer, ScoringModels, split_sentences
 
-ConfusionKind = Literal["writes_lines", "speaks_as", "speaks_for", "claims_facts", "gives_facts"]
+ConfusionKind = Literal["writes_lines", "speaks_as", "speaks_for", "echoes", "claims_facts", "gives_facts"]
 """`writes_lines`: a speaker label of another character; `speaks_as`: presents itself as another; `speaks_for`:
-speech or actions attributed to another; `claims_facts`: states another persona's facts (or takes on its role: "I'll
-be the pilot") about itself; `gives_facts`: tells another character that the speaker's own facts are theirs ("you're
-the vet", from the vet)."""
-CONFUSION_KINDS: tuple[ConfusionKind, ...] = ("writes_lines", "speaks_as", "speaks_for", "claims_facts", "gives_facts")
+speech or actions attributed to another; `echoes`: says (nearly) word for word a line another said in its hearing;
+`claims_facts`: states another persona's facts (or takes on its role: "I'll be the pilot") about itself;
+`gives_facts`: tells another character that the speaker's own facts are theirs ("you're the vet", from the vet)."""
+CONFUSION_KINDS: tuple[ConfusionKind, ...] = (
+    "writes_lines",
+    "speaks_as",
+    "speaks_for",
+    "echoes",
+    "claims_facts",
+    "gives_facts",
+)
+
+ECHO_SIMILARITY = 0.85
+"""Character-level similarity (difflib's ratio, case and spacing ignored) from which a line repeats another's."""
+ECHO_MIN_CHARS = 24
+"""Lines shorter than this are not compared: "Good morning!" twice is a greeting, not a copy."""
+ECHO_MAX_CHARS = 600
+"""Characters of each line compared (a bound on the quadratic comparison)."""
+ECHO_LAST_LINES = 6
+"""Lines per other speaker compared: the most recent ones heard."""
 
 NARRATOR = "Narrator"
 """The narrator's speaker name: characters hear its lines as `[Narrator] …`."""
@@ -194,6 +212,31 @@ def rule_signals(reply: str, speaker: str, others: Sequence[str]) -> list[Confus
             signals.append(ConfusionSignal(kind="speaks_for", other=other, evidence=m.group(0).strip()[:160]))
         elif narration := _narrates(reply, patterns):
             signals.append(ConfusionSignal(kind="speaks_for", other=other, evidence=narration[:160]))
+    return signals
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))[:ECHO_MAX_CHARS]
+
+
+def echo_signals(reply: str, heard: Mapping[str, Sequence[str]]) -> list[ConfusionSignal]:
+    """`echoes` signals: `reply` repeats nearly word for word a recent line of another speaker.
+
+    `heard` maps each other speaker to the lines the character heard from them, oldest first; one signal per speaker.
+    """
+    mine = _normal(reply)
+    if len(mine) < ECHO_MIN_CHARS:
+        return []
+    signals = []
+    for other, lines in heard.items():
+        for line in reversed(lines[-ECHO_LAST_LINES:]):
+            theirs = _normal(line)
+            if len(theirs) < ECHO_MIN_CHARS:
+                continue
+            matcher = SequenceMatcher(None, mine, theirs, autojunk=False)
+            if matcher.real_quick_ratio() >= ECHO_SIMILARITY and matcher.ratio() >= ECHO_SIMILARITY:
+                signals.append(ConfusionSignal(kind="echoes", other=other, evidence=line[:160]))
+                break
     return signals
 
 
@@ -422,12 +465,26 @@ class ConfusionDetector:
             scorer = APCScorer([m for _, m in given], nli=models.nli, relevance=models.relevance, names=[speaker.name])
             self._given = ([o for o, _ in given], scorer)
 
-    def detect(self, query: str, reply: str, present: Sequence[str] | None = None) -> RoleConfusion:
-        """The verdict on one reply; `present` limits the rules to the characters in the scene at the time."""
-        return self.detect_batch(query, [reply], present)[0]
+    def detect(
+        self,
+        query: str,
+        reply: str,
+        present: Sequence[str] | None = None,
+        heard: Mapping[str, Sequence[str]] | None = None,
+    ) -> RoleConfusion:
+        """The verdict on one reply.
+
+        `present` limits the rules to the characters in the scene at the time; `heard` (speaker → the lines the
+        character heard from them) is what an echo is compared with.
+        """
+        return self.detect_batch(query, [reply], present, heard)[0]
 
     def detect_batch(
-        self, query: str, replies: Sequence[str], present: Sequence[str] | None = None
+        self,
+        query: str,
+        replies: Sequence[str],
+        present: Sequence[str] | None = None,
+        heard: Mapping[str, Sequence[str]] | None = None,
     ) -> list[RoleConfusion]:
         """Verdicts on several candidate replies to one query (the NLI work batched per other character).
 
@@ -439,6 +496,10 @@ class ConfusionDetector:
         """
         others = [n for n in self.everyone[1:] if present is None or n in present]
         verdicts = [RoleConfusion(signals=rule_signals(r, self.speaker.name, others)) for r in replies]
+        if heard:
+            spoken = {who: lines for who, lines in heard.items() if who != self.speaker.name}
+            for reply, verdict in zip(replies, verdicts, strict=True):
+                verdict.signals.extend(echo_signals(reply, spoken))
         if not others:
             return verdicts
         claims = [self_claims(r, self.speaker.name, self.everyone) for r in replies]

@@ -89,6 +89,16 @@ def memory_view(name: str, history: Sequence[SceneRecord]) -> tuple[list[Exchang
     return exchanges, "\n".join(heard)
 
 
+def heard_lines(name: str, history: Sequence[SceneRecord]) -> dict[str, list[str]]:
+    """Speaker → the lines character `name` heard them say (characters, narrator, user), oldest first."""
+    out: dict[str, list[str]] = {}
+    for record in history:
+        spoken = record.kind in ("line", "user", "narration") and record.speaker not in (None, name)
+        if spoken and record.speaker and name in record.witnesses:
+            out.setdefault(record.speaker, []).append(record.text)
+    return out
+
+
 class _Character:
     """One character's runtime: persona, backend, guard and role-confusion detector."""
 
@@ -303,7 +313,8 @@ class SceneRun:
         started = time.perf_counter()
         candidates = await character.guard(audience).score(heard, [message.text], earlier)
         assert character.detector is not None
-        confusion = character.detector.detect_batch(heard, [message.text], present=others)
+        said = heard_lines(character.name, self.history)
+        confusion = character.detector.detect_batch(heard, [message.text], present=others, heard=said)
         return SceneRecord(
             step=f"m{i}", kind="line", turn=i, speaker=character.name, text=message.text, witnesses=list(names),
             why="recorded", candidates=candidates, confusion=confusion, chosen=0,
@@ -440,7 +451,8 @@ class SceneRun:
         detector = character.detector
         assert detector is not None
         started = time.perf_counter()
-        confusion = detector.detect_batch(query, [c.text for c in judgement.candidates], present=others)
+        said = heard_lines(name, self.history)
+        confusion = detector.detect_batch(query, [c.text for c in judgement.candidates], present=others, heard=said)
         scoring = time.perf_counter() - started
         chosen = _choose(judgement, confusion)
         if spec.guard == "threshold" and all(v.confused for v in confusion):
@@ -454,7 +466,8 @@ class SceneRun:
                 character.backend, corrected, config, query, earlier, round_no=1, first_index=len(judgement.candidates)
             )
             started = time.perf_counter()
-            confusion = [*confusion, *detector.detect_batch(query, [c.text for c in more.candidates], present=others)]
+            more_confusion = detector.detect_batch(query, [c.text for c in more.candidates], present=others, heard=said)
+            confusion = [*confusion, *more_confusion]
             scoring += time.perf_counter() - started
             judgement = judgement.model_copy(
                 update={
