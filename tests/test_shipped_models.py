@@ -202,3 +202,19 @@ def test_a_bare_yes_to_a_tempting_question_is_read_as_the_claim_it_agrees_to(exa
     milk = "Do you take milk and sugar in your coffee?"
     corrected = vega.score(milk, "Yes, Captain Iris Vega drinks her coffee black and far too strong.")
     assert corrected.violations == []
+
+
+def test_an_answer_that_takes_up_a_false_premise_is_read_as_accepting_it(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """ "Tell me about the ship you lost in the storm." answered without a word of a ship breaks Ada's record."""
+    from personae.persona import load_persona
+
+    ada = APCScorer(load_persona(examples_dir / "ada.yaml"))
+    ship = "Tell me about the ship you lost in the storm."
+    result = ada.score(ship, "Ah, it was a terrible night. The waves were higher than the wheelhouse.")
+    assert "Ada Quint never lost a ship or a passenger in her career." in [v.statement for v in result.violations]
+    assert any(v.evidence.endswith("[accepting: I lost the ship in the storm.]") for v in result.violations)
+    # a denial accepts nothing (the model's own misreading of "I never lost a ship" against "is a retired ferry
+    # captain" is listed in its model card, and is not this rule's)
+    denied = ada.score(ship, "I never lost a ship, dear, not in forty years. You're thinking of someone else.")
+    assert not any("accepting" in v.evidence for v in denied.violations)
+    assert "Ada Quint never lost a ship or a passenger in her career." not in [v.statement for v in denied.violations]
