@@ -16,6 +16,7 @@ from personae.scoring._answers import (
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._history import HistoryChecker
 from personae.scoring._models import ScoringModels
+from personae.scoring._negation import positive, read_denials
 from personae.scoring._nli import (
     FakeNLI,
     HFCrossEncoderNLI,
@@ -68,8 +69,10 @@ __all__ = [
     "get_nli",
     "list_nli",
     "mask_names",
+    "positive",
     "premise_claim",
     "question_claim",
+    "read_denials",
     "register_nli",
     "reply_sentences",
     "split_sentences",

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from personae.persona import Persona
 from personae.scoring._answers import ReplySentences, reply_sentences
+from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
@@ -255,6 +256,7 @@ class APCScorer:
                 pairs.append((self.statements[int(i)], sents[int(j)]))
             shapes.append((block, open_))
         probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
+        probs = read_denials(pairs, probs, self.nli.predict)
         grids, used = [], 0
         for block, open_ in shapes:
             grid = np.zeros((*open_.shape, 3), dtype=np.float32)
@@ -324,7 +326,8 @@ class APCScorer:
         rel = self.relevance.calibrate(sims)
         if not sents:
             return self._result(query, response, rel, None)
-        probs = self.nli.predict_unbatched([(s, sent) for s in self.statements for sent in sents])
+        every = [(s, sent) for s in self.statements for sent in sents]
+        probs = read_denials(every, self.nli.predict_unbatched(every), self.nli.predict_unbatched)
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             return self._result(query, response, rel, _reduce(grid, shown, None, np.ones(grid.shape[:2], dtype=bool)))
