@@ -56,10 +56,11 @@ def test_echo_counts_every_line_of_every_scene_and_writes_a_reading_for_each(ben
     for figures in result["per_scene"].values():
         assert figures["replies_off"] == figures["replies_on"] == 2
     check_rates(result)
-    # Echo repeats what it heard, the first speaker's line with its speaker label included: the second line of each
-    # scene writes another character's line, and best-of-n has only more echoes to choose from.
-    assert result["role_confusion_rate_off"] == result["role_confusion_rate_on"] == 0.5
+    # Echo repeats what it heard: the first line of each scene writes out the opening event (the narrator's part, an
+    # echo), the second the first speaker's line with its speaker label; best-of-n has only more echoes to choose from.
+    assert result["role_confusion_rate_off"] == result["role_confusion_rate_on"] == 1.0
     assert result["role_confusion_kinds_off"]["writes_lines"] == len(scenes)
+    assert result["role_confusion_kinds_off"]["echoes"] >= len(scenes)
     # In the two scenes where the speaker has one listener, the OOC detector's own role-confusion reason finds the
     # same echoes (the listener's lines written): counted once, as role confusion, and not again as out of character.
     assert result["role_confusion_kinds_off"]["ooc_role_confusion"] == 2
@@ -76,6 +77,9 @@ def test_echo_counts_every_line_of_every_scene_and_writes_a_reading_for_each(ben
         assert {"scene", "turn", "speaker", "guard", "heard", "text", "flags"} <= row.keys()
         assert row["text"].startswith("You said: ")
         assert row["flags"].keys() == {"role_confusion", "violated", "ooc", "self_contradiction"}
+    firsts = [r for r in rows if r["turn"] == 0]
+    assert len(firsts) == 2 * len(scenes)
+    assert all("echoes" in [f["kind"] for f in r["flags"]["role_confusion"]] for r in firsts)
     for guard in ("off", "on"):
         mine = [r for r in rows if r["guard"] == guard]
         assert [r["candidates"] for r in mine] == [1 if guard == "off" else 4] * len(mine)

@@ -546,6 +546,10 @@ HEARD_LINE = "I'm studying. I don't mind what they do. I'll study, you can talk 
         ("I'm studying! I don't mind what they do; I'll study. You can talk to Draco if you want.", True),
         ("I'm not studying. I mind very much what they do, and I'll be talking to Draco myself.", False),
         ("Good morning!", False),  # too short to be a copy
+        # seen in the same run, missed by a whole-line comparison: a copy after a prefix, a copy with words cut
+        (f"Okay, I'll fill that in. {HEARD_LINE} (She turns the page.)", True),
+        ("I'm studying. I don't mind. You can talk to Draco if you want to.", True),
+        ("I'm reading. I don't mind what you say; I'll read, and Harry can talk to whoever he likes.", False),
     ],
 )
 def test_a_line_repeating_what_another_just_said_is_an_echo(reply: str, echoes: bool) -> None:
@@ -574,7 +578,8 @@ def test_heard_lines_are_the_others_lines_the_character_witnessed() -> None:
         record("narration", "Narrator", "Night falls.", ["Ann", "Bea"]),
         record("line", "Bea", "Said while Ann was away.", ["Bea"]),
     ]
-    assert heard_lines("Ann", history) == {"Bea": ["Bea's first."], "Narrator": ["Night falls."]}
+    # an event is the narrator's: the embedded model once wrote out the conductor's event text as its own line
+    assert heard_lines("Ann", history) == {"Narrator": ["A storm.", "Night falls."], "Bea": ["Bea's first."]}
 
 
 def test_a_shared_fact_is_not_a_claim() -> None:

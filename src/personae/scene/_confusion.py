@@ -39,9 +39,12 @@ CONFUSION_KINDS: tuple[ConfusionKind, ...] = (
 )
 
 ECHO_SIMILARITY = 0.85
-"""Character-level similarity (difflib's ratio, case and spacing ignored) from which a line repeats another's."""
+"""Share of the shorter of two lines found in the other (case, punctuation and spacing ignored; runs of 4 characters
+or more) from which one repeats the other."""
+ECHO_OF_REPLY = 0.6
+"""Share of the reply the copied text must make up (a quotation inside a longer answer is no copy)."""
 ECHO_MIN_CHARS = 24
-"""Lines shorter than this are not compared: "Good morning!" twice is a greeting, not a copy."""
+"""Lines (or the shorter of two) under this are not compared: "Good morning!" twice is a greeting, not a copy."""
 ECHO_MAX_CHARS = 600
 """Characters of each line compared (a bound on the quadratic comparison)."""
 ECHO_LAST_LINES = 6
@@ -219,6 +222,21 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))[:ECHO_MAX_CHARS]
 
 
+def _copied(mine: str, theirs: str) -> bool:
+    """Whether `mine` is a copy of `theirs`: most of the shorter found, in order, in the longer, making most of mine.
+
+    A copy after a short prefix of one's own ("Okay, I'll fill out that form. My husband's name is Owen, …") or with a
+    few words cut ("I feel sorry but I don't see anyone around. …") is still a copy; quoting a short line inside a
+    longer answer ("You say you look around and wait, and I am not so sure.") is not.
+    """
+    short = min(len(mine), len(theirs))
+    if short < ECHO_MIN_CHARS:
+        return False
+    blocks = SequenceMatcher(None, mine, theirs, autojunk=False).get_matching_blocks()
+    shared = sum(m.size for m in blocks if m.size >= 4)
+    return shared >= ECHO_SIMILARITY * short and shared >= ECHO_OF_REPLY * len(mine)
+
+
 def echo_signals(reply: str, heard: Mapping[str, Sequence[str]]) -> list[ConfusionSignal]:
     """`echoes` signals: `reply` repeats nearly word for word a recent line of another speaker.
 
@@ -230,11 +248,7 @@ def echo_signals(reply: str, heard: Mapping[str, Sequence[str]]) -> list[Confusi
     signals = []
     for other, lines in heard.items():
         for line in reversed(lines[-ECHO_LAST_LINES:]):
-            theirs = _normal(line)
-            if len(theirs) < ECHO_MIN_CHARS:
-                continue
-            matcher = SequenceMatcher(None, mine, theirs, autojunk=False)
-            if matcher.real_quick_ratio() >= ECHO_SIMILARITY and matcher.ratio() >= ECHO_SIMILARITY:
+            if _copied(mine, _normal(line)):
                 signals.append(ConfusionSignal(kind="echoes", other=other, evidence=line[:160]))
                 break
     return signals

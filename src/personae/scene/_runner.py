@@ -90,12 +90,16 @@ def memory_view(name: str, history: Sequence[SceneRecord]) -> tuple[list[Exchang
 
 
 def heard_lines(name: str, history: Sequence[SceneRecord]) -> dict[str, list[str]]:
-    """Speaker → the lines character `name` heard them say (characters, narrator, user), oldest first."""
+    """Speaker → the lines character `name` heard them say (characters, narrator, user), oldest first.
+
+    Events count as the narrator's: a character who writes out the event it heard is writing the narrator's part.
+    """
     out: dict[str, list[str]] = {}
     for record in history:
-        spoken = record.kind in ("line", "user", "narration") and record.speaker not in (None, name)
-        if spoken and record.speaker and name in record.witnesses:
-            out.setdefault(record.speaker, []).append(record.text)
+        speaker = NARRATOR if record.kind == "event" else record.speaker
+        heard = record.kind in ("line", "user", "narration", "event") and name in record.witnesses
+        if heard and speaker and speaker != name:
+            out.setdefault(speaker, []).append(record.text)
     return out
 
 
@@ -445,7 +449,13 @@ class SceneRun:
         block = self._scene_block(character, others)
         messages[0] = Message(role="system", content=f"{messages[0].content}\n\n{block}")
         earlier = [r.text for r in self.history if r.kind == "line" and r.speaker == name]
-        config = GenerateConfig(temperature=spec.temperature, max_tokens=spec.max_tokens, seed=spec.seed * 1000 + t)
+        # the embedded model sometimes writes out the turn cue it was given and goes on: stop there
+        config = GenerateConfig(
+            temperature=spec.temperature,
+            max_tokens=spec.max_tokens,
+            seed=spec.seed * 1000 + t,
+            stop=(f"({name}'s turn.",),
+        )
         guard = character.guard(audience)
         judgement = await guard.run(character.backend, messages, config, query, earlier)
         detector = character.detector
