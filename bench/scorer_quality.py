@@ -158,26 +158,49 @@ def reply_figures(scoring: Scoring, cases: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+def read_files(personas: dict[str, Persona], folder: Path = READINGS) -> dict[str, list[tuple[str, str, str, bool]]]:
+    """Per readings file (its stem): (persona id, query, reply, read as a contradiction) of each reply read by hand."""
+    by_name = {p.name: pid for pid, p in personas.items()}
+    return {
+        file.stem: [
+            (by_name[row["persona"]], row["query"], row["reply"], bool(row["read_contradiction"]))
+            for row in read_jsonl(file)
+        ]
+        for file in sorted(folder.glob("guard_effect*.jsonl"))
+    }
+
+
 def read_replies(personas: dict[str, Persona], folder: Path = READINGS) -> list[tuple[str, str, str, bool]]:
     """(persona id, query, reply, read as a contradiction) of every distinct guard_effect reply read by hand."""
-    by_name = {p.name: pid for pid, p in personas.items()}
     out: dict[tuple[str, str, str], bool] = {}
-    for file in sorted(folder.glob("guard_effect*.jsonl")):
-        for row in read_jsonl(file):
-            out[(by_name[row["persona"]], row["query"], row["reply"])] = bool(row["read_contradiction"])
+    for rows in read_files(personas, folder).values():
+        for pid, query, reply, read in rows:
+            out[(pid, query, reply)] = read
     return [(*key, read) for key, read in out.items()]
 
 
-def read_reply_figures(scoring: Scoring, read: list[tuple[str, str, str, bool]]) -> dict[str, Any]:
-    """How the scorer's violations agree with a careful reading of real replies."""
+def _agreement(scoring: Scoring, read: list[tuple[str, str, str, bool]]) -> dict[str, Any]:
     contra = [bool(scoring.get(pid, q, r).violations) for pid, q, r, c in read if c]
     other = [bool(scoring.get(pid, q, r).violations) for pid, q, r, c in read if not c]
     return {
+        "replies": len(read),
+        "read_contradictions": len(contra),
+        "violation_recall": round(sum(contra) / max(1, len(contra)), 4),
+        "false_violation_rate": round(sum(other) / max(1, len(other)), 4),
+    }
+
+
+def read_reply_figures(
+    scoring: Scoring, read: list[tuple[str, str, str, bool]], by_file: dict[str, list[tuple[str, str, str, bool]]]
+) -> dict[str, Any]:
+    """How the scorer's violations agree with a careful reading of real replies, in all and per readings file.
+
+    Per file matters: a rule written after reading one file's replies is measured honestly only on files read later.
+    """
+    return {
         "read_replies": {
-            "replies": len(read),
-            "read_contradictions": len(contra),
-            "violation_recall": round(sum(contra) / max(1, len(contra)), 4),
-            "false_violation_rate": round(sum(other) / max(1, len(other)), 4),
+            **_agreement(scoring, read),
+            "by_file": {stem: _agreement(scoring, rows) for stem, rows in by_file.items()},
         }
     }
 
@@ -242,7 +265,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     }
     figures.update(triple_figures(scoring, triples))
     figures.update(reply_figures(scoring, cases))
-    figures.update(read_reply_figures(scoring, read))
+    figures.update(read_reply_figures(scoring, read, read_files(personas)))
     if cal.topic_gate is not None:
         ungated = Scoring(personas, nli, relevance, cal._replace(topic_gate=None))
         ungated.many(items)
