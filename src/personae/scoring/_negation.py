@@ -41,6 +41,16 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no|cannot|can't|won't|shan't|ain't|[a-z]+n't|nobody|nothing|none|nowhere|neither|nor)\b",
     re.IGNORECASE,
 )
+_SUBJECT_BEFORE = re.compile(
+    r"(?:^|[,;:]\s*|\b(?:and|but|so|because|though)\s+)"
+    r"(?:I|I'm|I've|I'd|I'll|we|we're|we've|he|she|they|(?:[A-Z][\w'-]*\s+){0,3}[A-Z][\w'-]*)\s+"
+    r"(?:(?:am|is|are|was|were|do|does|did|have|has|had|would|will|could|can|should|shall|must|might|may|"
+    r"really|just|still|ever|truly|certainly)\s+){0,2}$"
+)
+"""What stands right before the negation of a denial about someone: its subject (the speaker, a pronoun or a name) and
+at most two auxiliaries or adverbs ("I would never", "Captain Vega does not", "I've no"). Fixed phrases whose
+negation denies nothing ("Can't beat a bacon butty", "a pie is no trouble at all") have none, and are left alone."""
+
 _UNREADABLE = {"nobody", "nothing", "none", "nowhere", "neither", "nor"}
 """Negations whose positive the rules do not build ("nothing" → "something"?): the sentence gives None."""
 
@@ -74,6 +84,8 @@ def positive(sentence: str) -> str | None:
     if len(found) != 1 or found[0].group(0).lower() in _UNREADABLE:
         return None
     m = found[0]
+    if not _SUBJECT_BEFORE.search(text[: m.start()]):
+        return None  # "Can't beat a bacon butty", "a pie is no trouble": not a denial about someone
     replaced = _positive_word(m.group(0), text[m.end() :])
     out = f"{text[: m.start()]}{replaced}{text[m.end() :]}"
     out = re.sub(r"\s{2,}", " ", out).strip()
