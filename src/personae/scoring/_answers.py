@@ -124,16 +124,24 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def _last_sentence(text: str, closing: str = ".!?") -> str:
+    """The message's closing sentence (of its last `MAX_QUESTION` characters), whitespace collapsed.
+
+    The `closing` marks at its end are its own; the sentence starts after the last mark before them.
+    """
+    tail = " ".join(text[-MAX_QUESTION:].split())
+    body = tail.rstrip(closing + " ")
+    return tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
+
+
 def question_claim(text: str) -> str | None:
     """The statement a "yes" to the yes/no question closing `text` makes, in the answerer's words, or None.
 
     Only the last `MAX_QUESTION` characters are read: the question closes the message, and the rules stay linear.
     """
-    tail = " ".join(text[-MAX_QUESTION:].split())
-    if not tail.endswith("?"):
+    question = _last_sentence(text, "?")
+    if not question.endswith("?"):
         return None
-    body = tail.rstrip("? ")
-    question = tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
     tag = _TAG.search(question)
     if tag and tag.start() > 0:
         clause = re.split(r"[,;:]\s+|\s+-+\s+", question[: tag.start()].rstrip(" ,"))[-1]
@@ -182,13 +190,6 @@ _VISITED = re.compile(
 _DENIAL = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot|sorry)\b|n't\b", re.IGNORECASE)
 _CONTENT = re.compile(r"[a-z]{4,}")
 _BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
-
-
-def _last_sentence(text: str) -> str:
-    """The message's closing sentence (of its last `MAX_QUESTION` characters), whitespace collapsed."""
-    tail = " ".join(text[-MAX_QUESTION:].split())
-    body = tail.rstrip("?.! ")
-    return tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
 
 
 def premise_claim(text: str) -> str | None:

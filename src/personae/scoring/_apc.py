@@ -19,9 +19,7 @@ from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
-from personae.scoring._types import APCResult, StatementScore
-
-ENT, NEU, CON = 0, 1, 2
+from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 
 class Calibration(NamedTuple):

@@ -10,9 +10,7 @@ from personae.scoring._apc import default_calibration
 from personae.scoring._nli import NLIModel, get_nli
 from personae.scoring._relevance import Embedder, OnnxEmbedder
 from personae.scoring._sentences import split_sentences
-from personae.scoring._types import Contradiction
-
-CON = 2
+from personae.scoring._types import CON, Contradiction
 
 COSINE_GATE = 0.3
 """Cosine of two sentences below which they are on different topics, when the NLI model's calibration has no cosine

@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from personae.scoring._onnx import FloatArray
-
-ENT, NEU, CON = 0, 1, 2
+from personae.scoring._types import CON, ENT
 
 MAX_SENTENCE = 400
 """Characters of a sentence the rules read (a longer one gives None)."""

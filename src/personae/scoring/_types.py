@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field, model_validator
 
 LABELS: tuple[str, str, str] = ("entailment", "neutral", "contradiction")
 """NLI label order used everywhere in personae (columns of every probability array)."""
+ENT, NEU, CON = 0, 1, 2
+"""The columns of `LABELS`, by name."""
 
 LABEL_ALIASES = {"entailed": "entailment", "contradicted": "contradiction", "contradict": "contradiction"}
 """Other spellings of the labels found in data sets and model configs (e.g. APC's `entailed`)."""
