@@ -34,11 +34,12 @@ def classify(scorer: APCScorer, every_pair: APCScorer, query: str, reply: str) -
     cal = scorer.calibration
     flagged = bool(scorer.score(query, reply).violations)
     scorer = every_pair
-    sentences = scorer.read_replies([(query, reply)])[0].judged
+    read = scorer.read_replies([(query, reply)])[0]
+    sentences = read.judged
     query_topics = scorer.relevance.similarity(scorer.statements, [query], scorer.names)
     grid, topic, _ = scorer.grids([sentences], query_topics, [query])[0]
     assert topic is not None
-    open_ = cal.open_pairs(topic, query_topics[0])
+    open_ = cal.open_pairs(topic, query_topics[0], read.claim is not None)
     contra = grid[:, :, 2]
     i, j = np.unravel_index(int(np.argmax(contra)), contra.shape)
     best = float(contra[i, j])

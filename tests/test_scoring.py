@@ -361,6 +361,24 @@ def test_the_gate_lets_each_sentence_reach_its_nearest_statements() -> None:
     assert nearest.asked == [(coffee, sentence)]  # only the nearest statement, not every one
 
 
+def test_a_claim_reaches_its_nearest_statements_whatever_the_gate() -> None:
+    """A claim made without words ("Yes." agreeing to a question) is one sentence about the character: it reaches its
+    `claim_top_k` nearest statements even where the topic gate is closed, and the reply's own sentences do not."""
+    from personae.scoring import Calibration
+
+    relevance = RelevanceModel(FakeEmbedder())
+    claim = "I do keep a parrot."
+    cosines = relevance.similarity(SAM.statements, [claim], [SAM.name])[0]
+    nearest = set(np.argsort(-cosines)[:2].tolist())
+    for k, expected in ((0, set()), (2, nearest)):
+        nli = GridNLI({})
+        cal = Calibration(0.5, 0.5, topic_gate=2.0, claim_top_k=k)  # a gate no pair passes
+        APCScorer(SAM, nli=nli, relevance=relevance, calibration=cal).score("Do you keep a parrot?", "Aye. Grand.")
+        judged = [(s, h) for s, h in nli.asked if s in SAM.statements]  # not the check of the claim against the reply
+        assert {SAM.statements.index(s) for s, _ in judged} == expected
+        assert all(h == claim for _, h in judged)
+
+
 def test_a_question_about_a_topic_opens_every_sentence_for_it() -> None:
     """With a query gate, a reply to a question about a statement's topic is read for it sentence by sentence."""
     from personae.scoring import Calibration

@@ -166,6 +166,7 @@ def test_a_wh_question_gives_the_premise_it_takes_for_granted(question: str, pre
         ("Oh, the daughters are thriving.", True),  # names the premise's word
         ("Daughters?", True),  # takes it up; a later "I have none" is the scorer's to read (NLI)
         ("I have no daughters.", False),
+        ("Because I cannot swim.", False),  # a reason answers a why-question only
         ("Sorry, I can't say.", False),
         ("The weather has turned cold.", False),
     ],
@@ -175,6 +176,17 @@ def test_a_reply_accepts_the_premise_when_its_opening_takes_it_up_and_denies_not
 ) -> None:
     premise = accepted_premise("How are your daughters getting on?", opening)
     assert premise == ("I have daughters." if accepts else None)
+
+
+def test_a_reason_accepts_a_why_questions_premise_whatever_its_negations() -> None:
+    """ "Because I cannot swim." takes "I did give up the fiddle." for granted: its "not" belongs to the reason."""
+    question = "Why did you give up the fiddle?"
+    assert accepted_premise(question, "Because I cannot swim, and the boat is no place for it.") == (
+        "I did give up the fiddle."
+    )
+    assert accepted_premise(question, "Well, because my hands got stiff.") == "I did give up the fiddle."
+    assert accepted_premise(question, "I never gave it up.") is None
+    assert accepted_premise("When did you give up the fiddle?", "Because I cannot swim.") is None
 
 
 def test_the_premise_is_quoted_with_the_opening_that_accepted_it() -> None:

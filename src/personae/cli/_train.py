@@ -239,6 +239,7 @@ def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
         "support_gate": cal.support_gate,
         "query_gate": cal.query_gate,
         "gate_top_k": cal.gate_top_k,
+        "claim_top_k": cal.claim_top_k,
         "contradiction_wins": cal.contradiction_wins,
         "topic_scale": relevance.topic_model.name,
         "fitted_on": str(folder),

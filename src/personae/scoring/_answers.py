@@ -188,6 +188,9 @@ _VISITED = re.compile(
     r"\b(?:of|about)\s+(?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)\s+when\s+you\s+(?P<verb>[a-z]+ed|saw|went)\s*\?+$"
 )
 _DENIAL = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot|sorry)\b|n't\b", re.IGNORECASE)
+_REASON = re.compile(r"^\W*(?:(?:well|oh|ah),?\s+)?(?:because|'cause|cos)\b", re.IGNORECASE)
+"""An answer giving a reason ("Because I cannot swim…"): it takes a why-question's premise for granted, negation or
+not; its "not" belongs to the reason."""
 _CONTENT = re.compile(r"[a-z]{4,}")
 _BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
 
@@ -232,14 +235,16 @@ def premise_claim(text: str) -> str | None:
 def accepted_premise(query: str, first_sentence: str) -> str | None:
     """The premise of the question closing `query`, when the reply's opening sentence takes it up and denies nothing.
 
-    "They're back at school." takes up "What are your sons up to now?" (a pronoun refers back); "Sons? I've none." and
-    "The weather's turned." do not.
+    "They're back at school." takes up "What are your sons up to now?" (a pronoun refers back), and "Because I cannot
+    swim." takes up "Why did you give up the fiddle?"; "Sons? I've none." and "The weather's turned." do not.
     """
     opening = first_sentence[:MAX_QUESTION]
-    if _DENIAL.search(opening):
-        return None
     claim = premise_claim(query)
     if claim is None:
+        return None
+    if _REASON.match(opening) and re.match(r"(?:\W*\w+,?\s+)?why\b", _last_sentence(query), re.IGNORECASE):
+        return claim
+    if _DENIAL.search(opening):
         return None
     said = {w[:5] for w in _CONTENT.findall(opening.lower())}
     premise = {w[:5] for w in _CONTENT.findall(claim.lower())} - {"have", "were"}

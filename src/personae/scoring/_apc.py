@@ -22,6 +22,10 @@ from personae.scoring._relevance import RelevanceModel, mask_names
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 
+CLAIM_TOP_K = 3
+"""How many of its nearest statements a claim the reply makes without saying it always reaches (`Calibration`)."""
+
+
 class Calibration(NamedTuple):
     """Decision thresholds of a scorer, fitted on the calibration set (data/calibration/), never on a measuring set."""
 
@@ -45,13 +49,23 @@ class Calibration(NamedTuple):
     """Each sentence also reaches the NLI model with its k most similar statements, however low their cosines: a
     contradiction through behaviour shares few words with the fact it breaks (a toast against "never drinks"), but the
     fact is still the nearest of the persona's statements to it."""
+    claim_top_k: int = CLAIM_TOP_K
+    """A claim the reply makes without saying it (the statement a bare "yes" agrees to, a question's premise it
+    accepts) reaches the NLI model with its k most similar statements, whatever the gate says: it is one short
+    sentence about the character, made because the user asked about that topic ("I was sailing to the Holy Land."
+    against "has never travelled beyond East Anglia" is the claim's third-nearest statement)."""
     contradiction_wins: bool = False
     """A sentence that contradicts a statement violates it even when another sentence of the reply entails it ("I do
     take milk and sugar. My coffee is always black."): a reader flags a reply that says both. False: the stronger
     evidence decides."""
 
-    def open_pairs(self, topic: FloatArray, query_topic: FloatArray | None) -> npt.NDArray[np.bool_]:
-        """The statement–sentence pairs, shape (n_statements, n_sentences), that the topic gate lets through."""
+    def open_pairs(
+        self, topic: FloatArray, query_topic: FloatArray | None, claim: bool = False
+    ) -> npt.NDArray[np.bool_]:
+        """The statement–sentence pairs, shape (n_statements, n_sentences), that the topic gate lets through.
+
+        `claim`: the last sentence is the claim the reply's opening makes (`ReplySentences.judged`).
+        """
         if self.topic_gate is None:
             return np.ones(topic.shape, dtype=bool)
         open_: npt.NDArray[np.bool_] = topic >= self.topic_gate
@@ -59,6 +73,9 @@ class Calibration(NamedTuple):
         if k > 0 and topic.shape[1]:
             nearest = np.argpartition(-topic, k - 1, axis=0)[:k]
             np.put_along_axis(open_, nearest, True, axis=0)
+        k = min(self.claim_top_k, topic.shape[0])
+        if claim and k > 0 and topic.shape[1]:
+            open_[np.argpartition(-topic[:, -1], k - 1)[:k], -1] = True
         if self.query_gate is not None and query_topic is not None:
             open_ = open_ | (query_topic >= self.query_gate)[:, None]
         return open_
@@ -91,6 +108,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
     support_gate = table.get("support_gate") if same else None
     query_gate = table.get("query_gate") if same else None
     top_k = table.get("gate_top_k", 0) if same else 0
+    claim_top_k = table.get("claim_top_k", CLAIM_TOP_K)  # a rank: the same on any scale
     return Calibration(
         violation=float(table.get("violation_threshold", 0.5)),
         support=float(table.get("support_threshold", 0.5)),
@@ -98,6 +116,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         support_gate=None if support_gate is None else float(support_gate),
         query_gate=None if query_gate is None else float(query_gate),
         gate_top_k=int(top_k),
+        claim_top_k=int(claim_top_k),
         contradiction_wins=bool(table.get("contradiction_wins", False)),
     )
 
@@ -229,11 +248,13 @@ class APCScorer:
         sentence_lists: Sequence[Sequence[str]],
         query_topics: FloatArray | None = None,
         queries: Sequence[str] | None = None,
+        claims: Sequence[bool] | None = None,
     ) -> list[tuple[FloatArray, FloatArray | None, npt.NDArray[np.bool_]]]:
         """Per reply: NLI probabilities (n_statements, n_sentences, 3), topic scores and the gate's mask.
 
         `queries` are the user messages the replies answer (the learned topic gate reads them); `query_topics`,
-        shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate).
+        shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate);
+        `claims` says per reply whether its last sentence is the claim its opening makes (`ReplySentences.judged`).
         Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call.
         """
         n = len(self.statements)
@@ -248,7 +269,7 @@ class APCScorer:
             open_ = (
                 np.ones((n, len(sents)), dtype=bool)
                 if block is None
-                else self.calibration.open_pairs(block, query_topic)  # all open without a topic gate
+                else self.calibration.open_pairs(block, query_topic, bool(claims and claims[k]))
             )
             for i, j in zip(*np.nonzero(open_), strict=True):
                 pairs.append((self.statements[int(i)], sents[int(j)]))
@@ -297,7 +318,9 @@ class APCScorer:
             query_topics = self.relevance.similarity(self.statements, [q for q, _ in chunk], self.names)
             relevance = self.relevance.calibrate(query_topics)
             read = self.read_replies(chunk)
-            grids = self.grids([r.judged for r in read], query_topics, [q for q, _ in chunk])
+            grids = self.grids(
+                [r.judged for r in read], query_topics, [q for q, _ in chunk], [r.claim is not None for r in read]
+            )
             for (query, response), sents, rel, (grid, topic, open_) in zip(chunk, read, relevance, grids, strict=True):
                 reduced = _reduce(grid, sents.shown, topic, open_) if sents.judged else None
                 results.append(self._result(query, response, rel, reduced))
@@ -334,6 +357,6 @@ class APCScorer:
             np.concatenate([embed([mask_names(t, self.names)]) for t in sents]),
             embed([masked_query])[0],
         )
-        open_ = self.calibration.open_pairs(topic, sims)
+        open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
         return self._result(query, response, rel, _reduce(grid, shown, topic, open_))

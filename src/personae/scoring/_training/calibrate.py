@@ -93,9 +93,15 @@ class _Scored:
     """Every statement–sentence pair of one reply, scored once; any gate is then a mask over the same numbers."""
 
     def __init__(
-        self, grid: FloatArray, topic: FloatArray, query_topic: FloatArray, relevance: FloatArray, statements: list[str]
+        self,
+        grid: FloatArray,
+        topic: FloatArray,
+        query_topic: FloatArray,
+        relevance: FloatArray,
+        statements: list[str],
+        claim: bool = False,
     ) -> None:
-        self.grid, self.topic, self.query_topic = grid, topic, query_topic
+        self.grid, self.topic, self.query_topic, self.claim = grid, topic, query_topic, claim
         self.relevance, self.statements = relevance, statements
         self._reduced: dict[tuple[float | None, float | None, int], _Reduction] = {}
 
@@ -116,7 +122,7 @@ class _Scored:
             zeros = np.zeros(n_statements, np.float32)
             return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros, 0
         grid = self.grid.copy()
-        open_ = cal.open_pairs(self.topic, self.query_topic)
+        open_ = cal.open_pairs(self.topic, self.query_topic, self.claim)
         grid[~open_] = (0.0, 1.0, 0.0)
         r = _reduce(grid, [""] * n_sentences, self.topic, open_)
         assert r.entail_topic is not None
@@ -134,14 +140,15 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
     for pid, pairs in by_persona.items():
         persona = data.personas[pid]
         scorer = APCScorer(persona, nli=nli, relevance=relevance, calibration=Calibration(topic_gate=-2.0))
-        sentence_lists = [r.judged for r in scorer.read_replies(pairs)]
+        read = scorer.read_replies(pairs)
+        sentence_lists = [r.judged for r in read]
         query_topics = relevance.similarity(scorer.statements, [q for q, _ in pairs], scorer.names)
         rel = relevance.calibrate(query_topics)
         grids = scorer.grids(sentence_lists, queries=[q for q, _ in pairs])
-        for (query, reply), (grid, topic, _), qt, r in zip(pairs, grids, query_topics, rel, strict=True):
+        for (query, reply), (grid, topic, _), qt, r, sents in zip(pairs, grids, query_topics, rel, read, strict=True):
             if topic is None:
                 topic = np.zeros(grid.shape[:2], dtype=np.float32)
-            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements)
+            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements, sents.claim is not None)
     return out
 
 
