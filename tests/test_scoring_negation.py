@@ -46,6 +46,7 @@ def test_a_sentence_with_one_negation_gives_its_positive(sentence: str, expected
 STATEMENT = "Sam Rivers drinks his tea black."
 DENIAL = "I don't take milk."
 TRUE_DENIAL = "I don't drink tea."
+UNRELATED_DENIAL = "I am not a knight."
 
 
 def test_a_denial_of_what_the_statement_contradicts_is_no_contradiction() -> None:
@@ -55,17 +56,25 @@ def test_a_denial_of_what_the_statement_contradicts_is_no_contradiction() -> Non
             (STATEMENT, "I take milk."): (0.02, 0.01, 0.97),  # the statement contradicts the positive...
             (STATEMENT, TRUE_DENIAL): (0.01, 0.02, 0.97),
             (STATEMENT, "I drink tea."): (0.95, 0.04, 0.01),  # ...here it entails it: the denial contradicts
+            (STATEMENT, UNRELATED_DENIAL): (0.01, 0.01, 0.98),
+            (STATEMENT, "I am a knight."): (0.03, 0.9, 0.07),  # ...and here it says nothing of it
         }
     )
-    pairs = [(STATEMENT, DENIAL), (STATEMENT, TRUE_DENIAL), (STATEMENT, "The sea is calm.")]
+    pairs = [
+        (STATEMENT, DENIAL),
+        (STATEMENT, TRUE_DENIAL),
+        (STATEMENT, UNRELATED_DENIAL),
+        (STATEMENT, "The sea is calm."),
+    ]
     probs = nli.predict(pairs)
     out = read_denials(pairs, probs, nli.predict)
     assert out[0, 2] == pytest.approx(0.02)  # bounded by the positive's entailment
     assert np.allclose(out.sum(axis=1), 1.0)
-    assert out[1, 2] == pytest.approx(0.97)  # kept
-    assert np.array_equal(out[2], probs[2])
+    assert out[1, 2] == pytest.approx(0.95)  # as far as the statement entails "I drink tea.": still a contradiction
+    assert out[2, 2] == pytest.approx(0.03)  # the statement says nothing of knights
+    assert np.array_equal(out[3], probs[3])
     # the positive of a pair not read as a contradiction is never asked for
-    assert nli.asked[3:] == [(STATEMENT, "I take milk."), (STATEMENT, "I drink tea.")]
+    assert nli.asked[4:] == [(STATEMENT, "I take milk."), (STATEMENT, "I drink tea."), (STATEMENT, "I am a knight.")]
 
 
 def test_the_scorer_reads_denials_in_its_batched_and_reference_paths() -> None:

@@ -21,7 +21,6 @@ from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
-
 CLAIM_TOP_K = 3
 """How many of its nearest statements a claim the reply makes without saying it always reaches (`Calibration`)."""
 

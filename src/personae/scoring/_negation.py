@@ -4,8 +4,10 @@ NLI models trained on SNLI read any sentence on the statement's topic that diffe
 denial is such a sentence: "I am not a knight." against "Brother Anselm is a Benedictine monk." (0.98), "No, Captain
 Vega does not take milk or sugar." against "drinks her coffee black" (0.98). Logic gives a second question to ask:
 if the statement contradicts the positive ("I am a knight."), it entails the denial, so the denial contradicts
-nothing. `positive` turns a sentence with exactly one negation back into its positive (English rules; a sentence
-with none or several gives None, and nothing is changed).
+nothing; and if it says nothing of the positive ("I am a knight." against a monk: neutral), the denial contradicts
+nothing either: a denial contradicts a statement only as far as the statement entails what is denied. `positive`
+turns a sentence with exactly one negation back into its positive (English rules; a sentence with none or several
+gives None, and nothing is changed).
 """
 
 from __future__ import annotations
@@ -99,9 +101,10 @@ def read_denials(
     """`probs` of (statement, sentence) `pairs` with every denial that the model reads as a contradiction re-read.
 
     For each pair the model reads as a contradiction whose sentence has a `positive`, the model is asked about the
-    positive too (one `predict` call for all); when it reads the statement as contradicting the positive, the
-    denial's contradiction is bounded by the positive's entailment (a statement contradicts a denial only as far as it
-    entails what is denied) and the rest goes to neutral.
+    positive too (one `predict` call for all), and the denial's contradiction is bounded by the positive's entailment
+    (a statement contradicts a denial only as far as it entails what is denied); the rest goes to neutral. The bound
+    once applied only when the statement contradicted the positive; a positive the statement says nothing of ("I am
+    not a knight." against a monk, 0.98) was left a contradiction.
     """
     asked: list[tuple[int, str]] = []
     for k in (int(i) for i in np.flatnonzero(probs[:, CON] > 0.5)) if len(probs) else ():
@@ -113,7 +116,6 @@ def read_denials(
     again = predict([(pairs[k][0], text) for k, text in asked])
     out = probs.copy()
     for (k, _), row in zip(asked, again, strict=True):
-        if int(np.argmax(row)) == CON:
-            bound = min(float(out[k, CON]), float(row[ENT]))
-            out[k] = (out[k, ENT], 1.0 - float(out[k, ENT]) - bound, bound)
+        bound = min(float(out[k, CON]), float(row[ENT]))
+        out[k] = (out[k, ENT], 1.0 - float(out[k, ENT]) - bound, bound)
     return out
