@@ -21,6 +21,11 @@ SAM = Persona(name="Sam Rivers", statements=["Sam Rivers is a lighthouse keeper.
 MONK = Persona(name="Brother Anselm", statements=["Brother Anselm is a monk in the year 1347."])
 CAPTAIN = Persona(name="Captain Iris Vega", statements=["Captain Iris Vega commands a starship in 2291."])
 ANDROID = Persona(name="KES-7", statements=["KES-7 is a maintenance android aboard a station."])
+KIN = Persona(
+    name="Captain Iris Vega",
+    statements=["Captain Iris Vega has a brother, Dario, who farms algae.", "Captain Iris Vega was born on Mars."],
+    relationships=[{"name": "Wren", "relation": "ship's AI"}],
+)
 
 
 def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself.", user: str = "Tom") -> list[str]:
@@ -54,6 +59,11 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (MONK, "Tell me which operating system your machine runs.", "era_break"),
         (SAM, "Sorry, but Sam cannot swim.", "third_person_self"),
         (CAPTAIN, "As a starship captain, Iris Vega is always calm.", "third_person_self"),
+        (MONK, "At the age of sixteen, Brother Anselm took his vows.", "third_person_self"),  # an irregular past
+        (MONK, "Brother Anselm often relied on magnifying glasses.", "third_person_self"),
+        (SAM, "Please tell me more, and I'll do my best to assist you.", "assistant_voice"),
+        (KIN, "I am Dario, your brother. You are from Europa.", "role_confusion"),  # speaks as someone it knows
+        (KIN, "Hello! I'm Wren, the ship's AI.", "role_confusion"),
         (SAM, "Absolutely, Sam. Your number is 555-0100.", "role_confusion"),
         (CAPTAIN, "Of course, Captain Vega! Course laid in.", "role_confusion"),
         (SAM, "Hi Sam, nice to see you again.", "role_confusion"),
@@ -110,6 +120,9 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "How can I help it? The sea took him, Tom."),
         (CAPTAIN, "No, Tom, I am not a language model. I'm the captain of this ship."),
         (CAPTAIN, "I'm not the ship's AI, Tom; Wren is."),
+        (KIN, "I'm Dario's sister, and proud of it."),
+        (KIN, "I am Iris Vega. Dario is my brother; Wren beats me at chess."),
+        (SAM, "I'll do my best to help you, lad, but the sea is rough."),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

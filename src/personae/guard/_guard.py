@@ -27,7 +27,7 @@ OOC_ADVICE = {
     "ai_disclaimer": "it said you are an AI or a language model; you are not, you are the character",
     "assistant_voice": "it spoke like a helpful assistant; speak as the character would, not as a helper",
     "third_person_self": "it talked about you in the third person; say I, not your name",
-    "role_confusion": "it called the user by your own name or spoke the user's part",
+    "role_confusion": "it called the user by your own name, spoke the user's part or spoke as someone you know",
     "meta_fourth_wall": "it talked about the role-play itself; stay inside the story",
     "script_leak": "it wrote a transcript with speaker labels; write only your own words",
     "era_break": "it mentioned things your time cannot know, or a knowledge cutoff",

@@ -64,6 +64,13 @@ TITLES = frozenset(
         "grandpa",
         "reverend",
         "dame",
+        "abbot",
+        "abbess",
+        "bishop",
+        "cardinal",
+        "colonel",
+        "pastor",
+        "rabbi",
     }
 )
 
@@ -141,15 +148,28 @@ class Cues:
     """Whether the character is itself an AI, robot or similar (then saying so is in character)."""
     era: int | None = None
     """The latest year the persona mentions, if any: the character's present."""
+    others: tuple[str, ...] = ()
+    """The names of others the persona knows (its relationships; "husband Callum", "a collie named Skerry" in its
+    statements): "I am Dario Vega, your brother." speaks as one of them."""
 
     @classmethod
     def of(cls, persona: Persona, user: str = "User") -> Cues:
         """Read the cues off a persona (once per persona and user: a server starts many sessions with the same)."""
-        return _cues(persona.name, persona.summary or "", tuple(persona.statements), persona.knowledge_boundary, user)
+        known = tuple(r.name for r in persona.relationships)
+        return _cues(
+            persona.name, persona.summary or "", tuple(persona.statements), persona.knowledge_boundary, user, known
+        )
 
 
 @lru_cache(maxsize=1024)
-def _cues(name: str, summary: str, statements: tuple[str, ...], knowledge_boundary: str | None, user: str) -> Cues:
+def _cues(
+    name: str,
+    summary: str,
+    statements: tuple[str, ...],
+    knowledge_boundary: str | None,
+    user: str,
+    known: tuple[str, ...] = (),
+) -> Cues:
     """`Cues.of` from the persona fields it reads."""
     words = re.findall(r"[A-Za-z][\w'.-]*", name)
     titles = [w for w in words if w.lower().rstrip(".") in TITLES]
@@ -164,7 +184,25 @@ def _cues(name: str, summary: str, statements: tuple[str, ...], knowledge_bounda
     )
     era_text = " ".join([summary, knowledge_boundary or "", *statements])
     years = [int(y) for y in _YEAR.findall(era_text)]
-    return Cues(names=names, user=user, artificial=bool(artificial), era=max(years) if years else None)
+    mine = {w.lower() for n in names for w in n.split()}
+    named = [m.group(1) for st in statements[:40] for m in _NAMED.finditer(st)]
+    parts = [w for n in known for w in n.split() if len(w) >= 3 and w.lower().rstrip(".") not in TITLES]
+    others = [*known, *named, *parts]
+    return Cues(
+        names=names,
+        user=user,
+        artificial=bool(artificial),
+        era=max(years) if years else None,
+        others=tuple(dict.fromkeys(n for n in others if n.lower() not in mine)),
+    )
+
+
+_NAMED = re.compile(
+    r"\b(?:named|called|calls|husband|wife|son|daughter|brother|sister|father|mother|friend|partner|cousin|uncle|"
+    r"aunt|niece|nephew|grandson|granddaughter|boyfriend|girlfriend|fiancée?|dog|cat|horse|collie|pet|mentor|"
+    r"apprentice|rival)\W{1,2}([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)"
+)
+"""A name in a statement, after the word that says who it is ("husband Callum", "a collie named Skerry")."""
 
 
 Signal = tuple[str, str]
@@ -244,6 +282,7 @@ _ASSISTANT = _any(
         r"assistance|guidance|instructions|code)\b",
         r"\b(?:fulfil+|comply with|process|complete|help with) (?:this|that|your|such) (?:request|query)\b",
         r"\bi(?:'m| am) (?:always |just )?here to (?:help|assist|answer|support)\b",
+        r"\bi(?:'ll| will) do my (?:best|utmost) to assist you\b",
         r"\b(?:anything|something) (?:else )?(?:specific )?(?:i can|i could|i may) (?:help|assist|do for you)\b",
         r"\bwhat (?:else )?can i (?:help|assist) you with\b",
         r"\bhow (?:can|may|might) i (?:help|assist|be of (?:assistance|help))(?: you\b|\s*[?!.])",
@@ -288,6 +327,8 @@ _VERBISH = (  # case-sensitive inside, so a capitalised surname never passes for
     r"(?-i:is|was|has|had|does|did|can|cannot|can't|could|couldn't|will|won't|would|wouldn't|should|must|"
     r"doesn't|didn't|isn't|wasn't|hasn't|never|always|also|really|loves?|likes?|hates?|lives?|works?|thinks?|"
     r"feels?|knows?|wants?|says?|believes?|remembers?|enjoys?|prefers?|spends?|used to|might|may|shall|"
+    r"often|usually|once|still|took|went|made|felt|kept|left|lost|grew|spent|said|told|thought|knew|wrote|"
+    r"became|began|got|came|gave|found|saw|sat|stood|ran|brought|taught|fought|sold|bought|met|led|"
     r"[a-z]+s|[a-z]+ed)\b"
 )
 _SOFT_START = (
@@ -379,7 +420,10 @@ def third_person_self(reply: str, query: str, cues: Cues) -> list[Signal]:
 
 
 def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """The character addresses the user by the character's own name, or speaks the user's part."""
+    """The character calls the user by its own name, speaks the user's part, or speaks as someone it knows.
+
+    "Absolutely, Sam." to the user; "Tom: Hi." in Sam's reply; "I am Dario, your brother." from Dario's sister.
+    """
     patterns = _patterns(cues)
     for sentence in _SENTENCES.split(own_voice(reply)):
         sentence = sentence.strip()
@@ -394,7 +438,20 @@ def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
             return [("role_confusion", sentence[:120])]
     if cues.user.lower() != "user" and patterns.user_label.search(reply):
         return [("role_confusion", f"writes {cues.user}'s lines")]
+    if cues.others:
+        m = _speaks_as(cues.others).search(own_voice(reply))
+        if m:
+            return [("role_confusion", f"speaks as {m.group(1)}")]
     return []
+
+
+@lru_cache(maxsize=256)
+def _speaks_as(others: tuple[str, ...]) -> re.Pattern[str]:
+    """Speaking as one of `others`: "I am Dario", "I'm Wren", "My name is Morag" ("I'm Morag's mother" is not)."""
+    alternatives = "|".join(re.escape(n) for n in others)
+    return re.compile(
+        rf"(?:^|[.!?]\s+|\b(?:{_OPENERS}),?\s+)(?:i am|i'm|my name is)\s+({alternatives})\b(?!'s|’s)", re.I
+    )
 
 
 def meta_fourth_wall(reply: str, query: str, cues: Cues) -> list[Signal]:
