@@ -185,8 +185,19 @@ def test_a_reason_accepts_a_why_questions_premise_whatever_its_negations() -> No
         "I did give up the fiddle."
     )
     assert accepted_premise(question, "Well, because my hands got stiff.") == "I did give up the fiddle."
+    assert accepted_premise(question, "To spend more time at sea, not that I regret it.") == "I did give up the fiddle."
+    assert accepted_premise(question, "To be honest, I never did.") is None
     assert accepted_premise(question, "I never gave it up.") is None
     assert accepted_premise("When did you give up the fiddle?", "Because I cannot swim.") is None
+
+
+def test_a_short_kin_word_takes_the_premise_up() -> None:
+    """ "son", "cat" and "dog" are words of the premise too; "the" and "did" are not."""
+    assert (
+        accepted_premise("Where did you and your son go last summer?", "My son and I went to Oban.") == "I have a son."
+    )
+    assert accepted_premise("What breed is your cat?", "My cat is a border collie.") == "I have a cat."
+    assert accepted_premise("When did you leave the navy?", "The weather did turn.") is None
 
 
 def test_the_premise_is_quoted_with_the_opening_that_accepted_it() -> None:

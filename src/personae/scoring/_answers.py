@@ -188,10 +188,18 @@ _VISITED = re.compile(
     r"\b(?:of|about)\s+(?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*)\s+when\s+you\s+(?P<verb>[a-z]+ed|saw|went)\s*\?+$"
 )
 _DENIAL = re.compile(r"\b(?:not|never|no|none|nothing|neither|nor|cannot|sorry)\b|n't\b", re.IGNORECASE)
-_REASON = re.compile(r"^\W*(?:(?:well|oh|ah),?\s+)?(?:because|'cause|cos)\b", re.IGNORECASE)
-"""An answer giving a reason ("Because I cannot swim…"): it takes a why-question's premise for granted, negation or
-not; its "not" belongs to the reason."""
-_CONTENT = re.compile(r"[a-z]{4,}")
+_REASON = re.compile(
+    r"^\W*(?:(?:well|oh|ah),?\s+)?(?:because|'cause|cos|so (?:that|as to)|"
+    r"to (?!be honest|tell (?:you )?the truth|be fair|my (?:mind|knowledge))[a-z]+)\b",
+    re.IGNORECASE,
+)
+"""An answer giving a reason or a purpose ("Because I cannot swim…", "To earn more for my family."): it takes a
+why-question's premise for granted, negation or not; its "not" belongs to the reason."""
+_CONTENT = re.compile(r"[a-z]{3,}")
+_FUNCTION = frozenset({"have", "has", "had", "did", "does", "the", "and", "was", "were", "are", "for", "you", "her"})
+_FUNCTION |= {"his", "its", "but", "not", "with", "from", "that", "this", "they", "them", "then", "than", "there"}
+"""Words of three letters or more that say nothing of the premise's topic ("the", "did"): a kin noun may be short
+("son", "cat"), so content words start at three letters."""
 _BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
 
 
@@ -246,8 +254,8 @@ def accepted_premise(query: str, first_sentence: str) -> str | None:
         return claim
     if _DENIAL.search(opening):
         return None
-    said = {w[:5] for w in _CONTENT.findall(opening.lower())}
-    premise = {w[:5] for w in _CONTENT.findall(claim.lower())} - {"have", "were"}
+    said = {w[:5] for w in _CONTENT.findall(opening.lower()) if w not in _FUNCTION}
+    premise = {w[:5] for w in _CONTENT.findall(claim.lower()) if w not in _FUNCTION}
     return claim if _BACK.search(opening) or said & premise else None
 
 
