@@ -81,6 +81,9 @@ def test_the_claim_comes_from_the_first_spoken_sentence_and_is_quoted_with_it() 
     assert read.judged[-1] == "I do swim."
     assert read.shown[-1] == "Aye, I do. [agreeing: I do swim.]"
     assert reply_sentences("Do you swim?", "The sea is cold.").judged == ["The sea is cold."]
+    # a one-word action is narration too: it stays in its sentence for the models, not in the spoken opening
+    nods = reply_sentences("Do you swim?", "*nods* Aye, I do.")
+    assert (nods.sentences, nods.claim) == (["nods Aye, I do."], "I do swim.")
 
 
 SAM = Persona(name="Sam Rivers", statements=["Sam Rivers does not drink coffee.", "Sam Rivers keeps a cat."])

@@ -75,6 +75,8 @@ _SWAP = {
     "you'd": "I'd",
 }
 _NARRATION = re.compile(r"\*[^*\n]*\*")
+"""Anything between asterisks, one word too: the spoken opening of "*nods* Yes, I do." is "Yes, I do." (sentence
+splitting keeps a one-word action in its sentence, "nods Yes, I do.", where an agreement would not be read)."""
 _CLAUSE_START = re.compile(r"(?:^|[,;:]|\b(?:and|but|that|if|when|because|so))\s*$", re.IGNORECASE)
 _FOLLOWS_SUBJECT = re.compile(rf"^\s+(?:{_AUX}|'re|'ve|'ll|'d|still|always|never|really|ever)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
