@@ -510,7 +510,7 @@ def test_talking_about_the_other_twin_rightly_or_quoting_her_is_no_confusion(rep
 
 
 def test_what_a_reply_says_of_whom_intentions_quotes_and_questions() -> None:
-    from personae.scene._confusion import addressed_claims, self_claims
+    from personae.scoring import addressed_claims, self_claims
 
     everyone = ["Rosa Marsh", "Lena Marsh"]
     # the NLI reads "I'll be the pilot" as neutral towards "... is an airline pilot": an intention is read as the claim

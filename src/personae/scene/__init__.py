@@ -14,7 +14,6 @@ from personae.scene._confusion import (
     ConfusionKind,
     ConfusionSignal,
     RoleConfusion,
-    aliases,
     echo_signals,
     rule_signals,
 )
@@ -76,6 +75,7 @@ from personae.scene._study import (
     read_study,
     summarize,
 )
+from personae.scoring import aliases  # re-exported: scenes named the helper first
 
 __all__ = [
     "CONFUSION_KINDS",

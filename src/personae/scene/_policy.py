@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from personae.backends import Backend, BackendError, GenerateConfig, Message
 from personae.evals import parse_object
-from personae.scene._confusion import aliases
+from personae.scoring import aliases
 
 
 class SpeakerChoice(NamedTuple):

@@ -14,6 +14,14 @@ from personae.scoring._answers import (
     reply_sentences,
 )
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
+from personae.scoring._claims import (
+    FactClaims,
+    about,
+    addressed_claims,
+    aliases,
+    self_claims,
+    unquoted,
+)
 from personae.scoring._history import HistoryChecker
 from personae.scoring._models import ScoringModels
 from personae.scoring._negation import positive, read_denials
@@ -43,6 +51,7 @@ __all__ = [
     "Calibration",
     "Contradiction",
     "Embedder",
+    "FactClaims",
     "FakeEmbedder",
     "FakeNLI",
     "HFCrossEncoderNLI",
@@ -62,8 +71,11 @@ __all__ = [
     "ScoringModelError",
     "ScoringModels",
     "StatementScore",
+    "about",
     "accepted_premise",
+    "addressed_claims",
     "agreed_claim",
+    "aliases",
     "default_calibration",
     "fit_logistic",
     "get_nli",
@@ -75,5 +87,7 @@ __all__ = [
     "read_denials",
     "register_nli",
     "reply_sentences",
+    "self_claims",
     "split_sentences",
+    "unquoted",
 ]
