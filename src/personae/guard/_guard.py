@@ -1,9 +1,10 @@
 """The consistency guard: over-sample replies, score each for faithfulness, keep the best (SimOAP-style).
 
-Scores are APC against the persona, the history check against the character's earlier replies, and the
-out-of-character detector: an in-character candidate always beats an OOC one, then fewer contradictions win, then
-the higher normalised APC. The guard can only choose among what differs, so its candidates explore a little
-(`spread`) and every judgement says how alike they were (`Diversity`).
+Scores are APC against the persona, the history check against the character's earlier replies, the
+out-of-character detector and, given what the character knows about its user, the check for the user's facts claimed
+as the character's own: an in-character candidate always beats an OOC one, then fewer contradictions and claimed
+facts win, then the higher normalised APC. The guard can only choose among what differs, so its candidates explore a
+little (`spread`) and every judgement says how alike they were (`Diversity`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import NamedTuple, TypeVar
 from personae.backends import Backend, GenerateConfig, Message
 from personae.guard._diversity import measure_diversity
 from personae.guard._types import Candidate, GuardPolicy, Judgement
-from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector
+from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector, UserClaims
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ class _Round(NamedTuple):
 
 
 def corrective_instruction(candidate: Candidate) -> str:
-    """The instruction for a regeneration: name the statements the best draft contradicted and how it left the role."""
+    """The instruction for a regeneration: what the best draft contradicted or claimed of the user's, how it left."""
     facts = [v.statement for v in candidate.violations]
     earlier = [c.earlier for c in candidate.contradictions]
     reasons = candidate.ooc.reasons if candidate.ooc and candidate.ooc.ooc else []
@@ -52,6 +53,9 @@ def corrective_instruction(candidate: Candidate) -> str:
     if facts:
         lines.append("Stay consistent with these facts:")
         lines.extend(f"- {fact}" for fact in facts)
+    if candidate.claimed_user_facts:
+        lines.append("The user told you these facts about themselves; they are the user's, not yours:")
+        lines.extend(f"- {fact}" for fact in candidate.claimed_user_facts)
     if earlier:
         lines.append("Stay consistent with what you said earlier in this conversation:")
         lines.extend(f"- {sentence}" for sentence in earlier)
@@ -91,6 +95,7 @@ class Guard:
         offload: bool = True,
         spread: float = DEFAULT_SPREAD,
         embedder: Embedder | None = None,
+        claims: UserClaims | None = None,
     ) -> None:
         if policy != "off" and scorer is None:
             raise ValueError(f"guard policy {policy!r} needs a scorer")
@@ -110,19 +115,26 @@ class Guard:
         """How much hotter later candidates sample than the first, so they differ; the first keeps the settings."""
         self.embedder = embedder
         """Sentence embeddings for the diversity figure; without one it counts repeated candidates only."""
+        self.claims = claims
+        """The check for the user's facts claimed as the character's own; None: not checked (no user memory)."""
 
-    async def score(self, query: str, texts: Sequence[str], earlier_replies: Sequence[str]) -> list[Candidate]:
-        """Score replies to `query` (APC, history, out-of-character), in a worker thread unless `offload` is off."""
-        scorer, history, detector = self.scorer, self.history, self.ooc
+    async def score(
+        self, query: str, texts: Sequence[str], earlier_replies: Sequence[str], user_facts: Sequence[str] = ()
+    ) -> list[Candidate]:
+        """Score replies to `query` (APC, history, OOC, `user_facts` claimed); in a worker thread if `offload`."""
+        scorer, history, detector, claims = self.scorer, self.history, self.ooc, self.claims
 
         def work() -> list[Candidate]:
             results = scorer.score_batch([(query, t) for t in texts]) if scorer else [None] * len(texts)
             verdicts = detector.detect_batch([(query, t) for t in texts]) if detector else [None] * len(texts)
             found = history.check_batch(earlier_replies, texts) if history and earlier_replies else [[] for _ in texts]
+            claimed = claims.claimed(query, user_facts, texts) if claims and user_facts else [[] for _ in texts]
             return [
-                Candidate(index=i, text=text, result=result, contradictions=contradictions, ooc=verdict)
-                for i, (text, result, verdict, contradictions) in enumerate(
-                    zip(texts, results, verdicts, found, strict=True)
+                Candidate(
+                    index=i, text=text, result=result, contradictions=contradictions, ooc=verdict, claimed_user_facts=c
+                )
+                for i, (text, result, verdict, contradictions, c) in enumerate(
+                    zip(texts, results, verdicts, found, claimed, strict=True)
                 )
             ]
 
@@ -141,11 +153,12 @@ class Guard:
         earlier_replies: Sequence[str],
         round_no: int,
         first_index: int,
+        user_facts: Sequence[str],
     ) -> _Round:
         started = time.perf_counter()
         output = await backend.generate(list(messages), config.model_copy(update={"n": self.n, "spread": self.spread}))
         generated = time.perf_counter()
-        scored = await self.score(query, [c.text.strip() for c in output.choices], earlier_replies)
+        scored = await self.score(query, [c.text.strip() for c in output.choices], earlier_replies, user_facts)
         candidates = [
             c.model_copy(update={"index": first_index + i, "round": round_no, "finish_reason": choice.finish_reason})
             for i, (c, choice) in enumerate(zip(scored, output.choices, strict=True))
@@ -161,16 +174,26 @@ class Guard:
         earlier_replies: Sequence[str] = (),
         round_no: int = 0,
         first_index: int = 0,
+        user_facts: Sequence[str] = (),
     ) -> Judgement:
-        """Generate under the policy and return every candidate with the chosen one."""
-        rounds = [await self._round(backend, messages, config, query, earlier_replies, round_no, first_index)]
+        """Generate under the policy and return every candidate with the chosen one.
+
+        `user_facts` are what the character knows about its user ("Sam works as a nurse."): a candidate claiming one
+        as the character's own counts it as a problem (with `claims`).
+        """
+        rounds = [
+            await self._round(backend, messages, config, query, earlier_replies, round_no, first_index, user_facts)
+        ]
         best = min(rounds[0].candidates, key=Candidate.rank_key)
         instruction = None
         if self.policy == "threshold" and (best.problems or best.out_of_character):
             instruction = corrective_instruction(best)
             corrective = _with_instruction(messages, instruction)
             first = first_index + len(rounds[0].candidates)
-            rounds.append(await self._round(backend, corrective, config, query, earlier_replies, round_no + 1, first))
+            again = await self._round(
+                backend, corrective, config, query, earlier_replies, round_no + 1, first, user_facts
+            )
+            rounds.append(again)
         candidates = [c for r in rounds for c in r.candidates]
         started = time.perf_counter()
         diversity = await self._run_models(lambda: measure_diversity([c.text for c in candidates], self.embedder))

@@ -33,6 +33,9 @@ class Candidate(BaseModel):
     """Sentences contradicting the character's own earlier replies in the session."""
     ooc: OOCResult | None = None
     """Out-of-character verdict; None when no detector was available."""
+    claimed_user_facts: list[str] = Field(default_factory=list)
+    """Facts about the user, as remembered ("Sam works as a nurse."), that the reply claims as the character's own
+    ("I work as a nurse."); empty when none or when no user facts were checked."""
     guard_skipped: str | None = None
     """Why the guard never judged this reply (e.g. fields passed through to the upstream): it is the upstream's reply
     as given, neither scored nor chosen among others. None when the guard ran, whatever its policy."""
@@ -49,8 +52,11 @@ class Candidate(BaseModel):
 
     @property
     def problems(self) -> int:
-        """Persona violations plus self-contradictions: what the guard minimises first."""
-        return len(self.violations) + len(self.contradictions)
+        """Persona violations, self-contradictions and user facts claimed: what the guard minimises after OOC.
+
+        A user fact the character claims as its own misleads as much as a broken persona fact, so each counts as one.
+        """
+        return len(self.violations) + len(self.contradictions) + len(self.claimed_user_facts)
 
     @property
     def out_of_character(self) -> bool:
@@ -58,7 +64,7 @@ class Candidate(BaseModel):
         return bool(self.ooc and self.ooc.ooc)
 
     def rank_key(self) -> tuple[bool, bool, int, float]:
-        """Sort key, best first: non-empty, in character, fewest contradictions, then highest normalised APC."""
+        """Sort key, best first: non-empty, in character, fewest `problems`, then highest normalised APC."""
         return (not self.text.strip(), self.out_of_character, self.problems, -(self.apc_normalized or 0.0))
 
 

@@ -16,6 +16,7 @@ from personae.scoring._answers import (
 from personae.scoring._apc import APCScorer, Calibration, default_calibration
 from personae.scoring._claims import (
     FactClaims,
+    UserClaims,
     about,
     addressed_claims,
     aliases,
@@ -71,6 +72,7 @@ __all__ = [
     "ScoringModelError",
     "ScoringModels",
     "StatementScore",
+    "UserClaims",
     "about",
     "accepted_premise",
     "addressed_claims",

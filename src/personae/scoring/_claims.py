@@ -4,7 +4,8 @@ A reply's own words (quotations of others and questions left out) are read claus
 claims something of the speaker ("I work as a nurse"), a second-person one tells the listener what they are ("you
 live in Bristol", read as the listener would say it: "I live in Bristol"). Someone's facts, rewritten about the one
 they are put on (`about`), are scored against those clauses by the persona-NLI (`FactClaims`): a fact they support
-is a fact put on that person. Scenes use it for characters that claim each other's facts (`personae.scene`).
+is a fact put on that person. Scenes use it for characters that claim each other's facts (`personae.scene`); the
+chat guard for a character that claims its user's facts as its own (`UserClaims`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from personae.persona import Persona
 from personae.scoring._apc import APCScorer
 from personae.scoring._nli import NLIModel
 from personae.scoring._relevance import RelevanceModel
@@ -93,6 +95,8 @@ _CLAUSE_BREAK = re.compile(
 )
 """Where a sentence's next clause has "I" or "you" as its subject ("You're the vet, and you live in Bristol."); a bare
 "and" only before a pronoun with a verb of its own ("your sister and I are twins" is one subject)."""
+_LISTENER = re.compile(r"\b(?:you|your|yours|yourself)\b", re.IGNORECASE)
+"""A word for the one addressed ("you're" too: the apostrophe ends the word)."""
 _INVERTED_QUESTION = re.compile(
     r"^(?:are|do|did|have|has|will|would|can|could|shall|should|is|was|were|am|may|might|must)\s+(?:you|I)\b",
     re.IGNORECASE,
@@ -223,17 +227,21 @@ def _vocatives(clause: str, names: Sequence[str]) -> str:
     return clause.strip()
 
 
-def self_claims(reply: str, speaker: str, everyone: Sequence[str]) -> str:
+def self_claims(reply: str, speaker: str, everyone: Sequence[str], listener: bool = False) -> str:
     """The reply's first-person clauses that name no other character, names removed: what it claims of itself.
 
-    A clause naming another character is about them ("I trust Trinity"), not a claim about oneself. Intentions to be
-    something ("I'll be the pilot") are read as claims to be it; quotations of others and questions claim nothing.
+    A clause naming another character is about them ("I trust Trinity"), not a claim about oneself; with `listener`,
+    so is one that speaks of the one addressed ("I know you work as a nurse": "you" names the user as a name does).
+    Intentions to be something ("I'll be the pilot") are read as claims to be it; quotations of others and questions
+    claim nothing.
     """
     others = [a for n in everyone if n != speaker for a in aliases(n, everyone)]
     mine = aliases(speaker, everyone)
     kept = []
     for person, clause in _clauses(reply):
         if person != "first" or any(re.search(rf"\b{re.escape(a)}\b", clause) for a in others):
+            continue
+        if listener and _LISTENER.search(clause):
             continue
         for alias in mine:
             clause = re.sub(rf",?\s*\b{re.escape(alias)}\b", "", clause)
@@ -274,9 +282,77 @@ class FactClaims:
 
     def stated_in(self, query: str, texts: Sequence[str]) -> list[list[str]]:
         """For each text (a reply's claims, e.g. `self_claims`), the facts it states; empty texts cost no NLI call."""
-        found: list[list[str]] = [[] for _ in texts]
+        return [[fact for fact, _sentence in found] for found in self.found_in(query, texts)]
+
+    def found_in(self, query: str, texts: Sequence[str]) -> list[list[tuple[str, str]]]:
+        """For each text, (fact, the sentence of the text that states it) for each fact it states (one batch)."""
+        found: list[list[tuple[str, str]]] = [[] for _ in texts]
         asked = [i for i, t in enumerate(texts) if t]
         results = self.scorer.score_batch([(query, texts[i]) for i in asked]) if asked else []
         for i, result in zip(asked, results, strict=True):
-            found[i] = [fact for fact, score in zip(self.facts, result.statements, strict=True) if score.supported]
+            found[i] = [
+                (fact, score.evidence or texts[i])
+                for fact, score in zip(self.facts, result.statements, strict=True)
+                if score.supported
+            ]
         return found
+
+
+MAX_USER_FACTS = 32
+"""User facts checked per reply (the first ones given: a bound on NLI work per candidate)."""
+MAX_TRUE_CACHE = 4096
+"""Clauses whose "the persona says it too" verdict a `UserClaims` keeps before starting over."""
+
+
+class UserClaims:
+    """Which of its user's facts a character's reply claims as its own ("I work as a nurse." to "What do I do?").
+
+    The user's facts ("Sam works as a nurse."), rewritten about the character ("Ada works as a nurse."), are scored
+    against the reply's first-person clauses that neither name the user nor speak of them ("I know you work as a
+    nurse" is about the user). A clause the persona's own statements support is true of the character as well: no
+    claim of the user's ("I have a dog." from the owner of a border collie, whatever dog the user has). That check
+    runs only for clauses that state a user fact, once per clause.
+
+    Example:
+        claims = UserClaims(ada, "Sam", models.nli, models.relevance)
+        claims.claimed("What do I do?", ["Sam works as a nurse."], ["I work as a nurse."])
+        # [['Sam works as a nurse.']]
+    """
+
+    def __init__(self, persona: Persona, user: str, nli: NLIModel, relevance: RelevanceModel) -> None:
+        self.char = persona.name
+        self.user = user
+        self.everyone = [persona.name, user]
+        self.nli = nli
+        self.relevance = relevance
+        self.persona = APCScorer(persona, nli=nli, relevance=relevance) if persona.statements else None
+        """The persona's statements, as premises of the clauses that state a user fact."""
+        self._true: dict[str, bool] = {}
+        """Clause → whether the persona supports it (candidates of one turn often share a sentence)."""
+
+    def claimed(self, query: str, facts: Sequence[str], replies: Sequence[str]) -> list[list[str]]:
+        """For each reply to `query`, the user's `facts` (as given) it claims as the character's own.
+
+        No NLI work without facts that name the user or without first-person clauses to find them in.
+        """
+        rewritten = {f: about(f, self.user, self.char, self.everyone) for f in facts[:MAX_USER_FACTS]}
+        rewritten = {f: r for f, r in rewritten.items() if r != f}  # a fact that does not name the user
+        claims = [self_claims(r, self.char, self.everyone, listener=True) for r in replies]
+        if not rewritten or not any(claims):
+            return [[] for _ in replies]
+        checker = FactClaims(list(rewritten), list(rewritten.values()), self.nli, self.relevance, self.char)
+        found = checker.found_in(query, claims)
+        true = self._persona_says(list(dict.fromkeys(sentence for pairs in found for _, sentence in pairs)))
+        return [list(dict.fromkeys(fact for fact, sentence in pairs if sentence not in true)) for pairs in found]
+
+    def _persona_says(self, sentences: Sequence[str]) -> set[str]:
+        """Those of `sentences` (a reply's first-person clauses) that a persona statement supports."""
+        if self.persona is None or not sentences:
+            return set()
+        if len(self._true) + len(sentences) > MAX_TRUE_CACHE:
+            self._true.clear()
+        new = [s for s in sentences if s not in self._true]
+        if new:
+            for sentence, result in zip(new, self.persona.score_batch([("", s) for s in new]), strict=True):
+                self._true[sentence] = any(score.supported for score in result.statements)
+        return {s for s in sentences if self._true.get(s)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from personae.persona import Persona
 from personae.scoring._apc import APCScorer
+from personae.scoring._claims import UserClaims
 from personae.scoring._history import HistoryChecker
 from personae.scoring._nli import NLIModel, get_nli
 from personae.scoring._ooc import OOCClassifier, OOCDetector
@@ -36,6 +37,10 @@ class ScoringModels:
     def history(self) -> HistoryChecker:
         """The self-contradiction checker."""
         return HistoryChecker(nli=self.nli, embedder=self.embedder)
+
+    def user_claims(self, persona: Persona, user_name: str) -> UserClaims:
+        """The check for replies of `persona` that claim facts of its user `user_name` as the character's own."""
+        return UserClaims(persona, user_name, self.nli, self.relevance)
 
     def ooc(self, persona: Persona, user_name: str) -> OOCDetector:
         """The out-of-character detector for `persona` talking to `user_name`."""

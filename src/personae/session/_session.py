@@ -28,6 +28,7 @@ from personae.memory import (
     MemoryScope,
     MemorySettings,
     Planned,
+    UserFact,
     UserMemory,
     extract_facts,
 )
@@ -79,6 +80,11 @@ class Lesson(NamedTuple):
     """The facts in the user's message, with the facts they supersede."""
     episode: Episode | None
     """The episode of the turn's stretch of the session, rewritten offline (None: none to write)."""
+
+
+def _fact_texts(recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
+    """The texts of recalled facts, without the user's messages kept verbatim (what they said is no fact to claim)."""
+    return [fact.text for fact, _score in recalled if fact.topic != MESSAGE_TOPIC]
 
 
 def _tells_facts(lesson: Lesson) -> bool:
@@ -157,6 +163,7 @@ class ChatSession:
             offload=not (models and models.light),
             spread=self.settings.spread,
             embedder=models.embedder if models else None,
+            claims=models.user_claims(persona, user) if models and self.settings.memory.user.enabled else None,
         )
         self.assembler = PromptAssembler(
             persona,
@@ -183,6 +190,8 @@ class ChatSession:
         """From this turn on, every turn went through this copy and told nothing: an episode of a stretch starting
         here or later has no stored facts to read (the query is saved on most turns)."""
         self.last_judgement: Judgement | None = None
+        self._recalled: tuple[str, list[str]] | None = None
+        """(A user message, the user's facts recalled for its prompt): what the guard checks its replies against."""
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
         shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
@@ -322,6 +331,7 @@ class ChatSession:
         history = self._history()
         context = self.memory.context(history, self.settings.prompt.recent_turns, user_text, self._summary())
         prompt_settings = self.settings.prompt
+        self._recalled = None
         try:
             recalled = self.user_memory.recall(
                 user_text, prompt_settings.user_facts, prompt_settings.episodes, session_id=self.id
@@ -330,10 +340,29 @@ class ChatSession:
             log.warning("user memory unavailable: %s", exc)
         else:
             context.user_facts = [(f.dated(), p) for f, p in recalled.facts]
+            self._recalled = (user_text, _fact_texts(recalled.facts))
             context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
             context.known_user = recalled.known
             context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
         return self.assembler.assemble(history, user_text, context)
+
+    def _user_facts(self, user_text: str) -> list[str]:
+        """The user's facts recalled for `user_text` (those its prompt offered), for the guard to check replies against.
+
+        The prompt's own recall when it was for this message; else (a regeneration after a resume) a new one. Empty
+        when the guard does not check them (no scoring models, or user memory off).
+        """
+        if self.guard.claims is None:
+            return []
+        if self._recalled is not None and self._recalled[0] == user_text:
+            return self._recalled[1]
+        try:
+            recalled = self.user_memory.recall(user_text, self.settings.prompt.user_facts, 0, session_id=self.id)
+        except StoreError as exc:
+            log.warning("user memory unavailable: %s", exc)
+            return []
+        self._recalled = (user_text, _fact_texts(recalled.facts))
+        return self._recalled[1]
 
     def _stretch(self, index: int) -> tuple[int, bool]:
         """The first turn of the stretch (episode) turn `index` belongs to, and whether `index` completes it."""
@@ -489,8 +518,10 @@ class ChatSession:
         """Reply to `user_text` under the session's guard policy; every candidate is stored."""
         self._turn_times.setdefault(len(self.turns), self.clock())
         prompt = await self.build_prompt(user_text)
-        earlier = [t.reply for t in self.turns]
-        judgement = await self.guard.run(self.backend, prompt.messages, self._config(0), user_text, earlier)
+        earlier, facts = [t.reply for t in self.turns], self._user_facts(user_text)
+        judgement = await self.guard.run(
+            self.backend, prompt.messages, self._config(0), user_text, earlier, user_facts=facts
+        )
         return await self._record_turn(user_text, prompt, judgement)
 
     async def stream(self, user_text: str) -> AsyncIterator[str]:
@@ -501,7 +532,8 @@ class ChatSession:
         async for piece in self.backend.stream(prompt.messages, self._config(0)):
             parts.append(piece)
             yield piece
-        candidates = await self.guard.score(user_text, ["".join(parts).strip()], [t.reply for t in self.turns])
+        earlier, facts = [t.reply for t in self.turns], self._user_facts(user_text)
+        candidates = await self.guard.score(user_text, ["".join(parts).strip()], earlier, facts)
         await self._record_turn(user_text, prompt, Judgement(policy="off", candidates=candidates, chosen=0))
 
     async def pass_through(
@@ -593,6 +625,7 @@ class ChatSession:
         turn = self._last()
         round_no = max(c.round for c in turn.candidates) + 1 if turn.candidates else 0
         earlier = [t.reply for t in self.turns[:-1]]
+        facts = await self._off_loop(lambda: self._user_facts(turn.user_text))
         judgement = await self.guard.run(
             self.backend,
             turn.prompt.messages,
@@ -601,6 +634,7 @@ class ChatSession:
             earlier,
             round_no=round_no,
             first_index=len(turn.candidates),
+            user_facts=facts,
         )
         seen = {_normal(c.text) for c in turn.candidates}
         fresh = [c for c in judgement.candidates if _normal(c.text) not in seen]
@@ -640,9 +674,11 @@ class ChatSession:
         ]
         round_no = max((c.round for c in turn.candidates), default=-1) + 1
         earlier = [t.reply for t in self.turns[:-1]]
-        judgement = await self.guard.run(self.backend, messages, self._config(round_no), turn.user_text, earlier)
+        facts = await self._off_loop(lambda: self._user_facts(turn.user_text))
+        config = self._config(round_no)
+        judgement = await self.guard.run(self.backend, messages, config, turn.user_text, earlier, user_facts=facts)
         added = joined(shown, judgement.best.text.rstrip())
-        [whole] = await self.guard.score(turn.user_text, [shown + added], earlier)
+        [whole] = await self.guard.score(turn.user_text, [shown + added], earlier, facts)
         candidate = whole.model_copy(
             update={"index": len(turn.candidates), "round": round_no, "finish_reason": judgement.best.finish_reason}
         )

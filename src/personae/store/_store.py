@@ -150,13 +150,15 @@ class _JSONText(TypeDecorator[Any]):
 def _scores_json(c: Candidate) -> str:
     """The `scores` column of a candidate as JSON text: its APC result, self-contradictions and OOC verdict.
 
-    A candidate the guard never judged also gets `guard_skipped`, why not (guarded ones are stored as before).
+    A candidate the guard never judged also gets `guard_skipped`, why not, and one that claims the user's facts
+    `claimed_user_facts` (others are stored as before).
     """
     result = c.result.model_dump_json() if c.result else "null"
     contradictions = ",".join(x.model_dump_json() for x in c.contradictions)
     ooc = c.ooc.model_dump_json() if c.ooc else "null"
     skipped = f',"guard_skipped":{json.dumps(c.guard_skipped)}' if c.guard_skipped is not None else ""
-    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}{skipped}}}'
+    claimed = f',"claimed_user_facts":{json.dumps(c.claimed_user_facts)}' if c.claimed_user_facts else ""
+    return f'{{"result":{result},"contradictions":[{contradictions}],"ooc":{ooc}{skipped}{claimed}}}'
 
 
 def _candidate_values(c: Candidate, turn_id: int, now: datetime) -> dict[str, Any]:
@@ -187,6 +189,8 @@ class _Scores(BaseModel):
     """The out-of-character verdict, if one was made."""
     guard_skipped: str | None = None
     """Why the guard never judged the candidate (`Candidate.guard_skipped`); absent when it did."""
+    claimed_user_facts: list[str] = Field(default_factory=list)
+    """The user's facts it claims as the character's own (`Candidate.claimed_user_facts`); absent when none."""
 
 
 def _candidate(row: Row[Any]) -> Candidate:

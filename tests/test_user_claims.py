@@ -1,0 +1,132 @@
+"""The guard's check for replies that claim the user's facts as the character's own ("I work as a nurse.")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from helpers.runtime import GridNLI
+from personae.backends import Backend, GenerateConfig, get_backend
+from personae.guard import Candidate, Guard, corrective_instruction
+from personae.persona import Persona
+from personae.scoring import FakeEmbedder, RelevanceModel, ScoringModels, UserClaims
+from personae.session import ChatSession, SessionSettings
+from personae.store import SessionStore
+
+ENTAILS = (0.95, 0.04, 0.01)
+NURSE = "Sam works as a nurse."
+ADA = Persona(name="Ada", statements=["Ada is a retired ferry captain.", "Ada has a border collie named Skerry."])
+TABLE = {
+    ("Ada works as a nurse.", "I work as a nurse."): ENTAILS,  # the user's fact, put on the character
+    ("Ada has a dog.", "I have a dog."): ENTAILS,
+    ("Ada has a border collie named Skerry.", "I have a dog."): ENTAILS,  # ... and what the persona says itself
+}
+ASKED = "What do I do for a living?"
+CONFIG = GenerateConfig(temperature=0.8, max_tokens=50)
+
+
+def models(nli: GridNLI | None = None) -> ScoringModels:
+    return ScoringModels(nli=nli or GridNLI(TABLE), embedder=FakeEmbedder(), ooc_classifier=False)
+
+
+def claims(persona: Persona = ADA, nli: GridNLI | None = None) -> tuple[UserClaims, GridNLI]:
+    nli = nli or GridNLI(TABLE)
+    return UserClaims(persona, "Sam", nli, RelevanceModel(FakeEmbedder())), nli
+
+
+def scripted(*replies: str) -> Backend:
+    return get_backend("mock/scripted", outputs=list(replies), cache=None)
+
+
+def test_a_reply_claiming_the_users_fact_is_found_and_one_about_the_user_is_not() -> None:
+    check, nli = claims()
+    replies = ["I work as a nurse.", "You work as a nurse.", "I know you work as a nurse.", "Sam, I work as a nurse."]
+    assert check.claimed(ASKED, [NURSE], replies) == [[NURSE], [], [], [NURSE]]
+    # what the reply says of the user ("you", or a clause naming them) is never read as the character's own
+    assert {hypothesis for _premise, hypothesis in nli.asked} == {"I work as a nurse."}
+
+
+def test_without_user_facts_or_first_person_clauses_nothing_is_claimed_and_no_nli_runs() -> None:
+    check, nli = claims()
+    assert check.claimed(ASKED, [], ["I work as a nurse."]) == [[]]
+    assert check.claimed(ASKED, [NURSE], ["You work as a nurse.", "*nods* A fine job."]) == [[], []]
+    assert check.claimed(ASKED, ["The ferry leaves at noon."], ["I work as a nurse."]) == [[]]  # names no user
+    assert nli.asked == []
+
+
+def test_a_claim_the_persona_makes_too_is_the_characters_own() -> None:
+    check, nli = claims()
+    assert check.claimed("Do I have pets?", ["Sam has a dog."], ["I have a dog."]) == [[]]
+    assert ("Ada has a border collie named Skerry.", "I have a dog.") in nli.asked
+    captain = Persona(name="Ada", statements=["Ada is a retired ferry captain."])
+    assert claims(captain)[0].claimed("Do I have pets?", ["Sam has a dog."], ["I have a dog."]) == [["Sam has a dog."]]
+
+
+async def test_the_guard_prefers_a_candidate_that_does_not_claim_the_users_fact() -> None:
+    m = models()
+    guard = Guard("best-of-n", n=2, scorer=m.scorer(ADA), claims=m.user_claims(ADA, "Sam"), offload=False)
+    backend = scripted("I work as a nurse.", "You work as a nurse.", "I work as a nurse.", "You work as a nurse.")
+    unchecked = await guard.run(backend, [], CONFIG, ASKED)
+    assert unchecked.best.text == "I work as a nurse."  # a tie on every other score: the first candidate
+    checked = await guard.run(backend, [], CONFIG, ASKED, user_facts=[NURSE])
+    assert checked.best.text == "You work as a nurse."
+    assert [c.claimed_user_facts for c in checked.candidates] == [[NURSE], []]
+    assert [c.problems for c in checked.candidates] == [1, 0]  # as bad as a broken persona fact
+
+
+async def test_threshold_names_the_claimed_fact_as_the_users_in_its_corrective_round() -> None:
+    m = models()
+    guard = Guard("threshold", n=1, scorer=m.scorer(ADA), claims=m.user_claims(ADA, "Sam"), offload=False)
+    backend = scripted("I work as a nurse.", "You work as a nurse.")
+    judgement = await guard.run(backend, [], CONFIG, ASKED, user_facts=[NURSE])
+    assert judgement.best.text == "You work as a nurse."
+    assert judgement.corrective_instruction is not None
+    assert "they are the user's, not yours:\n- Sam works as a nurse." in judgement.corrective_instruction
+    sent = backend.api.history[1][0][0]  # type: ignore[attr-defined]
+    assert sent.role == "system"
+    assert judgement.corrective_instruction in sent.content
+    clean = Candidate(index=0, text="You work as a nurse.")
+    assert "not yours" not in corrective_instruction(clean)
+
+
+async def test_a_session_checks_replies_against_what_it_knows_of_the_user_and_stores_the_verdict(
+    tmp_path: Path,
+) -> None:
+    db = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    m = models()
+    first = ChatSession.start(
+        ADA, scripted("Good for you."), db, user_name="Sam", settings=SessionSettings(guard="off"), models=m
+    )
+    first.clock = lambda: datetime(2023, 5, 8, tzinfo=UTC)
+    await first.send("I work as a nurse.")
+
+    second = ChatSession.start(
+        ADA,
+        scripted("I work as a nurse.", "You work as a nurse."),
+        db,
+        user_name="Sam",
+        settings=SessionSettings(n=2),
+        models=m,
+    )
+    turn = await second.send(ASKED)
+    assert turn.reply == "You work as a nurse."
+    assert [c.claimed_user_facts for c in turn.candidates] == [[NURSE], []]
+
+    loaded = db.load(second.id).turns[0].candidates
+    assert [c.claimed_user_facts for c in loaded] == [[NURSE], []]
+    with db.engine.begin() as conn:  # a row stored before the check existed has no such key
+        conn.execute(text('UPDATE candidates SET scores = \'{"result": null, "contradictions": [], "ooc": null}\''))
+    assert [c.claimed_user_facts for c in db.load(second.id).turns[0].candidates] == [[], []]
+
+    forgetful = ChatSession.start(
+        ADA,
+        scripted("I work as a nurse.", "You work as a nurse."),
+        db,
+        user_name="Sam",
+        settings=SessionSettings.model_validate({"n": 2, "memory": {"user": {"enabled": False}}}),
+        models=m,
+    )
+    assert forgetful.guard.claims is None  # without user memory there is nothing to check, at no cost
+    assert (await forgetful.send(ASKED)).reply == "I work as a nurse."
