@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Console
 from sqlalchemy import text
 
 from helpers.runtime import GridNLI
 from personae.backends import Backend, GenerateConfig, get_backend
+from personae.cli._render import render_candidates, render_explanation
 from personae.guard import Candidate, Guard, corrective_instruction
 from personae.persona import Persona
+from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, RelevanceModel, ScoringModels, UserClaims
-from personae.session import ChatSession, SessionSettings
-from personae.store import SessionStore
+from personae.session import ChatSession, Explanation, SessionSettings
+from personae.store import SessionStore, TurnRecord
 
 ENTAILS = (0.95, 0.04, 0.01)
 NURSE = "Sam works as a nurse."
@@ -114,6 +117,10 @@ async def test_a_session_checks_replies_against_what_it_knows_of_the_user_and_st
     assert turn.reply == "You work as a nurse."
     assert [c.claimed_user_facts for c in turn.candidates] == [[NURSE], []]
 
+    assert second.why().claimed_user_facts == []
+    second.show(0)
+    assert second.why().claimed_user_facts == [NURSE]
+
     loaded = db.load(second.id).turns[0].candidates
     assert [c.claimed_user_facts for c in loaded] == [[NURSE], []]
     with db.engine.begin() as conn:  # a row stored before the check existed has no such key
@@ -130,3 +137,35 @@ async def test_a_session_checks_replies_against_what_it_knows_of_the_user_and_st
     )
     assert forgetful.guard.claims is None  # without user memory there is nothing to check, at no cost
     assert (await forgetful.send(ASKED)).reply == "I work as a nurse."
+
+
+def test_the_chat_and_the_server_show_which_user_facts_a_candidate_claims() -> None:
+    from personae.server._service import candidate_view
+
+    claiming = Candidate(index=0, text="I work as a nurse.", claimed_user_facts=[NURSE])
+    turn = TurnRecord(
+        index=0,
+        user_text=ASKED,
+        prompt=AssembledPrompt(messages=[], parts=[], budget_tokens=0),
+        candidates=[claiming, Candidate(index=1, text="You work as a nurse.")],
+        chosen_index=1,
+    )
+    console = Console(record=True, width=200)
+    render_candidates(turn, console)
+    table = console.export_text()
+    header = next(line for line in table.splitlines() if "user-fact" in line).split("┃")
+    rows = [line.split("│") for line in table.splitlines() if "work as a nurse" in line]
+    column = [cell.strip() for cell in header].index("user-fact")
+    assert [row[column].strip() for row in rows] == ["1", "0"]
+    why = Explanation(
+        reply=claiming.text,
+        apc_normalized=None,
+        supported=[],
+        violated=[],
+        contradictions=[],
+        claimed_user_facts=[NURSE],
+    )
+    render_explanation(why, console)
+    assert "Claims the user's fact as its own: “Sam works as a nurse.”" in console.export_text()
+    assert "No statement is clearly" not in console.export_text()
+    assert candidate_view(claiming).claimed_user_facts == [NURSE]

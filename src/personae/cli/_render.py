@@ -24,7 +24,7 @@ def _diversity_caption(diversity: Diversity | None) -> str | None:
 
 
 def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity | None = None) -> None:
-    """One row per candidate: normalised APC, violations, self-contradictions, and which one is shown.
+    """One row per candidate: normalised APC, violations, self-contradictions, user facts claimed, which is shown.
 
     With `diversity` (the last judgement's), a caption says how many of the candidates really differed.
     """
@@ -34,6 +34,7 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
             console.print(
                 f"[dim]APC {shown.result.apc_normalized:.2f}, {len(shown.violations)} violation(s), "
                 f"{len(shown.contradictions)} self-contradiction(s)"
+                f"{f', {len(shown.claimed_user_facts)} user fact(s) claimed' if shown.claimed_user_facts else ''}"
                 f"{', out of character: ' + ', '.join(shown.ooc.reasons) if shown.ooc and shown.ooc.ooc else ''}[/dim]"
             )
         return
@@ -44,7 +45,7 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
         caption_justify="left",
         show_edge=False,
     )
-    for column in ("", "#", "round", "APC", "violated", "self-contra", "OOC", "reply"):
+    for column in ("", "#", "round", "APC", "violated", "self-contra", "user-fact", "OOC", "reply"):
         table.add_column(column, justify="left" if column in ("", "reply") else "right")
     for c in turn.candidates:
         chosen = c.index == turn.chosen_index
@@ -55,6 +56,7 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
             f"{c.apc_normalized:.2f}" if c.apc_normalized is not None else "-",
             str(len(c.violations)),
             str(len(c.contradictions)),
+            str(len(c.claimed_user_facts)),
             ",".join(c.ooc.reasons) if c.ooc and c.ooc.ooc else "",
             _short(c.text),
             style="bold" if chosen else "dim",
@@ -63,7 +65,7 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
 
 
 def render_explanation(why: Explanation, console: Console) -> None:
-    """The `/why` view: supported and violated statements of the shown reply, and self-contradictions."""
+    """The `/why` view: supported and violated statements of the shown reply, self-contradictions, user facts."""
     if why.guard_skipped:  # the upstream's reply as given (fields passed through): there is nothing to explain
         console.print(f"[bold]not scored[/bold]: the guard was skipped ({escape(why.guard_skipped)})")
         return
@@ -85,8 +87,11 @@ def render_explanation(why: Explanation, console: Console) -> None:
         console.print(
             f"[red]Contradicts what you said earlier:[/red] “{c.earlier}” ↔ “{c.new}” ({c.contradiction:.2f})"
         )
+    for fact in why.claimed_user_facts:
+        console.print(f"[red]Claims the user's fact as its own:[/red] “{escape(fact)}”")
     if why.ooc is not None and why.ooc.ooc:
         for signal in why.ooc.signals:
             console.print(f"[red]Out of character ({signal.reason}):[/red] “{_short(signal.evidence, 70)}”")
-    if not (why.supported or why.violated or why.contradictions or (why.ooc and why.ooc.ooc)):
+    problems = why.violated or why.contradictions or why.claimed_user_facts or (why.ooc and why.ooc.ooc)
+    if not (why.supported or problems):
         console.print("[dim]No statement is clearly supported or contradicted.[/dim]")

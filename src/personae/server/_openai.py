@@ -292,6 +292,7 @@ def extension(outcome: TurnOutcome, swipe: bool) -> dict[str, Any]:
         "supported": view.supported if view else [],
         "violated": view.violated if view else [],
         "contradictions": view.contradictions if view else [],
+        "claimed_user_facts": view.claimed_user_facts if view else [],
         "ooc": view.ooc if view else False,
         "ooc_reasons": view.ooc_reasons if view else [],
         "backend_ms": round(outcome.backend_seconds * 1000.0, 3),

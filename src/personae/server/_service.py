@@ -139,6 +139,8 @@ class CandidateView(BaseModel):
     """Persona statements it contradicts."""
     contradictions: list[str]
     """Earlier replies it contradicts."""
+    claimed_user_facts: list[str] = Field(default_factory=list)
+    """Facts about the user it claims as the character's own ("I work as a nurse." for "Sam works as a nurse.")."""
     ooc: bool = False
     """Whether the reply leaves the character."""
     ooc_reasons: list[str] = Field(default_factory=list)
@@ -218,6 +220,7 @@ def candidate_view(c: Candidate) -> CandidateView:
         supported=[s.statement for s in c.result.supported] if c.result else [],
         violated=[s.statement for s in c.violations],
         contradictions=[x.earlier for x in c.contradictions],
+        claimed_user_facts=c.claimed_user_facts,
         ooc=c.out_of_character,
         ooc_reasons=c.ooc.reasons if c.ooc and c.ooc.ooc else [],
         round=c.round,

@@ -123,6 +123,8 @@ class Explanation(BaseModel):
     """Persona statements it contradicts."""
     contradictions: list[Contradiction]
     """Earlier replies of the character it contradicts."""
+    claimed_user_facts: list[str] = Field(default_factory=list)
+    """Facts about the user it claims as the character's own (`Candidate.claimed_user_facts`)."""
     ooc: OOCResult | None = None
     """Whether it leaves the character, and why."""
     guard_skipped: str | None = None
@@ -704,7 +706,7 @@ class ChatSession:
         return output.text.strip()
 
     def why(self) -> Explanation:
-        """Supported and violated statements (and self-contradictions) of the shown reply of the last turn."""
+        """Supported and violated statements (self-contradictions, user facts claimed) of the last turn's reply."""
         turn = self._last()
         shown = turn.shown
         if shown is None:
@@ -715,6 +717,7 @@ class ChatSession:
             supported=shown.result.supported if shown.result else [],
             violated=shown.violations,
             contradictions=shown.contradictions,
+            claimed_user_facts=shown.claimed_user_facts,
             ooc=shown.ooc,
             guard_skipped=shown.guard_skipped,
         )

@@ -340,6 +340,10 @@ function whyPanel(candidate) {
     panel.append(el("h4", {}, "Contradicts earlier replies"),
       el("ul", { class: "violated" }, ...candidate.contradictions.map((x) => el("li", {}, x))));
   }
+  if (candidate.claimed_user_facts && candidate.claimed_user_facts.length) {
+    panel.append(el("h4", {}, "Claims the user's facts as its own"),
+      el("ul", { class: "violated" }, ...candidate.claimed_user_facts.map((x) => el("li", {}, x))));
+  }
   if (candidate.ooc) {
     panel.append(el("h4", {}, "Out of character"),
       el("ul", { class: "violated" }, ...oocWords(candidate.ooc_reasons).map((x) => el("li", {}, x))));
