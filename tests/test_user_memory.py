@@ -104,6 +104,20 @@ def test_facts_are_third_person_one_per_statement_with_topics() -> None:
     assert home.refers_to == date(2023, 4, 1)
 
 
+@pytest.mark.parametrize(
+    ("message", "fact"),
+    [
+        ("I live in Leeds, lately with my sister.", "Sam lives in Leeds."),  # not "Leeds, la"
+        ("I live in Bristol, often alone.", "Sam lives in Bristol."),
+        ("I live in Leeds, on my own.", "Sam lives in Leeds."),
+        ("I live on the Isle of Skye.", "Sam lives on the Isle of Skye."),
+        ("I live in Stratford upon Avon now.", "Sam lives in Stratford upon Avon."),
+    ],
+)
+def test_a_place_ends_where_its_capitalised_words_do(message: str, fact: str) -> None:
+    assert [f.text for f in extract_facts(message, "Sam")] == [fact]
+
+
 def test_statements_about_others_and_questions_are_not_facts() -> None:
     assert extract_facts("Do you remember the storm? What happened to the ferry?", "Sam", "Ada") == []
     assert extract_facts("The weather is lovely today.", "Sam", "Ada") == []

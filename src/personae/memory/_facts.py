@@ -106,7 +106,9 @@ _FAMILY = (
 )
 _PETS = "dog|cat|puppy|kitten|parrot|rabbit|hamster|horse|fish|turtle|snake|bird|guinea pig|lizard|ferret"
 _NAME = r"((?-i:[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?))"
-_PLACE = r"((?:the\s+)?[A-Z][\w.'-]*(?:[\s,]+(?:[A-Z][\w.'-]*|of|upon|on|de|la))*)"
+_PLACE = r"((?:the\s+)?[A-Z][\w.'-]*(?:[\s,]+(?:(?:of|upon|on|de|la|the)\s+)*[A-Z][\w.'-]*)*)"
+"""A place: capitalised words, joined by "of", "upon", "de"… only when a capitalised word follows ("Isle of Skye",
+"Stratford upon Avon"); "Leeds, lately with my sister" is "Leeds", not "Leeds, la"."""
 
 # Ordered (pattern, topic template, fact template). Groups are read from the pattern; `{u}` is the user's name.
 _RULES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
