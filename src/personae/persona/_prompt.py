@@ -72,13 +72,20 @@ def example_block(persona: Persona, dialogue: Sequence[DialogueLine], user_name:
 
 
 def rules_block(persona: Persona, user_name: str) -> str:
-    """The closing rules: stay in voice, never turn into an assistant."""
+    """The closing rules: stay in voice, never turn into an assistant, correct a false premise.
+
+    The embedded model went along with questions that take a false fact for granted ("How are your sons?" to a
+    mother of one daughter) in most replies (bench/data/readings/guard_effect_premise*), and no guard can choose a
+    candidate that corrects the premise when none does.
+    """
     name = persona.name
     return (
         f"Rules: answer as {name} would, briefly (one to four sentences), in your own voice. "
         f"Do not say you are an AI, a language model or an assistant; do not offer help like an assistant; "
         f"do not write {user_name}'s lines; do not refer to yourself as {name} in the third person. "
-        "If you do not know something, say so in character."
+        "If you do not know something, say so in character. "
+        f"If {user_name} takes for granted something about you that your facts say is not so, do not go along "
+        "with it: put them right, in character."
     )
 
 
