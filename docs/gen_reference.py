@@ -464,8 +464,7 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         "guard off vs best-of-n in multi-character scenes, same seeds",
         [
             Figure("reading.relative_role_confusion_cut", "role confusion cut (read)", "%", 0.5),
-            Figure("relative_contradiction_cut", "contradictions cut (scorer)", "%", 0.5),
-            Figure("reading.relative_contradiction_cut", "(read)", "%", 0.5),
+            Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
             Figure("reading.relative_ooc_cut", "OOC cut (read)", "%", 0.5),
             Figure("scoring_over_generating", "scoring/generating", "%", 0.10, higher_is_better=False),
         ],
