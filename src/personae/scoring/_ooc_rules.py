@@ -343,7 +343,8 @@ _OPENERS = (
 """Greetings and interjections that open a sentence; a name right after one is a vocative."""
 _VOCATIVE_LEAD = rf"(?:^|[.!?]\s+|\b(?:{_OPENERS})\s*,?\s+|,\s*)"
 _VOCATIVE_FOLLOWS = re.compile(
-    rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my (?:friend|dear)|please|i|we|what|how|do|are|can)", re.IGNORECASE
+    rf"^(?:[,.!?]\s*)?$|^,\s*(?:{_VERBISH}|your|you|my (?:friend|dear)|please|i|we|what|how|do|are|can|let's|let us)",
+    re.IGNORECASE,
 )
 _OPENER_BEFORE = re.compile(rf"(?:^|[.!?]\s+)(?:{_OPENERS})\s*,?\s*$", re.IGNORECASE)
 """A greeting or interjection opening the sentence just before a name makes it a vocative whatever follows
