@@ -487,6 +487,15 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("cross_user_leakage", "leaked", "%", 0.0, higher_is_better=False),
         ],
     ),
+    "personalization_guard": (
+        "the personalization probes, guard off against best-of-n: the user's facts claimed as the character's",
+        [
+            Figure("misattributed_rate_off", "misattributed off", "%"),
+            Figure("misattributed_rate_on", "on", "%"),
+            Figure("relative_misattributed_cut", "cut", "%", 0.5),
+            Figure("current_fact_recall_on", "recall on", "%"),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [

@@ -139,6 +139,26 @@ async def test_a_session_checks_replies_against_what_it_knows_of_the_user_and_st
     assert (await forgetful.send(ASKED)).reply == "I work as a nurse."
 
 
+async def test_a_recalled_message_stands_for_the_facts_read_from_it(tmp_path: Path) -> None:
+    """A recall offers one item per message, often the message itself ("Sam said: ..."): the check gets its facts."""
+    db = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    first = ChatSession.start(
+        ADA, scripted("Good for you."), db, user_name="Sam", settings=SessionSettings(guard="off"), models=models()
+    )
+    first.clock = lambda: datetime(2023, 5, 8, tzinfo=UTC)
+    await first.send("I work as a nurse. I love the night shifts.")
+    memory = first.user_memory
+    message = next(
+        f for f in memory.repository.facts(memory.read_scope, messages=True) if f.text.startswith("Sam said")
+    )
+    read = [f.text for f in memory.repository.facts(memory.read_scope)]
+    assert NURSE in read
+    assert len(read) == 2  # the job, and the night shifts
+    assert memory.stated([(message, 0.9)]) == read
+    fact = next(f for f in memory.repository.facts(memory.read_scope) if f.text == NURSE)
+    assert memory.stated([(fact, 0.9), (message, 0.8)]) == [NURSE, *(t for t in read if t != NURSE)]  # each once
+
+
 def test_the_chat_and_the_server_show_which_user_facts_a_candidate_claims() -> None:
     from personae.server._service import candidate_view
 

@@ -595,6 +595,22 @@ class UserMemory:
             last_seen=max(earlier) if earlier else None,
         )
 
+    def stated(self, recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
+        """The facts a recall offers, each message among them replaced by the current facts read from it.
+
+        A recall offers one item per message (`_one_per_message`), so "Sam said: "I now work as a baker."" may stand
+        in for "Sam works as a baker."; what checks replies against the user's facts (the guard's claim check) needs the
+        facts. One query per recalled message.
+        """
+        out: list[str] = []
+        for fact, _score in recalled:
+            if fact.topic != MESSAGE_TOPIC:
+                out.append(fact.text)
+            elif fact.session_id is not None and fact.turn is not None:
+                read = self.repository.facts(self.read_scope, session_id=fact.session_id)
+                out.extend(f.text for f in read if f.current and f.turn == fact.turn)
+        return list(dict.fromkeys(out))
+
     def _without_superseded(self, episode: Episode) -> Episode:
         """`episode` without the facts superseded since it was written, for the prompt (the stored one keeps them).
 

@@ -82,11 +82,6 @@ class Lesson(NamedTuple):
     """The episode of the turn's stretch of the session, rewritten offline (None: none to write)."""
 
 
-def _fact_texts(recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
-    """The texts of recalled facts, without the user's messages kept verbatim (what they said is no fact to claim)."""
-    return [fact.text for fact, _score in recalled if fact.topic != MESSAGE_TOPIC]
-
-
 def _tells_facts(lesson: Lesson) -> bool:
     """Whether a lesson stores facts (beyond the message itself, kept verbatim): an episode then reads them back."""
     return any(p.fact.topic != MESSAGE_TOPIC for p in lesson.facts)
@@ -342,14 +337,14 @@ class ChatSession:
             log.warning("user memory unavailable: %s", exc)
         else:
             context.user_facts = [(f.dated(), p) for f, p in recalled.facts]
-            self._recalled = (user_text, _fact_texts(recalled.facts))
+            self._recalled = (user_text, self._stated(recalled.facts))
             context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
             context.known_user = recalled.known
             context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
         return self.assembler.assemble(history, user_text, context)
 
     def _user_facts(self, user_text: str) -> list[str]:
-        """The user's facts recalled for `user_text` (those its prompt offered), for the guard to check replies against.
+        """The user's facts recalled for `user_text` (behind what its prompt offered), for the guard to check replies.
 
         The prompt's own recall when it was for this message; else (a regeneration after a resume) a new one. Empty
         when the guard does not check them (no scoring models, or user memory off).
@@ -363,8 +358,18 @@ class ChatSession:
         except StoreError as exc:
             log.warning("user memory unavailable: %s", exc)
             return []
-        self._recalled = (user_text, _fact_texts(recalled.facts))
+        self._recalled = (user_text, self._stated(recalled.facts))
         return self._recalled[1]
+
+    def _stated(self, recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
+        """The user's facts behind a recall (`UserMemory.stated`), when the guard checks replies for them."""
+        if self.guard.claims is None:
+            return []
+        try:
+            return self.user_memory.stated(recalled)
+        except StoreError as exc:
+            log.warning("user memory unavailable: %s", exc)
+            return []
 
     def _stretch(self, index: int) -> tuple[int, bool]:
         """The first turn of the stretch (episode) turn `index` belongs to, and whether `index` completes it."""
