@@ -2,11 +2,12 @@
 
 The personalization probes ("What do I do for a living now?") are asked again on the memories a finished
 `bench/personalization.py` run stored (its folder: samples.jsonl, personas.json, sessions.db; the database is copied,
-never changed), in a fresh session per user, arm and sample: guard off (one reply) against best-of-n (default 4;
-`--policy threshold` adds a corrective round when the best candidate still has a problem), same seeds. Each reply is
-read by the personalization task's own string rules: the user's current value given as the user's (recall) or said
-as the character's own (misattributed). Prints one JSON line with both rates per arm and the share of guarded
-candidates the claim check flagged; `--replies FILE` writes every reply as JSONL.
+never changed, and the copy forgets what the run's own probe sessions left: their episodes), in a fresh session per
+user, arm and sample: guard off (one reply) against best-of-n (default 4; `--policy threshold` adds a corrective
+round when the best candidate still has a problem), same seeds. Each reply is read by the personalization task's
+own string rules: the user's current value given as the user's (recall) or said as the character's own
+(misattributed). Prints one JSON line with both rates per arm and the share of guarded candidates the claim check
+flagged; `--replies FILE` writes every reply as JSONL.
 Reference (issue 21): the misattributed rate cut by at least 50 % relative, recall not lower.
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record
@@ -51,6 +53,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="personae-probe-"))
     shutil.copy(args.run / "sessions.db", folder / "sessions.db")
     store = SessionStore(f"sqlite:///{folder / 'sessions.db'}")
+    with (
+        store.engine.begin() as conn
+    ):  # the run's own probe sessions would be remembered: what they said, their episode
+        day = probe_time().replace(hour=0, tzinfo=None)
+        conn.execute(text("DELETE FROM user_facts WHERE said_at >= :day"), {"day": day})
+        conn.execute(text("DELETE FROM user_episodes WHERE happened_at >= :day"), {"day": day})
     personas = {k: Persona.model_validate(v) for k, v in json.loads((args.run / "personas.json").read_text()).items()}
     samples = [json.loads(line) for line in (args.run / "samples.jsonl").read_text().splitlines() if line.strip()]
     backend, models = get_backend(args.backend, cache=None), ScoringModels()
