@@ -607,7 +607,10 @@ def _fallback_figures(row: Mapping[str, Any]) -> list[Figure]:
 
 
 def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str | None, what: bool = True) -> str:
-    """The headline table: one line per bench, from its latest recorded row (`what`: with what each measures)."""
+    """The headline table: one line per bench, from its latest recorded row.
+
+    `what`: with what each bench measures and how many runs it has recorded (the short README table has neither).
+    """
     if not runs:
         return "No benchmark results are recorded yet: run a bench with `--record` (see `bench/README.md`)."
     head = ["bench", "what", "latest run", "headline figures"] if what else ["bench", "latest run", "headline figures"]
@@ -618,7 +621,8 @@ def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str |
         description, figures = HEADLINES.get(name, ("", _fallback_figures(row)))
         shown = [text for f in figures if (text := _figure(f, _lookup(row, f.key)))]
         bench = f"[`{name}`]({link_prefix}{name}.py)" if link_prefix is not None else f"`{name}`"
-        runs_text = f"{_date(row) or 'undated'} ({len(rows)}\u00a0run{'s' if len(rows) != 1 else ''})"
+        count = f" ({len(rows)}\u00a0run{'s' if len(rows) != 1 else ''})" if what else ""
+        runs_text = f"{_date(row) or 'undated'}{count}"
         cells = [bench, *([description] if what else []), runs_text, _cell("; ".join(shown))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
