@@ -165,6 +165,8 @@ _PLURAL = {"sons", "daughters", "children", "kids", "brothers", "sisters", "pare
 _PLURAL.update({"grandchildren", "cats", "dogs", "horses", "pets"})
 _POSSESSIVE = re.compile(rf"\byour\s+(?P<noun>{_KIN})\b", re.IGNORECASE)
 _WH = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what|how|when|where|why|who|which|whose)\b", re.IGNORECASE)
+_WHY = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?why\b", re.IGNORECASE)
+"""A why-question, with `_WH`'s openers (a premise is read only from a question `_WH` matches)."""
 _TELL = re.compile(r"^(?:(?:so|and|now|please),?\s+)?tell me (?:about|more about)\b", re.IGNORECASE)
 _ADVERBIAL = re.compile(
     r"^(?:(?:so|and|but|well|oh),?\s+)?(?:when|why|how long|how often|how)\s+"
@@ -252,7 +254,7 @@ def accepted_premise(query: str, first_sentence: str) -> str | None:
     claim = premise_claim(query)
     if claim is None:
         return None
-    if _REASON.match(opening) and re.match(r"(?:\W*\w+,?\s+)?why\b", _last_sentence(query), re.IGNORECASE):
+    if _REASON.match(opening) and _WHY.match(_last_sentence(query)):
         return claim
     if _DENIAL.search(opening):
         return None

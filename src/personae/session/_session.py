@@ -187,8 +187,8 @@ class ChatSession:
         """From this turn on, every turn went through this copy and told nothing: an episode of a stretch starting
         here or later has no stored facts to read (the query is saved on most turns)."""
         self.last_judgement: Judgement | None = None
-        self._recalled: tuple[str, list[str]] | None = None
-        """(A user message, the user's facts recalled for its prompt): what the guard checks its replies against."""
+        self._recalled: tuple[str, list[tuple[UserFact, float]]] | None = None
+        """(A user message, what recall offered its prompt): the guard checks replies against the facts behind it."""
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
         shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
@@ -337,36 +337,25 @@ class ChatSession:
             log.warning("user memory unavailable: %s", exc)
         else:
             context.user_facts = [(f.dated(), p) for f, p in recalled.facts]
-            self._recalled = (user_text, self._stated(recalled.facts))
+            self._recalled = (user_text, recalled.facts)
             context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
             context.known_user = recalled.known
             context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
         return self.assembler.assemble(history, user_text, context)
 
     def _user_facts(self, user_text: str) -> list[str]:
-        """The user's facts recalled for `user_text` (behind what its prompt offered), for the guard to check replies.
+        """The user's facts behind what recall offered the prompt for `user_text` (`UserMemory.stated`), for the guard.
 
         The prompt's own recall when it was for this message; else (a regeneration after a resume) a new one. Empty
         when the guard does not check them (no scoring models, or user memory off).
         """
         if self.guard.claims is None:
             return []
-        if self._recalled is not None and self._recalled[0] == user_text:
-            return self._recalled[1]
         try:
-            recalled = self.user_memory.recall(user_text, self.settings.prompt.user_facts, 0, session_id=self.id)
-        except StoreError as exc:
-            log.warning("user memory unavailable: %s", exc)
-            return []
-        self._recalled = (user_text, self._stated(recalled.facts))
-        return self._recalled[1]
-
-    def _stated(self, recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
-        """The user's facts behind a recall (`UserMemory.stated`), when the guard checks replies for them."""
-        if self.guard.claims is None:
-            return []
-        try:
-            return self.user_memory.stated(recalled)
+            if self._recalled is None or self._recalled[0] != user_text:
+                recalled = self.user_memory.recall(user_text, self.settings.prompt.user_facts, 0, session_id=self.id)
+                self._recalled = (user_text, recalled.facts)
+            return self.user_memory.stated(self._recalled[1])
         except StoreError as exc:
             log.warning("user memory unavailable: %s", exc)
             return []

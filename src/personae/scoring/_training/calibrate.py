@@ -103,7 +103,7 @@ class _Scored:
     ) -> None:
         self.grid, self.topic, self.query_topic, self.claim = grid, topic, query_topic, claim
         self.relevance, self.statements = relevance, statements
-        self._reduced: dict[tuple[float | None, float | None, int], _Reduction] = {}
+        self._reduced: dict[tuple[float | None, float | None, int, int], _Reduction] = {}
 
     def reduce(self, cal: Calibration) -> _Reduction:
         """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
@@ -111,7 +111,7 @@ class _Scored:
         The same reduction as the scorer's (`_reduce`), with the gates of `cal` applied as a mask (kept per gate pair:
         the threshold search asks for the same gates many times).
         """
-        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k)
+        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k)
         if key not in self._reduced:
             self._reduced[key] = self._reduce(cal)
         return self._reduced[key]
