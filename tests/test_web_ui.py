@@ -562,6 +562,7 @@ def test_evals_have_their_own_page_with_the_report(tmp_path: Path, browser: Any,
         assert page.locator("#eval-spec").is_hidden()  # not in the chat sidebar
         page.click("#nav-evals")
         page.wait_for_function("location.hash === '#/evals'")
+        page.wait_for_selector("#evals-page:not([hidden])")  # the hashchange handler runs after the hash changes
         assert page.locator("#library").is_hidden()
         page.fill("#eval-spec", "name: broken\npersonas: []\n")
         page.click("#run-eval")
@@ -594,6 +595,8 @@ def test_a_group_chat_with_two_personas(tmp_path: Path, browser: Any, artifacts:
         page = ui.page
         page.click("#nav-group")
         page.wait_for_function("location.hash === '#/group'")
+        # the hash changes before the hashchange handler renders the picker: wait for the picker, then count
+        page.wait_for_selector("#group-personas .persona")
         assert page.locator("#group-personas .persona").count() == 3
         assert page.locator("#group-start").is_disabled()
         page.check("#group-personas input[value='ada-quint']")
@@ -634,7 +637,8 @@ def test_a_group_chat_with_two_personas(tmp_path: Path, browser: Any, artifacts:
             page.click("#group-head .back")
             page.wait_for_selector("#group-chats .session")
             assert page.locator("#group-view").is_hidden()
-        else:
+        else:  # the list of group chats loads beside the open chat, not before it: wait for it, then count
+            page.wait_for_selector("#group-chats .session")
             assert page.locator("#group-chats .session").count() == 1
         assert page.locator("#library").is_hidden()
         ui.no_sideways_scroll()
