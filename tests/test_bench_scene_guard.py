@@ -96,11 +96,10 @@ def test_the_guard_passes_over_every_candidate_acting_for_another(bench: ModuleT
     check_rates(result)
     assert result["role_confusion_rate_off"] > 0.5
     assert result["role_confusion_kinds_off"]["speaks_for"] == 6
-    # What is left with the guard on is one twin's line that repeats her sister's words ("You say I hear you, Rosa
-    # Marsh."): the OOC detector reads it as Rosa calling her listener by her own name. Role confusion, counted once:
-    # as such, not as out of character (it was counted as both before).
-    assert result["role_confusion_kinds_on"] == {"ooc_role_confusion": 1}
-    assert result["role_confusion_rate_on"] == round(1 / 9, 4)
+    # With the guard on nothing is left (the mock's reported words are one sentence: "You say I hear you, Rosa Marsh
+    # …", no longer read as Rosa calling her listener by her own name; that case is counted in the test above)
+    assert result["role_confusion_kinds_on"] == {}
+    assert result["role_confusion_rate_on"] == 0.0
     assert result["ooc_rate_off"] == result["ooc_rate_on"] == 0.0
     assert result["met"]["relative_role_confusion_cut"]
 

@@ -550,10 +550,19 @@ HEARD_LINE = "I'm studying. I don't mind what they do. I'll study, you can talk 
         (f"Okay, I'll fill that in. {HEARD_LINE} (She turns the page.)", True),
         ("I'm studying. I don't mind. You can talk to Draco if you want to.", True),
         ("I'm reading. I don't mind what you say; I'll read, and Harry can talk to whoever he likes.", False),
+        # seen in a later run, missed by the whole-line comparison: one long sentence of the line inside an answer
+        (
+            "They're getting paranoid. Let's calm down. We're studying. You can talk to Draco if you want.",
+            True,
+        ),
+        ('Harry told us: "I don\'t mind what they do." Well, I mind, and I will say so to Draco myself.', False),
+        ("I look at Lena. I then sign on the line with my writing hand.", False),  # doing what the narrator asked
+        ("Fine. Let's get started, then.", False),  # a short sentence said again is no copy
     ],
 )
 def test_a_line_repeating_what_another_just_said_is_an_echo(reply: str, echoes: bool) -> None:
-    heard = {"Harry Potter": ["I'm ready. Let's get started.", HEARD_LINE], "Narrator": ["Good morning!"]}
+    asks = 'Mr Pryce looks up: "Please each tell me, and sign on the line with your writing hand."'
+    heard = {"Harry Potter": ["I'm ready. Let's get started.", HEARD_LINE], "Narrator": ["Good morning!", asks]}
     signals = echo_signals(reply, heard)
     assert [(s.kind, s.other) for s in signals] == ([("echoes", "Harry Potter")] if echoes else [])
 

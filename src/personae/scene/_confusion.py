@@ -50,6 +50,12 @@ ECHO_MAX_CHARS = 600
 """Characters of each line compared (a bound on the quadratic comparison)."""
 ECHO_LAST_LINES = 6
 """Lines per other speaker compared: the most recent ones heard."""
+ECHO_SENTENCE_WORDS = 6
+"""Words a sentence of the reply needs to count as a copy on its own, inside a longer reply of other sentences: a
+six-word sentence found nearly whole in another's line is not chance ("As the person who is hiding from you, I cannot
+participate in such behavior.", taken from the line before); "Let's go, then!" after "Let's go!" is."""
+ECHO_SENTENCE_RUN = 0.6
+"""Share of such a sentence one unbroken stretch of the other's line must cover."""
 
 NARRATOR = "Narrator"
 """The narrator's speaker name: characters hear its lines as `[Narrator] …`."""
@@ -170,33 +176,68 @@ def _normal(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))[:ECHO_MAX_CHARS]
 
 
-def _copied(mine: str, theirs: str) -> bool:
+def _copied(mine: str, theirs: str, run: float = 0.0) -> bool:
     """Whether `mine` is a copy of `theirs`: most of the shorter found, in order, in the longer, making most of mine.
 
     A copy after a short prefix of one's own ("Okay, I'll fill out that form. My husband's name is Owen, …") or with a
     few words cut ("I feel sorry but I don't see anyone around. …") is still a copy; quoting a short line inside a
-    longer answer ("You say you look around and wait, and I am not so sure.") is not.
+    longer answer ("You say you look around and wait, and I am not so sure.") is not. `run`: the share of the
+    shorter that one unbroken stretch must cover (for single sentences, whose few words scattered 4-character matches
+    cover too easily: "I then sign on the line with my writing hand." is no copy of "… and sign on the line with your
+    writing hand.").
     """
     short = min(len(mine), len(theirs))
     if short < ECHO_MIN_CHARS:
         return False
     blocks = SequenceMatcher(None, mine, theirs, autojunk=False).get_matching_blocks()
     shared = sum(m.size for m in blocks if m.size >= 4)
-    return shared >= ECHO_SIMILARITY * short and shared >= ECHO_OF_REPLY * len(mine)
+    longest = max(m.size for m in blocks)
+    return shared >= ECHO_SIMILARITY * short and shared >= ECHO_OF_REPLY * len(mine) and longest >= run * short
 
 
-def echo_signals(reply: str, heard: Mapping[str, Sequence[str]]) -> list[ConfusionSignal]:
-    """`echoes` signals: `reply` repeats nearly word for word a recent line of another speaker.
+_REPORTED = re.compile(rf"\b(?:{_SPEECH_VERBS}|say|tell|told)\b[^.!?\n]{{0,30}}[:,]?\s*[\"“']?\s*$", re.IGNORECASE)
+"""The words before a quotation that report it as someone else's ("You said: \"…\"", "as Ron told us, …")."""
+_REPORTING = re.compile(rf"^[\W_]*(?:[\w']+[\s,]+){{0,3}}(?:{_SPEECH_VERBS}|say|tell|told)\b", re.IGNORECASE)
+"""A sentence that opens by reporting another's words ("You say you look around and wait, and …")."""
 
-    `heard` maps each other speaker to the lines the character heard from them, oldest first; one signal per speaker.
+
+def _copied_sentences(reply: str, names: Sequence[str] = ()) -> list[str]:
+    """The sentences of `reply` long enough to be compared on their own, normalised; reported speech left out.
+
+    The characters' `names` do not count towards the length: "I hear you, Captain Iris Vega." is a short greeting.
+    """
+    name_words = {w for n in names for w in _normal(n).split()}
+    found = []
+    for sentence in split_sentences(reply):
+        start = reply.find(sentence)
+        if _REPORTING.match(sentence) or (start > 0 and _REPORTED.search(reply[max(0, start - 60) : start])):
+            continue  # what another said, reported as theirs
+        normal = _normal(sentence)
+        words = [w for w in normal.split() if w not in name_words]
+        if len(words) >= ECHO_SENTENCE_WORDS and len(normal) >= ECHO_MIN_CHARS:
+            found.append(normal)
+    return found
+
+
+def echo_signals(reply: str, heard: Mapping[str, Sequence[str]], names: Sequence[str] = ()) -> list[ConfusionSignal]:
+    """`echoes` signals: `reply` repeats nearly word for word a recent line of another speaker, or a sentence of one.
+
+    The whole reply is compared first; then each of its longer sentences on its own, since the embedded model also
+    copies a sentence of the line before into an answer of its own ("… I cannot participate in such behavior. I
+    understand why you're feeling uncomfortable. …"), which a whole-line comparison misses. A sentence reported as
+    another's words ("You said: …") is no copy. `heard` maps each other speaker to the lines the character heard from
+    them, oldest first; one signal per speaker. `names`: the characters' names (beside the speakers in `heard`),
+    which do not make a sentence long enough to count.
     """
     mine = _normal(reply)
     if len(mine) < ECHO_MIN_CHARS:
         return []
+    sentences = _copied_sentences(reply, [*names, *heard])
     signals = []
     for other, lines in heard.items():
         for line in reversed(lines[-ECHO_LAST_LINES:]):
-            if _copied(mine, _normal(line)):
+            theirs = _normal(line)
+            if _copied(mine, theirs) or any(_copied(s, theirs, ECHO_SENTENCE_RUN) for s in sentences):
                 signals.append(ConfusionSignal(kind="echoes", other=other, evidence=line[:160]))
                 break
     return signals
@@ -275,7 +316,7 @@ class ConfusionDetector:
         if heard:
             spoken = {who: lines for who, lines in heard.items() if who != self.speaker.name}
             for reply, verdict in zip(replies, verdicts, strict=True):
-                verdict.signals.extend(echo_signals(reply, spoken))
+                verdict.signals.extend(echo_signals(reply, spoken, self.everyone))
         if not others:
             return verdicts
         claims = [self_claims(r, self.speaker.name, self.everyone) for r in replies]

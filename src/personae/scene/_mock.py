@@ -34,7 +34,8 @@ def _character(messages: Sequence[Message], index: int, confused: bool) -> str:
     if not lines:
         return f"I look around and wait. (candidate {index + 1})"
     who, what = lines[-1]
-    words = " ".join(what.split()[:6]).rstrip(".,!?")
+    # the other's first words without their sentence ends: one reported sentence ("You say …"), not a copy
+    words = re.sub(r"[.!?]", "", " ".join(what.split()[:6])).rstrip(",")
     if confused and index == 0 and "spoke for someone else" not in _system(messages):
         return f"I hear you, {who}. *{who} nods slowly and steps back.* You say {words}, and I am not so sure."
     return f"I hear you, {who}. You say {words}, and I am not so sure. (candidate {index + 1})"
