@@ -376,6 +376,9 @@ CONFUSED = [
     ('"Not yet," said Cypher.', "speaks_for"),
     ("*Cypher smiles and raises his hands*", "speaks_for"),
     ("Trinity nods. Trinity turns to the door and draws her gun.", "speaks_for"),
+    # seen in a real run (Qwen2.5-1.5B as Rosa Marsh): narration in brackets, of the other through a relative clause
+    ("I understand. [I raise my hand. I look at Trinity, who looks embarrassed but continues.]", "speaks_for"),
+    ("We wait. (Cypher turns the page.)", "speaks_for"),
     # seen in a real run (Qwen2.5-1.5B as Captain Vega): plain-prose narration of the other character
     (
         "Trinity looks up to the sky, thinking of a plan. She looks at the crew. Trinity starts to look for a way.",
@@ -392,6 +395,7 @@ CLEAN = [
     "Trinity knows this ship. Trinity is right, as always.",  # talk about her, not narration of her
     "Trinity nods, so we go.",  # one sentence is not narration enough
     "(Trinity, quiet.) We go now.",  # an aside that opens with her name is no tag
+    "(Trinity is right, mind.) We go now.",  # an aside about her, not narration of her
     "The narrator of this story is a liar.",
 ]
 

@@ -123,7 +123,12 @@ class _Patterns:
         )
         self.said_before = re.compile(rf"\b(?:{alt})\s+(?:\w+ly\s+)?(?:{_SPEECH_VERBS})\b[^\"“\n]{{0,30}}[\"“]")
         self.said_after = re.compile(rf"[\"”],?\s*(?:{_SPEECH_VERBS})\s+(?:{alt})\b")
-        self.acts = re.compile(rf"\*[^*\n]*\b(?:{alt})\s+(?:\w+ly\s+)?[a-z]+(?:s|ed)\b[^*\n]*\*")
+        # an action of theirs inside the reply's narration: *…*, or the [ … ] and ( … ) the embedded model also writes
+        # narration in ("[… She looks at Lena, who looks embarrassed but continues. …]")
+        # (in brackets, which also hold asides, not with a verb of being or knowing: "(Trinity is right, mind.)")
+        act = rf"\b(?:{alt})(?:,?\s+who)?\s+(?:\w+ly\s+)?[a-z]+(?:s|ed)\b"
+        deed = rf"\b(?:{alt})(?:,?\s+who)?\s+(?:\w+ly\s+)?(?!{_STATIVE}\b)[a-z]+(?:s|ed)\b"
+        self.acts = re.compile(rf"\*[^*\n]*{act}[^*\n]*\*|\[[^\]\n]*{deed}[^\]\n]*\]|\([^)\n]*{deed}[^)\n]*\)")
         self.narrates = re.compile(rf"^[\s\"“]*(?:{alt})\s+(?:\w+ly\s+)?(?!{_STATIVE}\b)[a-z]+(?<!ss)s\b")
 
 
