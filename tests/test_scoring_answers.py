@@ -37,6 +37,10 @@ from personae.scoring import (
         ("You always beat Wren at chess, right?", "I always beat Wren at chess."),
         ("The earth goes round the sun, surely you agree?", "The earth goes round the sun."),
         ("Morning! Do you take sugar?", "I do take sugar."),
+        # the clause a tag closes runs on past a phrase, its verb agrees, and an address may follow the tag
+        ("You were born on Earth, in Lisbon, weren't you?", "I was born on Earth, in Lisbon."),
+        ("Your eyesight is perfect, isn't it, brother?", "My eyesight is perfect."),
+        ("You're the abbot now, aren't you?", "I'm the abbot now."),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),
@@ -144,6 +148,10 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
         ("Tell me about the horse you sold in Galway.", "I sold the horse in Galway."),
         ("What happened to the letters you burned?", "I burned the letters."),
         ("What did you make of Vienna when you visited?", "I visited Vienna."),
+        ("What made you give up the scriptorium for farm work?", "I did give up the scriptorium for farm work."),
+        ("Which crew members have you buried in space?", "I have buried the crew members in space."),
+        ("Which ferry did you captain, the one from Oban?", "I did captain the ferry, the one from Oban."),
+        ("Which way did you go?", None),  # a way, a time: nothing done to a thing
         # no premise about the answerer that the rules can read: nothing is guessed
         ("Where do you live?", None),
         ("Where are you off to on your holidays?", None),  # "where" leaves a gap in the statement

@@ -136,6 +136,35 @@ def _last_sentence(text: str, closing: str = ".!?") -> str:
     return tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
 
 
+_VOCATIVE = re.compile(r",\s*(?:my\s+)?[A-Za-z]+\s*\?+\s*$")
+"""A one-word address closing a question ("…, brother?"), tried away when no tag closes the question."""
+_SUBJECT_START = re.compile(rf"^(?:(?:{_PRONOUN})\b|you(?:'re|'ve|'d|'ll)|(?:{_DETERMINER})\s+\w|[A-Z])", re.IGNORECASE)
+"""A clause that opens with its subject ("you were born on Earth", "the earth goes round"), not a phrase ("in
+Lisbon")."""
+
+
+def _tagged_clause(statement: str) -> str:
+    """The clause a tag closes: the last one that opens with a subject, with the phrases after it.
+
+    "I've brought rolls, you love a bacon roll" → "you love a bacon roll"; "You were born on Earth, in Lisbon" → the
+    whole (its last part, "in Lisbon", has no subject of its own).
+    """
+    parts = re.split(r"[,;:]\s+|\s+-+\s+", statement)
+    for i in range(len(parts) - 1, -1, -1):
+        if _SUBJECT_START.match(parts[i]) and not re.match(r"^(?:in|on|at|to|from|with|for|by)\b", parts[i], re.I):
+            return ", ".join(parts[i:])
+    return parts[-1]
+
+
+def _agree(clause: str) -> str:
+    """The verb after a swapped "I" or "you" made to agree ("I were born" → "I was born")."""
+    m = re.match(r"^(I|you)\s+(\S+)", clause, re.IGNORECASE)
+    if m is None:
+        return clause
+    verb = _AGREE.get((m[1].lower(), m[2].lower()))
+    return clause if verb is None else f"{m[1]} {verb}{clause[m.end() :]}"
+
+
 def question_claim(text: str) -> str | None:
     """The statement a "yes" to the yes/no question closing `text` makes, in the answerer's words, or None.
 
@@ -144,12 +173,12 @@ def question_claim(text: str) -> str | None:
     question = _last_sentence(text, "?")
     if not question.endswith("?"):
         return None
-    tag = _TAG.search(question)
+    tag = _TAG.search(question) or _TAG.search(_VOCATIVE.sub("?", question))  # "…, isn't it, brother?"
     if tag and tag.start() > 0:
-        clause = re.split(r"[,;:]\s+|\s+-+\s+", question[: tag.start()].rstrip(" ,"))[-1]
+        clause = _tagged_clause(question[: tag.start()].rstrip(" ,"))
         if not clause or _INVERTED.match(clause + "?"):
             return None  # "Do you swim, right?": not a statement with a tag
-        return _sentence(_swap_pronouns(clause))
+        return _sentence(_agree(_swap_pronouns(clause)))
     inverted = _INVERTED.match(question)
     if inverted is None:
         return None
@@ -174,6 +203,18 @@ _ADVERBIAL = re.compile(
     r"(?P<rest>\S+\s+\S.*?)\s*\?+$",
     re.IGNORECASE,
 )
+_MADE = re.compile(
+    r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what|who)\s+made\s+you\s+(?P<rest>\S+\s+\S.*?)\s*\?+$", re.IGNORECASE
+)
+"""'What made you give up the scriptorium?' takes 'I gave up the scriptorium' for granted, as a why-question does."""
+_WHICH = re.compile(
+    r"^(?:(?:so|and|but|well|oh),?\s+)?(?:which|what)\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+"
+    r"(?P<aux>have|did|had)\s+you\s+(?P<verb>[a-z]+)\b(?P<rest>[^?]*?)\s*\?+$",
+    re.IGNORECASE,
+)
+"""'Which crew members have you buried in space?' takes 'I have buried the crew members in space' for granted."""
+_NOT_A_THING = re.compile(r"^(?:way|ways|time|times|one|ones|kind|sort|part|day|days|year|years|of)\b", re.IGNORECASE)
+"""Nouns of 'which way did you go?', 'what time did you leave?': no thing the answerer has done something to."""
 _LIKE = re.compile(
     r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what(?:'s|\s+is|\s+was)\s+it\s+like|how\s+(?:does|did)\s+it\s+feel)\s+"
     r"(?:to\s+be\s+|being\s+|to\s+(?P<perfect>have\s+been\s+)|to\s+(?P<inf>\w+)\s+|(?P<ving>\w+ing)\s+)?"
@@ -220,6 +261,14 @@ def premise_claim(text: str) -> str | None:
     adverbial = _ADVERBIAL.match(question)
     if adverbial:
         return _statement("I", adverbial["aux"], adverbial["rest"])
+    made = _MADE.match(question)
+    if made:
+        return _statement("I", "did", made["rest"])
+    which = _WHICH.match(question)
+    if which and not _NOT_A_DEED.match(which["verb"]) and not _NOT_A_THING.match(which["noun"]):
+        after = which["rest"].strip()
+        rest = f"{which['verb']} the {which['noun']}" + (after if after.startswith(",") else f" {after}")
+        return _statement("I", which["aux"], rest.strip())
     like = _LIKE.match(question)
     if like:
         past = re.match(r"(?:\w+\W+){1,2}(?:was|did)\b", question, re.IGNORECASE) is not None
