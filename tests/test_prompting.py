@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from helpers.runtime import sailor
+import pytest
+
+from helpers.runtime import fake_models, sailor
 from personae.persona import Lorebook, LorebookEntry
 from personae.prompting import Exchange, MemoryContext, PromptAssembler, PromptSettings, triggered_entries
+from personae.prompting._assemble import in_second_person
 from personae.scoring import FakeEmbedder, RelevanceModel
 
 LORE = [
@@ -154,3 +157,47 @@ def test_options_kept_by_a_card_import_are_honoured() -> None:
     book = Lorebook(entries=[not_selective, regex, partial])
     assert [t.entry for t in triggered_entries(book, ["The sea is calm."])] == [not_selective, partial]
     assert [t.entry for t in triggered_entries(book, ["Two ferries; seasonal."])] == [regex, partial]
+
+
+def test_a_message_whose_premise_a_statement_contradicts_ends_the_prompt_with_that_statement() -> None:
+    # "Do you swim every morning?" asks agreement to "I do swim every morning", which "Ada cannot swim." contradicts
+    # (the fake NLI reads the negation mismatch); "Are you a vegetarian?" asks agreement to a true statement.
+    scorer = fake_models().scorer(sailor())
+    assert scorer is not None
+    assembler = PromptAssembler(sailor(), user_name="Sam", premises=scorer.premise_conflicts)
+    prompt = assembler.assemble([], "Do you swim every morning?")
+    system = prompt.messages[0].content
+    assert system.endswith(
+        "Sam's message takes for granted something your facts rule out:\n- You cannot swim.\n"
+        'Do not go along with it: put Sam right in your own voice ("I …"), in character.'
+    )
+    assert [p.section for p in prompt.parts if p.section == "premise"] == ["premise"]  # /prompt lists it
+    assert "your facts rule out" not in assembler.assemble([], "Are you a vegetarian?").messages[0].content
+    assert "your facts rule out" not in assembler.assemble([], "Tell me about the sea.").messages[0].content  # no claim
+    off = PromptAssembler(
+        sailor(), user_name="Sam", settings=PromptSettings(premise_cue=False), premises=scorer.premise_conflicts
+    )
+    assert "your facts rule out" not in off.assemble([], "Do you swim every morning?").messages[0].content
+
+
+@pytest.mark.parametrize(
+    ("statement", "told"),
+    [
+        (
+            "Ada Quint is a widow; her husband Callum died in 2015.",
+            "You are a widow; your husband Callum died in 2015.",
+        ),
+        (
+            "Ada Quint cannot swim, which she finds funny for a sailor.",
+            "You cannot swim, which you find funny for a sailor.",
+        ),
+        ("Ada distrusts smartphones and does not own one.", "You distrust smartphones and do not own one."),
+        ("Ada plays chess every night and usually loses.", "You play chess every night and usually lose."),
+        ("Ada carries a lantern and watches the sea.", "You carry a lantern and watch the sea."),
+        ("Ada likes dogs and cats.", "You like dogs and cats."),  # a last plural noun is no verb
+        ("Ada Quint's brother lives in Oslo.", "Your brother lives in Oslo."),
+        ("The ferry is old.", "The ferry is old."),  # not about her: as it is
+    ],
+)
+def test_the_premise_cue_tells_the_character_its_facts_in_the_second_person(statement: str, told: str) -> None:
+    assert in_second_person(statement, "Ada Quint") == told

@@ -570,3 +570,15 @@ async def test_a_pass_through_turn_is_stored_unscored_and_its_tool_result_joins_
     assert api.seen[1] == [*api.seen[0], call, result]
     resumed = ChatSession.resume(chat.id, chat.backend, chat.store, models=fake_models())
     assert [(t.user_text, t.reply) for t in resumed.turns] == [("Weather?", "It is sunny.")]
+
+
+async def test_the_session_s_prompt_sets_a_false_premise_against_the_statement_unless_switched_off(
+    tmp_path: Path,
+) -> None:
+    chat = ChatSession.start(sailor(), scripted(GOOD), store(tmp_path), settings=settings("off"), models=fake_models())
+    prompt = await chat.build_prompt("Do you swim every morning?")
+    assert prompt.messages[0].content.endswith('put User right in your own voice ("I …"), in character.')
+    assert "- You cannot swim." in prompt.messages[0].content.split("something your facts rule out:")[1]
+    quiet = settings("off", prompt={"premise_cue": False})
+    chat = ChatSession.start(sailor(), scripted(GOOD), store(tmp_path), settings=quiet, models=fake_models())
+    assert "your facts rule out" not in (await chat.build_prompt("Do you swim every morning?")).messages[0].content

@@ -28,7 +28,7 @@ from personae.persona import (
     statements_block,
 )
 from personae.prompting._lorebook import triggered_entries
-from personae.scoring import RelevanceModel
+from personae.scoring import RelevanceModel, aliases
 
 Section = Literal[
     "core",
@@ -42,10 +42,13 @@ Section = Literal[
     "turn",
     "example",
     "rules",
+    "premise",
     "user",
 ]
 
 TokenCounter = Callable[[str], int]
+PremiseCheck = Callable[[str], Sequence[str]]
+"""User message → the persona statements that what it takes for granted contradicts (`APCScorer.premise_conflicts`)."""
 
 
 class PromptSettings(BaseModel):
@@ -65,6 +68,10 @@ class PromptSettings(BaseModel):
     """Facts about the user (from earlier sessions too) retrieved for the latest user message."""
     episodes: int = Field(default=2, ge=0)
     """Episodes of earlier sessions retrieved for the latest user message."""
+    premise_cue: bool = True
+    """When the user's message takes for granted something a persona statement contradicts ("What do you feed your
+    cat?" to the owner of a dog), end the system prompt with that statement and ask the character to set it right
+    (needs scoring models)."""
 
 
 class PromptPart(BaseModel):
@@ -148,6 +155,51 @@ SELF_QUESTION_RELEVANCE = 0.5
 """A persona statement at least this relevant to a question about the user's own life is ranked last."""
 
 
+_IRREGULAR = {"is": "are", "was": "were", "has": "have", "does": "do", "goes": "go", "isn't": "aren't"}
+_IRREGULAR |= {"wasn't": "weren't", "hasn't": "haven't", "doesn't": "don't"}
+_ADVERBS = "usually|often|always|never|still|sometimes|rarely|also|now"
+_PRONOUNS = {"she": "you", "he": "you", "her": "your", "his": "your", "herself": "yourself", "himself": "yourself"}
+
+
+def _base_form(verb: str) -> str:
+    """A third-person present verb as "you" takes it ("plays" → "play", "carries" → "carry"); others as they are."""
+    low = verb.lower()
+    if low in _IRREGULAR:
+        return _IRREGULAR[low]
+    if low.endswith("ies") and len(low) > 4:
+        return verb[:-3] + "y"
+    if re.search(r"(?:ss|sh|ch|x|z)es$", low):
+        return verb[:-2]
+    if low.endswith("s") and not low.endswith("ss") and len(low) > 3:
+        return verb[:-1]
+    return verb
+
+
+def in_second_person(statement: str, name: str) -> str:
+    """A persona statement that opens with the character's name, told to the character; others unchanged.
+
+    "Ada Quint is a widow; her husband died" → "You are a widow; your husband died".
+
+    The premise cue speaks to the character: given its facts in the third person, the embedded model answered in the
+    third person too ("No, Captain Iris Vega does not take three sugars in her coffee.").
+    """
+    names = "|".join(re.escape(a) for a in aliases(name, [name]))
+    m = re.match(rf"^(?:{names})(?P<own>['’]s)?\s+(?P<verb>[\w'’]+)", statement)
+    if m is None:
+        return statement
+    # "Ada Quint's husband died" → "Your husband died"
+    head = f"Your {m['verb']}" if m["own"] else f"You {_base_form(m['verb'])}"
+    rest = statement[m.end() :]
+
+    rest = re.sub(r"\b(?:she|he|her|his|herself|himself)\b", lambda w: _PRONOUNS[w[0].lower()], rest, flags=re.I)
+    # the verbs that now have "you" for subject: after a pronoun ("which you finds" → "find"), and a second verb of
+    # the same subject ("reads and writes Latin", "and usually loses"; not a last plural noun: "dogs and cats.")
+    rest = re.sub(r"\byou\s+([a-z]+)\b", lambda v: f"you {_base_form(v[1])}", rest)
+    rest = re.sub(rf"\band\s+({_ADVERBS})\s+([a-z]+)\b", lambda v: f"and {v[1]} {_base_form(v[2])}", rest)
+    rest = re.sub(r"\band\s+([a-z]+s)\b(?=\s+\w)", lambda v: f"and {_base_form(v[1])}", rest)
+    return head + rest
+
+
 class PromptAssembler:
     """Builds the messages for the next reply of one persona."""
 
@@ -158,12 +210,14 @@ class PromptAssembler:
         settings: PromptSettings | None = None,
         relevance: RelevanceModel | None = None,
         count_tokens: TokenCounter = approx_tokens,
+        premises: PremiseCheck | None = None,
     ) -> None:
         self.persona = persona
         self.user_name = user_name
         self.settings = settings or PromptSettings()
         self.relevance = relevance
         self.count_tokens = count_tokens
+        self.premises = premises if self.settings.premise_cue else None
 
     def _x(self, text: str) -> str:
         return expand_macros(text, char=self.persona.name, user=self.user_name)
@@ -193,6 +247,25 @@ class PromptAssembler:
         if episodes:
             lines.append(f"Earlier conversations with {user}:\n" + "\n".join(f"- {t}" for t in episodes))
         return f"What {char} knows about {user}:\n" + "\n".join(lines) if lines else ""
+
+    def _premise_cue(self, user_text: str) -> str:
+        """The closing cue for a message whose premise a persona statement contradicts ("" for none).
+
+        A small model goes along with a false premise though the statement is in the prompt ("How is your husband
+        keeping?" to a widow: "He's doing well!"); named last, where it attends most, the statement is set against
+        it. Worded as a reminder, not a verdict: when the check is wrong, the reply still says only what is true.
+        """
+        if self.premises is None:
+            return ""
+        char, user = self.persona.name, self.user_name
+        statements = list(dict.fromkeys(in_second_person(self._x(s), char) for s in self.premises(user_text)))
+        if not statements:
+            return ""
+        facts = "\n".join(f"- {s}" for s in statements)
+        return (
+            f"{user}'s message takes for granted something your facts rule out:\n{facts}\nDo not go along with it: "
+            f'put {user} right in your own voice ("I …"), in character.'
+        )
 
     def assemble(
         self, history: Sequence[Exchange], user_text: str, memory: MemoryContext | None = None
@@ -227,6 +300,9 @@ class PromptAssembler:
         core = self._x("\n\n".join(b for b in (intro_block(persona, user), profile_block(persona)) if b))
         fixed("core", core)
         fixed("rules", self._x(rules_block(persona, user)))
+        premise = self._premise_cue(user_text)
+        if premise:
+            fixed("premise", premise)
         fixed("user", user_text)
         greeting = None
         # A first-meeting greeting would tell a returning user that the character has forgotten them.
@@ -302,6 +378,8 @@ class PromptAssembler:
             # Last, where a small model attends most: it read "Where do I live?" as asking about the character.
             cue = f"{user} is asking about {user}'s own life: answer from what {persona.name} knows about {user}."
             system_blocks.append(cue)
+        if premise:
+            system_blocks.append(premise)
 
         messages = [Message(role="system", content="\n\n".join(system_blocks))]
         if greeting is not None:

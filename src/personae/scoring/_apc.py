@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from personae.persona import Persona
-from personae.scoring._answers import ReplySentences, reply_sentences
+from personae.scoring._answers import ReplySentences, premise_claim, question_claim, reply_sentences
 from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
@@ -23,6 +23,12 @@ from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 CLAIM_TOP_K = 3
 """How many of its nearest statements a claim the reply makes without saying it always reaches (`Calibration`)."""
+PREMISE_CONTRADICTION = 0.85
+"""P(contradiction) of a message's premise claim from which a statement rules it out (`premise_conflicts`): on the
+premise probes 1–4 the true conflicts read 0.89–0.98 ("I do agree that the earth travels around the sun" against
+"believes the earth sits at the centre of the heavens": 0.92, below the violation threshold)."""
+PREMISE_STATEMENTS = 2
+"""Statements a premise conflict names at most, the most contradicted first."""
 
 
 class Calibration(NamedTuple):
@@ -241,6 +247,24 @@ class APCScorer:
     def score(self, query: str, response: str) -> APCResult:
         """Score one reply to one query."""
         return self.score_batch([(query, response)])[0]
+
+    def premise_conflicts(self, query: str) -> list[str]:
+        """The statements that what a user's message takes for granted, or asks agreement to, contradicts.
+
+        "Do you take milk and sugar in your coffee?" asks agreement to "I take milk and sugar in my coffee", which
+        "drinks her coffee black" contradicts; "What do you feed your cat?" takes "I have a cat" for granted. The
+        claim (`question_claim`, else `premise_claim`; none for messages the rules cannot read) is scored as a reply
+        of its own: one plain first-person sentence, the kind the NLI model reads best. The bar is
+        `PREMISE_CONTRADICTION`, not the calibrated violation threshold: what the cue does with a statement is remind
+        the character of a true fact, which costs little when the claim did not need it.
+        """
+        claim = question_claim(query) or premise_claim(query)
+        if claim is None:
+            return []
+        scores = self.score(query, claim).statements
+        ruled_out = [s for s in scores if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment]
+        ruled_out.sort(key=lambda s: -s.contradiction)
+        return [s.statement for s in ruled_out[:PREMISE_STATEMENTS]]
 
     def grids(
         self,

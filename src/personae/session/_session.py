@@ -168,6 +168,7 @@ class ChatSession:
             settings=self.settings.prompt,
             relevance=models.relevance if models else None,
             count_tokens=backend.count_tokens,
+            premises=scorer.premise_conflicts if scorer is not None else None,
         )
         self._offload = models is not None and not models.light
         """Whether model work runs in a worker thread (`_off_loop`)."""
