@@ -496,6 +496,13 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
             Figure("current_fact_recall_on", "recall on", "%"),
         ],
     ),
+    "premise_cue": (
+        "false premises answered without and with the premise cue, guard off, read blind",
+        [
+            Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
+            Figure("reading.controls_contradicted_added", "controls hurt", "", 0, higher_is_better=False),
+        ],
+    ),
     "persona_bias": (
         "small persona-bias audit on the embedded model",
         [
