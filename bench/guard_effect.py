@@ -30,6 +30,7 @@ from _results import record
 from personae.backends import Backend, BackendError, GenerateConfig, get_backend
 from personae.guard import DEFAULT_SPREAD, GuardPolicy, Judgement
 from personae.persona import Persona, load_persona
+from personae.prompting import PromptSettings
 from personae.scoring import ScoringModels
 from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
@@ -72,9 +73,10 @@ async def answer(
     n: int,
     config: GenerateConfig,
     spread: float,
+    prompt: PromptSettings | None = None,
 ) -> Judgement:
-    """One fresh single-turn session under `guard`."""
-    settings = SessionSettings(guard=guard, n=n, generate=config, spread=spread)
+    """One fresh single-turn session under `guard` (`prompt`: the prompt settings, default ones if None)."""
+    settings = SessionSettings(guard=guard, n=n, generate=config, spread=spread, prompt=prompt or PromptSettings())
     chat = ChatSession.start(persona, backend, store, settings=settings, models=models)
     await chat.send(query)
     assert chat.last_judgement is not None

@@ -27,13 +27,12 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record
-from guard_effect import DEFAULT_PERSONAS, summarize
-from personae.backends import Backend, BackendError, GenerateConfig, get_backend
-from personae.guard import Judgement
+from guard_effect import DEFAULT_PERSONAS, answer, summarize
+from personae.backends import BackendError, GenerateConfig, get_backend
+from personae.guard import DEFAULT_SPREAD, Judgement
 from personae.persona import Persona, load_persona
 from personae.prompting import PromptSettings
 from personae.scoring import ScoringModels
-from personae.session import ChatSession, SessionSettings
 from personae.store import SessionStore
 
 HERE = Path(__file__).resolve().parent
@@ -52,23 +51,6 @@ def read_probes(path: Path, personas: dict[str, Persona]) -> list[tuple[Persona,
             raise SystemExit(f"{path}:{number}: persona {row['persona']!r} is not among --persona files")
         out.append((personas[row["persona"]], str(row["query"]), bool(row.get("control", False))))
     return out
-
-
-async def answer(
-    persona: Persona,
-    query: str,
-    backend: Backend,
-    store: SessionStore,
-    models: ScoringModels,
-    cue: bool,
-    config: GenerateConfig,
-) -> Judgement:
-    """One fresh single-turn session, guard off, with or without the premise cue."""
-    settings = SessionSettings(guard="off", n=1, generate=config, prompt=PromptSettings(premise_cue=cue))
-    chat = ChatSession.start(persona, backend, store, settings=settings, models=models)
-    await chat.send(query)
-    assert chat.last_judgement is not None
-    return chat.last_judgement
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -94,7 +76,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             fired[control] += bool(conflicts)
             for arm, cue in (("off", False), ("on", True)):
                 try:
-                    judgement = await answer(persona, query, backend, store, models, cue, config)
+                    prompt = PromptSettings(premise_cue=cue)
+                    judgement = await answer(
+                        persona, query, backend, store, models, "off", 1, config, DEFAULT_SPREAD, prompt
+                    )
                 except BackendError as exc:  # recorded, never fatal
                     failures.append({"persona": persona.name, "query": query, "arm": arm, "error": str(exc)})
                     progress.advance(task)
