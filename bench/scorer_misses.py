@@ -1,6 +1,6 @@
 """Diagnostic: why does the scorer miss the contradictions a reader found in real replies?
 
-For every reply of the read set (bench/data/readings/guard_effect*.jsonl, as scorer_quality.py reads it) the reply is
+For every reply of the read set (bench/data/readings/, as scorer_quality.py reads it) the reply is
 scored with every statement–sentence pair open, then the calibrated gate is applied as the scorer applies it. Each read
 contradiction lands in one class: `caught` (the scorer flags it), `gate` (the NLI model is over the violation threshold
 on a pair the topic gate closes), `sub_threshold` (the best contradiction is between 0.5 and the threshold) or `unseen`

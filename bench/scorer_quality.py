@@ -9,8 +9,9 @@ cases (a faithful, a contradicting and an off-topic in-character reply per query
   violation), false-violation rate (faithful or off-topic replies with ≥ 1 violation);
 - the topic gate: share of statement–sentence pairs it skips, and how often the verdict on violations differs
   from scoring without the gate;
-- real replies read by hand: the embedded model's replies to tempting questions that guard_effect.py counted
-  (bench/data/readings/guard_effect*.jsonl, each read against the whole persona): the share of read contradictions the
+- real replies read by hand: the embedded model's replies to tempting questions that guard_effect.py and
+  premise_cue.py counted (bench/data/readings/guard_effect*.jsonl and premise_cue*.jsonl, each read against the
+  whole persona): the share of read contradictions the
   scorer flags, and the share of the others it flags (`read_replies`);
 - speed (pairs/s through the NLI model) and, with ../shared/data, Alice NLI, the SNLI held-out slice and the
   clear-cut persona pairs (bench/data/persona_clear_cut.jsonl).
@@ -38,6 +39,8 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "roleplay"
 CLEAR_CUT = HERE / "data" / "persona_clear_cut.jsonl"
 READINGS = HERE / "data" / "readings"
+READ_FILES = ("guard_effect*.jsonl", "premise_cue*.jsonl")
+"""The readings whose replies are read against the whole persona: the guard's and the premise cue's real replies."""
 EXAMPLES = HERE.parent / "examples" / "personas"
 GOALS = {
     "preference": 0.95,
@@ -166,12 +169,13 @@ def read_files(personas: dict[str, Persona], folder: Path = READINGS) -> dict[st
             (by_name[row["persona"]], row["query"], row["reply"], bool(row["read_contradiction"]))
             for row in read_jsonl(file)
         ]
-        for file in sorted(folder.glob("guard_effect*.jsonl"))
+        for pattern in READ_FILES
+        for file in sorted(folder.glob(pattern))
     }
 
 
 def read_replies(personas: dict[str, Persona], folder: Path = READINGS) -> list[tuple[str, str, str, bool]]:
-    """(persona id, query, reply, read as a contradiction) of every distinct guard_effect reply read by hand."""
+    """(persona id, query, reply, read as a contradiction) of every distinct reply of `READ_FILES` read by hand."""
     out: dict[tuple[str, str, str], bool] = {}
     for rows in read_files(personas, folder).values():
         for pid, query, reply, read in rows:
