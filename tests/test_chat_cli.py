@@ -10,12 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from helpers.runtime import fake_models, sailor
 from personae.backends import get_backend
 from personae.cli import app
-from personae.session import ChatSession, SessionSettings
+from personae.cli._render import render_explanation
+from personae.scoring import StatementScore
+from personae.session import ChatSession, Explanation, SessionSettings
 from personae.store import SessionStore
 
 runner = CliRunner()
@@ -143,3 +146,24 @@ def test_export_pairs_writes_trl_dpo_records_that_datasets_loads(
     high = runner.invoke(app, ["export-pairs", "--margin", "0.99", "--out", str(tmp_path / "none.jsonl")])
     assert high.exit_code == 0
     assert (tmp_path / "none.jsonl").read_text() == ""
+
+
+def test_why_shows_the_whole_evidence_sentence() -> None:
+    # Cut at 50 characters, the evidence that Ada is a vegetarian read "I am Ada Quint, a retired ferry captain from
+    # Skye…": the words that said it were cut off.
+    sentence = "I am Ada Quint, a retired ferry captain from Skye who is a vegetarian."
+    score = StatementScore(
+        statement="Ada Quint is a vegetarian.",
+        relevance=0.5,
+        entailment=0.97,
+        neutral=0.02,
+        contradiction=0.01,
+        apc=0.98,
+        violation=False,
+        supported=True,
+        evidence=sentence,
+    )
+    why = Explanation(reply=sentence, apc_normalized=0.8, supported=[score], violated=[], contradictions=[])
+    console = Console(record=True, width=300)
+    render_explanation(why, console)
+    assert f"“{sentence}”" in console.export_text()

@@ -10,6 +10,11 @@ from personae.guard import Diversity
 from personae.session import Explanation
 from personae.store import TurnRecord
 
+EVIDENCE_WIDTH = 160
+"""Characters of the reply sentence shown as a statement's evidence: the whole of most sentences. Cut at 50, "I am Ada
+Quint, a retired ferry captain from Skye…" was shown as the evidence that she is a vegetarian, the words that said so
+cut off."""
+
 
 def _short(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
@@ -74,15 +79,13 @@ def render_explanation(why: Explanation, console: Console) -> None:
     if why.supported:
         console.print("[green]Supports:[/green]")
         for s in why.supported:
-            console.print(
-                f"  + {s.statement}  [dim](entail {s.entailment:.2f}; “{_short(s.evidence or '', 50)}”)[/dim]"
-            )
+            evidence = _short(s.evidence or "", EVIDENCE_WIDTH)
+            console.print(f"  + {s.statement}  [dim](entail {s.entailment:.2f}; “{evidence}”)[/dim]")
     if why.violated:
         console.print("[red]Contradicts:[/red]")
         for s in why.violated:
-            console.print(
-                f"  - {s.statement}  [dim](contra {s.contradiction:.2f}; “{_short(s.evidence or '', 50)}”)[/dim]"
-            )
+            evidence = _short(s.evidence or "", EVIDENCE_WIDTH)
+            console.print(f"  - {s.statement}  [dim](contra {s.contradiction:.2f}; “{evidence}”)[/dim]")
     for c in why.contradictions:
         console.print(
             f"[red]Contradicts what you said earlier:[/red] “{c.earlier}” ↔ “{c.new}” ({c.contradiction:.2f})"
