@@ -21,6 +21,7 @@ from personae.backends import (
     Choice,
     GenerateConfig,
     Message,
+    MockBackendAPI,
     get_backend,
 )
 from personae.guard import Candidate, Guard
@@ -582,3 +583,14 @@ async def test_the_session_s_prompt_sets_a_false_premise_against_the_statement_u
     quiet = settings("off", prompt={"premise_cue": False})
     chat = ChatSession.start(sailor(), scripted(GOOD), store(tmp_path), settings=quiet, models=fake_models())
     assert "your facts rule out" not in (await chat.build_prompt("Do you swim every morning?")).messages[0].content
+
+
+async def test_impersonation_carries_no_premise_cue(tmp_path: Path) -> None:
+    # Impersonate's instruction is no message of the user's: no premise of it is set against the character's facts
+    backend = scripted("I wave.")
+    chat = ChatSession.start(sailor(), backend, store(tmp_path), settings=settings("off"), models=fake_models())
+    assert "your facts rule out" in (await chat.build_prompt("Do you swim every morning?")).messages[0].content
+    await chat.impersonate("Do you swim every morning?")
+    assert isinstance(backend.api, MockBackendAPI)
+    [(messages, _)] = backend.api.history
+    assert "your facts rule out" not in messages[0].content

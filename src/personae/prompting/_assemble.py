@@ -268,9 +268,17 @@ class PromptAssembler:
         )
 
     def assemble(
-        self, history: Sequence[Exchange], user_text: str, memory: MemoryContext | None = None
+        self,
+        history: Sequence[Exchange],
+        user_text: str,
+        memory: MemoryContext | None = None,
+        premise: bool = True,
     ) -> AssembledPrompt:
-        """Assemble the prompt for replying to `user_text` after `history` (oldest first)."""
+        """Assemble the prompt for replying to `user_text` after `history` (oldest first).
+
+        `premise=False` leaves out the premise cue: for a `user_text` that is no message of the user's (an
+        instruction such as Impersonate's), whose "premise" nobody holds.
+        """
         cfg, persona, user = self.settings, self.persona, self.user_name
         memory = memory or MemoryContext()
         parts: list[PromptPart] = []
@@ -300,9 +308,9 @@ class PromptAssembler:
         core = self._x("\n\n".join(b for b in (intro_block(persona, user), profile_block(persona)) if b))
         fixed("core", core)
         fixed("rules", self._x(rules_block(persona, user)))
-        premise = self._premise_cue(user_text)
-        if premise:
-            fixed("premise", premise)
+        premise_cue = self._premise_cue(user_text) if premise else ""
+        if premise_cue:
+            fixed("premise", premise_cue)
         fixed("user", user_text)
         greeting = None
         # A first-meeting greeting would tell a returning user that the character has forgotten them.
@@ -378,8 +386,8 @@ class PromptAssembler:
             # Last, where a small model attends most: it read "Where do I live?" as asking about the character.
             cue = f"{user} is asking about {user}'s own life: answer from what {persona.name} knows about {user}."
             system_blocks.append(cue)
-        if premise:
-            system_blocks.append(premise)
+        if premise_cue:
+            system_blocks.append(premise_cue)
 
         messages = [Message(role="system", content="\n\n".join(system_blocks))]
         if greeting is not None:

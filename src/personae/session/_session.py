@@ -696,7 +696,7 @@ class ChatSession:
         nudge = instruction or IMPERSONATE_INSTRUCTION.format(user=self.user_name, char=self.persona.name)
         history = self._history()  # no memory upkeep here: that would store a summary
         context = self.memory.context(history, self.settings.prompt.recent_turns, nudge, self._summary())
-        prompt = self.assembler.assemble(history, nudge, context)
+        prompt = self.assembler.assemble(history, nudge, context, premise=False)
         output = await self.backend.generate(prompt.messages, self._config(0).model_copy(update={"n": 1}))
         return output.text.strip()
 
