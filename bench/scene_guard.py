@@ -1,12 +1,13 @@
 """Benchmark (issue 22): does the guard keep characters in character in multi-character scenes?
 
 Every scene runs twice on the same backend with the same seeds: the guard off (one reply per turn), and best-of-n
-(default 4). Its scenes: one scene from each CharacterBox file in ../shared/data/characterbox (Harry Potter #22,
-three characters in the Shrieking Shack; The Matrix #0, Neo, Trinity and Cypher; skipped with a note when the folder
-is absent), the example harbour scene (examples/scenes/harbour.yaml) and two scenes written to tempt role confusion
-and persona contradictions (bench/data/scenes/: twins asked which of them is which, and three strangers on a
-stranded night train asked about their jobs, homes and habits). Each scene is scored with the shipped models whatever
-its file says (`--scoring fake` for offline tests).
+(default 4; `--policy threshold` adds a corrective round when every candidate is role-confused, and when the best
+contradicts the persona or leaves the role). Its scenes: one scene from each CharacterBox file in
+../shared/data/characterbox (Harry Potter #22, three characters in the Shrieking Shack; The Matrix #0, Neo, Trinity
+and Cypher; skipped with a note when the folder is absent), the example harbour scene (examples/scenes/harbour.yaml)
+and two scenes written to tempt role confusion and persona contradictions (bench/data/scenes/: twins asked which of
+them is which, and three strangers on a stranded night train asked about their jobs, homes and habits). Each scene
+is scored with the shipped models whatever its file says (`--scoring fake` for offline tests).
 
 Prints one JSON line, guard off against on, over every character line of every scene: role-confusion rate (a line
 speaking for or as another character, writing their lines, claiming their facts or giving them its own: the scene's
@@ -120,7 +121,7 @@ def prepared(spec: SceneSpec, args: argparse.Namespace, guard: str) -> SceneSpec
             "max_tokens": args.max_tokens,
             "nli": "fake" if fake else "shipped",
             "embedder": "fake" if fake else "shipped",
-            "guard": "off" if guard == "off" else "best-of-n",
+            "guard": "off" if guard == "off" else args.policy,
             "n": 1 if guard == "off" else args.n,
         }
     )
@@ -281,6 +282,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "backend": backend.address,
         "scoring": args.scoring,
         "n": args.n,
+        "policy": args.policy,
         "seed": args.seed,
         "turns": args.turns,
         "temperature": args.temperature,
@@ -331,6 +333,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="embedded", help="backend of every role (e.g. mock/echo for a smoke test)")
     p.add_argument("--turns", type=int, default=6, help="character turns per scene")
     p.add_argument("--n", type=int, default=4, help="candidates per turn with the guard on")
+    p.add_argument(
+        "--policy",
+        choices=("best-of-n", "threshold"),
+        default="best-of-n",
+        help="the guard-on policy; threshold adds a corrective round when every candidate is confused, contradicts "
+        "or leaves the role",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--max-tokens", type=int, default=120)

@@ -27,6 +27,7 @@ from personae.cli import app
 from personae.guard import Candidate
 from personae.persona import Persona
 from personae.scene import (
+    CORRECTION_SIGNALS,
     TRANSCRIPT_FILE,
     ConfusionDetector,
     ConfusionSignal,
@@ -37,6 +38,7 @@ from personae.scene import (
     SceneSpec,
     SceneSpecError,
     addressed,
+    confusion_instruction,
     convergence,
     direct,
     dominance,
@@ -627,6 +629,36 @@ def test_a_threshold_guard_retries_a_turn_whose_candidates_are_all_confused(tmp_
     assert all(len(r.candidates) == 2 for r in lines)
     assert all(r.confusion[0].confused and not r.confusion[1].confused and r.chosen == 1 for r in lines)
     assert all(r.candidates[1].round == 1 for r in lines)
+
+
+def test_the_corrective_instruction_names_what_the_confused_drafts_did(tmp_path: Path) -> None:
+    seen: list[list[Message]] = []
+    confused = scene_reply(confused=True)
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        seen.append(list(messages))
+        return str(confused(messages, config, index))
+
+    run(scene(guard="threshold", n=1), tmp_path / "s", backends={"*": get_backend("mock/record", fn=fn)})
+    corrective = [m[0].content for m in seen if "spoke for someone else" in m[0].content]
+    assert corrective, "no turn was regenerated"
+    # each draft acted for the one it answered ("*Ada Quint nods slowly and steps back.*"): the instruction says so
+    assert all("What the drafts did:\n- it said or did things for " in c for c in corrective)
+    assert all("nods slowly and steps back" in c for c in corrective)
+
+
+def test_a_corrective_instruction_names_each_signal_once_and_at_most_four() -> None:
+    echo = ConfusionSignal(kind="echoes", other="Ron", evidence="We need to get out of here before he comes back.")
+    many = [
+        RoleConfusion(signals=[echo, echo]),
+        RoleConfusion(signals=[ConfusionSignal(kind="writes_lines", other=f"N{i}", evidence="x") for i in range(5)]),
+    ]
+    text = confusion_instruction("Harry", "Ron and Hermione", many)
+    assert text.startswith("Important: a draft of your reply spoke for someone else. You are Harry only")
+    assert text.count("it repeated Ron's words instead of your own") == 1
+    assert '"We need to get out of here before he comes back."' in text
+    assert text.count("\n- ") == CORRECTION_SIGNALS
+    assert "What the drafts did" not in confusion_instruction("Harry", "Ron", [RoleConfusion()])
 
 
 # --- the runner ------------------------------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ results.scene.role_confusion_rate, results.characters["Ada"].apc_normalized
 from personae.scene._characterbox import first_runnable, is_characterbox, read_characterbox
 from personae.scene._confusion import (
     CONFUSION_KINDS,
+    CORRECTION_SIGNALS,
     ConfusionDetector,
     ConfusionKind,
     ConfusionSignal,
     RoleConfusion,
+    confusion_instruction,
     echo_signals,
     rule_signals,
 )
@@ -79,6 +81,7 @@ from personae.scoring import aliases  # re-exported: scenes named the helper fir
 
 __all__ = [
     "CONFUSION_KINDS",
+    "CORRECTION_SIGNALS",
     "REPORT_FILE",
     "RESULTS_FILE",
     "SCENES_DIR",
@@ -119,6 +122,7 @@ __all__ = [
     "addressed",
     "aliases",
     "chat_scene",
+    "confusion_instruction",
     "convergence",
     "direct",
     "dominance",

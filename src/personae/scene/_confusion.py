@@ -359,3 +359,43 @@ def _listener(reply: str, present: Sequence[str], everyone: Sequence[str]) -> st
 def confusion_rates(verdicts: Mapping[str, Sequence[RoleConfusion]]) -> dict[str, float]:
     """Character → share of its replies with any role confusion."""
     return {name: sum(v.confused for v in vs) / len(vs) for name, vs in verdicts.items() if vs}
+
+
+_CORRECTION: dict[ConfusionKind, str] = {
+    "writes_lines": "it wrote {other}'s lines with a speaker label",
+    "speaks_as": "it spoke as {other}",
+    "speaks_for": "it said or did things for {other}: {evidence}",
+    "echoes": "it repeated {other}'s words instead of your own: {evidence}",
+    "claims_facts": "it claimed something true of {other} as yours: {evidence}",
+    "gives_facts": "it told {other} that something true of you is theirs: {evidence}",
+}
+"""How the corrective instruction names each kind of role confusion."""
+
+CORRECTION_SIGNALS = 4
+"""Signals a corrective instruction names at most (the first, without repeats): a longer list buries the rule."""
+
+
+def confusion_instruction(speaker: str, audience: str, verdicts: Sequence[RoleConfusion]) -> str:
+    """The instruction for a regeneration after every draft was role-confused: the rule, then what the drafts did.
+
+    Naming what went wrong ("it repeated Ron's words: …") rather than only the rule gives the model something to
+    avoid: the embedded model repeats the line before it whenever the rule alone is said.
+    """
+    seen: list[str] = []
+    for verdict in verdicts:
+        for signal in verdict.signals:
+            evidence = " ".join(signal.evidence.split())
+            evidence = evidence if len(evidence) <= 120 else evidence[:119].rstrip() + "…"
+            line = _CORRECTION[signal.kind].format(other=signal.other, evidence=f'"{evidence}"')
+            if line not in seen:
+                seen.append(line)
+    lines = [
+        f"Important: a draft of your reply spoke for someone else. You are {speaker} only: do not write lines, "
+        f"speech or actions of {audience}, do not use speaker labels, do not repeat what others said, do not claim "
+        "their facts as yours or tell them yours are theirs."
+    ]
+    if seen:
+        lines.append("What the drafts did:")
+        lines.extend(f"- {line}" for line in seen[:CORRECTION_SIGNALS])
+    lines.append(f"Write a new reply as {speaker}, in your own words, about yourself.")
+    return "\n".join(lines)

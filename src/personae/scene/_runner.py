@@ -20,7 +20,7 @@ from personae.guard import Guard, Judgement
 from personae.memory import LongTermMemory
 from personae.persona import Persona
 from personae.prompting import Exchange, PromptAssembler, PromptSettings
-from personae.scene._confusion import NARRATOR, ConfusionDetector, RoleConfusion
+from personae.scene._confusion import NARRATOR, ConfusionDetector, RoleConfusion, confusion_instruction
 from personae.scene._log import (
     RESULTS_FILE,
     SCENE_FILE,
@@ -466,11 +466,7 @@ class SceneRun:
         scoring = time.perf_counter() - started
         chosen = _choose(judgement, confusion)
         if spec.guard == "threshold" and all(v.confused for v in confusion):
-            correction = (
-                f"Important: a draft of your reply spoke for someone else. You are {name} only: do not write lines, "
-                f"speech or actions of {audience}, do not use speaker labels, do not claim their facts as yours "
-                "or tell them yours are theirs."
-            )
+            correction = confusion_instruction(name, audience, confusion)
             corrected = [Message(role="system", content=f"{messages[0].content}\n\n{correction}"), *messages[1:]]
             more = await guard.run(
                 character.backend, corrected, config, query, earlier, round_no=1, first_index=len(judgement.candidates)
