@@ -22,6 +22,7 @@ from personae.scoring import (
     NLIProbs,
     RelevanceModel,
     ScoringModelError,
+    about_someone_else,
     fit_logistic,
     get_nli,
     list_nli,
@@ -663,3 +664,61 @@ def test_number_words_become_digits_on_both_sides_of_a_pair() -> None:
     for kept in ("No one came.", "One of them, the one I trust.", "Ada Quint has a border collie named Skerry."):
         assert numbers_as_digits(kept) == kept  # "one" as a pronoun, and text without numbers, as written
     assert pairs_with_digits([("Sam is thirty-two.", "I'm 32.")]) == [("Sam is 32.", "I'm 32.")]
+
+
+# --- whom a sentence is about ----------------------------------------------------------------------------------------
+
+ANSELM_NAMES = ["Brother Anselm"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "statement", "elsewhere"),
+    [
+        # what the demo listed as support: said of a sister, of the abbot
+        ("My sister, Anne, is a Benedictine abbess and a scribe.", "Brother Anselm works as a scribe.", True),
+        (
+            "Abbot William, who is the abbot of Bury St Edmunds, keeps the keys.",
+            "Brother Anselm lives at the abbey.",
+            True,
+        ),
+        ("Our old abbot keeps bees behind the chapel.", "Brother Anselm keeps bees.", True),
+        # the statement names the person: the sentence speaks of its topic
+        ("Callum died in 2015.", "Ada Quint is a widow; her husband Callum died in 2015.", False),
+        ("My daughter phones every Sunday.", "Ada Quint has one daughter, Morag.", False),
+        # about the character: a first-person pronoun, the character's name, no subject, a place
+        ("My sister and I keep bees.", "Brother Anselm keeps bees.", False),
+        ("Brother Anselm keeps bees.", "Brother Anselm keeps bees in the abbey garden.", False),
+        ("Never lived more than a mile from it.", "Brother Anselm has lived in Bury all his life.", False),
+        ("Milan, born and raised.", "Giulia was born in Milan.", False),
+        ("My home is the abbey.", "Brother Anselm lives at the abbey.", False),
+        ("He died young.", "Brother Anselm is an orphan.", False),
+    ],
+)
+def test_a_sentence_about_someone_else_is_told_from_one_about_the_character(
+    sentence: str, statement: str, elsewhere: bool
+) -> None:
+    assert about_someone_else(sentence, statement, ANSELM_NAMES) is elsewhere
+
+
+def test_a_sentence_about_someone_else_supports_nothing_but_may_still_contradict() -> None:
+    anselm = Persona(
+        name="Brother Anselm", statements=["Brother Anselm works as a scribe.", "Brother Anselm has no siblings."]
+    )
+    sister = "My sister, Anne, is a Benedictine abbess and a scribe."
+    nli = GridNLI(
+        {
+            ("Brother Anselm works as a scribe.", sister): (0.97, 0.02, 0.01),
+            ("Brother Anselm has no siblings.", sister): (0.01, 0.04, 0.95),
+            ("Brother Anselm works as a scribe.", "I copy psalters all day."): (0.9, 0.08, 0.02),
+        }
+    )
+    scorer = APCScorer(anselm, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.5, 0.5))
+    about_her = scorer.score("Tell me about your family.", sister)
+    scribe, siblings = about_her.statements
+    assert not scribe.supported
+    assert scribe.entailment == 0.0
+    assert scribe.neutral == pytest.approx(0.99)
+    assert siblings.violation
+    mine = scorer.score("What do you do?", "I copy psalters all day.").statements[0]
+    assert mine.supported
+    assert mine.entailment == pytest.approx(0.9)

@@ -42,6 +42,7 @@ from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSign
 from personae.scoring._ooc_rules import OOC_REASONS
 from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic, mask_names
 from personae.scoring._sentences import split_sentences
+from personae.scoring._subject import about_someone_else, other_subject
 from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "StatementScore",
     "UserClaims",
     "about",
+    "about_someone_else",
     "accepted_premise",
     "addressed_claims",
     "agreed_claim",
@@ -83,6 +85,7 @@ __all__ = [
     "get_nli",
     "list_nli",
     "mask_names",
+    "other_subject",
     "positive",
     "premise_claim",
     "question_claim",

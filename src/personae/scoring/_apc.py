@@ -19,6 +19,7 @@ from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
+from personae.scoring._subject import names_subject, other_subject
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 CLAIM_TOP_K = 3
@@ -278,7 +279,9 @@ class APCScorer:
         `queries` are the user messages the replies answer (the learned topic gate reads them); `query_topics`,
         shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate);
         `claims` says per reply whether its last sentence is the claim its opening makes (`ReplySentences.judged`).
-        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call.
+        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call. A sentence
+        about another person the statement does not name ("My sister is a scribe.") entails nothing about the
+        character: its entailment counts as neutral (`personae.scoring._subject`).
         """
         n = len(self.statements)
         wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
@@ -286,7 +289,9 @@ class APCScorer:
         topics = self.relevance.topics(self.statements, sentence_lists, queries, self.names) if wanted else None
         shapes = []
         pairs: list[tuple[str, str]] = []
+        elsewhere: list[bool] = []  # per pair: the sentence is about someone the statement does not name
         for k, sents in enumerate(sentence_lists):
+            subjects = [other_subject(s, self.names) for s in sents]
             block = None if topics is None else topics[k]
             query_topic = None if query_topics is None else query_topics[k]
             open_ = (
@@ -295,10 +300,16 @@ class APCScorer:
                 else self.calibration.open_pairs(block, query_topic, bool(claims and claims[k]))
             )
             for i, j in zip(*np.nonzero(open_), strict=True):
-                pairs.append((self.statements[int(i)], sents[int(j)]))
+                statement, subject = self.statements[int(i)], subjects[int(j)]
+                pairs.append((statement, sents[int(j)]))
+                elsewhere.append(subject is not None and not names_subject(statement, subject))
             shapes.append((block, open_))
         probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
         probs = read_denials(pairs, probs, self.nli.predict)
+        if any(elsewhere):  # what is said of another person establishes nothing about the character
+            mask = np.asarray(elsewhere)
+            probs[mask, NEU] += probs[mask, ENT]
+            probs[mask, ENT] = 0.0
         grids, used = [], 0
         for block, open_ in shapes:
             grid = np.zeros((*open_.shape, 3), dtype=np.float32)

@@ -1,0 +1,134 @@
+"""Whom a reply sentence is about: a sentence about someone else establishes nothing about the character.
+
+The NLI model reads "My sister, Anne, is a Benedictine abbess and a scribe." as entailing "Brother Anselm works as a
+scribe" (0.97) and "Abbot William, who is the abbot of Bury St Edmunds, …" as entailing "lives at the abbey of Bury
+St Edmunds" (0.98): what is said of another person is taken as said of the character. Training on such replies did
+not teach it otherwise (stage 8 in the model card), so the scorer reads the subject itself: a sentence whose subject is
+another person (a name, or a possessive with a word for a person) and that has no first-person pronoun is about that
+person, unless the statement names them too ("Callum died in 2015." does support "her husband Callum died in 2015").
+Such a sentence can still rule a fact out ("My sister is a nun." against "has no siblings"), so only its entailment
+is set aside.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_PEOPLE = (
+    r"sister|brother|mother|father|mum|mom|mam|ma|dad|da|pa|papa|mama|husband|wife|son|daughter|family|friend|parents?"
+    r"|children|child|kids?|sons|daughters|sisters|brothers|friends|grand(?:mother|father|ma|pa|son|daughter|children)"
+    r"|uncle|aunt|auntie|cousin|nephew|niece|abbot|abbess|prior|master|mistress|boss|neighbou?r|neighbou?rs|teacher"
+    r"|mentor|partner|fianc[eé]e?|girlfriend|boyfriend|lover|crew|captain|king|queen|lord|lady|lads?|men|folk|people"
+    r"|colleagues?|apprentice|servant|students?|customers?|passengers?|guests?|parishioners?|brethren|flock|sweetheart"
+)
+_OTHER_NOUN = re.compile(
+    rf"^(?:(?:my|our|his|her|their|the|a|an|that|this)\s+)(?:(?:old|late|dear|young|little|eldest|elder|younger|"
+    rf"youngest|own|poor|best)\s+)*(?P<head>{_PEOPLE})\b",
+    re.IGNORECASE,
+)
+"""A sentence opening with a person other than the speaker: "My sister, …", "Our abbot …", "The old captain …"."""
+_TITLES = (
+    r"Abbot|Abbess|Brother|Sister|Father|Mother|Prior|Captain|Mr|Mrs|Ms|Miss|Dr|Lady|Lord|Sir|King|Queen|Master|"
+    r"Mistress|Uncle|Aunt|Old|Young"
+)
+_NOT_NAMES = frozenset(
+    [
+        "he",
+        "she",
+        "it",
+        "they",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "who",
+        "which",
+        "everyone",
+        "everybody",
+        "nobody",
+        "nothing",
+        "everything",
+        "something",
+        "someone",
+        "somebody",
+        "anybody",
+        "another",
+        "none",
+        "each",
+        "every",
+        "all",
+        "both",
+        "neither",
+        "either",
+        "life",
+        "god",
+        "gods",
+        "lord",
+        "aye",
+        "yes",
+        "no",
+        "well",
+        "oh",
+        "ah",
+        "so",
+        "now",
+        "then",
+        "today",
+        "tomorrow",
+        "tonight",
+        "never",
+        "not",
+        "always",
+        "sure",
+        "certainly",
+        "indeed",
+        "maybe",
+        "perhaps",
+    ]
+)
+"""Capitalised sentence openers that name no one."""
+_NAMED = re.compile(
+    rf"^(?:(?P<title>{_TITLES})\.?\s+)?(?P<head>[A-Z][a-z'’-]+)(?:\s+[A-Z][a-z'’-]+)?"
+    r"(?P<rest>\s*,\s*who\b|\s+(?:is|was|has|had|says|said|lives|lived|works|worked|keeps|kept|died|never|always)\b)?"
+)
+"""A sentence opening with a name: "Abbot William …" (with a title), "Callum died …", "Mairi, who …"; a name alone
+("Milan, born and raised.") is a self-introduction's answer as often as another person."""
+_FIRST_PERSON = re.compile(r"\b(?:I|I['’](?:m|ve|d|ll)|me|myself|we|we['’](?:re|ve|d|ll)|us|ourselves)\b")
+"""A first-person pronoun (not the possessive "my": "my sister is a scribe" is about the sister)."""
+_OPENING = re.compile(r"^[\s\"'“‘(\[*_-]+")
+
+
+def other_subject(sentence: str, names: Sequence[str] = ()) -> str | None:
+    """The word for the other person `sentence` is about ("sister", "William"), or None: about the character.
+
+    `names` are the character's own names (a sentence opening with one of their words is about the character).
+    """
+    text = _OPENING.sub("", sentence)
+    if _FIRST_PERSON.search(text):
+        return None
+    found = _OTHER_NOUN.match(text)
+    if found is not None:  # "my brother" is someone else, even for Brother Anselm
+        return found.group("head").lower()
+    named = _NAMED.match(text)
+    if named is None or not (named.group("title") or named.group("rest")):
+        return None
+    head = named.group("head").lower()
+    if head in _NOT_NAMES or head in {w.lower() for n in names for w in n.split()}:
+        return None
+    return head
+
+
+def names_subject(statement: str, subject: str) -> bool:
+    """Whether `statement` names the person `subject` stands for ("her husband Callum" names "callum", "husband")."""
+    stem = subject.rstrip("s") if len(subject) > 3 else subject
+    return re.search(rf"\b{re.escape(stem)}", statement, re.IGNORECASE) is not None
+
+
+def about_someone_else(sentence: str, statement: str, names: Sequence[str] = ()) -> bool:
+    """Whether `sentence` is about a person other than the character, one `statement` does not name."""
+    subject = other_subject(sentence, names)
+    return subject is not None and not names_subject(statement, subject)
