@@ -461,7 +461,7 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
         ],
     ),
     "scene_guard": (
-        "guard off vs best-of-n in multi-character scenes, same seeds",
+        "guard off vs on (best-of-n; `policy` threshold: corrective rounds) in multi-character scenes, same seeds",
         [
             Figure("reading.relative_role_confusion_cut", "role confusion cut (read)", "%", 0.5),
             Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
