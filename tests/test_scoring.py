@@ -28,6 +28,7 @@ from personae.scoring import (
     list_nli,
     mask_names,
     split_sentences,
+    without_others,
 )
 
 SAM = Persona(
@@ -722,3 +723,22 @@ def test_a_sentence_about_someone_else_supports_nothing_but_may_still_contradict
     mine = scorer.score("What do you do?", "I copy psalters all day.").statements[0]
     assert mine.supported
     assert mine.entailment == pytest.approx(0.9)
+
+
+def test_a_relative_clause_about_someone_else_is_read_without_it() -> None:
+    anselm = Persona(name="Brother Anselm", statements=["Brother Anselm is a Benedictine monk."])
+    said = "I have friends at the abbey, including my brother-in-law, who is a monk, and a friend who bakes."
+    nli = GridNLI({("Brother Anselm is a Benedictine monk.", said): (0.98, 0.01, 0.01)})
+    scorer = APCScorer(anselm, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.5, 0.5))
+    monk = scorer.score("Who is close to you?", said).statements[0]
+    assert not monk.supported
+    assert monk.entailment == pytest.approx(0.05)  # the table's neutral default, for the sentence read again
+    assert nli.asked[-1] == (
+        "Brother Anselm is a Benedictine monk.",
+        "I have friends at the abbey, including my brother-in-law and a friend.",
+    )
+    assert without_others("I am a monk who copies psalters.", "Brother Anselm is a monk.", ["Brother Anselm"]) is None
+    # the statement names her: the clause speaks of its topic and stays
+    morag = "My daughter Morag, who is a marine biologist, phones on Sundays."
+    assert without_others(morag, "Ada Quint has one daughter, Morag.", ["Ada Quint"]) is None
+    assert without_others(morag, "Ada Quint cannot swim.", ["Ada Quint"]) == "My daughter Morag phones on Sundays."

@@ -42,7 +42,7 @@ from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSign
 from personae.scoring._ooc_rules import OOC_REASONS
 from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic, mask_names
 from personae.scoring._sentences import split_sentences
-from personae.scoring._subject import about_someone_else, other_subject
+from personae.scoring._subject import about_someone_else, other_subject, without_others
 from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
 
 __all__ = [
@@ -95,4 +95,5 @@ __all__ = [
     "self_claims",
     "split_sentences",
     "unquoted",
+    "without_others",
 ]

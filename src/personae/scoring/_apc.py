@@ -19,7 +19,7 @@ from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
-from personae.scoring._subject import names_subject, other_subject
+from personae.scoring._subject import names_subject, other_subject, without_others
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 CLAIM_TOP_K = 3
@@ -281,7 +281,8 @@ class APCScorer:
         `claims` says per reply whether its last sentence is the claim its opening makes (`ReplySentences.judged`).
         Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call. A sentence
         about another person the statement does not name ("My sister is a scribe.") entails nothing about the
-        character: its entailment counts as neutral (`personae.scoring._subject`).
+        character: its entailment counts as neutral; a sentence with a relative clause about another person ("…, my
+        brother-in-law, who is a monk") is read again without it (`personae.scoring._subject`).
         """
         n = len(self.statements)
         wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
@@ -302,7 +303,7 @@ class APCScorer:
             for i, j in zip(*np.nonzero(open_), strict=True):
                 statement, subject = self.statements[int(i)], subjects[int(j)]
                 pairs.append((statement, sents[int(j)]))
-                elsewhere.append(subject is not None and not names_subject(statement, subject))
+                elsewhere.append(subject is not None and not names_subject(statement, subject, self.names))
             shapes.append((block, open_))
         probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
         probs = read_denials(pairs, probs, self.nli.predict)
@@ -310,6 +311,13 @@ class APCScorer:
             mask = np.asarray(elsewhere)
             probs[mask, NEU] += probs[mask, ENT]
             probs[mask, ENT] = 0.0
+        # a relative clause about another person ("my brother-in-law, who is a monk") is read without it
+        stripped = [
+            (k, without_others(sentence, statement, self.names)) for k, (statement, sentence) in enumerate(pairs)
+        ]
+        again = [(k, text) for k, text in stripped if text is not None]
+        if again:
+            probs[[k for k, _ in again]] = self.nli.predict([(pairs[k][0], text) for k, text in again])
         grids, used = [], 0
         for block, open_ in shapes:
             grid = np.zeros((*open_.shape, 3), dtype=np.float32)

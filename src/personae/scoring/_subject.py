@@ -122,8 +122,13 @@ def other_subject(sentence: str, names: Sequence[str] = ()) -> str | None:
     return head
 
 
-def names_subject(statement: str, subject: str) -> bool:
-    """Whether `statement` names the person `subject` stands for ("her husband Callum" names "callum", "husband")."""
+def names_subject(statement: str, subject: str, names: Sequence[str] = ()) -> bool:
+    """Whether `statement` names the person `subject` stands for ("her husband Callum" names "callum", "husband").
+
+    The character's own names are not read as naming anyone ("Brother Anselm" does not name a brother).
+    """
+    for name in sorted(names, key=len, reverse=True):
+        statement = statement.replace(name, " ")
     stem = subject.rstrip("s") if len(subject) > 3 else subject
     return re.search(rf"\b{re.escape(stem)}", statement, re.IGNORECASE) is not None
 
@@ -131,4 +136,41 @@ def names_subject(statement: str, subject: str) -> bool:
 def about_someone_else(sentence: str, statement: str, names: Sequence[str] = ()) -> bool:
     """Whether `sentence` is about a person other than the character, one `statement` does not name."""
     subject = other_subject(sentence, names)
-    return subject is not None and not names_subject(statement, subject)
+    return subject is not None and not names_subject(statement, subject, names)
+
+
+_ADJECTIVES = r"old|late|dear|young|little|eldest|elder|younger|youngest|own|poor|best|close|good|only"
+_RELATIVE = re.compile(
+    rf"(?P<person>\b(?:(?:my|our|his|her|their|the|a|an)\s+)?(?:(?:{_ADJECTIVES})\s+)*"
+    rf"(?P<noun>{_PEOPLE})(?:-in-law)?\b|\b(?:(?:{_TITLES})\.?\s+)?(?P<name>[A-Z][a-z'’-]+)(?:\s+[A-Z][a-z'’-]+)?)"
+    r"(?P<comma>\s*,)?\s+who\s+[^,.;:!?—–()]*(?P<end>,|(?=[.;:!?—–()])|$)"
+)
+"""A relative clause about a person: "my brother-in-law, who is a monk," "Abbot William, who lives nearby",
+"friends who work at the library"."""
+
+
+def without_others(sentence: str, statement: str, names: Sequence[str] = ()) -> str | None:
+    """`sentence` without its relative clauses about people `statement` does not name; None when it has none.
+
+    "I have friends at the abbey, including my brother-in-law, who is a monk." says of the brother-in-law that he is
+    a monk; without the clause it still says what it says of the speaker ("… including my brother-in-law.").
+    """
+    if "who" not in sentence:
+        return None
+    mine = {w.lower() for n in names for w in n.split()}
+    changed = False
+
+    def strip(m: re.Match[str]) -> str:
+        nonlocal changed
+        noun, name = m.group("noun"), m.group("name")
+        word = (noun or name or "").lower()
+        if name and (word in mine or word in _NOT_NAMES):
+            return m.group(0)
+        if not word or names_subject(statement, word, names):
+            return m.group(0)
+        changed = True
+        # "Morag, who is a biologist, phones" -> "Morag phones"; "friends who work there, and" keeps its comma
+        return m.group("person") + ("," if m.group("end") == "," and not m.group("comma") else "")
+
+    out = _RELATIVE.sub(strip, sentence)
+    return " ".join(out.split()) if changed else None
