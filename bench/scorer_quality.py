@@ -270,7 +270,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     figures.update(triple_figures(scoring, triples))
     figures.update(reply_figures(scoring, cases))
     figures.update(read_reply_figures(scoring, read, read_files(personas)))
-    if cal.topic_gate is not None:
+    if cal.topic_gate is not None and not args.no_gate_figures:
         ungated = Scoring(personas, nli, relevance, cal._replace(topic_gate=None))
         ungated.many(items)
         figures.update(gate_figures(scoring, ungated, items))
@@ -294,6 +294,11 @@ if __name__ == "__main__":
     parser.add_argument("--threshold", type=float, default=None, help="violation threshold (default: calibrated)")
     parser.add_argument("--gate", type=float, default=None, help="topic gate (default: calibrated; -9: no gate)")
     parser.add_argument("--quick", action="store_true", help="skip the SNLI, Alice and clear-cut sets")
+    parser.add_argument(
+        "--no-gate-figures",
+        action="store_true",
+        help="skip scoring every pair without the topic gate (the gate's figures; most of a --quick run's time)",
+    )
     parser.add_argument("--verbose", action="store_true", help="list every mistake")
     parser.add_argument(
         "--record", action="store_true", help="append the figures to bench/results/scorer_quality.jsonl"
