@@ -33,62 +33,13 @@ _TITLES = (
     r"Mistress|Uncle|Aunt|Old|Young"
 )
 _NOT_NAMES = frozenset(
-    [
-        "he",
-        "she",
-        "it",
-        "they",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "here",
-        "what",
-        "who",
-        "which",
-        "everyone",
-        "everybody",
-        "nobody",
-        "nothing",
-        "everything",
-        "something",
-        "someone",
-        "somebody",
-        "anybody",
-        "another",
-        "none",
-        "each",
-        "every",
-        "all",
-        "both",
-        "neither",
-        "either",
-        "life",
-        "god",
-        "gods",
-        "lord",
-        "aye",
-        "yes",
-        "no",
-        "well",
-        "oh",
-        "ah",
-        "so",
-        "now",
-        "then",
-        "today",
-        "tomorrow",
-        "tonight",
-        "never",
-        "not",
-        "always",
-        "sure",
-        "certainly",
-        "indeed",
-        "maybe",
-        "perhaps",
-    ]
+    re.findall(
+        r"\w+",
+        "he she it they this that these those there here what who which everyone everybody nobody nothing "
+        "everything something someone somebody anybody another none each every all both neither either life "
+        "god gods lord aye yes no well oh ah so now then today tomorrow tonight never not always sure "
+        "certainly indeed maybe perhaps",
+    )
 )
 """Capitalised sentence openers that name no one."""
 _NAMED = re.compile(
