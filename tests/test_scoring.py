@@ -742,3 +742,7 @@ def test_a_relative_clause_about_someone_else_is_read_without_it() -> None:
     morag = "My daughter Morag, who is a marine biologist, phones on Sundays."
     assert without_others(morag, "Ada Quint has one daughter, Morag.", ["Ada Quint"]) is None
     assert without_others(morag, "Ada Quint cannot swim.", ["Ada Quint"]) == "My daughter Morag phones on Sundays."
+    # an animal is someone else too: make demo read the dog's six years as contradicting forty at sea
+    skerry = "We have Skerry, my border collie, who rode the ferry with Ada for her last six years at sea."
+    forty = "Ada Quint captained the ferry between Uig and Tarbert for forty years."
+    assert without_others(skerry, forty, ["Ada Quint"]) == "We have Skerry, my border collie."

@@ -21,7 +21,11 @@ _PEOPLE = (
     r"|uncle|aunt|auntie|cousin|nephew|niece|abbot|abbess|prior|master|mistress|boss|neighbou?r|neighbou?rs|teacher"
     r"|mentor|partner|fianc[eé]e?|girlfriend|boyfriend|lover|crew|captain|king|queen|lord|lady|lads?|men|folk|people"
     r"|colleagues?|apprentice|servant|students?|customers?|passengers?|guests?|parishioners?|brethren|flock|sweetheart"
+    r"|(?:border\s+)?collies?|sheepdogs?|dogs?|puppy|hounds?|cats?|kittens?|horses?|pony|ponies|mare|parrots?|goats?"
+    r"|pets?|donkeys?|mules?"
 )
+"""Words for someone other than the speaker: people, and the animals characters keep ("my border collie, who rode
+the ferry with me for six years" is about the dog)."""
 _OTHER_NOUN = re.compile(
     rf"^(?:(?:my|our|his|her|their|the|a|an|that|this)\s+)(?:(?:old|late|dear|young|little|eldest|elder|younger|"
     rf"youngest|own|poor|best)\s+)*(?P<head>{_PEOPLE})\b",
