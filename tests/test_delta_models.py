@@ -95,6 +95,28 @@ def test_a_delta_model_rebuilds_the_fine_tuned_weights_from_the_base(tiny: tuple
     np.testing.assert_allclose(OnnxNLI(out).predict(PAIRS), probs, atol=1e-6)  # second load: from the cache
 
 
+def test_a_pair_asked_twice_in_one_call_is_run_once(tiny: tuple[Path, Path, Any]) -> None:
+    from personae.scoring._training.delta import export_delta_model
+
+    checkpoint, base_file, _ = tiny
+    out = checkpoint.parent / "shipped"
+    export_delta_model(checkpoint, out, "tiny-base", base_file, 64, rank=4)
+    nli = OnnxNLI(out)
+    alone = nli.predict(PAIRS)
+    run = nli.encoder.run
+    seen: list[int] = []
+
+    def counting(pairs: Any, batch_size: int) -> Any:
+        seen.append(len(pairs))
+        return run(pairs, batch_size=batch_size)
+
+    nli.encoder.run = counting  # type: ignore[method-assign]
+    asked = [PAIRS[0], PAIRS[1], PAIRS[0], [*PAIRS[1]]]  # a pair may come as a list (read from JSON)
+    repeated = nli.predict(asked)  # type: ignore[arg-type]
+    assert seen == [2]
+    np.testing.assert_allclose(repeated, alone[[0, 1, 0, 1]], atol=1e-6)
+
+
 def test_a_too_small_rank_is_an_approximation(tiny: tuple[Path, Path, Any]) -> None:
     from personae.scoring._training.delta import export_delta_model
 

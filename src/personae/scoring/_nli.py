@@ -66,12 +66,17 @@ class OnnxNLI:
         """Decision thresholds fitted for this model (violation, support, topic gate and its embedder)."""
 
     def predict(self, pairs: Sequence[Pair]) -> FloatArray:
-        """Batched, length-sorted forward passes."""
+        """Batched, length-sorted forward passes, each distinct pair once (a guard's candidates share sentences)."""
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
-        outputs = self.encoder.run(pairs_with_digits(pairs), batch_size=self.batch_size)
-        logits = np.stack([out for out, _ in outputs])
-        return softmax(logits)[:, self._perm]
+        keys = [(premise, hypothesis) for premise, hypothesis in pairs]  # hashable, whatever sequence a pair came as
+        unique = list(dict.fromkeys(keys))
+        outputs = self.encoder.run(pairs_with_digits(unique), batch_size=self.batch_size)
+        probs = softmax(np.stack([out for out, _ in outputs]))[:, self._perm]
+        if len(unique) == len(pairs):
+            return probs
+        row = {pair: i for i, pair in enumerate(unique)}
+        return probs[[row[key] for key in keys]]
 
     def predict_unbatched(self, pairs: Sequence[Pair]) -> FloatArray:
         """One forward pass per pair: the naive reference for the throughput benchmark."""
