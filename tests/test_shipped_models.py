@@ -104,11 +104,17 @@ def test_naive_reference_matches_the_batched_scorer(examples_dir) -> None:  # ty
     from personae.persona import load_persona
 
     scorer = APCScorer(load_persona(examples_dir / "vega.yaml"))
-    items = [("Who is Wren?", "Wren is our ship's AI. She beats me at chess."), ("Hi", "Hello there!")]
+    items = [
+        ("Who is Wren?", "Wren is our ship's AI. She beats me at chess."),
+        ("Hi", "Hello there!"),
+        # read the same way on both paths: a sentence about someone else, a relative clause about someone else
+        ("Family?", "My sister Jo captains a freighter. I fly with friends, including my cousin, who is a pilot."),
+    ]
     for (query, response), batched in zip(items, scorer.score_batch(items), strict=True):
         naive = scorer.score_naive(query, response)
         for a, b in zip(batched.statements, naive.statements, strict=True):
             assert abs(a.apc - b.apc) <= 1e-4
+            assert abs(a.entailment - b.entailment) <= 1e-4
             assert abs(a.contradiction - b.contradiction) <= 1e-4
 
 

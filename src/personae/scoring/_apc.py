@@ -267,6 +267,36 @@ class APCScorer:
         ruled_out.sort(key=lambda s: -s.contradiction)
         return [s.statement for s in ruled_out[:PREMISE_STATEMENTS]]
 
+    def read_pairs(
+        self, pairs: Sequence[tuple[str, str]], predict: Callable[[Sequence[tuple[str, str]]], FloatArray]
+    ) -> FloatArray:
+        """NLI probabilities of (statement, sentence) pairs as the scorer reads them, with `predict` as the model.
+
+        A denial is re-read against its positive (`read_denials`); a sentence about another person the statement
+        does not name ("My sister is a scribe.") entails nothing about the character (its entailment counts as
+        neutral); a sentence with a relative clause about another person ("…, my brother-in-law, who is a monk") is
+        read again without it (`personae.scoring._subject`).
+        """
+        if not pairs:
+            return np.zeros((0, 3), dtype=np.float32)
+        probs = read_denials(pairs, predict(pairs), predict)
+        subjects = {sentence: other_subject(sentence, self.names) for sentence in dict.fromkeys(s for _, s in pairs)}
+        elsewhere = [
+            subjects[sentence] is not None and not names_subject(statement, subjects[sentence] or "", self.names)
+            for statement, sentence in pairs
+        ]
+        if any(elsewhere):  # what is said of another person establishes nothing about the character
+            mask = np.asarray(elsewhere)
+            probs[mask, NEU] += probs[mask, ENT]
+            probs[mask, ENT] = 0.0
+        stripped = [
+            (k, without_others(sentence, statement, self.names)) for k, (statement, sentence) in enumerate(pairs)
+        ]
+        again = [(k, text) for k, text in stripped if text is not None]
+        if again:
+            probs[[k for k, _ in again]] = predict([(pairs[k][0], text) for k, text in again])
+        return probs
+
     def grids(
         self,
         sentence_lists: Sequence[Sequence[str]],
@@ -279,10 +309,8 @@ class APCScorer:
         `queries` are the user messages the replies answer (the learned topic gate reads them); `query_topics`,
         shape (n_replies, n_statements), are the cosines of each message with the statements (for the query gate);
         `claims` says per reply whether its last sentence is the claim its opening makes (`ReplySentences.judged`).
-        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call. A sentence
-        about another person the statement does not name ("My sister is a scribe.") entails nothing about the
-        character: its entailment counts as neutral; a sentence with a relative clause about another person ("…, my
-        brother-in-law, who is a monk") is read again without it (`personae.scoring._subject`).
+        Gated pairs are neutral (0, 1, 0) and never reach the NLI model; the others go in one batched call, read as
+        `read_pairs` reads them.
         """
         n = len(self.statements)
         wanted = self.calibration.topic_gate is not None or self.calibration.support_gate is not None
@@ -290,9 +318,7 @@ class APCScorer:
         topics = self.relevance.topics(self.statements, sentence_lists, queries, self.names) if wanted else None
         shapes = []
         pairs: list[tuple[str, str]] = []
-        elsewhere: list[bool] = []  # per pair: the sentence is about someone the statement does not name
         for k, sents in enumerate(sentence_lists):
-            subjects = [other_subject(s, self.names) for s in sents]
             block = None if topics is None else topics[k]
             query_topic = None if query_topics is None else query_topics[k]
             open_ = (
@@ -300,24 +326,9 @@ class APCScorer:
                 if block is None
                 else self.calibration.open_pairs(block, query_topic, bool(claims and claims[k]))
             )
-            for i, j in zip(*np.nonzero(open_), strict=True):
-                statement, subject = self.statements[int(i)], subjects[int(j)]
-                pairs.append((statement, sents[int(j)]))
-                elsewhere.append(subject is not None and not names_subject(statement, subject, self.names))
+            pairs.extend((self.statements[int(i)], sents[int(j)]) for i, j in zip(*np.nonzero(open_), strict=True))
             shapes.append((block, open_))
-        probs = self.nli.predict(pairs) if pairs else np.zeros((0, 3), dtype=np.float32)
-        probs = read_denials(pairs, probs, self.nli.predict)
-        if any(elsewhere):  # what is said of another person establishes nothing about the character
-            mask = np.asarray(elsewhere)
-            probs[mask, NEU] += probs[mask, ENT]
-            probs[mask, ENT] = 0.0
-        # a relative clause about another person ("my brother-in-law, who is a monk") is read without it
-        stripped = [
-            (k, without_others(sentence, statement, self.names)) for k, (statement, sentence) in enumerate(pairs)
-        ]
-        again = [(k, text) for k, text in stripped if text is not None]
-        if again:
-            probs[[k for k, _ in again]] = self.nli.predict([(pairs[k][0], text) for k, text in again])
+        probs = self.read_pairs(pairs, self.nli.predict)
         grids, used = [], 0
         for block, open_ in shapes:
             grid = np.zeros((*open_.shape, 3), dtype=np.float32)
@@ -390,7 +401,7 @@ class APCScorer:
         if not sents:
             return self._result(query, response, rel, None)
         every = [(s, sent) for s in self.statements for sent in sents]
-        probs = read_denials(every, self.nli.predict_unbatched(every), self.nli.predict_unbatched)
+        probs = self.read_pairs(every, self.nli.predict_unbatched)
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             return self._result(query, response, rel, _reduce(grid, shown, None, np.ones(grid.shape[:2], dtype=bool)))
