@@ -464,6 +464,48 @@ def test_a_statement_is_never_both_supported_and_violated() -> None:
     assert not old.supported
 
 
+def test_a_sentence_the_persona_entails_contradicts_none_of_its_statements() -> None:
+    keeper, cat = SAM.statements[0], SAM.statements[1]
+    reply = "I keep the light on the point and never leave it. Biscuit died last winter."
+    nli = GridNLI(
+        {
+            (keeper, "I keep the light on the point and never leave it."): (0.99, 0.005, 0.005),
+            (cat, "I keep the light on the point and never leave it."): (0.01, 0.02, 0.97),
+            (cat, "Biscuit died last winter."): (0.01, 0.03, 0.96),
+        }
+    )
+
+    def verdicts(consistent: float | None, text: str = reply) -> dict[str, str | None]:
+        cal = Calibration(0.9, 0.9, consistent=consistent)
+        scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=cal)
+        return {s.statement: s.verdict for s in scorer.score("Tell me about yourself.", text).statements}
+
+    first = "I keep the light on the point and never leave it."
+    # without the rule, the model's misreading of the keeper's sentence violates the cat
+    assert verdicts(None, first)[cat] == "violated"
+    # with it, a sentence the keeper statement entails cannot break another statement ...
+    assert verdicts(0.98, first) == {keeper: "supported", cat: None, SAM.statements[2]: None}
+    # ... but another sentence still can, and an entailment under the anchor vouches for nothing
+    assert verdicts(0.98)[cat] == "violated"
+    nli.table[(keeper, first)] = (0.95, 0.03, 0.02)
+    assert verdicts(0.98, first)[cat] == "violated"
+
+
+def test_a_settled_contradiction_moves_to_neutral_without_passing_one() -> None:
+    from personae.scoring._apc import settle
+
+    # float32 softmax rows whose neutral and contradiction sum to 1.0000001 (scorer_quality failed validation)
+    contradicted = [2.7297161e-11, 0.0032036346, 0.99679643]
+    grid = np.array([[[0.99, 0.005, 0.005], contradicted], [contradicted, [0.99, 0.005, 0.005]]], dtype=np.float32)
+    assert grid[0, 1, 1] + grid[0, 1, 2] > 1
+    settled = settle(grid, 0.98)
+    assert settled[0, 1, 2] == 0
+    assert settled[1, 0, 2] == 0
+    assert settled[:, :, 1].max() <= 1
+    assert np.allclose(settled.sum(axis=2), 1, atol=1e-6)
+    assert settle(grid, None) is grid
+
+
 def test_calibration_comes_from_the_nli_model_and_the_gate_only_with_its_embedder() -> None:
     from personae.scoring import Calibration, default_calibration
 
@@ -479,6 +521,8 @@ def test_calibration_comes_from_the_nli_model_and_the_gate_only_with_its_embedde
     assert default_calibration(GridNLI({}), "fake") == Calibration()
     scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), threshold=0.7)
     assert scorer.calibration == Calibration(0.7, 0.6, None)
+    nli.calibration["consistent"] = 0.98  # type: ignore[attr-defined]  # a rule on the NLI scale: on any topic scale
+    assert default_calibration(nli, "fake") == Calibration(0.8, 0.6, None, consistent=0.98)
 
 
 def test_nli_bindings_that_need_an_argument_say_which() -> None:

@@ -241,6 +241,7 @@ def _calibrate(model_dir: Path, folder: Path) -> dict[str, object]:
         "gate_top_k": cal.gate_top_k,
         "claim_top_k": cal.claim_top_k,
         "contradiction_wins": cal.contradiction_wins,
+        "consistent": cal.consistent,
         "topic_scale": relevance.topic_model.name,
         "fitted_on": str(folder),
         "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},

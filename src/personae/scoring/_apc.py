@@ -64,6 +64,11 @@ class Calibration(NamedTuple):
     """A sentence that contradicts a statement violates it even when another sentence of the reply entails it ("I do
     take milk and sugar. My coffee is always black."): a reader flags a reply that says both. False: the stronger
     evidence decides."""
+    consistent: float | None = None
+    """P(entailment) from which a sentence that one statement entails contradicts none of the others: the persona is
+    taken as consistent, so such a contradiction is the NLI model's misreading ("I never go outside the boundaries of
+    East Anglia, as I have always been a Benedictine monk." against "lives at the abbey of Bury St Edmunds": the
+    model does not know where Bury is). None: no such rule (`settle`)."""
 
     def open_pairs(
         self, topic: FloatArray, query_topic: FloatArray | None, claim: bool = False
@@ -124,6 +129,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         gate_top_k=int(top_k),
         claim_top_k=int(claim_top_k),
         contradiction_wins=bool(table.get("contradiction_wins", False)),
+        consistent=None if table.get("consistent") is None else float(table["consistent"]),
     )
 
 
@@ -140,13 +146,40 @@ class _Reduced(NamedTuple):
     """Per statement, the most entailing and the most contradicting sentence (None: every pair was gated)."""
 
 
+def settle(grid: FloatArray, consistent: float | None) -> FloatArray:
+    """`grid` with the contradictions of sentences that another statement entails at `consistent` or more set aside.
+
+    A persona does not contradict itself: a sentence one of its statements entails cannot break another, so the
+    NLI model's contradiction there is a misreading and counts as neutral. Gated pairs are neutral already, so only
+    an entailment the topic gate let through anchors a sentence.
+    """
+    if consistent is None or grid.shape[0] < 2 or not grid.shape[1]:
+        return grid
+    anchors = grid[:, :, ENT] >= consistent
+    # pair (i, j): a statement other than i entails sentence j
+    elsewhere = anchors.sum(axis=0)[None, :] - anchors.astype(np.int64) > 0
+    if not elsewhere.any():
+        return grid
+    settled = grid.copy()
+    # the contradiction's mass goes to neutral; written as 1 - entailment so float rounding cannot pass 1
+    settled[elsewhere, NEU] = 1.0 - settled[elsewhere, ENT]
+    settled[elsewhere, CON] = 0.0
+    return settled
+
+
 def _reduce(
-    grid: FloatArray, sentences: Sequence[str], topic: FloatArray | None, open_: npt.NDArray[np.bool_]
+    grid: FloatArray,
+    sentences: Sequence[str],
+    topic: FloatArray | None,
+    open_: npt.NDArray[np.bool_],
+    consistent: float | None = None,
 ) -> _Reduced:
     """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
 
-    `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence.
+    `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence;
+    `consistent` is the calibration's anchor for `settle`.
     """
+    grid = settle(grid, consistent)
     n_statements = grid.shape[0]
     ent_idx = grid[:, :, ENT].argmax(axis=1)
     con_idx = grid[:, :, CON].argmax(axis=1)
@@ -375,7 +408,9 @@ class APCScorer:
                 [r.judged for r in read], query_topics, [q for q, _ in chunk], [r.claim is not None for r in read]
             )
             for (query, response), sents, rel, (grid, topic, open_) in zip(chunk, read, relevance, grids, strict=True):
-                reduced = _reduce(grid, sents.shown, topic, open_) if sents.judged else None
+                reduced = (
+                    _reduce(grid, sents.shown, topic, open_, self.calibration.consistent) if sents.judged else None
+                )
                 results.append(self._result(query, response, rel, reduced))
             if progress is not None:
                 progress(len(chunk))
@@ -404,7 +439,9 @@ class APCScorer:
         probs = self.read_pairs(every, self.nli.predict_unbatched)
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
-            return self._result(query, response, rel, _reduce(grid, shown, None, np.ones(grid.shape[:2], dtype=bool)))
+            everything = np.ones(grid.shape[:2], dtype=bool)
+            reduced = _reduce(grid, shown, None, everything, self.calibration.consistent)
+            return self._result(query, response, rel, reduced)
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
             np.concatenate([embed([mask_names(t, self.names)]) for t in sents]),
@@ -412,4 +449,4 @@ class APCScorer:
         )
         open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
-        return self._result(query, response, rel, _reduce(grid, shown, topic, open_))
+        return self._result(query, response, rel, _reduce(grid, shown, topic, open_, self.calibration.consistent))

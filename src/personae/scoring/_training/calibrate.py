@@ -38,6 +38,9 @@ LEARNED_GATES: tuple[float | None, ...] = tuple(float(x) for x in np.round(np.ar
 """Topic and support gates on the learned gate's scale (a probability) instead of a cosine."""
 QUERY_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 TOP_K = (0, 1, 2, 3)
+CONSISTENT: tuple[float | None, ...] = (None, 0.95, 0.98, 0.99)
+"""Anchors searched for `Calibration.consistent` (an entailment below 0.95 is too often a partial support to vouch
+for the sentence)."""
 
 
 @dataclass
@@ -103,7 +106,7 @@ class _Scored:
     ) -> None:
         self.grid, self.topic, self.query_topic, self.claim = grid, topic, query_topic, claim
         self.relevance, self.statements = relevance, statements
-        self._reduced: dict[tuple[float | None, float | None, int, int], _Reduction] = {}
+        self._reduced: dict[tuple[float | None, float | None, int, int, float | None], _Reduction] = {}
 
     def reduce(self, cal: Calibration) -> _Reduction:
         """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
@@ -111,7 +114,7 @@ class _Scored:
         The same reduction as the scorer's (`_reduce`), with the gates of `cal` applied as a mask (kept per gate pair:
         the threshold search asks for the same gates many times).
         """
-        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k)
+        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k, cal.consistent)
         if key not in self._reduced:
             self._reduced[key] = self._reduce(cal)
         return self._reduced[key]
@@ -124,7 +127,7 @@ class _Scored:
         grid = self.grid.copy()
         open_ = cal.open_pairs(self.topic, self.query_topic, self.claim)
         grid[~open_] = (0.0, 1.0, 0.0)
-        r = _reduce(grid, [""] * n_sentences, self.topic, open_)
+        r = _reduce(grid, [""] * n_sentences, self.topic, open_, cal.consistent)
         assert r.entail_topic is not None
         apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
         skipped = int((~open_).sum())
@@ -210,12 +213,14 @@ def calibrate(
     query_gates: Sequence[float | None] = QUERY_GATES,
     top_k: Sequence[int] = TOP_K,
     min_gate_skipped: float = MIN_GATE_SKIPPED,
+    consistent: Sequence[float | None] = CONSISTENT,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
 
-    Only settings whose gates keep at least `min_gate_skipped` of the pairs from the NLI model are considered (all
-    of them if none does). If no setting meets the target, the one with the fewest false violations is returned (and
-    its figures say so).
+    Searched: the topic gate, query gate and top-k, the consistency anchor, the violation threshold and whether a
+    contradiction wins over an entailment. Only settings whose gates keep at least `min_gate_skipped` of the pairs
+    from the NLI model are considered (all of them if none does). If no setting meets the target, the one with the
+    fewest false violations is returned (and its figures say so).
     Then the support threshold and gate: the most support recall whose precision reaches its target, or, when none
     does, the best F0.5.
     """
@@ -231,10 +236,16 @@ def calibrate(
         if gate is not None or (query_gate is None and not k)  # without a topic gate every pair is open already
     ]
     fast = [s for s in settings if skipped_at_reference(data, scored, *s) >= min_gate_skipped]
-    for gate, query_gate, k in fast or settings:
+    for (gate, query_gate, k), anchor in itertools.product(fast or settings, consistent):
         for violation, support, wins in itertools.product(VIOLATION, SUPPORT, (False, True)):
             cal = Calibration(
-                violation, support, topic_gate=gate, query_gate=query_gate, gate_top_k=k, contradiction_wins=wins
+                violation,
+                support,
+                topic_gate=gate,
+                query_gate=query_gate,
+                gate_top_k=k,
+                contradiction_wins=wins,
+                consistent=anchor,
             )
             figures = evaluate(data, scored, cal)
             worst = max(figures["false_violation_rate"], figures["triple_false_violations"])
