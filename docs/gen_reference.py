@@ -463,6 +463,8 @@ HEADLINES: dict[str, tuple[str, list[Figure]]] = {
     "scene_guard": (
         "guard off vs on (best-of-n; `policy` threshold: corrective rounds) in multi-character scenes, same seeds",
         [
+            Figure("relative_role_confusion_cut", "role confusion cut (detector)", "%", 0.5),
+            Figure("relative_ooc_cut", "OOC cut (detector)", "%", 0.5),
             Figure("reading.relative_role_confusion_cut", "role confusion cut (read)", "%", 0.5),
             Figure("reading.relative_contradiction_cut", "contradictions cut (read)", "%", 0.5),
             Figure("reading.relative_ooc_cut", "OOC cut (read)", "%", 0.5),
