@@ -172,7 +172,7 @@ def _reduce(
     sentences: Sequence[str],
     topic: FloatArray | None,
     open_: npt.NDArray[np.bool_],
-    consistent: float | None = None,
+    consistent: float | None,
 ) -> _Reduced:
     """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
 
