@@ -189,3 +189,43 @@ def test_the_chat_and_the_server_show_which_user_facts_a_candidate_claims() -> N
     assert "Claims the user's fact as its own: “Sam works as a nurse.”" in console.export_text()
     assert "No statement is clearly" not in console.export_text()
     assert candidate_view(claiming).claimed_user_facts == [NURSE]
+
+
+class CalibratedGridNLI(GridNLI):
+    """A `GridNLI` with a shipped-style calibration: a low topic gate widened by top-2, a stricter support gate."""
+
+    def __init__(self, table: dict[tuple[str, str], tuple[float, float, float]], scale: str) -> None:
+        super().__init__(table)
+        self.calibration = {
+            "topic_scale": scale,
+            "topic_gate": 0.05,
+            "gate_top_k": 2,
+            "support_gate": 0.5,
+            "support_threshold": 0.5,
+            "violation_threshold": 0.9,
+        }
+
+
+def test_fact_checks_ask_the_nli_model_only_pairs_that_could_be_a_support() -> None:
+    """Whose facts a text states is read from supports alone, and a support needs the support gate: pairs beneath it
+    (opened for contradictions by the low topic gate and top-k) are never sent to the NLI model."""
+    relevance = RelevanceModel(FakeEmbedder())
+    nli = CalibratedGridNLI(TABLE, relevance.topic_model.name)
+    check = UserClaims(ADA, "Sam", nli, relevance)
+    reply = "I work as a nurse. The gulls are loud today. Tea is brewing."
+    facts = [NURSE, "Sam has a cat called Biscuit.", "Sam lives in Leeds."]
+    assert check.claimed(ASKED, facts, [reply]) == [[NURSE]]
+    assert nli.asked, "the fact the reply states was read"
+    statements = ["Ada works as a nurse.", "Ada has a cat called Biscuit.", "Ada lives in Leeds."]
+    sentences = ["I work as a nurse.", "The gulls are loud today.", "Tea is brewing."]
+    topic = relevance.topics(statements, [sentences], [ASKED], ["Ada"])[0]
+    for premise, hypothesis in nli.asked:
+        if premise in statements:
+            assert topic[statements.index(premise), sentences.index(hypothesis)] >= 0.5, (premise, hypothesis)
+    # the same calibration for a persona's APC opens the low pairs (its violations need them)
+    from personae.scoring import APCScorer
+
+    apc_nli = CalibratedGridNLI(TABLE, relevance.topic_model.name)
+    APCScorer(statements, nli=apc_nli, relevance=relevance, names=["Ada"]).score(ASKED, reply)
+    low = [(p, h) for p, h in apc_nli.asked if topic[statements.index(p), sentences.index(h)] < 0.5]
+    assert low, "top-2 sends pairs under the support gate to the NLI model when violations are read"

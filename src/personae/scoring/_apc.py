@@ -70,6 +70,18 @@ class Calibration(NamedTuple):
     East Anglia, as I have always been a Benedictine monk." against "lives at the abbey of Bury St Edmunds": the
     model does not know where Bury is). None: no such rule (`settle`)."""
 
+    def for_support(self) -> Calibration:
+        """These thresholds for a scorer whose callers read supports only (whose facts a text states).
+
+        A pair under the support gate can support nothing, so it need not reach the NLI model: the topic gate rises to
+        the support gate and the gates that open pairs beneath it (top-k, claims, the query gate) close. Violations
+        read under it would miss contradictions only sentences off the topic make; such callers never read them.
+        """
+        if self.support_gate is None:
+            return self
+        gate = self.support_gate if self.topic_gate is None else max(self.topic_gate, self.support_gate)
+        return self._replace(topic_gate=gate, gate_top_k=0, claim_top_k=0, query_gate=None)
+
     def open_pairs(
         self, topic: FloatArray, query_topic: FloatArray | None, claim: bool = False
     ) -> npt.NDArray[np.bool_]:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from personae.persona import Persona
-from personae.scoring._apc import APCScorer
+from personae.scoring._apc import APCScorer, default_calibration
 from personae.scoring._nli import NLIModel
 from personae.scoring._relevance import RelevanceModel
 from personae.scoring._sentences import split_sentences
@@ -278,7 +278,8 @@ class FactClaims:
         self, facts: Sequence[str], stated: Sequence[str], nli: NLIModel, relevance: RelevanceModel, speaker: str
     ) -> None:
         self.facts = list(facts)
-        self.scorer = APCScorer(list(stated), nli=nli, relevance=relevance, names=[speaker])
+        supports = default_calibration(nli, relevance.topic_model.name).for_support()
+        self.scorer = APCScorer(list(stated), nli=nli, relevance=relevance, names=[speaker], calibration=supports)
 
     def stated_in(self, query: str, texts: Sequence[str]) -> list[list[str]]:
         """For each text (a reply's claims, e.g. `self_claims`), the facts it states; empty texts cost no NLI call."""
@@ -325,7 +326,10 @@ class UserClaims:
         self.everyone = [persona.name, user]
         self.nli = nli
         self.relevance = relevance
-        self.persona = APCScorer(persona, nli=nli, relevance=relevance) if persona.statements else None
+        supports = default_calibration(nli, relevance.topic_model.name).for_support()
+        self.persona = (
+            APCScorer(persona, nli=nli, relevance=relevance, calibration=supports) if persona.statements else None
+        )
         """The persona's statements, as premises of the clauses that state a user fact."""
         self._true: dict[str, bool] = {}
         """Clause → whether the persona supports it (candidates of one turn often share a sentence)."""
