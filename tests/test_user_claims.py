@@ -229,3 +229,26 @@ def test_fact_checks_ask_the_nli_model_only_pairs_that_could_be_a_support() -> N
     APCScorer(statements, nli=apc_nli, relevance=relevance, names=["Ada"]).score(ASKED, reply)
     low = [(p, h) for p, h in apc_nli.asked if topic[statements.index(p), sentences.index(h)] < 0.5]
     assert low, "top-2 sends pairs under the support gate to the NLI model when violations are read"
+
+
+def test_the_candidates_table_leaves_out_empty_columns_and_keeps_the_reply_readable_at_80_columns() -> None:
+    long = (
+        "I am Ada Quint, a retired ferry captain who spent forty years crossing the Minch between Uig and Tarbert, "
+        "and I still walk Skerry along the shore every morning."
+    )
+    turn = TurnRecord(
+        index=0,
+        user_text="Who are you?",
+        prompt=AssembledPrompt(messages=[], parts=[], budget_tokens=0),
+        candidates=[Candidate(index=i, text=long if i else "[bold]Aye.[/bold]") for i in range(3)],
+        chosen_index=1,
+    )
+    console = Console(record=True, width=80)
+    render_candidates(turn, console)
+    text = console.export_text()
+    header = next(line for line in text.splitlines() if "reply" in line)
+    assert "violated" in header  # always shown: it is what the guard chooses by
+    assert not any(name in header for name in ("round", "self-contra", "user-fact", "OOC"))
+    assert "[bold]Aye.[/bold]" in text  # a reply is shown as written, never read as markup
+    rows = [line for line in text.splitlines() if "│" in line]
+    assert len(rows) <= 3 * 3, text  # each 70-character cut of a reply wraps onto at most three lines

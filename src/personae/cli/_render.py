@@ -31,7 +31,9 @@ def _diversity_caption(diversity: Diversity | None) -> str | None:
 def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity | None = None) -> None:
     """One row per candidate: normalised APC, violations, self-contradictions, user facts claimed, which is shown.
 
-    With `diversity` (the last judgement's), a caption says how many of the candidates really differed.
+    With `diversity` (the last judgement's), a caption says how many of the candidates really differed. Columns no
+    candidate has anything in (a second round, self-contradictions, user facts claimed, OOC) are left out, so the
+    reply keeps a readable width in an 80-column terminal.
     """
     if len(turn.candidates) < 2:
         shown = turn.shown
@@ -50,20 +52,29 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
         caption_justify="left",
         show_edge=False,
     )
-    for column in ("", "#", "round", "APC", "violated", "self-contra", "user-fact", "OOC", "reply"):
-        table.add_column(column, justify="left" if column in ("", "reply") else "right")
-    for c in turn.candidates:
+    cells = {
+        "round": [str(c.round) for c in turn.candidates],
+        "violated": [str(len(c.violations)) for c in turn.candidates],
+        "self-contra": [str(len(c.contradictions)) for c in turn.candidates],
+        "user-fact": [str(len(c.claimed_user_facts)) for c in turn.candidates],
+        "OOC": [",".join(c.ooc.reasons) if c.ooc and c.ooc.ooc else "" for c in turn.candidates],
+    }
+    # a column no candidate has anything in is left out: at 80 columns nine of them left the reply a word per line
+    shown = [name for name, values in cells.items() if name == "violated" or any(v not in ("", "0") for v in values)]
+    table.add_column("", no_wrap=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("APC", justify="right", no_wrap=True)
+    for name in shown:
+        table.add_column(name, justify="left" if name == "OOC" else "right", no_wrap=name != "OOC")
+    table.add_column("reply", justify="left", ratio=1, min_width=24)
+    for row, c in enumerate(turn.candidates):
         chosen = c.index == turn.chosen_index
         table.add_row(
             "[green]▶[/green]" if chosen else "",
             str(c.index),
-            str(c.round),
             f"{c.apc_normalized:.2f}" if c.apc_normalized is not None else "-",
-            str(len(c.violations)),
-            str(len(c.contradictions)),
-            str(len(c.claimed_user_facts)),
-            ",".join(c.ooc.reasons) if c.ooc and c.ooc.ooc else "",
-            _short(c.text),
+            *(cells[name][row] for name in shown),
+            escape(_short(c.text)),
             style="bold" if chosen else "dim",
         )
     console.print(table)
