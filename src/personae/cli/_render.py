@@ -60,11 +60,11 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
         "OOC": [",".join(c.ooc.reasons) if c.ooc and c.ooc.ooc else "" for c in turn.candidates],
     }
     # a column no candidate has anything in is left out: at 80 columns nine of them left the reply a word per line
-    shown = [name for name, values in cells.items() if name == "violated" or any(v not in ("", "0") for v in values)]
+    columns = [name for name, values in cells.items() if name == "violated" or any(v not in ("", "0") for v in values)]
     table.add_column("", no_wrap=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("APC", justify="right", no_wrap=True)
-    for name in shown:
+    for name in columns:
         table.add_column(name, justify="left" if name == "OOC" else "right", no_wrap=name != "OOC")
     table.add_column("reply", justify="left", ratio=1, min_width=24)
     for row, c in enumerate(turn.candidates):
@@ -73,7 +73,7 @@ def render_candidates(turn: TurnRecord, console: Console, diversity: Diversity |
             "[green]▶[/green]" if chosen else "",
             str(c.index),
             f"{c.apc_normalized:.2f}" if c.apc_normalized is not None else "-",
-            *(cells[name][row] for name in shown),
+            *(cells[name][row] for name in columns),
             escape(_short(c.text)),
             style="bold" if chosen else "dim",
         )
