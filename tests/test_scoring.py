@@ -601,7 +601,7 @@ def test_calibration_keeps_the_gate_the_speed_goal_needs() -> None:
 def test_calibration_judges_the_nearest_statements_at_the_speed_goals_persona_size() -> None:
     """Top-k opens a third of a 3-statement persona's pairs but 1 % of a 100-statement one's: the floor allows it."""
     from personae.persona import persona_from_data
-    from personae.scoring._training.calibrate import CalibrationData, _score_all, calibrate, skipped_at_reference
+    from personae.scoring._training.calibrate import CalibrationData, calibrate, score_all, skipped_at_reference
 
     sam = persona_from_data(
         {"name": "Sam", "statements": ["Sam is a vegetarian.", "Sam has a dog named Rex.", "Sam lives in Leeds."]}
@@ -612,7 +612,7 @@ def test_calibration_judges_the_nearest_statements_at_the_speed_goals_persona_si
     data = CalibrationData({"sam": sam}, [], [case])
     nli = GridNLI({("Sam is a vegetarian.", steak): (0.0, 0.01, 0.99)})
     relevance = RelevanceModel(FakeEmbedder())
-    scored = _score_all(data, nli, relevance)
+    scored = score_all(data, nli, relevance)
     assert skipped_at_reference(data, scored, 0.3, None, 0) == 1.0  # the threshold closes every pair here
     assert skipped_at_reference(data, scored, 0.3, None, 1) == pytest.approx(0.99)
 

@@ -19,6 +19,7 @@ from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
+from personae.scoring._specifics import uncovered
 from personae.scoring._subject import names_subject, other_subject, without_others
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
@@ -69,18 +70,24 @@ class Calibration(NamedTuple):
     taken as consistent, so such a contradiction is the NLI model's misreading ("I never go outside the boundaries of
     East Anglia, as I have always been a Benedictine monk." against "lives at the abbey of Bury St Edmunds": the
     model does not know where Bury is). None: no such rule (`settle`)."""
+    particulars: bool = False
+    """A statement counts as supported only by a reply that mentions each of its particulars, its names and numbers
+    (`personae.scoring._specifics`): "I am a ferry captain." agrees with "captained the ferry between Uig and Tarbert
+    for forty years" but does not establish it. False: the NLI model's entailment alone decides."""
 
     def for_support(self) -> Calibration:
         """These thresholds for a scorer whose callers read supports only (whose facts a text states).
 
         A pair under the support gate can support nothing, so it need not reach the NLI model: the topic gate rises to
         the support gate and the gates that open pairs beneath it (top-k, claims, the query gate) close. Violations
-        read under it would miss contradictions only sentences off the topic make; such callers never read them.
+        read under it would miss contradictions only sentences off the topic make; such callers never read them. A
+        text that states part of a fact states it, so the particulars rule is off.
         """
+        whole = self._replace(particulars=False)  # a claim of part of someone's fact is a claim of it
         if self.support_gate is None:
-            return self
+            return whole
         gate = self.support_gate if self.topic_gate is None else max(self.topic_gate, self.support_gate)
-        return self._replace(topic_gate=gate, gate_top_k=0, claim_top_k=0, query_gate=None)
+        return whole._replace(topic_gate=gate, gate_top_k=0, claim_top_k=0, query_gate=None)
 
     def open_pairs(
         self, topic: FloatArray, query_topic: FloatArray | None, claim: bool = False
@@ -104,17 +111,24 @@ class Calibration(NamedTuple):
         return open_
 
     def verdict(
-        self, entailment: float, neutral: float, contradiction: float, entail_topic: float | None
+        self,
+        entailment: float,
+        neutral: float,
+        contradiction: float,
+        entail_topic: float | None,
+        partial: bool = False,
     ) -> str | None:
         """`violated`, `supported` or None for one statement's maxima: the one rule the scorer and its calibration use.
 
         A statement is never both: a contradiction over the threshold wins when `contradiction_wins`, else the
-        stronger evidence does; `entail_topic` is the entailing sentence's topic score.
+        stronger evidence does; `entail_topic` is the entailing sentence's topic score; `partial`: the reply leaves
+        some of the statement's particulars unmentioned (read only with `particulars`).
         """
         if contradiction > self.violation and (self.contradiction_wins or contradiction >= entailment):
             return "violated"
         on_topic = self.support_gate is None or entail_topic is None or entail_topic >= self.support_gate
-        if on_topic and entailment > self.support and entailment > max(neutral, contradiction):
+        whole = not (self.particulars and partial)
+        if on_topic and whole and entailment > self.support and entailment > max(neutral, contradiction):
             return "supported"
         return None
 
@@ -142,6 +156,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         claim_top_k=int(claim_top_k),
         contradiction_wins=bool(table.get("contradiction_wins", False)),
         consistent=None if table.get("consistent") is None else float(table["consistent"]),
+        particulars=bool(table.get("particulars", False)),
     )
 
 
@@ -253,7 +268,14 @@ class APCScorer:
         """P(contradiction) above which a statement is violated."""
         return self.calibration.violation
 
-    def _result(self, query: str, response: str, relevance: FloatArray, reduced: _Reduced | None) -> APCResult:
+    def _result(
+        self, query: str, response: str, relevance: FloatArray, reduced: _Reduced | None, said: Sequence[str] = ()
+    ) -> APCResult:
+        """The result of one reply from its reduced grid.
+
+        `said` is what the reply says as the scorer read it (its judged sentences, quoted as shown): a statement's
+        particulars must appear there for it to be supported.
+        """
         n = len(self.statements)
         if reduced is None:  # an empty reply supports nothing and contradicts nothing
             zeros = np.zeros(n, np.float32)
@@ -265,7 +287,8 @@ class APCScorer:
             ent, neu, con = float(reduced.entailment[i]), float(reduced.neutral[i]), float(reduced.contradiction[i])
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
-            verdict = cal.verdict(ent, neu, con, ent_topic)
+            partial = cal.particulars and ent > cal.support and bool(uncovered(statement, " ".join(said), self.names))
+            verdict = cal.verdict(ent, neu, con, ent_topic, partial)
             # the sentence that decided: the contradicting one for a violation, else the stronger evidence
             contradicting = verdict == "violated" or (verdict is None and con > ent)
             both = reduced.evidence[i]
@@ -423,7 +446,7 @@ class APCScorer:
                 reduced = (
                     _reduce(grid, sents.shown, topic, open_, self.calibration.consistent) if sents.judged else None
                 )
-                results.append(self._result(query, response, rel, reduced))
+                results.append(self._result(query, response, rel, reduced, sents.shown))
             if progress is not None:
                 progress(len(chunk))
         return results
@@ -453,7 +476,7 @@ class APCScorer:
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             everything = np.ones(grid.shape[:2], dtype=bool)
             reduced = _reduce(grid, shown, None, everything, self.calibration.consistent)
-            return self._result(query, response, rel, reduced)
+            return self._result(query, response, rel, reduced, shown)
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
             np.concatenate([embed([mask_names(t, self.names)]) for t in sents]),
@@ -461,4 +484,5 @@ class APCScorer:
         )
         open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
-        return self._result(query, response, rel, _reduce(grid, shown, topic, open_, self.calibration.consistent))
+        reduced = _reduce(grid, shown, topic, open_, self.calibration.consistent)
+        return self._result(query, response, rel, reduced, shown)

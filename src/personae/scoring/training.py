@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from personae.scoring._assembly import BASE_WEIGHTS, base_weights_file, is_assembled
     from personae.scoring._quality import load_alice_nli, nli_accuracy, relevance_accuracy, sentence_max_accuracy
-    from personae.scoring._training.calibrate import CalibrationData, calibrate
+    from personae.scoring._training.calibrate import CalibrationData, calibrate, refit_support, score_all
     from personae.scoring._training.delta import export_delta_model
     from personae.scoring._training.export import checkpoint_from_onnx, export_model, sha256_of
     from personae.scoring._training.gate_train import train_gate, write_gate_card
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 _HOME = {
     "CalibrationData": "personae.scoring._training.calibrate",
     "calibrate": "personae.scoring._training.calibrate",
+    "refit_support": "personae.scoring._training.calibrate",
+    "score_all": "personae.scoring._training.calibrate",
     "read_roleplay": "personae.scoring._training.roleplay_data",
     "roleplay_pairs": "personae.scoring._training.roleplay_data",
     "pairs_past_the_gate": "personae.scoring._training.roleplay_data",
@@ -127,11 +129,13 @@ __all__ = [
     "pairs_past_the_gate",
     "read_pairs",
     "read_roleplay",
+    "refit_support",
     "relevance_accuracy",
     "resolve_base_model",
     "roleplay_pairs",
     "sample",
     "save_config",
+    "score_all",
     "sentence_max_accuracy",
     "sha256_of",
     "split_by_persona",

@@ -24,6 +24,7 @@ from personae.scoring._apc import APCScorer, Calibration, _reduce
 from personae.scoring._nli import NLIModel
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
+from personae.scoring._specifics import uncovered
 from personae.scoring._topic import LearnedTopic
 
 GATES: tuple[float | None, ...] = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
@@ -38,6 +39,9 @@ LEARNED_GATES: tuple[float | None, ...] = tuple(float(x) for x in np.round(np.ar
 """Topic and support gates on the learned gate's scale (a probability) instead of a cosine."""
 QUERY_GATES: tuple[float | None, ...] = (None, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)
 TOP_K = (0, 1, 2, 3)
+PARTICULARS = (False, True)
+"""Whether a support needs the statement's particulars in the reply (`Calibration.particulars`), searched with the
+support threshold and gate."""
 CONSISTENT: tuple[float | None, ...] = (None, 0.95, 0.98, 0.99)
 """Anchors searched for `Calibration.consistent` (an entailment below 0.95 is too often a partial support to vouch
 for the sentence)."""
@@ -103,9 +107,12 @@ class _Scored:
         relevance: FloatArray,
         statements: list[str],
         claim: bool = False,
+        partial: Sequence[bool] = (),
     ) -> None:
         self.grid, self.topic, self.query_topic, self.claim = grid, topic, query_topic, claim
         self.relevance, self.statements = relevance, statements
+        self.partial = list(partial) or [False] * len(statements)
+        """Per statement: whether the reply leaves some of its particulars unmentioned (`Calibration.particulars`)."""
         self._reduced: dict[tuple[float | None, float | None, int, int, float | None], _Reduction] = {}
 
     def reduce(self, cal: Calibration) -> _Reduction:
@@ -134,7 +141,7 @@ class _Scored:
         return r.entailment, r.neutral, r.contradiction, float(np.clip(apc, 0, 1).mean()), r.entail_topic, skipped
 
 
-def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
+def score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
     """All pairs of all replies through the NLI model once (no gate), with their topic similarities."""
     out: dict[tuple[str, str, str], _Scored] = {}
     by_persona: dict[str, list[tuple[str, str]]] = {}
@@ -151,7 +158,9 @@ def _score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) 
         for (query, reply), (grid, topic, _), qt, r, sents in zip(pairs, grids, query_topics, rel, read, strict=True):
             if topic is None:
                 topic = np.zeros(grid.shape[:2], dtype=np.float32)
-            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements, sents.claim is not None)
+            said = " ".join(sents.shown)
+            partial = [bool(uncovered(statement, said, scorer.names)) for statement in scorer.statements]
+            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements, sents.claim is not None, partial)
     return out
 
 
@@ -167,7 +176,8 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
         key = (t["persona"], t["query"], t["reply"])
         e, n, c, _, topic, _ = reduced[key]
         i = scored[key].statements.index(t["statement"])
-        predicted = LABEL[cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]))]
+        partial = scored[key].partial[i]
+        predicted = LABEL[cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), partial)]
         correct += int(predicted == t["label"])
         entailed += int(t["label"] == "entailment")
         if predicted == "entailment":
@@ -221,15 +231,13 @@ def calibrate(
     contradiction wins over an entailment. Only settings whose gates keep at least `min_gate_skipped` of the pairs
     from the NLI model are considered (all of them if none does). If no setting meets the target, the one with the
     fewest false violations is returned (and its figures say so).
-    Then the support threshold and gate: the most support recall whose precision reaches its target, or, when none
-    does, the best F0.5.
+    Then the support threshold and gate and whether supports need the statement's particulars (`refit_support`).
     """
     learned = isinstance(relevance.topic_model, LearnedTopic)
     gates = gates if gates is not None else (LEARNED_GATES if learned else GATES)
-    support_gates = (None, *LEARNED_GATES) if learned else SUPPORT_GATES
     best: tuple[float, Calibration, dict[str, float]] | None = None
     fallback: tuple[float, Calibration, dict[str, float]] | None = None
-    scored = _score_all(data, nli, relevance)
+    scored = score_all(data, nli, relevance)
     settings = [
         (gate, query_gate, k)
         for gate, query_gate, k in itertools.product(gates, query_gates, top_k)
@@ -256,11 +264,27 @@ def calibrate(
                 fallback = (worst, cal, figures)
     chosen = best or fallback
     assert chosen is not None
-    cal = chosen[1]
-    # Support is tuned apart (it does not move violations).
+    return refit_support(data, chosen[1], scored, relevance, target_support_precision)
+
+
+def refit_support(
+    data: CalibrationData,
+    cal: Calibration,
+    scored: dict[tuple[str, str, str], _Scored],
+    relevance: RelevanceModel,
+    target_support_precision: float = 0.95,
+) -> tuple[Calibration, dict[str, float]]:
+    """`cal` with the support threshold, support gate and particulars rule refitted; its violation settings kept.
+
+    Support is tuned apart because it does not move violations: the most support recall whose precision reaches its
+    target, or, when none does, the best F0.5 (`choose_support`). `scored` comes from `score_all`.
+    """
+    learned = isinstance(relevance.topic_model, LearnedTopic)
+    support_gates = (None, *LEARNED_GATES) if learned else SUPPORT_GATES
+    settings = itertools.product(SUPPORT, support_gates, PARTICULARS)
     candidates = [
         (c, evaluate(data, scored, c))
-        for c in (cal._replace(support=s, support_gate=g) for s, g in itertools.product(SUPPORT, support_gates))
+        for c in (cal._replace(support=s, support_gate=g, particulars=p) for s, g, p in settings)
     ]
     return choose_support(candidates, target_support_precision)
 
