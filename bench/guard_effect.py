@@ -155,6 +155,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                 "violated": [v.statement for v in best.result.violations] if best.result else [],
                                 "ooc": best.out_of_character,
                                 "round": best.round,
+                                # what the guard chose among: whether a faithful candidate was there to take
+                                "candidates": [
+                                    {
+                                        "text": c.text,
+                                        "violated": [v.statement for v in c.result.violations] if c.result else [],
+                                        "ooc": c.out_of_character,
+                                        "round": c.round,
+                                    }
+                                    for c in j.candidates
+                                ],
                             },
                             ensure_ascii=False,
                         )
@@ -211,7 +221,9 @@ if __name__ == "__main__":
         "--spread", type=float, default=DEFAULT_SPREAD, help="temperature the last candidate adds (0: all alike)"
     )
     parser.add_argument("--limit", type=int, default=0, help="Only the first N queries (0: all).")
-    parser.add_argument("--replies", type=Path, default=None, help="write every chosen reply and its verdicts (JSONL)")
+    parser.add_argument(
+        "--replies", type=Path, default=None, help="write every chosen reply and its candidates, with verdicts (JSONL)"
+    )
     parser.add_argument("--json", action="store_true", help="Print the JSON line only (the default output).")
     parser.add_argument("--record", action="store_true", help="append the figures to bench/results/guard_effect.jsonl")
     args = parser.parse_args()
