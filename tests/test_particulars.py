@@ -27,7 +27,13 @@ NAMES = ("Ada Quint", "Ada", "Quint")
         (FERRY, "I am a ferry captain.", ["uig", "tarbert", "40"]),
         (FERRY, "Forty years I ran the Uig to Tarbert crossing.", []),  # number words read as digits
         ("Ada Quint lives in a stone cottage in Uig.", "I'm Ada Quint, a retired captain from Skye.", ["uig"]),
-        ("Brother Anselm lives at the abbey of Bury St Edmunds.", "I copy books in the abbey.", ["bury", "edmunds"]),
+        ("Brother Anselm lives at the abbey of Bury St Edmunds.", "I copy books in the abbey.", ["bury st edmunds"]),
+        ("Brother Anselm lives at the abbey of Bury St Edmunds.", "I copy books at Bury.", []),  # a name by one word
+        ("Gaius Varro serves in the Sixth Legion.", "I'm a centurion of the Sixth.", []),  # an ordinal in a name
+        ("Tamsin Rook was born on Ceres Station.", "I came out of a Ceres birthing ward.", []),
+        ("Dee Ruiz lives in El Paso, Texas.", "I drive out of El Paso.", []),  # the larger place is implied
+        ("Dee Ruiz lives in El Paso, Texas.", "Texas born and bred.", ["el paso"]),  # ... not the smaller
+        ("Iris Vega was born on Mars in the city of Tharsis Landing.", "I was born on Mars.", ["tharsis landing"]),
         ("Ada Quint is 67 years old.", "I'm sixty-seven.", []),
         ("Ada Quint has a border collie named Skerry.", "Skerry's asleep by the stove.", []),  # a possessive
         ("Anselm is a Benedictine monk.", "We Benedictines rise early.", []),  # another ending of the same name
@@ -36,12 +42,14 @@ NAMES = ("Ada Quint", "Ada", "Quint")
     ],
 )
 def test_a_statements_particulars_are_its_names_and_numbers(statement: str, reply: str, missing: list[str]) -> None:
-    names = ("Brother Anselm", "Anselm") if "Anselm" in statement else NAMES
+    names = tuple(statement.split(" ")[:2]) + NAMES  # the subject's name is the character's
     assert uncovered(statement, reply, names) == missing
 
 
 def test_the_subject_and_the_characters_own_names_are_no_particulars() -> None:
     assert specifics("Ada Quint has a daughter, Morag, in Oban.", NAMES) == ("morag", "oban")
+    assert specifics("Aldric is a knight of the Order of the Ashen Rose.", ("Aldric",)) == ("order of the ashen rose",)
+    assert specifics("Ada sailed between Uig and Tarbert.", NAMES) == ("uig", "tarbert")
     assert specifics("Ada Quint is a widow.", NAMES) == ()
 
 

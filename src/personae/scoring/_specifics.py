@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from personae.scoring._numbers import numbers_as_digits
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?(?:st|nd|rd|th)?")
 _COMMON = frozenset(
     re.findall(
         r"\w+",
@@ -39,38 +39,96 @@ def _fold(word: str) -> str:
     return word.casefold().removesuffix("'s").removesuffix("’s").rstrip("'’")
 
 
-@lru_cache(maxsize=16384)
+_JOINS = frozenset(["of", "the", "de", "del", "la", "le", "von", "van", "st", "saint", "and"])
+"""Words that may sit inside one name ("Order of the Ashen Rose", "Bury St Edmunds"); "and" only between two
+capitalised words of a name is still two names ("Uig and Tarbert"), see `specifics`."""
+
+
+_WITHIN = frozenset([",", "in", "on", ", in", "near"])
+"""What sits between a place and the larger place it is in: "El Paso, Texas", "Bury St Edmunds in England"."""
+
+
 def specifics(statement: str, names: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The particulars of `statement` a reply must mention to support it: its names and numbers, casefolded.
 
-    The first word (a statement opens with its subject) and the character's `names` are not particulars.
+    A name is a run of capitalised words with nothing but spaces and the joining words of `_JOINS` (not "and")
+    between them: "Order of the Ashen Rose" is one particular, "Uig and Tarbert" two, "El Paso, Texas" two. The
+    first word (a statement opens with its subject) and the character's `names` are not particulars.
     """
+    return tuple(dict.fromkeys(p for p, _ in _read(statement, names)))
+
+
+@lru_cache(maxsize=16384)
+def _read(statement: str, names: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    """Each particular of `statement` with the name it is the larger place of ("texas" of "el paso"), if any."""
     own = {w.casefold() for n in names for w in _WORD.findall(n)}
-    found: list[str] = []
-    for k, word in enumerate(_words(statement)):
-        folded = _fold(word)
-        if folded in own or folded in _COMMON:
+    text = numbers_as_digits(statement)
+    found: list[tuple[str, str | None]] = []
+    run: list[str] = []
+    span = [-1, -1]
+    """Where the current run started and ended in `text`."""
+    last_name: tuple[str, int] | None = None
+    """The last name closed and where it ended."""
+    last_end = -1
+
+    def close() -> None:
+        nonlocal last_name
+        words = [w for w in run if w not in own]
+        while words and words[-1] in _JOINS:
+            words.pop()
+        if any(w not in _COMMON for w in words):
+            name = " ".join(words)
+            within = last_name is not None and text[last_name[1] : span[0]].strip().casefold() in _WITHIN
+            found.append((name, last_name[0] if within and last_name else None))
+            last_name = (name, span[1])
+        run.clear()
+
+    for k, match in enumerate(_WORD.finditer(text)):
+        word, folded = match.group(0), _fold(match.group(0))
+        adjacent = last_end >= 0 and not text[last_end : match.start()].strip()
+        last_end = match.end()
+        if word[0].isdigit() and not word[-1].isalpha():
+            close()
+            found.append((folded, None))
             continue
-        if word[0].isdigit() or (k > 0 and word[0].isupper()):
-            found.append(folded)
-    return tuple(dict.fromkeys(found))
+        name_word = word[0].isdigit() or (k > 0 and word[0].isupper() and folded not in own)
+        # an ordinal opens or continues a name: "the Sixth Legion" (read as "6th Legion")
+        if name_word:
+            if not adjacent or (run and run[-1] == "and"):
+                close()
+            if not run:
+                span[0] = match.start()
+            run.append(folded)
+            span[1] = match.end()
+        elif run and adjacent and folded in _JOINS - {"and"}:
+            run.append(folded)
+        else:
+            close()
+    close()
+    return tuple(found)
 
 
 def _mentions(particular: str, words: Iterable[str]) -> bool:
-    """Whether one of `words` is `particular`, or (for names of `STEM` letters or more) one spelling of the other."""
-    if particular[0].isdigit():
+    """Whether `words` mention `particular`: a number as written, a name by any of its words.
+
+    A word of `STEM` letters or more also matches another ending of itself ("Benedictine" and "Benedictines").
+    """
+    if particular.isdigit() or particular.replace(".", "").replace(",", "").isdigit():
         return particular in words
+    parts = [w for w in particular.split() if w not in _JOINS and w not in _COMMON]
     return any(
-        word == particular
-        or (len(word) >= STEM <= len(particular) and (word.startswith(particular) or particular.startswith(word)))
+        word == part or (len(word) >= STEM <= len(part) and (word.startswith(part) or part.startswith(word)))
+        for part in parts
         for word in words
     )
 
 
 def uncovered(statement: str, reply: str, names: Sequence[str] = ()) -> list[str]:
     """The particulars of `statement` that `reply` never mentions (empty: it may support the statement)."""
-    wanted = specifics(statement, tuple(names))
+    wanted = _read(statement, tuple(names))
     if not wanted:
         return []
     words = {_fold(w) for w in _words(reply)}
-    return [p for p in wanted if not _mentions(p, words)]
+    said = {p for p, _ in wanted if _mentions(p, words)}
+    # the larger place is implied by the place in it: "El Paso girl" says Texas
+    return list(dict.fromkeys(p for p, inside in wanted if p not in said and inside not in said))
