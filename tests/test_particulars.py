@@ -105,3 +105,21 @@ def test_the_support_refit_takes_the_particulars_rule_when_partial_supports_cost
     assert cal.particulars
     assert (figures["support_precision"], figures["support_recall"]) == (1.0, 1.0)
     assert cal.violation == 0.9  # violations are kept as they were
+
+
+def test_only_a_whole_entailment_vouches_for_a_sentence() -> None:
+    """The consistency anchor: a sentence one statement entails contradicts no other, unless that entailment is
+    partial ("Aye, I use the fiddle and the phone." agrees with the fiddle but names no Friday ceilidh)."""
+    fiddle = "Ada Quint plays the fiddle at the village ceilidh every Friday."
+    phone = "Ada Quint distrusts smartphones and does not own one."
+    persona = Persona(name="Ada Quint", statements=[fiddle, phone])
+    relevance = RelevanceModel(FakeEmbedder())
+    for sentence, violated in (
+        ("Aye, I use the fiddle and the phone.", True),  # partial: the phone stays a violation
+        ("Aye, every Friday at the ceilidh I play the fiddle and the phone.", False),  # whole: the anchor holds
+    ):
+        nli = GridNLI({(fiddle, sentence): ENTAILS, (phone, sentence): (0.0, 0.01, 0.99)})
+        for particulars, expected in ((False, False), (True, violated)):
+            cal = Calibration(0.9, 0.5, consistent=0.98, particulars=particulars)
+            result = APCScorer(persona, nli=nli, relevance=relevance, calibration=cal).score("Phone?", sentence)
+            assert bool(result.violations) is expected, (sentence, particulars)

@@ -173,16 +173,21 @@ class _Reduced(NamedTuple):
     """Per statement, the most entailing and the most contradicting sentence (None: every pair was gated)."""
 
 
-def settle(grid: FloatArray, consistent: float | None) -> FloatArray:
+def settle(grid: FloatArray, consistent: float | None, whole: npt.NDArray[np.bool_] | None = None) -> FloatArray:
     """`grid` with the contradictions of sentences that another statement entails at `consistent` or more set aside.
 
     A persona does not contradict itself: a sentence one of its statements entails cannot break another, so the
     NLI model's contradiction there is a misreading and counts as neutral. Gated pairs are neutral already, so only
-    an entailment the topic gate let through anchors a sentence.
+    an entailment the topic gate let through anchors a sentence. `whole`, shape (n_statements, n_sentences), says
+    where the sentence names all of the statement's particulars (`Calibration.particulars`): only such an entailment
+    anchors, since a partial one vouches for part of the sentence only ("I was born on Earth, in the city of Tharsis
+    Landing." is entailed by "born on Mars in the city of Tharsis Landing" at 0.99 and still breaks it).
     """
     if consistent is None or grid.shape[0] < 2 or not grid.shape[1]:
         return grid
     anchors = grid[:, :, ENT] >= consistent
+    if whole is not None:
+        anchors &= whole
     # pair (i, j): a statement other than i entails sentence j
     elsewhere = anchors.sum(axis=0)[None, :] - anchors.astype(np.int64) > 0
     if not elsewhere.any():
@@ -200,13 +205,15 @@ def _reduce(
     topic: FloatArray | None,
     open_: npt.NDArray[np.bool_],
     consistent: float | None,
+    whole: npt.NDArray[np.bool_] | None,
 ) -> _Reduced:
     """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
 
     `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence;
-    `consistent` is the calibration's anchor for `settle`.
+    `consistent` and `whole` are `settle`'s (the calibration's anchor, and where a sentence names a statement's
+    particulars; None: everywhere).
     """
-    grid = settle(grid, consistent)
+    grid = settle(grid, consistent, whole)
     n_statements = grid.shape[0]
     ent_idx = grid[:, :, ENT].argmax(axis=1)
     con_idx = grid[:, :, CON].argmax(axis=1)
@@ -222,6 +229,14 @@ def _reduce(
     if topic is None:
         return _Reduced(entail, neutral, contra, None, None, gated, evidence)
     return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, ent_idx], gated, evidence)
+
+
+def named_whole(statements: Sequence[str], sentences: Sequence[str], names: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Where each sentence names all of each statement's particulars, shape (n_statements, n_sentences)."""
+    return np.asarray(
+        [[not uncovered(statement, sentence, names) for sentence in sentences] for statement in statements],
+        dtype=bool,
+    ).reshape(len(statements), len(sentences))
 
 
 def _persona_names(persona: Persona | Sequence[str]) -> tuple[str, ...]:
@@ -262,6 +277,13 @@ class APCScorer:
         if threshold is not None:
             calibration = calibration._replace(violation=threshold)
         self.calibration = calibration
+
+    def whole(self, sentences: Sequence[str]) -> npt.NDArray[np.bool_] | None:
+        """Where each sentence names all of each statement's particulars, shape (n_statements, n_sentences).
+
+        None when the calibration does not read particulars (then every entailment may anchor `settle`).
+        """
+        return named_whole(self.statements, sentences, self.names) if self.calibration.particulars else None
 
     @property
     def threshold(self) -> float:
@@ -444,7 +466,9 @@ class APCScorer:
             )
             for (query, response), sents, rel, (grid, topic, open_) in zip(chunk, read, relevance, grids, strict=True):
                 reduced = (
-                    _reduce(grid, sents.shown, topic, open_, self.calibration.consistent) if sents.judged else None
+                    _reduce(grid, sents.shown, topic, open_, self.calibration.consistent, self.whole(sents.shown))
+                    if sents.judged
+                    else None
                 )
                 results.append(self._result(query, response, rel, reduced, sents.shown))
             if progress is not None:
@@ -475,7 +499,7 @@ class APCScorer:
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             everything = np.ones(grid.shape[:2], dtype=bool)
-            reduced = _reduce(grid, shown, None, everything, self.calibration.consistent)
+            reduced = _reduce(grid, shown, None, everything, self.calibration.consistent, self.whole(shown))
             return self._result(query, response, rel, reduced, shown)
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
@@ -484,5 +508,5 @@ class APCScorer:
         )
         open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
-        reduced = _reduce(grid, shown, topic, open_, self.calibration.consistent)
+        reduced = _reduce(grid, shown, topic, open_, self.calibration.consistent, self.whole(shown))
         return self._result(query, response, rel, reduced, shown)

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 
 from personae.persona import Persona, persona_from_data
-from personae.scoring._apc import APCScorer, Calibration, _reduce
+from personae.scoring._apc import APCScorer, Calibration, _reduce, named_whole
 from personae.scoring._nli import NLIModel
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel
@@ -108,12 +109,15 @@ class _Scored:
         statements: list[str],
         claim: bool = False,
         partial: Sequence[bool] = (),
+        whole: npt.NDArray[np.bool_] | None = None,
     ) -> None:
         self.grid, self.topic, self.query_topic, self.claim = grid, topic, query_topic, claim
         self.relevance, self.statements = relevance, statements
         self.partial = list(partial) or [False] * len(statements)
         """Per statement: whether the reply leaves some of its particulars unmentioned (`Calibration.particulars`)."""
-        self._reduced: dict[tuple[float | None, float | None, int, int, float | None], _Reduction] = {}
+        self.whole = whole if whole is not None else np.ones(grid.shape[:2], dtype=bool)
+        """Per statement and sentence: whether the sentence names all of the statement's particulars (`settle`)."""
+        self._reduced: dict[tuple[float | None, float | None, int, int, float | None, bool], _Reduction] = {}
 
     def reduce(self, cal: Calibration) -> _Reduction:
         """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
@@ -121,7 +125,7 @@ class _Scored:
         The same reduction as the scorer's (`_reduce`), with the gates of `cal` applied as a mask (kept per gate pair:
         the threshold search asks for the same gates many times).
         """
-        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k, cal.consistent)
+        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k, cal.consistent, cal.particulars)
         if key not in self._reduced:
             self._reduced[key] = self._reduce(cal)
         return self._reduced[key]
@@ -134,7 +138,9 @@ class _Scored:
         grid = self.grid.copy()
         open_ = cal.open_pairs(self.topic, self.query_topic, self.claim)
         grid[~open_] = (0.0, 1.0, 0.0)
-        r = _reduce(grid, [""] * n_sentences, self.topic, open_, cal.consistent)
+        r = _reduce(
+            grid, [""] * n_sentences, self.topic, open_, cal.consistent, self.whole if cal.particulars else None
+        )
         assert r.entail_topic is not None
         apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
         skipped = int((~open_).sum())
@@ -160,7 +166,9 @@ def score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -
                 topic = np.zeros(grid.shape[:2], dtype=np.float32)
             said = " ".join(sents.shown)
             partial = [bool(uncovered(statement, said, scorer.names)) for statement in scorer.statements]
-            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements, sents.claim is not None, partial)
+            whole = named_whole(scorer.statements, sents.shown, scorer.names)
+            claim = sents.claim is not None
+            out[(pid, query, reply)] = _Scored(grid, topic, qt, r, scorer.statements, claim, partial, whole)
     return out
 
 
