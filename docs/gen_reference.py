@@ -615,6 +615,19 @@ def _fallback_figures(row: Mapping[str, Any]) -> list[Figure]:
     return [Figure(k, k.replace("_", " ")) for k in numbers[:3]]
 
 
+_MEASURED = re.compile(r" \((?:detector|scorer)\)$")
+
+
+def _read_over_measured(figures: Sequence[Figure], row: dict[str, Any]) -> list[Figure]:
+    """`figures` without a detector's or scorer's figure whose hand-read twin ("… (read)") has a value in `row`."""
+    read = {
+        f.label.removesuffix(" (read)")
+        for f in figures
+        if f.label.endswith(" (read)") and _lookup(row, f.key) is not None
+    }
+    return [f for f in figures if not (_MEASURED.search(f.label) and _MEASURED.sub("", f.label) in read)]
+
+
 def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str | None, what: bool = True) -> str:
     """The headline table: one line per bench, from its latest recorded row.
 
@@ -628,6 +641,8 @@ def bench_table(runs: Mapping[str, Sequence[dict[str, Any]]], link_prefix: str |
         rows = runs[name]
         row = _latest(rows)
         description, figures = HEADLINES.get(name, ("", _fallback_figures(row)))
+        if not what:  # the short table: where a figure was read by hand, the reading stands for the detector's
+            figures = _read_over_measured(figures, row)
         shown = [text for f in figures if (text := _figure(f, _lookup(row, f.key)))]
         bench = f"[`{name}`]({link_prefix}{name}.py)" if link_prefix is not None else f"`{name}`"
         count = f" ({len(rows)}\u00a0run{'s' if len(rows) != 1 else ''})" if what else ""

@@ -161,3 +161,15 @@ def test_a_short_bench_table_leaves_out_what_each_bench_measures(gen: ModuleType
 
 def test_the_readme_stays_under_10000_characters() -> None:
     assert len((REPO / "README.md").read_text(encoding="utf-8")) < 10_000
+
+
+def test_the_short_table_shows_the_reading_where_a_figure_was_read_by_hand(gen: ModuleType, tmp_path: Path) -> None:
+    read = {"relative_ooc_cut": 0.9, "relative_role_confusion_cut": 0.8, "reading": {"relative_ooc_cut": 0.75}}
+    write_rows(tmp_path / "scene_guard.jsonl", [read])
+    runs = gen.read_results(tmp_path)
+    short = next(line for line in gen.bench_table(runs, None, what=False).splitlines() if "scene_guard" in line)
+    assert "OOC cut (read) 75.0" in short
+    assert "OOC cut (detector)" not in short  # the reading stands for it
+    assert "role confusion cut (detector) 80.0" in short  # nothing read for this one: the detector's stays
+    full = next(line for line in gen.bench_table(runs, None).splitlines() if "scene_guard" in line)
+    assert "OOC cut (detector) 90.0" in full and "OOC cut (read) 75.0" in full
