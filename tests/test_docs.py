@@ -172,4 +172,5 @@ def test_the_short_table_shows_the_reading_where_a_figure_was_read_by_hand(gen: 
     assert "OOC cut (detector)" not in short  # the reading stands for it
     assert "role confusion cut (detector) 80.0" in short  # nothing read for this one: the detector's stays
     full = next(line for line in gen.bench_table(runs, None).splitlines() if "scene_guard" in line)
-    assert "OOC cut (detector) 90.0" in full and "OOC cut (read) 75.0" in full
+    assert "OOC cut (detector) 90.0" in full
+    assert "OOC cut (read) 75.0" in full
