@@ -219,7 +219,8 @@ def calibrate_nli(
     """Fit the topic gate and the violation and support thresholds of a model on the calibration set.
 
     Writes them into the model's config.json, where every scorer bound to the model reads them. `--support-only`
-    takes minutes instead of half an hour: supports do not move violations, so the rest of the fit stands.
+    takes minutes instead of half an hour: it keeps the gates and the violation threshold (the particulars rule also
+    narrows the consistency anchor, so the violation figures it reports can move).
     """
     from personae.scoring import training as t
 

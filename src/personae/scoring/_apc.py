@@ -303,13 +303,14 @@ class APCScorer:
             zeros = np.zeros(n, np.float32)
             reduced = _Reduced(zeros, np.ones(n, np.float32), zeros, None, None, [0] * n, [None] * n)
         cal = self.calibration
+        reply = " ".join(said)
         scores = []
         for i, statement in enumerate(self.statements):
             rel = float(relevance[i])
             ent, neu, con = float(reduced.entailment[i]), float(reduced.neutral[i]), float(reduced.contradiction[i])
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
-            partial = cal.particulars and ent > cal.support and bool(uncovered(statement, " ".join(said), self.names))
+            partial = cal.particulars and ent > cal.support and bool(uncovered(statement, reply, self.names))
             verdict = cal.verdict(ent, neu, con, ent_topic, partial)
             # the sentence that decided: the contradicting one for a violation, else the stronger evidence
             contradicting = verdict == "violated" or (verdict is None and con > ent)

@@ -113,7 +113,7 @@ def _mentions(particular: str, words: Iterable[str]) -> bool:
 
     A word of `STEM` letters or more also matches another ending of itself ("Benedictine" and "Benedictines").
     """
-    if particular.isdigit() or particular.replace(".", "").replace(",", "").isdigit():
+    if particular.replace(".", "").replace(",", "").isdigit():
         return particular in words
     parts = [w for w in particular.split() if w not in _JOINS and w not in _COMMON]
     return any(
@@ -123,12 +123,18 @@ def _mentions(particular: str, words: Iterable[str]) -> bool:
     )
 
 
+@lru_cache(maxsize=16384)
+def _said(text: str) -> frozenset[str]:
+    """The words of `text`, folded as particulars are: read once per text, which every statement is checked against."""
+    return frozenset(_fold(w) for w in _words(text))
+
+
 def uncovered(statement: str, reply: str, names: Sequence[str] = ()) -> list[str]:
     """The particulars of `statement` that `reply` never mentions (empty: it may support the statement)."""
     wanted = _read(statement, tuple(names))
     if not wanted:
         return []
-    words = {_fold(w) for w in _words(reply)}
+    words = _said(reply)
     said = {p for p, _ in wanted if _mentions(p, words)}
     # the larger place is implied by the place in it: "El Paso girl" says Texas
     return list(dict.fromkeys(p for p, inside in wanted if p not in said and inside not in said))

@@ -284,8 +284,10 @@ def refit_support(
 ) -> tuple[Calibration, dict[str, float]]:
     """`cal` with the support threshold, support gate and particulars rule refitted; its violation settings kept.
 
-    Support is tuned apart because it does not move violations: the most support recall whose precision reaches its
-    target, or, when none does, the best F0.5 (`choose_support`). `scored` comes from `score_all`.
+    Support is tuned apart: the threshold and gate do not move violations. The particulars rule does, a little (it
+    also narrows the consistency anchor, `settle`), and the figures returned are measured with it. Chosen: the most
+    support recall whose precision reaches its target, or, when none does, the best F0.5 (`choose_support`).
+    `scored` comes from `score_all`.
     """
     learned = isinstance(relevance.topic_model, LearnedTopic)
     support_gates = (None, *LEARNED_GATES) if learned else SUPPORT_GATES
