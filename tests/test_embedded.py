@@ -53,6 +53,16 @@ async def test_streaming_matches_seeded_generation(embedded) -> None:  # type: i
     assert "".join(pieces) == whole.text
 
 
+async def test_a_reply_continues_from_its_prefix(embedded) -> None:  # type: ignore[no-untyped-def]
+    messages = [{"role": "user", "content": "Count from 1 to 10, separated by commas."}]
+    config = GenerateConfig(temperature=0.0, max_tokens=24, seed=1, prefix="1, 2, 3, 4, 5, 6,")
+    output = await embedded.generate(messages, config)
+    continuation = output.text
+    # only what follows the prefix comes back, and it goes on counting where the prefix stopped
+    assert not continuation.lstrip().startswith("1,"), continuation
+    assert continuation.lstrip().startswith("7"), continuation
+
+
 def test_cli_one_shot_reply_on_embedded(minimal_persona_file: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PERSONAE_HOME": str(tmp_path / "home")}
     started = time.monotonic()

@@ -7,7 +7,7 @@ import pytest
 from helpers.runtime import fake_models, sailor
 from personae.persona import Lorebook, LorebookEntry
 from personae.prompting import Exchange, MemoryContext, PromptAssembler, PromptSettings, triggered_entries
-from personae.prompting._assemble import in_second_person
+from personae.prompting._assemble import in_first_person, in_second_person
 from personae.scoring import FakeEmbedder, RelevanceModel
 
 LORE = [
@@ -201,3 +201,18 @@ def test_a_message_whose_premise_a_statement_contradicts_ends_the_prompt_with_th
 )
 def test_the_premise_cue_tells_the_character_its_facts_in_the_second_person(statement: str, told: str) -> None:
     assert in_second_person(statement, "Ada Quint") == told
+
+
+@pytest.mark.parametrize(
+    ("statement", "said"),
+    [
+        ("Ada Quint is a widow; her husband Callum died in 2015.", "I am a widow; my husband Callum died in 2015."),
+        ("Ada Quint cannot swim, which she finds funny for a sailor.", "I cannot swim, which I find funny for a sailor."),
+        ("Ada plays chess every night and usually loses.", "I play chess every night and usually lose."),
+        ("Ada Quint was born on Mars.", "I was born on Mars."),
+        ("Ada Quint's brother lives in Oslo.", "My brother lives in Oslo."),
+        ("The ferry is old.", None),  # not about her: nothing she would say of herself
+    ],
+)
+def test_the_guard_s_opening_gives_a_fact_in_the_character_s_own_words(statement: str, said: str | None) -> None:
+    assert in_first_person(statement, "Ada Quint") == said

@@ -27,7 +27,7 @@ from personae.backends import (
 from personae.guard import Candidate, Guard
 from personae.memory import MemoryItem, MemorySettings
 from personae.prompting import AssembledPrompt, PromptSettings
-from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+from personae.scoring import APCScorer, FakeEmbedder, FakeNLI, ScoringModels
 from personae.session import IMPORTED_REASON, ChatSession, SessionSettings, ShownTurns
 from personae.store import (
     Migration,
@@ -96,6 +96,60 @@ async def test_threshold_does_not_regenerate_when_the_best_is_clean(tmp_path: Pa
     chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings("threshold"), models=fake_models())
     await chat.send("Do you eat meat?")
     assert len(llm.api.history) == 1  # type: ignore[attr-defined]
+
+
+class PremiseScorer(APCScorer):
+    """A scorer whose premise check knows one false premise (the fake NLI reads none)."""
+
+    def premise_conflicts(self, query: str) -> list[str]:
+        return ["Ada is a vegetarian."] if "meat" in query else []
+
+
+def continuing(first: str, rest: str) -> Backend:
+    """A mock that answers `first`, or `rest` when asked to continue a reply from a prefix."""
+    return get_backend("mock/scripted", fn=lambda _m, config, _i: rest if config.prefix else first, cache=None)
+
+
+def premise_guard(n: int = 2) -> Guard:
+    models = fake_models()
+    return Guard("threshold", n=n, scorer=PremiseScorer(sailor(), nli=models.nli, relevance=models.relevance))
+
+
+async def test_threshold_opens_the_corrective_reply_with_the_fact_a_false_premise_denies() -> None:
+    llm = continuing(PLAIN, " And proud of it.")
+    query = "Do you eat meat?"
+    judgement = await premise_guard().run(llm, [Message(role="user", content=query)], GenerateConfig(), query=query)
+    history = llm.api.history  # type: ignore[attr-defined]
+    assert [config.prefix for _, config in history] == [None, "I am a vegetarian."]
+    assert "put the user right" in history[1][0][0].content
+    assert "- Ada is a vegetarian." in history[1][0][0].content
+    assert judgement.corrective_opening == "I am a vegetarian."
+    assert [c.text for c in judgement.candidates][2:] == ["I am a vegetarian. And proud of it."] * 2
+    assert judgement.best.round == 1
+
+
+async def test_threshold_keeps_a_draft_that_already_puts_the_premise_right() -> None:
+    llm = continuing(GOOD, " Never.")
+    query = "Do you eat meat?"
+    judgement = await premise_guard().run(llm, [Message(role="user", content=query)], GenerateConfig(), query=query)
+    assert len(llm.api.history) == 1  # type: ignore[attr-defined]
+    assert judgement.best.text == GOOD
+    assert judgement.corrective_opening is None
+
+
+class NoPrefixAPI(MockBackendAPI):
+    supports_prefix: ClassVar[bool] = False
+
+
+async def test_a_backend_that_cannot_continue_gets_the_instruction_only() -> None:
+    llm = Backend(NoPrefixAPI(model="scripted", fn=lambda _m, _c, _i: PLAIN), cache=None)
+    with pytest.raises(BackendError, match="cannot continue a reply from a prefix"):
+        await llm.generate([Message(role="user", content="hi")], GenerateConfig(prefix="I am"))
+    query = "Do you eat meat?"
+    judgement = await premise_guard().run(llm, [Message(role="user", content=query)], GenerateConfig(), query=query)
+    assert [config.prefix for _, config in llm.api.history] == [None, None]  # type: ignore[attr-defined]
+    assert judgement.corrective_opening is None
+    assert "put the user right" in (judgement.corrective_instruction or "")
 
 
 async def test_history_check_penalises_contradicting_an_earlier_reply(tmp_path: Path) -> None:

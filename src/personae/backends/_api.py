@@ -61,6 +61,8 @@ class BackendAPI(ABC):
     """Whether `stream` yields text incrementally (otherwise it yields the whole reply at once)."""
     supports_n: ClassVar[bool] = False
     """Whether one `generate` call returns `config.n` candidates (otherwise the wrapper calls it n times)."""
+    supports_prefix: ClassVar[bool] = False
+    """Whether `generate` continues a reply from `config.prefix` (a prefill) and returns only the continuation."""
     passes_through: ClassVar[bool] = False
     """Whether `generate` sends `config.pass_through` and the messages' `fields` upstream as given and returns each
     choice's own `fields` and `logprobs` (an OpenAI-compatible server); otherwise `Backend` refuses such requests."""

@@ -88,6 +88,11 @@ class Backend:
         """`provider/model`, as accepted by `get_backend`."""
         return f"{self.api.provider}/{self.api.model}"
 
+    @property
+    def supports_prefix(self) -> bool:
+        """Whether `generate` takes `config.prefix`: continues a reply already begun (see `BackendAPI`)."""
+        return self.api.supports_prefix
+
     def count_tokens(self, text: str) -> int:
         """Tokens of `text`: the provider's tokenizer when it has one locally, else a conservative estimate."""
         counted = self.api.count_tokens(text)
@@ -177,7 +182,8 @@ class Backend:
         """Generate `config.n` candidates, from the cache when allowed, retrying transient failures.
 
         A request with pass-through fields (`config.pass_through`, `Message.fields`) goes only to a provider that
-        `passes_through`; any other raises `BackendError`.
+        `passes_through`; any other raises `BackendError`, as does a `config.prefix` for one that cannot continue a
+        reply (`supports_prefix`).
         """
         msgs = _as_messages(messages)
         config = config or GenerateConfig()
@@ -186,6 +192,8 @@ class Backend:
             raise BackendError(
                 f"{self.address} cannot pass {', '.join(passed)} through: it is no OpenAI-compatible server"
             )
+        if config.prefix is not None and not self.api.supports_prefix:
+            raise BackendError(f"{self.address} cannot continue a reply from a prefix")
         started = time.time()
         key, hit = self._cache_lookup(msgs, config, started, streamed=False)
         if hit is not None:
@@ -227,6 +235,8 @@ class Backend:
         passed = _passed_through(msgs, config)
         if passed:  # the stream yields text: tool calls and log-probabilities would be lost
             raise BackendError(f"{self.address}: {', '.join(passed)} pass through generate only, not stream")
+        if config.prefix is not None:
+            raise BackendError(f"{self.address}: a reply prefix is taken by generate only, not stream")
         started = time.time()
         key, hit = self._cache_lookup(msgs, config, started, streamed=True)
         if hit is not None:

@@ -47,6 +47,8 @@ def cache_key(identity: dict[str, Any], messages: Sequence[Message], config: Gen
     }
     if config.pass_through:  # left out of dumps (and so of the keys of every other request)
         key["config"]["pass_through"] = config.pass_through
+    if config.prefix is not None:
+        key["config"]["prefix"] = config.prefix
     return content_hash(key)
 
 

@@ -66,6 +66,10 @@ class GenerateConfig(BaseModel):
     `PASS_THROUGH_FIELDS`), for a client whose request the server passes through. Only providers that
     `passes_through` take them, and only in `Backend.generate`; left out of dumps, so stored session settings
     never carry them (the cache key adds them)."""
+    prefix: str | None = Field(default=None, exclude=True)
+    """The reply's opening, already written (a prefill): the backend continues it and returns only what follows.
+    Only providers that `supports_prefix` take it, and only in `Backend.generate`; left out of dumps like
+    `pass_through` (the cache key adds it)."""
 
     @field_validator("pass_through")
     @classmethod

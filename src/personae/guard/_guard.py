@@ -17,6 +17,7 @@ from typing import NamedTuple, TypeVar
 from personae.backends import Backend, GenerateConfig, Message
 from personae.guard._diversity import measure_diversity
 from personae.guard._types import Candidate, GuardPolicy, Judgement
+from personae.prompting import in_first_person
 from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector, UserClaims
 
 T = TypeVar("T")
@@ -44,12 +45,18 @@ class _Round(NamedTuple):
     seconds_scoring: float
 
 
-def corrective_instruction(candidate: Candidate) -> str:
-    """The instruction for a regeneration: what the best draft contradicted or claimed of the user's, how it left."""
-    facts = [v.statement for v in candidate.violations]
+def corrective_instruction(candidate: Candidate, premises: Sequence[str] = ()) -> str:
+    """The instruction for a regeneration: what the best draft contradicted or claimed of the user's, how it left.
+
+    `premises` are the facts the user's message took for granted wrongly (`APCScorer.premise_conflicts`) that the
+    draft did not put right.
+    """
+    facts = list(dict.fromkeys([*premises, *(v.statement for v in candidate.violations)]))
     earlier = [c.earlier for c in candidate.contradictions]
     reasons = candidate.ooc.reasons if candidate.ooc and candidate.ooc.ooc else []
     lines = ["Important: a draft of your next reply was not true to who you are."]
+    if premises:
+        lines.append("The user's message takes for granted something your facts rule out: put the user right.")
     if facts:
         lines.append("Stay consistent with these facts:")
         lines.extend(f"- {fact}" for fact in facts)
@@ -64,6 +71,15 @@ def corrective_instruction(candidate: Candidate) -> str:
         lines.extend(f"- {OOC_ADVICE.get(reason, reason)}" for reason in reasons)
     lines.append("Write a new reply, in character, that is true to all of this.")
     return "\n".join(lines)
+
+
+def continued(opening: str | None, text: str) -> str:
+    """A reply the backend continued from `opening` (None: no opening), as one text."""
+    if not opening:
+        return text.strip()
+    text = text.rstrip()
+    joint = "" if not text or text[0].isspace() or text[0] in ",.;:!?)'’" else " "
+    return (opening + joint + text).strip()
 
 
 def _with_instruction(messages: Sequence[Message], instruction: str) -> list[Message]:
@@ -140,6 +156,30 @@ class Guard:
 
         return await self._run_models(work)
 
+    def unanswered_premises(self, query: str, best: Candidate) -> list[str]:
+        """The facts `query` wrongly takes for granted, when the `threshold` policy's best draft supports none of them.
+
+        A small model goes along with a false premise ("How is your husband keeping?" to a widow: "He's doing well!")
+        in ways the scorer can miss, and then every candidate does; a draft that states one of the facts has put the
+        user right. Empty under other policies, without a scorer, or when the message takes nothing false for granted.
+        """
+        if self.policy != "threshold" or self.scorer is None:
+            return []
+        premises = self.scorer.premise_conflicts(query)
+        supported = {s.statement for s in best.result.statements if s.supported} if best.result else set()
+        return [] if supported.intersection(premises) else premises
+
+    def opening(self, premises: Sequence[str]) -> str | None:
+        """How a corrective reply begins: the first wrongly assumed fact as the character says it, or None.
+
+        "I am a widow; my husband Callum died in 2015."; None without a premise, or for a fact not about the
+        character by name. Told the fact, the embedded model still answered "He's doing well" to the widow; set down
+        as the reply's first sentence, it continues from the truth.
+        """
+        if not premises or self.scorer is None or not self.scorer.names:
+            return None
+        return in_first_person(premises[0], self.scorer.names[0])
+
     async def _run_models(self, work: Callable[[], T]) -> T:
         """Run model work in a worker thread, or here when `offload` is off."""
         return await asyncio.to_thread(work) if self.offload else work()
@@ -158,7 +198,8 @@ class Guard:
         started = time.perf_counter()
         output = await backend.generate(list(messages), config.model_copy(update={"n": self.n, "spread": self.spread}))
         generated = time.perf_counter()
-        scored = await self.score(query, [c.text.strip() for c in output.choices], earlier_replies, user_facts)
+        texts = [continued(config.prefix, c.text) for c in output.choices]
+        scored = await self.score(query, texts, earlier_replies, user_facts)
         candidates = [
             c.model_copy(update={"index": first_index + i, "round": round_no, "finish_reason": choice.finish_reason})
             for i, (c, choice) in enumerate(zip(scored, output.choices, strict=True))
@@ -185,24 +226,36 @@ class Guard:
             await self._round(backend, messages, config, query, earlier_replies, round_no, first_index, user_facts)
         ]
         best = min(rounds[0].candidates, key=Candidate.rank_key)
-        instruction = None
-        if self.policy == "threshold" and (best.problems or best.out_of_character):
-            instruction = corrective_instruction(best)
+        instruction = opening = None
+        started = time.perf_counter()
+        premises = await self._run_models(lambda: self.unanswered_premises(query, best))
+        measuring = time.perf_counter() - started
+        if self.policy == "threshold" and (best.problems or best.out_of_character or premises):
+            instruction = corrective_instruction(best, premises)
             corrective = _with_instruction(messages, instruction)
+            opening = self.opening(premises) if backend.supports_prefix else None
             first = first_index + len(rounds[0].candidates)
             again = await self._round(
-                backend, corrective, config, query, earlier_replies, round_no + 1, first, user_facts
+                backend,
+                corrective,
+                config if opening is None else config.model_copy(update={"prefix": opening}),
+                query,
+                earlier_replies,
+                round_no + 1,
+                first,
+                user_facts,
             )
             rounds.append(again)
         candidates = [c for r in rounds for c in r.candidates]
         started = time.perf_counter()
         diversity = await self._run_models(lambda: measure_diversity([c.text for c in candidates], self.embedder))
-        measuring = time.perf_counter() - started
+        measuring += time.perf_counter() - started
         return Judgement(
             policy=self.policy,
             candidates=candidates,
             chosen=min(range(len(candidates)), key=lambda i: candidates[i].rank_key()),
             corrective_instruction=instruction,
+            corrective_opening=opening,
             seconds_generating=sum(r.seconds_generating for r in rounds),
             seconds_scoring=sum(r.seconds_scoring for r in rounds) + measuring,
             diversity=diversity,

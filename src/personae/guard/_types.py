@@ -11,7 +11,8 @@ from personae.scoring import APCResult, Contradiction, OOCResult, StatementScore
 
 GuardPolicy = Literal["off", "best-of-n", "threshold"]
 """`off`: one reply, scored; `best-of-n`: n candidates, keep the most faithful; `threshold`: best-of-n, then one
-corrective regeneration if the best still contradicts the persona."""
+corrective regeneration if the best still contradicts the persona, leaves the role, or goes along with a false premise
+of the user's message."""
 
 GUARD_POLICIES: tuple[GuardPolicy, ...] = ("off", "best-of-n", "threshold")
 
@@ -79,6 +80,8 @@ class Judgement(BaseModel):
     """Index into `candidates` of the reply shown."""
     corrective_instruction: str | None = None
     """The instruction added for the corrective round, if one ran."""
+    corrective_opening: str | None = None
+    """The words the corrective round's replies began with (a wrongly assumed fact as the character says it), if any."""
     seconds_generating: float = 0.0
     """Wall time spent in the backend."""
     seconds_scoring: float = 0.0

@@ -16,6 +16,7 @@ from personae.prompting._assemble import (
     PromptPart,
     PromptSettings,
     TokenCounter,
+    in_first_person,
 )
 from personae.prompting._lorebook import DEFAULT_SCAN_DEPTH, Trigger, triggered_entries
 
@@ -29,5 +30,6 @@ __all__ = [
     "PromptSettings",
     "TokenCounter",
     "Trigger",
+    "in_first_person",
     "triggered_entries",
 ]

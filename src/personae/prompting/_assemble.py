@@ -200,6 +200,28 @@ def in_second_person(statement: str, name: str) -> str:
     return head + rest
 
 
+_FIRST_PERSON = {"you are": "I am", "you were": "I was", "you aren't": "I'm not", "you weren't": "I wasn't"}
+_FIRST_PERSON |= {"yourself": "myself", "your": "my", "you": "I"}
+_SECOND_PERSON = re.compile(r"\b(?:you are|you were|you aren't|you weren't|yourself|your|you)\b", re.IGNORECASE)
+
+
+def in_first_person(statement: str, name: str) -> str | None:
+    """A persona statement that opens with the character's name, as the character says it; None for any other.
+
+    "Ada Quint is a widow; her husband died" → "I am a widow; my husband died". The guard opens a corrective reply
+    with it when the user's message takes for granted what the statement rules out.
+    """
+    told = in_second_person(statement, name)
+    if told == statement:
+        return None
+
+    def first(m: re.Match[str]) -> str:
+        said = _FIRST_PERSON[m[0].lower()]
+        return said[0].upper() + said[1:] if m.start() == 0 else said
+
+    return _SECOND_PERSON.sub(first, told)
+
+
 class PromptAssembler:
     """Builds the messages for the next reply of one persona."""
 

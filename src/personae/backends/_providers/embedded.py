@@ -55,12 +55,35 @@ def _load(path: Path, n_ctx: int, n_threads: int | None) -> tuple[Any, threading
         return _models[key]
 
 
+_formatters: dict[int, Any] = {}
+
+
+def _formatter(llm: Any) -> Any:
+    """The chat template of a loaded model as a formatter that ends at the reply's opening (cached per model)."""
+    key = id(llm)
+    if key not in _formatters:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise BackendError("embedded: the model has no chat template, so a reply cannot be continued from a prefix")
+        eos, bos = llm.token_eos(), llm.token_bos()
+        _formatters[key] = Jinja2ChatFormatter(
+            template=template,
+            eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            add_generation_prompt=True,
+        )
+    return _formatters[key]
+
+
 class EmbeddedBackendAPI(BackendAPI):
     """llama.cpp in this process; n candidates reuse the prompt's KV cache, so extra ones cost decode only."""
 
     provider: ClassVar[str] = "embedded"
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
+    supports_prefix: ClassVar[bool] = True
     default_model: ClassVar[str] = DEFAULT_MODEL.name
 
     class Options(ProviderOptions):
@@ -117,6 +140,20 @@ class EmbeddedBackendAPI(BackendAPI):
             kwargs["stop"] = list(config.stop)
         return kwargs
 
+    def _continued(self, llm: Any, messages: Sequence[Message], config: GenerateConfig, index: int) -> dict[str, Any]:
+        """llama.cpp completion arguments that continue the reply from `config.prefix`.
+
+        The chat API would close a trailing assistant message and open a new one, so the prompt is rendered with the
+        model's own chat template up to the reply's opening, and the prefix is written after it.
+        """
+        formatter = _formatter(llm)
+        rendered = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        kwargs = self._kwargs(messages, config, index)
+        del kwargs["messages"]
+        kwargs["prompt"] = rendered.prompt + (config.prefix or "")
+        kwargs["stop"] = [*kwargs.get("stop", ()), *(rendered.stop or ())]
+        return kwargs
+
     def _generate_blocking(self, messages: Sequence[Message], config: GenerateConfig) -> BackendOutput:
         llm, lock = self._llm()
         choices: list[Choice] = []
@@ -124,11 +161,16 @@ class EmbeddedBackendAPI(BackendAPI):
         with lock:
             for i in range(config.n):
                 try:
-                    result = llm.create_chat_completion(**self._kwargs(messages, config, i))
+                    if config.prefix is None:
+                        result = llm.create_chat_completion(**self._kwargs(messages, config, i))
+                        text = result["choices"][0]["message"]["content"] or ""
+                    else:
+                        result = llm.create_completion(**self._continued(llm, messages, config, i))
+                        text = result["choices"][0]["text"] or ""
                 except ValueError as exc:  # llama.cpp reports context overflow this way
                     raise BackendError(f"embedded: {exc}") from exc
                 choice = result["choices"][0]
-                choices.append(Choice(text=choice["message"]["content"] or "", finish_reason=choice["finish_reason"]))
+                choices.append(Choice(text=text, finish_reason=choice["finish_reason"]))
                 u = result.get("usage") or {}
                 # The prompt is evaluated once and reused from the KV cache by later candidates.
                 prompt_tokens = int(u.get("prompt_tokens", 0)) if i == 0 else 0

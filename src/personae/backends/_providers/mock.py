@@ -62,6 +62,7 @@ class MockBackendAPI(BackendAPI):
     provider: ClassVar[str] = "mock"
     can_stream: ClassVar[bool] = True
     supports_n: ClassVar[bool] = True
+    supports_prefix: ClassVar[bool] = True
     default_model: ClassVar[str] = "echo"
 
     class Options(ProviderOptions):
