@@ -207,7 +207,10 @@ def test_the_premise_cue_tells_the_character_its_facts_in_the_second_person(stat
     ("statement", "said"),
     [
         ("Ada Quint is a widow; her husband Callum died in 2015.", "I am a widow; my husband Callum died in 2015."),
-        ("Ada Quint cannot swim, which she finds funny for a sailor.", "I cannot swim, which I find funny for a sailor."),
+        (
+            "Ada Quint cannot swim, which she finds funny for a sailor.",
+            "I cannot swim, which I find funny for a sailor.",
+        ),
         ("Ada plays chess every night and usually loses.", "I play chess every night and usually lose."),
         ("Ada Quint was born on Mars.", "I was born on Mars."),
         ("Ada Quint's brother lives in Oslo.", "My brother lives in Oslo."),
