@@ -137,6 +137,27 @@ async def test_threshold_keeps_a_draft_that_already_puts_the_premise_right() -> 
     assert judgement.corrective_opening is None
 
 
+async def test_a_session_answers_a_false_premise_from_the_truth_checking_the_premise_once(tmp_path: Path) -> None:
+    # the fake NLI reads "I do swim every morning" (what the question asks agreement to) against "Ada cannot swim."
+    models = fake_models()
+    llm = continuing(PLAIN, " I never learned.")
+    chat = ChatSession.start(sailor(), llm, store(tmp_path), settings=settings("threshold"), models=models)
+    scorer = chat.guard.scorer
+    assert scorer is not None
+    claims: list[str] = []
+    score = scorer.score
+
+    def counted(query: str, response: str) -> object:
+        claims.append(response)
+        return score(query, response)
+
+    scorer.score = counted  # type: ignore[method-assign]
+    turn = await chat.send("Do you swim every morning?")
+    assert turn.reply == "I cannot swim. I never learned."
+    assert claims == ["I do swim every morning."]  # the prompt's premise cue and the guard share one check
+    assert "You cannot swim." in llm.api.history[0][0][0].content  # type: ignore[attr-defined]
+
+
 class NoPrefixAPI(MockBackendAPI):
     supports_prefix: ClassVar[bool] = False
 

@@ -31,6 +31,8 @@ premise probes 1–4 the true conflicts read 0.89–0.98 ("I do agree that the e
 "believes the earth sits at the centre of the heavens": 0.92, below the violation threshold)."""
 PREMISE_STATEMENTS = 2
 """Statements a premise conflict names at most, the most contradicted first."""
+PREMISE_MEMO = 8
+"""Messages whose premise conflicts a scorer remembers (the prompt and the guard check the same message)."""
 
 
 class Calibration(NamedTuple):
@@ -277,6 +279,8 @@ class APCScorer:
         if threshold is not None:
             calibration = calibration._replace(violation=threshold)
         self.calibration = calibration
+        self._premises: dict[str, list[str]] = {}
+        """The last few `premise_conflicts` answers, by message: the prompt's premise cue and the guard ask alike."""
 
     def whole(self, sentences: Sequence[str]) -> npt.NDArray[np.bool_] | None:
         """Where each sentence names all of each statement's particulars, shape (n_statements, n_sentences).
@@ -350,13 +354,17 @@ class APCScorer:
         `PREMISE_CONTRADICTION`, not the calibrated violation threshold: what the cue does with a statement is remind
         the character of a true fact, which costs little when the claim did not need it.
         """
-        claim = question_claim(query) or premise_claim(query)
-        if claim is None:
-            return []
-        scores = self.score(query, claim).statements
-        ruled_out = [s for s in scores if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment]
-        ruled_out.sort(key=lambda s: -s.contradiction)
-        return [s.statement for s in ruled_out[:PREMISE_STATEMENTS]]
+        if query not in self._premises:
+            claim = question_claim(query) or premise_claim(query)
+            scores = [] if claim is None else self.score(query, claim).statements
+            ruled_out = [
+                s for s in scores if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment
+            ]
+            ruled_out.sort(key=lambda s: -s.contradiction)
+            if len(self._premises) >= PREMISE_MEMO:
+                del self._premises[next(iter(self._premises))]
+            self._premises[query] = [s.statement for s in ruled_out[:PREMISE_STATEMENTS]]
+        return list(self._premises[query])
 
     def read_pairs(
         self, pairs: Sequence[tuple[str, str]], predict: Callable[[Sequence[tuple[str, str]]], FloatArray]
