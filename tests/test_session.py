@@ -158,6 +158,49 @@ async def test_a_session_answers_a_false_premise_from_the_truth_checking_the_pre
     assert "You cannot swim." in llm.api.history[0][0][0].content  # type: ignore[attr-defined]
 
 
+def _sides(said: str, fact: str, premise: str, hypothesis: str) -> bool:
+    """Whether a pair holds `said` on one side and `fact` on the other, in either order."""
+    return (said in premise and fact in hypothesis) or (said in hypothesis and fact in premise)
+
+
+class KeywordNLI:
+    """Label probabilities by words: a pair with `said` on one side (a reply sentence or claim) and `fact` on the
+    other (the statement, as the scorer phrases it)."""
+
+    name = "keywords"
+
+    def __init__(self, rules: list[tuple[str, str, tuple[float, float, float]]]) -> None:
+        self.rules = rules
+
+    def predict(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        def probs(premise: str, hypothesis: str) -> tuple[float, float, float]:
+            hits = [p for said, fact, p in self.rules if _sides(said, fact, premise, hypothesis)]
+            return hits[0] if hits else (0.05, 0.9, 0.05)
+
+        return np.asarray([probs(*pair) for pair in pairs], dtype=np.float32).reshape(-1, 3)
+
+
+async def test_a_draft_both_supporting_and_contradicting_the_fact_does_not_put_the_premise_right() -> None:
+    nli = KeywordNLI(
+        [
+            ("do swim every morning", "cannot swim", (0.01, 0.01, 0.98)),  # what the question asks agreement to
+            ("Still, I swim", "cannot swim", (0.05, 0.05, 0.9)),  # the draft's slip, weaker than its support
+            ("cannot swim", "cannot swim", (0.97, 0.02, 0.01)),
+        ]
+    )
+    scorer = APCScorer(sailor(), nli=nli, relevance=fake_models().relevance)  # type: ignore[arg-type]
+    llm = continuing("I cannot swim. Still, I swim every morning.", " Not a stroke.")
+    query = "Do you swim every morning?"
+    guard = Guard("threshold", n=1, scorer=scorer)
+    judgement = await guard.run(llm, [Message(role="user", content=query)], GenerateConfig(), query=query)
+    first = judgement.candidates[0]
+    assert first.result is not None
+    swim = next(s for s in first.result.statements if s.statement == "Ada cannot swim.")
+    assert swim.supported  # the stronger evidence wins the verdict ...
+    assert judgement.corrective_opening == "I cannot swim."  # ... but the guard does not take it as a correction
+    assert judgement.best.text == "I cannot swim. Not a stroke."
+
+
 class NoPrefixAPI(MockBackendAPI):
     supports_prefix: ClassVar[bool] = False
 

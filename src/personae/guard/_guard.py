@@ -18,7 +18,7 @@ from personae.backends import Backend, GenerateConfig, Message
 from personae.guard._diversity import measure_diversity
 from personae.guard._types import Candidate, GuardPolicy, Judgement
 from personae.prompting import in_first_person
-from personae.scoring import APCScorer, Embedder, HistoryChecker, OOCDetector, UserClaims
+from personae.scoring import PREMISE_CONTRADICTION, APCScorer, Embedder, HistoryChecker, OOCDetector, UserClaims
 
 T = TypeVar("T")
 
@@ -166,8 +166,11 @@ class Guard:
         if self.policy != "threshold" or self.scorer is None:
             return []
         premises = self.scorer.premise_conflicts(query)
-        supported = {s.statement for s in best.result.statements if s.supported} if best.result else set()
-        return [] if supported.intersection(premises) else premises
+        statements = best.result.statements if best.result else []
+        # a support the NLI model also reads as a contradiction ("Yes, I always beat Wren at chess": 0.96 and 0.91
+        # against "usually loses") is no correction
+        righted = {s.statement for s in statements if s.supported and s.contradiction < PREMISE_CONTRADICTION}
+        return [] if righted.intersection(premises) else premises
 
     def opening(self, premises: Sequence[str]) -> str | None:
         """How a corrective reply begins: the first wrongly assumed fact as the character says it, or None.

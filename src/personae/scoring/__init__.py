@@ -13,7 +13,7 @@ from personae.scoring._answers import (
     question_claim,
     reply_sentences,
 )
-from personae.scoring._apc import APCScorer, Calibration, default_calibration
+from personae.scoring._apc import PREMISE_CONTRADICTION, APCScorer, Calibration, default_calibration
 from personae.scoring._claims import (
     FactClaims,
     UserClaims,
@@ -48,6 +48,7 @@ from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, 
 __all__ = [
     "LABELS",
     "OOC_REASONS",
+    "PREMISE_CONTRADICTION",
     "APCResult",
     "APCScorer",
     "Calibration",

@@ -25,10 +25,13 @@ from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 CLAIM_TOP_K = 3
 """How many of its nearest statements a claim the reply makes without saying it always reaches (`Calibration`)."""
-PREMISE_CONTRADICTION = 0.85
-"""P(contradiction) of a message's premise claim from which a statement rules it out (`premise_conflicts`): on the
-premise probes 1–4 the true conflicts read 0.89–0.98 ("I do agree that the earth travels around the sun" against
-"believes the earth sits at the centre of the heavens": 0.92, below the violation threshold)."""
+PREMISE_CONTRADICTION = 0.75
+"""P(contradiction) of a message's premise claim from which a statement rules it out (`premise_conflicts`). Over the
+120 premise probes (bench/data/premise_probes*.jsonl, all five files, so no held-out figure remains for this bar)
+every claim at 0.75–0.85 is a real conflict ("I have a husband." against the widow 0.79, "I do manage in the
+scriptorium without knowing any Latin." 0.82, "Callum must be proud of my fiddle playing." 0.76) and the highest
+claim no statement rules out reads 0.57 ("I drive the car round the island."); until 2026-12-04 the bar was 0.85,
+from probes 1–4 alone."""
 PREMISE_STATEMENTS = 2
 """Statements a premise conflict names at most, the most contradicted first."""
 PREMISE_MEMO = 8
