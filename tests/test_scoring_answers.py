@@ -15,6 +15,7 @@ from personae.scoring import (
     RelevanceModel,
     accepted_premise,
     agreed_claim,
+    asserted_claim,
     premise_claim,
     question_claim,
     reply_sentences,
@@ -136,6 +137,9 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
     ("question", "premise"),
     [
         ("How are your daughters getting on at school?", "I have daughters."),
+        ("How are your two daughters getting on at school?", "I have two daughters."),
+        ("Is your little dog still barking?", None),  # a yes/no question
+        ("How is your little dog?", "I have a little dog."),
         ("Morning! How's your dog today?", "I have a dog."),
         ("How is your husband Tom?", "I have a husband."),
         ("When did you give up the violin?", "I did give up the violin."),
@@ -247,3 +251,23 @@ def test_a_huge_wh_question_is_read_in_bounded_time() -> None:
     assert premise_claim("Tell me about the " + "you " * 200_000) is None
     assert accepted_premise("How are your sons?", "They " + "no " * 300_000) is None
     assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("message", "claim"),
+    [
+        ("Could you translate this letter for me? You speak German fluently.", "I speak German fluently."),
+        ("Want a cigarette, mate? You always have one after a shift.", "I always have one after a shift."),
+        ("You were born in York. Tell me about it.", "I was born in York."),
+        ("You know, it's cold out.", None),  # a filler, not a statement about the answerer
+        ("Do you speak German?", None),  # a question: `question_claim`'s
+        ("I speak German.", None),  # about the speaker
+        ("", None),
+    ],
+)
+def test_a_statement_about_the_answerer_beside_the_question_is_a_claim(message: str, claim: str | None) -> None:
+    assert asserted_claim(message) == claim
+
+
+def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
+    assert asserted_claim("It is cold. " * 100_000 + "You speak German.") == "I speak German."

@@ -192,7 +192,9 @@ _KIN = (
 )
 _PLURAL = {"sons", "daughters", "children", "kids", "brothers", "sisters", "parents", "grandsons", "granddaughters"}
 _PLURAL.update({"grandchildren", "cats", "dogs", "horses", "pets"})
-_POSSESSIVE = re.compile(rf"\byour\s+(?P<noun>{_KIN})\b", re.IGNORECASE)
+_COUNT = "two|three|four|five|six|seven|eight|nine|ten|twin|little|young|old|grown|eldest|youngest|baby|new"
+_POSSESSIVE = re.compile(rf"\byour\s+(?:(?P<count>{_COUNT})\s+)?(?P<noun>{_KIN})\b", re.IGNORECASE)
+"""A relative or pet of the answerer's, perhaps counted or described ("your two daughters", "your little dog")."""
 _WH = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what|how|when|where|why|who|which|whose)\b", re.IGNORECASE)
 _WHY = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?why\b", re.IGNORECASE)
 """A why-question, with `_WH`'s openers (a premise is read only from a question `_WH` matches)."""
@@ -289,7 +291,34 @@ def premise_claim(text: str) -> str | None:
     kin = _POSSESSIVE.search(question)
     if kin:
         noun = kin["noun"].lower()
-        return _sentence(f"I have {noun}" if noun in _PLURAL else f"I have a {noun}")
+        count = (kin["count"] or "").lower()
+        if count in _NUMBERS:
+            return _sentence(f"I have {count} {noun}")
+        described = f"{count} {noun}" if count else noun
+        return _sentence(f"I have {described}" if noun in _PLURAL else f"I have {_article(described)} {described}")
+    return None
+
+
+_NUMBERS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
+_ASSERTED = re.compile(r"^you(?:'re|'ve|\s+(?!know\b|see\b|mean\b|said\b|say\b|asked\b|told\b)[a-z]+\b)", re.IGNORECASE)
+"""A sentence about the answerer, said to it ("You speak German fluently."), not a filler ("You know, …")."""
+
+
+def _article(phrase: str) -> str:
+    return "an" if phrase[:1].lower() in "aeiou" else "a"
+
+
+def asserted_claim(text: str) -> str | None:
+    """What the message's last statement about the answerer says, in the answerer's words, or None.
+
+    "Could you translate this letter? You speak German fluently." → "I speak German fluently."; a message may set its
+    premise down as a statement beside the question. Questions and sentences not about the answerer give none.
+    """
+    for sentence in reversed(split_sentences(" ".join(text[-MAX_QUESTION:].split()))):
+        sentence = sentence.strip(" *\"'“”")
+        if sentence.endswith("?") or not _ASSERTED.match(sentence):
+            continue
+        return _sentence(_agree(_swap_pronouns(sentence.rstrip(".!"))))
     return None
 
 

@@ -14,7 +14,13 @@ import numpy as np
 import numpy.typing as npt
 
 from personae.persona import Persona
-from personae.scoring._answers import ReplySentences, premise_claim, question_claim, reply_sentences
+from personae.scoring._answers import (
+    ReplySentences,
+    asserted_claim,
+    premise_claim,
+    question_claim,
+    reply_sentences,
+)
 from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
 from personae.scoring._onnx import FloatArray
@@ -352,21 +358,24 @@ class APCScorer:
 
         "Do you take milk and sugar in your coffee?" asks agreement to "I take milk and sugar in my coffee", which
         "drinks her coffee black" contradicts; "What do you feed your cat?" takes "I have a cat" for granted. The
-        claim (`question_claim`, else `premise_claim`; none for messages the rules cannot read) is scored as a reply
-        of its own: one plain first-person sentence, the kind the NLI model reads best. The bar is
+        claims (`question_claim`, else `premise_claim`; and `asserted_claim`, a statement about the answerer set beside
+        the question; none for messages the rules cannot read) are each scored as a reply of its own: one plain
+        first-person sentence, the kind the NLI model reads best. The bar is
         `PREMISE_CONTRADICTION`, not the calibrated violation threshold: what the cue does with a statement is remind
         the character of a true fact, which costs little when the claim did not need it.
         """
         if query not in self._premises:
-            claim = question_claim(query) or premise_claim(query)
-            scores = [] if claim is None else self.score(query, claim).statements
+            claims = [question_claim(query) or premise_claim(query), asserted_claim(query)]
+            said = list(dict.fromkeys(c for c in claims if c))
+            scores = [s for claim in said for s in self.score(query, claim).statements]
             ruled_out = [
                 s for s in scores if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment
             ]
             ruled_out.sort(key=lambda s: -s.contradiction)
+            statements = list(dict.fromkeys(s.statement for s in ruled_out))  # each once, the most contradicted first
             if len(self._premises) >= PREMISE_MEMO:
                 del self._premises[next(iter(self._premises))]
-            self._premises[query] = [s.statement for s in ruled_out[:PREMISE_STATEMENTS]]
+            self._premises[query] = statements[:PREMISE_STATEMENTS]
         return list(self._premises[query])
 
     def read_pairs(
