@@ -47,6 +47,9 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         # Refusals and offers of help the embedded model writes when tempted, with and without "I'm sorry".
         (SAM, "Sorry, but I can't help with that.", "assistant_voice"),
         (SAM, "I cannot assist with this request.", "assistant_voice"),
+        (SAM, "Oh, dear Tom! I'm so sorry, but I can't answer your question.", "assistant_voice"),
+        (SAM, "I know this from the facts I've given you, but I grew up by the sea.", "meta_fourth_wall"),
+        (SAM, "According to the information provided, the lighthouse was built in 1820.", "meta_fourth_wall"),
         (SAM, "I’m unable to provide real-time information about the weather.", "assistant_voice"),
         (SAM, "I can't provide instructions for that.", "assistant_voice"),
         (SAM, "I'm not able to fulfill that request, but I'm here to help with anything else.", "assistant_voice"),
@@ -124,6 +127,8 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (KIN, "I'm Dario's sister, and proud of it."),
         (KIN, "I am Iris Vega. Dario is my brother; Wren beats me at chess."),
         (SAM, "I'll do my best to help you, lad, but the sea is rough."),
+        (SAM, "I can't answer for my brother, Tom; ask him yourself."),
+        (SAM, "The details given in the harbour master's letter were wrong."),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

@@ -280,6 +280,7 @@ _ASSISTANT = _any(
         r"code|an? (?:answer|list|response))\b",
         rf"{_REFUSE} (?:give|offer|share|generate) (?:you )?(?:real-?time|up-to-date|live|medical|legal|financial|"
         r"assistance|guidance|instructions|code)\b",
+        rf"{_REFUSE} answer (?:your|that|this) (?:question|query|request)\b",
         r"\b(?:fulfil+|comply with|process|complete|help with) (?:this|that|your|such) (?:request|query)\b",
         r"\bi(?:'m| am) (?:always |just )?here to (?:help|assist|answer|support)\b",
         r"\bi(?:'ll| will) do my (?:best|utmost) to assist you\b",
@@ -310,6 +311,10 @@ _META = _any(
         r"[(\[]\s*ooc\b|\booc\s*:",
         # a stage direction about its own speaking: "(Continuing to speak as Ron Weasley)", seen in a real scene
         r"[(\[]\s*(?:continu\w*\s+(?:to\s+)?)?(?:speak|speaking|talking|replying|responding|answering)\s+as\b",
+        # the character's facts spoken of as given to it: "I know this from the facts I've given you", "according
+        # to the information provided", seen in the embedded model's guarded replies
+        r"\b(?:according to|based on|from) the (?:facts|information)(?: i've| i have| you've| you have| i was)?"
+        r"(?: been)? (?:given|provided)\b",
     ]
 )
 _KNOWLEDGE_CUTOFF = _any(
