@@ -42,6 +42,8 @@ READINGS = HERE / "data" / "readings"
 READ_FILES = ("guard_effect*.jsonl", "premise_cue*.jsonl")
 """The readings whose replies are read against the whole persona: the guard's and the premise cue's real replies."""
 EXAMPLES = HERE.parent / "examples" / "personas"
+BENCH_PERSONAS = HERE / "data" / "personas"
+"""Characters written for the benches' held-out probes (bench/data/personas/<id>.yaml), read like the examples."""
 GOALS = {
     "preference": 0.95,
     "violation_recall": 0.85,
@@ -59,12 +61,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def load_personas(path: Path) -> dict[str, Persona]:
-    """The measuring set's personas by id, plus the example characters (examples/personas/<id>.yaml) by file stem."""
+    """The measuring set's personas by id, plus the example characters (examples/personas/<id>.yaml) and the benches'
+    own (bench/data/personas/<id>.yaml) by file stem."""
     personas = {
         p["id"]: persona_from_data({"name": p["name"], "statements": p["statements"]})
         for p in yaml.safe_load(path.read_text(encoding="utf-8"))
     }
-    for file in sorted(EXAMPLES.glob("*.yaml")):
+    for file in [*sorted(EXAMPLES.glob("*.yaml")), *sorted(BENCH_PERSONAS.glob("*.yaml"))]:
         personas.setdefault(file.stem, load_persona(file))
     return personas
 
