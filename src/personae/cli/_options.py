@@ -39,7 +39,8 @@ GuardOpt = Annotated[
     typer.Option(
         "--guard",
         help="off: one reply; best-of-n (default): keep the most faithful of n; threshold: best-of-n, then one "
-        "corrective retry if the best still contradicts the persona.",
+        "corrective retry if the best still contradicts the persona, leaves the role or goes along with a false "
+        "premise.",
     ),
 ]
 NOpt = Annotated[
