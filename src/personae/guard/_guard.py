@@ -231,9 +231,10 @@ class Guard:
         best = min(rounds[0].candidates, key=Candidate.rank_key)
         instruction = opening = None
         started = time.perf_counter()
-        premises = await self._run_models(lambda: self.unanswered_premises(query, best))
+        threshold = self.policy == "threshold"
+        premises = await self._run_models(lambda: self.unanswered_premises(query, best)) if threshold else []
         measuring = time.perf_counter() - started
-        if self.policy == "threshold" and (best.problems or best.out_of_character or premises):
+        if threshold and (best.problems or best.out_of_character or premises):
             instruction = corrective_instruction(best, premises)
             corrective = _with_instruction(messages, instruction)
             opening = self.opening(premises) if backend.supports_prefix else None

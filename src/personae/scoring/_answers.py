@@ -192,7 +192,8 @@ _KIN = (
 )
 _PLURAL = {"sons", "daughters", "children", "kids", "brothers", "sisters", "parents", "grandsons", "granddaughters"}
 _PLURAL.update({"grandchildren", "cats", "dogs", "horses", "pets"})
-_COUNT = "two|three|four|five|six|seven|eight|nine|ten|twin|little|young|old|grown|eldest|youngest|baby|new"
+_NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_COUNT = "|".join([*_NUMBERS, "twin", "little", "young", "old", "grown", "eldest", "youngest", "baby", "new"])
 _POSSESSIVE = re.compile(rf"\byour\s+(?:(?P<count>{_COUNT})\s+)?(?P<noun>{_KIN})\b", re.IGNORECASE)
 """A relative or pet of the answerer's, perhaps counted or described ("your two daughters", "your little dog")."""
 _WH = re.compile(r"^(?:(?:so|and|but|well|oh),?\s+)?(?:what|how|when|where|why|who|which|whose)\b", re.IGNORECASE)
@@ -299,7 +300,6 @@ def premise_claim(text: str) -> str | None:
     return None
 
 
-_NUMBERS = frozenset({"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"})
 _ASSERTED = re.compile(r"^you(?:'re|'ve|\s+(?!know\b|see\b|mean\b|said\b|say\b|asked\b|told\b)[a-z]+\b)", re.IGNORECASE)
 """A sentence about the answerer, said to it ("You speak German fluently."), not a filler ("You know, …")."""
 
