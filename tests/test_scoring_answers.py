@@ -15,6 +15,7 @@ from personae.scoring import (
     RelevanceModel,
     accepted_premise,
     agreed_claim,
+    answerer_sentences,
     asserted_claim,
     premise_claim,
     question_claim,
@@ -271,3 +272,42 @@ def test_a_statement_about_the_answerer_beside_the_question_is_a_claim(message: 
 
 def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
     assert asserted_claim("It is cold. " * 100_000 + "You speak German.") == "I speak German."
+
+
+@pytest.mark.parametrize(
+    ("message", "sentences"),
+    [
+        (
+            "I hear you've got a new iPhone. What apps do you like?",
+            ["You hear I've got a new iPhone.", "What apps do I like?"],
+        ),
+        ("How was the drive over from your house?", ["How was the drive over from my house?"]),
+        ("Milk and three sugars as always, Captain?", ["Milk and three sugars as always, Captain?"]),
+        ("*hands you a mug* It's your favourite, isn't it?", ["hands me a mug", "It's my favourite, isn't it?"]),
+        ("Are you married?", []),  # a plain yes/no question: `question_claim`'s
+        ("I had a long day at work. The bus was late.", []),  # about the speaker, not the answerer
+        ("", []),
+    ],
+)
+def test_the_sentences_read_whole_for_a_premise_are_wh_questions_and_statements_to_the_answerer(
+    message: str, sentences: list[str]
+) -> None:
+    assert answerer_sentences(message) == sentences
+
+
+def test_a_sentence_is_read_for_its_premise_against_its_nearest_statements_only() -> None:
+    """However many statements a persona has, a sentence read whole costs `PREMISE_SENTENCE_TOP_K` NLI pairs; a
+    statement rules its premise out from `PREMISE_SENTENCE` on."""
+    from personae.scoring._apc import PREMISE_SENTENCE_TOP_K
+
+    many = Persona(name="Ada", summary="", statements=[f"Ada has visited island number {k}." for k in range(40)])
+    asked = "What did I think of island number 7?"
+    nli = GridNLI({("Ada has visited island number 7.", asked): (0.02, 0.03, 0.95)})
+    scorer = APCScorer(many, nli=nli, relevance=RelevanceModel(FakeEmbedder()))
+    assert scorer._sentence_premises("What did you think of island number 7?") == [
+        (pytest.approx(0.95), "Ada has visited island number 7.")
+    ]
+    assert len(nli.asked) == PREMISE_SENTENCE_TOP_K
+    assert {sentence for _, sentence in nli.asked} == {asked}
+    nli.table[("Ada has visited island number 7.", asked)] = (0.02, 0.13, 0.85)  # under the bar
+    assert scorer._sentence_premises("What did you think of island number 7?") == []

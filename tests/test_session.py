@@ -101,7 +101,8 @@ async def test_threshold_does_not_regenerate_when_the_best_is_clean(tmp_path: Pa
 class PremiseScorer(APCScorer):
     """A scorer whose premise check knows one false premise (the fake NLI reads none)."""
 
-    def premise_conflicts(self, query: str) -> list[str]:
+    def premise_conflicts(self, query: str, sentences: bool = True) -> list[str]:
+        self.asked = [*getattr(self, "asked", []), sentences]
         return ["Ada is a vegetarian."] if "meat" in query else []
 
 
@@ -126,6 +127,24 @@ async def test_threshold_opens_the_corrective_reply_with_the_fact_a_false_premis
     assert judgement.corrective_opening == "I am a vegetarian."
     assert [c.text for c in judgement.candidates][2:] == ["I am a vegetarian. And proud of it."] * 2
     assert judgement.best.round == 1
+
+
+async def test_a_scene_s_guard_reads_premises_by_the_claim_rules_only() -> None:
+    """In a scene the "you" of a line heard may be anyone present, so its sentences are not read whole."""
+    from personae.scene import SceneSpec
+    from personae.scene._runner import _Character
+
+    spec = SceneSpec.model_validate(
+        {"characters": [{"persona": {"name": n, "statements": ["x"]}} for n in ("Ada", "Bo")], "guard": "threshold"}
+    )
+    character = _Character(spec.characters[0], sailor(), None, spec, fake_models())
+    assert character.guard("Bo").premise_sentences is False
+    scorer = PremiseScorer(sailor(), nli=fake_models().nli, relevance=fake_models().relevance)
+    guard = Guard("threshold", n=1, scorer=scorer, premise_sentences=False)
+    query = "Do you eat meat?"
+    llm = scripted("I do love a steak.", "I never eat meat.")
+    await guard.run(llm, [Message(role="user", content=query)], GenerateConfig(), query=query)
+    assert scorer.asked == [False]
 
 
 async def test_threshold_keeps_a_draft_that_already_puts_the_premise_right() -> None:

@@ -112,6 +112,7 @@ class Guard:
         spread: float = DEFAULT_SPREAD,
         embedder: Embedder | None = None,
         claims: UserClaims | None = None,
+        premise_sentences: bool = True,
     ) -> None:
         if policy != "off" and scorer is None:
             raise ValueError(f"guard policy {policy!r} needs a scorer")
@@ -133,6 +134,9 @@ class Guard:
         """Sentence embeddings for the diversity figure; without one it counts repeated candidates only."""
         self.claims = claims
         """The check for the user's facts claimed as the character's own; None: not checked (no user memory)."""
+        self.premise_sentences = premise_sentences
+        """Whether the premise check also reads the message's sentences whole (`APCScorer.premise_conflicts`); False
+        in a scene, where the "you" of a line heard may be another character."""
 
     async def score(
         self, query: str, texts: Sequence[str], earlier_replies: Sequence[str], user_facts: Sequence[str] = ()
@@ -165,7 +169,7 @@ class Guard:
         """
         if self.policy != "threshold" or self.scorer is None:
             return []
-        premises = self.scorer.premise_conflicts(query)
+        premises = self.scorer.premise_conflicts(query, sentences=self.premise_sentences)
         statements = best.result.statements if best.result else []
         # a support the NLI model also reads as a contradiction ("Yes, I always beat Wren at chess": 0.96 and 0.91
         # against "usually loses") is no correction

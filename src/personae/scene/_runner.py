@@ -130,6 +130,7 @@ class _Character:
                 ooc=models.ooc(self.persona, audience),
                 offload=not models.light,
                 embedder=models.embedder,
+                premise_sentences=False,  # the "you" of a line heard may be anyone present
             )
         return self._guards[audience]
 

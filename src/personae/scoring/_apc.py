@@ -16,6 +16,7 @@ import numpy.typing as npt
 from personae.persona import Persona
 from personae.scoring._answers import (
     ReplySentences,
+    answerer_sentences,
     asserted_claim,
     premise_claim,
     question_claim,
@@ -38,6 +39,11 @@ every claim at 0.75–0.85 is a real conflict ("I have a husband." against the w
 scriptorium without knowing any Latin." 0.82, "Callum must be proud of my fiddle playing." 0.76) and the highest
 claim no statement rules out reads 0.57 ("I drive the car round the island."); until 2026-12-04 the bar was 0.85,
 from probes 1–4 alone."""
+PREMISE_SENTENCE = 0.9
+"""P(contradiction) from which a statement rules out what one of the message's own sentences takes for granted, read
+whole (`answerer_sentences`): higher than `PREMISE_CONTRADICTION`, as a whole question is not a plain claim."""
+PREMISE_SENTENCE_TOP_K = 3
+"""Each such sentence is read against its this many nearest statements only (a 100-statement persona stays cheap)."""
 PREMISE_STATEMENTS = 2
 """Statements a premise conflict names at most, the most contradicted first."""
 PREMISE_MEMO = 8
@@ -288,7 +294,7 @@ class APCScorer:
         if threshold is not None:
             calibration = calibration._replace(violation=threshold)
         self.calibration = calibration
-        self._premises: dict[str, list[str]] = {}
+        self._premises: dict[tuple[str, bool], list[str]] = {}
         """The last few `premise_conflicts` answers, by message: the prompt's premise cue and the guard ask alike."""
 
     def whole(self, sentences: Sequence[str]) -> npt.NDArray[np.bool_] | None:
@@ -353,30 +359,61 @@ class APCScorer:
         """Score one reply to one query."""
         return self.score_batch([(query, response)])[0]
 
-    def premise_conflicts(self, query: str) -> list[str]:
+    def premise_conflicts(self, query: str, sentences: bool = True) -> list[str]:
         """The statements that what a user's message takes for granted, or asks agreement to, contradicts.
 
         "Do you take milk and sugar in your coffee?" asks agreement to "I take milk and sugar in my coffee", which
         "drinks her coffee black" contradicts; "What do you feed your cat?" takes "I have a cat" for granted. The
         claims (`question_claim`, else `premise_claim`; and `asserted_claim`, a statement about the answerer set beside
         the question; none for messages the rules cannot read) are each scored as a reply of its own: one plain
-        first-person sentence, the kind the NLI model reads best. The bar is
+        first-person sentence, the kind the NLI model reads best. Beside them, the message's own wh-questions and
+        statements to the character are read whole (`_sentence_premises`, a stricter bar; `sentences=False` leaves them
+        out, for text whose "you" may be someone else, as a scene's lines). The claims' bar is
         `PREMISE_CONTRADICTION`, not the calibrated violation threshold: what the cue does with a statement is remind
         the character of a true fact, which costs little when the claim did not need it.
         """
-        if query not in self._premises:
+        key = (query, sentences)
+        if key not in self._premises:
             claims = [question_claim(query) or premise_claim(query), asserted_claim(query)]
             said = list(dict.fromkeys(c for c in claims if c))
             scores = [s for claim in said for s in self.score(query, claim).statements]
             ruled_out = [
-                s for s in scores if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment
+                (s.contradiction, s.statement)
+                for s in scores
+                if s.contradiction >= PREMISE_CONTRADICTION and s.contradiction > s.entailment
             ]
-            ruled_out.sort(key=lambda s: -s.contradiction)
-            statements = list(dict.fromkeys(s.statement for s in ruled_out))  # each once, the most contradicted first
+            if sentences:
+                ruled_out.extend(self._sentence_premises(query))
+            ruled_out.sort(key=lambda s: -s[0])
+            statements = list(dict.fromkeys(s for _, s in ruled_out))  # each once, the most contradicted first
             if len(self._premises) >= PREMISE_MEMO:
                 del self._premises[next(iter(self._premises))]
-            self._premises[query] = statements[:PREMISE_STATEMENTS]
-        return list(self._premises[query])
+            self._premises[key] = statements[:PREMISE_STATEMENTS]
+        return list(self._premises[key])
+
+    def _sentence_premises(self, query: str) -> list[tuple[float, str]]:
+        """(P(contradiction), statement) for each statement ruling out what a sentence of `query` takes for granted.
+
+        Each wh-question or statement to the character (`answerer_sentences`, in its first person) is read whole
+        against its `PREMISE_SENTENCE_TOP_K` nearest statements. This reads what the claim rules cannot: "I hear
+        I've got a new iPhone." against "distrusts smartphones" (0.98), "What did I think of the view from the top of
+        the Eiffel Tower?" against "is afraid of heights".
+        """
+        sentences = answerer_sentences(query)
+        if not sentences or not self.statements:
+            return []
+        near = np.argsort(-self.relevance.similarity(self.statements, sentences, self.names), axis=1, kind="stable")
+        pairs = [
+            (self.statements[int(j)], sentence)
+            for sentence, order in zip(sentences, near, strict=True)
+            for j in order[:PREMISE_SENTENCE_TOP_K]
+        ]
+        probs = self.read_pairs(pairs, self.nli.predict)
+        return [
+            (float(p[CON]), statement)
+            for (statement, _), p in zip(pairs, probs, strict=True)
+            if p[CON] >= PREMISE_SENTENCE and p[CON] > p[ENT]
+        ]
 
     def read_pairs(
         self, pairs: Sequence[tuple[str, str]], predict: Callable[[Sequence[tuple[str, str]]], FloatArray]
