@@ -224,3 +224,14 @@ def test_an_answer_that_takes_up_a_false_premise_is_read_as_accepting_it(example
     denied = ada.score(ship, "I never lost a ship, dear, not in forty years. You're thinking of someone else.")
     assert not any("accepting" in v.evidence for v in denied.violations)
     assert "Ada Quint never lost a ship or a passenger in her career." not in [v.statement for v in denied.violations]
+
+
+def test_a_premise_no_claim_rule_reads_is_read_from_the_whole_sentence(examples_dir) -> None:  # type: ignore[no-untyped-def]
+    """ "I hear you've got a new iPhone." has no pattern the claim rules know; read whole, Ada's phone rules it out."""
+    from personae.persona import load_persona
+
+    ada = APCScorer(load_persona(examples_dir / "ada.yaml"))
+    iphone = "I hear you've got a new iPhone. What apps do you like?"
+    assert ada.premise_conflicts(iphone, sentences=False) == []
+    assert ada.premise_conflicts(iphone) == ["Ada Quint distrusts smartphones and does not own one."]
+    assert ada.premise_conflicts("Which instrument do you play at the ceilidh?") == []  # a true premise
