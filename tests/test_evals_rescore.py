@@ -27,7 +27,7 @@ from personae.evals import (
     run_eval,
     spec_from_data,
 )
-from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
+from personae.scoring import APCScorer, FakeEmbedder, FakeNLI, ScoringModels
 
 runner = CliRunner()
 TASKS: dict[str, Any] = {
@@ -375,9 +375,13 @@ def test_cli_rescore_prints_changes_and_fails_in_one_line(finished: tuple[Path, 
     assert "give a spec and --out DIR" in neither.stderr
 
 
-async def test_a_run_scores_each_shown_reply_once_like_a_rescoring(tmp_path: Path) -> None:
+async def test_a_run_scores_each_shown_reply_once_like_a_rescoring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The session's guard scores each reply as it is generated; the task's `score` reuses those verdicts instead
-    # of a second NLI pass, so a run costs no more NLI work than before run and score were separate.
+    # of a second NLI pass, so a run costs no more NLI work than before run and score were separate. The prompt's
+    # premise check (which reads the user's message, not a reply) is left out of the count.
+    monkeypatch.setattr(APCScorer, "premise_conflicts", lambda self, query, sentences=True: [])
     during_run, during_rescore = CountingNLI(), CountingNLI()
     spec = mock_spec({"faithfulness": TASKS["faithfulness"], "multi-turn": TASKS["multi-turn"]})
     await run_eval(spec, tmp_path / "run", models=fake_models(during_run))
