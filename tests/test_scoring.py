@@ -133,6 +133,19 @@ def test_history_check_finds_self_contradictions() -> None:
     assert checker.check([], "Anything.") == []
 
 
+def test_history_check_reads_a_contradiction_again_without_what_a_clause_says_of_another_person() -> None:
+    # The demo's monk: "my brother-in-law, who is a monk" was read (0.97) as contradicting "I have always been a monk".
+    earlier = "I have friends at the abbey, including my brother-in-law, who is a monk."
+    stripped = "I have friends at the abbey, including my brother-in-law."
+    new = "I have always been a Benedictine monk."
+    nli = GridNLI({(earlier, new): (0.01, 0.01, 0.98), (stripped, new): (0.05, 0.9, 0.05)})
+    checker = HistoryChecker(nli=nli, embedder=FakeEmbedder(), k=2, threshold=0.9, gate=-1.0)
+    assert checker.check([earlier], new) == []
+    assert (stripped, new) in nli.asked
+    nli.table[(stripped, new)] = (0.01, 0.01, 0.98)  # a contradiction that stands without the clause is kept
+    assert [c.earlier for c in checker.check([earlier], new)] == [earlier]
+
+
 def test_history_check_of_several_replies_matches_one_by_one_and_embeds_the_past_once() -> None:
     embedder = CountingEmbedder()
     checker = HistoryChecker(nli=FakeNLI(), embedder=embedder, k=2)

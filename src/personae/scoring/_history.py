@@ -10,6 +10,7 @@ from personae.scoring._apc import default_calibration
 from personae.scoring._nli import NLIModel, get_nli
 from personae.scoring._relevance import Embedder, OnnxEmbedder
 from personae.scoring._sentences import split_sentences
+from personae.scoring._subject import without_others
 from personae.scoring._types import CON, Contradiction
 
 COSINE_GATE = 0.3
@@ -69,6 +70,16 @@ class HistoryChecker:
         if not pairs:
             return [[] for _ in replies]
         probs = self.nli.predict(pairs)
+        # as the persona scorer reads a sentence (`without_others`): what a relative clause says of another person
+        # ("my brother-in-law, who is a monk") is not the speaker's, so a contradiction is read again without it
+        again = [
+            (i, without_others(p, h) or p, without_others(h, p) or h)
+            for i, (p, h) in enumerate(pairs)
+            if probs[i, CON] > self.threshold
+        ]
+        again = [(i, p, h) for i, p, h in again if (p, h) != pairs[i]]
+        if again:
+            probs[[i for i, _, _ in again]] = self.nli.predict([(p, h) for _, p, h in again])
         found: list[list[Contradiction]] = [[] for _ in replies]
         for i, (p, h) in enumerate(pairs):
             if probs[i, CON] > self.threshold:
