@@ -89,8 +89,6 @@ def main(count: int, seed: int) -> dict[str, object]:
         return run(self, pairs, **kwargs)
 
     encoder.run = counted
-    for scorer in scorers:  # the model's own speed: nothing remembered from warming up
-        scorer.nli.forget()  # type: ignore[attr-defined]
     t0 = time.perf_counter()
     batched = [s.score_batch(items) for s in scorers]
     batched_s = time.perf_counter() - t0
@@ -133,7 +131,6 @@ def hundred_statement_turn(like: APCScorer) -> dict[str, object]:
     persona = Persona(name="Many Facts", statements=statements[:100])
     scorer = APCScorer(persona, nli=like.nli, relevance=like.relevance)
     candidates = [("Tell me about your week.", " ".join(FRAGMENTS[i : i + 3])) for i in range(0, 12, 3)]
-    like.nli.forget()  # type: ignore[attr-defined]  # the items above scored some of these pairs already
     started = time.perf_counter()
     scorer.score_batch(candidates)
     return {"hundred_statement_turn_s": round(time.perf_counter() - started, 3)}

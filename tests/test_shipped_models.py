@@ -235,33 +235,3 @@ def test_a_premise_no_claim_rule_reads_is_read_from_the_whole_sentence(examples_
     assert ada.premise_conflicts(iphone, sentences=False) == []
     assert ada.premise_conflicts(iphone) == ["Ada Quint distrusts smartphones and does not own one."]
     assert ada.premise_conflicts("Which instrument do you play at the ceilidh?") == []  # a true premise
-
-
-def test_the_nli_model_reuses_a_recent_pair_and_forgets_on_request() -> None:
-    """A pair scored by an earlier call is not run again; the probabilities are the same, and each call's array is
-    its own (a scorer adjusts its copy)."""
-    nli = OnnxNLI(memo=2)
-    ran: list[int] = []
-    run = nli.encoder.run
-
-    def counted(inputs, batch_size=64):  # type: ignore[no-untyped-def]
-        ran.append(len(inputs))
-        return run(inputs, batch_size=batch_size)
-
-    nli.encoder.run = counted  # type: ignore[method-assign]
-    try:
-        a, b, c = ("Ada is a vegetarian.", "I had a steak."), ("Ada cannot swim.", "I swim."), ("Ada is 67.", "I'm 67.")
-        first = nli.predict([a, b])
-        again = nli.predict([b, a, b])
-        assert ran == [2]
-        np.testing.assert_array_equal(again, first[[1, 0, 1]])
-        again[0, 0] = 5.0
-        assert nli.predict([b])[0, 0] != 5.0
-        nli.predict([c])  # the memo keeps two: `a`, least recently used, goes
-        nli.predict([a])
-        assert ran == [2, 1, 1]
-        nli.forget()
-        nli.predict([c])
-        assert ran == [2, 1, 1, 1]
-    finally:
-        nli.encoder.run = run  # type: ignore[method-assign]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -28,11 +27,6 @@ SHIPPED_NLI = "persona-nli"
 """Folder name of the shipped NLI model under `personae/scoring/models/`."""
 
 Pair = tuple[str, str]
-
-MEMO_PAIRS = 4096
-"""Pairs whose probabilities an `OnnxNLI` keeps (least recently used out first). A guarded turn's corrective round
-repeats sentences of its first round, and a chat repeats its own phrases: 79 of the 726 pairs the guard scored on 24
-held-out probes (bench/data/guard_probes_heldout_4.jsonl) had been scored by an earlier call of the same turn."""
 
 
 @runtime_checkable
@@ -63,46 +57,26 @@ def _label_permutation(labels: Sequence[str]) -> list[int]:
 class OnnxNLI:
     """A cross-encoder exported to ONNX: the shipped persona-NLI model, or any folder in the same layout."""
 
-    def __init__(self, folder: Path | None = None, batch_size: int = 64, memo: int = MEMO_PAIRS) -> None:
+    def __init__(self, folder: Path | None = None, batch_size: int = 64) -> None:
         self.encoder = shipped_encoder(SHIPPED_NLI) if folder is None else OnnxEncoder(folder)
         self.name = f"onnx:{self.encoder.folder.name}"
         self.batch_size = batch_size
-        self.memo = memo
-        """How many pairs' probabilities are kept for reuse (0: none)."""
-        self._memo: OrderedDict[Pair, FloatArray] = OrderedDict()
-        self._lock = threading.Lock()  # scoring runs in worker threads, several sessions at once on a server
         self._perm = _label_permutation(self.encoder.config["labels"])
         self.calibration: dict[str, Any] = dict(self.encoder.config.get("calibration", {}))
         """Decision thresholds fitted for this model (violation, support, topic gate and its embedder)."""
 
     def predict(self, pairs: Sequence[Pair]) -> FloatArray:
-        """Batched, length-sorted forward passes, each distinct pair once (a guard's candidates share sentences).
-
-        Pairs a recent call scored come from the memo instead.
-        """
+        """Batched, length-sorted forward passes, each distinct pair once (a guard's candidates share sentences)."""
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
         keys = [(premise, hypothesis) for premise, hypothesis in pairs]  # hashable, whatever sequence a pair came as
-        with self._lock:
-            known = {key: self._memo[key] for key in dict.fromkeys(keys) if key in self._memo}
-            for key in known:
-                self._memo.move_to_end(key)
-        todo = [key for key in dict.fromkeys(keys) if key not in known]
-        if todo:
-            outputs = self.encoder.run(pairs_with_digits(todo), batch_size=self.batch_size)
-            probs = softmax(np.stack([out for out, _ in outputs]))[:, self._perm]
-            known.update(zip(todo, probs, strict=True))
-            if self.memo:
-                with self._lock:
-                    self._memo.update(zip(todo, probs, strict=True))
-                    while len(self._memo) > self.memo:
-                        self._memo.popitem(last=False)
-        return np.stack([known[key] for key in keys])  # a new array: callers adjust their copy
-
-    def forget(self) -> None:
-        """Drop the memo (a benchmark timing the model itself starts without it)."""
-        with self._lock:
-            self._memo.clear()
+        unique = list(dict.fromkeys(keys))
+        outputs = self.encoder.run(pairs_with_digits(unique), batch_size=self.batch_size)
+        probs = softmax(np.stack([out for out, _ in outputs]))[:, self._perm]
+        if len(unique) == len(pairs):
+            return probs
+        row = {pair: i for i, pair in enumerate(unique)}
+        return probs[[row[key] for key in keys]]
 
     def predict_unbatched(self, pairs: Sequence[Pair]) -> FloatArray:
         """One forward pass per pair: the naive reference for the throughput benchmark."""
