@@ -284,6 +284,7 @@ def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
         ("How was the drive over from your house?", ["How was the drive over from my house?"]),
         ("Milk and three sugars as always, Captain?", ["Milk and three sugars as always, Captain?"]),
         ("*hands you a mug* It's your favourite, isn't it?", ["hands me a mug", "It's my favourite, isn't it?"]),
+        ("What did I tell you about my sister?", ["What did you tell me about your sister?"]),  # the user's "I"
         ("Are you married?", []),  # a plain yes/no question: `question_claim`'s
         ("I had a long day at work. The bus was late.", []),  # about the speaker, not the answerer
         ("", []),

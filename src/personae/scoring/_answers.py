@@ -100,7 +100,9 @@ def _swap_pronouns(text: str) -> str:
             return word
         if swapped.startswith("I"):
             return swapped
-        return swapped.capitalize() if word[0].isupper() else swapped
+        # "I" is upper case anywhere; its swap only where it starts the text ("What did I say?" -> "What did you say?")
+        starts = match.start() == 0 or low[0] != "i"
+        return swapped.capitalize() if word[0].isupper() and starts else swapped
 
     return _WORD.sub(one, text)
 
