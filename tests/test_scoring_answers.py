@@ -312,3 +312,12 @@ def test_a_sentence_is_read_for_its_premise_against_its_nearest_statements_only(
     assert {sentence for _, sentence in nli.asked} == {asked}
     nli.table[("Ada has visited island number 7.", asked)] = (0.02, 0.13, 0.85)  # under the bar
     assert scorer._sentence_premises("What did you think of island number 7?") == []
+
+
+def test_a_message_of_many_short_sentences_is_read_whole_only_in_its_last_few() -> None:
+    from personae.scoring._answers import MAX_WHOLE_SENTENCES
+
+    many = " ".join(f"You saw {k}." for k in range(200))
+    read = answerer_sentences(many)
+    assert len(read) == MAX_WHOLE_SENTENCES
+    assert read[-1] == "I saw 199."

@@ -325,6 +325,9 @@ def asserted_claim(text: str) -> str | None:
 
 
 _ABOUT_ANSWERER = re.compile(r"\byou(?:r|rs|rself|'re|'ve|'d|'ll)?\b", re.IGNORECASE)
+MAX_WHOLE_SENTENCES = 4
+"""The last sentences of a message read whole for a premise at most: each costs NLI pairs, and a message of many
+short sentences ("You a. You b. …") must not cost seconds."""
 _INVERTED_ME = re.compile(rf"\b(?P<aux>{_AUX})\s+me\b", re.IGNORECASE)
 _YES_NO = re.compile(rf"^(?:(?:so|and|but|well|oh),?\s+)?(?:{_AUX})\b", re.IGNORECASE)
 
@@ -353,7 +356,7 @@ def answerer_sentences(text: str) -> list[str]:
         if sentence.endswith("?"):  # "What apps do you like?": the "you" after the auxiliary is its subject
             swapped = _INVERTED_ME.sub(lambda m: f"{_AGREE.get(('i', m['aux'].lower()), m['aux'])} I", swapped)
         out.append(swapped)
-    return out
+    return out[-MAX_WHOLE_SENTENCES:]
 
 
 def accepted_premise(query: str, first_sentence: str) -> str | None:
