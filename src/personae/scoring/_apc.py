@@ -41,7 +41,11 @@ claim no statement rules out reads 0.57 ("I drive the car round the island."); u
 from probes 1–4 alone."""
 PREMISE_SENTENCE = 0.9
 """P(contradiction) from which a statement rules out what one of the message's own sentences takes for granted, read
-whole (`answerer_sentences`): higher than `PREMISE_CONTRADICTION`, as a whole question is not a plain claim."""
+whole (`answerer_sentences`): higher than `PREMISE_CONTRADICTION`, as a whole question is not a plain claim. Chosen
+on the premise and guard probes (tuning data) and the calibration set's user messages: at 0.9 the check fires on 127
+of 213 false-premise probes instead of 107, on none of 12 controls, and on 9 of 581 calibration messages more (3 of
+them offers a reminder suits, 6 innocent questions such as "Where were you born?"). No bar separates the innocent
+fires (0.91–0.98) from the real ones (0.90–0.98); the fact they name answers an innocent question well."""
 PREMISE_SENTENCE_TOP_K = 3
 """Each such sentence is read against its this many nearest statements only (a 100-statement persona stays cheap)."""
 PREMISE_STATEMENTS = 2
