@@ -345,15 +345,15 @@ def answerer_sentences(text: str) -> list[str]:
     out = []
     for sentence in split_sentences(" ".join(text[-MAX_QUESTION:].split())):
         sentence = sentence.strip(" *\"'“”")  # the user's *narration* is read too: "*pours cream in your coffee*"
+        question = sentence.endswith("?")
         if len(sentence) < 3:
             continue
-        if sentence.endswith("?"):
-            if not _WH.match(sentence) and _YES_NO.match(sentence) and not _TAG.search(sentence):
-                continue
-        elif not _ABOUT_ANSWERER.search(sentence):
+        if question and not _WH.match(sentence) and _YES_NO.match(sentence) and not _TAG.search(sentence):
+            continue
+        if not question and not _ABOUT_ANSWERER.search(sentence):
             continue
         swapped = _swap_pronouns(sentence)
-        if sentence.endswith("?"):  # "What apps do you like?": the "you" after the auxiliary is its subject
+        if question:  # "What apps do you like?": the "you" after the auxiliary is its subject
             swapped = _INVERTED_ME.sub(lambda m: f"{_AGREE.get(('i', m['aux'].lower()), m['aux'])} I", swapped)
         out.append(swapped)
     return out[-MAX_WHOLE_SENTENCES:]
