@@ -394,6 +394,27 @@ def test_a_claim_reaches_its_nearest_statements_whatever_the_gate() -> None:
         assert all(h == claim for _, h in judged)
 
 
+def test_a_claim_violates_at_its_own_bar() -> None:
+    """The claim a reply's "Aye" makes is one plain sentence: its contradiction counts from `claim_violation`, lower
+    than the bar for the reply's own sentences; the same probability in a sentence of the reply does not count."""
+    from personae.scoring import Calibration
+
+    coffee, claim = SAM.statements[2], "I do take milk in my coffee."
+    said = "I take milk in my coffee every morning."
+    nli = GridNLI({(coffee, claim): (0.05, 0.10, 0.85), (coffee, said): (0.05, 0.10, 0.85)})
+    relevance = RelevanceModel(FakeEmbedder())
+    query = "Do you take milk in your coffee?"
+
+    def violated(cal: Calibration, reply: str) -> list[str]:
+        scorer = APCScorer(SAM, nli=nli, relevance=relevance, calibration=cal)
+        return [v.statement for v in scorer.score(query, reply).violations]
+
+    assert violated(Calibration(0.97, 0.5, claim_violation=0.75), "Aye, every morning.") == [coffee]
+    assert violated(Calibration(0.97, 0.5, claim_violation=None), "Aye, every morning.") == []
+    assert violated(Calibration(0.97, 0.5, claim_violation=0.9), "Aye, every morning.") == []
+    assert violated(Calibration(0.97, 0.5, claim_violation=0.75), said) == []  # no claim: the sentence's own bar
+
+
 def test_a_question_about_a_topic_opens_every_sentence_for_it() -> None:
     """With a query gate, a reply to a question about a statement's topic is read for it sentence by sentence."""
     from personae.scoring import Calibration

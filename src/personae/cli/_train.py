@@ -258,6 +258,7 @@ def _calibrate(model_dir: Path, folder: Path, support_only: bool = False) -> dic
         "query_gate": cal.query_gate,
         "gate_top_k": cal.gate_top_k,
         "claim_top_k": cal.claim_top_k,
+        "claim_violation": cal.claim_violation,
         "contradiction_wins": cal.contradiction_wins,
         "consistent": cal.consistent,
         "particulars": cal.particulars,

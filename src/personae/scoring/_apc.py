@@ -82,6 +82,13 @@ class Calibration(NamedTuple):
     accepts) reaches the NLI model with its k most similar statements, whatever the gate says: it is one short
     sentence about the character, made because the user asked about that topic ("I was sailing to the Holy Land."
     against "has never travelled beyond East Anglia" is the claim's third-nearest statement)."""
+    claim_violation: float | None = PREMISE_CONTRADICTION
+    """P(contradiction) from which that claim alone violates a statement (and at least the reply's entailment of it),
+    beside `violation` for the reply's own sentences. The claim is one plain first-person sentence ("I have a
+    husband." taken up by "He's doing well, he's retired now." against the widow, 0.95), read as the premise check
+    reads the same claim in the user's message, so at its bar (`PREMISE_CONTRADICTION`, chosen on the premise probes).
+    The calibration set has no reply whose claim falls between the two bars; on the 684 real replies read by hand
+    (bench/data/readings/) it adds violations to read contradictions only. None: the claim meets `violation` too."""
     contradiction_wins: bool = False
     """A sentence that contradicts a statement violates it even when another sentence of the reply entails it ("I do
     take milk and sugar. My coffee is always black."): a reader flags a reply that says both. False: the stronger
@@ -138,14 +145,18 @@ class Calibration(NamedTuple):
         contradiction: float,
         entail_topic: float | None,
         partial: bool = False,
+        claim: float = 0.0,
     ) -> str | None:
         """`violated`, `supported` or None for one statement's maxima: the one rule the scorer and its calibration use.
 
         A statement is never both: a contradiction over the threshold wins when `contradiction_wins`, else the
         stronger evidence does; `entail_topic` is the entailing sentence's topic score; `partial`: the reply leaves
-        some of the statement's particulars unmentioned (read only with `particulars`).
+        some of the statement's particulars unmentioned (read only with `particulars`); `claim`: the contradiction of
+        the claim the reply's opening makes (`claim_violation`).
         """
         if contradiction > self.violation and (self.contradiction_wins or contradiction >= entailment):
+            return "violated"
+        if self.claim_violation is not None and claim >= self.claim_violation and claim >= entailment:
             return "violated"
         on_topic = self.support_gate is None or entail_topic is None or entail_topic >= self.support_gate
         whole = not (self.particulars and partial)
@@ -167,6 +178,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
     query_gate = table.get("query_gate") if same else None
     top_k = table.get("gate_top_k", 0) if same else 0
     claim_top_k = table.get("claim_top_k", CLAIM_TOP_K)  # a rank: the same on any scale
+    claim_violation = table.get("claim_violation", PREMISE_CONTRADICTION)  # a probability: the same on any scale
     return Calibration(
         violation=float(table.get("violation_threshold", 0.5)),
         support=float(table.get("support_threshold", 0.5)),
@@ -175,6 +187,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         query_gate=None if query_gate is None else float(query_gate),
         gate_top_k=int(top_k),
         claim_top_k=int(claim_top_k),
+        claim_violation=None if claim_violation is None else float(claim_violation),
         contradiction_wins=bool(table.get("contradiction_wins", False)),
         consistent=None if table.get("consistent") is None else float(table["consistent"]),
         particulars=bool(table.get("particulars", False)),
@@ -192,6 +205,9 @@ class _Reduced(NamedTuple):
     gated: list[int]
     evidence: list[tuple[str, str] | None]
     """Per statement, the most entailing and the most contradicting sentence (None: every pair was gated)."""
+    claim: FloatArray | None = None
+    """Per statement, the contradiction of the claim the reply's opening makes, where it outweighs the claim's
+    entailment (None: the reply makes no claim)."""
 
 
 def settle(grid: FloatArray, consistent: float | None, whole: npt.NDArray[np.bool_] | None = None) -> FloatArray:
@@ -227,14 +243,19 @@ def _reduce(
     open_: npt.NDArray[np.bool_],
     consistent: float | None,
     whole: npt.NDArray[np.bool_] | None,
+    claim: bool = False,
 ) -> _Reduced:
     """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
 
     `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence;
     `consistent` and `whole` are `settle`'s (the calibration's anchor, and where a sentence names a statement's
-    particulars; None: everywhere).
+    particulars; None: everywhere); `claim`: the last sentence is the claim the reply's opening makes.
     """
     grid = settle(grid, consistent, whole)
+    claimed = None
+    if claim and grid.shape[1]:
+        last = grid[:, -1]
+        claimed = np.where(last[:, CON] > last[:, ENT], last[:, CON], 0.0).astype(np.float32)
     n_statements = grid.shape[0]
     ent_idx = grid[:, :, ENT].argmax(axis=1)
     con_idx = grid[:, :, CON].argmax(axis=1)
@@ -248,8 +269,8 @@ def _reduce(
     ]
     gated = [int((~open_[i]).sum()) for i in range(n_statements)]
     if topic is None:
-        return _Reduced(entail, neutral, contra, None, None, gated, evidence)
-    return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, ent_idx], gated, evidence)
+        return _Reduced(entail, neutral, contra, None, None, gated, evidence, claimed)
+    return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, ent_idx], gated, evidence, claimed)
 
 
 def named_whole(statements: Sequence[str], sentences: Sequence[str], names: Sequence[str]) -> npt.NDArray[np.bool_]:
@@ -334,7 +355,8 @@ class APCScorer:
             apc = rel * ent + (1.0 - rel) * (1.0 - con)
             ent_topic = None if reduced.entail_topic is None else float(reduced.entail_topic[i])
             partial = cal.particulars and ent > cal.support and bool(uncovered(statement, reply, self.names))
-            verdict = cal.verdict(ent, neu, con, ent_topic, partial)
+            claim = 0.0 if reduced.claim is None else float(reduced.claim[i])
+            verdict = cal.verdict(ent, neu, con, ent_topic, partial, claim)
             # the sentence that decided: the contradicting one for a violation, else the stronger evidence
             contradicting = verdict == "violated" or (verdict is None and con > ent)
             both = reduced.evidence[i]
@@ -528,7 +550,15 @@ class APCScorer:
             )
             for (query, response), sents, rel, (grid, topic, open_) in zip(chunk, read, relevance, grids, strict=True):
                 reduced = (
-                    _reduce(grid, sents.shown, topic, open_, self.calibration.consistent, self.whole(sents.shown))
+                    _reduce(
+                        grid,
+                        sents.shown,
+                        topic,
+                        open_,
+                        self.calibration.consistent,
+                        self.whole(sents.shown),
+                        sents.claim is not None,
+                    )
                     if sents.judged
                     else None
                 )
@@ -561,7 +591,9 @@ class APCScorer:
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             everything = np.ones(grid.shape[:2], dtype=bool)
-            reduced = _reduce(grid, shown, None, everything, self.calibration.consistent, self.whole(shown))
+            reduced = _reduce(
+                grid, shown, None, everything, self.calibration.consistent, self.whole(shown), read.claim is not None
+            )
             return self._result(query, response, rel, reduced, shown)
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
@@ -570,5 +602,7 @@ class APCScorer:
         )
         open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
-        reduced = _reduce(grid, shown, topic, open_, self.calibration.consistent, self.whole(shown))
+        reduced = _reduce(
+            grid, shown, topic, open_, self.calibration.consistent, self.whole(shown), read.claim is not None
+        )
         return self._result(query, response, rel, reduced, shown)

@@ -51,7 +51,8 @@ class StatementScore(BaseModel):
     """relevance·entailment + (1 − relevance)·(1 − contradiction)."""
     violation: bool
     """Whether the reply contradicts the statement: `contradiction` above the scorer's calibrated threshold and
-    at least `entailment` (the stronger evidence wins, so a statement is never both violated and supported)."""
+    at least `entailment` (the stronger evidence wins, so a statement is never both violated and supported), or the
+    claim its opening makes contradicts it at the claim bar (`Calibration.claim_violation`)."""
     supported: bool | None = None
     """Whether the reply supports the statement: `entailment` above the scorer's threshold, above `contradiction`
     and its neutral probability, and not a violation. None in results stored before this field existed: read

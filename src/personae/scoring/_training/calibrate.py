@@ -79,9 +79,9 @@ class CalibrationData:
         return list(dict.fromkeys(out))
 
 
-_Reduction = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, int]
-"""Per statement: entailment, neutral, contradiction; the normalised APC; the entailing sentence's topic; and the
-number of pairs the gates closed."""
+_Reduction = tuple[FloatArray, FloatArray, FloatArray, float, FloatArray, int, FloatArray]
+"""Per statement: entailment, neutral, contradiction; the normalised APC; the entailing sentence's topic; the number
+of pairs the gates closed; and the contradiction of the claim the reply's opening makes (0 without one)."""
 
 MIN_GATE_SKIPPED = 0.9
 """Share of statement–sentence pairs the gates must keep from the NLI model on the calibration set. A guarded turn
@@ -134,17 +134,26 @@ class _Scored:
         n_statements, n_sentences = self.grid.shape[:2]
         if n_sentences == 0:
             zeros = np.zeros(n_statements, np.float32)
-            return zeros, np.ones(n_statements, np.float32), zeros, float(np.mean(1.0 - self.relevance)), zeros, 0
+            ones = np.ones(n_statements, np.float32)
+            return zeros, ones, zeros, float(np.mean(1.0 - self.relevance)), zeros, 0, zeros
         grid = self.grid.copy()
         open_ = cal.open_pairs(self.topic, self.query_topic, self.claim)
         grid[~open_] = (0.0, 1.0, 0.0)
         r = _reduce(
-            grid, [""] * n_sentences, self.topic, open_, cal.consistent, self.whole if cal.particulars else None
+            grid,
+            [""] * n_sentences,
+            self.topic,
+            open_,
+            cal.consistent,
+            self.whole if cal.particulars else None,
+            self.claim,
         )
         assert r.entail_topic is not None
         apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
         skipped = int((~open_).sum())
-        return r.entailment, r.neutral, r.contradiction, float(np.clip(apc, 0, 1).mean()), r.entail_topic, skipped
+        claim = r.claim if r.claim is not None else np.zeros(n_statements, np.float32)
+        mean_apc = float(np.clip(apc, 0, 1).mean())
+        return r.entailment, r.neutral, r.contradiction, mean_apc, r.entail_topic, skipped, claim
 
 
 def score_all(data: CalibrationData, nli: NLIModel, relevance: RelevanceModel) -> dict[tuple[str, str, str], _Scored]:
@@ -182,10 +191,11 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
     correct = false_triples = not_contra = supported = supported_right = entailed = 0
     for t in data.triples:
         key = (t["persona"], t["query"], t["reply"])
-        e, n, c, _, topic, _ = reduced[key]
+        e, n, c, _, topic, _, claim = reduced[key]
         i = scored[key].statements.index(t["statement"])
         partial = scored[key].partial[i]
-        predicted = LABEL[cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), partial)]
+        verdict = cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), partial, float(claim[i]))
+        predicted = LABEL[verdict]
         correct += int(predicted == t["label"])
         entailed += int(t["label"] == "entailment")
         if predicted == "entailment":
@@ -196,9 +206,10 @@ def evaluate(data: CalibrationData, scored: dict[tuple[str, str, str], _Scored],
             false_triples += int(predicted == "contradiction")
 
     def violated(key: tuple[str, str, str]) -> bool:
-        e, n, c, _, topic, _ = reduced[key]
+        e, n, c, _, topic, _, claim = reduced[key]
         return any(
-            cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i])) == "violated" for i in range(len(e))
+            cal.verdict(float(e[i]), float(n[i]), float(c[i]), float(topic[i]), claim=float(claim[i])) == "violated"
+            for i in range(len(e))
         )
 
     caught = flagged = wins = 0
