@@ -322,6 +322,35 @@ def test_addressed_picks_who_is_spoken_to_then_who_is_named() -> None:
     assert addressed(ORDER, ORDER, "Ada", "Ada, you fool.").speaker != "Ada"  # never oneself
 
 
+def test_a_line_that_names_one_character_alone_is_read_for_its_premises() -> None:
+    """The purser's "Captain Quint! … your husband Callum, is he joining us?" is said to Ada: its "you" is hers, so the
+    guard reads its sentences whole for a false premise; a line naming two characters, or none, is not hers alone."""
+    from personae.scene._runner import addressed_alone
+
+    here = ["Ada Quint", "Greta Holm"]
+
+    def event(text: str) -> SceneRecord:
+        return SceneRecord(step="t0/event0", kind="event", turn=0, text=text, witnesses=here)
+
+    purser = event('Mr Dahl stops at the window table: "Captain Quint! Is your husband Callum joining us?"')
+    assert addressed_alone("Ada Quint", [purser], here)
+    assert not addressed_alone("Greta Holm", [purser], here)
+    both = event('Mr Dahl: "Ada, Greta, your tea is here. You both take it black, don\'t you?"')
+    assert not addressed_alone("Ada Quint", [both], here)
+    assert not addressed_alone("Ada Quint", [event("The ferry rolls in the swell.")], here)
+    greta = SceneRecord(
+        step="t1/line",
+        kind="line",
+        turn=1,
+        speaker="Greta Holm",
+        text="Your dog, Ada?",
+        witnesses=here,
+    )
+    assert addressed_alone("Ada Quint", [purser, greta], here)  # the last line heard decides
+    own = SceneRecord(step="t1/line", kind="line", turn=1, speaker="Ada Quint", text="Aye.", witnesses=here)
+    assert not addressed_alone("Ada Quint", [purser, own], here)  # answered already: nothing heard since
+
+
 def test_natural_puts_mentions_first_then_talkativeness() -> None:
     rng = random.Random(0)
     assert natural(ORDER, ORDER, "Ada", "What does Anselm say?", {}, rng).speaker == "Anselm"

@@ -24,7 +24,7 @@ class SpeakerChoice(NamedTuple):
     why: str
 
 
-def _mentions(text: str, names: Sequence[str]) -> list[str]:
+def mentions(text: str, names: Sequence[str]) -> list[str]:
     """Names (or unambiguous parts of them) mentioned in `text`, in order of first mention."""
     found: list[tuple[int, str]] = []
     for name in names:
@@ -64,7 +64,7 @@ def addressed(order: Sequence[str], present: Sequence[str], last: str | None, te
     called = _vocatives(text, others)
     if called:
         return SpeakerChoice(called[0], f"addressed: {last or 'the last line'} spoke to {called[0]}")
-    named = _mentions(text, others)
+    named = mentions(text, others)
     if named:
         return SpeakerChoice(named[-1], f"addressed: {last or 'the last line'} named {named[-1]}")
     choice = round_robin(order, present, last)
@@ -85,7 +85,7 @@ def natural(
     none does, one at random. The last speaker does not follow itself while someone else is present.
     """
     others = [n for n in order if n in present and n != last] or [n for n in order if n in present]
-    named = _mentions(text, others)
+    named = mentions(text, others)
     if named:
         return SpeakerChoice(named[0], f"natural: mentioned by {last or 'the last line'}")
     shuffled = list(others)

@@ -31,7 +31,7 @@ from personae.scene._log import (
 )
 from personae.scene._metrics import figures
 from personae.scene._mock import scene_mock_options
-from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
+from personae.scene._policy import SpeakerChoice, addressed, direct, mentions, natural, round_robin
 from personae.scene._sillytavern import ChatMessage, read_chat_export
 from personae.scene._spec import CharacterSpec, SceneError, SceneSpec, persona_of, scene_from_data
 from personae.scoring import FakeEmbedder, ScoringModels, get_nli
@@ -103,6 +103,20 @@ def heard_lines(name: str, history: Sequence[SceneRecord]) -> dict[str, list[str
     return out
 
 
+def addressed_alone(name: str, history: Sequence[SceneRecord], present: Sequence[str]) -> bool:
+    """Whether the last line character `name` heard names it and no one else present ("Captain Quint! …" to Ada).
+
+    Speaker labels are not names in a line: the text of a line, the narration or the event is read.
+    """
+    for record in reversed(history):
+        heard = record.kind in ("line", "user", "narration", "event") and name in record.witnesses
+        if heard and record.speaker != name:
+            return mentions(record.text, [n for n in present if n != record.speaker]) == [name]
+        if record.kind == "line" and record.speaker == name:
+            return False
+    return False
+
+
 class _Character:
     """One character's runtime: persona, backend, guard and role-confusion detector."""
 
@@ -116,13 +130,19 @@ class _Character:
         self.scene = scene
         self.models = models
         self.detector: ConfusionDetector | None = None
-        self._guards: dict[str, Guard] = {}
+        self._guards: dict[tuple[str, bool], Guard] = {}
 
-    def guard(self, audience: str) -> Guard:
-        """The guard for this character speaking to `audience` (cached: the OOC patterns depend on it)."""
-        if audience not in self._guards:
+    def guard(self, audience: str, addressed: bool = False) -> Guard:
+        """The guard for this character speaking to `audience` (cached: the OOC patterns depend on it).
+
+        `addressed`: the line it answers names it alone of those present, so that line's "you" is this character
+        and its sentences are read whole for a false premise (`APCScorer.premise_conflicts`); otherwise the "you" of
+        a line heard may be anyone present, and only the claim rules read it.
+        """
+        key = (audience, addressed)
+        if key not in self._guards:
             models, scorer = self.models, self.models.scorer(self.persona)
-            self._guards[audience] = Guard(
+            self._guards[key] = Guard(
                 self.scene.guard if scorer is not None else "off",
                 n=self.scene.n,
                 scorer=scorer,
@@ -130,9 +150,9 @@ class _Character:
                 ooc=models.ooc(self.persona, audience),
                 offload=not models.light,
                 embedder=models.embedder,
-                premise_sentences=False,  # the "you" of a line heard may be anyone present
+                premise_sentences=addressed,
             )
-        return self._guards[audience]
+        return self._guards[key]
 
     def present(self, turn: int) -> bool:
         """Whether the character is in the scene at `turn`."""
@@ -457,7 +477,7 @@ class SceneRun:
             seed=spec.seed * 1000 + t,
             stop=(f"({name}'s turn.",),
         )
-        guard = character.guard(audience)
+        guard = character.guard(audience, addressed_alone(name, self.history, here))
         judgement = await guard.run(character.backend, messages, config, query, earlier)
         detector = character.detector
         assert detector is not None
