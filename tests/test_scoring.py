@@ -745,6 +745,27 @@ def test_number_words_become_digits_on_both_sides_of_a_pair() -> None:
     assert pairs_with_digits([("Sam is thirty-two.", "I'm 32.")]) == [("Sam is 32.", "I'm 32.")]
 
 
+@pytest.mark.parametrize(
+    ("statement", "sentence", "neutral"),
+    [
+        ("Brother Anselm is 41 years old.", "I was sixteen years old when I became a monk.", True),
+        ("Brother Anselm is 41 years old.", "I took my vows at the age of 16.", True),
+        ("Brother Anselm is 41 years old.", "I was sixteen then, and I am fifty now.", False),  # a present age too
+        ("Brother Anselm is 41 years old.", "I am 50.", False),
+        ("Brother Anselm took his vows at the age of sixteen.", "I was twenty when I took my vows.", False),
+    ],
+)
+def test_an_age_at_a_past_moment_says_nothing_of_the_present_age(statement: str, sentence: str, neutral: bool) -> None:
+    """The model read the monk's age when he took his vows as his present age (0.98): such a pair is neutral."""
+    from personae.scoring._numbers import age_then_not_now
+
+    assert age_then_not_now(statement, sentence) is neutral
+    nli = GridNLI({(statement, sentence): (0.01, 0.01, 0.98)})
+    scorer = APCScorer([statement], nli=nli, relevance=RelevanceModel(FakeEmbedder()), names=["Brother Anselm"])
+    probs = scorer.read_pairs([(statement, sentence)], nli.predict)
+    assert probs[0].tolist() == pytest.approx([0.0, 1.0, 0.0] if neutral else [0.01, 0.01, 0.98])
+
+
 # --- whom a sentence is about ----------------------------------------------------------------------------------------
 
 ANSELM_NAMES = ["Brother Anselm"]

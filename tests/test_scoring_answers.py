@@ -144,6 +144,8 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
         ("Morning! How's your dog today?", "I have a dog."),
         ("How is your husband Tom?", "I have a husband."),
         ("When did you give up the violin?", "I did give up the violin."),
+        ("How did you and Callum celebrate your anniversary?", "Callum and I did celebrate my anniversary."),
+        ("How long have you and your wife been married?", "My wife and I have been married."),
         ("Why did you leave the navy after the war?", "I did leave the navy after the war."),
         ("How long have you been a blacksmith?", "I have been a blacksmith."),
         ("What was it like growing up in Lagos?", "I was growing up in Lagos."),
@@ -285,6 +287,9 @@ def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
         ("Milk and three sugars as always, Captain?", ["Milk and three sugars as always, Captain?"]),
         ("*hands you a mug* It's your favourite, isn't it?", ["hands me a mug", "It's my favourite, isn't it?"]),
         ("What did I tell you about my sister?", ["What did you tell me about your sister?"]),  # the user's "I"
+        # the speaker last, as English has it (the model reads "Where did I and Callum go" much less surely)
+        ("Where did you and Callum go this spring?", ["Where did Callum and I go this spring?"]),
+        ("You and your wife sail often.", ["My wife and I sail often."]),
         ("Are you married?", []),  # a plain yes/no question: `question_claim`'s
         ("I had a long day at work. The bus was late.", []),  # about the speaker, not the answerer
         ("", []),

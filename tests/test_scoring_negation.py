@@ -33,6 +33,10 @@ from personae.scoring import APCScorer, Calibration, FakeEmbedder, RelevanceMode
         ("A pie is no trouble at all.", None),
         ("I was mindful not to be drawn in.", None),
         ("I can't swim, not a stroke.", None),
+        # negations that affirm: no denial
+        ("I can't wait to give the speech to the Admiralty on Friday.", None),
+        ("I couldn't be happier with the crew.", None),
+        ("I wouldn't miss it for the world.", None),
         ("Nothing matters.", None),
         ("Nobody told me.", None),
         ("No.", None),

@@ -86,6 +86,10 @@ _AGREE.update({("i", "weren't"): "wasn't", ("i", "does"): "do", ("i", "doesn't")
 _AGREE.update({("you", "does"): "do", ("you", "doesn't"): "don't", ("you", "wasn't"): "weren't"})
 
 
+_I_AND = re.compile(r"\bI and (?P<other>(?:my|our) [a-z]+(?:-[a-z]+)*|[A-Z][\w'-]*(?: [A-Z][\w'-]*)?)")
+""""I and Callum", "I and my wife": English puts the speaker last."""
+
+
 def _swap_pronouns(text: str) -> str:
     """Swap the speakers' first and second person; "you" is "I" where it starts a clause or precedes its verb."""
 
@@ -104,7 +108,21 @@ def _swap_pronouns(text: str) -> str:
         starts = match.start() == 0 or low[0] != "i"
         return swapped.capitalize() if word[0].isupper() and starts else swapped
 
-    return _WORD.sub(one, text)
+    return _speaker_last(_WORD.sub(one, text))
+
+
+def _speaker_last(text: str) -> str:
+    """`text` with "I and Callum" written "Callum and I", as English puts the speaker last.
+
+    The model read "Where did I and Callum go for my last anniversary?" against the widow's statement at 0.20, "Where
+    did Callum and I go…" at 0.91.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        other = match.group("other")
+        return f"{other[0].upper() + other[1:] if match.start() == 0 else other} and I"
+
+    return _I_AND.sub(one, text)
 
 
 def _subject(text: str) -> str:
@@ -253,6 +271,13 @@ _FUNCTION |= {"his", "its", "but", "not", "with", "from", "that", "this", "they"
 _BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
 
 
+_AND_OTHER = re.compile(
+    r"and\s+(?P<other>(?:your|my)\s+[a-z]+(?:-[a-z]+)*|[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s+(?P<rest>.+)"
+)
+"""The rest of a question whose subject is "you and someone": "and Callum celebrate your anniversary"."""
+_PLURAL_AUX = {"was": "were", "wasn't": "weren't", "does": "do", "doesn't": "don't", "has": "have"}
+
+
 def premise_claim(text: str) -> str | None:
     """The premise about the answerer that the wh-question or "tell me about" closing `text` takes for granted, or None.
 
@@ -265,6 +290,11 @@ def premise_claim(text: str) -> str | None:
         return None
     adverbial = _ADVERBIAL.match(question)
     if adverbial:
+        together = _AND_OTHER.match(adverbial["rest"])
+        if together:  # "How did you and Callum celebrate…?" → "Callum and I did celebrate…"
+            aux = adverbial["aux"].lower()
+            subject = _speaker_last(f"I and {_swap_pronouns(together['other'])}")
+            return _statement(subject, _PLURAL_AUX.get(aux, aux), together["rest"])
         return _statement("I", adverbial["aux"], adverbial["rest"])
     made = _MADE.match(question)
     if made:
@@ -355,6 +385,7 @@ def answerer_sentences(text: str) -> list[str]:
         swapped = _swap_pronouns(sentence)
         if question:  # "What apps do you like?": the "you" after the auxiliary is its subject
             swapped = _INVERTED_ME.sub(lambda m: f"{_AGREE.get(('i', m['aux'].lower()), m['aux'])} I", swapped)
+            swapped = _speaker_last(swapped)
         out.append(swapped)
     return out[-MAX_WHOLE_SENTENCES:]
 

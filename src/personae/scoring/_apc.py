@@ -24,6 +24,7 @@ from personae.scoring._answers import (
 )
 from personae.scoring._negation import read_denials
 from personae.scoring._nli import NLIModel, OnnxNLI, get_nli
+from personae.scoring._numbers import age_then_not_now
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
 from personae.scoring._specifics import uncovered
@@ -448,8 +449,9 @@ class APCScorer:
 
         A denial is re-read against its positive (`read_denials`); a sentence about another person the statement
         does not name ("My sister is a scribe.") entails nothing about the character (its entailment counts as
-        neutral); a sentence with a relative clause about another person ("…, my brother-in-law, who is a monk") is
-        read again without it (`personae.scoring._subject`).
+        neutral); an age at a past moment ("I was sixteen when I took my vows.") says nothing of a present age
+        (`age_then_not_now`: neutral); a sentence with a relative clause about another person ("…, my
+        brother-in-law, who is a monk") is read again without it (`personae.scoring._subject`).
         """
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
@@ -463,6 +465,10 @@ class APCScorer:
             mask = np.asarray(elsewhere)
             probs[mask, NEU] += probs[mask, ENT]
             probs[mask, ENT] = 0.0
+        then = [age_then_not_now(statement, sentence) for statement, sentence in pairs]
+        if any(then):  # an age at a past moment says nothing of the present one
+            mask = np.asarray(then)
+            probs[mask] = (0.0, 1.0, 0.0)
         stripped = [
             (k, without_others(sentence, statement, self.names)) for k, (statement, sentence) in enumerate(pairs)
         ]
