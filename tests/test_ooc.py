@@ -65,6 +65,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (MONK, "At the age of sixteen, Brother Anselm took his vows.", "third_person_self"),  # an irregular past
         (MONK, "Brother Anselm often relied on magnifying glasses.", "third_person_self"),
         (SAM, "Please tell me more, and I'll do my best to assist you.", "assistant_voice"),
+        (SAM, "I'm sorry, but I can't participate in that kind of activity.", "assistant_voice"),
+        (SAM, "I'm sorry, but I don't have access to your personal information.", "assistant_voice"),
         (KIN, "I am Dario, your brother. You are from Europa.", "role_confusion"),  # speaks as someone it knows
         (KIN, "Hello! I'm Wren, the ship's AI.", "role_confusion"),
         (SAM, "Absolutely, Sam. Your number is 555-0100.", "role_confusion"),
@@ -111,6 +113,8 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "I can't help thinking the storm will turn."),
         (SAM, "Sorry, I can't help you with the ferry times, Tom. I've no phone."),
         (SAM, "I cannot give you my father's compass, Tom."),
+        (SAM, "I can't take part in that dance, Tom; my knees won't have it."),
+        (SAM, "I don't have access to the lamp room tonight; the board locked it."),
         (SAM, "I'm unable to sleep when the wind howls like this."),
         (CAPTAIN, "I can't share the mission details, Tom. Orders."),
         (SAM, "I'd not help with that for all the fish in the sea, Tom; it's a fool's errand."),
