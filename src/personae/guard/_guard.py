@@ -136,7 +136,7 @@ class Guard:
         """The check for the user's facts claimed as the character's own; None: not checked (no user memory)."""
         self.premise_sentences = premise_sentences
         """Whether the premise check also reads the message's sentences whole (`APCScorer.premise_conflicts`); False
-        in a scene, where the "you" of a line heard may be another character."""
+        where the message's "you" may be someone else (a scene's line that does not name this character alone)."""
 
     async def score(
         self, query: str, texts: Sequence[str], earlier_replies: Sequence[str], user_facts: Sequence[str] = ()

@@ -293,7 +293,7 @@ def premise_claim(text: str) -> str | None:
         together = _AND_OTHER.match(adverbial["rest"])
         if together:  # "How did you and Callum celebrate…?" → "Callum and I did celebrate…"
             aux = adverbial["aux"].lower()
-            subject = _speaker_last(f"I and {_swap_pronouns(together['other'])}")
+            subject = f"{_swap_pronouns(together['other'])} and I"  # `_statement` capitalises "my wife and I"
             return _statement(subject, _PLURAL_AUX.get(aux, aux), together["rest"])
         return _statement("I", adverbial["aux"], adverbial["rest"])
     made = _MADE.match(question)
