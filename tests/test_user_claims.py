@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from sqlalchemy import text
@@ -12,6 +13,7 @@ from helpers.runtime import GridNLI
 from personae.backends import Backend, GenerateConfig, get_backend
 from personae.cli._render import render_candidates, render_explanation
 from personae.guard import Candidate, Guard, corrective_instruction
+from personae.memory import Recalled
 from personae.persona import Persona
 from personae.prompting import AssembledPrompt
 from personae.scoring import FakeEmbedder, RelevanceModel, ScoringModels, UserClaims
@@ -157,6 +159,32 @@ async def test_a_recalled_message_stands_for_the_facts_read_from_it(tmp_path: Pa
     assert memory.stated([(message, 0.9)]) == read
     fact = next(f for f in memory.repository.facts(memory.read_scope) if f.text == NURSE)
     assert memory.stated([(fact, 0.9), (message, 0.8)]) == [NURSE, *(t for t in read if t != NURSE)]  # each once
+
+
+async def test_the_prompt_shows_the_facts_read_from_a_recalled_message_not_its_first_person_words(
+    tmp_path: Path,
+) -> None:
+    """Quoted in the prompt, "I work as a nurse." was answered as the character's own job: the facts stand in."""
+    db = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}")
+    settings = SessionSettings(guard="off")
+    first = ChatSession.start(ADA, scripted("Good for you."), db, user_name="Sam", settings=settings, models=models())
+    first.clock = lambda: datetime(2023, 5, 8, tzinfo=UTC)
+    await first.send("I work as a nurse. I love the night shifts.")
+    await first.end()
+    second = ChatSession.start(ADA, scripted("You nurse."), db, user_name="Sam", settings=settings, models=models())
+    second.clock = lambda: datetime(2023, 5, 15, tzinfo=UTC)
+    memory = second.user_memory
+    message = next(
+        f for f in memory.repository.facts(memory.read_scope, messages=True) if f.text.startswith("Sam said")
+    )
+
+    def the_message(*args: Any, **kwargs: Any) -> Recalled:  # a recall that ranked the message over its facts
+        return Recalled(facts=[(message, 0.9)], episodes=[], known=True, last_seen=None)
+
+    memory.recall = the_message  # type: ignore[method-assign]
+    system = (await second.build_prompt("What is my job?")).messages[0].content
+    assert f"- {NURSE}" in system
+    assert 'Sam said: "I work as a nurse' not in system
 
 
 def test_the_chat_and_the_server_show_which_user_facts_a_candidate_claims() -> None:

@@ -214,7 +214,8 @@ async def test_a_returning_user_is_known_and_greeted_as_known(tmp_path: Path) ->
     assert "Sam works as a baker." in system
     assert "greet Sam as someone Ada knows" in system
     assert "These are facts about Sam, not about Ada." in system  # "Where do I live?" asks about Sam's life
-    assert system.endswith("Sam is asking about Sam's own life: answer from what Ada knows about Sam.")
+    assert system.endswith('speaking to Sam as "you": "You live in …", "You work as …", "Your …".')
+    assert "Sam is asking about Sam's own life, not about yours." in system
     await second.send("Tell me about the ferry.")
     assert "is asking about Sam's own life" not in system_prompt(second)
     assert "Earlier conversations with Sam:" in system

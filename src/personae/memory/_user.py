@@ -595,21 +595,31 @@ class UserMemory:
             last_seen=max(earlier) if earlier else None,
         )
 
-    def stated(self, recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
-        """The facts a recall offers, each message among them replaced by the current facts read from it.
+    def expand(self, recalled: Sequence[tuple[UserFact, float]]) -> list[tuple[UserFact, float]]:
+        """The facts a recall offers, each message among them replaced by the current facts read from it (same score).
 
         A recall offers one item per message (`_one_per_message`), so "Sam said: "I now work as a baker."" may stand
-        in for "Sam works as a baker."; what checks replies against the user's facts (the guard's claim check) needs the
-        facts. One query per recalled message.
+        in for "Sam works as a baker.". The prompt wants the facts: quoted in the user's first person, the embedded
+        model answered "What do I do for a living now?" with "I now work as a baker.", as its own. What checks
+        replies against the user's facts (the guard's claim check) needs them too. A message nothing was read from
+        stays (what it says may still matter). One query per recalled message.
         """
-        out: list[str] = []
-        for fact, _score in recalled:
-            if fact.topic != MESSAGE_TOPIC:
-                out.append(fact.text)
-            elif fact.session_id is not None and fact.turn is not None:
-                read = self.repository.facts(self.read_scope, session_id=fact.session_id)
-                out.extend(f.text for f in read if f.current and f.turn == fact.turn)
-        return list(dict.fromkeys(out))
+        out: dict[str, tuple[UserFact, float]] = {}
+        for fact, score in recalled:
+            read: list[UserFact] = []
+            if fact.topic == MESSAGE_TOPIC and fact.session_id is not None and fact.turn is not None:
+                read = [
+                    f
+                    for f in self.repository.facts(self.read_scope, session_id=fact.session_id)
+                    if f.current and f.turn == fact.turn
+                ]
+            for item in read or [fact]:
+                out.setdefault(item.text, (item, score))
+        return list(out.values())
+
+    def stated(self, recalled: Sequence[tuple[UserFact, float]]) -> list[str]:
+        """The texts of the facts a recall offers (`expand`), each once; a message nothing was read from is no fact."""
+        return [fact.text for fact, _score in self.expand(recalled) if fact.topic != MESSAGE_TOPIC]
 
     def _without_superseded(self, episode: Episode) -> Episode:
         """`episode` without the facts superseded since it was written, for the prompt (the stored one keeps them).

@@ -406,7 +406,12 @@ class PromptAssembler:
         system_blocks.append(self._x(rules_block(persona, user)))
         if kept_facts and _ABOUT_THEMSELVES.search(user_text):
             # Last, where a small model attends most: it read "Where do I live?" as asking about the character.
-            cue = f"{user} is asking about {user}'s own life: answer from what {persona.name} knows about {user}."
+            # Naming whose life it is was not enough: 23 of 54 re-asked probes still answered "I work as a baker.";
+            # with the answer's form given, 3 of 54 (same memories and seeds).
+            cue = (
+                f"{user} is asking about {user}'s own life, not about yours. Answer from what you know about {user}, "
+                f'speaking to {user} as "you": "You live in …", "You work as …", "Your …".'
+            )
             system_blocks.append(cue)
         if premise_cue:
             system_blocks.append(premise_cue)

@@ -337,7 +337,7 @@ class ChatSession:
         except StoreError as exc:  # memory is a help, never a reason to fail the turn
             log.warning("user memory unavailable: %s", exc)
         else:
-            context.user_facts = [(f.dated(), p) for f, p in recalled.facts]
+            context.user_facts = [(f.dated(), p) for f, p in self.user_memory.expand(recalled.facts)]
             self._recalled = (user_text, recalled.facts)
             context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
             context.known_user = recalled.known
