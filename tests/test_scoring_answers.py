@@ -43,6 +43,13 @@ from personae.scoring import (
         ("You were born on Earth, in Lisbon, weren't you?", "I was born on Earth, in Lisbon."),
         ("Your eyesight is perfect, isn't it, brother?", "My eyesight is perfect."),
         ("You're the abbot now, aren't you?", "I'm the abbot now."),
+        # who speaks, an address before the question and closing quotes are not the question (a scene's lines)
+        ("Ada, do you swim every morning?", "I do swim every morning."),
+        ("Captain Quint, do you swim every morning?", "I do swim every morning."),
+        ("Harbourmaster: Do you swim every morning?", "I do swim every morning."),
+        ('[Mr Dahl turns to Ada: "Captain Quint, are you a vegetarian?"]', "I am a vegetarian."),
+        ("Tell me, are you a vegetarian?", "I am a vegetarian."),
+        ("If it rains, do you swim?", None),  # a condition is not an address
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),
@@ -159,6 +166,8 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
         ("Which crew members have you buried in space?", "I have buried the crew members in space."),
         ("Which ferry did you captain, the one from Oban?", "I did captain the ferry, the one from Oban."),
         ("Which way did you go?", None),  # a way, a time: nothing done to a thing
+        ('Mr Dahl: "Captain Quint, how is your husband Callum?"', "I have a husband."),
+        ("Brother, what are your sons up to?", "I have sons."),
         # no premise about the answerer that the rules can read: nothing is guessed
         ("Where do you live?", None),
         ("Where are you off to on your holidays?", None),  # "where" leaves a gap in the statement

@@ -146,14 +146,30 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+_QUOTE_CLOSE = " \"”’')]"
+"""Marks after a quoted or bracketed question's own mark ('… "Do you swim?"]'), not part of the sentence."""
+_SPOKEN = re.compile(r"^[^\"“:]{0,80}:\s*[\"“]?\s*|^[\"“\[(]\s*")
+"""Who speaks and how, before the words ('Harbourmaster: ', 'Mr Dahl turns to Ada: "'), or an opening mark."""
+_LEAD = re.compile(
+    r"^(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3}|(?i:tell me|well|so|now|say|listen|look|hey|oh|right|okay|then))"
+    rf"\s*,\s+(?=(?i:{_AUX}|what|how|when|where|why|who|which|whose|tell)\b)"
+)
+"""An address or opener before the question proper ("Captain Quint, do you…", "Tell me, what…"): names and titles
+(capitalised words) or a few openers; a clause ("You're the abbot now, aren't you?") or a condition ("If it rains,
+do you…") is none."""
+
+
 def _last_sentence(text: str, closing: str = ".!?") -> str:
     """The message's closing sentence (of its last `MAX_QUESTION` characters), whitespace collapsed.
 
-    The `closing` marks at its end are its own; the sentence starts after the last mark before them.
+    The `closing` marks at its end are its own; the sentence starts after the last mark before them. Who speaks
+    ('Harbourmaster: "…"', as a scene's lines and events read), closing quotes and a leading address ("Ada, do you…")
+    are left out: the rules read the question itself.
     """
-    tail = " ".join(text[-MAX_QUESTION:].split())
+    tail = " ".join(text[-MAX_QUESTION:].split()).rstrip(_QUOTE_CLOSE)
     body = tail.rstrip(closing + " ")
-    return tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
+    sentence = tail[max(body.rfind(c) for c in ".!?") + 1 :].strip()
+    return _LEAD.sub("", re.sub(r"[\"“”]", "", _SPOKEN.sub("", sentence)))  # quotes within: '"Go on," says Pryce, "…
 
 
 _VOCATIVE = re.compile(r",\s*(?:my\s+)?[A-Za-z]+\s*\?+\s*$")
