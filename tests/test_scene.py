@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES, REPO, SHARED_DATA
 from helpers.cards import tinytroupe_agent, v2_card
-from helpers.runtime import fake_models
+from helpers.runtime import fake_models, sailor
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.cli import app
 from personae.guard import Candidate
@@ -722,6 +722,29 @@ def test_a_late_character_never_hears_what_was_said_before_it_came(tmp_path: Pat
     assert all("shuttle lands" not in " ".join(x.content for x in m) for m in anselm_prompts)
     ada_prompts = [m for m in seen if m[0].content.startswith("You are Ada Quint")]
     assert any("shuttle lands" in " ".join(x.content for x in m) for m in ada_prompts)
+
+
+def test_a_false_premise_a_character_hears_is_named_in_its_prompt(tmp_path: Path) -> None:
+    """As in a one-to-one chat: the harbourmaster asks Ada, who cannot swim, whether she swims every morning."""
+    ada = tmp_path / "ada.yaml"
+    ada.write_text(yaml.safe_dump(sailor().model_dump(mode="json", exclude_none=True)), encoding="utf-8")
+    seen: list[list[Message]] = []
+    question = 'The harbourmaster turns to Ada: "Ada, do you swim every morning?"'
+    spec = scene(
+        characters=[{"persona": str(ada)}, {"persona": VEGA}],
+        policy="round-robin",
+        stop={"turns": 2},
+        events=[{"turn": 0, "text": question}],
+    )
+    run(spec, tmp_path / "s", backends={"*": recording_backend(seen)})
+    system = next(m[0].content for m in seen if m[0].content.startswith("You are Ada."))
+    assert system.endswith(
+        "What you just heard takes for granted something your facts rule out:\n- You cannot swim.\n"
+        'Do not go along with it: put them right in your own voice ("I …"), in character.'
+    )
+    assert "The scene: A harbour wall in a storm." in system  # the scene block comes before it
+    vega = next(m[0].content for m in seen if m[0].content.startswith("You are Captain Iris Vega"))
+    assert "your facts rule out" not in vega
 
 
 def test_each_character_speaks_with_its_own_persona_and_the_scene(tmp_path: Path) -> None:

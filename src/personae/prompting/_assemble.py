@@ -233,8 +233,12 @@ class PromptAssembler:
         relevance: RelevanceModel | None = None,
         count_tokens: TokenCounter = approx_tokens,
         premises: PremiseCheck | None = None,
+        heard: bool = False,
     ) -> None:
         self.persona = persona
+        self.heard = heard
+        """The message answered is what the character heard in a scene (other characters' lines, events), not one
+        user's words: the premise cue speaks of "what you just heard"."""
         self.user_name = user_name
         self.settings = settings or PromptSettings()
         self.relevance = relevance
@@ -284,9 +288,10 @@ class PromptAssembler:
         if not statements:
             return ""
         facts = "\n".join(f"- {s}" for s in statements)
+        said, whom = ("What you just heard", "them") if self.heard else (f"{user}'s message", user)
         return (
-            f"{user}'s message takes for granted something your facts rule out:\n{facts}\nDo not go along with it: "
-            f'put {user} right in your own voice ("I …"), in character.'
+            f"{said} takes for granted something your facts rule out:\n{facts}\nDo not go along with it: "
+            f'put {whom} right in your own voice ("I …"), in character.'
         )
 
     def assemble(

@@ -456,19 +456,27 @@ class SceneRun:
         query = heard or "(The scene begins.)"
         cue = f"\n\n({name}'s turn. Reply with {name}'s own words and actions only.)"
         settings = PromptSettings()
+        guard = character.guard(audience, addressed_alone(name, self.history, here))
+        scorer = guard.scorer
+        # a false premise in what it heard ("Captain Quint, is your husband joining us?" to a widow) is named in the
+        # prompt, as in a one-to-one chat; read as the guard reads it (sentences whole only when addressed alone)
         assembler = PromptAssembler(
             character.persona,
             user_name=audience,
             settings=settings,
             relevance=self.models.relevance,
             count_tokens=character.backend.count_tokens,
+            premises=None if scorer is None else lambda _: scorer.premise_conflicts(query, guard.premise_sentences),
+            heard=True,
         )
         memory = LongTermMemory(name, audience, embedder=self.models.embedder)
         context = memory.context(exchanges, settings.recent_turns, query, None)
         prompt = assembler.assemble(exchanges, query + cue, context)
         messages = list(prompt.messages)
         block = self._scene_block(character, others)
-        messages[0] = Message(role="system", content=f"{messages[0].content}\n\n{block}")
+        premise = next((p.text for p in prompt.parts if p.section == "premise"), "")  # stays last, where it is read
+        head = messages[0].content.removesuffix(premise).rstrip()
+        messages[0] = Message(role="system", content="\n\n".join(t for t in (head, block, premise) if t))
         earlier = [r.text for r in self.history if r.kind == "line" and r.speaker == name]
         # the embedded model sometimes writes out the turn cue it was given and goes on: stop there
         config = GenerateConfig(
@@ -477,7 +485,6 @@ class SceneRun:
             seed=spec.seed * 1000 + t,
             stop=(f"({name}'s turn.",),
         )
-        guard = character.guard(audience, addressed_alone(name, self.history, here))
         judgement = await guard.run(character.backend, messages, config, query, earlier)
         detector = character.detector
         assert detector is not None
