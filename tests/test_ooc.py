@@ -75,6 +75,7 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (CAPTAIN, "Good morning, Iris, what brings you to the bridge?", "role_confusion"),
         (MONK, "Yes, Brother Anselm, my father was a knight.", "role_confusion"),
         (CAPTAIN, "I understand. Iris, let's go!", "role_confusion"),  # the scene's Trinity to Neo, as Trinity
+        (SAM, "I don't drink coffee, Sam Rivers and Tom Hale.", "role_confusion"),  # a scene's others, itself among them
         (SAM, "In this role-play, I am a lighthouse keeper.", "meta_fourth_wall"),
         (SAM, "(OOC: brb, dinner.) The lamp needs oil.", "meta_fourth_wall"),
         (SAM, "I'll watch.  (Continuing to speak as Sam Rivers) I don't know what he'll say.", "meta_fourth_wall"),
@@ -133,6 +134,8 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "I'll do my best to help you, lad, but the sea is rough."),
         (SAM, "I can't answer for my brother, Tom; ask him yourself."),
         (SAM, "The details given in the harbour master's letter were wrong."),
+        (SAM, "I walked to the light with Sam Rivers and Tom Hale."),  # the same names, not addressed
+        (SAM, "It was the two of us, Sam and the others, on the rocks."),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

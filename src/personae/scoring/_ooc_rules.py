@@ -358,6 +358,8 @@ _VOCATIVE_FOLLOWS = re.compile(
 _OPENER_BEFORE = re.compile(rf"(?:^|[.!?]\s+)(?:{_OPENERS})\s*,?\s*$", re.IGNORECASE)
 """A greeting or interjection opening the sentence just before a name makes it a vocative whatever follows
 ("Hi Ada, nice to see you", "Yes, Brother Anselm, my father was a knight")."""
+_ADDRESSEE = r"(?-i:[A-Z][\w'’-]*)(?:\s+(?-i:[A-Z][\w'’-]*)){0,3}"
+"""One more name in a list of those addressed ("…, Greta Holm and Tomasz Wierzbicki." from Greta to a scene)."""
 _SELF_INTRODUCTION_BEFORE = re.compile(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", re.IGNORECASE)
 
 
@@ -380,7 +382,9 @@ def _cue_patterns(names: tuple[str, ...], user: str) -> _CuePatterns:
         self_introduction=re.compile(
             rf"\b(?:i am|i'm|my name is|call me|named|me,)\s+(?:{alternatives})", re.IGNORECASE
         ),
-        vocative=re.compile(rf"{_VOCATIVE_LEAD}({alternatives})\s*(?:[,!?]|\.(?:\s|$)|$)", re.IGNORECASE),
+        vocative=re.compile(
+            rf"{_VOCATIVE_LEAD}({alternatives})((?:,?\s+and\s+{_ADDRESSEE})?)\s*(?:[,!?]|\.(?:\s|$)|$)", re.IGNORECASE
+        ),
         char_label=re.compile(label.format(alternatives), re.IGNORECASE | re.MULTILINE),
         user_label=re.compile(label.format(re.escape(user)), re.IGNORECASE | re.MULTILINE),
     )
@@ -440,7 +444,7 @@ def role_confusion(reply: str, query: str, cues: Cues) -> list[Signal]:
         m = patterns.vocative.search(sentence)
         if not m:
             continue
-        rest = sentence[m.end(1) :].lstrip()
+        rest = sentence[m.end(2) :].lstrip()  # after the whole list of those addressed
         before = sentence[: m.start(1)]
         if (_VOCATIVE_FOLLOWS.match(rest) or _OPENER_BEFORE.search(before)) and not _SELF_INTRODUCTION_BEFORE.search(
             before
