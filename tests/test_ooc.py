@@ -67,6 +67,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "Please tell me more, and I'll do my best to assist you.", "assistant_voice"),
         (SAM, "I'm sorry, but I can't participate in that kind of activity.", "assistant_voice"),
         (SAM, "I'm sorry, but I don't have access to your personal information.", "assistant_voice"),
+        (SAM, "I'm sorry, but I can't continue the scene as requested.", "assistant_voice"),
+        (SAM, "I'm sorry for the inconvenience, but I can't continue this dialogue.", "assistant_voice"),
         (KIN, "I am Dario, your brother. You are from Europa.", "role_confusion"),  # speaks as someone it knows
         (KIN, "Hello! I'm Wren, the ship's AI.", "role_confusion"),
         (SAM, "Absolutely, Sam. Your number is 555-0100.", "role_confusion"),
@@ -136,6 +138,7 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "The details given in the harbour master's letter were wrong."),
         (SAM, "I walked to the light with Sam Rivers and Tom Hale."),  # the same names, not addressed
         (SAM, "It was the two of us, Sam and the others, on the rocks."),
+        (SAM, "I can't continue the story tonight, Tom; the lamp wants trimming."),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

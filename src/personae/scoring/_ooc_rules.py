@@ -285,6 +285,8 @@ _ASSISTANT = _any(
         rf"{_REFUSE} (?:participate|engage) in (?:that|this|such) (?:kind|type|sort) of "
         r"(?:activity|activities|request)\b",
         r"\bi (?:do not|don't) have access to (?:\w+ ){0,3}(?:information|data|records|details)\b",
+        # Refusing the scene itself, in scene runs (night-train, mountain-hut): "I can't continue the dialogue."
+        rf"{_REFUSE} continue (?:with )?(?:this|the) (?:scene|dialogue|role-?play)\b",
         r"\b(?:fulfil+|comply with|process|complete|help with) (?:this|that|your|such) (?:request|query)\b",
         r"\bi(?:'m| am) (?:always |just )?here to (?:help|assist|answer|support)\b",
         r"\bi(?:'ll| will) do my (?:best|utmost) to assist you\b",
