@@ -4,12 +4,14 @@ picks up facts stored since it was built."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from personae.memory import FactIndex, MemoryScope, UserFact, UserMemory, UserMemorySettings
+from personae.memory._user import _DOCUMENTS
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
 from personae.store import SessionStore, UserMemoryStore
 
@@ -32,6 +34,9 @@ def test_fact_index_finds_the_nearest_and_forgets_removed_ids() -> None:
     index.remove([107, 999])
     assert 107 not in [n.id for n in index.search(vectors[7], 10)]
     assert len(index) == 49
+    held = index.vectors([101, 107, 999])  # removed and unknown ids have no vector
+    assert list(held) == [101]
+    assert np.allclose(held[101], vectors[1])
 
 
 def memory_of(store: SessionStore, user: str) -> UserMemory:
@@ -63,4 +68,34 @@ async def test_a_large_memory_recalls_through_the_index(tmp_path: Path) -> None:
     UserMemoryStore(store).add_fact(sam.scope, UserFact(text="Sam keeps a lighthouse logbook.", said_at=WHEN))
     found = sam.recall("Do I keep a logbook?")
     assert "logbook" in found.facts[0][0].text
+    store.close()
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return super().embed(texts)
+
+
+async def test_recall_through_the_index_ranks_with_the_indexed_embeddings(tmp_path: Path) -> None:
+    """The index holds the candidates' embeddings: a recall embeds the message, not its candidates again."""
+    store = SessionStore(f"sqlite:///{tmp_path / 'm.db'}")
+    embedder = CountingEmbedder()
+    models = ScoringModels(nli=FakeNLI(), embedder=embedder, ooc_classifier=False)
+    settings = UserMemorySettings(index_above=10, index_candidates=8)
+    sam = UserMemory(UserMemoryStore(store), MemoryScope(None, "Sam", "ada"), "Ada", models, settings)
+    for i, thing in enumerate(THINGS * 3):
+        await sam.observe(f"I repaired an old {thing} number {i}.", "s1", i, WHEN)
+    sam.recall("Tell me about the kite.")  # builds or refreshes the index
+    _DOCUMENTS.clear()  # as for a memory larger than the ranking's cache: the candidates' embeddings are not kept
+    embedder.embedded.clear()
+    recalled = sam.recall("Tell me about the harp I repaired.")
+    assert "harp" in recalled.facts[0][0].text
+    assert set(embedder.embedded) == {"Tell me about the harp I repaired."}  # the message only, no fact
     store.close()

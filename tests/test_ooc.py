@@ -77,7 +77,7 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (CAPTAIN, "Good morning, Iris, what brings you to the bridge?", "role_confusion"),
         (MONK, "Yes, Brother Anselm, my father was a knight.", "role_confusion"),
         (CAPTAIN, "I understand. Iris, let's go!", "role_confusion"),  # the scene's Trinity to Neo, as Trinity
-        (SAM, "I don't drink coffee, Sam Rivers and Tom Hale.", "role_confusion"),  # a scene's others, itself among them
+        (SAM, "I don't drink coffee, Sam Rivers and Tom Hale.", "role_confusion"),  # a list with itself
         (SAM, "In this role-play, I am a lighthouse keeper.", "meta_fourth_wall"),
         (SAM, "(OOC: brb, dinner.) The lamp needs oil.", "meta_fourth_wall"),
         (SAM, "I'll watch.  (Continuing to speak as Sam Rivers) I don't know what he'll say.", "meta_fourth_wall"),

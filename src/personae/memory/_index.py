@@ -61,6 +61,14 @@ class FactIndex:
             if self._index.contains(int(fact_id)):
                 self._index.remove(int(fact_id))
 
+    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The stored embeddings of those `ids` the index holds (usearch returns arbitrary rows for unknown keys)."""
+        held = [int(i) for i in ids if self._index.contains(int(i))]
+        if not held:
+            return {}
+        rows = np.asarray(self._index.get(np.asarray(held, dtype=np.uint64)), dtype=np.float32)
+        return {fact_id: rows[i] for i, fact_id in enumerate(held)}
+
     def search(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         """The `k` facts nearest `vector`, nearest first."""
         if len(self) == 0 or k <= 0:

@@ -684,9 +684,13 @@ class UserMemory:
             hits = index.search(vector, k)
         found = self.repository.facts(self.read_scope, ids=[h.id for h in hits])
         gone = {h.id for h in hits} - {f.id for f in found}
-        if gone:
-            with _LOCK:
+        with _LOCK:
+            if gone:
                 index.remove(sorted(gone))
+            stored = index.vectors([f.id for f in found if f.id is not None])
+        # the ranking that follows needs these facts' embeddings: the index holds them (at 100,000 facts, embedding
+        # the 64 candidates again was most of a recall: p99 131 ms with the shipped MiniLM)
+        self._remember({f.text: stored[f.id] for f in found if f.id in stored})
         order = {h.id: i for i, h in enumerate(hits)}
         return sorted(found, key=lambda f: order.get(f.id or 0, 0))
 
@@ -742,6 +746,24 @@ class UserMemory:
         order = sorted(range(len(texts)), key=lambda i: -fused.get(i, 0.0))  # stable: ties stay oldest first
         return [(i, fused.get(i, 0.0) / best) for i in order]
 
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Keep embeddings computed elsewhere (the index's, of the same masked texts) as `_documents` would."""
+        if self.models is None or not vectors:
+            return
+        names = (self.user, self.char)
+        self._keep({t: (v, _words(mask_names(t, names)) or ["_"]) for t, v in vectors.items()}, names)
+
+    def _keep(self, made: dict[str, _Document], names: tuple[str, str]) -> None:
+        """Store `_Document`s in the process's cache (least recently used out past `MAX_DOCUMENTS`)."""
+        assert self.models is not None
+        with _LOCK:
+            kept = _DOCUMENTS.setdefault(self.models.embedder, OrderedDict())
+            for text, document in made.items():
+                kept[(names, text)] = document
+                kept.move_to_end((names, text))
+            while len(kept) > MAX_DOCUMENTS:
+                kept.popitem(last=False)
+
     def _documents(self, texts: Sequence[str], names: tuple[str, str]) -> list[_Document]:
         """Each text's `_Document`, names masked; kept per process, since every turn ranks them again."""
         assert self.models is not None
@@ -754,10 +776,5 @@ class UserMemory:
             vectors = self.models.embedder.embed(masked)
             for text, plain, vector in zip(missing, masked, vectors, strict=True):
                 made[text] = (vector, _words(plain) or ["_"])  # BM25Okapi divides by the mean length
-        with _LOCK:
-            for text, document in made.items():
-                kept[(names, text)] = document
-                kept.move_to_end((names, text))
-            while len(kept) > MAX_DOCUMENTS:
-                kept.popitem(last=False)
+        self._keep(made, names)
         return [made[t] for t in texts]
