@@ -4,12 +4,12 @@ picks up facts stored since it was built."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from helpers.runtime import CountingEmbedder
 from personae.memory import FactIndex, MemoryScope, UserFact, UserMemory, UserMemorySettings
 from personae.memory._user import _DOCUMENTS
 from personae.scoring import FakeEmbedder, FakeNLI, ScoringModels
@@ -71,18 +71,6 @@ async def test_a_large_memory_recalls_through_the_index(tmp_path: Path) -> None:
     store.close()
 
 
-class CountingEmbedder(FakeEmbedder):
-    """The fake embedder, counting the texts it is asked to embed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedded: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded.extend(texts)
-        return super().embed(texts)
-
-
 async def test_recall_through_the_index_ranks_with_the_indexed_embeddings(tmp_path: Path) -> None:
     """The index holds the candidates' embeddings: a recall embeds the message, not its candidates again."""
     store = SessionStore(f"sqlite:///{tmp_path / 'm.db'}")
@@ -94,8 +82,8 @@ async def test_recall_through_the_index_ranks_with_the_indexed_embeddings(tmp_pa
         await sam.observe(f"I repaired an old {thing} number {i}.", "s1", i, WHEN)
     sam.recall("Tell me about the kite.")  # builds or refreshes the index
     _DOCUMENTS.clear()  # as for a memory larger than the ranking's cache: the candidates' embeddings are not kept
-    embedder.embedded.clear()
+    embedder.seen.clear()
     recalled = sam.recall("Tell me about the harp I repaired.")
     assert "harp" in recalled.facts[0][0].text
-    assert set(embedder.embedded) == {"Tell me about the harp I repaired."}  # the message only, no fact
+    assert set(embedder.seen) == {"Tell me about the harp I repaired."}  # the message only, no fact
     store.close()
