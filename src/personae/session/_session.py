@@ -189,7 +189,8 @@ class ChatSession:
         here or later has no stored facts to read (the query is saved on most turns)."""
         self.last_judgement: Judgement | None = None
         self._recalled: tuple[str, list[tuple[UserFact, float]]] | None = None
-        """(A user message, what recall offered its prompt): the guard checks replies against the facts behind it."""
+        """(A user message, what recall offered its prompt with messages replaced by their facts, `UserMemory.expand`):
+        the guard checks replies against those facts."""
         self.on_turn_stored: Callable[[Connection, ChatSession, ShownTurns], None] | None = None
         """Called inside the transaction that stores a turn, a regeneration or a swipe, with the conversation as
         shown afterwards: what it writes (e.g. the server's conversation hashes) commits or rolls back with it."""
@@ -337,8 +338,9 @@ class ChatSession:
         except StoreError as exc:  # memory is a help, never a reason to fail the turn
             log.warning("user memory unavailable: %s", exc)
         else:
-            context.user_facts = [(f.dated(), p) for f, p in self.user_memory.expand(recalled.facts)]
-            self._recalled = (user_text, recalled.facts)
+            offered = self.user_memory.expand(recalled.facts)  # one query per recalled message: kept for the guard
+            context.user_facts = [(f.dated(), p) for f, p in offered]
+            self._recalled = (user_text, offered)
             context.episodes = [(e.dated(), p) for e, p in recalled.episodes]
             context.known_user = recalled.known
             context.last_seen = f"{recalled.last_seen:%d %b %Y}" if recalled.last_seen else None
@@ -355,8 +357,8 @@ class ChatSession:
         try:
             if self._recalled is None or self._recalled[0] != user_text:
                 recalled = self.user_memory.recall(user_text, self.settings.prompt.user_facts, 0, session_id=self.id)
-                self._recalled = (user_text, recalled.facts)
-            return self.user_memory.stated(self._recalled[1])
+                self._recalled = (user_text, self.user_memory.expand(recalled.facts))
+            return self.user_memory.stated(self._recalled[1])  # already expanded: facts pass through unread
         except StoreError as exc:
             log.warning("user memory unavailable: %s", exc)
             return []
