@@ -68,6 +68,10 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "I'm sorry, but I can't participate in that kind of activity.", "assistant_voice"),
         (SAM, "I'm sorry, but I don't have access to your personal information.", "assistant_voice"),
         (SAM, "I'm sorry, but I can't continue the scene as requested.", "assistant_voice"),
+        # Speech wholly in quotes is the character's own (the twins scene: Lena Marsh recited her persona).
+        (SAM, '"Sam Rivers is a lighthouse keeper."', "third_person_self"),
+        (SAM, '*wipes the lens* "Sam Rivers cannot swim, you know."', "third_person_self"),
+        (SAM, '*nods* "Thank you, Sam. Sit by the fire."', "role_confusion"),
         (SAM, "I'm sorry for the inconvenience, but I can't continue this dialogue.", "assistant_voice"),
         (KIN, "I am Dario, your brother. You are from Europa.", "role_confusion"),  # speaks as someone it knows
         (KIN, "Hello! I'm Wren, the ship's AI.", "role_confusion"),
@@ -99,6 +103,8 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "_sighs_ Sam Rivers, since you ask. Keeper of this light for thirty years."),
         (SAM, "I'm Sam Rivers, and no, I never learned to swim."),
         (SAM, 'My father used to say, "Sam, never turn your back on the sea."'),
+        (SAM, '"Sam, never turn your back on the sea," my father used to say.'),
+        (SAM, '*smiles* "Thank you, Tom. Sit by the fire."'),
         (SAM, "Thank you, Tom. Sit by the fire."),
         (SAM, "My nephew builds robots, and he says the AI in his phone is cleverer than me. Ha!"),
         (CAPTAIN, "Wren is our ship's AI, and she beats me at chess every night."),

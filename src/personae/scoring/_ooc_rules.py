@@ -219,8 +219,16 @@ def strip_narration(text: str) -> str:
 
 
 def own_voice(text: str) -> str:
-    """The reply without narration and without quoted speech (others may call the character by name)."""
-    return _QUOTED.sub(" ", strip_narration(text))
+    """What the character says in its own voice: the reply without narration and without quoted speech.
+
+    Quotes inside spoken words cite others (who may call the character by name: "Ada, come home," Mum said.), but
+    when the reply speaks only in quotes (`*smiles* "I'm fine."`, the usual role-play style) they are its own speech.
+    """
+    spoken = strip_narration(text)
+    unquoted = _QUOTED.sub(" ", spoken)
+    if re.search(r"\w", unquoted):
+        return unquoted
+    return _QUOTED.sub(lambda m: m.group(0)[1:-1], spoken)
 
 
 def _any(patterns: Sequence[str]) -> re.Pattern[str]:
