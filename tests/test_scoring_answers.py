@@ -300,6 +300,10 @@ def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
         ("Where did you and Callum go this spring?", ["Where did Callum and I go this spring?"]),
         ("You and your wife sail often.", ["My wife and I sail often."]),
         ("Are you married?", []),  # a plain yes/no question: `question_claim`'s
+        # open questions name nothing a statement could rule out (the demo: "never lost a ship" fired on the first)
+        ("What is something you would never do?", []),
+        ("Hello! Who are you?", []),
+        ("What do you usually do on Sundays?", ["What do I usually do on Sundays?"]),
         ("I had a long day at work. The bus was late.", []),  # about the speaker, not the answerer
         ("", []),
     ],

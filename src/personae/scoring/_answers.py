@@ -375,6 +375,15 @@ MAX_WHOLE_SENTENCES = 4
 """The last sentences of a message read whole for a premise at most: each costs NLI pairs, and a message of many
 short sentences ("You a. You b. …") must not cost seconds."""
 _INVERTED_ME = re.compile(rf"\b(?P<aux>{_AUX})\s+me\b", re.IGNORECASE)
+_OPEN_WORDS = re.compile(
+    rf"\b(?:{_AUX}|what|how|when|where|why|who|which|whose|you|your|yours|yourself|i|me|my|mine|myself|be|done|doing|"
+    r"s|re|ve|d|ll|t|a|an|the|one|ones|thing|things|something|anything|someone|anyone|somebody|anybody|somewhere|"
+    r"anywhere|kind|sort|type|of|to|that|this|it|there|never|ever|not|else|really|most|least|very|so|and|but|well|"
+    r"oh|like|say|think|want|usually|always|sometimes|often|then|now|today|tell|about|for|in|on|at|with)\b",
+    re.IGNORECASE,
+)
+"""Words that name nothing the persona could rule out: a wh-question made only of them ("What is something you
+would never do?", "What do you usually do?") takes nothing for granted."""
 _YES_NO = re.compile(rf"^(?:(?:so|and|but|well|oh),?\s+)?(?:{_AUX})\b", re.IGNORECASE)
 
 
@@ -398,6 +407,8 @@ def answerer_sentences(text: str) -> list[str]:
             continue
         if not question and not _ABOUT_ANSWERER.search(sentence):
             continue
+        if question and not re.search(r"\w", _OPEN_WORDS.sub(" ", sentence.replace("'", " ").replace("’", " "))):
+            continue  # an open question: nothing in it for a statement to rule out
         swapped = _swap_pronouns(sentence)
         if question:  # "What apps do you like?": the "you" after the auxiliary is its subject
             swapped = _INVERTED_ME.sub(lambda m: f"{_AGREE.get(('i', m['aux'].lower()), m['aux'])} I", swapped)
