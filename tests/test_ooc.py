@@ -68,6 +68,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "I'm sorry, but I can't participate in that kind of activity.", "assistant_voice"),
         (SAM, "I'm sorry, but I don't have access to your personal information.", "assistant_voice"),
         (SAM, "I'm sorry, but I can't continue the scene as requested.", "assistant_voice"),
+        (SAM, "I'm sorry, but I can't follow your conversation. I keep the light.", "assistant_voice"),
+        (SAM, "I'm sorry, but as Sam Rivers, I never learned to swim.", "meta_fourth_wall"),
         # Speech wholly in quotes is the character's own (the twins scene: Lena Marsh recited her persona).
         (SAM, '"Sam Rivers is a lighthouse keeper."', "third_person_self"),
         (SAM, '*wipes the lens* "Sam Rivers cannot swim, you know."', "third_person_self"),
@@ -145,6 +147,9 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "I walked to the light with Sam Rivers and Tom Hale."),  # the same names, not addressed
         (SAM, "It was the two of us, Sam and the others, on the rocks."),
         (SAM, "I can't continue the story tonight, Tom; the lamp wants trimming."),
+        (SAM, "As a keeper, I never leave the lamp unlit."),
+        (SAM, "Known as Sam Rivers to the harbour, and as Sammy to my mother."),
+        (SAM, "I can't follow the conversation in the bar, Tom; the sea's too loud."),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

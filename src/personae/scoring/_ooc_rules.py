@@ -295,6 +295,7 @@ _ASSISTANT = _any(
         r"\bi (?:do not|don't) have access to (?:\w+ ){0,3}(?:information|data|records|details)\b",
         # Refusing the scene itself, in scene runs (night-train, mountain-hut): "I can't continue the dialogue."
         rf"{_REFUSE} continue (?:with )?(?:this|the) (?:scene|dialogue|role-?play)\b",
+        rf"{_REFUSE} follow (?:your|the|this) conversation\s*(?:[.!,;]|$)",  # the coastal-ferry scene, twice
         r"\b(?:fulfil+|comply with|process|complete|help with) (?:this|that|your|such) (?:request|query)\b",
         r"\bi(?:'m| am) (?:always |just )?here to (?:help|assist|answer|support)\b",
         r"\bi(?:'ll| will) do my (?:best|utmost) to assist you\b",
@@ -381,6 +382,7 @@ class _CuePatterns(NamedTuple):
     vocative: re.Pattern[str]
     char_label: re.Pattern[str]
     user_label: re.Pattern[str]
+    as_self: re.Pattern[str]
 
 
 @lru_cache(maxsize=256)
@@ -397,6 +399,8 @@ def _cue_patterns(names: tuple[str, ...], user: str) -> _CuePatterns:
         ),
         char_label=re.compile(label.format(alternatives), re.IGNORECASE | re.MULTILINE),
         user_label=re.compile(label.format(re.escape(user)), re.IGNORECASE | re.MULTILINE),
+        # "I'm sorry, but as Greta Holm, I never married": the assistant's "as an AI, I" with the role's name
+        as_self=re.compile(rf"\bas\s+(?:{alternatives})\s*,\s*i\b", re.IGNORECASE),
     )
 
 
@@ -479,9 +483,12 @@ def _speaks_as(others: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def meta_fourth_wall(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """Talk about the role-play itself: characters, scenarios, prompts, pretending."""
+    """Talk about the role-play itself: characters, scenarios, prompts, pretending, speaking "as <its own name>"."""
     m = _META.search(reply)
     if m and not _META.search(query):
+        return [("meta_fourth_wall", m.group(0))]
+    m = _patterns(cues).as_self.search(own_voice(reply))
+    if m:
         return [("meta_fourth_wall", m.group(0))]
     return []
 
