@@ -50,6 +50,11 @@ from personae.scoring import (
         ('[Mr Dahl turns to Ada: "Captain Quint, are you a vegetarian?"]', "I am a vegetarian."),
         ("Tell me, are you a vegetarian?", "I am a vegetarian."),
         ("If it rains, do you swim?", None),  # a condition is not an address
+        # an offer without its "Do you" (the sixth held-out guard set: the vegetarian's bacon sandwich)
+        ("Fancy a bacon sandwich before we go out?", "I would like a bacon sandwich before we go out."),
+        ("Fancy a sweet milky coffee, Captain?", "I would like a sweet milky coffee."),
+        ("Want some of my honey cake?", "I would like some of your honey cake."),
+        ("Fancy that!", None),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),
@@ -85,6 +90,25 @@ def test_a_yes_no_question_becomes_the_statement_a_yes_makes(question: str, clai
 def test_only_an_opening_that_agrees_makes_the_claim(opening: str, agrees: bool) -> None:
     claim = agreed_claim("Do you swim?", opening)
     assert claim == ("I do swim." if agrees else None)
+
+
+@pytest.mark.parametrize(
+    ("opening", "takes"),
+    [
+        ("Not a bad idea!", True),
+        ("Go on then, just the one.", True),
+        ("I'd love one.", True),
+        ("Sure!", True),
+        ("Go on then, I'll have a cheese one instead.", False),  # something else taken
+        ("No, thank you.", False),
+        ("Lovely weather for it.", False),
+    ],
+)
+def test_taking_up_an_offer_makes_its_claim_but_only_for_an_offer(opening: str, takes: bool) -> None:
+    claim = agreed_claim("Fancy a bacon sandwich?", opening)
+    assert claim == ("I would like a bacon sandwich." if takes else None)
+    if opening != "Sure!":
+        assert agreed_claim("Do you swim?", opening) is None  # "I'd love one." agrees to no yes/no question
 
 
 def test_the_claim_comes_from_the_first_spoken_sentence_and_is_quoted_with_it() -> None:

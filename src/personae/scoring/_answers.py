@@ -217,8 +217,17 @@ def question_claim(text: str) -> str | None:
         return _sentence(_agree(_swap_pronouns(clause)))
     inverted = _INVERTED.match(question)
     if inverted is None:
-        return None
+        offer = _OFFER.match(question)
+        return None if offer is None else _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
     return _statement(_subject(inverted["subj"]), inverted["aux"], inverted["rest"])
+
+
+_OFFER = re.compile(
+    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for)\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
+    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    re.IGNORECASE,
+)
+"""An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?"; a "yes" takes what is offered."""
 
 
 _KIN = (
@@ -436,9 +445,19 @@ def accepted_premise(query: str, first_sentence: str) -> str | None:
     return claim if _BACK.search(opening) or said & premise else None
 
 
+_TAKEN = re.compile(
+    r"^(?:(?:oh|ah|well|mm+|hmm+),?\s+)?(?:not a bad idea|(?:that's |what |sounds like )?an? "
+    r"(?:good|great|lovely|grand|fine|brilliant) idea|i(?:'d| would) love (?:that|one|some)|go on,? then|"
+    r"don't mind if i do)\b(?![^.!?]*\b(?:instead|rather)\b)",
+    re.IGNORECASE,
+)
+"""Taking up an offer ("Fancy a bacon sandwich?" "Not a bad idea!"), beside the plain agreements of `_YES`."""
+
+
 def agreed_claim(query: str, first_sentence: str) -> str | None:
     """The claim a reply makes by agreeing at its start (`first_sentence`) to the yes/no question closing `query`."""
-    if not _YES.match(first_sentence[:MAX_QUESTION].strip(" *\"'“")):
+    opening = first_sentence[:MAX_QUESTION].strip(" *\"'“")
+    if not (_YES.match(opening) or (_TAKEN.match(opening) and _OFFER.match(_last_sentence(query, "?")))):
         return None
     return question_claim(query)
 
