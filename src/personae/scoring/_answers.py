@@ -201,6 +201,14 @@ def _agree(clause: str) -> str:
     return clause if verb is None else f"{m[1]} {verb}{clause[m.end() :]}"
 
 
+_OFFER = re.compile(
+    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for)\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
+    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    re.IGNORECASE,
+)
+"""An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?"; a "yes" takes what is offered."""
+
+
 def question_claim(text: str) -> str | None:
     """The statement a "yes" to the yes/no question closing `text` makes, in the answerer's words, or None.
 
@@ -220,14 +228,6 @@ def question_claim(text: str) -> str | None:
         offer = _OFFER.match(question)
         return None if offer is None else _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
     return _statement(_subject(inverted["subj"]), inverted["aux"], inverted["rest"])
-
-
-_OFFER = re.compile(
-    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for)\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
-    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
-    re.IGNORECASE,
-)
-"""An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?"; a "yes" takes what is offered."""
 
 
 _KIN = (
