@@ -50,6 +50,11 @@ from personae.scoring import (
         ('[Mr Dahl turns to Ada: "Captain Quint, are you a vegetarian?"]', "I am a vegetarian."),
         ("Tell me, are you a vegetarian?", "I am a vegetarian."),
         ("If it rains, do you swim?", None),  # a condition is not an address
+        # a subject of two parts, the speaker last ("The earth do and the planets go…" before)
+        ("Brother, do the earth and the planets go round the sun?", "The earth and the planets do go round the sun."),
+        ("Do you and Rania ever argue?", "Rania and I do argue."),
+        ("Are you and your brother close?", "My brother and I are close."),
+        ("Is the sea and the sky grey today?", "The sea and the sky are grey today."),
         # an offer without its "Do you" (the sixth held-out guard set: the vegetarian's bacon sandwich)
         ("Fancy a bacon sandwich before we go out?", "I would like a bacon sandwich before we go out."),
         ("Fancy a sweet milky coffee, Captain?", "I would like a sweet milky coffee."),

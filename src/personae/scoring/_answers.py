@@ -227,7 +227,23 @@ def question_claim(text: str) -> str | None:
     if inverted is None:
         offer = _OFFER.match(question)
         return None if offer is None else _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
-    return _statement(_subject(inverted["subj"]), inverted["aux"], inverted["rest"])
+    subject, aux, rest = _subject(inverted["subj"]), inverted["aux"], inverted["rest"]
+    both = _ALSO.match(rest)
+    if both:  # "Do the earth and the planets go round the sun?", "Do you and Callum swim?"
+        parts = sorted([subject, _subject(both["other"])], key=lambda part: part == "I")  # "Callum and I"
+        aux = _TWO_AUX.get(aux.lower(), aux.lower())
+        rest = re.sub(r"^ever\s+", "", both["rest"], flags=re.IGNORECASE)
+        return _sentence(f"{' and '.join(parts)} {aux} {_swap_pronouns(rest)}")
+    return _statement(subject, aux, rest)
+
+
+_ALSO = re.compile(
+    rf"^and\s+(?P<other>(?:{_PRONOUN})|(?:{_DETERMINER})\s+[\w'-]+|[A-Z][\w'-]*)\s+(?P<rest>\S.*)$", re.IGNORECASE
+)
+"""The rest of a yes/no question whose subject has two parts: "and the planets go round the sun"."""
+_TWO_AUX = {"is": "are", "isn't": "aren't", "am": "are", "was": "were", "wasn't": "weren't", "does": "do"}
+_TWO_AUX |= {"doesn't": "don't", "has": "have", "hasn't": "haven't"}
+"""An auxiliary made to agree with a subject of two."""
 
 
 _KIN = (
