@@ -231,9 +231,7 @@ def question_claim(text: str) -> str | None:
     both = _ALSO.match(rest)
     if both:  # "Do the earth and the planets go round the sun?", "Do you and Callum swim?"
         parts = sorted([subject, _subject(both["other"])], key=lambda part: part == "I")  # "Callum and I"
-        aux = _TWO_AUX.get(aux.lower(), aux.lower())
-        rest = re.sub(r"^ever\s+", "", both["rest"], flags=re.IGNORECASE)
-        return _sentence(f"{' and '.join(parts)} {aux} {_swap_pronouns(rest)}")
+        return _statement(" and ".join(parts), _PLURAL_AUX.get(aux.lower(), aux.lower()), both["rest"])
     return _statement(subject, aux, rest)
 
 
@@ -241,9 +239,9 @@ _ALSO = re.compile(
     rf"^and\s+(?P<other>(?:{_PRONOUN})|(?:{_DETERMINER})\s+[\w'-]+|[A-Z][\w'-]*)\s+(?P<rest>\S.*)$", re.IGNORECASE
 )
 """The rest of a yes/no question whose subject has two parts: "and the planets go round the sun"."""
-_TWO_AUX = {"is": "are", "isn't": "aren't", "am": "are", "was": "were", "wasn't": "weren't", "does": "do"}
-_TWO_AUX |= {"doesn't": "don't", "has": "have", "hasn't": "haven't"}
-"""An auxiliary made to agree with a subject of two."""
+_PLURAL_AUX = {"is": "are", "isn't": "aren't", "am": "are", "was": "were", "wasn't": "weren't", "does": "do"}
+_PLURAL_AUX |= {"doesn't": "don't", "has": "have", "hasn't": "haven't"}
+"""An auxiliary made to agree with a subject of two ("you and Callum", "the earth and the planets")."""
 
 
 _KIN = (
@@ -316,7 +314,6 @@ _AND_OTHER = re.compile(
     r"and\s+(?P<other>(?:your|my)\s+[a-z]+(?:-[a-z]+)*|[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)?)\s+(?P<rest>.+)"
 )
 """The rest of a question whose subject is "you and someone": "and Callum celebrate your anniversary"."""
-_PLURAL_AUX = {"was": "were", "wasn't": "weren't", "does": "do", "doesn't": "don't", "has": "have"}
 
 
 def premise_claim(text: str) -> str | None:
