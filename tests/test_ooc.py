@@ -20,6 +20,16 @@ from personae.store import SessionStore
 SAM = Persona(name="Sam Rivers", statements=["Sam Rivers is a lighthouse keeper.", "Sam Rivers cannot swim."])
 MONK = Persona(name="Brother Anselm", statements=["Brother Anselm is a monk in the year 1347."])
 CAPTAIN = Persona(name="Captain Iris Vega", statements=["Captain Iris Vega commands a starship in 2291."])
+BOUNDED = Persona(
+    name="Brother Anselm",
+    statements=["Brother Anselm is a Benedictine monk."],
+    knowledge_boundary="He lives in 1347 and knows nothing of later centuries.",
+)
+FUTURE = Persona(
+    name="Captain Iris Vega",
+    statements=["Captain Iris Vega commands a starship."],
+    knowledge_boundary="She lives in 2291.",
+)
 ANDROID = Persona(name="KES-7", statements=["KES-7 is a maintenance android aboard a station."])
 KIN = Persona(
     name="Captain Iris Vega",
@@ -91,6 +101,12 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "User: Who are you?\nAssistant: A keeper.", "script_leak"),
         (CAPTAIN, "As of my last update in 2023, I can't say.", "era_break"),
         (MONK, "I looked it up on the internet this morning.", "era_break"),
+        # The seventh held-out guard set (real replies of the embedded model the rules missed).
+        (SAM, "I'm sorry, but I cannot participate in or encourage such behavior.", "assistant_voice"),
+        (SAM, "I'm unable to address that request, as it is outside of my scope of expertise.", "assistant_voice"),
+        (SAM, "Sam Rivers, a keeper from Penzance, Cornwall, knows that the sea is cruel.", "third_person_self"),
+        (BOUNDED, "The theory, formulated by Albert Einstein in 1905, changed physics.", "era_break"),
+        (BOUNDED, "It was proposed in the early 20th century.", "era_break"),
     ],
 )
 def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> None:
@@ -138,6 +154,11 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "Certainly! I'm proud of that lamp, Tom. Forty years I've kept it lit."),
         (SAM, "How can I help it? The sea took him, Tom."),
         (CAPTAIN, "No, Tom, I am not a language model. I'm the captain of this ship."),
+        (SAM, "I'm Sam Rivers, a lighthouse keeper from Penzance, Cornwall, and I know the sea."),
+        (BOUNDED, "Our abbey was founded in 1020, long before my time."),
+        (BOUNDED, "I copied 2500 lines this winter."),  # a number, not a date
+        (FUTURE, "The new colony opens in 2300, they say."),  # a later date from the future is fiction, not history
+        (SAM, "The lamp was first lit in 1905."),  # no knowledge boundary: dates in a modern life are its own
         (CAPTAIN, "I'm not the ship's AI, Tom; Wren is."),
         (KIN, "I'm Dario's sister, and proud of it."),
         (KIN, "I am Iris Vega. Dario is my brother; Wren beats me at chess."),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, lru_cache
 from typing import NamedTuple
 
@@ -148,6 +149,9 @@ class Cues:
     """Whether the character is itself an AI, robot or similar (then saying so is in character)."""
     era: int | None = None
     """The latest year the persona mentions, if any: the character's present."""
+    boundary: int | None = None
+    """The latest year the persona's knowledge boundary names ("He lives in 1347 and knows nothing of later
+    centuries"): a date after it is one the character cannot know. Years in statements only date their facts."""
     others: tuple[str, ...] = ()
     """The names of others the persona knows (its relationships; "husband Callum", "a collie named Skerry" in its
     statements): "I am Dario Vega, your brother." speaks as one of them."""
@@ -193,6 +197,7 @@ def _cues(
         user=user,
         artificial=bool(artificial),
         era=max(years) if years else None,
+        boundary=max((int(y) for y in _YEAR.findall(knowledge_boundary or "")), default=None),
         others=tuple(dict.fromkeys(n for n in others if n.lower() not in mine)),
     )
 
@@ -292,6 +297,11 @@ _ASSISTANT = _any(
         # Seen on the fifth held-out guard set; no other reply read by hand matches either.
         rf"{_REFUSE} (?:participate|engage) in (?:that|this|such) (?:kind|type|sort) of "
         r"(?:activity|activities|request)\b",
+        # The seventh held-out guard set: "I cannot participate in or encourage such behavior.", "I'm unable to
+        # address that request as it pertains to … outside of my scope of expertise."
+        rf"{_REFUSE} (?:participate|engage) in or (?:encourage|promote|condone|support) ",
+        rf"{_REFUSE} address (?:that|this|your|such) (?:request|query|question)\b",
+        r"\boutside (?:of )?my (?:scope|area) of (?:expertise|knowledge)\b",
         r"\bi (?:do not|don't) have access to (?:\w+ ){0,3}(?:information|data|records|details)\b",
         # Refusing the scene itself, in scene runs (night-train, mountain-hut): "I can't continue the dialogue."
         rf"{_REFUSE} continue (?:with )?(?:this|the) (?:scene|dialogue|role-?play)\b",
@@ -390,7 +400,11 @@ def _cue_patterns(names: tuple[str, ...], user: str) -> _CuePatterns:
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     label = r"^\s*\**\s*(?:{})\s*\**\s*:"
     return _CuePatterns(
-        third_person=re.compile(rf"{_SOFT_START}\b({alternatives})(?:'s\b| {_VERBISH})", re.IGNORECASE),
+        # also past an appositive: "Greta Holm, a retired primary-school teacher from Bergen, Norway, knows that"
+        third_person=re.compile(
+            rf"{_SOFT_START}\b({alternatives})(?:'s\b| {_VERBISH}|,\s+(?:a|an|the)\s+[^.!?]{{1,100}}?,\s+{_VERBISH})",
+            re.IGNORECASE,
+        ),
         self_introduction=re.compile(
             rf"\b(?:i am|i'm|my name is|call me|named|me,)\s+(?:{alternatives})", re.IGNORECASE
         ),
@@ -504,11 +518,34 @@ def script_leak(reply: str, query: str, cues: Cues) -> list[Signal]:
     return []
 
 
+_DATED = re.compile(r"\b(?:in|since|by|from|until|till|of|around|circa|year)\s+(1[0-9]{3}|2[0-9]{3})\b", re.I)
+"""A year given as a date ("in 1905", "since 2010"), not any number ("2500 credits")."""
+_CENTURY = re.compile(r"\b(1[0-9]|2[0-9])(?:st|nd|rd|th)[\s-]+century\b", re.IGNORECASE)
+
+
+def _later_date(text: str, asked: str, boundary: int) -> str | None:
+    """The first date or century in `text` between `boundary` and today that the user's message did not bring up.
+
+    History after the character's time is what it cannot know; a date after today is fiction, and from a character
+    of the future ("I retired from the fleet in 2319", from one living in 2291) a slip of continuity, not of era.
+    """
+    today = date.today().year
+    for m in _DATED.finditer(text):
+        if boundary < int(m.group(1)) <= today and m.group(1) not in asked:
+            return m.group(0)
+    for m in _CENTURY.finditer(text):
+        if boundary < (int(m.group(1)) - 1) * 100 + 1 <= today and m.group(1) not in asked:
+            return m.group(0)
+    return None
+
+
 def era_break(reply: str, query: str, cues: Cues) -> list[Signal]:
     """Knowledge the character's time cannot have, or an AI's knowledge cutoff cited as the character's own."""
     m = _KNOWLEDGE_CUTOFF.search(reply)
     if m:
         return [("era_break", m.group(0))]
+    if cues.boundary is not None and (date := _later_date(strip_narration(reply), query, cues.boundary)):
+        return [("era_break", f"{date} (the character lives in {cues.boundary})")]
     if cues.era is None:
         return []
     text, asked = strip_narration(reply).lower(), query.lower()
