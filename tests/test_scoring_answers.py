@@ -60,6 +60,12 @@ from personae.scoring import (
         ("Fancy a sweet milky coffee, Captain?", "I would like a sweet milky coffee."),
         ("Want some of my honey cake?", "I would like some of your honey cake."),
         ("Fancy that!", None),
+        # a short afterword leaves the question the one a "yes" answers (the seventh held-out guard set)
+        ("Will you drive us to choir on Thursday? My car's in the garage.", "I will drive us to choir on Thursday."),
+        ("Want a cigarette, mate? You always have one after a shift.", "I would like a cigarette."),
+        ("Do you swim? I was wondering, because the sea is lovely today and the boat leaves at noon.", None),
+        ('[Pryce: "You love cats, aren\'t you, Rosa?"]\nRosa Marsh: I am allergic to cats.', None),  # the next line
+        ("Do you swim? Do you?", None),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),

@@ -172,6 +172,27 @@ def _last_sentence(text: str, closing: str = ".!?") -> str:
     return _LEAD.sub("", re.sub(r"[\"“”]", "", _SPOKEN.sub("", sentence)))  # quotes within: '"Go on," says Pryce, "…
 
 
+AFTERWORD = 60
+"""Characters of plain statement that may follow the closing question of a message and leave it the one a "yes"
+answers ("Will you drive us to choir on Thursday? My car's in the garage." "Certainly!")."""
+
+
+def _closing_question(text: str) -> str:
+    """The question a "yes" to `text` answers: its closing sentence, or the question just before a short afterword.
+
+    Returns `_last_sentence`'s reading (which ends with "?" only for a question).
+    """
+    question = _last_sentence(text, "?")
+    if question.endswith("?"):
+        return question
+    text = text[-MAX_QUESTION:].rstrip()
+    mark = text.rfind("?")
+    after = text[mark + 1 :].strip(_QUOTE_CLOSE)
+    if mark < 0 or len(after) > AFTERWORD or "\n" in after or not after.endswith((".", "!")):
+        return question  # no question, a long afterword, or one in another line (the next speaker's, in a scene)
+    return _last_sentence(text[: mark + 1], "?")
+
+
 _VOCATIVE = re.compile(r",\s*(?:my\s+)?[A-Za-z]+\s*\?+\s*$")
 """A one-word address closing a question ("…, brother?"), tried away when no tag closes the question."""
 _SUBJECT_START = re.compile(rf"^(?:(?:{_PRONOUN})\b|you(?:'re|'ve|'d|'ll)|(?:{_DETERMINER})\s+\w|[A-Z])", re.IGNORECASE)
@@ -212,9 +233,10 @@ _OFFER = re.compile(
 def question_claim(text: str) -> str | None:
     """The statement a "yes" to the yes/no question closing `text` makes, in the answerer's words, or None.
 
-    Only the last `MAX_QUESTION` characters are read: the question closes the message, and the rules stay linear.
+    Only the last `MAX_QUESTION` characters are read: the question closes the message (or comes just before a short
+    afterword, `AFTERWORD`), and the rules stay linear.
     """
-    question = _last_sentence(text, "?")
+    question = _closing_question(text)
     if not question.endswith("?"):
         return None
     tag = _TAG.search(question) or _TAG.search(_VOCATIVE.sub("?", question))  # "…, isn't it, brother?"
@@ -470,7 +492,7 @@ _TAKEN = re.compile(
 def agreed_claim(query: str, first_sentence: str) -> str | None:
     """The claim a reply makes by agreeing at its start (`first_sentence`) to the yes/no question closing `query`."""
     opening = first_sentence[:MAX_QUESTION].strip(" *\"'“")
-    if not (_YES.match(opening) or (_TAKEN.match(opening) and _OFFER.match(_last_sentence(query, "?")))):
+    if not (_YES.match(opening) or (_TAKEN.match(opening) and _OFFER.match(_closing_question(query)))):
         return None
     return question_claim(query)
 
