@@ -212,6 +212,7 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
         ("How are you?", None),
         ("Tell me about yourself.", None),
         ("What was the book you mentioned?", None),
+        ("What did the captain of the Orsolya tell you last night?", None),  # "you" the object ("I last the …" before)
         ("Do you have a dog?", None),  # a yes/no question: `question_claim`'s, not a premise
         ("My sons are at school.", None),
         ("", None),

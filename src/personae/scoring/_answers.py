@@ -310,7 +310,9 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 _NOT_A_DEED = re.compile(
-    rf"^(?:{_AUX}|know|knew|mean|meant|said|say|mentioned|told|asked|want|wanted|need|needed|think|thought)$",
+    rf"^(?:{_AUX}|know|knew|mean|meant|said|say|mentioned|told|asked|want|wanted|need|needed|think|thought|"
+    # a time after "you" makes it the object: "What did the captain of the Orsolya tell you last night?"
+    r"last|next|this|every|all|both|again|now|today|yesterday|tonight|tomorrow)$",
     re.IGNORECASE,
 )
 _VISITED = re.compile(
