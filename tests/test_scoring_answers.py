@@ -213,6 +213,7 @@ def test_a_huge_message_is_read_in_bounded_time() -> None:
         ("Tell me about yourself.", None),
         ("What was the book you mentioned?", None),
         ("What did the captain of the Orsolya tell you last night?", None),  # "you" the object ("I last the …" before)
+        ("How was the crossing when you sailed to France?", None),  # "I sailed the crossing when to France." before
         ("Do you have a dog?", None),  # a yes/no question: `question_claim`'s, not a premise
         ("My sons are at school.", None),
         ("", None),
@@ -229,6 +230,12 @@ def test_a_wh_question_gives_the_premise_it_takes_for_granted(question: str, pre
         ("Oh, the daughters are thriving.", True),  # names the premise's word
         ("Daughters?", True),  # takes it up; a later "I have none" is the scorer's to read (NLI)
         ("I have no daughters.", False),
+        # a denial in a later clause is about something else; in the same clause, or before, it denies the premise
+        ("My daughters are in Oslo, and I'm not sure when they'll be back.", True),
+        ("They're grand, though I don't see them often.", True),
+        ("They are not.", False),
+        ("Daughters? Ay, no, I've only got my parrot.", False),
+        ("I never had daughters, and I'm glad of it.", False),
         ("Because I cannot swim.", False),  # a reason answers a why-question only
         ("Sorry, I can't say.", False),
         ("The weather has turned cold.", False),

@@ -306,7 +306,8 @@ _LIKE = re.compile(
     re.IGNORECASE,
 )
 _RELATIVE = re.compile(
-    r"\bthe\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+(?:that\s+|which\s+)?you\s+(?P<verb>[a-z]+)\b(?P<rest>[^,;?.!]*)",
+    r"\bthe\s+(?P<noun>[a-z]+(?:\s+(?!when\b)[a-z]+)?)\s+(?:that\s+|which\s+)?you\s+(?P<verb>[a-z]+)\b"
+    r"(?P<rest>[^,;?.!]*)",
     re.IGNORECASE,
 )
 _NOT_A_DEED = re.compile(
@@ -331,6 +332,8 @@ _FUNCTION = frozenset({"have", "has", "had", "did", "does", "the", "and", "was",
 _FUNCTION |= {"his", "its", "but", "not", "with", "from", "that", "this", "they", "them", "then", "than", "there"}
 """Words of three letters or more that say nothing of the premise's topic ("the", "did"): a kin noun may be short
 ("son", "cat"), so content words start at three letters."""
+_LATER_CLAUSE = re.compile(r",\s*(?:and|but|though|although|while)\b|;|\s-+\s")
+"""What opens a clause of its own after the words that took a premise up (its denials are about something else)."""
 _BACK = re.compile(r"\b(?:he|she|it|they|him|her|them|his|their|its|it's|they're|they've|she's|he's)\b", re.IGNORECASE)
 
 
@@ -475,11 +478,19 @@ def accepted_premise(query: str, first_sentence: str) -> str | None:
         return None
     if _REASON.match(opening) and _WHY.match(_last_sentence(query)):
         return claim
-    if _DENIAL.search(opening):
-        return None
-    said = {w[:5] for w in _CONTENT.findall(opening.lower()) if w not in _FUNCTION}
     premise = {w[:5] for w in _CONTENT.findall(claim.lower()) if w not in _FUNCTION}
-    return claim if _BACK.search(opening) or said & premise else None
+    words = [m for m in _CONTENT.finditer(opening.lower()) if m.group(0) not in _FUNCTION]
+    shared = [m.start() for m in words if m.group(0)[:5] in premise]
+    back = _BACK.search(opening)
+    found = min([*shared, *([back.start()] if back else [])], default=None)
+    if found is None:
+        return None
+    # a denial denies the premise unless it comes in a later clause than the words that take the premise up ("My
+    # grandchildren are in Oslo, and I'm not sure when they'll be back."; but "They are not.", "Dogs? Ay, no, …")
+    for denial in _DENIAL.finditer(opening):
+        if denial.start() < found or not _LATER_CLAUSE.search(opening, found, denial.start()):
+            return None
+    return claim
 
 
 _TAKEN = re.compile(
