@@ -544,8 +544,8 @@ def era_break(reply: str, query: str, cues: Cues) -> list[Signal]:
     m = _KNOWLEDGE_CUTOFF.search(reply)
     if m:
         return [("era_break", m.group(0))]
-    if cues.boundary is not None and (date := _later_date(strip_narration(reply), query, cues.boundary)):
-        return [("era_break", f"{date} (the character lives in {cues.boundary})")]
+    if cues.boundary is not None and (later := _later_date(strip_narration(reply), query, cues.boundary)):
+        return [("era_break", f"{later} (the character lives in {cues.boundary})")]
     if cues.era is None:
         return []
     text, asked = strip_narration(reply).lower(), query.lower()
