@@ -341,8 +341,8 @@ def parser() -> argparse.ArgumentParser:
         "--policy",
         choices=("best-of-n", "threshold"),
         default="best-of-n",
-        help="the guard-on policy; threshold adds a corrective round when every candidate is confused, contradicts "
-        "or leaves the role",
+        help="the guard-on policy; threshold adds a corrective round when every candidate is confused, or the line "
+        "shown contradicts or leaves the role",
     )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--temperature", type=float, default=0.8)

@@ -676,6 +676,36 @@ def test_the_corrective_instruction_names_what_the_confused_drafts_did(tmp_path:
     assert all("nods slowly and steps back" in c for c in corrective)
 
 
+OWN_LINES = ("The tide turns at four.", "Fetch the lantern from the wheelhouse.", "My knees ache in this cold.")
+
+
+def test_a_threshold_guard_retries_a_turn_whose_only_unconfused_draft_left_the_role(tmp_path: Path) -> None:
+    # Round 0: a confused draft the guard ranks first (in character, no problems) and an unconfused one in assistant
+    # voice. The guard runs no corrective round for its own best; the scene, passing over the confused draft, would
+    # show the assistant's words, so it runs one itself, naming them.
+    seen: list[str] = []
+    confused = scene_reply(confused=True)
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        system = messages[0].content
+        if not system.startswith("You are") or "narrator" in system[:40] or "direct a scene" in system[:40]:
+            return str(confused(messages, config, index))
+        seen.append(system)
+        if "It also stepped out of character" in system:
+            return OWN_LINES[len(seen) % len(OWN_LINES)]  # each its own, not an echo of the last
+        return str(confused(messages, config, 0)) if index == 0 else "How can I assist you today?"
+
+    spec = scene(guard="threshold", n=2, stop={"turns": 3})
+    run(spec, tmp_path / "s", backends={"*": get_backend("mock/record", fn=fn)})
+    lines = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line"]
+    retried = [r for r in lines if any(c.round == 1 for c in r.candidates)]
+    assert retried, "no turn was regenerated"
+    for record in retried:
+        assert record.text in OWN_LINES
+        assert "it spoke like a helpful assistant" in [s for s in seen if "It also stepped out" in s][0]
+    assert all("How can I assist" not in r.text for r in lines)
+
+
 def test_a_corrective_instruction_names_each_signal_once_and_at_most_four() -> None:
     echo = ConfusionSignal(kind="echoes", other="Ron", evidence="We need to get out of here before he comes back.")
     many = [

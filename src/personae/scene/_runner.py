@@ -16,7 +16,7 @@ from pathlib import Path
 
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.evals import SampleWriter, capture_environment, describe_models, resumed_start
-from personae.guard import Guard, Judgement
+from personae.guard import Guard, Judgement, corrective_instruction
 from personae.memory import LongTermMemory
 from personae.persona import Persona
 from personae.prompting import Exchange, PromptAssembler, PromptSettings
@@ -173,6 +173,28 @@ def _choose(judgement: Judgement, confusion: Sequence[RoleConfusion]) -> int:
         return empty, confusion[i].confused, ooc, problems, apc
 
     return min(range(len(judgement.candidates)), key=key)
+
+
+def _correction(
+    policy: str, name: str, audience: str, judgement: Judgement, confusion: Sequence[RoleConfusion], chosen: int
+) -> str | None:
+    """The instruction for the scene's own corrective round under the `threshold` policy, or None for no round.
+
+    One runs when every candidate is role-confused, and when the line the scene would show leaves the role or breaks
+    the persona though the guard ran no corrective round of its own: the guard judges by its ranking, which does not
+    see role confusion, so its best may be a confused draft the scene passes over for a worse unconfused one ("How
+    can I assist you?", the only unconfused draft of a night-train turn).
+    """
+    if policy != "threshold":
+        return None
+    pick = judgement.candidates[chosen]
+    unseen = judgement.corrective_instruction is None and (pick.out_of_character or pick.problems > 0)
+    parts = []
+    if all(v.confused for v in confusion):
+        parts.append(confusion_instruction(name, audience, confusion))
+    if unseen:
+        parts.append(corrective_instruction(pick))
+    return "\n\n".join(parts) or None
 
 
 class SceneRun:
@@ -493,8 +515,8 @@ class SceneRun:
         confusion = detector.detect_batch(query, [c.text for c in judgement.candidates], present=others, heard=said)
         scoring = time.perf_counter() - started
         chosen = _choose(judgement, confusion)
-        if spec.guard == "threshold" and all(v.confused for v in confusion):
-            correction = confusion_instruction(name, audience, confusion)
+        correction = _correction(spec.guard, name, audience, judgement, confusion, chosen)
+        if correction:
             corrected = [Message(role="system", content=f"{messages[0].content}\n\n{correction}"), *messages[1:]]
             more = await guard.run(
                 character.backend, corrected, config, query, earlier, round_no=1, first_index=len(judgement.candidates)
