@@ -700,9 +700,9 @@ def test_a_threshold_guard_retries_a_turn_whose_only_unconfused_draft_left_the_r
     lines = [r for r in read_transcript(tmp_path / "s" / TRANSCRIPT_FILE) if r.kind == "line"]
     retried = [r for r in lines if any(c.round == 1 for c in r.candidates)]
     assert retried, "no turn was regenerated"
-    for record in retried:
-        assert record.text in OWN_LINES
-        assert "it spoke like a helpful assistant" in [s for s in seen if "It also stepped out" in s][0]
+    assert all(record.text in OWN_LINES for record in retried)
+    corrections = [s for s in seen if "It also stepped out of character" in s]
+    assert all("it spoke like a helpful assistant" in c for c in corrections)
     assert all("How can I assist" not in r.text for r in lines)
 
 
