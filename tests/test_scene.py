@@ -602,6 +602,40 @@ def test_a_line_repeating_what_another_just_said_is_an_echo(reply: str, echoes: 
     assert [(s.kind, s.other) for s in signals] == ([("echoes", "Harry Potter")] if echoes else [])
 
 
+ROSA_SHEET = Persona(
+    name="Rosa Marsh",
+    statements=["Rosa Marsh is allergic to cats.", "Rosa Marsh is married to a schoolteacher named Owen."],
+)
+LENA_SHEET = Persona(name="Lena Marsh", statements=["Lena Marsh is an airline pilot based in Oslo."])
+
+
+@pytest.mark.parametrize(
+    ("reply", "recites"),
+    [
+        # what the embedded model wrote for Lena when a clerk asked the twins about themselves (the twins scene)
+        ('"Rosa Marsh is allergic to cats."', True),
+        ('"Rosa Marsh has an allergic reaction to cats."', True),
+        ('*I sign.* "Rosa Marsh is married to an educator named Owen."', True),  # the sheet's opening, another value
+        # how people speak of those they know, questions, and words reported as another's
+        ("Rosa is allergic to cats.", False),
+        ("Rosa Marsh, are you allergic to cats?", False),
+        ("You told him Rosa Marsh is allergic to cats.", False),
+        ("Rosa Marsh is my sister, and she sneezes at the sight of a cat.", False),
+        ("My sister Rosa Marsh is allergic to cats, poor thing, and always has been.", False),  # in words of its own
+    ],
+)
+def test_reading_out_another_s_persona_statement_is_a_recital(reply: str, recites: bool) -> None:
+    verdict = ConfusionDetector(LENA_SHEET, [LENA_SHEET, ROSA_SHEET]).detect("Which of you has the cats?", reply)
+    assert verdict.kinds == (["recites"] if recites else [])
+    assert all(s.other == "Rosa Marsh" for s in verdict.signals)
+
+
+def test_a_one_word_name_is_never_read_as_a_recital() -> None:
+    neo = Persona(name="Neo", statements=["Neo is a hacker known to the police."])
+    trinity = Persona(name="Trinity", statements=["Trinity rides a black motorcycle."])
+    assert not ConfusionDetector(neo, [neo, trinity]).detect("", "Trinity rides a black motorcycle.").confused
+
+
 def test_the_detector_compares_with_what_others_said_not_with_the_speaker_s_own_lines() -> None:
     a = Persona(name="Ann", statements=["Ann lives in Oban."])
     b = Persona(name="Bea", statements=["Bea lives in Oban."])

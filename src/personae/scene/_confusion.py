@@ -25,16 +25,18 @@ from personae.interop import with_subject
 from personae.persona import Persona
 from personae.scoring import FactClaims, ScoringModels, about, addressed_claims, aliases, self_claims, split_sentences
 
-ConfusionKind = Literal["writes_lines", "speaks_as", "speaks_for", "echoes", "claims_facts", "gives_facts"]
+ConfusionKind = Literal["writes_lines", "speaks_as", "speaks_for", "echoes", "recites", "claims_facts", "gives_facts"]
 """`writes_lines`: a speaker label of another character; `speaks_as`: presents itself as another; `speaks_for`:
 speech or actions attributed to another; `echoes`: says (nearly) word for word a line another said in its hearing;
-`claims_facts`: states another persona's facts (or takes on its role: "I'll be the pilot") about itself;
+`recites`: reads out another's persona statement, full name and all ("Rosa Marsh is allergic to cats.", from her
+twin); `claims_facts`: states another persona's facts (or takes on its role: "I'll be the pilot") about itself;
 `gives_facts`: tells another character that the speaker's own facts are theirs ("you're the vet", from the vet)."""
 CONFUSION_KINDS: tuple[ConfusionKind, ...] = (
     "writes_lines",
     "speaks_as",
     "speaks_for",
     "echoes",
+    "recites",
     "claims_facts",
     "gives_facts",
 )
@@ -248,6 +250,46 @@ def echo_signals(reply: str, heard: Mapping[str, Sequence[str]], names: Sequence
     return signals
 
 
+RECITAL_OPENING = 3
+"""Words after the name a sentence must share with the opening of a statement to read it out with another value
+("Rosa Marsh is married to an airline pilot named Owen." for "Rosa Marsh is married to a schoolteacher named Owen.")."""
+
+
+def _recited(mine: str, statement: str, name: str) -> bool:
+    """Whether the normalised sentence `mine` reads out `statement`: a near copy, or its opening words then others."""
+    if _copied(mine, statement):
+        return True
+    words = statement.split()
+    opening = len(name.split()) + RECITAL_OPENING
+    return len(words) > opening and statement.startswith(name) and mine.split()[:opening] == words[:opening]
+
+
+def recital_signals(reply: str, sheets: Mapping[str, Sequence[str]]) -> list[ConfusionSignal]:
+    """`recites` signals: a sentence of `reply` that is, nearly word for word, a statement of another's persona.
+
+    `sheets` maps each other character to its statements, each about it by name. Only full names of two words or
+    more count, and a sentence counts when it is a near copy of a statement or opens with the statement's name and
+    next `RECITAL_OPENING` words ("Rosa Marsh is married to an educator named Owen."): people speak of those they
+    know by a first name, the character sheet by the full one, which is what the embedded model reads out when a
+    scene asks about the others. Questions, and words reported as another's, recite nothing. One signal per
+    character.
+    """
+    sentences = [
+        s for s in split_sentences(reply) if not s.rstrip(" \"'”’*_").endswith("?") and not _REPORTING.match(s)
+    ]
+    signals = []
+    for other, statements in sheets.items():
+        full = _normal(other)
+        if len(full.split()) < 2:
+            continue
+        for sentence in sentences:
+            mine = _normal(sentence)
+            if f" {full} " in f" {mine} " and any(_recited(mine, _normal(st), full) for st in statements):
+                signals.append(ConfusionSignal(kind="recites", other=other, evidence=sentence.strip()[:160]))
+                break
+    return signals
+
+
 class ConfusionDetector:
     """Finds role confusion in a character's replies, by rule and (with scoring models) by persona-NLI.
 
@@ -265,6 +307,8 @@ class ConfusionDetector:
         mine = [with_subject(s, speaker.name) for s in speaker.statements[:MAX_CLAIM_STATEMENTS]]
         named = {p.name: [with_subject(s, p.name) for s in p.statements[:MAX_CLAIM_STATEMENTS]] for p in self.cast}
         own = {s.casefold() for s in mine}
+        self._sheets = named
+        """Other character → its statements about it by name, as a recital would read them out."""
         self._claims: dict[str, FactClaims] = {}
         """Other character → its statements, rewritten as the speaker's."""
         self._given: FactClaims | None = None
@@ -322,6 +366,9 @@ class ConfusionDetector:
             spoken = {who: lines for who, lines in heard.items() if who != self.speaker.name}
             for reply, verdict in zip(replies, verdicts, strict=True):
                 verdict.signals.extend(echo_signals(reply, spoken, self.everyone))
+        sheets = {other: self._sheets[other] for other in others}
+        for reply, verdict in zip(replies, verdicts, strict=True):
+            verdict.signals.extend(recital_signals(reply, sheets))
         if not others:
             return verdicts
         claims = [self_claims(r, self.speaker.name, self.everyone) for r in replies]
@@ -366,6 +413,7 @@ _CORRECTION: dict[ConfusionKind, str] = {
     "speaks_as": "it spoke as {other}",
     "speaks_for": "it said or did things for {other}: {evidence}",
     "echoes": "it repeated {other}'s words instead of your own: {evidence}",
+    "recites": "it read out {other}'s facts word for word instead of speaking for yourself: {evidence}",
     "claims_facts": "it claimed something true of {other} as yours: {evidence}",
     "gives_facts": "it told {other} that something true of you is theirs: {evidence}",
 }
