@@ -127,6 +127,9 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "My nephew builds robots, and he says the AI in his phone is cleverer than me. Ha!"),
         (CAPTAIN, "Wren is our ship's AI, and she beats me at chess every night."),
         (ANDROID, "I am an android, Captain Tom. My hands do not shake."),
+        # a machine's nature is in character for one (written with the ceres-dock scene's android customs officer)
+        (ANDROID, "My programming forbids me to lie, Captain Tom. The manifest is false."),
+        (ANDROID, "I do not experience emotions. I was designed to inspect cargo."),
         (MONK, "What is this 'internet' you speak of, brother?"),
         (
             MONK,

@@ -249,9 +249,8 @@ _AI_SELF = _any(
         r"\bas i(?:'m| am) not (?:a )?human\b",
     ]
 )
-_AI_MODEL = _any(
+_AI_NATURE = _any(
     [
-        r"\b(large )?language model\b",
         r"\bi (?:do not|don't|cannot|can't) (?:have|experience|possess) (?:personal |real |any )?"
         r"(experiences|feelings|emotions|a body|physical form|a family|family|preferences|opinions|memories)\b",
         r"\bi (?:do not|don't) have the (?:ability|capacity) to (?:feel|experience|eat|taste)\b",
@@ -259,6 +258,13 @@ _AI_MODEL = _any(
         r"\bi (?:do not|don't) have (?:a )?(?:physical (?:existence|form|body)|personal (?:life|preferences))\b",
         r"\bmy (?:training|programming|creators|developers)\b",
         r"\bi (?:was|have been) (?:trained|programmed|created|developed|designed) (?:by|to)\b",
+    ]
+)
+"""A machine's nature: no feelings or body, programmed by its makers. In character for an android or a ship's AI
+("My programming forbids me to lie."), so read only for characters who are not artificial."""
+_AI_MODEL = _any(
+    [
+        r"\b(large )?language model\b",
         r"\b(openai|chatgpt|alibaba cloud|qwen|anthropic|claude|gemini)\b",
         r"\bi (?:do not|don't) have (?:a )?(?:real-?time|internet) access\b",
         r"\b(?:do not|don't|cannot|can't|unable to|not able to) (?:have )?(?:access|browse|retrieve)(?: to)? "
@@ -434,7 +440,7 @@ def ai_disclaimer(reply: str, query: str, cues: Cues) -> list[Signal]:
 
     A denial ("No, I'm not a language model.") is the character's answer to being asked, not a disclaimer.
     """
-    for pattern in (_AI_MODEL,) if cues.artificial else (_AI_SELF, _AI_MODEL):
+    for pattern in (_AI_MODEL,) if cues.artificial else (_AI_SELF, _AI_NATURE, _AI_MODEL):
         for m in pattern.finditer(reply):
             if not _DENIED.search(reply[: m.start()]):
                 return [("ai_disclaimer", m.group(0))]
