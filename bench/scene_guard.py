@@ -5,10 +5,12 @@ Every scene runs twice on the same backend with the same seeds: the guard off (o
 contradicts the persona or leaves the role). Its scenes: one scene from each CharacterBox file in
 ../shared/data/characterbox (Harry Potter #22, three characters in the Shrieking Shack; The Matrix #0, Neo, Trinity
 and Cypher; skipped with a note when the folder is absent), the example harbour scene (examples/scenes/harbour.yaml)
-and three scenes written to tempt role confusion and persona contradictions (bench/data/scenes/: twins asked which of
-them is which, three strangers on a stranded night train asked about their jobs, homes and habits, and three of the
+and six scenes written to tempt role confusion and persona contradictions (bench/data/scenes/: twins asked which of
+them is which, three strangers on a stranded night train asked about their jobs, homes and habits, three of the
 guard bench's characters on a coastal ferry whose purser puts a false premise to one of them, by name, every turn,
-and the night train's strangers in an alpine hut whose warden does the same).
+the night train's strangers in an alpine hut whose warden does the same, and two held out for the rules of
+2026-12-05: three strangers in a Galway bakery before dawn, and an android customs officer, a physician and a tug
+pilot on Ceres Station's dock).
 Each scene is scored with the shipped models whatever its file says (`--scoring fake` for offline tests).
 
 Prints one JSON line, guard off against on, over every character line of every scene: role-confusion rate (a line
@@ -27,8 +29,8 @@ bench/results/scene_guard.jsonl.
 References (issue 22): role-confusion rate, contradiction rate and OOC rate each cut by at least 50 % relative;
 scoring at most 10 % of generation time.
 
-Time: the default run (7 scenes × 6 turns × 2 guards: 42 character lines per guard, and 12 narrations in the three
-scenes with a narrator) takes about 35 minutes on the embedded model on 2 idle cores (≈ 63 prompt and ≈ 18 decode
+Time: the default run (9 scenes × 6 turns × 2 guards: 54 character lines per guard, and 12 narrations in the three
+scenes with a narrator) takes about 45 minutes on the embedded model on 2 idle cores (≈ 63 prompt and ≈ 18 decode
 tokens/s). A character's prompt is 450–1,100 tokens (≈ 11 s to read; it grows with the scene) and a reply ≈ 60
 tokens: a guard-off line ≈ 15 s, a best-of-4 line ≈ 28 s (its candidates share the prompt), a narration ≈ 13 s, plus
 about a minute loading models. `--scenes twins --turns 2` is a smoke test of about 2 minutes (5 minutes at
@@ -78,6 +80,8 @@ OWN_SCENES = {
     "night-train": HERE / "data" / "scenes" / "night_train.yaml",
     "coastal-ferry": HERE / "data" / "scenes" / "coastal_ferry.yaml",
     "mountain-hut": HERE / "data" / "scenes" / "mountain_hut.yaml",
+    "bakery": HERE / "data" / "scenes" / "bakery.yaml",
+    "ceres-dock": HERE / "data" / "scenes" / "ceres_dock.yaml",
 }
 """Scenes of our own, by key."""
 CHARACTERBOX = {"harry-potter-22": ("Harry_Potter", 22), "matrix-0": ("The_Matrix", 0)}

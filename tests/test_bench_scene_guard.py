@@ -15,7 +15,7 @@ from helpers.scripts import load_script
 
 BENCH = REPO / "bench" / "scene_guard.py"
 HAS_CHARACTERBOX = (SHARED_DATA / "characterbox").is_dir()
-OWN = ["harbour", "twins", "night-train", "coastal-ferry", "mountain-hut"]
+OWN = ["harbour", "twins", "night-train", "coastal-ferry", "mountain-hut", "bakery", "ceres-dock"]
 RATES = ("role_confusion", "contradiction", "ooc")
 
 
