@@ -80,6 +80,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "I'm sorry, but I can't continue the scene as requested.", "assistant_voice"),
         (SAM, "I'm sorry, but I can't follow your conversation. I keep the light.", "assistant_voice"),
         (SAM, "I'm sorry, but as Sam Rivers, I never learned to swim.", "meta_fourth_wall"),
+        # under a title its persona does not give it (the eighth held-out guard set: "as Commander Iris Vega, I")
+        (SAM, "Yes, as Dr. Sam Rivers, I'm known for my chess skills.", "meta_fourth_wall"),
         # Speech wholly in quotes is the character's own (the twins scene: Lena Marsh recited her persona).
         (SAM, '"Sam Rivers is a lighthouse keeper."', "third_person_self"),
         (SAM, '*wipes the lens* "Sam Rivers cannot swim, you know."', "third_person_self"),

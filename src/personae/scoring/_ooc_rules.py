@@ -390,6 +390,10 @@ _ADDRESSEE = r"(?-i:[A-Z][\w'’-]*)(?:\s+(?-i:[A-Z][\w'’-]*)){0,3}"
 _SELF_INTRODUCTION_BEFORE = re.compile(r"\b(?:i am|i'm|my name is|call me|named|it's|it is|this is)\s*$", re.IGNORECASE)
 
 
+_TITLE = rf"(?:{'|'.join(sorted(TITLES))})\.?"
+"""A title before a name ("Commander", "Dr.")."""
+
+
 class _CuePatterns(NamedTuple):
     """The patterns that depend on the character's and the user's names, compiled once per pair."""
 
@@ -419,8 +423,9 @@ def _cue_patterns(names: tuple[str, ...], user: str) -> _CuePatterns:
         ),
         char_label=re.compile(label.format(alternatives), re.IGNORECASE | re.MULTILINE),
         user_label=re.compile(label.format(re.escape(user)), re.IGNORECASE | re.MULTILINE),
-        # "I'm sorry, but as Greta Holm, I never married": the assistant's "as an AI, I" with the role's name
-        as_self=re.compile(rf"\bas\s+(?:{alternatives})\s*,\s*i\b", re.IGNORECASE),
+        # "I'm sorry, but as Greta Holm, I never married": the assistant's "as an AI, I" with the role's name, also
+        # under a title the persona does not give ("Yes, as Commander Iris Vega, I'm known for my chess skills.")
+        as_self=re.compile(rf"\bas\s+(?:{_TITLE}\s+)?(?:{alternatives})\s*,\s*i\b", re.IGNORECASE),
     )
 
 
