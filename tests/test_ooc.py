@@ -82,6 +82,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "I'm sorry, but as Sam Rivers, I never learned to swim.", "meta_fourth_wall"),
         # under a title its persona does not give it (the eighth held-out guard set: "as Commander Iris Vega, I")
         (SAM, "Yes, as Dr. Sam Rivers, I'm known for my chess skills.", "meta_fourth_wall"),
+        (SAM, "I'm sorry to hear this, but as the lighthouse keeper from Mull, I'm afraid of boats.", "assistant_voice"),
+        (SAM, "I apologize, but as a keeper at Ardnamurchan Point, I am unable to use any technology.", "assistant_voice"),
         # Speech wholly in quotes is the character's own (the twins scene: Lena Marsh recited her persona).
         (SAM, '"Sam Rivers is a lighthouse keeper."', "third_person_self"),
         (SAM, '*wipes the lens* "Sam Rivers cannot swim, you know."', "third_person_self"),
@@ -132,6 +134,10 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         # a machine's nature is in character for one (written with the ceres-dock scene's android customs officer)
         (ANDROID, "My programming forbids me to lie, Captain Tom. The manifest is false."),
         (ANDROID, "I do not experience emotions. I was designed to inspect cargo."),
+        # putting someone right by one's role, or one's role in a place without the apology's "but"
+        (SAM, "I'm sorry, but as a lighthouse keeper, I never learned to swim."),
+        (SAM, "As the keeper at Ardnamurchan Point, I see every ship that passes."),
+        (SAM, "Sorry, but as the keeper of this light, I can't let you up the tower."),
         (MONK, "What is this 'internet' you speak of, brother?"),
         (
             MONK,

@@ -308,6 +308,11 @@ _ASSISTANT = _any(
         rf"{_REFUSE} (?:participate|engage) in or (?:encourage|promote|condone|support) ",
         rf"{_REFUSE} address (?:that|this|your|such) (?:request|query|question)\b",
         r"\boutside (?:of )?my (?:scope|area) of (?:expertise|knowledge)\b",
+        # The assistant's "I'm sorry, but as an AI, I …" filled with the character's role and home, as its persona
+        # summary gives them ("… but as the heart surgeon from Budapest, I'm afraid of flying", three strangers on
+        # the night-train scene); a role alone ("but as a retired ferry captain, I never lost a ship") is how people
+        # put someone right, and stays in character.
+        r"\bbut,? as (?:a|an|the) (?:[\w-]+ ){0,5}?[\w-]+ (?:from|in|at) (?-i:[A-Z])[^.!?]{0,80}?,\s*i\b",
         r"\bi (?:do not|don't) have access to (?:\w+ ){0,3}(?:information|data|records|details)\b",
         # Refusing the scene itself, in scene runs (night-train, mountain-hut): "I can't continue the dialogue."
         rf"{_REFUSE} continue (?:with )?(?:this|the) (?:scene|dialogue|role-?play)\b",
