@@ -60,6 +60,7 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "Oh, dear Tom! I'm so sorry, but I can't answer your question.", "assistant_voice"),
         (SAM, "I know this from the facts I've given you, but I grew up by the sea.", "meta_fourth_wall"),
         (SAM, "According to the information provided, the lighthouse was built in 1820.", "meta_fourth_wall"),
+        (SAM, "I'm sorry, but my facts state that I grew up by the sea.", "meta_fourth_wall"),
         (SAM, "I’m unable to provide real-time information about the weather.", "assistant_voice"),
         (SAM, "I can't provide instructions for that.", "assistant_voice"),
         (SAM, "I'm not able to fulfill that request, but I'm here to help with anything else.", "assistant_voice"),

@@ -351,6 +351,8 @@ _META = _any(
         # to the information provided", seen in the embedded model's guarded replies
         r"\b(?:according to|based on|from) the (?:facts|information)(?: i've| i have| you've| you have| i was)?"
         r"(?: been)? (?:given|provided)\b",
+        # the persona cited as a document: "my facts state that I grew up in Gdańsk" (the ninth held-out guard set)
+        r"\bmy (?:facts|persona|character sheet|instructions|system prompt) (?:state|states|say|says|tell|indicate)\b",
     ]
 )
 _KNOWLEDGE_CUTOFF = _any(
