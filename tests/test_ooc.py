@@ -83,7 +83,7 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "I'm sorry, but as Sam Rivers, I never learned to swim.", "meta_fourth_wall"),
         # under a title its persona does not give it (the eighth held-out guard set: "as Commander Iris Vega, I")
         (SAM, "Yes, as Dr. Sam Rivers, I'm known for my chess skills.", "meta_fourth_wall"),
-        (SAM, "I'm sorry to hear this, but as the lighthouse keeper from Mull, I'm afraid of boats.", "assistant_voice"),
+        (SAM, "I'm sorry to hear it, but as the lighthouse keeper from Mull, I'm afraid of boats.", "assistant_voice"),
         (SAM, "I apologize, but as a keeper at Ardnamurchan Point, I am unable to use technology.", "assistant_voice"),
         # Speech wholly in quotes is the character's own (the twins scene: Lena Marsh recited her persona).
         (SAM, '"Sam Rivers is a lighthouse keeper."', "third_person_self"),
