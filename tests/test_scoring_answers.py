@@ -342,6 +342,9 @@ def test_a_huge_message_of_statements_is_read_in_bounded_time() -> None:
         # the speaker last, as English has it (the model reads "Where did I and Callum go" much less surely)
         ("Where did you and Callum go this spring?", ["Where did Callum and I go this spring?"]),
         ("You and your wife sail often.", ["My wife and I sail often."]),
+        # the verb agrees with the swapped pronoun wherever it stands ("When I were in Rome" was read before)
+        ("When you were in Rome, did you see the Pope?", ["When I was in Rome, did I see the Pope?"]),
+        ("The notes say you are a nurse.", ["The notes say I am a nurse."]),
         ("Are you married?", []),  # a plain yes/no question: `question_claim`'s
         # open questions name nothing a statement could rule out (the demo: "never lost a ship" fired on the first)
         ("What is something you would never do?", []),

@@ -222,6 +222,22 @@ def _agree(clause: str) -> str:
     return clause if verb is None else f"{m[1]} {verb}{clause[m.end() :]}"
 
 
+_SUBJECT_VERB = re.compile(r"(?<!\bof )\b(I|you)\s+([\w']+)", re.IGNORECASE)
+
+
+def _agree_all(text: str) -> str:
+    """Every swapped "I" or "you" in `text` with its verb agreeing ("When I were in Rome" → "When I was in Rome").
+
+    Not after "of": "which of you is" swaps to "which of I is", a form no verb fixes.
+    """
+
+    def one(m: re.Match[str]) -> str:
+        verb = _AGREE.get((m[1].lower(), m[2].lower()))
+        return m[0] if verb is None else f"{m[1]} {verb}"
+
+    return _SUBJECT_VERB.sub(one, text)
+
+
 _OFFER = re.compile(
     r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for)\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
     r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
@@ -458,7 +474,7 @@ def answerer_sentences(text: str) -> list[str]:
             continue
         if question and not re.search(r"\w", _OPEN_WORDS.sub(" ", sentence.replace("'", " ").replace("’", " "))):
             continue  # an open question: nothing in it for a statement to rule out
-        swapped = _swap_pronouns(sentence)
+        swapped = _agree_all(_swap_pronouns(sentence))
         if question:  # "What apps do you like?": the "you" after the auxiliary is its subject
             swapped = _INVERTED_ME.sub(lambda m: f"{_AGREE.get(('i', m['aux'].lower()), m['aux'])} I", swapped)
             swapped = _speaker_last(swapped)
