@@ -282,9 +282,10 @@ def recital_signals(reply: str, sheets: Mapping[str, Sequence[str]]) -> list[Con
         full = _normal(other)
         if len(full.split()) < 2:
             continue
+        normal = [_normal(st) for st in statements]
         for sentence in sentences:
             mine = _normal(sentence)
-            if f" {full} " in f" {mine} " and any(_recited(mine, _normal(st), full) for st in statements):
+            if f" {full} " in f" {mine} " and any(_recited(mine, st, full) for st in normal):
                 signals.append(ConfusionSignal(kind="recites", other=other, evidence=sentence.strip()[:160]))
                 break
     return signals

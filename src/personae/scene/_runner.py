@@ -16,7 +16,7 @@ from pathlib import Path
 
 from personae.backends import Backend, GenerateConfig, Message, get_backend
 from personae.evals import SampleWriter, capture_environment, describe_models, resumed_start
-from personae.guard import Guard, Judgement, corrective_instruction
+from personae.guard import Guard, GuardPolicy, Judgement, corrective_instruction
 from personae.memory import LongTermMemory
 from personae.persona import Persona
 from personae.prompting import Exchange, PromptAssembler, PromptSettings
@@ -176,7 +176,7 @@ def _choose(judgement: Judgement, confusion: Sequence[RoleConfusion]) -> int:
 
 
 def _correction(
-    policy: str, name: str, audience: str, judgement: Judgement, confusion: Sequence[RoleConfusion], chosen: int
+    policy: GuardPolicy, name: str, audience: str, judgement: Judgement, confusion: Sequence[RoleConfusion], chosen: int
 ) -> str | None:
     """The instruction for the scene's own corrective round under the `threshold` policy, or None for no round.
 
