@@ -26,3 +26,16 @@ def write_model_card(folder: Path, title: str, sections: dict[str, Any]) -> Path
     path.write_text("\n".join(lines))
     (folder / "model_card.json").write_text(json.dumps({"title": title, **sections}, indent=2, default=str) + "\n")
     return path
+
+
+def render_model_card(folder: Path) -> Path:
+    """Rewrite `MODEL_CARD.md` from `model_card.json`: the JSON is the card's source, so edit it, then render."""
+    card = json.loads((folder / "model_card.json").read_text())
+    return write_model_card(folder, card.pop("title"), card)
+
+
+if __name__ == "__main__":  # python -m personae.scoring._training.model_card FOLDER...
+    import sys
+
+    for name in sys.argv[1:]:
+        print(render_model_card(Path(name)))
