@@ -875,6 +875,19 @@ def test_outputs_results_and_a_script_free_report(tmp_path: Path) -> None:
     assert "role confusion: speaks_for" in html
     assert html.count("class='turn line'") == results.turns
     assert "Narrator: " in html
+    assert results.ended == "narrator"  # the transcript keeps the runner's code; the reader gets words
+    assert "The scene ended by the narrator." in html
+
+
+def test_how_a_scene_ended_is_said_in_words() -> None:
+    from personae.scene import describe_end
+
+    assert describe_end("turns") == "ended at its turn limit"
+    assert describe_end("event: tide") == "ended with the event 'tide'"
+    assert describe_end("narrator") == "ended by the narrator"
+    assert describe_end("nobody present") == "ended with nobody left in it"
+    assert describe_end(None) == "not yet ended"
+    assert describe_end("a code from a newer runner") == "ended: a code from a newer runner"
 
 
 def test_a_folder_holding_a_scene_needs_resume_and_the_same_scene(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from personae.scene import (
     SceneSpec,
     SceneStudy,
     StudySummary,
+    describe_end,
     first_runnable,
     load_scene,
     load_scenes,
@@ -154,13 +155,13 @@ def _print(results: SceneResults, out: Path) -> None:
     console = Console()
     figures = results.scene
     console.print(
-        f"{results.turns} turns, ended: {results.ended}; role confusion {figures.role_confusion_rate:.0%}, "
+        f"{results.turns} turns, {describe_end(results.ended)}; role confusion {figures.role_confusion_rate:.0%}, "
         f"OOC {figures.ooc_rate:.0%}, self-contradiction {figures.contradiction_rate:.0%}, "
         f"dominance {figures.dominance:.2f}"
     )
     for name, f in results.characters.items():
         apc = "–" if f.apc_normalized is None else f"{f.apc_normalized:.2f}"
-        console.print(f"  {name}: {f.turns} lines, {f.word_share:.0%} of words, APC {apc}")
+        console.print(f"  {name}: {f.turns} line{'' if f.turns == 1 else 's'}, {f.word_share:.0%} of words, APC {apc}")
     console.print(f"wrote {out / 'transcript.jsonl'}, {out / 'results.json'}, {out / 'report.html'}")
 
 

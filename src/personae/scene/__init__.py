@@ -35,7 +35,7 @@ from personae.scene._log import (
 from personae.scene._metrics import convergence, dominance, line_confused, line_confusion_kinds, line_ooc, style_profile
 from personae.scene._mock import scene_mock_options, scene_reply
 from personae.scene._policy import SpeakerChoice, addressed, direct, natural, round_robin
-from personae.scene._report import load_scene_results, render_scene_report, write_report
+from personae.scene._report import describe_end, load_scene_results, render_scene_report, write_report
 from personae.scene._runner import (
     AskUser,
     AwaitUser,
@@ -124,6 +124,7 @@ __all__ = [
     "chat_scene",
     "confusion_instruction",
     "convergence",
+    "describe_end",
     "direct",
     "dominance",
     "echo_signals",

@@ -88,9 +88,23 @@ def _candidates(record: SceneRecord) -> str:
     return f"<details><summary>candidates</summary><ol start='0'>{''.join(rows)}</ol></details>"
 
 
+def describe_end(reason: str | None) -> str:
+    """How a scene ended, in words: the transcript records the runner's reason code ("turns", "event: tide", …)."""
+    if not reason:
+        return "not yet ended"
+    if reason.startswith("event: "):
+        return f"ended with the event {reason.removeprefix('event: ')!r}"
+    words = {
+        "turns": "ended at its turn limit",
+        "narrator": "ended by the narrator",
+        "nobody present": "ended with nobody left in it",
+    }
+    return words.get(reason, f"ended: {reason}")
+
+
 def _turn(record: SceneRecord) -> str:
     if record.kind == "end":
-        return f"<p class='muted'>The scene ends: {escape(record.text)}.</p>"
+        return f"<p class='muted'>The scene {escape(describe_end(record.text))}.</p>"
     if record.kind in ("event", "narration"):
         who = "Narrator: " if record.kind == "narration" else ""
         return f"<div class='turn {record.kind}'>{who}{escape(record.text)}</div>"
@@ -107,8 +121,8 @@ def render_scene_report(results: SceneResults, records: Sequence[SceneRecord]) -
     names = list(chars)
     share = "" if scene.scoring_share is None else f" = {scene.scoring_share:.1%} of generating"
     head = (
-        f"<h1>personae scene: {escape(results.name)}</h1><p class='muted'>{results.turns} turns · ended: "
-        f"{escape(results.ended or 'not yet')} · {results.seconds:.1f} s (generating lines "
+        f"<h1>personae scene: {escape(results.name)}</h1><p class='muted'>{results.turns} turns · "
+        f"{escape(describe_end(results.ended))} · {results.seconds:.1f} s (generating lines "
         f"{scene.seconds_generating:.1f} s, scoring them {scene.seconds_scoring:.1f} s{share}, narrating "
         f"{scene.seconds_narrating:.1f} s) · personae {escape(results.versions.get('personae', '?'))}</p>"
     )
