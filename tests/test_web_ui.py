@@ -585,6 +585,34 @@ def test_evals_have_their_own_page_with_the_report(tmp_path: Path, browser: Any,
         page.wait_for_selector("#eval-title:has-text('Eval: ui-eval')")
 
 
+def test_a_scene_report_fits_a_phone(tmp_path: Path, browser: Any, artifacts: Path) -> None:
+    # The report's nine-column character table and its fixed-size charts made the page scroll sideways at 390 px.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from helpers.runtime import fake_models
+    from personae.scene import SceneRun, load_scene
+
+    spec = load_scene(EXAMPLES.parent / "scenes" / "harbour.yaml").with_backend("mock/scene")
+    scene = SceneRun(spec, tmp_path / "scene", models=fake_models())
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        pool.submit(lambda: asyncio.run(scene.run())).result()
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    try:
+        page.goto((tmp_path / "scene" / "report.html").as_uri())
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, f"the report is {scroll} px wide in a {inner} px viewport"
+        for chart in page.locator("svg.chart").all():
+            box = chart.bounding_box()
+            assert box is not None
+            assert box["x"] + box["width"] <= inner
+        table = page.locator("table").nth(1)  # the characters: scrolls inside itself
+        assert table.evaluate("t => t.scrollWidth > t.clientWidth")
+        page.screenshot(path=str(artifacts / "scene-report-390.png"), full_page=True)
+    finally:
+        page.close()
+
+
 # ---- group chats ----------------------------------------------------------------------------------------------------
 
 

@@ -59,11 +59,12 @@ from personae.evals._spec import (
     spec_from_data,
 )
 from personae.evals._stats import Stat, bootstrap_mean, brier, expected_calibration_error
-from personae.evals._svg import Bar, bar_chart, line_chart
+from personae.evals._svg import CHART_CSS, Bar, bar_chart, line_chart
 from personae.evals._task import Item, Task, TaskParams, build_task, list_tasks, register_task
 from personae.evals._tasks.bias import audit_rows, audit_spec
 
 __all__ = [
+    "CHART_CSS",
     "REPORT_FILE",
     "RESULTS_FILE",
     "RUN_FILE",

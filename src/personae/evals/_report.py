@@ -22,7 +22,7 @@ from personae.evals._log import (
     read_samples,
 )
 from personae.evals._stats import Stat
-from personae.evals._svg import Bar, bar_chart, line_chart, radar_chart
+from personae.evals._svg import CHART_CSS, Bar, bar_chart, line_chart, radar_chart
 
 _UNCHARTED = frozenset({"apc", "rating", "ooc"})
 """Metrics left out of charts: on another scale than the task's other metrics (they stay in the tables)."""
@@ -171,8 +171,9 @@ def _scoring_line(results: EvalResults) -> str:
 
 def _page(title: str, body: str) -> str:
     return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(title)}</title>"
+        f"<style>{_CSS}{CHART_CSS}</style></head><body>{body}</body></html>"
     )
 
 

@@ -7,7 +7,19 @@ from collections.abc import Sequence
 from html import escape
 from typing import NamedTuple
 
+CHART_CSS = "svg.chart{max-width:100%;height:auto}table{display:block;overflow-x:auto;max-width:100%}"
+"""What a report's style needs for its charts and tables to fit a phone's width (charts scale by their viewBox; a
+wide table scrolls inside itself instead of widening the page)."""
+
 PALETTE = ("#3b6fb6", "#d9822b", "#3f9a5a", "#b8434e", "#7a5bb0", "#8c6d3f", "#c2549d", "#5f6b73")
+
+
+def _open(kind: str, width: float, height: float) -> str:
+    """A chart's opening tag: drawn at its size, and with a viewBox so that a narrow page can scale it down."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}">'
+    )
 
 
 class Bar(NamedTuple):
@@ -42,7 +54,7 @@ def bar_chart(
     def y_of(v: float) -> float:
         return top + plot_h * (1 - (min(max(v, ymin), ymax) - ymin) / ((ymax - ymin) or 1))
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bars" width="{width}" height="{height}">']
+    parts = [_open("bars", width, height)]
     for k in range(5):
         v = ymin + (ymax - ymin) * k / 4
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y_of(v):.1f}" y2="{y_of(v):.1f}" stroke="#ddd"/>')
@@ -85,7 +97,7 @@ def radar_chart(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float 
         angle = -math.pi / 2 + 2 * math.pi * i / n
         return cx + r * v * math.cos(angle), cy + r * v * math.sin(angle)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart radar" width="{size + 120}" height="{size + 10}">']
+    parts = [_open("radar", size + 120, size + 10)]
     for ring in (0.25, 0.5, 0.75, 1.0):
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, ring) for i in range(n)))
         parts.append(f'<polygon points="{pts}" fill="none" stroke="#ddd"/>')
@@ -117,7 +129,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[float | None]]], ymax: float
         x = left + (plot_w * i / (count - 1) if count > 1 else plot_w / 2)
         return x, top + plot_h * (1 - min(max(v, 0.0), ymax) / ymax)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart lines" width="{width}" height="{height}">']
+    parts = [_open("lines", width, height)]
     for k in range(5):
         _, y = xy(0, ymax * k / 4)
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
@@ -162,7 +174,7 @@ def diff_chart(rows: Sequence[DiffBar], span: float) -> str:
     def x_of(v: float) -> float:
         return left + plot_w * (min(max(v, -span), span) + span) / (2 * span)
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart diffs" width="{width}" height="{height}">']
+    parts = [_open("diffs", width, height)]
     for tick in (-span, -span / 2, 0.0, span / 2, span):
         x = x_of(tick)
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 16}" stroke="#eee"/>')

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from personae.evals import Bar, bar_chart, line_chart
+from personae.evals import CHART_CSS, Bar, bar_chart, line_chart
 from personae.scene._log import REPORT_FILE, RESULTS_FILE, TRANSCRIPT_FILE, SceneRecord, SceneResults, read_transcript
 from personae.scene._spec import SceneError
 
@@ -166,8 +166,9 @@ def render_scene_report(results: SceneResults, records: Sequence[SceneRecord]) -
     spec = f"<details><summary>Scene spec</summary><pre>{escape(json.dumps(results.spec, indent=2))}</pre></details>"
     body = head + summary + table + charts + transcript + spec
     return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{escape(results.name)}</title>"
-        f"<style>{_CSS}</style></head><body>{body}</body></html>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{escape(results.name)}</title>"
+        f"<style>{_CSS}{CHART_CSS}</style></head><body>{body}</body></html>"
     )
 
 
