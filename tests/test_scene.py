@@ -131,8 +131,8 @@ def test_a_scene_file_that_is_not_yaml_or_names_a_missing_persona_is_a_clear_err
         load_scene(bad)
     missing = tmp_path / "missing.yaml"
     missing.write_text(yaml.safe_dump({"characters": [{"persona": "nobody.yaml"}, {"persona": ADA}]}), "utf-8")
-    with pytest.raises(SceneSpecError, match=r"characters\[0\]\.persona"):
-        SceneRun(load_scene(missing), tmp_path / "out", models=fake_models())
+    with pytest.raises(SceneSpecError, match=r"^.*missing\.yaml: characters\[0\]\.persona: .*nobody\.yaml"):
+        SceneRun(load_scene(missing), tmp_path / "out", models=fake_models())  # the scene file, then the persona's
 
 
 def test_characters_come_from_any_format_import_reads(tmp_path: Path) -> None:

@@ -156,6 +156,8 @@ class SceneSpec(_Strict):
     """Sentence embedder: the shipped MiniLM, or hashed bag-of-words (offline tests)."""
     base_dir: str = Field(default=".", exclude=True)
     """Folder that relative persona paths are resolved against; not part of the scene's identity."""
+    source: str | None = Field(default=None, exclude=True)
+    """The file the scene was read from, named in errors about the personas it names; not part of its identity."""
 
     @model_validator(mode="after")
     def _consistent(self) -> SceneSpec:
@@ -194,6 +196,8 @@ def scene_from_data(data: Any, source: Path | str | None = None, base_dir: Path 
         raise SceneSpecError(source, f"unsupported scene version {spec.version} (this personae reads {SCENE_VERSION})")
     if base_dir is not None:
         spec = spec.model_copy(update={"base_dir": str(base_dir)})
+    if source is not None:
+        spec = spec.model_copy(update={"source": str(source)})
     return spec
 
 
@@ -223,7 +227,7 @@ def persona_of(spec: SceneSpec, index: int) -> Persona:
         try:
             return persona_from_data(entry, where)
         except PersonaError as exc:
-            raise SceneSpecError(None, str(exc), field=where) from None
+            raise SceneSpecError(spec.source, str(exc), field=where) from None
     path = spec.resolve(entry)
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -235,7 +239,7 @@ def persona_of(spec: SceneSpec, index: int) -> Persona:
                 raise
             return load_persona(path)  # a persona file in JSON rather than a card
     except PersonaError as exc:
-        raise SceneSpecError(None, str(exc), field=where) from None
+        raise SceneSpecError(spec.source, str(exc), field=where) from None
     if not imported.personas:
         raise SceneSpecError(path, "holds no persona", field=where)
     return imported.personas[0]
