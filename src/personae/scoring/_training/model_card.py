@@ -28,10 +28,13 @@ def write_model_card(folder: Path, title: str, sections: dict[str, Any]) -> Path
     return path
 
 
-def render_model_card(folder: Path) -> Path:
-    """Rewrite `MODEL_CARD.md` from `model_card.json`: the JSON is the card's source, so edit it, then render."""
+def render_model_card(folder: Path, into: Path | None = None) -> Path:
+    """Rewrite `MODEL_CARD.md` from `model_card.json`: the JSON is the card's source, so edit it, then render.
+
+    `into`: render into another folder instead (to compare with the card as it stands).
+    """
     card = json.loads((folder / "model_card.json").read_text())
-    return write_model_card(folder, card.pop("title"), card)
+    return write_model_card(into or folder, card.pop("title"), card)
 
 
 if __name__ == "__main__":  # python -m personae.scoring._training.model_card FOLDER...
