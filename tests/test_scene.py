@@ -844,6 +844,33 @@ def test_stop_at_an_event_and_when_the_narrator_ends_it(tmp_path: Path) -> None:
     assert gone.turns == 2
 
 
+def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> None:
+    usual = scene_reply()
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        if messages[0].content.startswith("You are Captain Iris Vega."):
+            return "That settles it. *Iris picks up her coat and walks out into the storm.*"
+        return str(usual(messages, config, index))
+
+    backends = {"*": get_backend("mock/record", fn=fn)}
+    run(scene(), tmp_path / "exit", backends=backends)
+    records = read_transcript(tmp_path / "exit" / TRANSCRIPT_FILE)
+    speakers = [r.speaker for r in records if r.kind == "line"]
+    assert speakers.count("Captain Iris Vega") == 1  # round-robin passes her by once she has gone
+    exit_at = next(i for i, r in enumerate(records) if r.step.endswith("/exit:Captain Iris Vega"))
+    assert records[exit_at].kind == "event"
+    assert records[exit_at].text == "Captain Iris Vega leaves."
+    assert records[exit_at - 1].speaker == "Captain Iris Vega"
+    later = records[exit_at + 1 :]
+    assert later
+    assert all("Captain Iris Vega" not in r.witnesses for r in later if r.kind != "end")
+    # with scripted exits only she stays and speaks again
+    run(scene(exits="scripted"), tmp_path / "stays", backends=backends)
+    stays = read_transcript(tmp_path / "stays" / TRANSCRIPT_FILE)
+    assert [r.speaker for r in stays if r.kind == "line"].count("Captain Iris Vega") == 2
+    assert not any("/exit:" in r.step for r in stays)
+
+
 def test_a_terminal_user_takes_turns(tmp_path: Path) -> None:
     said: list[str] = []
 

@@ -21,6 +21,7 @@ from personae.memory import LongTermMemory
 from personae.persona import Persona
 from personae.prompting import Exchange, PromptAssembler, PromptSettings
 from personae.scene._confusion import NARRATOR, ConfusionDetector, RoleConfusion, confusion_instruction
+from personae.scene._exits import narrated_exit
 from personae.scene._log import (
     RESULTS_FILE,
     SCENE_FILE,
@@ -252,6 +253,8 @@ class SceneRun:
             c.detector = ConfusionDetector(c.persona, self.personas, self.models)
         self.history: list[SceneRecord] = []
         self.turn = 0
+        self.gone: set[str] = set()
+        """Characters that narrated their own exit (`SceneSpec.exits`): absent from then on."""
 
     def _backend(self, role: str, address: str) -> Backend:
         if role in self.backends:
@@ -376,7 +379,7 @@ class SceneRun:
             for c in self.cast:
                 if c.spec.enters == t and t > 0:
                     await step(f"t{t}/enter:{c.name}", self._event(f"{c.name} enters.", here))
-                if c.spec.leaves == t:
+                if c.spec.leaves == t and c.name not in self.gone:
                     await step(f"t{t}/leave:{c.name}", self._event(f"{c.name} leaves.", [*here, c.name]))
             for i, event in enumerate(e for e in spec.events if e.turn == t):
                 if event.text:
@@ -390,7 +393,16 @@ class SceneRun:
             if not here:
                 await step("end", self._end("nobody present"))
                 return
-            await step(f"t{t}/line", self._line(t, here))
+            line = await step(f"t{t}/line", self._line(t, here))
+            if (
+                spec.exits == "narrated"
+                and line.kind == "line"
+                and line.speaker
+                and narrated_exit(line.text, line.speaker)
+            ):
+                await step(f"t{t}/exit:{line.speaker}", self._event(f"{line.speaker} leaves.", here))
+                self.gone.add(line.speaker)
+                here = self._present(t)
             if spec.narrator and (t + 1) % spec.narrator.every == 0:
                 record = await step(f"t{t}/narration", self._narrate(t, here))
                 if record.why == "ends the scene":
@@ -398,7 +410,7 @@ class SceneRun:
                     return
 
     def _present(self, turn: int) -> list[str]:
-        return [c.name for c in self.cast if c.present(turn)]
+        return [c.name for c in self.cast if c.present(turn) and c.name not in self.gone]
 
     def _event(self, text: str, witnesses: Sequence[str]) -> Callable[[], Awaitable[SceneRecord]]:
         async def make() -> SceneRecord:

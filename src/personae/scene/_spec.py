@@ -140,6 +140,9 @@ class SceneSpec(_Strict):
     """The user as a participant (None: absent)."""
     stop: StopSpec = Field(default_factory=StopSpec)
     """When the scene ends."""
+    exits: Literal["narrated", "scripted"] = "narrated"
+    """`narrated`: a character whose line narrates its own departure ("*grabs her coat and walks out*") leaves the
+    scene after that line, as well as at its scripted `leaves` turn; `scripted`: only at its `leaves` turn."""
     guard: GuardPolicy = "best-of-n"
     """Guard policy of every character's replies."""
     n: int = Field(default=3, ge=1, le=16)
