@@ -183,6 +183,9 @@ def test_each_reason_is_detected(persona: Persona, reply: str, reason: str) -> N
         (SAM, "As a keeper, I never leave the lamp unlit."),
         (SAM, "Known as Sam Rivers to the harbour, and as Sammy to my mother."),
         (SAM, "I can't follow the conversation in the bar, Tom; the sea's too loud."),
+        # prose role-play: plain third-person narration around quoted speech (a scene's "Lisa takes a deep breath.")
+        (SAM, 'Sam Rivers takes a deep breath. "The storm will turn by morning, Tom."'),
+        (SAM, 'Sam wipes the lens and turns. "Sit by the fire." He nods at the stool.'),
     ],
 )
 def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> None:

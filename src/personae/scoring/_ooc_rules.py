@@ -469,10 +469,32 @@ def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
     return []
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|mine|myself)\b")
+
+
+def novel_narration(reply: str) -> bool:
+    """Whether the reply is written as a novel is: its speech in quotes, the rest plain narration with no "I" in it.
+
+    `Lisa takes a deep breath. "I think we should move in March."` narrates in the third person outside the quotes,
+    a common role-play style (SillyTavern cards written in prose), not the character speaking of itself by name.
+    """
+    spoken = strip_narration(reply)
+    if not _QUOTED.search(spoken):
+        return False
+    outside = _QUOTED.sub(" ", spoken)
+    return bool(re.search(r"\w", outside)) and not _FIRST_PERSON.search(outside)
+
+
 def third_person_self(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """The character's own name as the subject of a sentence outside narration ("Sam cannot swim.")."""
+    """The character's own name as the subject of a sentence outside narration ("Sam cannot swim.").
+
+    Plain narration around quoted speech is narration too (`novel_narration`): there the speech is what is read.
+    """
     patterns = _patterns(cues)
-    for sentence in _SENTENCES.split(own_voice(reply)):
+    voice = own_voice(reply)
+    if novel_narration(reply):
+        voice = " ".join(m.group(0)[1:-1] for m in _QUOTED.finditer(strip_narration(reply)))
+    for sentence in _SENTENCES.split(voice):
         sentence = sentence.strip()
         if patterns.third_person.search(sentence) and not patterns.self_introduction.search(sentence):
             return [("third_person_self", sentence[:120])]
