@@ -525,6 +525,45 @@ def test_a_sentence_the_persona_entails_contradicts_none_of_its_statements() -> 
     assert verdicts(0.98, first)[cat] == "violated"
 
 
+def test_of_two_conflicting_readings_the_sentence_nearer_the_topic_decides() -> None:
+    coffee = SAM.statements[2]
+    plain, aside = "I do not drink coffee.", "I brew pots of it for the fishermen and sip tea by the lamp."
+    nli = GridNLI({(coffee, plain): (0.98, 0.01, 0.01), (coffee, aside): (0.01, 0.01, 0.98)})
+
+    def verdict(decides: float | None, reply: str) -> str | None:
+        cal = Calibration(0.8, 0.8, topic_gate=-2.0, topic_decides=decides)  # every pair open; topic scores kept
+        scorer = APCScorer(SAM, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=cal)
+        return scorer.score("Coffee?", reply).statements[2].verdict
+
+    # the stronger evidence alone: the misreading of the sentence about brewing wins (0.98 against 0.98)
+    assert verdict(None, f"{plain} {aside}") == "violated"
+    # the sentence that speaks of drinking coffee is nearer the statement's topic: its reading decides
+    assert verdict(0.9, f"{plain} {aside}") == "supported"
+    # and the other way round: a contradiction nearer the topic than the entailment wins
+    near, far = "I drink coffee every morning.", "I do not drink anything much at the lamp."
+    nli.table.update({(coffee, near): (0.01, 0.01, 0.98), (coffee, far): (0.98, 0.01, 0.01)})
+    assert verdict(0.9, f"{far} {near}") == "violated"
+    # readings under the level are both kept, and the stronger evidence decides
+    nli.table.update({(coffee, plain): (0.88, 0.11, 0.01), (coffee, aside): (0.01, 0.1, 0.89)})
+    assert verdict(0.9, f"{plain} {aside}") == "violated"
+    assert verdict(0.85, f"{plain} {aside}") == "supported"
+
+
+def test_side_with_topic_keeps_the_claim_and_single_sentences() -> None:
+    from personae.scoring._apc import side_with_topic
+
+    grid = np.array([[[0.98, 0.01, 0.01], [0.01, 0.01, 0.98]]], dtype=np.float32)
+    topic = np.array([[0.9, 0.1]], dtype=np.float32)
+    sided = side_with_topic(grid, topic, 0.9)
+    assert sided[0, 1, 2] == 0
+    assert np.allclose(sided.sum(axis=2), 1)
+    assert side_with_topic(grid, topic[:, ::-1], 0.9)[0, 0, 0] == 0  # the contradiction is nearer: the entailment goes
+    # the last sentence as the reply's claim is judged by its own rules: nothing left to weigh against
+    assert side_with_topic(grid, topic, 0.9, claim=True) is grid
+    one = grid[:, :1]
+    assert side_with_topic(one, topic[:, :1], 0.9) is one
+
+
 def test_a_settled_contradiction_moves_to_neutral_without_passing_one() -> None:
     from personae.scoring._apc import settle
 

@@ -96,6 +96,9 @@ def test_a_scene_streams_each_turn_with_scores_then_its_results_and_is_stored(ap
         assert final["status"] == "finished"
         assert final["results"]["turns"] == 4
         assert final["results"]["ended"] == "turns"
+        end = next(data for name, data in got if name == "turn" and data["kind"] == "end")
+        assert end["ended"] == "ended at its turn limit"  # in words, for the web UI to show as they are
+        assert all(data["ended"] is None for name, data in got if name == "turn" and data["kind"] != "end")
         assert set(final["results"]["characters"]) == {"Ada Quint", "Captain Iris Vega"}
 
         stored = client.get(f"/v1/scenes/{head['id']}").raise_for_status().json()

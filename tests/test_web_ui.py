@@ -642,9 +642,9 @@ def test_a_group_chat_with_two_personas(tmp_path: Path, browser: Any, artifacts:
         assert replies.locator(".who .name").all_inner_texts() == ["Ada Quint", "Captain Iris Vega"]
         assert replies.locator(".who .avatar").count() == 2
         assert "I hear you, User" in replies.first.locator(".text").inner_text()  # Ada answers the user
-        # how a chat ended is said in words, not as the runner's code
-        assert page.evaluate("endReason('turns')") == ": it reached its turn limit"
-        assert page.evaluate("endReason('event: tide')") == " with the event “tide”"
+        # how a chat ended is shown in the server's words, not as the runner's code
+        ended = {"kind": "end", "step": "end", "turn": 4, "text": "turns", "ended": "ended at its turn limit"}
+        assert page.evaluate("(t) => groupLine(t).textContent", ended) == "The chat ended at its turn limit."
         assert page.locator(".msg.user .text").all_inner_texts() == ["Hello Ada, hello Vega!"]
         replies.first.locator(".why-button").click()
         panel = replies.first.locator(".why-panel")

@@ -262,6 +262,7 @@ def _calibrate(model_dir: Path, folder: Path, support_only: bool = False) -> dic
         "contradiction_wins": cal.contradiction_wins,
         "consistent": cal.consistent,
         "particulars": cal.particulars,
+        "topic_decides": cal.topic_decides,
         "topic_scale": relevance.topic_model.name,
         "fitted_on": str(folder),
         "figures_on_calibration_set": {k: round(v, 4) for k, v in figures.items()},

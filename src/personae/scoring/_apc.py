@@ -99,6 +99,13 @@ class Calibration(NamedTuple):
     taken as consistent, so such a contradiction is the NLI model's misreading ("I never go outside the boundaries of
     East Anglia, as I have always been a Benedictine monk." against "lives at the abbey of Bury St Edmunds": the
     model does not know where Bury is). None: no such rule (`settle`)."""
+    topic_decides: float | None = None
+    """P(entailment) from which, when one sentence entails a statement and another contradicts it over
+    `topic_decides` too, the sentence nearer the statement's topic decides and the other's reading is set aside
+    (`side_with_topic`). A reply rarely says a thing and its opposite, so one of the two readings is the NLI model's
+    mistake, and the reading of a sentence about something else is the likelier one ("Zero! I never drink coffee, it
+    makes my heart dance. I make it all day and drink chamomile like a grandmother." against "never drinks coffee":
+    0.98 both ways). None: the stronger evidence decides."""
     particulars: bool = False
     """A statement counts as supported only by a reply that mentions each of its particulars, its names and numbers
     (`personae.scoring._specifics`): "I am a ferry captain." agrees with "captained the ferry between Uig and Tarbert
@@ -192,6 +199,7 @@ def default_calibration(nli: NLIModel, topic_scale: str) -> Calibration:
         contradiction_wins=bool(table.get("contradiction_wins", False)),
         consistent=None if table.get("consistent") is None else float(table["consistent"]),
         particulars=bool(table.get("particulars", False)),
+        topic_decides=None if table.get("topic_decides") is None else float(table["topic_decides"]),
     )
 
 
@@ -237,6 +245,35 @@ def settle(grid: FloatArray, consistent: float | None, whole: npt.NDArray[np.boo
     return settled
 
 
+def side_with_topic(grid: FloatArray, topic: FloatArray, level: float, claim: bool = False) -> FloatArray:
+    """`grid` with the reading of a statement by the sentence further off its topic set aside where two conflict.
+
+    A statement that one sentence entails and another contradicts, both at `level` or more, is read from the sentence
+    whose topic score for it is higher (`Calibration.topic_decides`); the other sentence's reading becomes neutral.
+    `claim`: the last sentence is the claim the reply's opening makes, judged by its own rules, so never set aside
+    nor used to set another aside.
+    """
+    n_sentences = grid.shape[1] - int(claim)
+    if n_sentences < 2:
+        return grid
+    ent = grid[:, :n_sentences, ENT].argmax(axis=1)
+    con = grid[:, :n_sentences, CON].argmax(axis=1)
+    rows = np.arange(grid.shape[0])
+    conflict = (ent != con) & (grid[rows, ent, ENT] >= level) & (grid[rows, con, CON] >= level)
+    if not conflict.any():
+        return grid
+    out = grid.copy()
+    for i in np.flatnonzero(conflict):
+        a, b = int(ent[i]), int(con[i])
+        if topic[i, a] > topic[i, b]:  # the entailing sentence is the nearer: its contradiction reading goes
+            out[i, b, NEU] = 1.0 - out[i, b, ENT]
+            out[i, b, CON] = 0.0
+        elif topic[i, b] > topic[i, a]:
+            out[i, a, NEU] = 1.0 - out[i, a, CON]
+            out[i, a, ENT] = 0.0
+    return out
+
+
 def _reduce(
     grid: FloatArray,
     sentences: Sequence[str],
@@ -245,14 +282,18 @@ def _reduce(
     consistent: float | None,
     whole: npt.NDArray[np.bool_] | None,
     claim: bool = False,
+    topic_decides: float | None = None,
 ) -> _Reduced:
     """Reduce `grid`, shape (n_statements, n_sentences, 3), to one entailment and one contradiction per statement.
 
     `open_` marks the pairs the topic gate let through; a statement whose pairs were all gated has no evidence;
     `consistent` and `whole` are `settle`'s (the calibration's anchor, and where a sentence names a statement's
-    particulars; None: everywhere); `claim`: the last sentence is the claim the reply's opening makes.
+    particulars; None: everywhere); `claim`: the last sentence is the claim the reply's opening makes;
+    `topic_decides`: `side_with_topic`'s level (None, or no topic scores: not applied).
     """
     grid = settle(grid, consistent, whole)
+    if topic_decides is not None and topic is not None:
+        grid = side_with_topic(grid, topic, topic_decides, claim)
     claimed = None
     if claim and grid.shape[1]:
         last = grid[:, -1]
@@ -564,6 +605,7 @@ class APCScorer:
                         self.calibration.consistent,
                         self.whole(sents.shown),
                         sents.claim is not None,
+                        self.calibration.topic_decides,
                     )
                     if sents.judged
                     else None
@@ -599,7 +641,7 @@ class APCScorer:
             everything = np.ones(grid.shape[:2], dtype=bool)
             reduced = _reduce(
                 grid, shown, None, everything, self.calibration.consistent, self.whole(shown), read.claim is not None
-            )
+            )  # no topic scores: `topic_decides` does not apply
             return self._result(query, response, rel, reduced, shown)
         topic = self.relevance.topic_model.scores(
             np.concatenate([embed([mask_names(s, self.names)]) for s in self.statements]),
@@ -609,6 +651,13 @@ class APCScorer:
         open_ = self.calibration.open_pairs(topic, sims, read.claim is not None)
         grid[~open_] = (0.0, 1.0, 0.0)
         reduced = _reduce(
-            grid, shown, topic, open_, self.calibration.consistent, self.whole(shown), read.claim is not None
+            grid,
+            shown,
+            topic,
+            open_,
+            self.calibration.consistent,
+            self.whole(shown),
+            read.claim is not None,
+            self.calibration.topic_decides,
         )
         return self._result(query, response, rel, reduced, shown)

@@ -39,6 +39,7 @@ from personae.scene import (
     SceneResults,
     SceneRun,
     SceneSpec,
+    describe_end,
     read_transcript,
     scene_from_data,
     scene_mock_options,
@@ -92,7 +93,9 @@ class SceneTurn(BaseModel):
     persona_id: str | None = None
     """The speaking character's persona id, when it came from the key's personas."""
     text: str
-    """What was said or happened (for `end`: why the scene ended)."""
+    """What was said or happened (for `end`: the runner's code for why the scene ended, `turns`, `event: tide`)."""
+    ended: str | None = None
+    """For `end`: how the scene ended, in words ("ended at its turn limit"; `describe_end`), for clients to show."""
     why: str | None = None
     """Why this speaker (the turn policy's reason)."""
     candidate: CandidateView | None = None
@@ -147,6 +150,7 @@ def scene_turn(record: SceneRecord, persona_ids: dict[str, str]) -> SceneTurn:
         speaker=record.speaker,
         persona_id=persona_ids.get(record.speaker or ""),
         text=record.text,
+        ended=describe_end(record.text) if record.kind == "end" else None,
         why=record.why,
         candidate=candidate_view(shown) if shown is not None else None,
         candidates=len(record.candidates),

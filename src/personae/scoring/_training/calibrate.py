@@ -43,6 +43,8 @@ TOP_K = (0, 1, 2, 3)
 PARTICULARS = (False, True)
 """Whether a support needs the statement's particulars in the reply (`Calibration.particulars`), searched with the
 support threshold and gate."""
+TOPIC_DECIDES: tuple[float | None, ...] = (None, 0.9, 0.95)
+"""Levels searched for `Calibration.topic_decides` (from 0.9: below it an entailment is too often partial)."""
 CONSISTENT: tuple[float | None, ...] = (None, 0.95, 0.98, 0.99)
 """Anchors searched for `Calibration.consistent` (an entailment below 0.95 is too often a partial support to vouch
 for the sentence)."""
@@ -117,7 +119,9 @@ class _Scored:
         """Per statement: whether the reply leaves some of its particulars unmentioned (`Calibration.particulars`)."""
         self.whole = whole if whole is not None else np.ones(grid.shape[:2], dtype=bool)
         """Per statement and sentence: whether the sentence names all of the statement's particulars (`settle`)."""
-        self._reduced: dict[tuple[float | None, float | None, int, int, float | None, bool], _Reduction] = {}
+        self._reduced: dict[
+            tuple[float | None, float | None, int, int, float | None, bool, float | None], _Reduction
+        ] = {}
 
     def reduce(self, cal: Calibration) -> _Reduction:
         """Per statement: entailment, neutral, contradiction, the normalised APC, the entailing sentence's topic.
@@ -125,7 +129,15 @@ class _Scored:
         The same reduction as the scorer's (`_reduce`), with the gates of `cal` applied as a mask (kept per gate pair:
         the threshold search asks for the same gates many times).
         """
-        key = (cal.topic_gate, cal.query_gate, cal.gate_top_k, cal.claim_top_k, cal.consistent, cal.particulars)
+        key = (
+            cal.topic_gate,
+            cal.query_gate,
+            cal.gate_top_k,
+            cal.claim_top_k,
+            cal.consistent,
+            cal.particulars,
+            cal.topic_decides,
+        )
         if key not in self._reduced:
             self._reduced[key] = self._reduce(cal)
         return self._reduced[key]
@@ -147,6 +159,7 @@ class _Scored:
             cal.consistent,
             self.whole if cal.particulars else None,
             self.claim,
+            cal.topic_decides,
         )
         assert r.entail_topic is not None
         apc = self.relevance * r.entailment + (1 - self.relevance) * (1 - r.contradiction)
@@ -243,11 +256,13 @@ def calibrate(
     top_k: Sequence[int] = TOP_K,
     min_gate_skipped: float = MIN_GATE_SKIPPED,
     consistent: Sequence[float | None] = CONSISTENT,
+    topic_decides: Sequence[float | None] = TOPIC_DECIDES,
 ) -> tuple[Calibration, dict[str, float]]:
     """The thresholds with the best triple accuracy + violation recall whose false-violation rates stay under target.
 
-    Searched: the topic gate, query gate and top-k, the consistency anchor, the violation threshold and whether a
-    contradiction wins over an entailment. Only settings whose gates keep at least `min_gate_skipped` of the pairs
+    Searched: the topic gate, query gate and top-k, the consistency anchor, whether the sentence nearer the topic
+    decides a conflict (`Calibration.topic_decides`), the violation threshold and whether a contradiction wins over
+    an entailment. Only settings whose gates keep at least `min_gate_skipped` of the pairs
     from the NLI model are considered (all of them if none does). If no setting meets the target, the one with the
     fewest false violations is returned (and its figures say so).
     Then the support threshold and gate and whether supports need the statement's particulars (`refit_support`).
@@ -263,7 +278,7 @@ def calibrate(
         if gate is not None or (query_gate is None and not k)  # without a topic gate every pair is open already
     ]
     fast = [s for s in settings if skipped_at_reference(data, scored, *s) >= min_gate_skipped]
-    for (gate, query_gate, k), anchor in itertools.product(fast or settings, consistent):
+    for (gate, query_gate, k), anchor, decides in itertools.product(fast or settings, consistent, topic_decides):
         for violation, support, wins in itertools.product(VIOLATION, SUPPORT, (False, True)):
             cal = Calibration(
                 violation,
@@ -273,6 +288,7 @@ def calibrate(
                 gate_top_k=k,
                 contradiction_wins=wins,
                 consistent=anchor,
+                topic_decides=decides,
             )
             figures = evaluate(data, scored, cal)
             worst = max(figures["false_violation_rate"], figures["triple_false_violations"])

@@ -16,14 +16,6 @@ function groupFace(name, personaId) {
   return avatar(name, personaId || name, personaId ? pictureOf(personaId) : null);
 }
 
-const END_REASONS = { turns: ": it reached its turn limit", narrator: ": the narrator ended it", "nobody present": ": nobody is left in it" };
-
-function endReason(code) {
-  // The transcript records the runner's code; say it in words (as the report's describe_end does).
-  if (code && code.startsWith("event: ")) return ` with the event “${code.slice(7)}”`;
-  return END_REASONS[code] || (code ? ` (${code})` : "");
-}
-
 function groupLine(turn) {
   // One step of the scene as a chat bubble: the user's line, a character's scored line, or a narration / event.
   if (turn.kind === "user") {
@@ -33,7 +25,7 @@ function groupLine(turn) {
   }
   if (turn.kind !== "line") {
     const note = el("li", { class: "msg group-note", "data-step": turn.step }, el("div", { class: "text" }));
-    setText(note.querySelector(".text"), turn.kind === "end" ? `The chat has ended${endReason(turn.text)}.` : turn.text);
+    setText(note.querySelector(".text"), turn.kind === "end" ? `The chat ${turn.ended || "has ended"}.` : turn.text);
     return note;
   }
   const body = el("div", { class: "text" });
