@@ -14,6 +14,7 @@ room", "takes her leave"), never one that is intended, refused or only begun ("t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _NARRATION = re.compile(
     r"\*([^*\n]{1,400})\*|(?<!\w)_([^_\n]{1,400})_(?!\w)|\(([^()\n]{1,400})\)|\[([^\[\]\n]{1,400})\]"
@@ -37,6 +38,7 @@ _DEPARTURE = (
 _SUBJECT = r"(?:she|he|they|{names})"
 
 
+@lru_cache(maxsize=256)
 def _patterns(name: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in re.findall(r"[A-Za-z][\w'-]+", name) if w[0].isupper()]
     names = "|".join([re.escape(name), *words]) or re.escape(name)

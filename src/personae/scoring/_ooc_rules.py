@@ -472,28 +472,29 @@ def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|mine|myself)\b")
 
 
-def novel_narration(reply: str) -> bool:
-    """Whether the reply is written as a novel is: its speech in quotes, the rest plain narration with no "I" in it.
+def novel_speech(reply: str) -> str | None:
+    """The quoted speech of a reply written as a novel is, or None: speech in quotes, the rest narration without "I".
 
     `Lisa takes a deep breath. "I think we should move in March."` narrates in the third person outside the quotes,
     a common role-play style (SillyTavern cards written in prose), not the character speaking of itself by name.
     """
     spoken = strip_narration(reply)
-    if not _QUOTED.search(spoken):
-        return False
+    quotes = [m.group(0)[1:-1] for m in _QUOTED.finditer(spoken)]
+    if not quotes:
+        return None
     outside = _QUOTED.sub(" ", spoken)
-    return bool(re.search(r"\w", outside)) and not _FIRST_PERSON.search(outside)
+    return " ".join(quotes) if re.search(r"\w", outside) and not _FIRST_PERSON.search(outside) else None
 
 
 def third_person_self(reply: str, query: str, cues: Cues) -> list[Signal]:
     """The character's own name as the subject of a sentence outside narration ("Sam cannot swim.").
 
-    Plain narration around quoted speech is narration too (`novel_narration`): there the speech is what is read.
+    Plain narration around quoted speech is narration too (`novel_speech`): there the speech is what is read.
     """
     patterns = _patterns(cues)
-    voice = own_voice(reply)
-    if novel_narration(reply):
-        voice = " ".join(m.group(0)[1:-1] for m in _QUOTED.finditer(strip_narration(reply)))
+    voice = novel_speech(reply)
+    if voice is None:
+        voice = own_voice(reply)
     for sentence in _SENTENCES.split(voice):
         sentence = sentence.strip()
         if patterns.third_person.search(sentence) and not patterns.self_introduction.search(sentence):
