@@ -871,6 +871,32 @@ def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> 
     assert not any("/exit:" in r.step for r in stays)
 
 
+def test_a_character_left_alone_ends_the_scene_unless_someone_is_still_to_come(tmp_path: Path) -> None:
+    usual = scene_reply()
+
+    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        if messages[0].content.startswith("You are Captain Iris Vega."):
+            return "Enough. *Iris walks out into the storm.*"
+        return str(usual(messages, config, index))
+
+    backends = {"*": get_backend("mock/record", fn=fn)}
+    pair = [{"persona": ADA}, {"persona": VEGA}]
+    alone = run(scene(characters=pair, stop={"turns": 9}), tmp_path / "alone", backends=backends)
+    assert alone.ended == "alone"
+    records = read_transcript(tmp_path / "alone" / TRANSCRIPT_FILE)
+    assert [r.kind for r in records][-2:] == ["event", "end"]  # "Captain Iris Vega leaves.", then the end
+    assert [r.speaker for r in records if r.kind == "line"] == ["Ada Quint", "Captain Iris Vega"]
+    # someone still to enter: the scene waits for them instead of ending
+    later = [{"persona": ADA}, {"persona": VEGA}, {"persona": ANSELM, "enters": 4}]
+    waits = run(scene(characters=later, stop={"turns": 6}), tmp_path / "waits", backends=backends)
+    assert waits.ended == "turns"
+    assert "Brother Anselm" in [r.speaker for r in read_transcript(tmp_path / "waits" / TRANSCRIPT_FILE)]
+    # a user taking part is someone to talk to
+    with_user = scene(characters=pair, stop={"turns": 5}, user={"name": "Rob", "mode": "terminal"})
+    talks = run(with_user, tmp_path / "user", backends=backends, ask_user=lambda last: "Stay a moment.")
+    assert talks.ended == "turns"
+
+
 def test_a_terminal_user_takes_turns(tmp_path: Path) -> None:
     said: list[str] = []
 
@@ -913,6 +939,7 @@ def test_how_a_scene_ended_is_said_in_words() -> None:
     assert describe_end("event: tide") == "ended with the event 'tide'"
     assert describe_end("narrator") == "ended by the narrator"
     assert describe_end("nobody present") == "ended with nobody left in it"
+    assert describe_end("alone") == "ended with one character left alone in it"
     assert describe_end(None) == "not yet ended"
     assert describe_end("a code from a newer runner") == "ended: a code from a newer runner"
 

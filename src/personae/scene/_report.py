@@ -92,6 +92,7 @@ _END_WORDS = {
     "turns": "ended at its turn limit",
     "narrator": "ended by the narrator",
     "nobody present": "ended with nobody left in it",
+    "alone": "ended with one character left alone in it",
 }
 """The runner's end codes (besides "event: NAME") in words."""
 

@@ -393,6 +393,9 @@ class SceneRun:
             if not here:
                 await step("end", self._end("nobody present"))
                 return
+            if self._alone(t, here):
+                await step("end", self._end("alone"))
+                return
             line = await step(f"t{t}/line", self._line(t, here))
             if (
                 spec.exits == "narrated"
@@ -408,6 +411,14 @@ class SceneRun:
                 if record.why == "ends the scene":
                     await step("end", self._end("narrator"))
                     return
+
+    def _alone(self, turn: int, here: Sequence[str]) -> bool:
+        """Whether one character is left with nobody to speak to: no user taking part and nobody still to enter.
+
+        Its lines would be a monologue to an empty room, which no scene is written for.
+        """
+        still_to_come = any(c.spec.enters > turn for c in self.cast)
+        return len(here) == 1 and self.user_name is None and not still_to_come
 
     def _present(self, turn: int) -> list[str]:
         return [c.name for c in self.cast if c.present(turn) and c.name not in self.gone]
