@@ -23,11 +23,13 @@ from personae.scoring import (
     RelevanceModel,
     ScoringModelError,
     about_someone_else,
+    concerns_others,
     fit_logistic,
     get_nli,
     list_nli,
     mask_names,
     split_sentences,
+    subjects_in,
     without_others,
 )
 
@@ -856,11 +858,63 @@ def test_a_sentence_about_someone_else_supports_nothing_but_may_still_contradict
     scribe, siblings = about_her.statements
     assert not scribe.supported
     assert scribe.entailment == 0.0
-    assert scribe.neutral == pytest.approx(0.99)
+    assert scribe.neutral == 1.0  # nor rules anything out: scribing is not a tie to others (siblings are)
     assert siblings.violation
     mine = scorer.score("What do you do?", "I copy psalters all day.").statements[0]
     assert mine.supported
     assert mine.entailment == pytest.approx(0.9)
+
+
+def test_a_pronoun_carries_on_the_person_the_sentence_before_it_was_about() -> None:
+    ada = ["Ada Quint"]
+    reply = ["My daughter, Morag, is a marine biologist.", "She phones every Sunday.", "I miss her."]
+    assert subjects_in(reply, ada) == ["daughter", "daughter", None]
+    # narration speaks of the character in the third person: a pronoun after a sentence about her stays hers
+    assert subjects_in(["I'm Ada Quint.", "She wipes the salt from her brow."], ada) == [None, None]
+    assert subjects_in(["She wipes the salt from her brow."], ada) == [None]
+    assert subjects_in(["My dog is old.", "He and I walk the pier."], ada) == ["dog", None]
+
+
+@pytest.mark.parametrize(
+    ("statement", "others"),
+    [
+        ("Ada Quint distrusts smartphones and does not own one.", False),
+        ("Ada Quint plays the fiddle at the village ceilidh every Friday.", False),  # a day is not a person
+        ("Brother Anselm reads and writes Latin and French.", False),
+        ("Brother Anselm has no siblings.", True),
+        ("Hana Sato is an only child.", True),
+        ("Ada Quint has a border collie named Skerry.", True),
+        ("Ada Quint is a widow; her husband Callum died in 2015.", True),
+        ("Brother Anselm lives at the abbey of Bury St Edmunds.", True),  # a name: perhaps someone's
+    ],
+)
+def test_what_statements_concern_other_people(statement: str, others: bool) -> None:
+    assert concerns_others(statement, ["Ada Quint", "Brother Anselm", "Hana Sato"]) is others
+
+
+def test_a_sentence_about_someone_else_rules_out_only_what_concerns_others() -> None:
+    ada = Persona(
+        name="Ada Quint",
+        statements=["Ada Quint distrusts smartphones.", "Ada Quint has no children.", "Ada Quint keeps bees."],
+    )
+    reply = "My daughter, Morag, lives in Oban. She phones every Sunday on the landline."
+    phones, morag = "She phones every Sunday on the landline.", "My daughter, Morag, lives in Oban."
+    nli = GridNLI(
+        {
+            ("Ada Quint distrusts smartphones.", phones): (0.0, 0.02, 0.98),
+            ("Ada Quint has no children.", morag): (0.0, 0.02, 0.98),
+            ("Ada Quint keeps bees.", "Thule Deep holds the colony of wasps."): (0.0, 0.02, 0.98),
+        }
+    )
+    scorer = APCScorer(ada, nli=nli, relevance=RelevanceModel(FakeEmbedder()), calibration=Calibration(0.5, 0.5))
+    smartphones, children, _ = scorer.score("Who calls you?", reply).statements
+    assert not smartphones.violation  # the daughter's landline says nothing of Ada's phone
+    assert smartphones.contradiction == 0.0
+    assert children.violation  # a daughter does rule out having no children
+    # read alone, a pronoun is the character's: the same sentence on its own still contradicts
+    assert scorer.score("Do you own a phone?", phones).statements[0].violation
+    # a name may be a place's: a sentence about one is not set aside
+    assert scorer.score("Bees?", "Thule Deep holds the colony of wasps.").statements[2].violation
 
 
 def test_a_relative_clause_about_someone_else_is_read_without_it() -> None:

@@ -44,7 +44,7 @@ from personae.scoring._ooc import OOCClassifier, OOCDetector, OOCResult, OOCSign
 from personae.scoring._ooc_rules import OOC_REASONS
 from personae.scoring._relevance import Embedder, FakeEmbedder, OnnxEmbedder, RelevanceModel, fit_logistic, mask_names
 from personae.scoring._sentences import split_sentences
-from personae.scoring._subject import about_someone_else, other_subject, without_others
+from personae.scoring._subject import about_someone_else, concerns_others, other_subject, subjects_in, without_others
 from personae.scoring._types import LABELS, APCResult, Contradiction, NLIProbs, StatementScore
 
 __all__ = [
@@ -85,6 +85,7 @@ __all__ = [
     "aliases",
     "answerer_sentences",
     "asserted_claim",
+    "concerns_others",
     "default_calibration",
     "fit_logistic",
     "get_nli",
@@ -99,6 +100,7 @@ __all__ = [
     "reply_sentences",
     "self_claims",
     "split_sentences",
+    "subjects_in",
     "unquoted",
     "without_others",
 ]

@@ -7,7 +7,7 @@ judged sentence by sentence: entailment and contradiction of a statement are max
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +28,14 @@ from personae.scoring._numbers import age_then_not_now
 from personae.scoring._onnx import FloatArray
 from personae.scoring._relevance import RelevanceModel, mask_names
 from personae.scoring._specifics import uncovered
-from personae.scoring._subject import names_subject, other_subject, without_others
+from personae.scoring._subject import (
+    concerns_others,
+    is_person_word,
+    names_subject,
+    other_subject,
+    subjects_in,
+    without_others,
+)
 from personae.scoring._types import CON, ENT, NEU, APCResult, StatementScore
 
 CLAIM_TOP_K = 3
@@ -484,7 +491,10 @@ class APCScorer:
         ]
 
     def read_pairs(
-        self, pairs: Sequence[tuple[str, str]], predict: Callable[[Sequence[tuple[str, str]]], FloatArray]
+        self,
+        pairs: Sequence[tuple[str, str]],
+        predict: Callable[[Sequence[tuple[str, str]]], FloatArray],
+        subjects: Mapping[str, str | None] | None = None,
     ) -> FloatArray:
         """NLI probabilities of (statement, sentence) pairs as the scorer reads them, with `predict` as the model.
 
@@ -492,12 +502,18 @@ class APCScorer:
         does not name ("My sister is a scribe.") entails nothing about the character (its entailment counts as
         neutral); an age at a past moment ("I was sixteen when I took my vows.") says nothing of a present age
         (`age_then_not_now`: neutral); a sentence with a relative clause about another person ("…, my
-        brother-in-law, who is a monk") is read again without it (`personae.scoring._subject`).
+        brother-in-law, who is a monk") is read again without it (`personae.scoring._subject`). A sentence about
+        another person or animal ("She phones every Sunday on the landline.", after "My daughter …") rules out only
+        statements that concern others (`concerns_others`). `subjects` gives whom each sentence is about when its
+        reply is known (`subjects_in`); otherwise each sentence is read alone.
         """
         if not pairs:
             return np.zeros((0, 3), dtype=np.float32)
         probs = read_denials(pairs, predict(pairs), predict)
-        subjects = {sentence: other_subject(sentence, self.names) for sentence in dict.fromkeys(s for _, s in pairs)}
+        subjects = dict(subjects or {})
+        for sentence in dict.fromkeys(s for _, s in pairs):
+            if sentence not in subjects:
+                subjects[sentence] = other_subject(sentence, self.names)
         elsewhere = [
             subjects[sentence] is not None and not names_subject(statement, subjects[sentence] or "", self.names)
             for statement, sentence in pairs
@@ -506,6 +522,15 @@ class APCScorer:
             mask = np.asarray(elsewhere)
             probs[mask, NEU] += probs[mask, ENT]
             probs[mask, ENT] = 0.0
+            # and rules out only what concerns others ("She phones on the landline." vs distrusts smartphones); a
+            # name may be a place's or a ship's ("Thule Deep has never had a fire alarm"), so only person words
+            apart = mask & np.asarray(
+                [
+                    is_person_word(subjects[sentence] or "") and not concerns_others(statement, self.names)
+                    for statement, sentence in pairs
+                ]
+            )
+            probs[apart] = (0.0, 1.0, 0.0)
         then = [age_then_not_now(statement, sentence) for statement, sentence in pairs]
         if any(then):  # an age at a past moment says nothing of the present one
             mask = np.asarray(then)
@@ -549,7 +574,11 @@ class APCScorer:
             )
             pairs.extend((self.statements[int(i)], sents[int(j)]) for i, j in zip(*np.nonzero(open_), strict=True))
             shapes.append((block, open_))
-        probs = self.read_pairs(pairs, self.nli.predict)
+        subjects: dict[str, str | None] = {}
+        for sents in sentence_lists:  # a sentence read two ways in two replies is read as its own
+            for sentence, subject in zip(sents, subjects_in(sents, self.names), strict=True):
+                subjects[sentence] = subject if subjects.get(sentence, subject) == subject else None
+        probs = self.read_pairs(pairs, self.nli.predict, subjects)
         grids, used = [], 0
         for block, open_ in shapes:
             grid = np.zeros((*open_.shape, 3), dtype=np.float32)
@@ -635,7 +664,8 @@ class APCScorer:
         if not sents:
             return self._result(query, response, rel, None)
         every = [(s, sent) for s in self.statements for sent in sents]
-        probs = self.read_pairs(every, self.nli.predict_unbatched)
+        subjects = dict(zip(sents, subjects_in(sents, self.names), strict=True))
+        probs = self.read_pairs(every, self.nli.predict_unbatched, subjects)
         grid = probs.reshape(len(self.statements), len(sents), 3)
         if self.calibration.topic_gate is None and self.calibration.support_gate is None:
             everything = np.ones(grid.shape[:2], dtype=bool)

@@ -77,6 +77,32 @@ def other_subject(sentence: str, names: Sequence[str] = ()) -> str | None:
     return head
 
 
+_PRONOUN = re.compile(r"^(?:she|he|they|her|his|their)\b(?![-'’])", re.IGNORECASE)
+_PERSON_WORD = re.compile(rf"^(?:{_PEOPLE})$", re.IGNORECASE)
+
+
+def subjects_in(sentences: Sequence[str], names: Sequence[str] = ()) -> list[str | None]:
+    """`other_subject` of each sentence of one reply, with a pronoun carrying on the sentence before it.
+
+    "My daughter is a biologist. She phones every Sunday." makes the second sentence about the daughter too. A
+    pronoun opening a reply or following a sentence about the character stays the character's: role-play narration
+    speaks of the character in the third person ("*She wipes the soot from her brow.*").
+    """
+    out: list[str | None] = []
+    for sentence in sentences:
+        subject = other_subject(sentence, names)
+        text = _OPENING.sub("", sentence)
+        if subject is None and out and out[-1] is not None and _PRONOUN.match(text) and not _FIRST_PERSON.search(text):
+            subject = out[-1]
+        out.append(subject)
+    return out
+
+
+def is_person_word(subject: str) -> bool:
+    """Whether an `other_subject` is a word for a person or animal ("daughter"), not a name (which may be a place's)."""
+    return _PERSON_WORD.match(subject) is not None
+
+
 def names_subject(statement: str, subject: str, names: Sequence[str] = ()) -> bool:
     """Whether `statement` names the person `subject` stands for ("her husband Callum" names "callum", "husband").
 
@@ -86,6 +112,31 @@ def names_subject(statement: str, subject: str, names: Sequence[str] = ()) -> bo
         statement = statement.replace(name, " ")
     stem = subject.rstrip("s") if len(subject) > 3 else subject
     return re.search(rf"\b{re.escape(stem)}", statement, re.IGNORECASE) is not None
+
+
+_RELATIONS = re.compile(
+    rf"\b(?:{_PEOPLE}|siblings?|only\s+child|married|marry|marriage|wed|wedding|widow(?:ed|er)?|single|unmarried"
+    r"|bachelor|spinster|celibate|orphan(?:ed)?|twins?|engaged|betrothed|divorced|childless|famil(?:y|ies)|alone"
+    r"|relatives?|grandchild(?:ren)?|pregnant|adopted|kin)\b",
+    re.IGNORECASE,
+)
+"""Words by which a statement speaks of the character's ties to others (family, marriage, pets, company)."""
+_CAPITALISED = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April"
+    r"|May|June|July|August|September|October|November|December|English|French|Latin|God)\b)[A-Z][a-z'’-]+"
+)
+"""A capitalised word inside a statement (a name, perhaps of someone else), days, months and languages aside."""
+
+
+def concerns_others(statement: str, names: Sequence[str] = ()) -> bool:
+    """Whether `statement` speaks of others: a word for a person or animal, a tie to one, or a name not the character's.
+
+    Only such a statement can be ruled out by a sentence about someone else ("My sister is a nun." against "is an only
+    child"); "She phones every Sunday on the landline." says nothing of whether the character distrusts smartphones.
+    """
+    for name in sorted(names, key=len, reverse=True):
+        statement = statement.replace(name, " ")
+    return _RELATIONS.search(statement) is not None or _CAPITALISED.search(statement.strip()) is not None
 
 
 def about_someone_else(sentence: str, statement: str, names: Sequence[str] = ()) -> bool:
