@@ -844,15 +844,20 @@ def test_stop_at_an_event_and_when_the_narrator_ends_it(tmp_path: Path) -> None:
     assert gone.turns == 2
 
 
-def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> None:
+def vega_says(line: str) -> dict[str, Any]:
+    """Backends under which Captain Iris Vega always says `line` and the others speak as in `scene_reply`."""
     usual = scene_reply()
 
     def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
         if messages[0].content.startswith("You are Captain Iris Vega."):
-            return "That settles it. *Iris picks up her coat and walks out into the storm.*"
+            return line
         return str(usual(messages, config, index))
 
-    backends = {"*": get_backend("mock/record", fn=fn)}
+    return {"*": get_backend("mock/record", fn=fn)}
+
+
+def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> None:
+    backends = vega_says("That settles it. *Iris picks up her coat and walks out into the storm.*")
     run(scene(), tmp_path / "exit", backends=backends)
     records = read_transcript(tmp_path / "exit" / TRANSCRIPT_FILE)
     speakers = [r.speaker for r in records if r.kind == "line"]
@@ -872,14 +877,7 @@ def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> 
 
 
 def test_a_character_left_alone_ends_the_scene_unless_someone_is_still_to_come(tmp_path: Path) -> None:
-    usual = scene_reply()
-
-    def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
-        if messages[0].content.startswith("You are Captain Iris Vega."):
-            return "Enough. *Iris walks out into the storm.*"
-        return str(usual(messages, config, index))
-
-    backends = {"*": get_backend("mock/record", fn=fn)}
+    backends = vega_says("Enough. *Iris walks out into the storm.*")
     pair = [{"persona": ADA}, {"persona": VEGA}]
     alone = run(scene(characters=pair, stop={"turns": 9}), tmp_path / "alone", backends=backends)
     assert alone.ended == "alone"
