@@ -193,6 +193,27 @@ def test_in_character_replies_are_not_flagged(persona: Persona, reply: str) -> N
     assert verdict(persona, reply, query=query) == []
 
 
+TCP = (
+    "TCP (Transmission Control Protocol) and UDP (User Datagram Protocol) are both networking protocols used for "
+    "communication between devices. TCP provides reliable transmission with acknowledgment, while UDP is faster."
+)
+
+
+def test_a_task_carried_out_in_no_ones_voice_is_the_assistant() -> None:
+    assert verdict(SAM, TCP, "Explain the difference between TCP and UDP.") == ["assistant_voice"]
+    assert verdict(SAM, TCP, "Sam, could you explain TCP and UDP?") == ["assistant_voice"]
+    # the character taking the task up in its own voice stays in character
+    own = "TCP? " + TCP.replace("TCP provides", "I reckon TCP provides")
+    assert verdict(SAM, own, "Explain the difference between TCP and UDP.") == []
+    # telling the way is asked of a character in its world, and a short answer is no exposition
+    way = (
+        "Down the harbour road past the chandlery, left at the chapel, and the station is the grey building with "
+        "the clock; the last train leaves at nine, so mind the time and keep to the lit side of the road."
+    )
+    assert verdict(SAM, way, "Tell me how to get to the station.") == []
+    assert verdict(SAM, "Twenty-two, near enough. Now, the lamp.", "Convert 72 Fahrenheit to Celsius.") == []
+
+
 def test_shipped_detector_reports_the_classifier_probability_but_patterns_decide() -> None:
     detector = OOCDetector(SAM, "Tom")
     ooc, fine = detector.detect_batch(

@@ -459,17 +459,34 @@ def ai_disclaimer(reply: str, query: str, cues: Cues) -> list[Signal]:
     return []
 
 
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|mine|myself)\b")
+_TASK = re.compile(
+    r"(?:^|[.!?]\s+)\W*(?:[a-z][\w'’-]*,\s+)?(?:(?:can|could|would|will) you\s+|please\s+)?"
+    r"(?:explain|list|convert|summari[sz]e|translate|calculate|compute|solve|define|generate|draft|outline)\b",
+    re.IGNORECASE,
+)
+"""A user message setting a task ("Explain the difference between TCP and UDP.", "Convert 72 degrees Fahrenheit to
+Celsius"): verbs of exposition and computation, not of telling ("Tell me how to get to the station" is asked of a
+character in its world)."""
+TASK_WORDS = 25
+"""Words of impersonal answer to a task that make it the assistant's: a character who takes the task up speaks as
+itself ("I'm no good with sums, dear"); the embedded model's compliance ("TCP (Transmission Control Protocol) and UDP
+are ...", "72 degrees Fahrenheit is equal to 22 degrees Celsius. The formula ...") never says "I"."""
+
+
 def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
-    """Helpful-assistant phrasing, code blocks, or answers formatted as lists of steps."""
+    """Helpful-assistant phrasing, code blocks, lists of steps, or a task carried out in no one's voice."""
     m = _ASSISTANT.search(reply)
     if m:
         return [("assistant_voice", m.group(0))]
     if len(_LIST_LINE.findall(reply)) >= 3:
         return [("assistant_voice", "a list of three or more items")]
+    spoken = own_voice(reply)
+    if _TASK.search(query) and len(spoken.split()) >= TASK_WORDS and not _FIRST_PERSON.search(spoken):
+        return [("assistant_voice", "the task carried out in no one's voice")]
     return []
 
 
-_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|me|my|mine|myself)\b")
 
 
 def novel_speech(reply: str) -> str | None:
