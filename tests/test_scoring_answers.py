@@ -66,6 +66,13 @@ from personae.scoring import (
         ("Do you swim? I was wondering, because the sea is lovely today and the boat leaves at noon.", None),
         ('[Pryce: "You love cats, aren\'t you, Rosa?"]\nRosa Marsh: I am allergic to cats.', None),  # the next line
         ("Do you swim? Do you?", None),
+        # whether a clause is so: a "yes" says the clause (the tenth held-out guard set read "It is true me went…")
+        (
+            "Is it true you went down with the Hebridean Isles and had to swim to shore?",
+            "I went down with the Hebridean Isles and had to swim to shore.",
+        ),
+        ("Isn't it true that your husband was a fisherman?", "My husband was a fisherman."),
+        ("Is it true that you're afraid of heights?", "I'm afraid of heights."),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),

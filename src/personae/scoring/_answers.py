@@ -261,6 +261,9 @@ def question_claim(text: str) -> str | None:
         if not clause or _INVERTED.match(clause + "?"):
             return None  # "Do you swim, right?": not a statement with a tag
         return _sentence(_agree(_swap_pronouns(clause)))
+    said = _IT_IS_SO.match(question)
+    if said:  # "Is it true you went down with the Hebridean Isles?": a "yes" says the clause
+        return _sentence(_agree_all(_swap_pronouns(said["clause"])))
     inverted = _INVERTED.match(question)
     if inverted is None:
         offer = _OFFER.match(question)
@@ -273,6 +276,12 @@ def question_claim(text: str) -> str | None:
     return _statement(subject, aux, rest)
 
 
+_IT_IS_SO = re.compile(
+    r"^(?:is|isn't|was|wasn't)\s+it\s+(?:true|right|so|correct|the case)\s+(?:that\s+)?"
+    rf"(?P<clause>(?:{_PRONOUN}|you(?:'re|'ve|'d|'ll)|your\b|my\b)\s*\S.*?)\s*\?+\s*$",
+    re.IGNORECASE,
+)
+"""Whether a clause is so: "Is it true (that) you …?"; a "yes" says the clause, not "It is true me …"."""
 _ALSO = re.compile(
     rf"^and\s+(?P<other>(?:{_PRONOUN})|(?:{_DETERMINER})\s+[\w'-]+|[A-Z][\w'-]*)\s+(?P<rest>\S.*)$", re.IGNORECASE
 )
