@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -844,8 +844,8 @@ def test_stop_at_an_event_and_when_the_narrator_ends_it(tmp_path: Path) -> None:
     assert gone.turns == 2
 
 
-def vega_says(line: str) -> dict[str, Any]:
-    """Backends under which Captain Iris Vega always says `line` and the others speak as in `scene_reply`."""
+def vega_line(line: str) -> Callable[[Sequence[Message], GenerateConfig, int], str]:
+    """A mock reply under which Captain Iris Vega always says `line` and the others speak as in `scene_reply`."""
     usual = scene_reply()
 
     def fn(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
@@ -853,7 +853,12 @@ def vega_says(line: str) -> dict[str, Any]:
             return line
         return str(usual(messages, config, index))
 
-    return {"*": get_backend("mock/record", fn=fn)}
+    return fn
+
+
+def vega_says(line: str) -> dict[str, Any]:
+    """Backends under which Captain Iris Vega always says `line` (`vega_line`)."""
+    return {"*": get_backend("mock/record", fn=vega_line(line))}
 
 
 def test_a_character_that_narrates_its_exit_leaves_the_scene(tmp_path: Path) -> None:
@@ -948,6 +953,33 @@ def test_a_folder_holding_a_scene_needs_resume_and_the_same_scene(tmp_path: Path
         run(scene(stop={"turns": 2}), tmp_path / "s")
     with pytest.raises(SceneError, match="different scene"):
         run(scene(stop={"turns": 2}, policy="natural"), tmp_path / "s", resume=True)
+
+
+def test_a_scene_recorded_before_narrated_exits_resumes_as_it_was_run(tmp_path: Path) -> None:
+    walks_out = "That settles it. *Iris picks up her coat and walks out into the storm.*"
+    backends, say = vega_says(walks_out), vega_line(walks_out)
+    calls = {"n": 0}
+
+    def dies(messages: Sequence[Message], config: GenerateConfig, index: int) -> str:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise RuntimeError("the model server died")
+        return say(messages, config, index)
+
+    out = tmp_path / "old"
+    with pytest.raises(RuntimeError, match="died"):
+        run(scene(stop={"turns": 6}, exits="scripted"), out, backends={"*": get_backend("mock/x", fn=dies)})
+    marker = out / "scene.json"
+    recorded = json.loads(marker.read_text())
+    del recorded["spec"]["exits"]  # as a scene folder written before the field existed
+    marker.write_text(json.dumps(recorded))
+    with pytest.raises(SceneError, match="different scene"):  # still a different scene when anything else differs
+        run(scene(stop={"turns": 6}, policy="natural"), out, backends=backends, resume=True)
+    resumed = run(scene(stop={"turns": 6}), out, backends=backends, resume=True)
+    records = read_transcript(out / TRANSCRIPT_FILE)
+    assert resumed.ended == "turns"
+    assert not any("/exit:" in r.step for r in records)  # run on with the scripted exits it was recorded with
+    assert [r.speaker for r in records if r.kind == "line"].count("Captain Iris Vega") == 2
 
 
 def test_resume_after_a_failure_goes_on_where_it_stopped_and_matches_an_unbroken_run(tmp_path: Path) -> None:

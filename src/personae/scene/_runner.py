@@ -198,6 +198,10 @@ def _correction(
     return "\n\n".join(parts) or None
 
 
+LEGACY_FIELDS: dict[str, object] = {"exits": "scripted"}
+"""Scene spec fields added after scenes were first recorded, with the behaviour a scene recorded without them had."""
+
+
 class SceneRun:
     """One scene in one output folder: `await SceneRun(spec, out).run()` (or `resume=True` to continue).
 
@@ -275,7 +279,7 @@ class SceneRun:
         """Create or check the folder; returns when the scene first started."""
         self.out.mkdir(parents=True, exist_ok=True)
         scene_file, transcript = self.out / SCENE_FILE, self.out / TRANSCRIPT_FILE
-        identity = self.spec.model_dump(mode="json")
+        identity = self._as_recorded(scene_file)
         mismatch = f"{self.out} holds a different scene; resume it with the same scene and options"
         resumed = resumed_start(scene_file, transcript, identity, self.resume, SceneError, "a scene", mismatch)
         if resumed is not None:
@@ -287,6 +291,29 @@ class SceneRun:
             encoding="utf-8",
         )
         return started
+
+    def _as_recorded(self, scene_file: Path) -> dict[str, object]:
+        """The spec's identity; resuming a scene recorded before a field existed, with the behaviour it was run with.
+
+        A field the recorded spec lacks and this one leaves at its default takes its `LEGACY_FIELDS` value (a scene
+        recorded before `exits` ran with scripted exits only) and is left out of the comparison.
+        """
+        previous: object = None
+        if self.resume and scene_file.exists():
+            try:
+                previous = json.loads(scene_file.read_text(encoding="utf-8")).get("spec")
+            except (OSError, ValueError, AttributeError):
+                previous = None
+        if not isinstance(previous, dict):
+            return self.spec.model_dump(mode="json")
+        older = {
+            field: value
+            for field, value in LEGACY_FIELDS.items()
+            if field not in previous and field not in self.spec.model_fields_set
+        }
+        self.spec = self.spec.model_copy(update=older)
+        identity = self.spec.model_dump(mode="json")
+        return {field: value for field, value in identity.items() if field not in older}
 
     async def run(self) -> SceneResults:
         """Run the scene's missing steps, then write results.json and report.html."""
