@@ -19,6 +19,8 @@ from personae.scoring import APCScorer, Calibration, FakeEmbedder, RelevanceMode
         ("No, Sam does not take milk in his tea.", "Sam does take milk in his tea."),
         ("I never lost a ship in my life.", "I lost a ship in my life."),
         ("I would never steal a thing.", "I would steal a thing."),
+        # an adverb between subject and negation ("make demo": read 0.98 against keeping bees in the abbey garden)
+        ("I would also never leave the abbey.", "I would also leave the abbey."),
         ("I am no sailor.", "I am a sailor."),
         ("I have no sons.", "I have sons."),
         ("I cannot swim.", "I can swim."),

@@ -46,7 +46,7 @@ _SUBJECT_BEFORE = re.compile(
     r"(?:^|[,;:]\s*|\b(?:and|but|so|because|though)\s+)"
     r"(?:I|I'm|I've|I'd|I'll|we|we're|we've|he|she|they|(?:[A-Z][\w'-]*\s+){0,3}[A-Z][\w'-]*)\s+"
     r"(?:(?:am|is|are|was|were|do|does|did|have|has|had|would|will|could|can|should|shall|must|might|may|"
-    r"really|just|still|ever|truly|certainly)\s+){0,2}$"
+    r"really|just|still|ever|truly|certainly|also|definitely|absolutely|simply|honestly)\s+){0,2}$"
 )
 """What stands right before the negation of a denial about someone: its subject (the speaker, a pronoun or a name) and
 at most two auxiliaries or adverbs ("I would never", "Captain Vega does not", "I've no"). Fixed phrases whose
