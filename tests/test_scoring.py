@@ -551,6 +551,24 @@ def test_of_two_conflicting_readings_the_sentence_nearer_the_topic_decides() -> 
     assert verdict(0.85, f"{plain} {aside}") == "supported"
 
 
+def test_of_entailments_alike_the_sentence_nearest_the_topic_is_the_evidence() -> None:
+    from personae.scoring._apc import _reduce
+
+    sentences = ["I am well-known for my commitment to the spiritual life.", "I am Brother Anselm, a monk."]
+    grid = np.array([[[0.981, 0.01, 0.009], [0.980, 0.01, 0.01]]], dtype=np.float32)
+    topic = np.array([[0.82, 0.99]], dtype=np.float32)
+    everywhere = np.ones((1, 2), dtype=bool)
+    reduced = _reduce(grid, sentences, topic, everywhere, None, None)
+    assert reduced.evidence[0] is not None
+    assert reduced.evidence[0][0] == "I am Brother Anselm, a monk."  # 0.980 and nearer the topic
+    assert reduced.entailment[0] == pytest.approx(0.981)  # the figure stays the strongest entailment
+    assert reduced.entail_topic is not None
+    assert reduced.entail_topic[0] == pytest.approx(0.99)
+    # a clearly stronger entailment is the evidence wherever it stands
+    grid[0, 1, 0] = 0.5
+    assert _reduce(grid, sentences, topic, everywhere, None, None).evidence[0][0] == sentences[0]  # type: ignore[index]
+
+
 def test_side_with_topic_keeps_the_claim_and_single_sentences() -> None:
     from personae.scoring._apc import side_with_topic
 

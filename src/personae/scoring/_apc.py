@@ -220,7 +220,8 @@ class _Reduced(NamedTuple):
     entail_topic: FloatArray | None
     gated: list[int]
     evidence: list[tuple[str, str] | None]
-    """Per statement, the most entailing and the most contradicting sentence (None: every pair was gated)."""
+    """Per statement, the most entailing (of entailments alike, the nearest the topic) and the most contradicting
+    sentence (None: every pair was gated)."""
     claim: FloatArray | None = None
     """Per statement, the contradiction of the claim the reply's opening makes, where it outweighs the claim's
     entailment (None: the reply makes no claim)."""
@@ -281,6 +282,12 @@ def side_with_topic(grid: FloatArray, topic: FloatArray, level: float, claim: bo
     return out
 
 
+EVIDENCE_TIE = 0.02
+"""Entailments this close are alike: the sentence nearer the statement's topic is shown as the evidence (make demo
+listed "I am well-known for my work on the abbot's psalter and for my commitment to the spiritual life." (0.981) for
+"is a Benedictine monk" over "I am Brother Anselm, a Benedictine monk who ..." (0.980))."""
+
+
 def _reduce(
     grid: FloatArray,
     sentences: Sequence[str],
@@ -312,14 +319,18 @@ def _reduce(
     entail = grid[rows, ent_idx, ENT]
     contra = grid[rows, con_idx, CON]
     neutral = grid[rows, ent_idx, NEU]
+    shown = ent_idx
+    if topic is not None and grid.shape[1]:  # of entailments alike, the sentence nearest the topic is the evidence
+        alike = grid[:, :, ENT] >= entail[:, None] - EVIDENCE_TIE
+        shown = np.where(alike, topic, -np.inf).argmax(axis=1)
     evidence: list[tuple[str, str] | None] = [
-        (sentences[int(ent_idx[i])], sentences[int(con_idx[i])]) if open_[i].any() else None
+        (sentences[int(shown[i])], sentences[int(con_idx[i])]) if open_[i].any() else None
         for i in range(n_statements)
     ]
     gated = [int((~open_[i]).sum()) for i in range(n_statements)]
     if topic is None:
         return _Reduced(entail, neutral, contra, None, None, gated, evidence, claimed)
-    return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, ent_idx], gated, evidence, claimed)
+    return _Reduced(entail, neutral, contra, topic.max(axis=1), topic[rows, shown], gated, evidence, claimed)
 
 
 def named_whole(statements: Sequence[str], sentences: Sequence[str], names: Sequence[str]) -> npt.NDArray[np.bool_]:
