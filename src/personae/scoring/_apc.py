@@ -324,8 +324,7 @@ def _reduce(
         alike = grid[:, :, ENT] >= entail[:, None] - EVIDENCE_TIE
         shown = np.where(alike, topic, -np.inf).argmax(axis=1)
     evidence: list[tuple[str, str] | None] = [
-        (sentences[int(shown[i])], sentences[int(con_idx[i])]) if open_[i].any() else None
-        for i in range(n_statements)
+        (sentences[int(shown[i])], sentences[int(con_idx[i])]) if open_[i].any() else None for i in range(n_statements)
     ]
     gated = [int((~open_[i]).sum()) for i in range(n_statements)]
     if topic is None:
@@ -535,11 +534,11 @@ class APCScorer:
             probs[mask, ENT] = 0.0
             # and rules out only what concerns others ("She phones on the landline." vs distrusts smartphones); a
             # name may be a place's or a ship's ("Thule Deep has never had a fire alarm"), so only person words
+            concerns = {
+                statement: concerns_others(statement, self.names) for statement in dict.fromkeys(s for s, _ in pairs)
+            }
             apart = mask & np.asarray(
-                [
-                    is_person_word(subjects[sentence] or "") and not concerns_others(statement, self.names)
-                    for statement, sentence in pairs
-                ]
+                [is_person_word(subjects[sentence] or "") and not concerns[statement] for statement, sentence in pairs]
             )
             probs[apart] = (0.0, 1.0, 0.0)
         then = [age_then_not_now(statement, sentence) for statement, sentence in pairs]

@@ -487,8 +487,6 @@ def assistant_voice(reply: str, query: str, cues: Cues) -> list[Signal]:
     return []
 
 
-
-
 def novel_speech(reply: str) -> str | None:
     """The quoted speech of a reply written as a novel is, or None: speech in quotes, the rest narration without "I".
 

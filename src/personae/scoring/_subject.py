@@ -103,13 +103,19 @@ def is_person_word(subject: str) -> bool:
     return _PERSON_WORD.match(subject) is not None
 
 
+def _without_names(statement: str, names: Sequence[str]) -> str:
+    """`statement` with the character's own names blanked out, longest first ("Brother Anselm" before "Anselm")."""
+    for name in sorted(names, key=len, reverse=True):
+        statement = statement.replace(name, " ")
+    return statement
+
+
 def names_subject(statement: str, subject: str, names: Sequence[str] = ()) -> bool:
     """Whether `statement` names the person `subject` stands for ("her husband Callum" names "callum", "husband").
 
     The character's own names are not read as naming anyone ("Brother Anselm" does not name a brother).
     """
-    for name in sorted(names, key=len, reverse=True):
-        statement = statement.replace(name, " ")
+    statement = _without_names(statement, names)
     stem = subject.rstrip("s") if len(subject) > 3 else subject
     return re.search(rf"\b{re.escape(stem)}", statement, re.IGNORECASE) is not None
 
@@ -134,8 +140,7 @@ def concerns_others(statement: str, names: Sequence[str] = ()) -> bool:
     Only such a statement can be ruled out by a sentence about someone else ("My sister is a nun." against "is an only
     child"); "She phones every Sunday on the landline." says nothing of whether the character distrusts smartphones.
     """
-    for name in sorted(names, key=len, reverse=True):
-        statement = statement.replace(name, " ")
+    statement = _without_names(statement, names)
     return _RELATIONS.search(statement) is not None or _CAPITALISED.search(statement.strip()) is not None
 
 
