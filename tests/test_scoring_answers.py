@@ -73,6 +73,30 @@ from personae.scoring import (
         ),
         ("Isn't it true that your husband was a fisherman?", "My husband was a fisherman."),
         ("Is it true that you're afraid of heights?", "I'm afraid of heights."),
+        # an offer, an invitation, a proposal: agreeing says the answerer wants to, or will (the calibration set's
+        # student who never drinks coffee: "Wanna grab an espresso?" "Yes please!!")
+        ("How about a pint, Ada?", "I would like a pint."),
+        ("Wanna grab an espresso before class?", "I want to grab an espresso before class."),
+        ("Do you want to come sailing with me?", "I want to come sailing with you."),
+        ("Fancy going for a swim?", "I fancy going for a swim."),
+        ("Care to join me for a drink?", "I would like to join you for a drink."),
+        ("Shall we bet on the chariot races tomorrow?", "I will bet on the chariot races tomorrow."),
+        ("Why don't we have a whisky by the fire?", "I will have a whisky by the fire."),
+        # a proposal need not be a question; a short afterword that asks nothing may follow it
+        (
+            "Let's go up the TV tower and look at Kraków from the top deck. You'll love it!",
+            "I will go up the TV tower and look at Kraków from the top deck.",
+        ),
+        ("Tomasz: Let's go up the tower!", "I will go up the tower."),
+        ("Let's not talk about it.", None),
+        ("Let's see what happens.", None),
+        ("Let's go up the tower. What do you say?", None),  # the question closing the message is what a yes answers
+        ("Let's go up the tower. The view from the top deck is the finest in the whole of Lesser Poland.", None),
+        # a statement asked as a question
+        ("You swim every morning?", "I swim every morning."),
+        ("You're coming to the ceilidh tonight?", "I'm coming to the ceilidh tonight."),
+        ("You'll be wanting the bacon roll or the fish supper?", None),  # a choice: "yes" picks neither
+        ("You know what I mean?", None),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),
@@ -94,6 +118,12 @@ def test_a_yes_no_question_becomes_the_statement_a_yes_makes(question: str, clai
         ("Sure!", True),
         ("Well, yes.", True),
         ("That's right, every morning.", True),
+        ("Gladly!", True),
+        ("Course I do!", True),
+        ("Sounds like a plan.", True),
+        ("I'd love to.", True),
+        ("Happily, I never do.", False),
+        ("With pleasure, but I can't today.", False),
         ("Of course not.", False),
         ("Yes, I don't.", False),
         ("Sure, but I have no phone.", False),
@@ -127,6 +157,19 @@ def test_taking_up_an_offer_makes_its_claim_but_only_for_an_offer(opening: str, 
     assert claim == ("I would like a bacon sandwich." if takes else None)
     if opening != "Sure!":
         assert agreed_claim("Do you swim?", opening) is None  # "I'd love one." agrees to no yes/no question
+
+
+@pytest.mark.parametrize(
+    ("query", "claim"),
+    [
+        ("Fancy a bacon sandwich?", "I would like a bacon sandwich."),
+        ("Wanna grab an espresso before class?", "I want to grab an espresso before class."),
+        ("Let's go up the TV tower. You'll love it!", "I will go up the TV tower."),
+        ("Do you swim?", None),  # "Not a bad idea!" agrees to no yes/no question
+    ],
+)
+def test_taking_up_an_invitation_or_a_proposal_makes_its_claim(query: str, claim: str | None) -> None:
+    assert agreed_claim(query, "Not a bad idea!") == claim
 
 
 def test_the_claim_comes_from_the_first_spoken_sentence_and_is_quoted_with_it() -> None:

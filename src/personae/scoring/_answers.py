@@ -3,7 +3,10 @@
 "You love a bacon roll, don't you?" answered "Of course, dear!" says "I love a bacon roll" without those words; read
 sentence by sentence, the reply contradicts nothing. Dialogue NLI resolves such answers against the question
 (question-to-declarative conversion); this is a small rule-based version for English yes/no and tag questions: the
-question's subject and auxiliary are put back in statement order and the speakers' pronouns are swapped.
+question's subject and auxiliary are put back in statement order and the speakers' pronouns are swapped. Offers,
+invitations and proposals are read the same way ("Wanna grab an espresso?" → "I want to grab an espresso.", "Shall
+we bet on the races?" or "Let's bet on the races." → "I will bet on the races."), and so is a statement asked as a
+question ("You swim every morning?").
 
 A wh-question carries a premise too (a presupposition): "What are your sons up to now?" takes for granted "I have
 sons", and "They're back at school." accepts it without saying so. The premises read here are few and plain: a
@@ -34,13 +37,15 @@ _DETERMINER = "your|my|his|her|their|our|the|this|that"
 
 _YES = re.compile(
     r"^(?:(?:oh|ah|well|why|mm+|hmm+),?\s+)?"
-    r"(?:yes|yeah|yep|aye|sure|of course|certainly|absolutely|indeed|definitely|naturally|true|"
+    r"(?:yes|yeah|yep|aye|sure|of course|(?:'|’)?course|certainly|absolutely|indeed|definitely|naturally|true|"
+    r"gladly|happily|with pleasure|by all means|you bet|count me in|why not|"
+    r"sounds (?:good|great|lovely|grand|perfect|wonderful|like a plan)|(?:i'd |i would )?love to|"
     r"that's (?:right|true|correct)|you're (?:right|correct)|i agree|i (?:do|did|am|have|can|will)(?=\s*[,.!]|$))\b"
     r"(?![^.!?]*(?:\b(?:not|never|no)\b|n't\b))",
     re.IGNORECASE,
 )
-"""An answer that opens by agreeing ("Sure!", "Aye, I do.", "Of course, dear."), with no denial in the same sentence
-("Of course not", "Yes, I don't", "Sure, but I have no phone")."""
+"""An answer that opens by agreeing ("Sure!", "Aye, I do.", "Of course, dear.", "Gladly!", "Sounds good!"), with no
+denial in the same sentence ("Of course not", "Yes, I don't", "Sure, but I have no phone")."""
 
 _TAG = re.compile(
     rf",\s*(?:(?:{_AUX})(?:\s+not)?\s+(?:{_PRONOUN}|there)|right|eh|yes|no|surely|isn't (?:it|that) so|"
@@ -244,6 +249,29 @@ _OFFER = re.compile(
     re.IGNORECASE,
 )
 """An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?"; a "yes" takes what is offered."""
+_HOW_ABOUT = re.compile(
+    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:how|what)\s+about\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
+    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    re.IGNORECASE,
+)
+"""An offer as "How about a pint?"; a "yes" takes what is offered, as with `_OFFER`."""
+_INVITE = re.compile(
+    r"^(?:(?:so|and|well|oh|now|hey),?\s+)?(?:(?:do\s+|d'|d’)?you\s+)?"
+    r"(?P<want>wanna|want to|care to|fancy|feel like)\s+(?P<rest>[a-z]+\b[^?]*?)"
+    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    re.IGNORECASE,
+)
+"""An invitation to do something: "Wanna grab an espresso before class?", "Fancy going for a swim?" (the calibration
+set's student who never drinks coffee answers "Yes please!!"); a "yes" says the answerer wants to."""
+_PROPOSE = re.compile(
+    r"^(?:(?:so|and|well|oh|now|hey|come on),?\s+)?(?:(?:shall|should)\s+we|(?:how|what)\s+about\s+we|"
+    r"why\s+don't\s+we|why\s+not|what\s+say\s+we|let's|let\s+us)\s+(?P<rest>[a-z]+\b[^?!]*?)"
+    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*[.?!]*$",
+    re.IGNORECASE,
+)
+"""A proposal to do something together: "Shall we bet on the chariot races tomorrow?", "Let's go up the TV tower and
+look at Kraków from the top deck."; agreeing to it says the answerer will (the calibration set's Roman who never
+gambles answers "Gladly! Ten denarii on the Greens")."""
 
 
 def question_claim(text: str) -> str | None:
@@ -254,7 +282,8 @@ def question_claim(text: str) -> str | None:
     """
     question = _closing_question(text)
     if not question.endswith("?"):
-        return None
+        proposal = _closing_proposal(text)
+        return None if proposal is None else _invitation_claim(proposal)
     tag = _TAG.search(question) or _TAG.search(_VOCATIVE.sub("?", question))  # "…, isn't it, brother?"
     if tag and tag.start() > 0:
         clause = _tagged_clause(question[: tag.start()].rstrip(" ,"))
@@ -264,16 +293,59 @@ def question_claim(text: str) -> str | None:
     said = _IT_IS_SO.match(question)
     if said:  # "Is it true you went down with the Hebridean Isles?": a "yes" says the clause
         return _sentence(_agree_all(_swap_pronouns(said["clause"])))
+    invited = _invitation_claim(question)
+    if invited:
+        return invited
     inverted = _INVERTED.match(question)
     if inverted is None:
-        offer = _OFFER.match(question)
-        return None if offer is None else _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
+        stated = question.rstrip("? ")
+        if _ASSERTED.match(stated) and not re.search(r"\bor\b", stated, re.IGNORECASE):
+            return _sentence(_agree(_swap_pronouns(stated)))  # a statement asked: "You swim every morning?"
+        return None
     subject, aux, rest = _subject(inverted["subj"]), inverted["aux"], inverted["rest"]
     both = _ALSO.match(rest)
     if both:  # "Do the earth and the planets go round the sun?", "Do you and Callum swim?"
         parts = sorted([subject, _subject(both["other"])], key=lambda part: part == "I")  # "Callum and I"
         return _statement(" and ".join(parts), _PLURAL_AUX.get(aux.lower(), aux.lower()), both["rest"])
     return _statement(subject, aux, rest)
+
+
+def _invitation_claim(sentence: str) -> str | None:
+    """What agreeing to an offer, invitation or proposal says (`_OFFER`, `_HOW_ABOUT`, `_INVITE`, `_PROPOSE`), or None.
+
+    "Fancy a coffee?" → "I would like a coffee."; "Wanna grab an espresso?" → "I want to grab an espresso.";
+    "Shall we bet on the races?" → "I will bet on the races." (the answerer's own part in what "we" do).
+    """
+    offer = _OFFER.match(sentence) or _HOW_ABOUT.match(sentence)
+    if offer:
+        return _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
+    invite = _INVITE.match(sentence)
+    if invite:
+        want = invite["want"].lower()
+        verb = {"wanna": "want to", "care to": "would like to"}.get(want, want)
+        return _sentence(f"I {verb} {_swap_pronouns(invite['rest'])}")
+    propose = _PROPOSE.match(sentence)
+    if propose and not re.match(r"(?:not|never|be|see|hope)\b", propose["rest"], re.IGNORECASE):
+        return _sentence(f"I will {_swap_pronouns(propose['rest'])}")
+    return None
+
+
+def _closing_proposal(text: str) -> str | None:
+    """The proposal closing `text` ("Let's go up the TV tower."), or the one before a short afterword, or None.
+
+    The afterword (`AFTERWORD` characters at most) asks nothing: "… You'll love it!" leaves the proposal the thing a
+    "yes" agrees to, "… What do you say?" does not.
+    """
+    sentences = split_sentences(" ".join(text[-MAX_QUESTION:].split()))
+    after = 0
+    for sentence in reversed(sentences):
+        sentence = _LEAD.sub("", _SPOKEN.sub("", sentence.strip(" *\"'“”"))).strip(" \"'“”")
+        if _PROPOSE.match(sentence) and not sentence.endswith("?"):
+            return sentence
+        after += len(sentence) + 1
+        if after > AFTERWORD or "?" in sentence:
+            return None
+    return None
 
 
 _IT_IS_SO = re.compile(
@@ -527,10 +599,18 @@ _TAKEN = re.compile(
 """Taking up an offer ("Fancy a bacon sandwich?" "Not a bad idea!"), beside the plain agreements of `_YES`."""
 
 
+def _invited(query: str) -> bool:
+    """Whether `query` closes with an offer, an invitation or a proposal (what "Not a bad idea!" can take up)."""
+    question = _closing_question(query)
+    if not question.endswith("?"):
+        return _closing_proposal(query) is not None
+    return _invitation_claim(question) is not None
+
+
 def agreed_claim(query: str, first_sentence: str) -> str | None:
     """The claim a reply makes by agreeing at its start (`first_sentence`) to the yes/no question closing `query`."""
     opening = first_sentence[:MAX_QUESTION].strip(" *\"'“")
-    if not (_YES.match(opening) or (_TAKEN.match(opening) and _OFFER.match(_closing_question(query)))):
+    if not (_YES.match(opening) or (_TAKEN.match(opening) and _invited(query))):
         return None
     return question_claim(query)
 
