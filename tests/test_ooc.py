@@ -106,6 +106,8 @@ def verdict(persona: Persona, reply: str, query: str = "Tell me about yourself."
         (SAM, "User: Who are you?\nAssistant: A keeper.", "script_leak"),
         (CAPTAIN, "As of my last update in 2023, I can't say.", "era_break"),
         (MONK, "I looked it up on the internet this morning.", "era_break"),
+        (MONK, "I would never eat fast food, drive on highways, or play sports.", "era_break"),  # make demo
+        (MONK, "I'll fetch the car and drive you to Norwich.", "era_break"),
         # The seventh held-out guard set (real replies of the embedded model the rules missed).
         (SAM, "I'm sorry, but I cannot participate in or encourage such behavior.", "assistant_voice"),
         (SAM, "I'm unable to address that request, as it is outside of my scope of expertise.", "assistant_voice"),

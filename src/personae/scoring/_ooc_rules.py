@@ -133,6 +133,20 @@ ANACHRONISMS: dict[str, int] = {
     "app": 2008,
     "apps": 2008,
     "online": 1983,
+    # make demo (2026-12-05): the guard chose "I would never eat fast food, drive on highways, or play sports." for
+    # the monk of 1347
+    "fast food": 1921,
+    "hamburger": 1890,
+    "supermarket": 1930,
+    "motorway": 1924,
+    "car": 1886,
+    "cars": 1886,
+    "petrol": 1870,
+    "gasoline": 1860,
+    "refrigerator": 1913,
+    "fridge": 1915,
+    "microwave": 1947,
+    "light bulb": 1879,
 }
 """Things a character living before the given year cannot know about (approximate dates of first appearance)."""
 
