@@ -97,6 +97,8 @@ from personae.scoring import (
         ("You're coming to the ceilidh tonight?", "I'm coming to the ceilidh tonight."),
         ("You'll be wanting the bacon roll or the fish supper?", None),  # a choice: "yes" picks neither
         ("You know what I mean?", None),
+        ("You alright?", None),
+        ("You sure?", None),
         # no yes/no question, no claim: nothing is guessed
         ("How is your wife, brother?", None),
         ("Who are you?", None),

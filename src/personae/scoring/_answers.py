@@ -299,7 +299,7 @@ def question_claim(text: str) -> str | None:
     inverted = _INVERTED.match(question)
     if inverted is None:
         stated = question.rstrip("? ")
-        if _ASSERTED.match(stated) and not re.search(r"\bor\b", stated, re.IGNORECASE):
+        if _ASSERTED.match(stated) and not _CHECK_IN.match(stated) and not re.search(r"\bor\b", stated, re.I):
             return _sentence(_agree(_swap_pronouns(stated)))  # a statement asked: "You swim every morning?"
         return None
     subject, aux, rest = _subject(inverted["subj"]), inverted["aux"], inverted["rest"]
@@ -308,6 +308,10 @@ def question_claim(text: str) -> str | None:
         parts = sorted([subject, _subject(both["other"])], key=lambda part: part == "I")  # "Callum and I"
         return _statement(" and ".join(parts), _PLURAL_AUX.get(aux.lower(), aux.lower()), both["rest"])
     return _statement(subject, aux, rest)
+
+
+_CHECK_IN = re.compile(r"^you\s+(?:alright|all right|okay|ok|there|sure|ready|too|again|up|awake|mad)\b", re.IGNORECASE)
+"""A check-in asked as a statement ("You alright?", "You there?", "You sure?"): no claim about the answerer's facts."""
 
 
 def _invitation_claim(sentence: str) -> str | None:
