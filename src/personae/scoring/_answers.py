@@ -243,30 +243,25 @@ def _agree_all(text: str) -> str:
     return _SUBJECT_VERB.sub(one, text)
 
 
+_ADDRESSED = r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?"
+"""A name or title closing an offer, invitation or proposal (", Captain?"), left out of what is offered."""
 _OFFER = re.compile(
-    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for)\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
-    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:fancy|want|care for|(?:how|what)\s+about)\s+"
+    rf"(?P<rest>(?:a|an|some|another|more)\s+[^?]+?){_ADDRESSED}\s*\?+$",
     re.IGNORECASE,
 )
-"""An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?"; a "yes" takes what is offered."""
-_HOW_ABOUT = re.compile(
-    r"^(?:(?:so|and|well|oh|now),?\s+)?(?:how|what)\s+about\s+(?P<rest>(?:a|an|some|another|more)\s+[^?]+?)"
-    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
-    re.IGNORECASE,
-)
-"""An offer as "How about a pint?"; a "yes" takes what is offered, as with `_OFFER`."""
+"""An offer without its "Do you": "Fancy a bacon sandwich?", "Want a lift home?", "How about a pint?"; a "yes" takes
+what is offered."""
 _INVITE = re.compile(
     r"^(?:(?:so|and|well|oh|now|hey),?\s+)?(?:(?:do\s+|d'|d’)?you\s+)?"
-    r"(?P<want>wanna|want to|care to|fancy|feel like)\s+(?P<rest>[a-z]+\b[^?]*?)"
-    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*\?+$",
+    rf"(?P<want>wanna|want to|care to|fancy|feel like)\s+(?P<rest>[a-z]+\b[^?]*?){_ADDRESSED}\s*\?+$",
     re.IGNORECASE,
 )
 """An invitation to do something: "Wanna grab an espresso before class?", "Fancy going for a swim?" (the calibration
 set's student who never drinks coffee answers "Yes please!!"); a "yes" says the answerer wants to."""
 _PROPOSE = re.compile(
     r"^(?:(?:so|and|well|oh|now|hey|come on),?\s+)?(?:(?:shall|should)\s+we|(?:how|what)\s+about\s+we|"
-    r"why\s+don't\s+we|why\s+not|what\s+say\s+we|let's|let\s+us)\s+(?P<rest>[a-z]+\b[^?!]*?)"
-    r"(?:,\s*[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s*[.?!]*$",
+    rf"why\s+don't\s+we|why\s+not|what\s+say\s+we|let's|let\s+us)\s+(?P<rest>[a-z]+\b[^?!]*?){_ADDRESSED}\s*[.?!]*$",
     re.IGNORECASE,
 )
 """A proposal to do something together: "Shall we bet on the chariot races tomorrow?", "Let's go up the TV tower and
@@ -315,12 +310,12 @@ _CHECK_IN = re.compile(r"^you\s+(?:alright|all right|okay|ok|there|sure|ready|to
 
 
 def _invitation_claim(sentence: str) -> str | None:
-    """What agreeing to an offer, invitation or proposal says (`_OFFER`, `_HOW_ABOUT`, `_INVITE`, `_PROPOSE`), or None.
+    """What agreeing to an offer, invitation or proposal says (`_OFFER`, `_INVITE`, `_PROPOSE`), or None.
 
     "Fancy a coffee?" → "I would like a coffee."; "Wanna grab an espresso?" → "I want to grab an espresso.";
     "Shall we bet on the races?" → "I will bet on the races." (the answerer's own part in what "we" do).
     """
-    offer = _OFFER.match(sentence) or _HOW_ABOUT.match(sentence)
+    offer = _OFFER.match(sentence)
     if offer:
         return _sentence(f"I would like {_swap_pronouns(offer['rest'])}")
     invite = _INVITE.match(sentence)
